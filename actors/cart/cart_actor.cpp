@@ -1,0 +1,68 @@
+// One actor per user's cart. Applies cart_rules, persists the new snapshot,
+// and answers the whole cart once the change is durable.
+#include "actors/entity_runtime.hpp"
+#include "actors/state_codec.hpp"
+
+namespace emporium {
+
+namespace {
+
+struct cart_actor_state {
+  entity_runtime rt;
+  cart_state cart;
+  static inline const char* name = "cart";
+};
+
+using cart_self = caf::stateful_actor<cart_actor_state>;
+
+cart_view view_of(const cart_state& cart) {
+  return cart_view{cart.lines, cart_total(cart)};
+}
+
+/// Persists the cart after a successful rule, or answers the rule's error.
+caf::result<cart_view> finish(cart_self* self, errc outcome) {
+  if (outcome != errc::none)
+    return make_error(outcome);
+  const auto& cart = self->state.cart;
+  return persist_then_reply(self, encode(cart), view_of(cart));
+}
+
+caf::behavior cart_actor(cart_self* self, std::string user, entity_services svc) {
+  self->state.rt = entity_runtime{entity_key{entity_kind::cart, std::move(user)}, svc};
+  load_snapshot(self, [self](std::optional<std::string> text) {
+    if (!text)
+      return;
+    if (auto cart = decode_cart(*text))
+      self->state.cart = std::move(*cart);
+    else
+      self->quit(make_error(errc::storage_failure));
+  });
+  return {
+    [self](atoms::add, product_id product, std::int32_t delta, cents price,
+           std::string& name) {
+      return finish(self, cart_add(self->state.cart, product, delta, price, name));
+    },
+    [self](atoms::set, product_id product, std::int32_t quantity, cents price,
+           std::string& name) {
+      return finish(self, cart_set(self->state.cart, product, quantity, price, name));
+    },
+    [self](atoms::remove, product_id product) {
+      return finish(self, cart_remove(self->state.cart, product));
+    },
+    [self](atoms::clear) {
+      self->state.cart.lines.clear();
+      return finish(self, errc::none);
+    },
+    [self](atoms::get) { return view_of(self->state.cart); },
+    [self](atoms::passivate) { passivate_when_idle(self); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_cart(caf::actor_system& sys, const std::string& user,
+                      const entity_services& svc) {
+  return sys.spawn(cart_actor, user, svc);
+}
+
+} // namespace emporium

@@ -1,0 +1,54 @@
+// Cart arithmetic: plain functions over a plain struct, no actor system.
+// The cart actor applies exactly these rules; tests/unit checks them.
+#pragma once
+
+#include "actors/errc.hpp"
+#include "actors/money.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace emporium {
+
+using product_id = std::int64_t;
+
+struct cart_line {
+  product_id product = 0;
+  std::int32_t quantity = 0;
+  cents unit_price = 0; // price when the line was first added
+  std::string name;
+  friend bool operator==(const cart_line&, const cart_line&) = default;
+};
+
+/// A cart keeps its lines sorted by product id (stable output, cheap lookup).
+struct cart_state {
+  std::vector<cart_line> lines;
+  friend bool operator==(const cart_state&, const cart_state&) = default;
+};
+
+/// A single line may hold at most this many units.
+inline constexpr std::int32_t max_line_quantity = 10'000;
+
+/// Adds `delta` units (may be negative: the seed's client lowers a line that
+/// way). A line that reaches 0 or less disappears. A new line remembers
+/// `unit_price` and `name`; an existing line keeps its original price.
+/// Errors: invalid_argument (delta 0, or negative delta on a missing line),
+/// quantity_out_of_range (line above max_line_quantity).
+errc cart_add(cart_state& cart, product_id product, std::int32_t delta, cents unit_price,
+              const std::string& name);
+
+/// Sets a line to exactly `quantity` (0 removes it); creates it if absent.
+errc cart_set(cart_state& cart, product_id product, std::int32_t quantity, cents unit_price,
+              const std::string& name);
+
+/// Removes a line; not_found when the cart has no such line.
+errc cart_remove(cart_state& cart, product_id product);
+
+/// Quantity of one product in the cart (0 when absent).
+std::int32_t cart_quantity(const cart_state& cart, product_id product);
+
+/// Sum of quantity * price at addition over all lines.
+cents cart_total(const cart_state& cart);
+
+} // namespace emporium

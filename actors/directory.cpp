@@ -1,0 +1,265 @@
+// The entity directory (see directory.hpp for the slot life cycle).
+#include "actors/directory.hpp"
+
+#include "actors/entity_runtime.hpp"
+
+#include <deque>
+#include <list>
+#include <unordered_map>
+
+namespace emporium {
+
+namespace {
+
+enum class phase : std::uint8_t { running, stopping, restarting };
+
+/// A message that arrived while its entity was not running.
+struct parked {
+  caf::message payload;
+  caf::response_promise promise;
+};
+
+struct slot {
+  caf::actor handle;
+  phase state = phase::running;
+  bool pinned = false; // entity asked not to be passivated (timers running)
+  caf::actor_clock::time_point last_used;
+  std::list<const entity_key*>::iterator lru_pos; // valid while running
+  std::deque<parked> waiting;
+  std::uint32_t crash_streak = 0;               // crashes without a calm period
+  caf::actor_clock::time_point activated_at;
+};
+
+/// An entity that ran this long before crashing starts its backoff afresh.
+constexpr auto calm_period = std::chrono::seconds(30);
+
+struct directory_state {
+  directory_options opts;
+  entity_services svc;
+  std::unordered_map<entity_key, slot, entity_key_hash> slots;
+  std::unordered_map<caf::actor_id, const entity_key*> by_actor;
+  std::list<const entity_key*> lru; // front = most recently used
+  directory_stats stats;
+  caf::error shutdown_reason; // set once asked to exit: drain, then quit
+  static inline const char* name = "directory";
+};
+
+using directory_self = caf::stateful_actor<directory_state>;
+
+void activate(directory_self* self, const entity_key& key, slot& s);
+
+void touch(directory_self* self, slot& s) {
+  auto& st = self->state;
+  s.last_used = self->clock().now();
+  st.lru.splice(st.lru.begin(), st.lru, s.lru_pos);
+}
+
+/// Asks a running entity to stop; it finishes what is in its mailbox first
+/// (FIFO), so nothing forwarded before this is lost. Until its down message
+/// arrives, new messages for it are parked.
+void passivate(directory_self* self, slot& s) {
+  auto& st = self->state;
+  self->send(s.handle, atoms::passivate::value);
+  st.lru.erase(s.lru_pos);
+  s.state = phase::stopping;
+  --st.stats.resident;
+  ++st.stats.passivations;
+}
+
+/// Keeps the node under its cap by passivating the least recently used
+/// entity that is not pinned.
+void enforce_cap(directory_self* self) {
+  auto& st = self->state;
+  if (st.stats.resident < st.opts.max_resident)
+    return;
+  for (auto it = st.lru.rbegin(); it != st.lru.rend(); ++it) {
+    auto& victim = st.slots.at(**it);
+    if (!victim.pinned) {
+      passivate(self, victim);
+      return;
+    }
+  }
+}
+
+void activate(directory_self* self, const entity_key& key, slot& s) {
+  auto& st = self->state;
+  enforce_cap(self);
+  s.handle = spawn_entity(self->system(), key, st.svc);
+  s.state = phase::running;
+  s.pinned = false;
+  self->monitor(s.handle);
+  st.lru.push_front(&key);
+  s.lru_pos = st.lru.begin();
+  s.last_used = s.activated_at = self->clock().now();
+  st.by_actor[s.handle.id()] = &key;
+  ++st.stats.resident;
+  ++st.stats.activations;
+  while (!s.waiting.empty()) {
+    auto& p = s.waiting.front();
+    p.promise.delegate(s.handle, std::move(p.payload));
+    s.waiting.pop_front();
+  }
+}
+
+void park(directory_self* self, slot& s, caf::message& payload) {
+  auto rp = self->make_response_promise();
+  if (s.waiting.size() >= self->state.opts.max_buffered) {
+    rp.deliver(make_error(errc::unavailable));
+    return;
+  }
+  s.waiting.push_back(parked{std::move(payload), std::move(rp)});
+}
+
+void route(directory_self* self, entity_key& key, caf::message& payload) {
+  auto& st = self->state;
+  if (st.shutdown_reason) {
+    self->make_response_promise().deliver(make_error(errc::unavailable));
+    return;
+  }
+  if (!is_valid_key(key)) {
+    self->make_response_promise().deliver(make_error(errc::invalid_argument));
+    return;
+  }
+  auto it = st.slots.find(key);
+  if (it == st.slots.end()) {
+    it = st.slots.emplace(std::move(key), slot{}).first;
+    activate(self, it->first, it->second);
+  }
+  auto& s = it->second;
+  if (s.state != phase::running) {
+    park(self, s, payload);
+    return;
+  }
+  touch(self, s);
+  self->delegate(s.handle, std::move(payload));
+}
+
+std::chrono::milliseconds backoff(const directory_options& opts, std::uint32_t streak) {
+  auto delay = opts.backoff_base;
+  for (std::uint32_t i = 1; i < streak && delay < opts.backoff_max; ++i)
+    delay *= 2;
+  return std::min(delay, opts.backoff_max);
+}
+
+/// Quits once every entity has stopped (after a shutdown request).
+void finish_shutdown_if_drained(directory_self* self) {
+  auto& st = self->state;
+  if (st.shutdown_reason && st.by_actor.empty())
+    self->quit(st.shutdown_reason);
+}
+
+/// Shutdown: every entity finishes its mailbox and in-flight writes, then
+/// the directory quits with the reason it was given; parked messages get
+/// `unavailable` (their callers learn it, nothing is silently dropped).
+void begin_shutdown(directory_self* self, caf::error reason) {
+  auto& st = self->state;
+  st.shutdown_reason = reason ? std::move(reason) : caf::exit_reason::user_shutdown;
+  for (auto& [key, s] : st.slots) {
+    for (auto& p : s.waiting)
+      p.promise.deliver(make_error(errc::unavailable));
+    s.waiting.clear();
+    if (s.state == phase::running)
+      passivate(self, s);
+  }
+  finish_shutdown_if_drained(self);
+}
+
+void on_down(directory_self* self, const caf::down_msg& msg) {
+  auto& st = self->state;
+  auto found = st.by_actor.find(msg.source.id());
+  if (found == st.by_actor.end())
+    return;
+  const entity_key& key = *found->second;
+  st.by_actor.erase(found);
+  auto it = st.slots.find(key);
+  auto& s = it->second;
+  s.handle = nullptr;
+  if (st.shutdown_reason) {
+    st.slots.erase(it);
+    finish_shutdown_if_drained(self);
+    return;
+  }
+  bool crashed = msg.reason && msg.reason != caf::exit_reason::normal;
+  if (s.state == phase::running) {
+    // Died without being asked: it is no longer resident.
+    st.lru.erase(s.lru_pos);
+    --st.stats.resident;
+  }
+  if (crashed) {
+    s.state = phase::restarting;
+    if (self->clock().now() - s.activated_at > calm_period)
+      s.crash_streak = 0;
+    ++s.crash_streak;
+    ++st.stats.restarts;
+    self->delayed_send(self, backoff(st.opts, s.crash_streak), atoms::restart::value, key);
+    return;
+  }
+  if (s.waiting.empty())
+    st.slots.erase(it); // passivated and nobody waits: forget it
+  else
+    activate(self, it->first, s);
+}
+
+void sweep_idle(directory_self* self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  // The list is ordered by last use: stop at the first entity still fresh.
+  std::vector<slot*> idle;
+  for (auto it = st.lru.rbegin(); it != st.lru.rend(); ++it) {
+    auto& s = st.slots.at(**it);
+    if (now - s.last_used < st.opts.idle_timeout)
+      break;
+    if (!s.pinned)
+      idle.push_back(&s);
+  }
+  for (auto* s : idle)
+    passivate(self, *s);
+}
+
+caf::behavior directory_actor(directory_self* self, directory_options opts,
+                              entity_services svc) {
+  svc.directory = caf::actor_cast<caf::actor>(self);
+  self->state.opts = opts;
+  self->state.svc = std::move(svc);
+  self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });
+  self->set_exit_handler([self](caf::exit_msg& msg) { begin_shutdown(self, msg.reason); });
+  auto sweep_every = std::max<std::chrono::milliseconds>(opts.idle_timeout / 4,
+                                                          std::chrono::milliseconds(10));
+  if (opts.idle_timeout.count() > 0)
+    self->delayed_send(self, sweep_every, atoms::sweep::value);
+  return {
+    [self](entity_key& key, caf::message& payload) { route(self, key, payload); },
+    [self](atoms::pin, const entity_key& key, bool pinned) {
+      auto it = self->state.slots.find(key);
+      if (it != self->state.slots.end())
+        it->second.pinned = pinned;
+    },
+    [self](atoms::restart, const entity_key& key) {
+      if (self->state.shutdown_reason)
+        return;
+      auto it = self->state.slots.find(key);
+      if (it != self->state.slots.end() && it->second.state == phase::restarting)
+        activate(self, it->first, it->second);
+    },
+    [self, sweep_every](atoms::sweep) {
+      sweep_idle(self);
+      self->delayed_send(self, sweep_every, atoms::sweep::value);
+    },
+    [self](atoms::whereis, const entity_key& key) -> caf::actor {
+      auto it = self->state.slots.find(key);
+      if (it == self->state.slots.end() || it->second.state != phase::running)
+        return {};
+      return it->second.handle;
+    },
+    [self](atoms::stats) { return self->state.stats; },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_directory(caf::actor_system& sys, directory_options opts,
+                           entity_services svc) {
+  return sys.spawn(directory_actor, opts, std::move(svc));
+}
+
+} // namespace emporium

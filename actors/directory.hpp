@@ -1,0 +1,41 @@
+// The entity directory: `entity(kind, id)` -> the actor, wherever it lives.
+//
+// Callers never hold an entity's handle. They send `(entity_key, message)`
+// to a directory, which activates the entity on first use, forwards the
+// message (the entity answers the caller directly), passivates idle entities
+// and the least recently used ones over the per-node cap, and supervises:
+// a crashed entity is restarted from its persisted state with exponential
+// backoff while messages for it wait in a bounded buffer.
+//
+// Life of one slot:
+//
+//   (absent) --msg--> running --idle/cap--> stopping --down(normal)--> (absent)
+//                        ^  \                   |  messages buffered    |
+//                        |   \--down(crash)--> restarting --backoff-----/ respawn,
+//                        |                      messages buffered        flush buffer
+//                        `----------------------------------------------'
+#pragma once
+
+#include "actors/entity_services.hpp"
+
+#include <caf/fwd.hpp>
+
+#include <chrono>
+#include <cstddef>
+
+namespace emporium {
+
+struct directory_options {
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(2)}; ///< 0 = never
+  std::size_t max_resident = 100'000;          ///< per-node cap on live entities
+  std::chrono::milliseconds backoff_base{100}; ///< first restart delay after a crash
+  std::chrono::milliseconds backoff_max{10'000};
+  std::size_t max_buffered = 1024; ///< per entity, while it (re)starts
+};
+
+/// Spawns a directory. `svc.directory` is filled in by the directory itself.
+caf::actor spawn_directory(caf::actor_system& sys, directory_options opts,
+                           entity_services svc);
+
+} // namespace emporium
+

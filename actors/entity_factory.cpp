@@ -1,0 +1,31 @@
+// Maps an entity kind to the actor that embodies it (the directory's factory).
+#include "actors/entity_services.hpp"
+
+#include <charconv>
+
+namespace emporium {
+
+bool is_valid_key(const entity_key& key) {
+  if (key.id.empty() || key.id.size() > 128)
+    return false;
+  switch (key.kind) {
+    case entity_kind::cart: return true;
+    case entity_kind::stock: {
+      product_id value = 0;
+      auto [end, ec] = std::from_chars(key.id.data(), key.id.data() + key.id.size(), value);
+      return ec == std::errc{} && end == key.id.data() + key.id.size() && value > 0;
+    }
+  }
+  return false;
+}
+
+caf::actor spawn_entity(caf::actor_system& sys, const entity_key& key,
+                        const entity_services& svc) {
+  switch (key.kind) {
+    case entity_kind::cart: return spawn_cart(sys, key.id, svc);
+    case entity_kind::stock: return spawn_stock(sys, key.id, svc);
+  }
+  return {};
+}
+
+} // namespace emporium

@@ -1,0 +1,103 @@
+// The life cycle every entity actor shares: load its snapshot before serving
+// anything, persist each change before replying (write-before-reply), and
+// passivate only once no write is in flight. Cart and stock actors embed an
+// `entity_runtime` in their state and call these helpers.
+#pragma once
+
+#include "actors/entity_services.hpp"
+#include "actors/protocol.hpp"
+
+#include <caf/all.hpp>
+
+#include <optional>
+#include <string>
+
+namespace emporium {
+
+struct entity_runtime {
+  entity_key key;
+  entity_services svc;
+  int writes_in_flight = 0;
+  bool quit_when_idle = false; // passivation asked while writes were in flight
+};
+
+/// Loads the snapshot and hands it to `on_loaded` (nullopt = new entity)
+/// before any other message is processed (`await`). A store failure ends the
+/// actor with that error: the directory restarts it with backoff.
+template <class State, class OnLoaded>
+void load_snapshot(caf::stateful_actor<State>* self, OnLoaded on_loaded) {
+  auto& rt = self->state.rt;
+  if (!rt.svc.store) {
+    on_loaded(std::optional<std::string>{});
+    return;
+  }
+  self->request(rt.svc.store, caf::infinite, atoms::load::value,
+                static_cast<std::uint8_t>(rt.key.kind), rt.key.id)
+    .await(
+      [self, on_loaded](std::string& text) mutable {
+        if (text.empty())
+          on_loaded(std::optional<std::string>{});
+        else
+          on_loaded(std::optional<std::string>{std::move(text)});
+      },
+      [self](caf::error& err) { self->quit(err); });
+}
+
+/// Persists `snapshot`, then calls `on_durable()`. On a failed write it
+/// calls `on_failed()` and ends the actor, so its next incarnation reloads the
+/// last durable state instead of serving a state that was never written.
+template <class State, class OnDurable, class OnFailed>
+void persist(caf::stateful_actor<State>* self, std::string snapshot, OnDurable on_durable,
+             OnFailed on_failed) {
+  auto& rt = self->state.rt;
+  ++rt.writes_in_flight;
+  self->request(rt.svc.store, caf::infinite, atoms::save::value,
+                static_cast<std::uint8_t>(rt.key.kind), rt.key.id, std::move(snapshot))
+    .then(
+      [self, on_durable]() mutable {
+        on_durable();
+        auto& rt = self->state.rt;
+        if (--rt.writes_in_flight == 0 && rt.quit_when_idle)
+          self->quit();
+      },
+      [self, on_failed](caf::error& err) mutable {
+        on_failed();
+        --self->state.rt.writes_in_flight;
+        self->quit(err);
+      });
+}
+
+/// Persists `snapshot` and answers `reply` once it is durable (write before
+/// reply); the caller gets storage_failure if the write fails.
+template <class State, class Reply>
+caf::result<Reply> persist_then_reply(caf::stateful_actor<State>* self,
+                                      std::string snapshot, Reply reply) {
+  if (!self->state.rt.svc.store)
+    return reply;
+  auto rp = self->template make_response_promise<Reply>();
+  persist(
+    self, std::move(snapshot),
+    [rp, reply = std::move(reply)]() mutable { rp.deliver(std::move(reply)); },
+    [rp]() mutable { rp.deliver(make_error(errc::storage_failure)); });
+  return rp;
+}
+
+/// Persists a change nobody waits for (a timer fired).
+template <class State>
+void persist_unanswered(caf::stateful_actor<State>* self, std::string snapshot) {
+  if (self->state.rt.svc.store)
+    persist(self, std::move(snapshot), [] {}, [] {});
+}
+
+/// Handles the directory's passivation request: stop now, or after the last
+/// in-flight write has been acknowledged.
+template <class State>
+void passivate_when_idle(caf::stateful_actor<State>* self) {
+  auto& rt = self->state.rt;
+  if (rt.writes_in_flight == 0)
+    self->quit();
+  else
+    rt.quit_when_idle = true;
+}
+
+} // namespace emporium

@@ -1,0 +1,148 @@
+// The message vocabulary of Emporium's actors: atoms, message structs and
+// their `inspect` overloads, and the one CAF type-ID block every node
+// registers (types cross nodes by name, so there is exactly one list).
+// Only actor TUs and tests include this header (it pulls in CAF).
+#pragma once
+
+#include "actors/cart/cart_rules.hpp"
+#include "actors/errc.hpp"
+#include "actors/stock/stock_rules.hpp"
+
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+#include <caf/fwd.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/type_id.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace emporium {
+
+/// What kind of entity an id names. Values are persisted: never renumber.
+enum class entity_kind : std::uint8_t { cart = 1, stock = 2 };
+
+/// The address of an entity, valid on every node.
+struct entity_key {
+  entity_kind kind = entity_kind::cart;
+  std::string id;
+  friend bool operator==(const entity_key&, const entity_key&) = default;
+};
+
+struct entity_key_hash {
+  std::size_t operator()(const entity_key& k) const noexcept {
+    return std::hash<std::string>{}(k.id) * 31 + static_cast<std::size_t>(k.kind);
+  }
+};
+
+/// A cart as the cart actor answers it.
+struct cart_view {
+  std::vector<cart_line> lines;
+  cents total = 0;
+};
+
+/// A stock record as the stock actor answers it.
+struct stock_view {
+  std::int64_t on_hand = 0;
+  std::int64_t available = 0;
+  std::int64_t reserved = 0;
+  std::int64_t sold = 0;
+};
+
+/// Answer to a reservation request.
+struct reserve_reply {
+  reserve_status status = reserve_status::insufficient;
+  std::int64_t available = 0;
+};
+
+/// Counters the directory answers to `(atoms::stats)`.
+struct directory_stats {
+  std::uint64_t resident = 0;
+  std::uint64_t activations = 0;
+  std::uint64_t passivations = 0;
+  std::uint64_t restarts = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, directory_stats& x) {
+  return f(caf::meta::type_name("directory_stats"), x.resident, x.activations,
+           x.passivations, x.restarts);
+}
+
+inline caf::error make_error(errc code) {
+  return caf::error{static_cast<std::uint8_t>(code), caf::atom("emporium")};
+}
+
+/// Maps any CAF error to our enum (CAF's own timeouts and dead receivers too).
+errc to_errc(const caf::error& err);
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, entity_key& x) {
+  return f(caf::meta::type_name("entity_key"), x.kind, x.id);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cart_line& x) {
+  return f(caf::meta::type_name("cart_line"), x.product, x.quantity, x.unit_price, x.name);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cart_view& x) {
+  return f(caf::meta::type_name("cart_view"), x.lines, x.total);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stock_view& x) {
+  return f(caf::meta::type_name("stock_view"), x.on_hand, x.available, x.reserved, x.sold);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reserve_reply& x) {
+  return f(caf::meta::type_name("reserve_reply"), x.status, x.available);
+}
+
+} // namespace emporium
+
+CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
+  CAF_ADD_TYPE_ID(emporium, (emporium::entity_kind))
+  CAF_ADD_TYPE_ID(emporium, (emporium::entity_key))
+  CAF_ADD_TYPE_ID(emporium, (emporium::cart_line))
+  CAF_ADD_TYPE_ID(emporium, (std::vector<emporium::cart_line>))
+  CAF_ADD_TYPE_ID(emporium, (emporium::cart_view))
+  CAF_ADD_TYPE_ID(emporium, (emporium::stock_view))
+  CAF_ADD_TYPE_ID(emporium, (emporium::reserve_status))
+  CAF_ADD_TYPE_ID(emporium, (emporium::reserve_reply))
+  CAF_ADD_TYPE_ID(emporium, (emporium::directory_stats))
+CAF_END_TYPE_ID_BLOCK(emporium)
+
+namespace emporium::atoms {
+using add = caf::atom_constant<caf::atom("add")>;
+using set = caf::atom_constant<caf::atom("set")>;
+using remove = caf::atom_constant<caf::atom("remove")>;
+using clear = caf::atom_constant<caf::atom("clear")>;
+using get = caf::atom_constant<caf::atom("get")>;
+using reserve = caf::atom_constant<caf::atom("reserve")>;
+using release = caf::atom_constant<caf::atom("release")>;
+using commit = caf::atom_constant<caf::atom("commit")>;
+using adjust = caf::atom_constant<caf::atom("adjust")>;
+using expire = caf::atom_constant<caf::atom("expire")>;
+using passivate = caf::atom_constant<caf::atom("passivate")>;
+using pin = caf::atom_constant<caf::atom("pin")>;
+using restart = caf::atom_constant<caf::atom("restart")>;
+using sweep = caf::atom_constant<caf::atom("sweep")>;
+using whereis = caf::atom_constant<caf::atom("whereis")>;
+using stats = caf::atom_constant<caf::atom("stats")>;
+using load = caf::atom_constant<caf::atom("load")>;
+using save = caf::atom_constant<caf::atom("save")>;
+using flush = caf::atom_constant<caf::atom("flush")>;
+using stock_changed = caf::atom_constant<caf::atom("stockchg")>;
+} // namespace emporium::atoms
+
+namespace emporium {
+
+/// Registers every Emporium message type with a config (call on every node).
+void register_message_types(caf::actor_system_config& cfg);
+
+} // namespace emporium

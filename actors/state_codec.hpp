@@ -1,0 +1,21 @@
+// Snapshot encoding of entity state (JSON text in the entities table).
+// Kept beside the actors: persistence stores opaque text.
+#pragma once
+
+#include "actors/cart/cart_rules.hpp"
+#include "actors/stock/stock_rules.hpp"
+
+#include <optional>
+#include <string>
+
+namespace emporium {
+
+std::string encode(const cart_state& cart);
+std::string encode(const stock_state& stock);
+
+/// nullopt when the text is not a valid snapshot (the entity then refuses to
+/// start rather than serve an empty cart in place of a real one).
+std::optional<cart_state> decode_cart(const std::string& text);
+std::optional<stock_state> decode_stock(const std::string& text);
+
+} // namespace emporium

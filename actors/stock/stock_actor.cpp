@@ -1,0 +1,138 @@
+// One actor per product's stock record. `reserve` is a single message that
+// checks and takes (never two steps); all order-keyed operations are
+// idempotent; reservations expire by a timer that survives passivation and
+// restarts because the expiry instant is part of the persisted snapshot.
+#include "actors/entity_runtime.hpp"
+#include "actors/state_codec.hpp"
+
+#include <chrono>
+
+namespace emporium {
+
+namespace {
+
+struct stock_actor_state {
+  entity_runtime rt;
+  stock_state stock;
+  product_id product = 0; // the id as a number (the directory checks it is one)
+  bool pinned = false;    // told the directory we hold reservations
+  static inline const char* name = "stock";
+};
+
+using stock_self = caf::stateful_actor<stock_actor_state>;
+
+millis wall_now() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+stock_view view_of(const stock_state& s) {
+  return stock_view{s.on_hand, stock_available(s), stock_reserved(s), s.sold};
+}
+
+void arm_expiry(stock_self* self, const reservation& r) {
+  auto remaining = std::max<millis>(0, r.expires_at - wall_now());
+  self->delayed_send(self, std::chrono::milliseconds(remaining), atoms::expire::value,
+                     r.order, r.expires_at);
+}
+
+/// Keeps the directory from passivating us while a reservation timer runs.
+void update_pin(stock_self* self) {
+  bool want = !self->state.stock.reservations.empty();
+  auto& st = self->state;
+  if (want == st.pinned || !st.rt.svc.directory)
+    return;
+  st.pinned = want;
+  self->send(st.rt.svc.directory, atoms::pin::value, st.rt.key, want);
+}
+
+/// After every change: pin state and the availability the catalog shows.
+void publish(stock_self* self) {
+  auto& st = self->state;
+  update_pin(self);
+  if (st.rt.svc.stock_events)
+    self->send(st.rt.svc.stock_events, atoms::stock_changed::value, st.product,
+               stock_available(st.stock));
+}
+
+/// Persists the record, publishes the new availability, then answers.
+template <class Reply>
+caf::result<Reply> changed(stock_self* self, Reply reply) {
+  publish(self);
+  return persist_then_reply(self, encode(self->state.stock), std::move(reply));
+}
+
+caf::behavior stock_actor(stock_self* self, std::string product, entity_services svc) {
+  self->state.product = std::stoll(product);
+  self->state.rt = entity_runtime{entity_key{entity_kind::stock, std::move(product)}, svc};
+  load_snapshot(self, [self](std::optional<std::string> text) {
+    if (!text)
+      return;
+    auto stock = decode_stock(*text);
+    if (!stock) {
+      self->quit(make_error(errc::storage_failure));
+      return;
+    }
+    self->state.stock = std::move(*stock);
+    for (const auto& r : self->state.stock.reservations)
+      arm_expiry(self, r);
+    update_pin(self);
+  });
+  return {
+    [self](atoms::reserve, order_id order, std::int32_t quantity,
+           millis ttl_ms) -> caf::result<reserve_reply> {
+      if (quantity <= 0 || ttl_ms <= 0)
+        return make_error(errc::invalid_argument);
+      auto& s = self->state.stock;
+      auto expires_at = wall_now() + ttl_ms;
+      auto out = stock_reserve(s, order, quantity, expires_at);
+      reserve_reply reply{out.status, out.available};
+      if (out.status != reserve_status::granted)
+        return reply; // nothing changed: no write
+      arm_expiry(self, s.reservations.back());
+      return changed(self, reply);
+    },
+    [self](atoms::release, order_id order) -> caf::result<bool> {
+      if (!stock_release(self->state.stock, order))
+        return false;
+      return changed(self, true);
+    },
+    [self](atoms::commit, order_id order) -> caf::result<stock_view> {
+      auto& s = self->state.stock;
+      bool held = std::any_of(s.reservations.begin(), s.reservations.end(),
+                              [order](const reservation& r) { return r.order == order; });
+      if (auto ec = stock_commit(s, order); ec != errc::none)
+        return make_error(ec);
+      if (!held)
+        return view_of(s); // committed before: idempotent repeat
+      return changed(self, view_of(s));
+    },
+    [self](atoms::expire, order_id order, millis expires_at) {
+      if (stock_expire(self->state.stock, order, expires_at)) {
+        publish(self);
+        persist_unanswered(self, encode(self->state.stock));
+      }
+    },
+    [self](atoms::set, std::int64_t on_hand) -> caf::result<stock_view> {
+      if (auto ec = stock_set_on_hand(self->state.stock, on_hand); ec != errc::none)
+        return make_error(ec);
+      return changed(self, view_of(self->state.stock));
+    },
+    [self](atoms::adjust, std::int64_t delta) -> caf::result<stock_view> {
+      if (auto ec = stock_adjust(self->state.stock, delta); ec != errc::none)
+        return make_error(ec);
+      return changed(self, view_of(self->state.stock));
+    },
+    [self](atoms::get) { return view_of(self->state.stock); },
+    [self](atoms::passivate) { passivate_when_idle(self); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_stock(caf::actor_system& sys, const std::string& product,
+                       const entity_services& svc) {
+  return sys.spawn(stock_actor, product, svc);
+}
+
+} // namespace emporium

@@ -1,0 +1,82 @@
+// Reservation arithmetic for one product's stock record: plain functions,
+// no actor system. Invariant after every call: on_hand = available + reserved
+// and available >= 0. Every operation keyed by an order id is idempotent.
+#pragma once
+
+#include "actors/errc.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace emporium {
+
+using order_id = std::int64_t;
+using millis = std::int64_t; // wall-clock milliseconds since the epoch
+
+struct reservation {
+  order_id order = 0;
+  std::int32_t quantity = 0;
+  millis expires_at = 0;
+  friend bool operator==(const reservation&, const reservation&) = default;
+};
+
+/// How a reservation ended; remembered so a redelivered message is a no-op.
+enum class settlement : std::uint8_t { committed = 1, released = 2, expired = 3 };
+
+struct settled_order {
+  order_id order = 0;
+  settlement how = settlement::released;
+  friend bool operator==(const settled_order&, const settled_order&) = default;
+};
+
+struct stock_state {
+  std::int64_t on_hand = 0;
+  std::int64_t sold = 0; // units committed over the record's life
+  std::vector<reservation> reservations;
+  std::vector<settled_order> settled; // most recent last, bounded
+  friend bool operator==(const stock_state&, const stock_state&) = default;
+};
+
+/// How many settled order ids a record remembers for idempotency.
+inline constexpr std::size_t max_remembered_settlements = 4096;
+
+enum class reserve_status : std::uint8_t {
+  granted = 1,      // reserved now
+  already_held = 2, // this order already holds a reservation (idempotent repeat)
+  insufficient = 3, // refused: not enough available
+  settled = 4,      // this order's reservation was already committed/released
+};
+
+struct reserve_outcome {
+  reserve_status status = reserve_status::insufficient;
+  std::int64_t available = 0; // available after the call
+};
+
+std::int64_t stock_reserved(const stock_state& s);
+std::int64_t stock_available(const stock_state& s);
+
+/// Check-and-take in one step: either reserves `quantity` for `order` until
+/// `expires_at` or refuses. quantity must be > 0 (else invalid_argument via
+/// the status insufficient is never used: callers validate first).
+reserve_outcome stock_reserve(stock_state& s, order_id order, std::int32_t quantity,
+                              millis expires_at);
+
+/// Returns the order's reservation to stock. False when there was none.
+bool stock_release(stock_state& s, order_id order);
+
+/// Turns the order's reservation into a sale (on_hand decreases).
+/// none when committed now or before; not_found when the order holds no
+/// reservation (never reserved, released or expired).
+errc stock_commit(stock_state& s, order_id order);
+
+/// Expires the reservation if it is still the one that ends at `expires_at`
+/// (a re-reservation after release must not be expired by an old timer).
+bool stock_expire(stock_state& s, order_id order, millis expires_at);
+
+/// Admin: sets on-hand; refused (insufficient_stock) below what is reserved.
+errc stock_set_on_hand(stock_state& s, std::int64_t on_hand);
+
+/// Admin: adds delta (may be negative) to on-hand; refused below reserved.
+errc stock_adjust(stock_state& s, std::int64_t delta);
+
+} // namespace emporium

@@ -1,0 +1,233 @@
+// Reading node_config from file, environment and flags (see node_config.hpp).
+#include "config/node_config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fmt/format.h>
+#include <fstream>
+#include <functional>
+#include <stdexcept>
+#include <string_view>
+
+namespace emporium {
+
+namespace {
+
+struct option {
+  std::string_view key;
+  std::string_view help;
+  std::function<bool(node_config&, std::string_view)> set;
+  bool is_flag = false; // `--key` alone means true
+};
+
+template <class Int>
+std::function<bool(node_config&, std::string_view)> number(Int node_config::*field,
+                                                           Int min, Int max) {
+  return [=](node_config& cfg, std::string_view text) {
+    Int value{};
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max)
+      return false;
+    cfg.*field = value;
+    return true;
+  };
+}
+
+std::function<bool(node_config&, std::string_view)> text(std::string node_config::*field) {
+  return [=](node_config& cfg, std::string_view value) {
+    cfg.*field = std::string{value};
+    return true;
+  };
+}
+
+std::function<bool(node_config&, std::string_view)> flag(bool node_config::*field) {
+  return [=](node_config& cfg, std::string_view value) {
+    if (value == "true" || value == "1" || value == "yes" || value == "on")
+      cfg.*field = true;
+    else if (value == "false" || value == "0" || value == "no" || value == "off")
+      cfg.*field = false;
+    else
+      return false;
+    return true;
+  };
+}
+
+std::vector<std::string> split_list(std::string_view value) {
+  std::vector<std::string> out;
+  while (!value.empty()) {
+    auto comma = value.find(',');
+    auto item = value.substr(0, comma);
+    while (!item.empty() && item.front() == ' ')
+      item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ')
+      item.remove_suffix(1);
+    if (!item.empty())
+      out.emplace_back(item);
+    if (comma == std::string_view::npos)
+      break;
+    value.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+const std::vector<option>& options() {
+  using c = node_config;
+  static const std::vector<option> all = {
+    {"bind", "address the HTTP edge listens on", text(&c::bind)},
+    {"port", "HTTP port", number<std::uint16_t>(&c::port, 0, 65535)},
+    {"data-dir", "directory holding the SQLite database and the JWT secret",
+     text(&c::data_dir)},
+    {"config", "configuration file to read", text(&c::config_file)},
+    {"sync-full", "SQLite synchronous=FULL: survive power loss, slower writes",
+     flag(&c::sync_full), true},
+    {"demo-catalog", "seed a demo catalog into an empty database", flag(&c::demo_catalog), true},
+    {"threads", "HTTP I/O threads (0 = one per core)", number<unsigned>(&c::threads, 0, 256)},
+    {"idle-timeout", "seconds before an unused entity is passivated (0 = never)",
+     number<unsigned>(&c::idle_timeout_s, 0, 86400)},
+    {"max-resident", "entities kept in memory per node before the LRU is passivated",
+     number<std::uint64_t>(&c::max_resident, 1, 100'000'000)},
+    {"static-dir", "directory of the storefront's built files", text(&c::static_dir)},
+    {"cors-origins", "comma-separated origins allowed by CORS",
+     [](c& cfg, std::string_view v) {
+       cfg.cors_origins = split_list(v);
+       return true;
+     }},
+    {"max-body-bytes", "largest request body accepted (413 above)",
+     number<std::uint64_t>(&c::max_body_bytes, 1, 1ull << 30)},
+    {"max-header-bytes", "largest request header accepted (431 above)",
+     number<std::uint64_t>(&c::max_header_bytes, 512, 1 << 20)},
+    {"read-timeout", "seconds a client may take to send a request or stay idle",
+     number<unsigned>(&c::read_timeout_s, 1, 3600)},
+    {"max-connections", "open HTTP connections accepted at once",
+     number<unsigned>(&c::max_connections, 1, 1'000'000)},
+    {"request-timeout-ms", "how long the edge waits for an actor (then 504)",
+     number<unsigned>(&c::request_timeout_ms, 10, 600'000)},
+    {"jwt-secret", "HS256 signing secret (default: random, kept in data-dir)",
+     text(&c::jwt_secret)},
+    {"jwt-issuer", "the iss claim of issued tokens", text(&c::jwt_issuer)},
+    {"access-token-minutes", "access token lifetime",
+     number<unsigned>(&c::access_token_minutes, 1, 10080)},
+    {"refresh-token-days", "refresh token lifetime",
+     number<unsigned>(&c::refresh_token_days, 1, 365)},
+    {"admin-email", "email of the first admin account (created at start)",
+     text(&c::admin_email)},
+    {"admin-password", "password of the first admin account", text(&c::admin_password)},
+    {"login-failures-per-minute-ip", "failed logins allowed per client address per minute",
+     number<unsigned>(&c::login_failures_per_minute_ip, 1, 100'000)},
+    {"login-failures-per-minute-account", "failed logins allowed per account per minute",
+     number<unsigned>(&c::login_failures_per_minute_account, 1, 100'000)},
+  };
+  return all;
+}
+
+const option* find_option(std::string_view key) {
+  for (const auto& opt : options())
+    if (opt.key == key)
+      return &opt;
+  return nullptr;
+}
+
+void apply(node_config& cfg, std::string_view key, std::string_view value,
+           std::string_view source) {
+  auto opt = find_option(key);
+  if (opt == nullptr)
+    throw std::invalid_argument(fmt::format("{}: unknown option '{}'", source, key));
+  if (!opt->set(cfg, value))
+    throw std::invalid_argument(
+      fmt::format("{}: invalid value '{}' for '{}' ({})", source, value, key, opt->help));
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+void read_file(node_config& cfg, const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    throw std::invalid_argument(fmt::format("cannot read config file '{}'", path));
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    auto body = trim(std::string_view{line}.substr(0, line.find('#')));
+    if (body.empty())
+      continue;
+    auto eq = body.find('=');
+    if (eq == std::string_view::npos)
+      throw std::invalid_argument(fmt::format("{}:{}: expected 'key = value'", path, n));
+    apply(cfg, trim(body.substr(0, eq)), trim(body.substr(eq + 1)),
+          fmt::format("{}:{}", path, n));
+  }
+}
+
+std::string env_name(std::string_view key) {
+  std::string name = "EMPORIUM_";
+  for (char ch : key)
+    name += ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return name;
+}
+
+} // namespace
+
+node_config load_config(int argc, const char* const* argv, const char* const* envp) {
+  // Flags first into a list, so the config file they name is read before
+  // environment and flags are applied on top of it.
+  std::vector<std::pair<std::string, std::string>> flags;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg.substr(0, 2) != "--")
+      throw std::invalid_argument(fmt::format("unexpected argument '{}'", arg));
+    arg.remove_prefix(2);
+    auto eq = arg.find('=');
+    if (eq != std::string_view::npos) {
+      flags.emplace_back(arg.substr(0, eq), arg.substr(eq + 1));
+      continue;
+    }
+    auto opt = find_option(arg);
+    bool is_flag = opt != nullptr && opt->is_flag;
+    if (is_flag || i + 1 >= argc)
+      flags.emplace_back(arg, is_flag ? "true" : "");
+    else
+      flags.emplace_back(arg, argv[++i]);
+  }
+  std::vector<std::pair<std::string, std::string>> env;
+  for (auto e = envp; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry = *e;
+    auto eq = entry.find('=');
+    if (entry.substr(0, 9) == "EMPORIUM_" && eq != std::string_view::npos)
+      env.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+
+  node_config cfg;
+  std::string file;
+  for (const auto& [name, value] : env)
+    if (name == "EMPORIUM_CONFIG")
+      file = value;
+  for (const auto& [key, value] : flags)
+    if (key == "config")
+      file = value;
+  if (!file.empty())
+    read_file(cfg, file);
+  for (const auto& [name, value] : env) {
+    auto opt = std::find_if(options().begin(), options().end(),
+                            [&](const option& o) { return env_name(o.key) == name; });
+    if (opt == options().end())
+      throw std::invalid_argument(fmt::format("environment: unknown variable {}", name));
+    apply(cfg, opt->key, value, "environment " + name);
+  }
+  for (const auto& [key, value] : flags)
+    apply(cfg, key, value, "flag --" + key);
+  cfg.config_file = file;
+  return cfg;
+}
+
+std::string config_help() {
+  std::string out = "usage: emporium [--key value | --key=value | --flag] ...\n";
+  for (const auto& opt : options())
+    out += fmt::format("  --{:<36} {} (env {})\n", opt.key, opt.help, env_name(opt.key));
+  return out;
+}
+
+} // namespace emporium

@@ -1,0 +1,55 @@
+// One typed configuration for a node. Sources, later ones win:
+// defaults < config file (--config, EMPORIUM_CONFIG) < EMPORIUM_* environment
+// variables < command-line flags. config/emporium.example.conf documents
+// every key; the same key works in all three places:
+//   file: `data-dir = ./data`   env: `EMPORIUM_DATA_DIR=./data`   flag: `--data-dir ./data`
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace emporium {
+
+struct node_config {
+  // -- node
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::string data_dir = "./data";
+  std::string config_file;
+  bool sync_full = false; // SQLite synchronous=FULL (power-loss safe) instead of NORMAL
+  bool demo_catalog = true;
+  unsigned threads = 0; // HTTP I/O threads; 0 = one per core
+
+  // -- entities
+  unsigned idle_timeout_s = 120;
+  std::uint64_t max_resident = 200'000;
+
+  // -- HTTP edge
+  std::string static_dir = "ui/dist";
+  std::vector<std::string> cors_origins;
+  std::uint64_t max_body_bytes = 1 << 20;
+  std::uint64_t max_header_bytes = 8 << 10;
+  unsigned read_timeout_s = 30;
+  unsigned max_connections = 10'000;
+  unsigned request_timeout_ms = 5'000;
+
+  // -- accounts
+  std::string jwt_secret;
+  std::string jwt_issuer = "emporium";
+  unsigned access_token_minutes = 15;
+  unsigned refresh_token_days = 7;
+  std::string admin_email;
+  std::string admin_password;
+  unsigned login_failures_per_minute_ip = 30;
+  unsigned login_failures_per_minute_account = 5;
+};
+
+/// Builds the configuration from all sources. Throws std::invalid_argument
+/// naming the key and the source on any unknown key or malformed value.
+node_config load_config(int argc, const char* const* argv, const char* const* envp);
+
+/// `--help` text: every key with its default and meaning.
+std::string config_help();
+
+} // namespace emporium

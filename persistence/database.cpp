@@ -1,0 +1,97 @@
+// Database opening and schema migrations (see database.hpp).
+#include "persistence/database.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <array>
+#include <fmt/format.h>
+
+namespace emporium::persistence {
+
+namespace {
+
+// Each entry migrates version i to i + 1. Append only; never edit a shipped one.
+constexpr std::array migrations = {
+  // 1: entity snapshots (carts, stock records) as JSON text.
+  R"sql(
+    CREATE TABLE entities (
+      kind  INTEGER NOT NULL,
+      id    TEXT    NOT NULL,
+      state TEXT    NOT NULL,
+      PRIMARY KEY (kind, id)
+    ) WITHOUT ROWID;
+  )sql",
+  // 2: accounts, refresh tokens and the catalog's write side.
+  R"sql(
+    CREATE TABLE users (
+      id            TEXT PRIMARY KEY,
+      email         TEXT NOT NULL UNIQUE COLLATE NOCASE,
+      password_hash TEXT NOT NULL,
+      first_name    TEXT NOT NULL DEFAULT '',
+      last_name     TEXT NOT NULL DEFAULT '',
+      role          TEXT NOT NULL DEFAULT 'customer',
+      created_at    INTEGER NOT NULL
+    );
+    CREATE TABLE refresh_tokens (
+      token_hash TEXT PRIMARY KEY,
+      user_id    TEXT NOT NULL,
+      expires_at INTEGER NOT NULL,
+      revoked    INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX refresh_tokens_by_user ON refresh_tokens(user_id);
+    CREATE TABLE products (
+      id          INTEGER PRIMARY KEY,
+      name        TEXT NOT NULL,
+      description TEXT NOT NULL DEFAULT '',
+      price_cents INTEGER NOT NULL,
+      category    TEXT NOT NULL DEFAULT '',
+      deleted     INTEGER NOT NULL DEFAULT 0
+    );
+  )sql",
+};
+
+void migrate(SQLite::Database& db, const std::string& path) {
+  int version = db.execAndGet("PRAGMA user_version").getInt();
+  int target = static_cast<int>(migrations.size());
+  if (version > target)
+    throw store_error(fmt::format(
+      "{}: schema version {} is newer than this build understands ({}); refusing to open",
+      path, version, target));
+  for (int v = version; v < target; ++v) {
+    SQLite::Transaction tx(db);
+    db.exec(migrations[static_cast<std::size_t>(v)]);
+    db.exec(fmt::format("PRAGMA user_version = {}", v + 1));
+    tx.commit();
+  }
+}
+
+} // namespace
+
+int current_schema_version() {
+  return static_cast<int>(migrations.size());
+}
+
+std::unique_ptr<SQLite::Database> open_database(const std::string& path, durability level) {
+  try {
+    auto db = std::make_unique<SQLite::Database>(
+      path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+    db->setBusyTimeout(5000);
+    // The first statement reads the header: a file that is not a database
+    // fails here with SQLITE_NOTADB instead of being silently replaced.
+    auto mode = db->execAndGet("PRAGMA journal_mode=WAL").getString();
+    if (mode != "wal")
+      throw store_error(fmt::format("{}: cannot switch to WAL mode (got '{}')", path, mode));
+    db->exec(level == durability::full ? "PRAGMA synchronous=FULL"
+                                       : "PRAGMA synchronous=NORMAL");
+    db->exec("PRAGMA foreign_keys=ON");
+    migrate(*db, path);
+    return db;
+  } catch (const store_error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw store_error(
+      fmt::format("{}: not a readable Emporium database: {}", path, e.what()));
+  }
+}
+
+} // namespace emporium::persistence

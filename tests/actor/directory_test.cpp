@@ -1,0 +1,139 @@
+// The directory: activation, passivation (idle and cap), supervision.
+#include "fixture.hpp"
+
+using namespace emporium;
+using namespace emporium::testing;
+
+namespace {
+cart_view add_one(deterministic& t, const std::string& user, product_id p) {
+  return t.call<cart_view>(cart_of(user), atoms::add::value, p, std::int32_t{1}, cents{100},
+                           std::string{"Item"});
+}
+} // namespace
+
+TEST_CASE_FIXTURE(deterministic, "a crashed entity restarts with its persisted state") {
+  start("dir-crash");
+  add_one(*this, "dana", 1);
+  add_one(*this, "dana", 2);
+  auto first = whereis(cart_of("dana"));
+  REQUIRE(first);
+  caf::anon_send_exit(first, caf::exit_reason::kill);
+  sched.run(); // the directory sees the crash and schedules a restart
+  CHECK(stats().restarts == 1);
+  // Messages sent while it restarts wait and are delivered afterwards.
+  auto parked = ask<cart_view>(cart_of("dana"), atoms::add::value, product_id{3},
+                               std::int32_t{1}, cents{100}, std::string{"Item"});
+  sched.run();
+  CHECK_FALSE(parked->value.has_value());
+  sched.trigger_timeouts(); // backoff elapses
+  sched.run();
+  REQUIRE(parked->value.has_value());
+  CHECK(parked->value->lines.size() == 3);
+  auto second = whereis(cart_of("dana"));
+  CHECK(second);
+  CHECK(second != first);
+}
+
+TEST_CASE_FIXTURE(deterministic, "repeated crashes back off exponentially") {
+  directory_options opts;
+  opts.backoff_base = std::chrono::milliseconds(100);
+  opts.backoff_max = std::chrono::milliseconds(1000);
+  start("dir-backoff", opts);
+  add_one(*this, "erin", 1);
+  auto t0 = sched.clock().current_time;
+  std::vector<caf::timespan> delays;
+  for (int i = 0; i < 5; ++i) {
+    auto a = whereis(cart_of("erin"));
+    REQUIRE(a);
+    caf::anon_send_exit(a, caf::exit_reason::kill);
+    sched.run();
+    auto before = sched.clock().current_time;
+    // Wake the entity by asking for it; it answers only after its backoff.
+    auto box = ask<cart_view>(cart_of("erin"), atoms::get::value);
+    sched.run();
+    while (!box->value) {
+      REQUIRE(sched.trigger_timeout());
+      sched.run();
+    }
+    delays.push_back(sched.clock().current_time - before);
+  }
+  (void)t0;
+  REQUIRE(delays.size() == 5);
+  CHECK(delays[0] <= std::chrono::milliseconds(100));
+  CHECK(delays[1] <= std::chrono::milliseconds(200));
+  CHECK(delays[2] > delays[1]);
+  CHECK(delays[4] <= std::chrono::milliseconds(1000));
+}
+
+TEST_CASE_FIXTURE(deterministic, "a passivated entity comes back with its state") {
+  directory_options opts;
+  opts.idle_timeout = std::chrono::seconds(10);
+  start("dir-idle", opts);
+  add_one(*this, "fay", 1);
+  add_one(*this, "fay", 2);
+  CHECK(stats().resident == 1);
+  sched.advance_time(std::chrono::seconds(20)); // sweeps run, fay is idle
+  sched.run();
+  auto s = stats();
+  CHECK(s.resident == 0);
+  CHECK(s.passivations == 1);
+  CHECK_FALSE(whereis(cart_of("fay")));
+  auto back = call<cart_view>(cart_of("fay"), atoms::get::value);
+  CHECK(back.lines.size() == 2);
+  CHECK(stats().activations == 2);
+}
+
+TEST_CASE_FIXTURE(deterministic, "the cap passivates the least recently used entity") {
+  directory_options opts;
+  opts.max_resident = 2;
+  start("dir-cap", opts);
+  add_one(*this, "a", 1);
+  add_one(*this, "b", 1);
+  add_one(*this, "a", 2); // a is now more recent than b
+  add_one(*this, "c", 1); // over the cap: b goes
+  CHECK(whereis(cart_of("a")));
+  CHECK_FALSE(whereis(cart_of("b")));
+  CHECK(whereis(cart_of("c")));
+  CHECK(stats().resident == 2);
+  CHECK(call<cart_view>(cart_of("b"), atoms::get::value).lines.size() == 1);
+  CHECK_FALSE(whereis(cart_of("a"))); // bringing b back pushed out a (least recent now)
+}
+
+TEST_CASE_FIXTURE(deterministic, "a stock record holding reservations is not passivated") {
+  directory_options opts;
+  opts.idle_timeout = std::chrono::seconds(10);
+  start("dir-pin", opts);
+  call<stock_view>(stock_of(1), atoms::set::value, std::int64_t{3});
+  call<reserve_reply>(stock_of(1), atoms::reserve::value, order_id{1}, std::int32_t{1},
+                      millis{3'600'000});
+  call<stock_view>(stock_of(2), atoms::set::value, std::int64_t{3});
+  sched.advance_time(std::chrono::seconds(20));
+  sched.run();
+  CHECK(whereis(stock_of(1)));
+  CHECK_FALSE(whereis(stock_of(2)));
+}
+
+TEST_CASE_FIXTURE(deterministic, "a new directory (node restart) recovers state from SQLite") {
+  start("dir-recover");
+  add_one(*this, "gus", 7);
+  call<stock_view>(stock_of(7), atoms::set::value, std::int64_t{12});
+  call<reserve_reply>(stock_of(7), atoms::reserve::value, order_id{5}, std::int32_t{2},
+                      millis{3'600'000});
+  caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
+  sched.run();
+  restart_directory();
+  CHECK(call<cart_view>(cart_of("gus"), atoms::get::value).lines.at(0).product == 7);
+  auto v = call<stock_view>(stock_of(7), atoms::get::value);
+  CHECK(v.on_hand == 12);
+  CHECK(v.reserved == 2);
+}
+
+TEST_CASE_FIXTURE(deterministic, "invalid entity keys are refused") {
+  start("dir-keys");
+  auto bad = ask<stock_view>(entity_key{entity_kind::stock, "abc"}, atoms::get::value);
+  auto empty = ask<cart_view>(cart_of(""), atoms::get::value);
+  sched.run();
+  CHECK(bad->error == errc::invalid_argument);
+  CHECK(empty->error == errc::invalid_argument);
+  CHECK(stats().resident == 0);
+}

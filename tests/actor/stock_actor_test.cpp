@@ -1,0 +1,98 @@
+// The stock actor: atomic check-and-take, idempotency, expiry by timer.
+#include "fixture.hpp"
+
+using namespace emporium;
+using namespace emporium::testing;
+
+namespace {
+constexpr millis ttl = 60'000;
+}
+
+TEST_CASE_FIXTURE(deterministic, "20 concurrent reservations against 7 units: exactly 7") {
+  start("stock-race");
+  auto product = stock_of(42);
+  call<stock_view>(product, atoms::set::value, std::int64_t{7});
+  std::vector<std::shared_ptr<reply_box<reserve_reply>>> replies;
+  for (order_id order = 1; order <= 20; ++order)
+    replies.push_back(ask<reserve_reply>(product, atoms::reserve::value, order,
+                                         std::int32_t{1}, ttl));
+  sched.run(); // all 20 requests are queued before any is processed
+  int granted = 0, refused = 0;
+  for (auto& r : replies) {
+    REQUIRE(r->value.has_value());
+    if (r->value->status == reserve_status::granted)
+      ++granted;
+    else if (r->value->status == reserve_status::insufficient)
+      ++refused;
+  }
+  CHECK(granted == 7);
+  CHECK(refused == 13);
+  auto v = call<stock_view>(product, atoms::get::value);
+  CHECK(v.available == 0);
+  CHECK(v.reserved == 7);
+  CHECK(v.on_hand == v.available + v.reserved);
+}
+
+TEST_CASE_FIXTURE(deterministic, "duplicate reserve, release and commit are no-ops") {
+  start("stock-idempotent");
+  auto product = stock_of(5);
+  call<stock_view>(product, atoms::set::value, std::int64_t{10});
+  CHECK(call<reserve_reply>(product, atoms::reserve::value, order_id{1}, std::int32_t{3}, ttl)
+          .status == reserve_status::granted);
+  CHECK(call<reserve_reply>(product, atoms::reserve::value, order_id{1}, std::int32_t{3}, ttl)
+          .status == reserve_status::already_held);
+  CHECK(call<stock_view>(product, atoms::get::value).reserved == 3);
+  auto once = call<stock_view>(product, atoms::commit::value, order_id{1});
+  auto twice = call<stock_view>(product, atoms::commit::value, order_id{1});
+  CHECK(once.on_hand == 7);
+  CHECK(twice.on_hand == 7);
+  CHECK(twice.sold == 3);
+  CHECK(call<reserve_reply>(product, atoms::reserve::value, order_id{2}, std::int32_t{2}, ttl)
+          .status == reserve_status::granted);
+  CHECK(call<bool>(product, atoms::release::value, order_id{2}));
+  CHECK_FALSE(call<bool>(product, atoms::release::value, order_id{2}));
+  auto v = call<stock_view>(product, atoms::get::value);
+  CHECK(v.available == 7);
+  CHECK(v.reserved == 0);
+  auto late = ask<stock_view>(product, atoms::commit::value, order_id{2});
+  sched.run();
+  CHECK(late->error == errc::not_found);
+}
+
+TEST_CASE_FIXTURE(deterministic, "reservations expire when their timer fires") {
+  start("stock-expiry");
+  auto product = stock_of(9);
+  call<stock_view>(product, atoms::set::value, std::int64_t{4});
+  call<reserve_reply>(product, atoms::reserve::value, order_id{77}, std::int32_t{3},
+                      millis{1000});
+  CHECK(call<stock_view>(product, atoms::get::value).available == 1);
+  sched.trigger_timeouts();
+  sched.run();
+  auto v = call<stock_view>(product, atoms::get::value);
+  CHECK(v.available == 4);
+  CHECK(v.reserved == 0);
+  // The expired order cannot be committed, and a redelivered reserve is refused.
+  auto commit = ask<stock_view>(product, atoms::commit::value, order_id{77});
+  sched.run();
+  CHECK(commit->error == errc::not_found);
+  CHECK(call<reserve_reply>(product, atoms::reserve::value, order_id{77}, std::int32_t{3},
+                            millis{1000})
+          .status == reserve_status::settled);
+}
+
+TEST_CASE_FIXTURE(deterministic, "admin stock changes never go below reserved") {
+  start("stock-admin");
+  auto product = stock_of(3);
+  call<stock_view>(product, atoms::set::value, std::int64_t{5});
+  call<reserve_reply>(product, atoms::reserve::value, order_id{1}, std::int32_t{4}, ttl);
+  auto bad = ask<stock_view>(product, atoms::adjust::value, std::int64_t{-2});
+  sched.run();
+  CHECK(bad->error == errc::insufficient_stock);
+  auto v = call<stock_view>(product, atoms::adjust::value, std::int64_t{10});
+  CHECK(v.on_hand == 15);
+  CHECK(v.available == 11);
+  auto invalid = ask<stock_view>(stock_of(3), atoms::reserve::value, order_id{2},
+                                 std::int32_t{0}, ttl);
+  sched.run();
+  CHECK(invalid->error == errc::invalid_argument);
+}

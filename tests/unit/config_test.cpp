@@ -1,0 +1,46 @@
+// Configuration sources and their precedence.
+#include "config/node_config.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+
+using namespace emporium;
+
+TEST_CASE("defaults, file, environment and flags apply in that order") {
+  auto path = std::string{"/tmp/emporium-config-test.conf"};
+  {
+    std::ofstream out(path);
+    out << "# a comment\nport = 9000\ndata-dir = /tmp/from-file  # trailing comment\n"
+           "idle-timeout = 30\n";
+  }
+  const char* argv[] = {"emporium", "--config", path.c_str(), "--port", "9100", "--sync-full"};
+  const char* envp[] = {"EMPORIUM_DATA_DIR=/tmp/from-env", "EMPORIUM_PORT=9050",
+                        "PATH=/bin", nullptr};
+  auto cfg = load_config(6, argv, envp);
+  CHECK(cfg.port == 9100);
+  CHECK(cfg.data_dir == "/tmp/from-env");
+  CHECK(cfg.idle_timeout_s == 30);
+  CHECK(cfg.sync_full);
+  CHECK(cfg.bind == "127.0.0.1");
+  std::remove(path.c_str());
+}
+
+TEST_CASE("bad keys and values are refused with the key named") {
+  const char* env_none[] = {nullptr};
+  const char* bad_port[] = {"emporium", "--port", "70000"};
+  CHECK_THROWS_WITH_AS(load_config(3, bad_port, env_none),
+                       doctest::Contains("'port'"), std::invalid_argument);
+  const char* unknown[] = {"emporium", "--colour=blue"};
+  CHECK_THROWS_WITH_AS(load_config(2, unknown, env_none), doctest::Contains("colour"),
+                       std::invalid_argument);
+  const char* argv[] = {"emporium"};
+  const char* bad_env[] = {"EMPORIUM_MAX_RESIDENT=lots", nullptr};
+  CHECK_THROWS_AS(load_config(1, argv, bad_env), std::invalid_argument);
+  const char* origins[] = {"emporium", "--cors-origins=http://a:1, http://b:2"};
+  auto cfg = load_config(2, origins, env_none);
+  REQUIRE(cfg.cors_origins.size() == 2);
+  CHECK(cfg.cors_origins[1] == "http://b:2");
+}

@@ -1,0 +1,85 @@
+// Reservation arithmetic, without actors.
+#include "actors/stock/stock_rules.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace emporium;
+
+namespace {
+void check_invariant(const stock_state& s) {
+  CHECK(stock_available(s) >= 0);
+  CHECK(s.on_hand == stock_available(s) + stock_reserved(s));
+}
+} // namespace
+
+TEST_CASE("reserve takes from available or refuses, in one step") {
+  stock_state s;
+  stock_set_on_hand(s, 5);
+  auto a = stock_reserve(s, 1, 3, 1000);
+  CHECK(a.status == reserve_status::granted);
+  CHECK(a.available == 2);
+  auto b = stock_reserve(s, 2, 3, 1000);
+  CHECK(b.status == reserve_status::insufficient);
+  CHECK(b.available == 2);
+  CHECK(stock_reserved(s) == 3);
+  check_invariant(s);
+}
+
+TEST_CASE("reserve, release and commit are idempotent per order") {
+  stock_state s;
+  stock_set_on_hand(s, 10);
+  CHECK(stock_reserve(s, 1, 4, 1000).status == reserve_status::granted);
+  CHECK(stock_reserve(s, 1, 4, 1000).status == reserve_status::already_held);
+  CHECK(stock_reserved(s) == 4);
+  CHECK(stock_commit(s, 1) == errc::none);
+  CHECK(stock_commit(s, 1) == errc::none);
+  CHECK(s.on_hand == 6);
+  CHECK(s.sold == 4);
+  // A redelivered reserve after the commit must not take stock again.
+  CHECK(stock_reserve(s, 1, 4, 1000).status == reserve_status::settled);
+  CHECK(stock_available(s) == 6);
+  CHECK(stock_reserve(s, 2, 2, 1000).status == reserve_status::granted);
+  CHECK(stock_release(s, 2));
+  CHECK_FALSE(stock_release(s, 2));
+  CHECK(stock_available(s) == 6);
+  CHECK(stock_commit(s, 2) == errc::not_found);
+  CHECK(stock_commit(s, 99) == errc::not_found);
+  check_invariant(s);
+}
+
+TEST_CASE("expiry only removes the reservation it was armed for") {
+  stock_state s;
+  stock_set_on_hand(s, 3);
+  stock_reserve(s, 1, 2, 500);
+  CHECK_FALSE(stock_expire(s, 1, 400));
+  CHECK(stock_reserved(s) == 2);
+  CHECK(stock_expire(s, 1, 500));
+  CHECK(stock_reserved(s) == 0);
+  CHECK(stock_available(s) == 3);
+  CHECK(stock_reserve(s, 1, 1, 900).status == reserve_status::settled);
+}
+
+TEST_CASE("admin changes never go below what is reserved") {
+  stock_state s;
+  stock_set_on_hand(s, 10);
+  stock_reserve(s, 1, 6, 1000);
+  CHECK(stock_set_on_hand(s, 5) == errc::insufficient_stock);
+  CHECK(stock_adjust(s, -5) == errc::insufficient_stock);
+  CHECK(stock_adjust(s, -4) == errc::none);
+  CHECK(s.on_hand == 6);
+  CHECK(stock_available(s) == 0);
+  CHECK(stock_set_on_hand(s, -1) == errc::invalid_argument);
+  CHECK(stock_reserve(s, 2, 0, 1000).status == reserve_status::insufficient);
+  check_invariant(s);
+}
+
+TEST_CASE("settled orders are remembered up to a bound") {
+  stock_state s;
+  stock_set_on_hand(s, 100000);
+  for (order_id o = 1; o <= static_cast<order_id>(max_remembered_settlements) + 10; ++o) {
+    stock_reserve(s, o, 1, 1);
+    stock_release(s, o);
+  }
+  CHECK(s.settled.size() == max_remembered_settlements);
+  CHECK(s.settled.back().order == static_cast<order_id>(max_remembered_settlements) + 10);
+}
