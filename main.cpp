@@ -1,8 +1,16 @@
-// The composition root: read the config, open storage, start the actors,
-// serve until SIGINT/SIGTERM, then shut down in order.
+// The composition root: read the config, open storage, start the actors and
+// the HTTP edge, serve until SIGINT/SIGTERM, then shut down in order:
+// stop accepting and finish in-flight requests, drain the entities (their
+// writes flush), stop the store, exit 0.
+#include "actors/accounts/accounts_actor.hpp"
+#include "actors/catalog/catalog_actor.hpp"
 #include "actors/directory.hpp"
 #include "actors/protocol.hpp"
 #include "config/node_config.hpp"
+#include "http/actor_backend.hpp"
+#include "http/api_context.hpp"
+#include "http/auth/credentials.hpp"
+#include "http/server.hpp"
 #include "persistence/database.hpp"
 
 #include <caf/all.hpp>
@@ -12,13 +20,18 @@
 #include <csignal>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fstream>
+#include <sodium.h>
+#include <thread>
 
 extern char** environ;
 
 namespace {
 
+namespace fs = std::filesystem;
+
 /// Exit codes scripts can tell apart.
-enum exit_code : int { ok = 0, bad_config = 2, bad_storage = 3 };
+enum exit_code : int { ok = 0, failure = 1, bad_config = 2, bad_storage = 3 };
 
 struct node_system_config : caf::actor_system_config {
   node_system_config() {
@@ -26,8 +39,55 @@ struct node_system_config : caf::actor_system_config {
   }
 };
 
+/// The configured secret, or the one kept in the data directory (created
+/// with owner-only permissions on first start).
+std::string jwt_secret(const emporium::node_config& cfg) {
+  if (!cfg.jwt_secret.empty())
+    return cfg.jwt_secret;
+  auto path = fs::path{cfg.data_dir} / "jwt.secret";
+  std::ifstream in(path);
+  std::string secret;
+  if (in && std::getline(in, secret) && secret.size() >= 32)
+    return secret;
+  secret = emporium::http::random_token(48);
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << secret << '\n';
+  }
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+  return secret;
+}
+
+/// Creates the configured first admin unless that email already exists.
+void ensure_admin(caf::actor_system& sys, const caf::actor& accounts,
+                  const emporium::node_config& cfg) {
+  if (cfg.admin_email.empty() || cfg.admin_password.empty())
+    return;
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(hash, cfg.admin_password.data(), cfg.admin_password.size(),
+                        crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+    throw std::runtime_error("cannot hash the admin password");
+  emporium::user_record admin{emporium::http::new_user_id(), cfg.admin_email, hash, "Admin",
+                              "", "admin"};
+  caf::scoped_actor self{sys};
+  self->request(accounts, std::chrono::seconds(10), emporium::atoms::register_user::value,
+                admin)
+    .receive([&](emporium::user_record&) { fmt::print("emporium: admin {} created\n",
+                                                      cfg.admin_email); },
+             [&](caf::error& err) {
+               if (emporium::to_errc(err) != emporium::errc::conflict)
+                 throw std::runtime_error("cannot create the admin account");
+             });
+}
+
+void stop_actor(caf::scoped_actor& self, const caf::actor& a, caf::exit_reason reason) {
+  self->monitor(a);
+  self->send_exit(a, reason);
+  self->receive([](const caf::down_msg&) {});
+}
+
 int run(const emporium::node_config& cfg) {
-  namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(cfg.data_dir, ec);
   if (ec) {
@@ -35,13 +95,23 @@ int run(const emporium::node_config& cfg) {
                ec.message());
     return bad_storage;
   }
+  if (sodium_init() < 0) {
+    fmt::print(stderr, "emporium: libsodium failed to initialise\n");
+    return failure;
+  }
   auto db_path = (fs::path{cfg.data_dir} / "emporium.db").string();
   auto level = cfg.sync_full ? emporium::persistence::durability::full
                              : emporium::persistence::durability::normal;
+  auto catalog = std::make_shared<emporium::catalog_view>();
+  std::size_t products = 0;
   try {
     emporium::persistence::open_database(db_path, level); // validates + migrates
+    products = emporium::load_catalog(db_path, level, *catalog, cfg.demo_catalog);
   } catch (const emporium::persistence::store_error& e) {
     fmt::print(stderr, "emporium: {}\n", e.what());
+    return bad_storage;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "emporium: {}: cannot load the catalog: {}\n", db_path, e.what());
     return bad_storage;
   }
 
@@ -55,28 +125,65 @@ int run(const emporium::node_config& cfg) {
   node_system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
   auto store = emporium::spawn_store(sys, db_path, level, true);
+  auto catalog_writer = emporium::spawn_catalog(sys, db_path, level, catalog);
+  auto accounts = emporium::spawn_accounts(sys, db_path, level);
   emporium::directory_options dir_opts;
   dir_opts.idle_timeout = std::chrono::seconds(cfg.idle_timeout_s);
   dir_opts.max_resident = cfg.max_resident;
-  auto directory = emporium::spawn_directory(sys, dir_opts, {store, {}, {}});
+  auto directory = emporium::spawn_directory(sys, dir_opts, {store, {}, catalog_writer});
 
-  fmt::print("emporium: node up, data in {} (schema v{})\n", db_path,
-             emporium::persistence::current_schema_version());
-  std::fflush(stdout);
-
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  fmt::print("emporium: signal {} received, shutting down\n", signal_number);
+  int code = ok;
+  {
+    unsigned threads = cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+    emporium::http::password_hasher hasher{2};
+    auto backend = emporium::http::make_actor_backend(
+      sys, directory, accounts, catalog_writer, std::chrono::milliseconds(cfg.request_timeout_ms),
+      threads);
+    emporium::http::api_context ctx{*backend,
+                                    *catalog,
+                                    {jwt_secret(cfg), cfg.jwt_issuer},
+                                    hasher,
+                                    emporium::http::failure_limiter{cfg.login_failures_per_minute_ip},
+                                    emporium::http::failure_limiter{cfg.login_failures_per_minute_account},
+                                    cfg.access_token_minutes,
+                                    cfg.refresh_token_days,
+                                    cfg.static_dir};
+    emporium::http::router routes;
+    emporium::http::add_all_routes(routes, ctx);
+    emporium::http::server_options opts;
+    opts.bind = cfg.bind;
+    opts.port = cfg.port;
+    opts.threads = threads;
+    opts.max_body_bytes = cfg.max_body_bytes;
+    opts.max_header_bytes = cfg.max_header_bytes;
+    opts.read_timeout = std::chrono::seconds(cfg.read_timeout_s);
+    opts.max_connections = cfg.max_connections;
+    opts.cors_origins = cfg.cors_origins;
+    emporium::http::server edge{opts, routes};
+    try {
+      ensure_admin(sys, accounts, cfg);
+      auto port = edge.start();
+      fmt::print("emporium: listening on http://{}:{} ({} products, data in {})\n", cfg.bind,
+                 port, products, db_path);
+      std::fflush(stdout);
+      int signal_number = 0;
+      sigwait(&stop_signals, &signal_number);
+      fmt::print("emporium: signal {} received, shutting down\n", signal_number);
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "emporium: {}\n", e.what());
+      code = failure;
+    }
+    edge.stop(std::chrono::seconds(10));
+  }
 
   caf::scoped_actor self{sys};
-  self->monitor(directory);
-  self->send_exit(directory, caf::exit_reason::user_shutdown);
-  self->receive([](const caf::down_msg&) {});
-  self->monitor(store);
-  self->send_exit(store, caf::exit_reason::user_shutdown);
-  self->receive([](const caf::down_msg&) {});
-  fmt::print("emporium: stopped cleanly\n");
-  return ok;
+  stop_actor(self, directory, caf::exit_reason::user_shutdown); // entities flush first
+  stop_actor(self, store, caf::exit_reason::user_shutdown);
+  stop_actor(self, catalog_writer, caf::exit_reason::user_shutdown);
+  stop_actor(self, accounts, caf::exit_reason::user_shutdown);
+  if (code == ok)
+    fmt::print("emporium: stopped cleanly\n");
+  return code;
 }
 
 } // namespace

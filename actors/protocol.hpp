@@ -6,6 +6,8 @@
 
 #include "actors/cart/cart_rules.hpp"
 #include "actors/errc.hpp"
+#include "actors/records.hpp"
+#include "actors/views.hpp"
 #include "actors/stock/stock_rules.hpp"
 
 #include <caf/atom.hpp>
@@ -35,34 +37,6 @@ struct entity_key_hash {
   std::size_t operator()(const entity_key& k) const noexcept {
     return std::hash<std::string>{}(k.id) * 31 + static_cast<std::size_t>(k.kind);
   }
-};
-
-/// A cart as the cart actor answers it.
-struct cart_view {
-  std::vector<cart_line> lines;
-  cents total = 0;
-};
-
-/// A stock record as the stock actor answers it.
-struct stock_view {
-  std::int64_t on_hand = 0;
-  std::int64_t available = 0;
-  std::int64_t reserved = 0;
-  std::int64_t sold = 0;
-};
-
-/// Answer to a reservation request.
-struct reserve_reply {
-  reserve_status status = reserve_status::insufficient;
-  std::int64_t available = 0;
-};
-
-/// Counters the directory answers to `(atoms::stats)`.
-struct directory_stats {
-  std::uint64_t resident = 0;
-  std::uint64_t activations = 0;
-  std::uint64_t passivations = 0;
-  std::uint64_t restarts = 0;
 };
 
 template <class Inspector>
@@ -103,6 +77,18 @@ typename Inspector::result_type inspect(Inspector& f, reserve_reply& x) {
   return f(caf::meta::type_name("reserve_reply"), x.status, x.available);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_record& x) {
+  return f(caf::meta::type_name("user_record"), x.id, x.email, x.password_hash, x.first_name,
+           x.last_name, x.role);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, product_record& x) {
+  return f(caf::meta::type_name("product_record"), x.id, x.name, x.description, x.price,
+           x.category);
+}
+
 } // namespace emporium
 
 CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
@@ -115,6 +101,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(emporium, (emporium::reserve_status))
   CAF_ADD_TYPE_ID(emporium, (emporium::reserve_reply))
   CAF_ADD_TYPE_ID(emporium, (emporium::directory_stats))
+  CAF_ADD_TYPE_ID(emporium, (emporium::user_record))
+  CAF_ADD_TYPE_ID(emporium, (emporium::product_record))
 CAF_END_TYPE_ID_BLOCK(emporium)
 
 namespace emporium::atoms {
@@ -138,6 +126,15 @@ using load = caf::atom_constant<caf::atom("load")>;
 using save = caf::atom_constant<caf::atom("save")>;
 using flush = caf::atom_constant<caf::atom("flush")>;
 using stock_changed = caf::atom_constant<caf::atom("stockchg")>;
+using register_user = caf::atom_constant<caf::atom("register")>;
+using find_email = caf::atom_constant<caf::atom("findemail")>;
+using find_id = caf::atom_constant<caf::atom("findid")>;
+using refresh_store = caf::atom_constant<caf::atom("rtstore")>;
+using refresh_rotate = caf::atom_constant<caf::atom("rtrotate")>;
+using revoke = caf::atom_constant<caf::atom("revoke")>;
+using create = caf::atom_constant<caf::atom("create")>;
+using update = caf::atom_constant<caf::atom("update")>;
+using erase = caf::atom_constant<caf::atom("erase")>;
 } // namespace emporium::atoms
 
 namespace emporium {

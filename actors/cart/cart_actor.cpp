@@ -42,9 +42,13 @@ caf::behavior cart_actor(cart_self* self, std::string user, entity_services svc)
            std::string& name) {
       return finish(self, cart_add(self->state.cart, product, delta, price, name));
     },
+    [self](atoms::add, product_id product, std::int32_t delta, cents price,
+           std::string& name, std::int64_t limit) {
+      return finish(self, cart_add(self->state.cart, product, delta, price, name, limit));
+    },
     [self](atoms::set, product_id product, std::int32_t quantity, cents price,
-           std::string& name) {
-      return finish(self, cart_set(self->state.cart, product, quantity, price, name));
+           std::string& name, std::int64_t limit) {
+      return finish(self, cart_set(self->state.cart, product, quantity, price, name, limit));
     },
     [self](atoms::remove, product_id product) {
       return finish(self, cart_remove(self->state.cart, product));

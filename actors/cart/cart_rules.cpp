@@ -15,7 +15,7 @@ std::vector<cart_line>::iterator find_line(cart_state& cart, product_id product)
 } // namespace
 
 errc cart_add(cart_state& cart, product_id product, std::int32_t delta, cents unit_price,
-              const std::string& name) {
+              const std::string& name, std::int64_t limit) {
   if (delta == 0)
     return errc::invalid_argument;
   auto it = find_line(cart, product);
@@ -25,12 +25,16 @@ errc cart_add(cart_state& cart, product_id product, std::int32_t delta, cents un
       return errc::invalid_argument;
     if (delta > max_line_quantity)
       return errc::quantity_out_of_range;
+    if (delta > limit)
+      return errc::insufficient_stock;
     cart.lines.insert(it, cart_line{product, delta, unit_price, name});
     return errc::none;
   }
   std::int64_t next = std::int64_t{it->quantity} + delta;
   if (next > max_line_quantity)
     return errc::quantity_out_of_range;
+  if (delta > 0 && next > limit)
+    return errc::insufficient_stock;
   if (next <= 0)
     cart.lines.erase(it);
   else
@@ -39,11 +43,13 @@ errc cart_add(cart_state& cart, product_id product, std::int32_t delta, cents un
 }
 
 errc cart_set(cart_state& cart, product_id product, std::int32_t quantity, cents unit_price,
-              const std::string& name) {
+              const std::string& name, std::int64_t limit) {
   if (quantity < 0)
     return errc::invalid_argument;
   if (quantity > max_line_quantity)
     return errc::quantity_out_of_range;
+  if (quantity > limit && quantity > cart_quantity(cart, product))
+    return errc::insufficient_stock;
   auto it = find_line(cart, product);
   bool present = it != cart.lines.end() && it->product == product;
   if (quantity == 0) {

@@ -34,13 +34,15 @@ inline constexpr std::int32_t max_line_quantity = 10'000;
 /// way). A line that reaches 0 or less disappears. A new line remembers
 /// `unit_price` and `name`; an existing line keeps its original price.
 /// Errors: invalid_argument (delta 0, or negative delta on a missing line),
-/// quantity_out_of_range (line above max_line_quantity).
+/// quantity_out_of_range (line above max_line_quantity), insufficient_stock
+/// (an increase that would put more than `limit` units in the line; `limit`
+/// is the stock the caller saw, so the check and the change are one step).
 errc cart_add(cart_state& cart, product_id product, std::int32_t delta, cents unit_price,
-              const std::string& name);
+              const std::string& name, std::int64_t limit = max_line_quantity);
 
 /// Sets a line to exactly `quantity` (0 removes it); creates it if absent.
 errc cart_set(cart_state& cart, product_id product, std::int32_t quantity, cents unit_price,
-              const std::string& name);
+              const std::string& name, std::int64_t limit = max_line_quantity);
 
 /// Removes a line; not_found when the cart has no such line.
 errc cart_remove(cart_state& cart, product_id product);

@@ -20,7 +20,7 @@ TEST_CASE_FIXTURE(deterministic, "cart operations answer the whole cart") {
   CHECK(v.lines[0].quantity == 1);
   CHECK(v.lines[0].unit_price == 1500);
   v = call<cart_view>(alice, atoms::set::value, product_id{2}, std::int32_t{4}, cents{250},
-                      std::string{"Tea"});
+                      std::string{"Tea"}, std::int64_t{100});
   CHECK(v.total == 1500 + 1000);
   v = call<cart_view>(alice, atoms::remove::value, product_id{1});
   CHECK(v.lines.size() == 1);
@@ -47,6 +47,10 @@ TEST_CASE_FIXTURE(deterministic, "a refused change answers an error and changes 
   sched.run();
   CHECK(bad->error == errc::invalid_argument);
   CHECK(huge->error == errc::quantity_out_of_range);
+  auto short_stock = ask<cart_view>(alice, atoms::add::value, product_id{1}, std::int32_t{5},
+                                    cents{100}, std::string{"A"}, std::int64_t{5});
+  sched.run();
+  CHECK(short_stock->error == errc::insufficient_stock); // 1 + 5 > 5 available
   CHECK(call<cart_view>(alice, atoms::get::value).total == 100);
 }
 

@@ -58,3 +58,14 @@ TEST_CASE("set quantity, remove and lines sorted by product id") {
   CHECK(cart_remove(cart, 3) == errc::not_found);
   CHECK(cart_total(cart) == 4 * 900);
 }
+
+TEST_CASE("an increase beyond the stock limit is refused; a decrease never is") {
+  cart_state cart;
+  CHECK(cart_add(cart, 1, 4, 100, "A", 3) == errc::insufficient_stock);
+  CHECK(cart_add(cart, 1, 3, 100, "A", 3) == errc::none);
+  CHECK(cart_add(cart, 1, 1, 100, "A", 3) == errc::insufficient_stock);
+  CHECK(cart_add(cart, 1, -1, 100, "A", 0) == errc::none);
+  CHECK(cart_set(cart, 1, 5, 100, "A", 4) == errc::insufficient_stock);
+  CHECK(cart_set(cart, 1, 1, 100, "A", 0) == errc::none); // lowering is always fine
+  CHECK(cart_quantity(cart, 1) == 1);
+}

@@ -1,0 +1,41 @@
+// What entity actors answer, as plain structs (the HTTP edge uses them
+// without including CAF; protocol.hpp adds their inspect overloads).
+#pragma once
+
+#include "actors/cart/cart_rules.hpp"
+#include "actors/stock/stock_rules.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace emporium {
+
+/// A cart as the cart actor answers it.
+struct cart_view {
+  std::vector<cart_line> lines;
+  cents total = 0;
+};
+
+/// A stock record as the stock actor answers it.
+struct stock_view {
+  std::int64_t on_hand = 0;
+  std::int64_t available = 0;
+  std::int64_t reserved = 0;
+  std::int64_t sold = 0;
+};
+
+/// Answer to a reservation request.
+struct reserve_reply {
+  reserve_status status = reserve_status::insufficient;
+  std::int64_t available = 0;
+};
+
+/// Counters the directory answers to `(atoms::stats)`.
+struct directory_stats {
+  std::uint64_t resident = 0;
+  std::uint64_t activations = 0;
+  std::uint64_t passivations = 0;
+  std::uint64_t restarts = 0;
+};
+
+} // namespace emporium

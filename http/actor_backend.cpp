@@ -1,0 +1,159 @@
+// The CAF side of the edge (see actor_backend.hpp).
+#include "http/actor_backend.hpp"
+
+#include "actors/protocol.hpp"
+
+#include <caf/all.hpp>
+
+#include <atomic>
+#include <vector>
+
+namespace emporium::http {
+
+namespace {
+
+using job = std::function<void(caf::event_based_actor*)>;
+
+} // namespace
+} // namespace emporium::http
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(emporium::http::job)
+
+namespace emporium::http {
+
+namespace {
+
+caf::behavior bridge(caf::event_based_actor* self) {
+  return {[self](job& fn) { fn(self); }};
+}
+
+class actor_backend final : public backend {
+public:
+  actor_backend(caf::actor_system& sys, caf::actor directory, caf::actor accounts,
+                caf::actor catalog, std::chrono::milliseconds timeout, unsigned bridges)
+    : directory_(std::move(directory)),
+      accounts_(std::move(accounts)),
+      catalog_(std::move(catalog)),
+      timeout_(timeout) {
+    for (unsigned i = 0; i < std::max(1u, bridges); ++i)
+      bridges_.push_back(sys.spawn(bridge));
+  }
+
+  ~actor_backend() override {
+    for (auto& b : bridges_)
+      caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
+  }
+
+  void cart(const std::string& user, cart_command c, done_fn<cart_view> done) override {
+    entity_key key{entity_kind::cart, user};
+    using op = cart_command::op;
+    switch (c.what) {
+      case op::get: return entity<cart_view>(key, done, atoms::get::value);
+      case op::add:
+        return entity<cart_view>(key, done, atoms::add::value, c.product, c.quantity, c.price,
+                                 c.name, c.limit);
+      case op::set:
+        return entity<cart_view>(key, done, atoms::set::value, c.product, c.quantity, c.price,
+                                 c.name, c.limit);
+      case op::remove: return entity<cart_view>(key, done, atoms::remove::value, c.product);
+      case op::clear: return entity<cart_view>(key, done, atoms::clear::value);
+    }
+  }
+
+  void stock(product_id product, stock_command c, done_fn<stock_view> done) override {
+    entity_key key{entity_kind::stock, std::to_string(product)};
+    using op = stock_command::op;
+    switch (c.what) {
+      case op::get: return entity<stock_view>(key, done, atoms::get::value);
+      case op::set: return entity<stock_view>(key, done, atoms::set::value, c.value);
+      case op::adjust: return entity<stock_view>(key, done, atoms::adjust::value, c.value);
+    }
+  }
+
+  void register_user(user_record user, done_fn<user_record> done) override {
+    ask<user_record>(accounts_, done, atoms::register_user::value, std::move(user));
+  }
+  void find_user_by_email(const std::string& email, done_fn<user_record> done) override {
+    ask<user_record>(accounts_, done, atoms::find_email::value, email);
+  }
+  void find_user(const std::string& id, done_fn<user_record> done) override {
+    ask<user_record>(accounts_, done, atoms::find_id::value, id);
+  }
+  void store_refresh(const std::string& hash, const std::string& user, std::int64_t expires,
+                     done_fn<bool> done) override {
+    ask_unit(accounts_, done, atoms::refresh_store::value, hash, user, expires);
+  }
+  void rotate_refresh(const std::string& old_hash, const std::string& new_hash,
+                      std::int64_t expires, done_fn<user_record> done) override {
+    ask<user_record>(accounts_, done, atoms::refresh_rotate::value, old_hash, new_hash,
+                     expires);
+  }
+  void revoke_refresh(const std::string& user, done_fn<bool> done) override {
+    ask_unit(accounts_, done, atoms::revoke::value, user);
+  }
+
+  void create_product(product_record p, done_fn<product_record> done) override {
+    ask<product_record>(catalog_, done, atoms::create::value, std::move(p));
+  }
+  void update_product(product_record p, done_fn<product_record> done) override {
+    ask<product_record>(catalog_, done, atoms::update::value, std::move(p));
+  }
+  void delete_product(std::int64_t id, done_fn<bool> done) override {
+    ask<bool>(catalog_, done, atoms::erase::value, id);
+  }
+
+  bool ready() const override {
+    return directory_ && accounts_ && catalog_ && !bridges_.empty();
+  }
+
+private:
+  void post(job fn) {
+    auto i = next_.fetch_add(1, std::memory_order_relaxed) % bridges_.size();
+    caf::anon_send(bridges_[i], std::move(fn));
+  }
+
+  template <class T, class... Ts>
+  void ask(const caf::actor& target, done_fn<T> done, Ts... xs) {
+    auto timeout = timeout_;
+    post([=](caf::event_based_actor* self) {
+      self->request(target, timeout, xs...)
+        .then([done](T& value) { done(errc::none, std::move(value)); },
+              [done](caf::error& err) { done(to_errc(err), T{}); });
+    });
+  }
+
+  template <class... Ts>
+  void ask_unit(const caf::actor& target, done_fn<bool> done, Ts... xs) {
+    auto timeout = timeout_;
+    post([=](caf::event_based_actor* self) {
+      self->request(target, timeout, xs...)
+        .then([done]() { done(errc::none, true); },
+              [done](caf::error& err) { done(to_errc(err), false); });
+    });
+  }
+
+  /// A message to an entity goes through the directory, never to a handle.
+  template <class T, class... Ts>
+  void entity(entity_key key, done_fn<T> done, Ts... xs) {
+    ask<T>(directory_, std::move(done), std::move(key), caf::make_message(std::move(xs)...));
+  }
+
+  caf::actor directory_;
+  caf::actor accounts_;
+  caf::actor catalog_;
+  std::chrono::milliseconds timeout_;
+  std::vector<caf::actor> bridges_;
+  std::atomic<std::size_t> next_{0};
+};
+
+} // namespace
+
+std::unique_ptr<backend> make_actor_backend(caf::actor_system& sys, caf::actor directory,
+                                            caf::actor accounts, caf::actor catalog,
+                                            std::chrono::milliseconds timeout,
+                                            unsigned bridges) {
+  return std::make_unique<actor_backend>(sys, std::move(directory), std::move(accounts),
+                                         std::move(catalog), timeout, bridges);
+}
+
+} // namespace emporium::http

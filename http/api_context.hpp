@@ -1,0 +1,49 @@
+// Everything the route handlers share: the backend (actors), the catalog
+// read model, token and password services, limits. Built once in main.
+#pragma once
+
+#include "actors/catalog/catalog_view.hpp"
+#include "http/auth/credentials.hpp"
+#include "http/auth/jwt.hpp"
+#include "http/auth/rate_limiter.hpp"
+#include "http/backend.hpp"
+#include "http/router.hpp"
+
+#include <optional>
+#include <string>
+
+namespace emporium::http {
+
+struct api_context {
+  backend& actors;
+  catalog_view& catalog;
+  jwt_codec tokens;
+  password_hasher& hasher;
+  failure_limiter login_by_address;
+  failure_limiter login_by_account;
+  unsigned access_token_minutes = 15;
+  unsigned refresh_token_days = 7;
+  std::string static_dir;
+};
+
+/// The caller's verified claims, or nullopt after answering 401 through
+/// `respond`. Token from `Authorization: Bearer` or `access_token` query.
+std::optional<token_claims> authenticate(api_context& ctx, const request& req,
+                                         responder& respond);
+
+/// As authenticate, and also 403 unless the caller is an admin.
+std::optional<token_claims> authenticate_admin(api_context& ctx, const request& req,
+                                               responder& respond);
+
+std::int64_t now_seconds();
+
+void add_health_routes(router& r, api_context& ctx);
+void add_auth_routes(router& r, api_context& ctx);
+void add_product_routes(router& r, api_context& ctx);
+void add_cart_routes(router& r, api_context& ctx);
+void add_static_files(router& r, api_context& ctx);
+
+/// All of the above.
+void add_all_routes(router& r, api_context& ctx);
+
+} // namespace emporium::http

@@ -1,0 +1,37 @@
+// Password hashing (argon2id via crypto_pwhash_str) on a small worker pool,
+// so neither the I/O threads nor the actors ever run the deliberately slow
+// hash; plus random tokens and their stored hashes.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace emporium::http {
+
+class password_hasher {
+public:
+  explicit password_hasher(unsigned threads);
+  ~password_hasher();
+
+  /// Hashes on a worker; `done` gets the encoded hash (empty on failure).
+  void hash(std::string password, std::function<void(std::string)> done);
+
+  /// Verifies on a worker; `done` gets the verdict.
+  void verify(std::string password, std::string encoded, std::function<void(bool)> done);
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// `bytes` random bytes, base64url-encoded.
+std::string random_token(std::size_t bytes);
+
+/// Hex SHA-256 of a token (what the database keeps of refresh tokens).
+std::string token_hash(const std::string& token);
+
+/// A fresh user id (32 hex characters).
+std::string new_user_id();
+
+} // namespace emporium::http

@@ -1,0 +1,106 @@
+// JWT signing and verification (see jwt.hpp).
+#include "http/auth/jwt.hpp"
+
+#include <nlohmann/json.hpp>
+#include <sodium.h>
+
+namespace emporium::http {
+
+std::string base64url_encode(const std::string& bytes) {
+  std::string out(sodium_base64_encoded_len(bytes.size(),
+                                            sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                  '\0');
+  sodium_bin2base64(out.data(), out.size(),
+                    reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+std::optional<std::string> base64url_decode(const std::string& text) {
+  std::string out(text.size(), '\0');
+  size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(),
+                        text.data(), text.size(), nullptr, &len, nullptr,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+    return std::nullopt;
+  out.resize(len);
+  return out;
+}
+
+namespace {
+
+std::string hmac(const std::string& key, const std::string& data) {
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(key.data()),
+                              key.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(data.data()),
+                                data.size());
+  crypto_auth_hmacsha256_final(&st, mac);
+  return std::string(reinterpret_cast<char*>(mac), sizeof mac);
+}
+
+} // namespace
+
+jwt_codec::jwt_codec(std::string secret, std::string issuer)
+  : secret_(std::move(secret)), issuer_(std::move(issuer)) {
+}
+
+std::string jwt_codec::sign(const token_claims& c) const {
+  static const std::string header = base64url_encode(R"({"alg":"HS256","typ":"JWT"})");
+  nlohmann::json payload{{"sub", c.user_id}, {"email", c.email}, {"role", c.role},
+                         {"iss", issuer_},   {"iat", c.issued_at}, {"exp", c.expires_at}};
+  auto signing_input = header + "." + base64url_encode(payload.dump());
+  return signing_input + "." + base64url_encode(hmac(secret_, signing_input));
+}
+
+std::optional<token_claims> jwt_codec::verify(const std::string& token,
+                                              std::int64_t now_s) const {
+  return check(token, now_s, true);
+}
+
+std::optional<token_claims> jwt_codec::verify_ignoring_expiry(const std::string& token) const {
+  return check(token, 0, false);
+}
+
+std::optional<token_claims> jwt_codec::check(const std::string& token, std::int64_t now_s,
+                                             bool check_expiry) const {
+  if (token.size() > 4096)
+    return std::nullopt;
+  auto first = token.find('.');
+  auto second = first == std::string::npos ? first : token.find('.', first + 1);
+  if (second == std::string::npos || token.find('.', second + 1) != std::string::npos)
+    return std::nullopt;
+  auto signing_input = token.substr(0, second);
+  auto signature = base64url_decode(token.substr(second + 1));
+  auto expected = hmac(secret_, signing_input);
+  if (!signature || signature->size() != expected.size() ||
+      sodium_memcmp(signature->data(), expected.data(), expected.size()) != 0)
+    return std::nullopt;
+  auto header = base64url_decode(token.substr(0, first));
+  auto payload = base64url_decode(token.substr(first + 1, second - first - 1));
+  if (!header || !payload)
+    return std::nullopt;
+  try {
+    auto h = nlohmann::json::parse(*header);
+    if (h.value("alg", "") != "HS256")
+      return std::nullopt;
+    auto p = nlohmann::json::parse(*payload);
+    token_claims c;
+    c.user_id = p.at("sub").get<std::string>();
+    c.email = p.value("email", "");
+    c.role = p.value("role", "customer");
+    c.issued_at = p.value("iat", std::int64_t{0});
+    c.expires_at = p.at("exp").get<std::int64_t>();
+    if (p.value("iss", "") != issuer_ || c.user_id.empty())
+      return std::nullopt;
+    if (check_expiry && c.expires_at <= now_s)
+      return std::nullopt;
+    return c;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+} // namespace emporium::http

@@ -1,0 +1,43 @@
+// HS256 JSON Web Tokens with libsodium's HMAC-SHA256. Verification accepts
+// only alg HS256 (never `none`), checks the signature in constant time, the
+// issuer and the expiry.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace emporium::http {
+
+struct token_claims {
+  std::string user_id; // sub
+  std::string email;
+  std::string role;
+  std::int64_t issued_at = 0;  // seconds since the epoch
+  std::int64_t expires_at = 0; // seconds since the epoch
+};
+
+class jwt_codec {
+public:
+  jwt_codec(std::string secret, std::string issuer);
+
+  std::string sign(const token_claims& claims) const;
+
+  /// The claims of a valid token; nullopt for anything tampered, expired,
+  /// wrongly signed, from another issuer or with another algorithm.
+  std::optional<token_claims> verify(const std::string& token, std::int64_t now_s) const;
+
+  /// Like verify but ignores expiry (refresh presents an expired access token).
+  std::optional<token_claims> verify_ignoring_expiry(const std::string& token) const;
+
+private:
+  std::optional<token_claims> check(const std::string& token, std::int64_t now_s,
+                                    bool check_expiry) const;
+  std::string secret_;
+  std::string issuer_;
+};
+
+std::string base64url_encode(const std::string& bytes);
+std::optional<std::string> base64url_decode(const std::string& text);
+
+} // namespace emporium::http

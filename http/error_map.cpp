@@ -1,0 +1,58 @@
+// errc -> HTTP status, and the JSON error shape. The only place that knows
+// which status an error becomes.
+#include "http/response_helpers.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace emporium::http {
+
+unsigned status_of(errc code) noexcept {
+  switch (code) {
+    case errc::none: return 200;
+    case errc::invalid_argument: return 400;
+    case errc::quantity_out_of_range: return 400;
+    case errc::unauthenticated: return 401;
+    case errc::forbidden: return 403;
+    case errc::not_found: return 404;
+    case errc::conflict: return 409;
+    case errc::insufficient_stock: return 409;
+    case errc::payload_too_large: return 413;
+    case errc::rate_limited: return 429;
+    case errc::storage_failure: return 500;
+    case errc::internal: return 500;
+    case errc::unavailable: return 503;
+    case errc::timeout: return 504;
+  }
+  return 500;
+}
+
+response error_response(errc code, std::string message, unsigned status) {
+  response res;
+  res.status = status != 0 ? status : status_of(code);
+  nlohmann::json body{{"message", std::move(message)}, {"code", to_string(code)}};
+  res.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (res.status == 503)
+    res.headers.emplace_back("Retry-After", "1");
+  return res;
+}
+
+response field_error(const std::string& field, const std::string& problem) {
+  response res = error_response(errc::invalid_argument, field + ": " + problem);
+  auto body = nlohmann::json::parse(res.body);
+  body["field"] = field;
+  res.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return res;
+}
+
+response json_response(const nlohmann::json& body, unsigned status) {
+  response res;
+  res.status = status;
+  res.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return res;
+}
+
+response message_response(std::string text) {
+  return json_response(nlohmann::json{{"message", std::move(text)}});
+}
+
+} // namespace emporium::http

@@ -1,0 +1,226 @@
+// /api/auth/*: register, login, refresh, revoke, profile, validate.
+#include "http/api_context.hpp"
+#include "http/json_input.hpp"
+#include "http/response_helpers.hpp"
+
+#include <chrono>
+
+namespace emporium::http {
+
+namespace {
+
+bool looks_like_email(const std::string& e) {
+  auto at = e.find('@');
+  if (at == std::string::npos || at == 0 || e.find('@', at + 1) != std::string::npos)
+    return false;
+  auto dot = e.find('.', at + 2);
+  if (dot == std::string::npos || dot + 1 >= e.size())
+    return false;
+  for (unsigned char c : e)
+    if (c <= ' ' || c == 0x7f)
+      return false;
+  return true;
+}
+
+std::int64_t now_ms() {
+  return now_seconds() * 1000;
+}
+
+std::int64_t refresh_expiry(const api_context& ctx) {
+  return now_ms() + std::int64_t{ctx.refresh_token_days} * 86'400'000;
+}
+
+/// The login answer: a new access token plus `refresh` (already stored).
+nlohmann::json token_answer(api_context& ctx, const user_record& user,
+                            const std::string& refresh) {
+  token_claims claims{user.id, user.email, user.role, now_seconds(),
+                      now_seconds() + 60 * std::int64_t{ctx.access_token_minutes}};
+  auto access = ctx.tokens.sign(claims);
+  return nlohmann::json{{"token", access},
+                        {"accessToken", access},
+                        {"refreshToken", refresh},
+                        {"userId", user.id},
+                        {"email", user.email},
+                        {"role", user.role},
+                        {"expiresAt", claims.expires_at * 1000},
+                        {"tokenType", "Bearer"}};
+}
+
+/// Stores a fresh refresh token (hashed), then answers the login shape.
+void answer_with_new_session(api_context& ctx, const user_record& user, responder respond) {
+  auto refresh = random_token(32);
+  auto body = token_answer(ctx, user, refresh);
+  ctx.actors.store_refresh(token_hash(refresh), user.id, refresh_expiry(ctx),
+                           [respond, body = std::move(body)](errc ec, bool) {
+                             if (ec != errc::none)
+                               return respond(error_response(ec, "could not store session"));
+                             respond(json_response(body));
+                           });
+}
+
+void register_user(api_context& ctx, request& req, responder respond) {
+  json_input in(req.body);
+  auto email = in.text("email", true, 254);
+  auto password = in.text("password", true, 1024);
+  auto confirm = in.text("confirmPassword", false, 1024);
+  auto first = in.text("firstName", false, 100);
+  auto last = in.text("lastName", false, 100);
+  auto full = in.text("fullName", false, 200);
+  if (!in.ok())
+    return respond(in.take_error());
+  if (!looks_like_email(*email))
+    return respond(field_error("email", "must be an email address"));
+  if (password->size() < 6)
+    return respond(field_error("password", "must be at least 6 characters"));
+  if (confirm && *confirm != *password)
+    return respond(field_error("confirmPassword", "does not match password"));
+  user_record user;
+  user.id = new_user_id();
+  user.email = *email;
+  user.first_name = first.value_or("");
+  user.last_name = last.value_or("");
+  if (full && user.first_name.empty() && user.last_name.empty()) {
+    auto space = full->find(' ');
+    user.first_name = full->substr(0, space);
+    if (space != std::string::npos)
+      user.last_name = full->substr(space + 1);
+  }
+  ctx.hasher.hash(*password, [&ctx, user = std::move(user), respond](std::string hash) mutable {
+    if (hash.empty())
+      return respond(error_response(errc::internal, "could not hash the password"));
+    user.password_hash = std::move(hash);
+    ctx.actors.register_user(std::move(user), [respond](errc ec, user_record stored) {
+      if (ec == errc::conflict)
+        return respond(error_response(errc::conflict, "Email is already registered", 400));
+      if (ec != errc::none)
+        return respond(error_response(ec, "registration failed"));
+      respond(json_response(
+        {{"message", "User registered successfully"}, {"userId", stored.id}}));
+    });
+  });
+}
+
+void login(api_context& ctx, request& req, responder respond) {
+  json_input in(req.body);
+  auto email = in.text("email", true, 254);
+  auto password = in.text("password", true, 1024);
+  if (!in.ok())
+    return respond(in.take_error());
+  auto account_key = to_lower(*email);
+  auto wait = std::max(ctx.login_by_address.retry_after(req.client_address),
+                       ctx.login_by_account.retry_after(account_key));
+  if (wait > 0) {
+    auto res = error_response(errc::rate_limited, "too many failed logins; try again later");
+    res.headers.emplace_back("Retry-After", std::to_string(wait));
+    return respond(std::move(res));
+  }
+  auto failed = [&ctx, address = req.client_address, account_key, respond]() {
+    ctx.login_by_address.record_failure(address);
+    ctx.login_by_account.record_failure(account_key);
+    respond(error_response(errc::unauthenticated, "Invalid credentials"));
+  };
+  ctx.actors.find_user_by_email(
+    *email, [&ctx, password = *password, failed, respond](errc ec, user_record user) {
+      if (ec == errc::not_found)
+        return failed();
+      if (ec != errc::none)
+        return respond(error_response(ec, "login failed"));
+      auto hash = user.password_hash;
+      ctx.hasher.verify(password, hash,
+                        [&ctx, user = std::move(user), failed, respond](bool ok) {
+                          if (!ok)
+                            return failed();
+                          answer_with_new_session(ctx, user, respond);
+                        });
+    });
+}
+
+void refresh(api_context& ctx, request& req, responder respond) {
+  json_input in(req.body);
+  auto access = in.text("accessToken", false, 4096);
+  auto refresh_token = in.text("refreshToken", true, 512);
+  if (!in.ok())
+    return respond(in.take_error());
+  std::optional<token_claims> previous;
+  if (access && !access->empty()) {
+    previous = ctx.tokens.verify_ignoring_expiry(*access);
+    if (!previous)
+      return respond(error_response(errc::unauthenticated, "invalid access token"));
+  }
+  // Rotation: the presented token is revoked and `next` stored, atomically.
+  auto next = random_token(32);
+  ctx.actors.rotate_refresh(
+    token_hash(*refresh_token), token_hash(next), refresh_expiry(ctx),
+    [&ctx, previous, next, respond](errc ec, user_record user) {
+      if (ec == errc::unauthenticated)
+        return respond(error_response(ec, "invalid or expired refresh token"));
+      if (ec != errc::none)
+        return respond(error_response(ec, "refresh failed"));
+      if (previous && previous->user_id != user.id)
+        return respond(error_response(errc::unauthenticated, "token pair does not match"));
+      respond(json_response(token_answer(ctx, user, next)));
+    });
+}
+
+void revoke(api_context& ctx, request& req, responder respond) {
+  auto claims = authenticate(ctx, req, respond);
+  if (!claims)
+    return;
+  ctx.actors.revoke_refresh(claims->user_id, [respond](errc ec, bool) {
+    if (ec != errc::none)
+      return respond(error_response(ec, "revoke failed"));
+    respond(message_response("Refresh tokens revoked"));
+  });
+}
+
+void profile(api_context& ctx, request& req, responder respond) {
+  auto claims = authenticate(ctx, req, respond);
+  if (!claims)
+    return;
+  ctx.actors.find_user(claims->user_id, [respond](errc ec, user_record u) {
+    if (ec != errc::none)
+      return respond(error_response(ec, "no such user"));
+    respond(json_response({{"id", u.id},
+                           {"email", u.email},
+                           {"userName", u.email},
+                           {"firstName", u.first_name},
+                           {"lastName", u.last_name},
+                           {"role", u.role},
+                           {"address", ""},
+                           {"city", ""},
+                           {"state", ""},
+                           {"country", ""},
+                           {"zipCode", ""}}));
+  });
+}
+
+void validate(api_context& ctx, request& req, responder respond) {
+  json_input in(req.body);
+  auto token = in.text("accessToken", true, 4096);
+  if (!in.ok())
+    return respond(in.take_error());
+  auto claims = ctx.tokens.verify(*token, now_seconds());
+  if (!claims) {
+    auto res = json_response(
+      {{"valid", false}, {"message", "invalid or expired token"}, {"code", "unauthenticated"}},
+      401);
+    return respond(std::move(res));
+  }
+  respond(json_response({{"valid", true}, {"userId", claims->user_id}, {"email", claims->email}}));
+}
+
+} // namespace
+
+void add_auth_routes(router& r, api_context& ctx) {
+  auto bind = [&ctx](auto fn) {
+    return [&ctx, fn](request& req, responder respond) { fn(ctx, req, std::move(respond)); };
+  };
+  r.add("POST", "/api/auth/register", bind(register_user));
+  r.add("POST", "/api/auth/login", bind(login));
+  r.add("POST", "/api/auth/refresh", bind(refresh));
+  r.add("POST", "/api/auth/revoke", bind(revoke));
+  r.add("GET", "/api/auth/profile", bind(profile));
+  r.add("POST", "/api/auth/validate", bind(validate));
+}
+
+} // namespace emporium::http

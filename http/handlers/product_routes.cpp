@@ -1,0 +1,329 @@
+// /api/products: queries from the in-memory read model (never an actor or
+// SQLite), admin writes through the catalog actor and the stock actors.
+#include "http/api_context.hpp"
+#include "http/json_input.hpp"
+#include "http/response_helpers.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace emporium::http {
+
+namespace {
+
+nlohmann::json product_json(const catalog_item& item) {
+  const auto& p = item.product;
+  return {{"id", p.id},
+          {"name", p.name},
+          {"description", p.description},
+          {"price", cents_to_decimal(p.price)},
+          {"category", p.category},
+          {"stockQuantity", item.stock}};
+}
+
+std::optional<std::int64_t> parse_id(const std::string& text) {
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value <= 0)
+    return std::nullopt;
+  return value;
+}
+
+std::optional<double> parse_number(const std::string& text) {
+  if (text.empty() || text.size() > 32)
+    return std::nullopt;
+  char* end = nullptr;
+  double d = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(d))
+    return std::nullopt;
+  return d;
+}
+
+/// Reads the query string into a catalog_query; nullopt after answering 400.
+std::optional<catalog_query> read_query(const request& req, responder& respond) {
+  catalog_query q;
+  q.search = req.query_param("search").value_or("");
+  q.category = req.query_param("category").value_or("");
+  for (auto [name, target] : {std::pair{"minprice", &q.min_price},
+                              std::pair{"maxprice", &q.max_price}}) {
+    if (auto text = req.query_param(name)) {
+      auto value = parse_number(*text);
+      auto amount = value ? cents_from_decimal(*value) : std::nullopt;
+      if (!amount) {
+        respond(field_error(name == std::string{"minprice"} ? "minPrice" : "maxPrice",
+                            "must be a non-negative number"));
+        return std::nullopt;
+      }
+      *target = amount;
+    }
+  }
+  auto page = req.query_param("page");
+  auto size = req.query_param("pagesize");
+  if (page || size) {
+    auto p = parse_id(page.value_or("1"));
+    auto s = parse_id(size.value_or("20"));
+    if (!p || *p > 1'000'000) {
+      respond(field_error("page", "must be an integer >= 1"));
+      return std::nullopt;
+    }
+    if (!s || *s > 100) {
+      respond(field_error("pageSize", "must be an integer between 1 and 100"));
+      return std::nullopt;
+    }
+    q.page = static_cast<std::size_t>(*p);
+    q.page_size = static_cast<std::size_t>(*s);
+  }
+  if (auto sort = req.query_param("sortby")) {
+    auto key = to_lower(*sort);
+    if (key == "stockquantity")
+      key = "stock";
+    if (key != "id" && key != "name" && key != "price" && key != "stock") {
+      respond(field_error("sortBy", "must be one of id, name, price, stockQuantity"));
+      return std::nullopt;
+    }
+    q.sort_by = key;
+  }
+  if (auto order = req.query_param("sortorder")) {
+    auto dir = to_lower(*order);
+    if (dir != "asc" && dir != "desc") {
+      respond(field_error("sortOrder", "must be asc or desc"));
+      return std::nullopt;
+    }
+    q.descending = dir == "desc";
+  }
+  return q;
+}
+
+void list_products(api_context& ctx, request& req, responder respond) {
+  auto q = read_query(req, respond);
+  if (!q)
+    return;
+  auto page = ctx.catalog.query(*q);
+  std::string body = "[";
+  for (std::size_t i = 0; i < page.items.size(); ++i) {
+    if (i > 0)
+      body += ',';
+    body += product_json(*page.items[i]).dump(-1, ' ', false,
+                                              nlohmann::json::error_handler_t::replace);
+  }
+  body += ']';
+  response res;
+  res.body = std::move(body);
+  res.headers.emplace_back("X-Total-Count", std::to_string(page.total));
+  if (q->page_size > 0) {
+    auto pages = (page.total + q->page_size - 1) / q->page_size;
+    std::string link;
+    auto add = [&](std::size_t p, const char* rel) {
+      if (!link.empty())
+        link += ", ";
+      link += fmt::format("</api/products?page={}&pageSize={}>; rel=\"{}\"", p, q->page_size,
+                          rel);
+    };
+    add(1, "first");
+    if (q->page > 1)
+      add(q->page - 1, "prev");
+    if (q->page < pages)
+      add(q->page + 1, "next");
+    add(std::max<std::size_t>(pages, 1), "last");
+    res.headers.emplace_back("Link", link);
+  }
+  respond(std::move(res));
+}
+
+/// Finds the product named by the first path parameter; 400/404 otherwise.
+const catalog_item* product_from_path(const catalog_snapshot& snap, const request& req,
+                                      responder& respond) {
+  auto id = parse_id(req.params.at(0));
+  if (!id) {
+    respond(field_error("id", "must be a positive integer"));
+    return nullptr;
+  }
+  auto item = snap.find(*id);
+  if (item == nullptr)
+    respond(error_response(errc::not_found, fmt::format("Product {} not found", *id)));
+  return item;
+}
+
+void get_product(api_context& ctx, request& req, responder respond) {
+  auto snap = ctx.catalog.snapshot();
+  if (auto item = product_from_path(*snap, req, respond))
+    respond(json_response(product_json(*item)));
+}
+
+void get_price(api_context& ctx, request& req, responder respond) {
+  auto snap = ctx.catalog.snapshot();
+  if (auto item = product_from_path(*snap, req, respond))
+    respond(json_response(cents_to_decimal(item->product.price)));
+}
+
+void categories(api_context& ctx, request&, responder respond) {
+  respond(json_response(ctx.catalog.snapshot()->categories));
+}
+
+/// Reads a product body; `partial` keeps fields that are absent.
+std::optional<product_record> read_product(json_input& in, product_record base, bool partial) {
+  auto name = in.text("name", !partial, 200);
+  auto description = in.text("description", false, 4000);
+  auto price = in.money("price", !partial);
+  auto category = in.text("category", false, 100);
+  if (!in.ok())
+    return std::nullopt;
+  if (name)
+    base.name = *name;
+  if (description)
+    base.description = *description;
+  if (price)
+    base.price = *price;
+  if (category)
+    base.category = *category;
+  return base;
+}
+
+nlohmann::json stock_json(product_id id, const stock_view& v) {
+  return {{"productId", id},
+          {"onHand", v.on_hand},
+          {"available", v.available},
+          {"reserved", v.reserved},
+          {"sold", v.sold},
+          {"stockQuantity", v.available}};
+}
+
+void create_product(api_context& ctx, request& req, responder respond) {
+  if (!authenticate_admin(ctx, req, respond))
+    return;
+  json_input in(req.body);
+  auto p = read_product(in, {}, false);
+  auto stock = in.integer("stockQuantity", false, 0, 1'000'000'000);
+  if (!in.ok())
+    return respond(in.take_error());
+  if (p->name.empty())
+    return respond(field_error("name", "must not be empty"));
+  ctx.actors.create_product(*p, [&ctx, stock, respond](errc ec, product_record created) {
+    if (ec != errc::none)
+      return respond(error_response(ec, "could not create the product"));
+    auto body = nlohmann::json{{"id", created.id},
+                               {"name", created.name},
+                               {"description", created.description},
+                               {"price", cents_to_decimal(created.price)},
+                               {"category", created.category},
+                               {"stockQuantity", stock.value_or(0)}};
+    if (!stock)
+      return respond(json_response(body, 201));
+    ctx.actors.stock(created.id, {stock_command::op::set, *stock},
+                     [respond, body](errc ec, stock_view) {
+                       if (ec != errc::none)
+                         return respond(error_response(ec, "product created, stock not set"));
+                       respond(json_response(body, 201));
+                     });
+  });
+}
+
+void update_product(api_context& ctx, request& req, responder respond) {
+  if (!authenticate_admin(ctx, req, respond))
+    return;
+  auto snap = ctx.catalog.snapshot();
+  auto item = product_from_path(*snap, req, respond);
+  if (!item)
+    return;
+  json_input in(req.body);
+  auto p = read_product(in, item->product, true);
+  if (!in.ok())
+    return respond(in.take_error());
+  if (p->name.empty())
+    return respond(field_error("name", "must not be empty"));
+  auto stock = item->stock;
+  ctx.actors.update_product(*p, [respond, stock](errc ec, product_record u) {
+    if (ec != errc::none)
+      return respond(error_response(ec, "could not update the product"));
+    respond(json_response({{"id", u.id},
+                           {"name", u.name},
+                           {"description", u.description},
+                           {"price", cents_to_decimal(u.price)},
+                           {"category", u.category},
+                           {"stockQuantity", stock}}));
+  });
+}
+
+void delete_product(api_context& ctx, request& req, responder respond) {
+  if (!authenticate_admin(ctx, req, respond))
+    return;
+  auto snap = ctx.catalog.snapshot();
+  auto item = product_from_path(*snap, req, respond);
+  if (!item)
+    return;
+  ctx.actors.delete_product(item->product.id, [respond](errc ec, bool deleted) {
+    if (ec != errc::none)
+      return respond(error_response(ec, "could not delete the product"));
+    if (!deleted)
+      return respond(error_response(errc::not_found, "Product not found"));
+    respond(message_response("Product deleted"));
+  });
+}
+
+void set_stock(api_context& ctx, request& req, responder respond) {
+  if (!authenticate_admin(ctx, req, respond))
+    return;
+  auto snap = ctx.catalog.snapshot();
+  auto item = product_from_path(*snap, req, respond);
+  if (!item)
+    return;
+  json_input in(req.body);
+  auto quantity = in.integer("quantity", !in.has("stockQuantity"), 0, 1'000'000'000);
+  if (!quantity)
+    quantity = in.integer("stockQuantity", true, 0, 1'000'000'000);
+  if (!in.ok())
+    return respond(in.take_error());
+  auto id = item->product.id;
+  ctx.actors.stock(id, {stock_command::op::set, *quantity}, [respond, id](errc ec, stock_view v) {
+    if (ec == errc::insufficient_stock)
+      return respond(error_response(ec, "on-hand cannot go below what is reserved"));
+    if (ec != errc::none)
+      return respond(error_response(ec, "could not set stock"));
+    respond(json_response(stock_json(id, v)));
+  });
+}
+
+void reduce_stock(api_context& ctx, request& req, responder respond) {
+  if (!authenticate_admin(ctx, req, respond))
+    return;
+  auto snap = ctx.catalog.snapshot();
+  auto item = product_from_path(*snap, req, respond);
+  if (!item)
+    return;
+  json_input in(req.body);
+  auto quantity = in.integer("quantity", true, 1, 1'000'000'000);
+  if (!in.ok())
+    return respond(in.take_error());
+  auto id = item->product.id;
+  ctx.actors.stock(id, {stock_command::op::adjust, -*quantity},
+                   [respond, id](errc ec, stock_view v) {
+                     if (ec == errc::insufficient_stock)
+                       return respond(error_response(errc::insufficient_stock,
+                                                     "Insufficient stock", 400));
+                     if (ec != errc::none)
+                       return respond(error_response(ec, "could not reduce stock"));
+                     auto body = stock_json(id, v);
+                     body["message"] = "Stock reduced";
+                     respond(json_response(body));
+                   });
+}
+
+} // namespace
+
+void add_product_routes(router& r, api_context& ctx) {
+  auto bind = [&ctx](auto fn) {
+    return [&ctx, fn](request& req, responder respond) { fn(ctx, req, std::move(respond)); };
+  };
+  r.add("GET", "/api/products", bind(list_products));
+  r.add("GET", "/api/products/categories", bind(categories));
+  r.add("GET", "/api/products/{id}", bind(get_product));
+  r.add("GET", "/api/products/{id}/price", bind(get_price));
+  r.add("POST", "/api/products", bind(create_product));
+  r.add("PUT", "/api/products/{id}", bind(update_product));
+  r.add("DELETE", "/api/products/{id}", bind(delete_product));
+  r.add("PUT", "/api/products/{id}/stock", bind(set_stock));
+  r.add("POST", "/api/products/{id}/reduce-stock", bind(reduce_stock));
+}
+
+} // namespace emporium::http

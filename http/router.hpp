@@ -1,0 +1,49 @@
+// Method + path -> handler. Paths match case-insensitively (the seed's web
+// client writes /api/Products, its docs /api/products); `{name}` matches one
+// segment and its value lands in request::params in order.
+#pragma once
+
+#include "http/message.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace emporium::http {
+
+using handler = std::function<void(request&, responder)>;
+
+struct route {
+  std::string method;
+  std::string pattern; // as written, e.g. /api/products/{id}
+  handler fn;
+};
+
+class router {
+public:
+  void add(std::string method, std::string pattern, handler fn);
+
+  /// Runs the matching handler, or answers 404 (no such path) / 405 (path
+  /// exists with another method, with an Allow header).
+  void dispatch(request& req, responder respond) const;
+
+  /// Handles GET/HEAD outside /api/ that no route matched (static files).
+  void set_fallback(handler fn) { fallback_ = std::move(fn); }
+
+  const std::vector<route>& routes() const noexcept { return routes_; }
+
+private:
+  handler fallback_;
+  struct compiled {
+    std::vector<std::string> segments; // lower-cased; "{}" = placeholder
+  };
+  std::vector<route> routes_;
+  std::vector<compiled> compiled_;
+};
+
+/// Splits "/a/b/c" into {"a","b","c"} (empty segments dropped).
+std::vector<std::string> split_path(const std::string& path);
+
+std::string to_lower(std::string text);
+
+} // namespace emporium::http

@@ -1,0 +1,394 @@
+// Listener and HTTP sessions on Boost.Beast (see server.hpp). Structure after
+// Beast's advanced server example: do_read/on_read pairs, one fail path,
+// expected conditions (end of stream, timeout, limits) with their own branch.
+#include "http/server.hpp"
+
+#include "http/response_helpers.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <deque>
+#include <fmt/format.h>
+#include <optional>
+#include <thread>
+
+namespace emporium::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+struct shared_state {
+  shared_state(server_options o, const router& r) : opts(std::move(o)), routes(r) {
+  }
+  server_options opts;
+  const router& routes;
+  std::atomic<unsigned> connections{0};
+  std::atomic<std::uint64_t> in_flight{0};
+};
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/// Percent-decoding; '+' is a space in query strings. nullopt on bad escapes.
+std::optional<std::string> url_decode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size())
+        return std::nullopt;
+      int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
+      if (hi < 0 || lo < 0)
+        return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+/// Fills path and query from the request target; false on a malformed one.
+bool parse_target(std::string_view target, request& req) {
+  auto qpos = target.find('?');
+  auto path = url_decode(target.substr(0, qpos), false);
+  if (!path || path->empty() || path->front() != '/' ||
+      path->find('\0') != std::string::npos)
+    return false;
+  req.path = std::move(*path);
+  if (qpos == std::string_view::npos)
+    return true;
+  auto query = target.substr(qpos + 1);
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    auto eq = pair.find('=');
+    auto key = url_decode(pair.substr(0, eq), true);
+    auto value = eq == std::string_view::npos ? std::optional<std::string>{""}
+                                              : url_decode(pair.substr(eq + 1), true);
+    if (!key || !value)
+      return false;
+    if (!key->empty())
+      req.query.emplace(to_lower(std::move(*key)), std::move(*value));
+    if (amp == std::string_view::npos)
+      break;
+    query.remove_prefix(amp + 1);
+  }
+  return true;
+}
+
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(tcp::socket&& socket, std::shared_ptr<shared_state> state)
+    : stream_(std::move(socket)), state_(std::move(state)) {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec)
+      client_address_ = ep.address().to_string();
+  }
+
+  ~session() {
+    --state_->connections;
+  }
+
+  void run() {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&session::do_read, shared_from_this()));
+  }
+
+private:
+  /// One response slot per request, in request order.
+  struct slot {
+    std::optional<bhttp::response<bhttp::string_body>> res;
+    bool keep_alive = true;
+  };
+
+  /// Guarantees an answer: a handler that drops its responder without
+  /// calling it still produces a 500 instead of a hung connection.
+  struct pending_reply {
+    std::shared_ptr<session> owner;
+    std::shared_ptr<slot> target;
+    unsigned version = 11;
+    bool head = false;
+    std::string origin;
+    std::atomic<bool> done{false};
+
+    void send(response res) {
+      if (done.exchange(true))
+        return;
+      auto self = owner;
+      net::post(self->stream_.get_executor(),
+                [self, target = target, res = std::move(res), v = version, h = head,
+                 o = origin]() mutable {
+                  self->complete(*target, std::move(res), v, h, o);
+                });
+    }
+
+    ~pending_reply() {
+      if (!done)
+        send(error_response(errc::internal, "the handler did not answer"));
+    }
+  };
+
+  void do_read() {
+    if (closing_ || reading_ || queue_.size() >= state_->opts.max_pipelined)
+      return;
+    reading_ = true;
+    parser_.emplace();
+    parser_->body_limit(state_->opts.max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(state_->opts.max_header_bytes));
+    stream_.expires_after(state_->opts.read_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    reading_ = false;
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::connection_reset || ec == net::error::operation_aborted)
+      return close_after_writes();
+    if (ec == bhttp::error::body_limit)
+      return reject(error_response(errc::payload_too_large, "request body too large"));
+    if (ec == bhttp::error::header_limit)
+      return reject(error_response(errc::invalid_argument, "request header too large", 431));
+    if (ec)
+      return reject(error_response(errc::invalid_argument, "malformed HTTP request"));
+
+    auto& msg = parser_->get();
+    request req;
+    req.method = std::string{msg.method_string()};
+    req.client_address = client_address_;
+    if (!parse_target(std::string_view{msg.target().data(), msg.target().size()}, req))
+      return reject(error_response(errc::invalid_argument, "malformed request target"));
+    for (const auto& field : msg)
+      req.headers[to_lower(std::string{field.name_string()})] = std::string{field.value()};
+    req.body = std::move(msg.body());
+
+    auto s = std::make_shared<slot>();
+    s->keep_alive = msg.keep_alive();
+    queue_.push_back(s);
+    ++state_->in_flight;
+    auto reply = std::make_shared<pending_reply>();
+    reply->owner = shared_from_this();
+    reply->target = s;
+    reply->version = msg.version();
+    reply->head = req.method == "HEAD";
+    reply->origin = req.header("origin");
+
+    if (req.method == "OPTIONS" && !reply->origin.empty()) {
+      response pre;
+      pre.status = 204;
+      pre.content_type.clear();
+      pre.headers.emplace_back("Access-Control-Allow-Methods",
+                               "GET, POST, PUT, DELETE, OPTIONS");
+      pre.headers.emplace_back("Access-Control-Allow-Headers",
+                               "Authorization, Content-Type, Idempotency-Key, "
+                               "X-Requested-With, X-SignalR-User-Agent");
+      pre.headers.emplace_back("Access-Control-Max-Age", "600");
+      reply->send(std::move(pre));
+    } else {
+      state_->routes.dispatch(req, [reply](response res) { reply->send(std::move(res)); });
+    }
+    if (s->keep_alive)
+      do_read();
+  }
+
+  /// Answers a request we could not parse, then closes (the stream position
+  /// is unknown, so the connection cannot be reused).
+  void reject(response res) {
+    auto s = std::make_shared<slot>();
+    s->keep_alive = false;
+    queue_.push_back(s);
+    ++state_->in_flight;
+    complete(*s, std::move(res), 11, false, {});
+  }
+
+  bool origin_allowed(const std::string& origin) const {
+    for (const auto& allowed : state_->opts.cors_origins)
+      if (allowed == "*" || allowed == origin)
+        return true;
+    return false;
+  }
+
+  void complete(slot& target, response res, unsigned version, bool head,
+                const std::string& origin) {
+    if (failed_)
+      return;
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
+    out.set(bhttp::field::server, "emporium");
+    if (!res.content_type.empty())
+      out.set(bhttp::field::content_type, res.content_type);
+    for (auto& [name, value] : res.headers)
+      out.insert(name, value);
+    if (!origin.empty() && origin_allowed(origin)) {
+      out.set(bhttp::field::access_control_allow_origin, origin);
+      out.set(bhttp::field::access_control_allow_credentials, "true");
+      out.set(bhttp::field::access_control_expose_headers, "X-Total-Count, Link, Retry-After");
+      out.set(bhttp::field::vary, "Origin");
+    }
+    out.keep_alive(target.keep_alive);
+    out.body() = std::move(res.body);
+    out.prepare_payload();
+    if (head)
+      out.body().clear(); // Content-Length stays that of the GET answer
+    target.res = std::move(out);
+    write_next();
+  }
+
+  void write_next() {
+    if (failed_ || writing_ || queue_.empty() || !queue_.front()->res)
+      return;
+    writing_ = true;
+    auto& res = *queue_.front()->res;
+    bhttp::async_write(stream_, res,
+                       beast::bind_front_handler(&session::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    writing_ = false;
+    if (failed_ || queue_.empty())
+      return;
+    bool keep_alive = queue_.front()->keep_alive;
+    queue_.pop_front();
+    --state_->in_flight;
+    if (ec)
+      return fail();
+    if (!keep_alive)
+      closing_ = true;
+    if (closing_)
+      return close_after_writes();
+    write_next();
+    do_read();
+  }
+
+  /// Stop reading; close once every queued answer has been written.
+  void close_after_writes() {
+    closing_ = true;
+    if (!queue_.empty())
+      return write_next(); // on_write comes back here after the last one
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
+
+  /// A write failed: the peer is gone. Answers still on their way are dropped.
+  void fail() {
+    closing_ = failed_ = true;
+    state_->in_flight -= queue_.size();
+    queue_.clear();
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<shared_state> state_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::deque<std::shared_ptr<slot>> queue_;
+  std::string client_address_;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool failed_ = false;
+};
+
+} // namespace
+
+struct server::impl {
+  std::shared_ptr<shared_state> state;
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+
+  void do_accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec,
+                                                        tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !acceptor.is_open())
+        return;
+      if (!ec) {
+        if (++state->connections > state->opts.max_connections) {
+          --state->connections; // over the cap: refuse by closing at once
+          beast::error_code ignored;
+          socket.close(ignored);
+        } else {
+          std::make_shared<session>(std::move(socket), state)->run();
+        }
+      }
+      do_accept();
+    });
+  }
+};
+
+server::server(server_options opts, const router& routes) : impl_(std::make_unique<impl>()) {
+  impl_->state = std::make_shared<shared_state>(std::move(opts), routes);
+}
+
+server::~server() {
+  if (!impl_->threads.empty())
+    stop(std::chrono::milliseconds(0));
+}
+
+std::uint16_t server::start() {
+  auto& opts = impl_->state->opts;
+  beast::error_code ec;
+  auto address = net::ip::make_address(opts.bind, ec);
+  if (ec)
+    throw std::runtime_error(fmt::format("bad bind address '{}': {}", opts.bind, ec.message()));
+  tcp::endpoint endpoint{address, opts.port};
+  auto& acc = impl_->acceptor;
+  acc.open(endpoint.protocol(), ec);
+  if (!ec)
+    acc.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec)
+    acc.bind(endpoint, ec);
+  if (!ec)
+    acc.listen(net::socket_base::max_listen_connections, ec);
+  if (ec)
+    throw std::runtime_error(
+      fmt::format("cannot listen on {}:{}: {}", opts.bind, opts.port, ec.message()));
+  auto port = acc.local_endpoint().port();
+  impl_->do_accept();
+  for (unsigned i = 0; i < std::max(1u, opts.threads); ++i)
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  return port;
+}
+
+void server::stop(std::chrono::milliseconds grace) {
+  net::post(impl_->ioc, [this] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (impl_->state->in_flight > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads)
+    t.join();
+  impl_->threads.clear();
+}
+
+std::uint64_t server::in_flight() const {
+  return impl_->state->in_flight;
+}
+
+} // namespace emporium::http

@@ -1,0 +1,51 @@
+// The HTTP edge's sockets: a listener and one session per connection
+// (Boost.Beast, asynchronous, one io_context run by N threads). Sessions own
+// limits and timeouts and hand each parsed request to the router; answers
+// come back through a responder from any thread and are written in request
+// order (bounded pipelining). No Beast type leaks out of this header.
+#pragma once
+
+#include "http/router.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace emporium::http {
+
+struct server_options {
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 8080;
+  unsigned threads = 2;
+  std::uint64_t max_body_bytes = 1 << 20;
+  std::uint64_t max_header_bytes = 8 << 10;
+  std::chrono::seconds read_timeout{30};
+  unsigned max_connections = 10'000;
+  std::size_t max_pipelined = 16;
+  std::vector<std::string> cors_origins; // "*" allows any origin
+};
+
+class server {
+public:
+  server(server_options opts, const router& routes);
+  ~server();
+
+  /// Binds and starts the I/O threads; returns the bound port (useful with
+  /// port 0). Throws std::runtime_error when the address cannot be bound.
+  std::uint16_t start();
+
+  /// Graceful stop: close the listener, let in-flight requests finish (at
+  /// most `grace`), then stop the I/O threads and join them.
+  void stop(std::chrono::milliseconds grace);
+
+  /// Requests accepted but not yet answered (for graceful shutdown).
+  std::uint64_t in_flight() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace emporium::http
