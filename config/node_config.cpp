@@ -214,7 +214,7 @@ node_config load_config(int argc, const char* const* argv, const char* const* en
     auto opt = std::find_if(options().begin(), options().end(),
                             [&](const option& o) { return env_name(o.key) == name; });
     if (opt == options().end())
-      throw std::invalid_argument(fmt::format("environment: unknown variable {}", name));
+      continue; // EMPORIUM_* variables of scripts and tests are not ours to refuse
     apply(cfg, opt->key, value, "environment " + name);
   }
   for (const auto& [key, value] : flags)

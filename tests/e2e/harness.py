@@ -1,0 +1,155 @@
+"""Starts the real emporium binary on a free port and talks HTTP to it.
+
+Used by every end-to-end test: real process, real sockets, 127.0.0.1 only.
+"""
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+BINARY = os.environ.get("EMPORIUM_TEST_BINARY", "build/test/emporium")
+JWT_SECRET = "e2e-secret-0123456789abcdef0123456789abcdef"
+ADMIN_EMAIL = "admin@e2e.test"
+ADMIN_PASSWORD = "admin-pass-1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Node:
+    """One emporium process with its own data directory."""
+
+    def __init__(self, data_dir=None, extra_args=(), env=None):
+        self.own_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="emporium-e2e-")
+        self.port = free_port()
+        self.extra_args = list(extra_args)
+        self.env = dict(os.environ, **(env or {}))
+        self.env.setdefault("EMPORIUM_JWT_SECRET", JWT_SECRET)
+        self.env.setdefault("EMPORIUM_ADMIN_EMAIL", ADMIN_EMAIL)
+        self.env.setdefault("EMPORIUM_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        self.proc = None
+        self.log_path = os.path.join(self.data_dir, "node.log")
+
+    def start(self, wait=True):
+        self.port = free_port() if self.proc is not None else self.port
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [BINARY, "--port", str(self.port), "--data-dir", self.data_dir] + self.extra_args,
+                stdout=log, stderr=subprocess.STDOUT, env=self.env)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"node exited with {self.proc.returncode}: {self.log()}")
+            try:
+                status, _, _ = self.request("GET", "/health/ready")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("node did not become ready: " + self.log())
+
+    def log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")[-4000:]
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def terminate(self, timeout=60):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    def close(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+        if self.own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    # -- HTTP -------------------------------------------------------------
+    def request(self, method, path, body=None, token=None, headers=None, raw=None,
+                timeout=30):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            h = dict(headers or {})
+            if token:
+                h["Authorization"] = "Bearer " + token
+            data = raw
+            if body is not None:
+                data = json.dumps(body).encode()
+                h.setdefault("Content-Type", "application/json")
+            conn.request(method, path, body=data, headers=h)
+            res = conn.getresponse()
+            payload = res.read()
+            try:
+                parsed = json.loads(payload) if payload else None
+            except ValueError:
+                parsed = payload.decode(errors="replace")
+            return res.status, parsed, dict((k.lower(), v) for k, v in res.getheaders())
+        finally:
+            conn.close()
+
+    def register(self, email, password="secret-pass"):
+        status, body, _ = self.request("POST", "/api/auth/register",
+                                       {"email": email, "password": password})
+        assert status == 200, (status, body)
+        return body
+
+    def login(self, email, password="secret-pass"):
+        status, body, _ = self.request("POST", "/api/auth/login",
+                                       {"email": email, "password": password})
+        assert status == 200, (status, body)
+        return body
+
+    def new_user(self, email):
+        self.register(email)
+        return self.login(email)
+
+    def admin_token(self):
+        return self.login(ADMIN_EMAIL, ADMIN_PASSWORD)["token"]
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def make_jwt(payload, secret=JWT_SECRET, header=None):
+    header = header or {"alg": "HS256", "typ": "JWT"}
+    signing_input = b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(payload).encode())
+    sig = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + b64url(sig)
+
+
+def raw_exchange(port, data, timeout=5):
+    """Sends raw bytes and returns everything the server answers until close."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        chunks = []
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except socket.timeout:
+            pass
+        return b"".join(chunks)

@@ -1,0 +1,90 @@
+"""Process-level durability: SIGKILL after acknowledged changes loses none of
+them; SIGTERM stops cleanly with exit 0; a corrupt database is refused with
+exit code 3 and left untouched."""
+import os
+import pathlib
+import subprocess
+import threading
+import unittest
+
+from harness import Node, BINARY
+
+
+class DurabilityTests(unittest.TestCase):
+    def test_sigkill_keeps_every_acknowledged_change(self):
+        node = Node().start()
+        try:
+            admin = node.admin_token()
+            users = [node.new_user(f"durable{i}@example.com") for i in range(4)]
+            acknowledged = {u["userId"]: {} for u in users}
+            lock = threading.Lock()
+
+            def shop(u, offset):
+                # Many adds in flight at once; record only what was acknowledged.
+                for n in range(60):
+                    product = 1 + (offset * 7 + n) % 40
+                    status, _, _ = node.request("POST", "/api/cart/add",
+                                                {"productId": product, "quantity": 1},
+                                                token=u["token"])
+                    if status == 200:
+                        with lock:
+                            lines = acknowledged[u["userId"]]
+                            lines[product] = lines.get(product, 0) + 1
+
+            threads = [threading.Thread(target=shop, args=(u, i)) for i, u in enumerate(users)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            status, stock, _ = node.request("PUT", "/api/products/50/stock", {"quantity": 77},
+                                            token=admin)
+            self.assertEqual(status, 200)
+            node.kill()  # no chance to flush anything
+
+            node.start()
+            for u in users:
+                token = node.login(u["email"])["token"]
+                cart = node.request("GET", "/api/cart", token=token)[1]
+                got = {l["productId"]: l["quantity"] for l in cart["items"]}
+                self.assertEqual(got, acknowledged[u["userId"]])
+            self.assertEqual(node.request("GET", "/api/products/50")[1]["stockQuantity"], 77)
+        finally:
+            node.close()
+
+    def test_sigterm_exits_zero_and_keeps_data(self):
+        node = Node().start()
+        try:
+            u = node.new_user("term@example.com")
+            node.request("POST", "/api/cart/add", {"productId": 3, "quantity": 2}, token=u["token"])
+            self.assertEqual(node.terminate(), 0)
+            self.assertIn("stopped cleanly", node.log())
+            node.start()
+            token = node.login("term@example.com")["token"]
+            items = node.request("GET", "/api/cart", token=token)[1]["items"]
+            self.assertEqual([(i["productId"], i["quantity"]) for i in items], [(3, 2)])
+        finally:
+            node.close()
+
+    def test_corrupt_database_is_refused(self):
+        node = Node()
+        try:
+            path = os.path.join(node.data_dir, "emporium.db")
+            with open(path, "wb") as f:
+                f.write(b"definitely not sqlite " * 500)
+            before = pathlib.Path(path).read_bytes()
+            result = subprocess.run([BINARY, "--port", "0", "--data-dir", node.data_dir],
+                                    capture_output=True, timeout=60)
+            self.assertEqual(result.returncode, 3)
+            self.assertIn(b"not a readable Emporium database", result.stderr)
+            self.assertEqual(pathlib.Path(path).read_bytes(), before)
+        finally:
+            node.close()
+
+    def test_bad_config_exit_code(self):
+        result = subprocess.run([BINARY, "--port", "notaport"], capture_output=True, timeout=60)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn(b"port", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
