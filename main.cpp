@@ -15,7 +15,6 @@
 
 #include <caf/all.hpp>
 
-#include <SQLiteCpp/Database.h>
 
 #include <csignal>
 #include <filesystem>
@@ -105,7 +104,7 @@ int run(const emporium::node_config& cfg) {
   auto catalog = std::make_shared<emporium::catalog_view>();
   std::size_t products = 0;
   try {
-    emporium::persistence::open_database(db_path, level); // validates + migrates
+    emporium::persistence::prepare_database(db_path, level);
     products = emporium::load_catalog(db_path, level, *catalog, cfg.demo_catalog);
   } catch (const emporium::persistence::store_error& e) {
     fmt::print(stderr, "emporium: {}\n", e.what());

@@ -67,6 +67,10 @@ void migrate(SQLite::Database& db, const std::string& path) {
 
 } // namespace
 
+void prepare_database(const std::string& path, durability level) {
+  open_database(path, level);
+}
+
 int current_schema_version() {
   return static_cast<int>(migrations.size());
 }

@@ -28,6 +28,9 @@ enum class durability {
 /// Throws store_error with a message naming the file and the cause.
 std::unique_ptr<SQLite::Database> open_database(const std::string& path, durability level);
 
+/// Opens, validates and migrates the file, then closes it (start-up check).
+void prepare_database(const std::string& path, durability level);
+
 /// The schema version this build writes (PRAGMA user_version).
 int current_schema_version();
 
