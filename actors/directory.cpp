@@ -3,7 +3,6 @@
 
 #include "actors/entity_runtime.hpp"
 
-#include <deque>
 #include <list>
 #include <unordered_map>
 
@@ -25,7 +24,7 @@ struct slot {
   bool pinned = false; // entity asked not to be passivated (timers running)
   caf::actor_clock::time_point last_used;
   std::list<const entity_key*>::iterator lru_pos; // valid while running
-  std::deque<parked> waiting;
+  std::vector<parked> waiting; // a vector: an empty deque costs ~600 bytes per slot
   std::uint32_t crash_streak = 0;               // crashes without a calm period
   caf::actor_clock::time_point activated_at;
 };
@@ -41,12 +40,17 @@ struct directory_state {
   std::list<const entity_key*> lru; // front = most recently used
   directory_stats stats;
   caf::error shutdown_reason; // set once asked to exit: drain, then quit
+  // Passivations wait here and go out in chunks, so a sweep or a shutdown
+  // over many entities never holds up routing for long.
+  std::vector<entity_key> to_passivate;
+  bool passivation_queued = false;
   static inline const char* name = "directory";
 };
 
 using directory_self = caf::stateful_actor<directory_state>;
 
 void activate(directory_self* self, const entity_key& key, slot& s);
+void queue_passivation(directory_self* self, const entity_key& key);
 
 void touch(directory_self* self, slot& s) {
   auto& st = self->state;
@@ -94,11 +98,10 @@ void activate(directory_self* self, const entity_key& key, slot& s) {
   st.by_actor[s.handle.id()] = &key;
   ++st.stats.resident;
   ++st.stats.activations;
-  while (!s.waiting.empty()) {
-    auto& p = s.waiting.front();
+  for (auto& p : s.waiting)
     p.promise.delegate(s.handle, std::move(p.payload));
-    s.waiting.pop_front();
-  }
+  s.waiting.clear();
+  s.waiting.shrink_to_fit();
 }
 
 void park(directory_self* self, slot& s, caf::message& payload) {
@@ -159,7 +162,7 @@ void begin_shutdown(directory_self* self, caf::error reason) {
       p.promise.deliver(make_error(errc::unavailable));
     s.waiting.clear();
     if (s.state == phase::running)
-      passivate(self, s);
+      queue_passivation(self, key);
   }
   finish_shutdown_if_drained(self);
 }
@@ -200,20 +203,46 @@ void on_down(directory_self* self, const caf::down_msg& msg) {
     activate(self, it->first, s);
 }
 
+constexpr std::size_t passivation_chunk = 256;
+
+/// Passivates the next chunk of queued keys (those still running).
+void passivate_some(directory_self* self) {
+  auto& st = self->state;
+  st.passivation_queued = false;
+  std::size_t n = std::min(passivation_chunk, st.to_passivate.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    auto it = st.slots.find(st.to_passivate.back());
+    st.to_passivate.pop_back();
+    if (it != st.slots.end() && it->second.state == phase::running &&
+        (st.shutdown_reason || !it->second.pinned))
+      passivate(self, it->second);
+  }
+  if (!st.to_passivate.empty()) {
+    st.passivation_queued = true;
+    self->send(self, atoms::passivate::value);
+  }
+}
+
+void queue_passivation(directory_self* self, const entity_key& key) {
+  auto& st = self->state;
+  st.to_passivate.push_back(key);
+  if (!st.passivation_queued) {
+    st.passivation_queued = true;
+    self->send(self, atoms::passivate::value);
+  }
+}
+
 void sweep_idle(directory_self* self) {
   auto& st = self->state;
   auto now = self->clock().now();
   // The list is ordered by last use: stop at the first entity still fresh.
-  std::vector<slot*> idle;
   for (auto it = st.lru.rbegin(); it != st.lru.rend(); ++it) {
     auto& s = st.slots.at(**it);
     if (now - s.last_used < st.opts.idle_timeout)
       break;
     if (!s.pinned)
-      idle.push_back(&s);
+      queue_passivation(self, **it);
   }
-  for (auto* s : idle)
-    passivate(self, *s);
 }
 
 caf::behavior directory_actor(directory_self* self, directory_options opts,
@@ -245,6 +274,7 @@ caf::behavior directory_actor(directory_self* self, directory_options opts,
       sweep_idle(self);
       self->delayed_send(self, sweep_every, atoms::sweep::value);
     },
+    [self](atoms::passivate) { passivate_some(self); },
     [self](atoms::whereis, const entity_key& key) -> caf::actor {
       auto it = self->state.slots.find(key);
       if (it == self->state.slots.end() || it->second.state != phase::running)

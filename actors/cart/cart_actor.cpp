@@ -66,7 +66,9 @@ caf::behavior cart_actor(cart_self* self, std::string user, entity_services svc)
 
 caf::actor spawn_cart(caf::actor_system& sys, const std::string& user,
                       const entity_services& svc) {
-  return sys.spawn(cart_actor, user, svc);
+  // lazy_init: the actor is first scheduled by its first message, which
+  // saves a scheduling round per activation.
+  return sys.spawn<caf::lazy_init>(cart_actor, user, svc);
 }
 
 } // namespace emporium

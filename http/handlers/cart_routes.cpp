@@ -77,7 +77,7 @@ void clear_cart(api_context& ctx, request& req, responder respond) {
   auto user = cart_owner(ctx, req, respond, claimed);
   if (!user)
     return;
-  ctx.actors.cart(*user, {cart_command::op::clear}, answer_cart(*user, respond, "Cart cleared"));
+  ctx.actors.cart(*user, {cart_command::op::clear, 0, 0, 0, {}, 0}, answer_cart(*user, respond, "Cart cleared"));
 }
 
 /// Looks the product up in the read model: 400 when it does not exist.
@@ -145,7 +145,7 @@ void remove_item(api_context& ctx, request& req, responder respond) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
   if (ec != std::errc{} || end != text.data() + text.size() || id <= 0)
     return respond(field_error("productId", "must be a positive integer"));
-  cart_command cmd{cart_command::op::remove, id};
+  cart_command cmd{cart_command::op::remove, id, 0, 0, {}, 0};
   ctx.actors.cart(*user, cmd, answer_cart(*user, respond, "Item removed"));
 }
 
