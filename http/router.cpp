@@ -49,7 +49,8 @@ void router::add(std::string method, std::string pattern, handler fn) {
 }
 
 void router::dispatch(request& req, responder respond) const {
-  auto segments = split_path(req.path);
+  auto segments = split_path(to_lower(req.path)); // lower once, compare many times
+  auto original = split_path(req.path); // parameters keep their case
   std::string allowed;
   // Literal segments beat placeholders: /api/products/categories must not
   // be read as /api/products/{id}. Two passes: exact literals first.
@@ -64,8 +65,8 @@ void router::dispatch(request& req, responder respond) const {
       for (std::size_t s = 0; s < pattern.size() && match; ++s) {
         if (pattern[s] == "{}") {
           has_placeholder = true;
-          params.push_back(segments[s]);
-        } else if (pattern[s] != to_lower(segments[s])) {
+          params.push_back(original[s]); // parameters keep their case
+        } else if (pattern[s] != segments[s]) {
           match = false;
         }
       }

@@ -138,7 +138,9 @@ private:
       if (done.exchange(true))
         return;
       auto self = owner;
-      net::post(self->stream_.get_executor(),
+      // dispatch: a synchronous handler (catalog reads) completes inline on
+      // the strand; an actor callback from another thread is queued onto it.
+      net::dispatch(self->stream_.get_executor(),
                 [self, target = target, res = std::move(res), v = version, h = head,
                  o = origin]() mutable {
                   self->complete(*target, std::move(res), v, h, o);

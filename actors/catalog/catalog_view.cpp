@@ -1,6 +1,8 @@
 // The catalog read model (see catalog_view.hpp).
 #include "actors/catalog/catalog_view.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <set>
 
@@ -14,8 +16,19 @@ std::string lower(std::string s) {
   return s;
 }
 
+std::string render(const product_record& p, std::int64_t stock) {
+  nlohmann::json j{{"id", p.id},
+                   {"name", p.name},
+                   {"description", p.description},
+                   {"price", cents_to_decimal(p.price)},
+                   {"category", p.category},
+                   {"stockQuantity", stock}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 catalog_item make_item(const product_record& p, std::int64_t stock) {
-  return catalog_item{p, stock, lower(p.name + "\n" + p.description), lower(p.category)};
+  return catalog_item{p, stock, lower(p.name + "\n" + p.description), lower(p.category),
+                      render(p, stock)};
 }
 
 void rebuild_categories(catalog_snapshot& snap) {
@@ -82,7 +95,9 @@ void catalog_view::set_stock(std::int64_t id, std::int64_t available) {
   if (found == nullptr || found->stock == available)
     return;
   auto next = std::make_shared<catalog_snapshot>(*current);
-  position(next->items, id)->stock = available;
+  auto it = position(next->items, id);
+  it->stock = available;
+  it->json = render(it->product, available);
   publish(std::move(next));
 }
 
@@ -96,8 +111,10 @@ void catalog_view::reset(const std::vector<product_record>& products,
             [](const auto& a, const auto& b) { return a.product.id < b.product.id; });
   for (const auto& [id, available] : stock) {
     auto it = position(next->items, id);
-    if (it != next->items.end() && it->product.id == id)
+    if (it != next->items.end() && it->product.id == id) {
       it->stock = available;
+      it->json = render(it->product, available);
+    }
   }
   rebuild_categories(*next);
   publish(std::move(next));

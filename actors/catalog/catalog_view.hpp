@@ -20,6 +20,9 @@ struct catalog_item {
   std::int64_t stock = 0;  // available units
   std::string search_text; // lower-cased name + description
   std::string category_key; // lower-cased category
+  /// The product as the API shows it (the seed's JSON shape), rendered once
+  /// per change instead of once per query.
+  std::string json;
 };
 
 struct catalog_snapshot {

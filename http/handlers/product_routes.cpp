@@ -12,16 +12,6 @@ namespace emporium::http {
 
 namespace {
 
-nlohmann::json product_json(const catalog_item& item) {
-  const auto& p = item.product;
-  return {{"id", p.id},
-          {"name", p.name},
-          {"description", p.description},
-          {"price", cents_to_decimal(p.price)},
-          {"category", p.category},
-          {"stockQuantity", item.stock}};
-}
-
 std::optional<std::int64_t> parse_id(const std::string& text) {
   std::int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -104,8 +94,7 @@ void list_products(api_context& ctx, request& req, responder respond) {
   for (std::size_t i = 0; i < page.items.size(); ++i) {
     if (i > 0)
       body += ',';
-    body += product_json(*page.items[i]).dump(-1, ' ', false,
-                                              nlohmann::json::error_handler_t::replace);
+    body += page.items[i]->json;
   }
   body += ']';
   response res;
@@ -147,8 +136,11 @@ const catalog_item* product_from_path(const catalog_snapshot& snap, const reques
 
 void get_product(api_context& ctx, request& req, responder respond) {
   auto snap = ctx.catalog.snapshot();
-  if (auto item = product_from_path(*snap, req, respond))
-    respond(json_response(product_json(*item)));
+  if (auto item = product_from_path(*snap, req, respond)) {
+    response res;
+    res.body = item->json;
+    respond(std::move(res));
+  }
 }
 
 void get_price(api_context& ctx, request& req, responder respond) {

@@ -10,6 +10,7 @@ scripts/install-deps bench
 scripts/build bench >/dev/null
 
 work=$(mktemp -d /tmp/emporium-bench.XXXXXX)
+chmod 755 "$work" # nginx workers run as www-data and must read the file
 node_pid=""; nginx_pid=""
 cleanup() {
   [[ -n "$node_pid" ]] && kill "$node_pid" 2>/dev/null || true
