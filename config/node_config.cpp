@@ -157,8 +157,10 @@ void read_file(node_config& cfg, const std::string& path) {
     auto eq = body.find('=');
     if (eq == std::string_view::npos)
       throw std::invalid_argument(fmt::format("{}:{}: expected 'key = value'", path, n));
-    apply(cfg, trim(body.substr(0, eq)), trim(body.substr(eq + 1)),
-          fmt::format("{}:{}", path, n));
+    auto value = trim(body.substr(eq + 1));
+    if (value.empty())
+      continue; // `key =` documents a key without setting it
+    apply(cfg, trim(body.substr(0, eq)), value, fmt::format("{}:{}", path, n));
   }
 }
 

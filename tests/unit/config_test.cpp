@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 using namespace emporium;
@@ -43,4 +44,27 @@ TEST_CASE("bad keys and values are refused with the key named") {
   auto cfg = load_config(2, origins, env_none);
   REQUIRE(cfg.cors_origins.size() == 2);
   CHECK(cfg.cors_origins[1] == "http://b:2");
+}
+
+TEST_CASE("the example config file parses and documents every option") {
+  const char* argv[] = {"emporium", "--config", EMPORIUM_SOURCE_DIR "/config/emporium.example.conf"};
+  const char* env_none[] = {nullptr};
+  auto cfg = load_config(3, argv, env_none);
+  node_config defaults;
+  CHECK(cfg.port == defaults.port);
+  CHECK(cfg.data_dir == defaults.data_dir);
+  CHECK(cfg.max_resident == defaults.max_resident);
+  CHECK(cfg.cors_origins.empty());
+  std::ifstream in(EMPORIUM_SOURCE_DIR "/config/emporium.example.conf");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto help = config_help();
+  // Every option in --help appears as a key in the example file.
+  std::size_t pos = 0;
+  while ((pos = help.find("  --", pos)) != std::string::npos) {
+    auto end = help.find(' ', pos + 4);
+    auto key = help.substr(pos + 4, end - pos - 4);
+    if (key != "config")
+      CHECK_MESSAGE(text.find("\n" + key + " =") != std::string::npos, "missing key " << key);
+    pos = end;
+  }
 }
