@@ -5,11 +5,14 @@
 #include "actors/accounts/accounts_actor.hpp"
 #include "actors/catalog/catalog_actor.hpp"
 #include "actors/directory.hpp"
+#include "actors/order/order_index_actor.hpp"
+#include "actors/payment/payment_actor.hpp"
 #include "actors/protocol.hpp"
 #include "config/node_config.hpp"
 #include "http/actor_backend.hpp"
 #include "http/api_context.hpp"
 #include "http/auth/credentials.hpp"
+#include "http/live_hub.hpp"
 #include "http/server.hpp"
 #include "persistence/database.hpp"
 
@@ -80,6 +83,23 @@ void ensure_admin(caf::actor_system& sys, const caf::actor& accounts,
              });
 }
 
+/// Every saga that was in flight when the node stopped runs to its end.
+void resume_unfinished_orders(caf::actor_system& sys, const caf::actor& orders,
+                              const caf::actor& directory) {
+  caf::scoped_actor self{sys};
+  self->request(orders, std::chrono::seconds(30), emporium::atoms::unfinished::value)
+    .receive(
+      [&](std::vector<std::int64_t>& ids) {
+        for (auto id : ids)
+          caf::anon_send(directory,
+                         emporium::entity_key{emporium::entity_kind::order, std::to_string(id)},
+                         caf::make_message(emporium::atoms::start::value));
+        if (!ids.empty())
+          fmt::print("emporium: resuming {} unfinished orders\n", ids.size());
+      },
+      [&](caf::error&) { throw std::runtime_error("cannot list unfinished orders"); });
+}
+
 void stop_actor(caf::scoped_actor& self, const caf::actor& a, caf::exit_reason reason) {
   self->monitor(a);
   self->send_exit(a, reason);
@@ -121,23 +141,43 @@ int run(const emporium::node_config& cfg) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  // Outlives the actor system: the store publishes into it until the end.
+  emporium::http::live_hub hub;
+  emporium::event_sink publish = [&hub](const emporium::persistence::outbox_row& row) {
+    hub.publish(row);
+  };
+
   node_system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
-  auto store = emporium::spawn_store(sys, db_path, level, true);
+  auto store = emporium::spawn_store(sys, db_path, level, true, publish);
   auto catalog_writer = emporium::spawn_catalog(sys, db_path, level, catalog);
   auto accounts = emporium::spawn_accounts(sys, db_path, level);
+  auto payment_health = std::make_shared<emporium::payment_health>();
+  emporium::payment_options pay_opts;
+  pay_opts.breaker_threshold = static_cast<int>(cfg.payment_breaker_threshold);
+  pay_opts.breaker_cooldown_ms = cfg.payment_breaker_cooldown_ms;
+  auto payment = emporium::spawn_payment(
+    sys,
+    emporium::make_test_mode_provider({db_path, std::chrono::milliseconds(cfg.payment_latency_ms),
+                                       cfg.payment_failure_rate, 42}),
+    pay_opts, payment_health, true);
   emporium::directory_options dir_opts;
   dir_opts.idle_timeout = std::chrono::seconds(cfg.idle_timeout_s);
   dir_opts.max_resident = cfg.max_resident;
-  auto directory = emporium::spawn_directory(sys, dir_opts, {store, {}, catalog_writer});
+  emporium::saga_options saga;
+  saga.reserve_ttl_ms = std::int64_t{cfg.reserve_ttl_s} * 1000;
+  saga.payment_timeout_ms = cfg.payment_timeout_ms;
+  auto directory =
+    emporium::spawn_directory(sys, dir_opts, {store, {}, catalog_writer, payment, saga});
+  auto orders = emporium::spawn_order_index(sys, db_path, level, directory, publish);
 
   int code = ok;
   {
     unsigned threads = cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
     emporium::http::password_hasher hasher{2};
     auto backend = emporium::http::make_actor_backend(
-      sys, directory, accounts, catalog_writer, std::chrono::milliseconds(cfg.request_timeout_ms),
-      threads);
+      sys, {directory, accounts, catalog_writer, orders, payment_health},
+      std::chrono::milliseconds(cfg.request_timeout_ms), threads);
     emporium::http::api_context ctx{*backend,
                                     *catalog,
                                     {jwt_secret(cfg), cfg.jwt_issuer},
@@ -158,9 +198,11 @@ int run(const emporium::node_config& cfg) {
     opts.read_timeout = std::chrono::seconds(cfg.read_timeout_s);
     opts.max_connections = cfg.max_connections;
     opts.cors_origins = cfg.cors_origins;
+    opts.websocket = emporium::http::make_live_endpoints(ctx, hub);
     emporium::http::server edge{opts, routes};
     try {
       ensure_admin(sys, accounts, cfg);
+      resume_unfinished_orders(sys, orders, directory);
       auto port = edge.start();
       fmt::print("emporium: listening on http://{}:{} ({} products, data in {})\n", cfg.bind,
                  port, products, db_path);
@@ -176,7 +218,9 @@ int run(const emporium::node_config& cfg) {
   }
 
   caf::scoped_actor self{sys};
+  stop_actor(self, orders, caf::exit_reason::user_shutdown);
   stop_actor(self, directory, caf::exit_reason::user_shutdown); // entities flush first
+  stop_actor(self, payment, caf::exit_reason::user_shutdown);
   stop_actor(self, store, caf::exit_reason::user_shutdown);
   stop_actor(self, catalog_writer, caf::exit_reason::user_shutdown);
   stop_actor(self, accounts, caf::exit_reason::user_shutdown);

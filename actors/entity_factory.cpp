@@ -10,7 +10,8 @@ bool is_valid_key(const entity_key& key) {
     return false;
   switch (key.kind) {
     case entity_kind::cart: return true;
-    case entity_kind::stock: {
+    case entity_kind::stock:
+    case entity_kind::order: {
       product_id value = 0;
       auto [end, ec] = std::from_chars(key.id.data(), key.id.data() + key.id.size(), value);
       return ec == std::errc{} && end == key.id.data() + key.id.size() && value > 0;
@@ -24,6 +25,7 @@ caf::actor spawn_entity(caf::actor_system& sys, const entity_key& key,
   switch (key.kind) {
     case entity_kind::cart: return spawn_cart(sys, key.id, svc);
     case entity_kind::stock: return spawn_stock(sys, key.id, svc);
+    case entity_kind::order: return spawn_order(sys, key.id, svc);
   }
   return {};
 }

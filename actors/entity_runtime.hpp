@@ -19,7 +19,19 @@ struct entity_runtime {
   entity_services svc;
   int writes_in_flight = 0;
   bool quit_when_idle = false; // passivation asked while writes were in flight
+  bool pinned = false;         // told the directory not to passivate us when idle
 };
+
+/// Tells the directory whether this entity must stay resident (running
+/// timers or an unfinished saga); sent only when it changes.
+template <class State>
+void update_pin(caf::stateful_actor<State>* self, bool want) {
+  auto& rt = self->state.rt;
+  if (want == rt.pinned || !rt.svc.directory)
+    return;
+  rt.pinned = want;
+  self->send(rt.svc.directory, atoms::pin::value, rt.key, want);
+}
 
 /// Loads the snapshot and hands it to `on_loaded` (nullopt = new entity)
 /// before any other message is processed (`await`). A store failure ends the
@@ -46,14 +58,19 @@ void load_snapshot(caf::stateful_actor<State>* self, OnLoaded on_loaded) {
 /// Persists `snapshot`, then calls `on_durable()`. On a failed write it
 /// calls `on_failed()` and ends the actor, so its next incarnation reloads the
 /// last durable state instead of serving a state that was never written.
+/// With `events`, they are written in the same transaction (the outbox).
 template <class State, class OnDurable, class OnFailed>
 void persist(caf::stateful_actor<State>* self, std::string snapshot, OnDurable on_durable,
-             OnFailed on_failed) {
+             OnFailed on_failed, std::vector<persistence::outbox_row> events = {}) {
   auto& rt = self->state.rt;
   ++rt.writes_in_flight;
-  self->request(rt.svc.store, caf::infinite, atoms::save::value,
-                static_cast<std::uint8_t>(rt.key.kind), rt.key.id, std::move(snapshot))
-    .then(
+  auto kind = static_cast<std::uint8_t>(rt.key.kind);
+  auto request = events.empty()
+                   ? self->request(rt.svc.store, caf::infinite, atoms::save::value, kind,
+                                   rt.key.id, std::move(snapshot))
+                   : self->request(rt.svc.store, caf::infinite, atoms::save::value, kind,
+                                   rt.key.id, std::move(snapshot), std::move(events));
+  std::move(request).then(
       [self, on_durable]() mutable {
         on_durable();
         auto& rt = self->state.rt;

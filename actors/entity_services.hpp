@@ -7,12 +7,25 @@
 
 #include <caf/actor.hpp>
 
+#include <functional>
+
 namespace emporium {
+
+/// Timing of the order saga's steps (config: order-*).
+struct saga_options {
+  std::int64_t reserve_ttl_ms = 10 * 60 * 1000; ///< how long stock stays reserved
+  std::int64_t payment_timeout_ms = 30'000;     ///< charge must answer by then
+  std::int64_t step_timeout_ms = 5'000;         ///< one request to an actor
+  int max_step_attempts = 5;                    ///< retries of reserve/commit
+  std::int64_t backoff_base_ms = 50;            ///< doubles per attempt
+};
 
 struct entity_services {
   caf::actor store;        ///< store actor; invalid = persistence off (benchmarks)
   caf::actor directory;    ///< the directory that owns the entity (pinning)
   caf::actor stock_events; ///< receives (stock_changed, product, available); may be invalid
+  caf::actor payment;      ///< the payment actor (order sagas)
+  saga_options saga;
 };
 
 /// True when `key` can name an entity (stock ids are positive integers).
@@ -26,11 +39,16 @@ caf::actor spawn_cart(caf::actor_system& sys, const std::string& user,
                       const entity_services& svc);
 caf::actor spawn_stock(caf::actor_system& sys, const std::string& product,
                        const entity_services& svc);
+caf::actor spawn_order(caf::actor_system& sys, const std::string& order,
+                       const entity_services& svc);
+
+/// Receives every outbox row right after the transaction that wrote it.
+using event_sink = std::function<void(const persistence::outbox_row&)>;
 
 /// The store actor: loads snapshots and writes them with group commit.
 /// `detached` gives it its own thread (production); tests run it on the
 /// deterministic scheduler instead.
-caf::actor spawn_store(caf::actor_system& sys, const std::string& db_path, persistence::durability level,
-                       bool detached);
+caf::actor spawn_store(caf::actor_system& sys, const std::string& db_path,
+                       persistence::durability level, bool detached, event_sink on_event = {});
 
 } // namespace emporium

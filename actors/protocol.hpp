@@ -8,6 +8,7 @@
 #include "actors/errc.hpp"
 #include "actors/records.hpp"
 #include "actors/views.hpp"
+#include "persistence/entity_store.hpp"
 #include "actors/stock/stock_rules.hpp"
 
 #include <caf/atom.hpp>
@@ -24,7 +25,7 @@
 namespace emporium {
 
 /// What kind of entity an id names. Values are persisted: never renumber.
-enum class entity_kind : std::uint8_t { cart = 1, stock = 2 };
+enum class entity_kind : std::uint8_t { cart = 1, stock = 2, order = 3 };
 
 /// The address of an entity, valid on every node.
 struct entity_key {
@@ -44,6 +45,24 @@ typename Inspector::result_type inspect(Inspector& f, directory_stats& x) {
   return f(caf::meta::type_name("directory_stats"), x.resident, x.activations,
            x.passivations, x.restarts);
 }
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, payment_reply& x) {
+  return f(caf::meta::type_name("payment_reply"), x.approved, x.reason, x.payment_id);
+}
+
+} // namespace emporium
+
+namespace emporium::persistence {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, outbox_row& x) {
+  return f(caf::meta::type_name("outbox_row"), x.user_id, x.order, x.payload, x.seq);
+}
+
+} // namespace emporium::persistence
+
+namespace emporium {
 
 inline caf::error make_error(errc code) {
   return caf::error{static_cast<std::uint8_t>(code), caf::atom("emporium")};
@@ -103,6 +122,11 @@ CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(emporium, (emporium::directory_stats))
   CAF_ADD_TYPE_ID(emporium, (emporium::user_record))
   CAF_ADD_TYPE_ID(emporium, (emporium::product_record))
+  CAF_ADD_TYPE_ID(emporium, (emporium::payment_reply))
+  CAF_ADD_TYPE_ID(emporium, (emporium::persistence::outbox_row))
+  CAF_ADD_TYPE_ID(emporium, (std::vector<emporium::persistence::outbox_row>))
+  CAF_ADD_TYPE_ID(emporium, (std::vector<std::int64_t>))
+  CAF_ADD_TYPE_ID(emporium, (std::vector<std::string>))
 CAF_END_TYPE_ID_BLOCK(emporium)
 
 namespace emporium::atoms {
@@ -135,6 +159,20 @@ using revoke = caf::atom_constant<caf::atom("revoke")>;
 using create = caf::atom_constant<caf::atom("create")>;
 using update = caf::atom_constant<caf::atom("update")>;
 using erase = caf::atom_constant<caf::atom("erase")>;
+using charge = caf::atom_constant<caf::atom("charge")>;
+using refund = caf::atom_constant<caf::atom("refund")>;
+using cancel = caf::atom_constant<caf::atom("cancel")>;
+using start = caf::atom_constant<caf::atom("start")>;
+using place = caf::atom_constant<caf::atom("place")>;
+using lookup = caf::atom_constant<caf::atom("lookup")>;
+using history = caf::atom_constant<caf::atom("history")>;
+using find = caf::atom_constant<caf::atom("find")>;
+using events = caf::atom_constant<caf::atom("events")>;
+using unfinished = caf::atom_constant<caf::atom("unfinished")>;
+using deadline = caf::atom_constant<caf::atom("deadline")>;
+using step = caf::atom_constant<caf::atom("step")>;
+using result = caf::atom_constant<caf::atom("result")>;
+using retry = caf::atom_constant<caf::atom("retry")>;
 } // namespace emporium::atoms
 
 namespace emporium {

@@ -58,4 +58,47 @@ std::optional<stock_state> decode_stock(const std::string& text) {
   }
 }
 
+std::string encode(const order_state& o) {
+  json lines = json::array();
+  for (const auto& l : o.lines)
+    lines.push_back({l.product, l.quantity, l.unit_price, l.name});
+  json timeline = json::array();
+  for (const auto& t : o.timeline)
+    timeline.push_back({static_cast<int>(t.status), t.reason, t.at});
+  // "s" (status number) and "c" (compensated) are read by SQL at start-up
+  // (order_store::unfinished): keep their names.
+  return json{{"v", 1},           {"id", o.id},         {"u", o.user},
+              {"l", lines},       {"t", o.total},       {"pm", o.payment_method},
+              {"s", static_cast<int>(o.status)},        {"r", o.reason},
+              {"p", o.payment_id}, {"at", o.placed_at}, {"dl", o.payment_deadline},
+              {"c", o.compensated ? 1 : 0},             {"tl", timeline}}
+    .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::optional<order_state> decode_order(const std::string& text) {
+  try {
+    auto j = json::parse(text);
+    order_state o;
+    o.id = j.at("id").get<order_id>();
+    o.user = j.at("u").get<std::string>();
+    for (const auto& l : j.at("l"))
+      o.lines.push_back(order_line{l.at(0).get<product_id>(), l.at(1).get<std::int32_t>(),
+                                   l.at(2).get<cents>(), l.at(3).get<std::string>()});
+    o.total = j.at("t").get<cents>();
+    o.payment_method = j.at("pm").get<std::string>();
+    o.status = static_cast<order_status>(j.at("s").get<int>());
+    o.reason = j.at("r").get<std::string>();
+    o.payment_id = j.at("p").get<std::string>();
+    o.placed_at = j.at("at").get<millis>();
+    o.payment_deadline = j.at("dl").get<millis>();
+    o.compensated = j.at("c").get<int>() != 0;
+    for (const auto& t : j.at("tl"))
+      o.timeline.push_back(timeline_entry{static_cast<order_status>(t.at(0).get<int>()),
+                                          t.at(1).get<std::string>(), t.at(2).get<millis>()});
+    return o;
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
+}
+
 } // namespace emporium

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "actors/cart/cart_rules.hpp"
+#include "actors/order/order_rules.hpp"
 #include "actors/stock/stock_rules.hpp"
 
 #include <optional>
@@ -12,10 +13,12 @@ namespace emporium {
 
 std::string encode(const cart_state& cart);
 std::string encode(const stock_state& stock);
+std::string encode(const order_state& order);
 
 /// nullopt when the text is not a valid snapshot (the entity then refuses to
 /// start rather than serve an empty cart in place of a real one).
 std::optional<cart_state> decode_cart(const std::string& text);
 std::optional<stock_state> decode_stock(const std::string& text);
+std::optional<order_state> decode_order(const std::string& text);
 
 } // namespace emporium

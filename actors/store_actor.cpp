@@ -17,6 +17,7 @@ struct store_actor_state {
   std::vector<persistence::entity_write> batch;
   std::vector<caf::response_promise> waiting;
   bool flush_queued = false;
+  event_sink on_event;
   static inline const char* name = "store";
 };
 
@@ -39,13 +40,31 @@ void flush(store_self* self) {
     else
       rp.deliver(caf::unit);
   }
+  // Published only after the commit: an event never announces a state that
+  // is not durable. A crash right here loses no event either: clients
+  // resume from the outbox table by sequence number.
+  if (!outcome && st.on_event)
+    for (const auto& w : st.batch)
+      for (const auto& e : w.events)
+        st.on_event(e);
   st.batch.clear();
   st.waiting.clear();
 }
 
+void enqueue(store_self* self, persistence::entity_write write) {
+  auto& st = self->state;
+  st.batch.push_back(std::move(write));
+  st.waiting.push_back(self->make_response_promise());
+  if (!st.flush_queued) {
+    st.flush_queued = true;
+    self->send(self, atoms::flush::value);
+  }
+}
+
 caf::behavior store_actor(store_self* self, std::string path,
-                          persistence::durability level) {
+                          persistence::durability level, event_sink on_event) {
   self->state.store = std::make_unique<persistence::entity_store>(path, level);
+  self->state.on_event = std::move(on_event);
   return {
     [self](atoms::load, std::uint8_t kind, const std::string& id) -> caf::result<std::string> {
       // A write for this entity may still sit in the batch (its previous
@@ -58,13 +77,11 @@ caf::behavior store_actor(store_self* self, std::string path,
       }
     },
     [self](atoms::save, std::uint8_t kind, std::string& id, std::string& state) {
-      auto& st = self->state;
-      st.batch.push_back({kind, std::move(id), std::move(state)});
-      st.waiting.push_back(self->make_response_promise());
-      if (!st.flush_queued) {
-        st.flush_queued = true;
-        self->send(self, atoms::flush::value);
-      }
+      enqueue(self, {kind, std::move(id), std::move(state), {}});
+    },
+    [self](atoms::save, std::uint8_t kind, std::string& id, std::string& state,
+           std::vector<persistence::outbox_row>& events) {
+      enqueue(self, {kind, std::move(id), std::move(state), std::move(events)});
     },
     [self](atoms::flush) { flush(self); },
   };
@@ -73,10 +90,10 @@ caf::behavior store_actor(store_self* self, std::string path,
 } // namespace
 
 caf::actor spawn_store(caf::actor_system& sys, const std::string& db_path,
-                       persistence::durability level, bool detached) {
+                       persistence::durability level, bool detached, event_sink on_event) {
   if (detached)
-    return sys.spawn<caf::detached>(store_actor, db_path, level);
-  return sys.spawn(store_actor, db_path, level);
+    return sys.spawn<caf::detached>(store_actor, db_path, level, std::move(on_event));
+  return sys.spawn(store_actor, db_path, level, std::move(on_event));
 }
 
 } // namespace emporium

@@ -6,6 +6,7 @@
 #include "actors/stock/stock_rules.hpp"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace emporium {
@@ -28,6 +29,14 @@ struct stock_view {
 struct reserve_reply {
   reserve_status status = reserve_status::insufficient;
   std::int64_t available = 0;
+};
+
+/// Answer of the payment actor to a charge: approved, or declined with the
+/// provider's reason. (Unavailable providers answer an errc error instead.)
+struct payment_reply {
+  bool approved = false;
+  std::string reason;
+  std::string payment_id;
 };
 
 /// Counters the directory answers to `(atoms::stats)`.

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <fmt/format.h>
 #include <fstream>
 #include <functional>
@@ -48,6 +49,18 @@ std::function<bool(node_config&, std::string_view)> flag(bool node_config::*fiel
       cfg.*field = false;
     else
       return false;
+    return true;
+  };
+}
+
+std::function<bool(node_config&, std::string_view)> ratio(double node_config::*field) {
+  return [=](node_config& cfg, std::string_view text) {
+    std::string copy{text};
+    char* end = nullptr;
+    double value = std::strtod(copy.c_str(), &end);
+    if (copy.empty() || end != copy.c_str() + copy.size() || !(value >= 0.0 && value <= 1.0))
+      return false;
+    cfg.*field = value;
     return true;
   };
 }
@@ -102,6 +115,18 @@ const std::vector<option>& options() {
      number<unsigned>(&c::max_connections, 1, 1'000'000)},
     {"request-timeout-ms", "how long the edge waits for an actor (then 504)",
      number<unsigned>(&c::request_timeout_ms, 10, 600'000)},
+    {"reserve-ttl", "seconds an order's stock reservation lasts before it expires",
+     number<unsigned>(&c::reserve_ttl_s, 1, 86400)},
+    {"payment-timeout-ms", "an order whose payment has not answered by then is cancelled",
+     number<unsigned>(&c::payment_timeout_ms, 100, 3'600'000)},
+    {"payment-latency-ms", "simulated latency of the built-in test-mode payment provider",
+     number<unsigned>(&c::payment_latency_ms, 0, 600'000)},
+    {"payment-failure-rate", "share (0..1) of test-mode provider calls failing transiently",
+     ratio(&c::payment_failure_rate)},
+    {"payment-breaker-threshold", "consecutive transient failures that open the breaker",
+     number<unsigned>(&c::payment_breaker_threshold, 1, 1000)},
+    {"payment-breaker-cooldown-ms", "how long the open breaker fails fast before a probe",
+     number<unsigned>(&c::payment_breaker_cooldown_ms, 10, 3'600'000)},
     {"jwt-secret", "HS256 signing secret (default: random, kept in data-dir)",
      text(&c::jwt_secret)},
     {"jwt-issuer", "the iss claim of issued tokens", text(&c::jwt_issuer)},

@@ -34,6 +34,14 @@ struct node_config {
   unsigned max_connections = 10'000;
   unsigned request_timeout_ms = 5'000;
 
+  // -- orders and payments
+  unsigned reserve_ttl_s = 600;
+  unsigned payment_timeout_ms = 30'000;
+  unsigned payment_latency_ms = 0;
+  double payment_failure_rate = 0.0;
+  unsigned payment_breaker_threshold = 5;
+  unsigned payment_breaker_cooldown_ms = 5'000;
+
   // -- accounts
   std::string jwt_secret;
   std::string jwt_issuer = "emporium";

@@ -29,11 +29,13 @@ caf::behavior bridge(caf::event_based_actor* self) {
 
 class actor_backend final : public backend {
 public:
-  actor_backend(caf::actor_system& sys, caf::actor directory, caf::actor accounts,
-                caf::actor catalog, std::chrono::milliseconds timeout, unsigned bridges)
-    : directory_(std::move(directory)),
-      accounts_(std::move(accounts)),
-      catalog_(std::move(catalog)),
+  actor_backend(caf::actor_system& sys, backend_actors actors,
+                std::chrono::milliseconds timeout, unsigned bridges)
+    : directory_(std::move(actors.directory)),
+      accounts_(std::move(actors.accounts)),
+      catalog_(std::move(actors.catalog)),
+      orders_(std::move(actors.orders)),
+      payment_(std::move(actors.payment)),
       timeout_(timeout) {
     for (unsigned i = 0; i < std::max(1u, bridges); ++i)
       bridges_.push_back(sys.spawn(bridge));
@@ -102,8 +104,38 @@ public:
     ask<bool>(catalog_, done, atoms::erase::value, id);
   }
 
+  void place_order(const std::string& user, const std::string& key, const std::string& hash,
+                   const std::string& draft, const std::string& answer,
+                   done_fn<std::string> done) override {
+    ask<std::string>(orders_, done, atoms::place::value, user, key, hash, draft, answer);
+  }
+  void order_history(const std::string& user,
+                     done_fn<std::vector<std::string>> done) override {
+    ask<std::vector<std::string>>(orders_, done, atoms::history::value, user);
+  }
+  void find_order(std::int64_t id, done_fn<std::vector<std::string>> done) override {
+    ask<std::vector<std::string>>(orders_, done, atoms::find::value, id);
+  }
+  void cancel_order(std::int64_t id, done_fn<std::string> done) override {
+    entity<std::string>({entity_kind::order, std::to_string(id)}, done, atoms::cancel::value);
+  }
+  void events_since(const std::string& user, std::int64_t seq,
+                    done_fn<std::vector<persistence::outbox_row>> done) override {
+    ask<std::vector<persistence::outbox_row>>(orders_, done, atoms::events::value, user, seq);
+  }
+
   bool ready() const override {
-    return directory_ && accounts_ && catalog_ && !bridges_.empty();
+    return directory_ && accounts_ && catalog_ && orders_ && !bridges_.empty();
+  }
+
+  std::string payment_breaker() const override {
+    if (!payment_)
+      return "closed";
+    switch (payment_->breaker.load()) {
+      case 1: return "open";
+      case 2: return "half_open";
+      default: return "closed";
+    }
   }
 
 private:
@@ -141,6 +173,8 @@ private:
   caf::actor directory_;
   caf::actor accounts_;
   caf::actor catalog_;
+  caf::actor orders_;
+  std::shared_ptr<const payment_health> payment_;
   std::chrono::milliseconds timeout_;
   std::vector<caf::actor> bridges_;
   std::atomic<std::size_t> next_{0};
@@ -148,12 +182,10 @@ private:
 
 } // namespace
 
-std::unique_ptr<backend> make_actor_backend(caf::actor_system& sys, caf::actor directory,
-                                            caf::actor accounts, caf::actor catalog,
+std::unique_ptr<backend> make_actor_backend(caf::actor_system& sys, backend_actors actors,
                                             std::chrono::milliseconds timeout,
                                             unsigned bridges) {
-  return std::make_unique<actor_backend>(sys, std::move(directory), std::move(accounts),
-                                         std::move(catalog), timeout, bridges);
+  return std::make_unique<actor_backend>(sys, std::move(actors), timeout, bridges);
 }
 
 } // namespace emporium::http

@@ -3,7 +3,10 @@
 // receive), so the edge never waits on an actor.
 #pragma once
 
+#include "actors/payment/payment_actor.hpp"
 #include "http/backend.hpp"
+
+#include <caf/actor.hpp>
 
 #include <caf/fwd.hpp>
 
@@ -13,8 +16,15 @@
 namespace emporium::http {
 
 
-std::unique_ptr<backend> make_actor_backend(caf::actor_system& sys, caf::actor directory,
-                                            caf::actor accounts, caf::actor catalog,
+struct backend_actors {
+  caf::actor directory;
+  caf::actor accounts;
+  caf::actor catalog;
+  caf::actor orders; // the order index
+  std::shared_ptr<const payment_health> payment;
+};
+
+std::unique_ptr<backend> make_actor_backend(caf::actor_system& sys, backend_actors actors,
                                             std::chrono::milliseconds timeout,
                                             unsigned bridges);
 

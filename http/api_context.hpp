@@ -8,6 +8,7 @@
 #include "http/auth/rate_limiter.hpp"
 #include "http/backend.hpp"
 #include "http/router.hpp"
+#include "http/websocket.hpp"
 
 #include <optional>
 #include <string>
@@ -41,6 +42,12 @@ void add_health_routes(router& r, api_context& ctx);
 void add_auth_routes(router& r, api_context& ctx);
 void add_product_routes(router& r, api_context& ctx);
 void add_cart_routes(router& r, api_context& ctx);
+void add_order_routes(router& r, api_context& ctx);
+void add_live_routes(router& r, api_context& ctx);
+
+class live_hub;
+/// Upgrades for GET /ws and GET /notificationHub (token required).
+ws_factory make_live_endpoints(api_context& ctx, live_hub& hub);
 void add_static_files(router& r, api_context& ctx);
 
 /// All of the above.

@@ -7,6 +7,7 @@
 #include "actors/errc.hpp"
 #include "actors/records.hpp"
 #include "actors/views.hpp"
+#include "persistence/entity_store.hpp"
 
 #include <functional>
 #include <string>
@@ -50,8 +51,25 @@ public:
   virtual void update_product(product_record p, done_fn<product_record> done) = 0;
   virtual void delete_product(std::int64_t id, done_fn<bool> done) = 0;
 
+  /// Places an order durably (see actors/order/order_index_actor.hpp);
+  /// answers the stored JSON answer, or conflict for a reused key.
+  virtual void place_order(const std::string& user, const std::string& key,
+                           const std::string& request_hash, const std::string& draft,
+                           const std::string& answer, done_fn<std::string> done) = 0;
+  virtual void order_history(const std::string& user,
+                             done_fn<std::vector<std::string>> done) = 0;
+  /// {owner user id, snapshot json}
+  virtual void find_order(std::int64_t id, done_fn<std::vector<std::string>> done) = 0;
+  /// Cancels through the order's saga; answers the snapshot json.
+  virtual void cancel_order(std::int64_t id, done_fn<std::string> done) = 0;
+  virtual void events_since(const std::string& user, std::int64_t seq,
+                            done_fn<std::vector<persistence::outbox_row>> done) = 0;
+
   /// True while the actor system and persistence are up (readiness).
   virtual bool ready() const = 0;
+
+  /// closed | open | half_open (the payment provider's circuit breaker).
+  virtual std::string payment_breaker() const = 0;
 };
 
 } // namespace emporium::http

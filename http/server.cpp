@@ -11,6 +11,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include <atomic>
 #include <deque>
@@ -97,6 +98,132 @@ bool parse_target(std::string_view target, request& req) {
   }
   return true;
 }
+
+/// One upgraded connection: reads text frames into the endpoint, writes the
+/// sender's frames in order (bounded: a client that does not read is
+/// dropped), and sends the endpoint's keepalive every 15 s.
+class websocket_session : public std::enable_shared_from_this<websocket_session> {
+public:
+  websocket_session(tcp::socket&& socket, std::shared_ptr<shared_state> state,
+                    std::shared_ptr<ws_endpoint> endpoint)
+    : ws_(std::move(socket)), state_(std::move(state)), endpoint_(std::move(endpoint)),
+      keepalive_timer_(ws_.get_executor()) {
+    ++state_->connections;
+  }
+
+  ~websocket_session() {
+    --state_->connections;
+  }
+
+  template <class Request>
+  void run(Request req) {
+    ws_.set_option(beast::websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.read_message_max(64 * 1024);
+    ws_.async_accept(req, beast::bind_front_handler(&websocket_session::on_accept,
+                                                    shared_from_this()));
+  }
+
+  void post_send(std::string text) {
+    net::post(ws_.get_executor(), [self = shared_from_this(), text = std::move(text)]() mutable {
+      if (self->closed_)
+        return;
+      if (self->outbox_.size() >= 1024)
+        return self->post_close(); // the client does not keep up
+      self->outbox_.push_back(std::move(text));
+      self->write_next();
+    });
+  }
+
+  void post_close() {
+    net::post(ws_.get_executor(), [self = shared_from_this()] {
+      if (self->closed_)
+        return;
+      self->closed_ = true;
+      self->keepalive_timer_.cancel();
+      self->ws_.async_close(beast::websocket::close_code::normal,
+                            [self](beast::error_code) {});
+    });
+  }
+
+private:
+  struct sender final : ws_sender {
+    std::weak_ptr<websocket_session> session;
+    void send(std::string text) override {
+      if (auto s = session.lock())
+        s->post_send(std::move(text));
+    }
+    void close() override {
+      if (auto s = session.lock())
+        s->post_close();
+    }
+  };
+
+  void on_accept(beast::error_code ec) {
+    if (ec)
+      return;
+    auto out = std::make_shared<sender>();
+    out->session = weak_from_this();
+    endpoint_->on_open(out);
+    if (endpoint_->keepalive())
+      arm_keepalive();
+    do_read();
+  }
+
+  void arm_keepalive() {
+    keepalive_timer_.expires_after(std::chrono::seconds(15));
+    keepalive_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_)
+        return;
+      if (auto frame = self->endpoint_->keepalive())
+        self->post_send(*frame);
+      self->arm_keepalive();
+    });
+  }
+
+  void do_read() {
+    ws_.async_read(buffer_, beast::bind_front_handler(&websocket_session::on_read,
+                                                      shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec) {
+      closed_ = true;
+      keepalive_timer_.cancel();
+      endpoint_->on_close();
+      return;
+    }
+    auto text = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    endpoint_->on_text(text);
+    do_read();
+  }
+
+  void write_next() {
+    if (writing_ || outbox_.empty() || closed_)
+      return;
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(net::buffer(outbox_.front()),
+                    beast::bind_front_handler(&websocket_session::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    writing_ = false;
+    if (ec)
+      return;
+    outbox_.pop_front();
+    write_next();
+  }
+
+  beast::websocket::stream<beast::tcp_stream> ws_;
+  std::shared_ptr<shared_state> state_;
+  std::shared_ptr<ws_endpoint> endpoint_;
+  net::steady_timer keepalive_timer_;
+  beast::flat_buffer buffer_;
+  std::deque<std::string> outbox_;
+  bool writing_ = false;
+  bool closed_ = false;
+};
 
 class session : public std::enable_shared_from_this<session> {
 public:
@@ -186,6 +313,21 @@ private:
     for (const auto& field : msg)
       req.headers[to_lower(std::string{field.name_string()})] = std::string{field.value()};
     req.body = std::move(msg.body());
+
+    if (beast::websocket::is_upgrade(msg) && queue_.empty()) {
+      if (!state_->opts.websocket)
+        return reject(error_response(errc::not_found, "no WebSocket endpoint here"));
+      auto decision = state_->opts.websocket(req);
+      if (auto* refused = std::get_if<response>(&decision))
+        return reject(std::move(*refused));
+      // The connection now belongs to the WebSocket session.
+      closing_ = true;
+      stream_.expires_never();
+      std::make_shared<websocket_session>(stream_.release_socket(), state_,
+                                          std::get<std::shared_ptr<ws_endpoint>>(decision))
+        ->run(parser_->release());
+      return;
+    }
 
     auto s = std::make_shared<slot>();
     s->keep_alive = msg.keep_alive();

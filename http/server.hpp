@@ -6,6 +6,7 @@
 #pragma once
 
 #include "http/router.hpp"
+#include "http/websocket.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -25,6 +26,7 @@ struct server_options {
   unsigned max_connections = 10'000;
   std::size_t max_pipelined = 16;
   std::vector<std::string> cors_origins; // "*" allows any origin
+  ws_factory websocket;                   // decides WebSocket upgrades; empty = none
 };
 
 class server {

@@ -48,6 +48,38 @@ constexpr std::array migrations = {
       deleted     INTEGER NOT NULL DEFAULT 0
     );
   )sql",
+  // 3: orders (index, idempotency, original answers), the outbox of events
+  // each order transition publishes, and the test-mode payment ledger.
+  R"sql(
+    CREATE TABLE orders (
+      id              INTEGER PRIMARY KEY AUTOINCREMENT,
+      user_id         TEXT NOT NULL,
+      idempotency_key TEXT,
+      request_hash    TEXT NOT NULL DEFAULT '',
+      response        TEXT NOT NULL DEFAULT '',
+      placed_at       INTEGER NOT NULL
+    );
+    CREATE INDEX orders_by_user ON orders(user_id, id);
+    CREATE UNIQUE INDEX orders_by_key ON orders(user_id, idempotency_key)
+      WHERE idempotency_key IS NOT NULL;
+    CREATE TABLE outbox (
+      seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+      user_id  TEXT NOT NULL,
+      order_id INTEGER NOT NULL,
+      payload  TEXT NOT NULL
+    );
+    CREATE INDEX outbox_by_user ON outbox(user_id, seq);
+    CREATE TABLE payments (
+      idempotency_key TEXT PRIMARY KEY,
+      order_id        INTEGER NOT NULL,
+      amount          INTEGER NOT NULL,
+      payment_method  TEXT NOT NULL,
+      status          TEXT NOT NULL,
+      reason          TEXT NOT NULL DEFAULT '',
+      payment_id      TEXT NOT NULL DEFAULT '',
+      refunded        INTEGER NOT NULL DEFAULT 0
+    );
+  )sql",
 };
 
 void migrate(SQLite::Database& db, const std::string& path) {

@@ -29,18 +29,27 @@ std::vector<std::pair<std::string, std::string>> entity_store::load_all(std::uin
   return rows;
 }
 
-void entity_store::commit(const std::vector<entity_write>& batch) {
+void entity_store::commit(std::vector<entity_write>& batch) {
   if (batch.empty())
     return;
   SQLite::Transaction tx(*db_);
   SQLite::Statement upsert(*db_, "INSERT INTO entities(kind, id, state) VALUES(?, ?, ?) "
                                  "ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state");
-  for (const auto& w : batch) {
+  SQLite::Statement event(*db_, "INSERT INTO outbox(user_id, order_id, payload) VALUES(?,?,?)");
+  for (auto& w : batch) {
     upsert.bind(1, w.kind);
     upsert.bind(2, w.id);
     upsert.bind(3, w.state);
     upsert.exec();
     upsert.reset();
+    for (auto& e : w.events) {
+      event.bind(1, e.user_id);
+      event.bind(2, e.order);
+      event.bind(3, e.payload);
+      event.exec();
+      event.reset();
+      e.seq = db_->getLastInsertRowid();
+    }
   }
   tx.commit();
 }

@@ -12,10 +12,20 @@
 
 namespace emporium::persistence {
 
+/// An event that must be published iff the snapshot beside it is written
+/// (the outbox): its sequence number is assigned by the commit.
+struct outbox_row {
+  std::string user_id;
+  std::int64_t order = 0;
+  std::string payload; // JSON without "seq"
+  std::int64_t seq = 0; // filled in by commit
+};
+
 struct entity_write {
   std::uint8_t kind = 0;
   std::string id;
   std::string state;
+  std::vector<outbox_row> events;
 };
 
 class entity_store {
@@ -33,7 +43,7 @@ public:
 
   /// Writes all snapshots in ONE transaction; durable when it returns
   /// (at the configured durability level). Throws on failure, nothing written.
-  void commit(const std::vector<entity_write>& batch);
+  void commit(std::vector<entity_write>& batch);
 
 private:
   std::unique_ptr<SQLite::Database> db_;

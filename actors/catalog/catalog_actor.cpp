@@ -86,7 +86,7 @@ std::size_t load_catalog(const std::string& db_path, persistence::durability lev
       records.push_back(d.product);
       stock_state s;
       s.on_hand = d.stock;
-      stock.push_back({stock_kind, std::to_string(d.product.id), encode(s)});
+      stock.push_back({stock_kind, std::to_string(d.product.id), encode(s), {}});
     }
     products.insert_many(records);
     entities.commit(stock);

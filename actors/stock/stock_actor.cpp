@@ -15,7 +15,6 @@ struct stock_actor_state {
   entity_runtime rt;
   stock_state stock;
   product_id product = 0; // the id as a number (the directory checks it is one)
-  bool pinned = false;    // told the directory we hold reservations
   static inline const char* name = "stock";
 };
 
@@ -36,20 +35,11 @@ void arm_expiry(stock_self* self, const reservation& r) {
                      r.order, r.expires_at);
 }
 
-/// Keeps the directory from passivating us while a reservation timer runs.
-void update_pin(stock_self* self) {
-  bool want = !self->state.stock.reservations.empty();
-  auto& st = self->state;
-  if (want == st.pinned || !st.rt.svc.directory)
-    return;
-  st.pinned = want;
-  self->send(st.rt.svc.directory, atoms::pin::value, st.rt.key, want);
-}
-
 /// After every change: pin state and the availability the catalog shows.
 void publish(stock_self* self) {
   auto& st = self->state;
-  update_pin(self);
+  // Pinned while a reservation timer runs: a passivated record would miss it.
+  update_pin(self, !st.stock.reservations.empty());
   if (st.rt.svc.stock_events)
     self->send(st.rt.svc.stock_events, atoms::stock_changed::value, st.product,
                stock_available(st.stock));
@@ -76,7 +66,7 @@ caf::behavior stock_actor(stock_self* self, std::string product, entity_services
     self->state.stock = std::move(*stock);
     for (const auto& r : self->state.stock.reservations)
       arm_expiry(self, r);
-    update_pin(self);
+    update_pin(self, !self->state.stock.reservations.empty());
   });
   return {
     [self](atoms::reserve, order_id order, std::int32_t quantity,

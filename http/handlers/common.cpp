@@ -50,6 +50,8 @@ void add_all_routes(router& r, api_context& ctx) {
   add_auth_routes(r, ctx);
   add_product_routes(r, ctx);
   add_cart_routes(r, ctx);
+  add_order_routes(r, ctx);
+  add_live_routes(r, ctx);
   add_static_files(r, ctx);
 }
 

@@ -22,7 +22,8 @@ void add_health_routes(router& r, api_context& ctx) {
                         {"checks",
                          {{"actors", up ? "up" : "down"},
                           {"persistence", up ? "open" : "closed"},
-                          {"catalogProducts", products}}}};
+                          {"catalogProducts", products},
+                          {"paymentBreaker", ctx.actors.payment_breaker()}}}};
     respond(json_response(body, up ? 200 : 503));
   };
   r.add("GET", "/health/ready", ready);

@@ -24,8 +24,12 @@ TEST_CASE("a batch commits atomically and survives reopening") {
   auto path = fresh_path("batch.db");
   {
     entity_store store(path, durability::normal);
-    store.commit({{1, "alice", "{\"a\":1}"}, {1, "bob", "{\"b\":2}"}, {2, "7", "{}"}});
-    store.commit({{1, "alice", "{\"a\":3}"}});
+    std::vector<entity_write> first{{1, "alice", "{\"a\":1}", {}},
+                                    {1, "bob", "{\"b\":2}", {}},
+                                    {2, "7", "{}", {}}};
+    store.commit(first);
+    std::vector<entity_write> second{{1, "alice", "{\"a\":3}", {}}};
+    store.commit(second);
   }
   entity_store again(path, durability::full);
   CHECK(again.load(1, "alice").value() == "{\"a\":3}");
@@ -51,7 +55,8 @@ TEST_CASE("a database from a newer schema is refused; a current one reopens") {
   auto path = fresh_path("newer.db");
   {
     entity_store store(path, durability::normal);
-    store.commit({{1, "x", "{}"}});
+    std::vector<entity_write> batch{{1, "x", "{}", {}}};
+    store.commit(batch);
   }
   {
     entity_store store(path, durability::normal); // migrations do not run twice

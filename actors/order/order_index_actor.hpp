@@ -1,0 +1,25 @@
+// The order index: allocates order ids, makes placement idempotent (the
+// original answer is stored and replayed for a retried Idempotency-Key, also
+// after a restart), and serves order reads (history, one order, missed
+// events). Placement writes the index row, the Submitted snapshot and its
+// event in one transaction, then starts the saga through the directory.
+//
+// Protocol:
+//   (place, user, key ("" = none), request_hash, order_state json, answer json)
+//        -> answer json (with orderId) | conflict (same key, other request)
+//      with an empty order json it only looks the key up (not_found if new)
+//   (history, user)        -> std::vector<std::string> snapshots, newest first
+//   (find, order_id)       -> std::vector<std::string>{user, snapshot} | not_found
+//   (events, user, seq)    -> std::vector<outbox_row> after seq, oldest first
+//   (unfinished)           -> std::vector<order_id> (resumed at start-up)
+#pragma once
+
+#include "actors/entity_services.hpp"
+
+namespace emporium {
+
+caf::actor spawn_order_index(caf::actor_system& sys, const std::string& db_path,
+                             persistence::durability level, caf::actor directory,
+                             event_sink on_event);
+
+} // namespace emporium

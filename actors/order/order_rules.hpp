@@ -1,0 +1,96 @@
+// The order saga's transition table and compensation rules: plain functions
+// over plain structs, tested without an actor system (tests/unit).
+//
+//   Submitted --reserved--> StockReserved --authorized--> PaymentAuthorized --committed--> Confirmed
+//       |                       |                              |
+//       | out_of_stock          | declined / payment timeout   | commit failed (refund)
+//       | reserve failed        | user cancel (release, void)  | user cancel (release, refund)
+//       | user cancel           v                              v
+//       `------------------> Cancelled <-----------------------'
+//
+// Confirmed and Cancelled are terminal: every later event is ignored, which
+// makes duplicate and reordered messages harmless.
+#pragma once
+
+#include "actors/money.hpp"
+#include "actors/cart/cart_rules.hpp"
+#include "actors/stock/stock_rules.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace emporium {
+
+enum class order_status : std::uint8_t {
+  submitted = 1,
+  stock_reserved = 2,
+  payment_authorized = 3,
+  confirmed = 4,
+  cancelled = 5,
+};
+
+enum class saga_event : std::uint8_t {
+  reserved,          // every line reserved
+  out_of_stock,      // a line was refused
+  reserve_failed,    // the stock actors did not answer after retries
+  authorized,        // the payment went through
+  declined,          // the provider declined the card
+  payment_timed_out, // no payment answer before the deadline
+  committed,         // every reservation became a sale
+  commit_failed,     // a reservation could not be committed (expired)
+  user_cancel,       // POST /api/orders/{id}/cancel
+};
+
+/// Emporium's status names (exact) and the seed's (Pending/Completed/Cancelled).
+std::string status_name(order_status s);
+std::string seed_status_name(order_status s);
+std::optional<order_status> parse_status(const std::string& name);
+
+bool is_terminal(order_status s);
+
+/// The next status, or nullopt when the event does not apply in `from`.
+std::optional<order_status> next_status(order_status from, saga_event ev);
+
+/// What must be undone when an order in `from` is cancelled.
+struct compensation {
+  bool release_stock = false;
+  bool refund_payment = false; // also voids a charge whose answer never came
+};
+compensation compensation_for(order_status from, saga_event ev);
+
+struct order_line {
+  product_id product = 0;
+  std::int32_t quantity = 0;
+  cents unit_price = 0;
+  std::string name;
+};
+
+struct timeline_entry {
+  order_status status = order_status::submitted;
+  std::string reason;
+  millis at = 0;
+};
+
+struct order_state {
+  order_id id = 0;
+  std::string user;
+  std::vector<order_line> lines;
+  cents total = 0;
+  std::string payment_method;
+  order_status status = order_status::submitted;
+  std::string reason; // why it was cancelled
+  std::string payment_id;
+  millis placed_at = 0;
+  millis payment_deadline = 0; // absolute; survives restarts
+  bool compensated = false;    // a cancelled order's releases/refund are done
+  std::vector<timeline_entry> timeline;
+};
+
+cents order_total(const std::vector<order_line>& lines);
+
+/// Applies a transition (status, reason, timeline). False when not allowed.
+bool apply_event(order_state& order, saga_event ev, const std::string& reason, millis now);
+
+} // namespace emporium

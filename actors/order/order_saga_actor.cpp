@@ -1,0 +1,339 @@
+// One actor per order: drives the saga of order_rules.hpp. Every transition
+// is persisted together with the event it publishes (one transaction, the
+// outbox) BEFORE the saga acts on it; on activation the saga resumes from
+// its last persisted state. Every step it takes is idempotent by order id
+// (reserve, release, commit, charge, refund), so a step repeated after a
+// crash cannot have a different outcome.
+#include "actors/entity_runtime.hpp"
+#include "actors/state_codec.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+
+namespace emporium {
+
+namespace {
+
+struct saga_state {
+  entity_runtime rt;
+  order_state order;
+  bool known = false;        // a snapshot existed (placed orders only)
+  std::uint64_t step = 0;    // answers of a superseded step are ignored
+  int attempts = 0;          // of the current step
+  static inline const char* name = "order";
+};
+
+using saga_self = caf::stateful_actor<saga_state>;
+
+millis now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+entity_key stock_key(product_id p) {
+  return {entity_kind::stock, std::to_string(p)};
+}
+
+void resume(saga_self* self);
+void compensate(saga_self* self, compensation what);
+
+/// The event a transition publishes (type order.status; seq is added by
+/// whoever reads it from the outbox).
+persistence::outbox_row event_of(const order_state& o, millis at) {
+  nlohmann::json j{{"type", "order.status"},      {"orderId", o.id},
+                   {"status", status_name(o.status)}, {"reason", o.reason},
+                   {"at", at},                    {"totalAmount", cents_to_decimal(o.total)}};
+  return {o.user, o.id, j.dump(), 0};
+}
+
+/// Persists the transition with its event, then acts: the next step, or the
+/// compensation of a cancel. `reply` (user cancel) is answered when durable.
+bool transition(saga_self* self, saga_event ev, const std::string& reason,
+                caf::response_promise reply = {}) {
+  auto& st = self->state;
+  auto from = st.order.status;
+  auto now = now_ms();
+  if (!apply_event(st.order, ev, reason, now))
+    return false;
+  if (st.order.status == order_status::stock_reserved)
+    st.order.payment_deadline = now + st.rt.svc.saga.payment_timeout_ms;
+  auto undo = compensation_for(from, ev);
+  ++st.step;
+  st.attempts = 0;
+  auto snapshot = encode(st.order);
+  auto answer = snapshot;
+  persist(
+    self, std::move(snapshot),
+    [self, undo, reply, answer]() mutable {
+      if (reply.pending())
+        reply.deliver(answer);
+      if (self->state.order.status == order_status::cancelled)
+        compensate(self, undo);
+      else
+        resume(self);
+    },
+    [reply]() mutable {
+      if (reply.pending())
+        reply.deliver(make_error(errc::storage_failure));
+    },
+    {event_of(st.order, now)});
+  return true;
+}
+
+/// Retries the current step after a backoff, or gives up with `ev`.
+void retry_or(saga_self* self, saga_event ev, const std::string& reason) {
+  auto& st = self->state;
+  if (++st.attempts >= st.rt.svc.saga.max_step_attempts) {
+    transition(self, ev, reason);
+    return;
+  }
+  auto delay = st.rt.svc.saga.backoff_base_ms << std::min(st.attempts - 1, 10);
+  self->delayed_send(self, std::chrono::milliseconds(delay), atoms::step::value, st.step);
+}
+
+/// Sends one request per order line to the stock actors and calls
+/// `done(outcomes)` once all answered; outcome: 0 ok, 1 refused, 2 failed.
+template <class Msg, class OnReply>
+void ask_every_line(saga_self* self, Msg make_msg, OnReply classify,
+                    std::function<void(int refused, int failed)> done) {
+  auto& st = self->state;
+  struct tally {
+    std::size_t left;
+    int refused = 0;
+    int failed = 0;
+  };
+  auto t = std::make_shared<tally>(tally{st.order.lines.size()});
+  auto step = st.step;
+  auto finish_one = [self, t, step, done] {
+    if (--t->left == 0 && step == self->state.step)
+      done(t->refused, t->failed);
+  };
+  auto timeout = std::chrono::milliseconds(st.rt.svc.saga.step_timeout_ms);
+  for (const auto& line : st.order.lines) {
+    self->request(st.rt.svc.directory, timeout, stock_key(line.product), make_msg(line))
+      .then(
+        [t, finish_one, classify](typename OnReply::argument_type reply) {
+          if (!classify(reply))
+            ++t->refused;
+          finish_one();
+        },
+        [t, finish_one](caf::error& err) {
+          if (to_errc(err) == errc::not_found)
+            ++t->refused;
+          else
+            ++t->failed;
+          finish_one();
+        });
+  }
+}
+
+template <class T>
+struct classifier {
+  using argument_type = T&;
+  std::function<bool(T&)> fn;
+  bool operator()(T& x) const { return fn(x); }
+};
+
+void reserve_all(saga_self* self) {
+  auto& o = self->state.order;
+  auto ttl = self->state.rt.svc.saga.reserve_ttl_ms;
+  ask_every_line(
+    self,
+    [&o, ttl](const order_line& l) {
+      return caf::make_message(atoms::reserve::value, o.id, l.quantity, ttl);
+    },
+    classifier<reserve_reply>{[](reserve_reply& r) {
+      return r.status == reserve_status::granted || r.status == reserve_status::already_held;
+    }},
+    [self](int refused, int failed) {
+      if (refused > 0)
+        transition(self, saga_event::out_of_stock, "out_of_stock");
+      else if (failed > 0)
+        retry_or(self, saga_event::reserve_failed, "stock_unavailable");
+      else
+        transition(self, saga_event::reserved, "");
+    });
+}
+
+void commit_all(saga_self* self) {
+  auto id = self->state.order.id;
+  ask_every_line(
+    self, [id](const order_line&) { return caf::make_message(atoms::commit::value, id); },
+    classifier<stock_view>{[](stock_view&) { return true; }},
+    [self](int refused, int failed) {
+      if (refused > 0) {
+        transition(self, saga_event::commit_failed, "reservation_expired");
+      } else if (failed > 0) {
+        retry_or(self, saga_event::commit_failed, "stock_unavailable");
+      } else if (transition(self, saga_event::committed, "")) {
+        // The ordered lines leave the cart (other lines the user added since stay).
+        auto& o = self->state.order;
+        for (const auto& l : o.lines)
+          caf::anon_send(self->state.rt.svc.directory, entity_key{entity_kind::cart, o.user},
+                         caf::make_message(atoms::remove::value, l.product));
+      }
+    });
+}
+
+void charge(saga_self* self) {
+  auto& st = self->state;
+  auto remaining = st.order.payment_deadline - now_ms();
+  if (remaining <= 0) {
+    transition(self, saga_event::payment_timed_out, "payment_timeout");
+    return;
+  }
+  auto step = st.step;
+  if (st.attempts == 0)
+    self->delayed_send(self, std::chrono::milliseconds(remaining), atoms::deadline::value, step);
+  self->request(st.rt.svc.payment, std::chrono::milliseconds(remaining), atoms::charge::value,
+                st.order.id, st.order.total, st.order.payment_method)
+    .then(
+      [self, step](payment_reply& r) {
+        if (step != self->state.step)
+          return; // a cancel or the deadline got there first
+        if (r.approved) {
+          self->state.order.payment_id = r.payment_id;
+          transition(self, saga_event::authorized, "");
+        } else {
+          transition(self, saga_event::declined, r.reason);
+        }
+      },
+      [self, step](caf::error&) {
+        if (step != self->state.step)
+          return;
+        // Transient trouble (breaker open, retries exhausted): try again
+        // until the deadline, which ends the order as payment_timeout.
+        auto& st = self->state;
+        ++st.attempts;
+        auto delay = st.rt.svc.saga.backoff_base_ms << std::min(st.attempts, 6);
+        self->delayed_send(self, std::chrono::milliseconds(delay), atoms::step::value, step);
+      });
+}
+
+/// Undoes a cancelled order: releases every line, refunds/voids the charge.
+/// All idempotent; retried until done; then marked compensated (persisted).
+void compensate(saga_self* self, compensation what) {
+  auto& st = self->state;
+  struct tally {
+    int left;
+    bool failed = false;
+  };
+  auto lines = static_cast<int>(st.order.lines.size());
+  auto t = std::make_shared<tally>(tally{lines + (what.refund_payment ? 1 : 0)});
+  auto timeout = std::chrono::milliseconds(st.rt.svc.saga.step_timeout_ms);
+  auto step = st.step;
+  auto finish_one = [self, t, what, step] {
+    if (--t->left > 0 || step != self->state.step)
+      return;
+    if (t->failed) {
+      auto& s = self->state;
+      ++s.attempts;
+      auto delay = s.rt.svc.saga.backoff_base_ms << std::min(s.attempts, 8);
+      self->delayed_send(self, std::chrono::milliseconds(delay), atoms::step::value, step);
+      return;
+    }
+    self->state.order.compensated = true;
+    update_pin(self, false);
+    persist(self, encode(self->state.order), [] {}, [] {});
+  };
+  if (t->left == 0) {
+    t->left = 1;
+    finish_one();
+    return;
+  }
+  for (const auto& line : st.order.lines)
+    self->request(st.rt.svc.directory, timeout, stock_key(line.product),
+                  caf::make_message(atoms::release::value, st.order.id))
+      .then([finish_one](bool) { finish_one(); },
+            [t, finish_one](caf::error&) {
+              t->failed = true;
+              finish_one();
+            });
+  if (what.refund_payment)
+    self->request(st.rt.svc.payment, timeout, atoms::refund::value, st.order.id)
+      .then([finish_one](bool) { finish_one(); },
+            [t, finish_one](caf::error&) {
+              t->failed = true;
+              finish_one();
+            });
+}
+
+void resume(saga_self* self) {
+  auto& o = self->state.order;
+  // An unfinished saga stays resident: its timers and retries must run.
+  update_pin(self, !is_terminal(o.status) || !o.compensated && o.status == order_status::cancelled);
+  switch (o.status) {
+    case order_status::submitted: return reserve_all(self);
+    case order_status::stock_reserved: return charge(self);
+    case order_status::payment_authorized: return commit_all(self);
+    case order_status::cancelled:
+      if (!o.compensated) {
+        bool charge_possible = std::any_of(o.timeline.begin(), o.timeline.end(), [](auto& t) {
+          return t.status == order_status::stock_reserved;
+        });
+        compensate(self, {true, charge_possible});
+      }
+      return;
+    case order_status::confirmed: return;
+  }
+}
+
+caf::behavior order_saga(saga_self* self, std::string id, entity_services svc) {
+  self->state.rt = entity_runtime{entity_key{entity_kind::order, std::move(id)}, svc};
+  load_snapshot(self, [self](std::optional<std::string> text) {
+    if (!text)
+      return; // never placed: every request answers not_found
+    auto order = decode_order(*text);
+    if (!order) {
+      self->quit(make_error(errc::storage_failure));
+      return;
+    }
+    self->state.order = std::move(*order);
+    self->state.known = true;
+    resume(self);
+  });
+  return {
+    [self](atoms::start) -> caf::result<bool> {
+      if (!self->state.known)
+        return make_error(errc::not_found);
+      return true;
+    },
+    [self](atoms::get) -> caf::result<std::string> {
+      if (!self->state.known)
+        return make_error(errc::not_found);
+      return encode(self->state.order);
+    },
+    [self](atoms::cancel) -> caf::result<std::string> {
+      auto& st = self->state;
+      if (!st.known)
+        return make_error(errc::not_found);
+      if (st.order.status == order_status::confirmed)
+        return make_error(errc::conflict);
+      if (st.order.status == order_status::cancelled)
+        return encode(st.order); // idempotent
+      auto rp = self->make_response_promise();
+      transition(self, saga_event::user_cancel, "cancelled_by_user", rp);
+      return rp;
+    },
+    [self](atoms::step, std::uint64_t step) {
+      if (step == self->state.step)
+        resume(self);
+    },
+    [self](atoms::deadline, std::uint64_t step) {
+      auto& st = self->state;
+      if (step == st.step && st.order.status == order_status::stock_reserved)
+        transition(self, saga_event::payment_timed_out, "payment_timeout");
+    },
+    [self](atoms::passivate) { passivate_when_idle(self); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_order(caf::actor_system& sys, const std::string& order,
+                       const entity_services& svc) {
+  return sys.spawn<caf::lazy_init>(order_saga, order, svc);
+}
+
+} // namespace emporium

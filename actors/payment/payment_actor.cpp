@@ -1,0 +1,163 @@
+// The payment actor (see payment_actor.hpp).
+#include "actors/payment/payment_actor.hpp"
+
+#include "actors/payment/circuit_breaker.hpp"
+#include "actors/protocol.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <fmt/format.h>
+#include <random>
+#include <unordered_map>
+
+namespace emporium {
+
+namespace {
+
+struct call {
+  bool is_refund = false;
+  charge_request req;
+  int attempt = 1;
+  caf::response_promise promise;
+};
+
+struct payment_state {
+  std::shared_ptr<payment_provider> provider;
+  payment_options opts;
+  std::shared_ptr<payment_health> health;
+  circuit_breaker breaker;
+  std::unordered_map<std::uint64_t, call> calls;
+  std::uint64_t next_call = 1;
+  std::mt19937_64 jitter{std::random_device{}()};
+  static inline const char* name = "payment";
+};
+
+using payment_self = caf::stateful_actor<payment_state>;
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+void publish_health(payment_self* self) {
+  auto& st = self->state;
+  if (st.health)
+    st.health->breaker = static_cast<int>(st.breaker.current == circuit_breaker::state::closed
+                                            ? 0
+                                            : st.breaker.current == circuit_breaker::state::open
+                                                ? 1
+                                                : 2);
+}
+
+void finish(payment_self* self, std::uint64_t id, caf::message answer) {
+  auto it = self->state.calls.find(id);
+  if (it == self->state.calls.end())
+    return;
+  it->second.promise.deliver(std::move(answer));
+  self->state.calls.erase(it);
+}
+
+/// One attempt: ask the provider, then hold the answer for the provider's
+/// latency (the test-mode provider simulates a network round trip).
+void attempt(payment_self* self, std::uint64_t id) {
+  auto& st = self->state;
+  auto& c = st.calls.at(id);
+  if (!breaker_allows(st.breaker, now_ms())) {
+    publish_health(self);
+    finish(self, id, caf::make_message(make_error(errc::unavailable)));
+    return;
+  }
+  if (!c.is_refund && st.health)
+    ++st.health->charges;
+  charge_result r;
+  try {
+    r = c.is_refund ? st.provider->refund(c.req.idempotency_key) : st.provider->charge(c.req);
+  } catch (const std::exception& e) {
+    r = {charge_status::transient, e.what(), {}};
+  }
+  auto latency = st.provider->latency();
+  if (latency.count() == 0)
+    self->send(self, atoms::result::value, id, static_cast<std::uint8_t>(r.status), r.reason,
+               r.payment_id);
+  else
+    self->delayed_send(self, latency, atoms::result::value, id,
+                       static_cast<std::uint8_t>(r.status), r.reason, r.payment_id);
+}
+
+void on_result(payment_self* self, std::uint64_t id, charge_status status,
+               const std::string& reason, const std::string& payment_id) {
+  auto& st = self->state;
+  auto it = st.calls.find(id);
+  if (it == st.calls.end())
+    return;
+  auto& c = it->second;
+  if (status == charge_status::transient) {
+    breaker_failure(st.breaker, now_ms());
+    publish_health(self);
+    if (st.health)
+      ++st.health->transient_failures;
+    if (c.attempt >= st.opts.max_attempts) {
+      finish(self, id, caf::make_message(make_error(errc::unavailable)));
+      return;
+    }
+    // Exponential backoff with full jitter: base * 2^(n-1) * U(0.5, 1.5).
+    auto base = st.opts.backoff_base_ms << (c.attempt - 1);
+    auto delay = std::uniform_int_distribution<std::int64_t>{base / 2, base + base / 2}(st.jitter);
+    ++c.attempt;
+    self->delayed_send(self, std::chrono::milliseconds(delay), atoms::retry::value, id);
+    return;
+  }
+  breaker_success(st.breaker);
+  publish_health(self);
+  if (c.is_refund)
+    finish(self, id, caf::make_message(true));
+  else
+    finish(self, id,
+           caf::make_message(payment_reply{status == charge_status::succeeded, reason, payment_id}));
+}
+
+caf::behavior payment_actor(payment_self* self, std::shared_ptr<payment_provider> provider,
+                            payment_options opts, std::shared_ptr<payment_health> health) {
+  auto& st = self->state;
+  st.provider = std::move(provider);
+  st.opts = opts;
+  st.health = std::move(health);
+  st.breaker.threshold = opts.breaker_threshold;
+  st.breaker.cooldown_ms = opts.breaker_cooldown_ms;
+  auto start = [self](bool is_refund, charge_request req) {
+    auto id = self->state.next_call++;
+    self->state.calls.emplace(id, call{is_refund, std::move(req), 1,
+                                       self->make_response_promise()});
+    attempt(self, id);
+  };
+  return {
+    [start](atoms::charge, order_id order, cents amount, std::string& method) {
+      start(false, charge_request{fmt::format("order-{}", order), order, amount,
+                                  std::move(method)});
+    },
+    [start](atoms::refund, order_id order) {
+      start(true, charge_request{fmt::format("order-{}", order), order, 0, {}});
+    },
+    [self](atoms::result, std::uint64_t id, std::uint8_t status, const std::string& reason,
+           const std::string& payment_id) {
+      on_result(self, id, static_cast<charge_status>(status), reason, payment_id);
+    },
+    [self](atoms::retry, std::uint64_t id) {
+      if (self->state.calls.count(id) > 0)
+        attempt(self, id);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_payment(caf::actor_system& sys, std::shared_ptr<payment_provider> provider,
+                         payment_options opts, std::shared_ptr<payment_health> health,
+                         bool detached) {
+  if (detached)
+    return sys.spawn<caf::detached>(payment_actor, std::move(provider), opts, std::move(health));
+  return sys.spawn(payment_actor, std::move(provider), opts, std::move(health));
+}
+
+} // namespace emporium

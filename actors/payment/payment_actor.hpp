@@ -1,0 +1,39 @@
+// The payment actor: calls the provider with a timeout per call, retries
+// transient failures with exponential backoff and jitter (never declines),
+// and fails fast through a circuit breaker while the provider is down.
+//
+// Protocol:
+//   (charge, order_id, cents amount, payment_method) -> payment_reply | unavailable
+//   (refund, order_id)                              -> bool        | unavailable
+// Both are idempotent by order id (key "order-<id>").
+#pragma once
+
+#include "actors/payment/payment_provider.hpp"
+
+#include <caf/fwd.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace emporium {
+
+struct payment_options {
+  int max_attempts = 4;
+  std::int64_t backoff_base_ms = 50;
+  int breaker_threshold = 5;
+  std::int64_t breaker_cooldown_ms = 5'000;
+};
+
+/// Read by /health/ready: the breaker's state, updated by the actor.
+struct payment_health {
+  std::atomic<int> breaker{0}; // 0 closed, 1 open, 2 half-open
+  std::atomic<std::uint64_t> charges{0};
+  std::atomic<std::uint64_t> transient_failures{0};
+};
+
+caf::actor spawn_payment(caf::actor_system& sys, std::shared_ptr<payment_provider> provider,
+                         payment_options opts, std::shared_ptr<payment_health> health,
+                         bool detached);
+
+} // namespace emporium

@@ -1,0 +1,60 @@
+// The one interface every payment provider implements. Calls are keyed by an
+// idempotency key derived from the order, so a retried charge or refund
+// never charges or refunds twice.
+#pragma once
+
+#include "actors/money.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace emporium {
+
+struct charge_request {
+  std::string idempotency_key; // "order-<id>"
+  std::int64_t order = 0;
+  cents amount = 0;
+  std::string payment_method; // e.g. pm_card_visa
+};
+
+enum class charge_status : std::uint8_t {
+  succeeded = 1,
+  declined = 2,  // final: the card was refused (reason says why)
+  transient = 3, // the call failed on the way; retrying may succeed
+};
+
+struct charge_result {
+  charge_status status = charge_status::transient;
+  std::string reason;     // decline code, e.g. card_declined, insufficient_funds
+  std::string payment_id; // provider's id when succeeded
+};
+
+class payment_provider {
+public:
+  virtual ~payment_provider() = default;
+  virtual charge_result charge(const charge_request& req) = 0;
+  /// Refunds (or voids) whatever was charged under `idempotency_key`;
+  /// succeeds with nothing to do when nothing was charged.
+  virtual charge_result refund(const std::string& idempotency_key) = 0;
+  /// How long one provider call takes (simulated by the test-mode provider).
+  virtual std::chrono::milliseconds latency() const = 0;
+};
+
+struct test_mode_options {
+  std::string ledger_path;              // SQLite file holding the provider's ledger
+  std::chrono::milliseconds latency{0}; // per call
+  double transient_failure_rate = 0.0;  // 0..1
+  std::uint64_t seed = 42;
+};
+
+/// Behaves like Stripe's test mode: pm_card_visa / pm_card_mastercard
+/// succeed; pm_card_chargeDeclined -> card_declined,
+/// pm_card_chargeDeclinedInsufficientFunds -> insufficient_funds,
+/// pm_card_chargeDeclinedExpiredCard -> expired_card; anything else ->
+/// invalid_payment_method. Its ledger (what a real provider remembers) is
+/// persisted, so idempotency holds across restarts of the node.
+std::unique_ptr<payment_provider> make_test_mode_provider(const test_mode_options& opts);
+
+} // namespace emporium

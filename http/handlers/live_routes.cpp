@@ -1,0 +1,300 @@
+// Live order updates: the plain WebSocket at /ws (resume by sequence number)
+// and the SignalR JSON hub at /notificationHub that the seed's web client
+// speaks (negotiate, handshake, JoinGroup for one's own user only, pings).
+#include "http/api_context.hpp"
+#include "http/live_hub.hpp"
+#include "http/response_helpers.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+namespace emporium::http {
+
+namespace {
+
+/// The event as pushed: the outbox payload plus its sequence number.
+nlohmann::json event_json(const persistence::outbox_row& row) {
+  auto j = nlohmann::json::parse(row.payload, nullptr, false);
+  if (j.is_discarded())
+    j = nlohmann::json::object();
+  j["seq"] = row.seq;
+  return j;
+}
+
+/// Delivers a user's events in sequence order, exactly once per connection:
+/// while a resume replays from the outbox, live events wait, and anything at
+/// or below the last sequence sent is dropped.
+class ordered_delivery {
+public:
+  using emit_fn = std::function<void(const persistence::outbox_row&)>;
+
+  explicit ordered_delivery(emit_fn emit) : emit_(std::move(emit)) {}
+
+  void live(const persistence::outbox_row& row) {
+    std::lock_guard guard{mutex_};
+    if (replaying_)
+      held_.push_back(row);
+    else
+      deliver(row);
+  }
+
+  /// Starts a replay of everything after `seq`; returns false if one runs.
+  bool begin_replay(std::int64_t seq) {
+    std::lock_guard guard{mutex_};
+    if (replaying_)
+      return false;
+    replaying_ = true;
+    last_ = seq;
+    return true;
+  }
+
+  void end_replay(const std::vector<persistence::outbox_row>& missed) {
+    std::lock_guard guard{mutex_};
+    for (const auto& row : missed)
+      deliver(row);
+    std::sort(held_.begin(), held_.end(), [](auto& a, auto& b) { return a.seq < b.seq; });
+    for (const auto& row : held_)
+      deliver(row);
+    held_.clear();
+    replaying_ = false;
+  }
+
+private:
+  void deliver(const persistence::outbox_row& row) {
+    if (row.seq <= last_)
+      return;
+    last_ = row.seq;
+    emit_(row);
+  }
+
+  emit_fn emit_;
+  std::mutex mutex_;
+  bool replaying_ = false;
+  std::int64_t last_ = 0;
+  std::vector<persistence::outbox_row> held_;
+};
+
+/// GET /ws: pushes {"type":"order.status",...,"seq"} for the user's orders;
+/// the client sends {"resume": <last seq>} to get what it missed.
+class order_updates final : public ws_endpoint,
+                            public std::enable_shared_from_this<order_updates> {
+public:
+  order_updates(api_context& ctx, live_hub& hub, std::string user)
+    : ctx_(ctx), hub_(hub), user_(std::move(user)),
+      delivery_([this](const persistence::outbox_row& row) {
+        if (sender_)
+          sender_->send(event_json(row).dump());
+      }) {}
+
+  void on_open(std::shared_ptr<ws_sender> sender) override {
+    sender_ = std::move(sender);
+    std::weak_ptr<order_updates> weak = shared_from_this();
+    subscription_ = hub_.subscribe(user_, [weak](const persistence::outbox_row& row) {
+      if (auto self = weak.lock())
+        self->delivery_.live(row);
+    });
+    sender_->send(nlohmann::json{{"type", "hello"}, {"userId", user_}}.dump());
+  }
+
+  void on_text(const std::string& text) override {
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("resume") ||
+        !j["resume"].is_number_integer() || j["resume"].get<std::int64_t>() < 0) {
+      sender_->send(nlohmann::json{{"type", "error"},
+                                   {"message", "expected {\"resume\": <last seq>}"}}
+                      .dump());
+      return;
+    }
+    auto seq = j["resume"].get<std::int64_t>();
+    if (!delivery_.begin_replay(seq))
+      return;
+    std::weak_ptr<order_updates> weak = shared_from_this();
+    ctx_.actors.events_since(user_, seq, [weak](errc ec, std::vector<persistence::outbox_row> rows) {
+      if (auto self = weak.lock()) {
+        if (ec != errc::none)
+          self->sender_->send(
+            nlohmann::json{{"type", "error"}, {"message", "could not replay events"}}.dump());
+        self->delivery_.end_replay(rows);
+      }
+    });
+  }
+
+  void on_close() override {
+    hub_.unsubscribe(subscription_);
+  }
+
+private:
+  api_context& ctx_;
+  live_hub& hub_;
+  std::string user_;
+  ordered_delivery delivery_;
+  std::shared_ptr<ws_sender> sender_;
+  std::uint64_t subscription_ = 0;
+};
+
+constexpr char record_separator = '\x1e';
+
+/// The SignalR JSON hub protocol over WebSockets (what @microsoft/signalr
+/// speaks): handshake, invocations, completions, pings, close.
+class signalr_hub final : public ws_endpoint, public std::enable_shared_from_this<signalr_hub> {
+public:
+  signalr_hub(live_hub& hub, std::string user) : hub_(hub), user_(std::move(user)) {}
+
+  void on_open(std::shared_ptr<ws_sender> sender) override { sender_ = std::move(sender); }
+
+  void on_text(const std::string& text) override {
+    std::size_t start = 0;
+    while (start < text.size()) {
+      auto end = text.find(record_separator, start);
+      if (end == std::string::npos)
+        end = text.size();
+      if (end > start)
+        on_record(text.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+
+  void on_close() override {
+    leave();
+  }
+
+  std::optional<std::string> keepalive() const override {
+    return std::string{"{\"type\":6}"} + record_separator;
+  }
+
+private:
+  void send(const nlohmann::json& j) {
+    sender_->send(j.dump() + record_separator);
+  }
+
+  void on_record(const std::string& record) {
+    auto j = nlohmann::json::parse(record, nullptr, false);
+    if (!handshaken_) {
+      if (j.is_object() && j.value("protocol", "") == "json") {
+        handshaken_ = true;
+        send(nlohmann::json::object());
+      } else {
+        send({{"error", "Only the JSON hub protocol (version 1) is supported."}});
+        sender_->close();
+      }
+      return;
+    }
+    if (!j.is_object())
+      return;
+    auto type = j.value("type", 0);
+    if (type == 6)
+      return; // ping
+    if (type == 7) {
+      sender_->close();
+      return;
+    }
+    if (type != 1)
+      return;
+    auto target = j.value("target", std::string{});
+    auto id = j.contains("invocationId") && j["invocationId"].is_string()
+                ? std::optional<std::string>{j["invocationId"].get<std::string>()}
+                : std::nullopt;
+    auto args = j.value("arguments", nlohmann::json::array());
+    std::string error;
+    if (target == "JoinGroup") {
+      if (args.size() != 1 || !args[0].is_string())
+        error = "JoinGroup expects one user id";
+      else if (args[0].get<std::string>() != user_)
+        error = "Forbidden: a connection may only join its own user's group";
+      else
+        join();
+    } else if (target == "LeaveGroup") {
+      leave();
+    } else {
+      error = "Unknown hub method '" + target + "'";
+    }
+    if (!id)
+      return; // a non-blocking invocation expects no completion
+    nlohmann::json completion{{"type", 3}, {"invocationId", *id}};
+    if (error.empty())
+      completion["result"] = nullptr;
+    else
+      completion["error"] = error;
+    send(completion);
+  }
+
+  void join() {
+    std::lock_guard guard{mutex_};
+    if (subscription_ != 0)
+      return;
+    std::weak_ptr<signalr_hub> weak = shared_from_this();
+    subscription_ = hub_.subscribe(user_, [weak](const persistence::outbox_row& row) {
+      auto self = weak.lock();
+      if (!self)
+        return;
+      auto e = event_json(row);
+      auto status = e.value("status", std::string{});
+      std::string seed = status == "Confirmed" ? "Completed"
+                         : status == "Cancelled" ? "Cancelled"
+                                                 : "Pending";
+      e["seedStatus"] = seed;
+      e["message"] = "Order " + std::to_string(row.order) + " is " + status;
+      self->send({{"type", 1}, {"target", "ReceiveOrderNotification"}, {"arguments", {e}}});
+    });
+  }
+
+  void leave() {
+    std::lock_guard guard{mutex_};
+    if (subscription_ != 0)
+      hub_.unsubscribe(subscription_);
+    subscription_ = 0;
+  }
+
+  live_hub& hub_;
+  std::string user_;
+  std::shared_ptr<ws_sender> sender_;
+  bool handshaken_ = false;
+  std::mutex mutex_;
+  std::uint64_t subscription_ = 0;
+};
+
+} // namespace
+
+void add_live_routes(router& r, api_context& ctx) {
+  auto negotiate = [&ctx](request& req, responder respond) {
+    auto token = random_token(16);
+    respond(json_response(
+      {{"negotiateVersion", 1},
+       {"connectionId", token},
+       {"connectionToken", token},
+       {"availableTransports",
+        {{{"transport", "WebSockets"}, {"transferFormats", {"Text", "Binary"}}}}}}));
+    (void)req;
+    (void)ctx;
+  };
+  r.add("POST", "/notificationHub/negotiate", negotiate);
+  auto upgrade_required = [](request&, responder respond) {
+    auto res = error_response(errc::invalid_argument, "this endpoint speaks WebSocket", 426);
+    res.headers.emplace_back("Upgrade", "websocket");
+    respond(std::move(res));
+  };
+  r.add("GET", "/ws", upgrade_required);
+  r.add("GET", "/notificationHub", upgrade_required);
+}
+
+ws_factory make_live_endpoints(api_context& ctx, live_hub& hub) {
+  return [&ctx, &hub](request& req) -> ws_decision {
+    auto path = to_lower(req.path);
+    if (path != "/ws" && path != "/notificationhub")
+      return error_response(errc::not_found, "no WebSocket endpoint at " + req.path);
+    std::optional<token_claims> claims;
+    response refused;
+    responder capture = [&refused](response res) { refused = std::move(res); };
+    claims = authenticate(ctx, req, capture);
+    if (!claims)
+      return refused;
+    if (path == "/ws")
+      return std::make_shared<order_updates>(ctx, hub, claims->user_id);
+    return std::make_shared<signalr_hub>(hub, claims->user_id);
+  };
+}
+
+} // namespace emporium::http

@@ -1,0 +1,209 @@
+// /api/orders: place (idempotent with Idempotency-Key), history, one order,
+// cancel. Placement answers once the order is durably accepted; the saga
+// then runs on its own and reports through the live update channels.
+#include "actors/state_codec.hpp"
+#include "http/api_context.hpp"
+#include "http/json_input.hpp"
+#include "http/response_helpers.hpp"
+
+#include <charconv>
+#include <ctime>
+#include <fmt/format.h>
+
+namespace emporium::http {
+
+namespace {
+
+std::string iso8601(millis at) {
+  std::time_t secs = static_cast<std::time_t>(at / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03d}Z", buf, static_cast<int>(at % 1000));
+}
+
+/// The seed's order shape plus Emporium's exact status, reason and timeline.
+nlohmann::json order_json(const order_state& o) {
+  auto items = nlohmann::json::array();
+  for (const auto& l : o.lines)
+    items.push_back({{"productId", l.product},
+                     {"quantity", l.quantity},
+                     {"unitPrice", cents_to_decimal(l.unit_price)},
+                     {"productName", l.name}});
+  auto timeline = nlohmann::json::array();
+  for (const auto& t : o.timeline)
+    timeline.push_back({{"status", status_name(t.status)},
+                        {"reason", t.reason},
+                        {"at", iso8601(t.at)}});
+  return {{"id", o.id},
+          {"userId", o.user},
+          {"orderDate", iso8601(o.placed_at)},
+          {"totalAmount", cents_to_decimal(o.total)},
+          {"status", seed_status_name(o.status)},
+          {"state", status_name(o.status)},
+          {"reason", o.reason},
+          {"paymentMethodId", o.payment_method},
+          {"items", std::move(items)},
+          {"timeline", std::move(timeline)}};
+}
+
+std::optional<std::int64_t> path_id(const request& req) {
+  std::int64_t value = 0;
+  const auto& text = req.params.at(0);
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value <= 0)
+    return std::nullopt;
+  return value;
+}
+
+/// Builds the order from the cart with the catalog's current prices.
+void place_from_cart(api_context& ctx, const std::string& user, const std::string& method,
+                     const std::string& key, const std::string& hash, responder respond) {
+  ctx.actors.cart(user, {}, [&ctx, user, method, key, hash, respond](errc ec, cart_view cart) {
+    if (ec != errc::none)
+      return respond(error_response(ec, "could not read the cart"));
+    if (cart.lines.empty())
+      return respond(error_response(errc::invalid_argument, "Cart is empty"));
+    auto snap = ctx.catalog.snapshot();
+    order_state draft;
+    draft.user = user;
+    draft.payment_method = method;
+    auto changes = nlohmann::json::array();
+    for (const auto& l : cart.lines) {
+      auto item = snap->find(l.product);
+      if (item == nullptr)
+        return respond(error_response(
+          errc::invalid_argument, fmt::format("product {} ({}) is no longer sold", l.product, l.name)));
+      if (item->product.price != l.unit_price)
+        changes.push_back({{"productId", l.product},
+                           {"priceAtAddition", cents_to_decimal(l.unit_price)},
+                           {"price", cents_to_decimal(item->product.price)}});
+      draft.lines.push_back({l.product, l.quantity, item->product.price, item->product.name});
+    }
+    draft.total = order_total(draft.lines);
+    nlohmann::json answer{{"message", changes.empty() ? "Order placed"
+                                                      : "Order placed; some prices changed"},
+                          {"status", status_name(order_status::submitted)},
+                          {"seedStatus", seed_status_name(order_status::submitted)},
+                          {"totalAmount", cents_to_decimal(draft.total)},
+                          {"priceChanges", changes}};
+    ctx.actors.place_order(user, key, hash, encode(draft), answer.dump(),
+                           [respond](errc ec, std::string stored) {
+                             if (ec == errc::conflict)
+                               return respond(error_response(
+                                 ec, "Idempotency-Key was used with a different request"));
+                             if (ec != errc::none)
+                               return respond(error_response(ec, "could not place the order"));
+                             response res;
+                             res.body = std::move(stored);
+                             respond(std::move(res));
+                           });
+  });
+}
+
+void place(api_context& ctx, request& req, responder respond) {
+  auto claims = authenticate(ctx, req, respond);
+  if (!claims)
+    return;
+  json_input in(req.body);
+  auto method = in.text("paymentMethodId", true, 100);
+  if (!in.ok())
+    return respond(in.take_error());
+  auto key = req.header("idempotency-key");
+  if (key.size() > 200)
+    return respond(field_error("Idempotency-Key", "is longer than 200 characters"));
+  auto hash = token_hash("paymentMethodId=" + *method);
+  auto user = claims->user_id;
+  if (key.empty())
+    return place_from_cart(ctx, user, *method, key, hash, respond);
+  // A retried key answers the original response, even once the cart is gone.
+  ctx.actors.place_order(user, key, hash, "", "",
+                         [&ctx, user, method = *method, key, hash, respond](errc ec,
+                                                                            std::string stored) {
+                           if (ec == errc::not_found)
+                             return place_from_cart(ctx, user, method, key, hash, respond);
+                           if (ec == errc::conflict)
+                             return respond(error_response(
+                               ec, "Idempotency-Key was used with a different request"));
+                           if (ec != errc::none)
+                             return respond(error_response(ec, "could not place the order"));
+                           response res;
+                           res.body = std::move(stored);
+                           respond(std::move(res));
+                         });
+}
+
+void history(api_context& ctx, request& req, responder respond) {
+  auto claims = authenticate(ctx, req, respond);
+  if (!claims)
+    return;
+  ctx.actors.order_history(claims->user_id, [respond](errc ec, std::vector<std::string> rows) {
+    if (ec != errc::none)
+      return respond(error_response(ec, "could not read the order history"));
+    auto out = nlohmann::json::array();
+    for (const auto& row : rows)
+      if (auto o = decode_order(row))
+        out.push_back(order_json(*o));
+    respond(json_response(out));
+  });
+}
+
+/// Finds an order the caller owns, then calls `then(order)`.
+void with_own_order(api_context& ctx, request& req, responder respond,
+                    std::function<void(const order_state&, responder)> then) {
+  auto claims = authenticate(ctx, req, respond);
+  if (!claims)
+    return;
+  auto id = path_id(req);
+  if (!id)
+    return respond(field_error("id", "must be a positive integer"));
+  ctx.actors.find_order(*id, [user = claims->user_id, respond, then, id = *id](
+                               errc ec, std::vector<std::string> found) {
+    if (ec == errc::not_found)
+      return respond(error_response(ec, fmt::format("Order {} not found", id)));
+    if (ec != errc::none || found.size() != 2)
+      return respond(error_response(ec, "could not read the order"));
+    if (found[0] != user)
+      return respond(error_response(errc::forbidden, "that order belongs to another user"));
+    auto order = decode_order(found[1]);
+    if (!order)
+      return respond(error_response(errc::internal, "unreadable order"));
+    then(*order, respond);
+  });
+}
+
+void get_order(api_context& ctx, request& req, responder respond) {
+  with_own_order(ctx, req, std::move(respond), [](const order_state& o, responder respond) {
+    respond(json_response(order_json(o)));
+  });
+}
+
+void cancel(api_context& ctx, request& req, responder respond) {
+  with_own_order(ctx, req, std::move(respond), [&ctx](const order_state& o, responder respond) {
+    ctx.actors.cancel_order(o.id, [respond](errc ec, std::string snapshot) {
+      if (ec == errc::conflict)
+        return respond(error_response(ec, "the order is already confirmed"));
+      if (ec != errc::none)
+        return respond(error_response(ec, "could not cancel the order"));
+      auto order = decode_order(snapshot);
+      if (!order)
+        return respond(error_response(errc::internal, "unreadable order"));
+      respond(json_response(order_json(*order)));
+    });
+  });
+}
+
+} // namespace
+
+void add_order_routes(router& r, api_context& ctx) {
+  auto bind = [&ctx](auto fn) {
+    return [&ctx, fn](request& req, responder respond) { fn(ctx, req, std::move(respond)); };
+  };
+  r.add("POST", "/api/orders/place", bind(place));
+  r.add("GET", "/api/orders/history", bind(history));
+  r.add("GET", "/api/orders/{id}", bind(get_order));
+  r.add("POST", "/api/orders/{id}/cancel", bind(cancel));
+}
+
+} // namespace emporium::http

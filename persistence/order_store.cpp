@@ -1,0 +1,133 @@
+// Order index and order reads (see order_store.hpp).
+#include "persistence/order_store.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+namespace emporium::persistence {
+
+order_store::order_store(const std::string& path, durability level)
+  : db_(open_database(path, level)) {
+}
+
+order_store::~order_store() = default;
+
+void order_store::begin() {
+  db_->exec("BEGIN IMMEDIATE");
+}
+
+void order_store::commit() {
+  db_->exec("COMMIT");
+}
+
+void order_store::rollback() {
+  try {
+    db_->exec("ROLLBACK");
+  } catch (...) {
+  }
+}
+
+std::optional<placed_order> order_store::find_by_key(const std::string& user,
+                                                     const std::string& key) {
+  SQLite::Statement q(*db_, "SELECT id, user_id, request_hash, response FROM orders "
+                            "WHERE user_id = ? AND idempotency_key = ?");
+  q.bind(1, user);
+  q.bind(2, key);
+  if (!q.executeStep())
+    return std::nullopt;
+  return placed_order{q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                      q.getColumn(2).getString(), q.getColumn(3).getString()};
+}
+
+std::int64_t order_store::insert_index(const std::string& user,
+                                       const std::optional<std::string>& key,
+                                       const std::string& request_hash, std::int64_t now_ms) {
+  SQLite::Statement q(*db_, "INSERT INTO orders(user_id, idempotency_key, request_hash, "
+                            "placed_at) VALUES(?,?,?,?)");
+  q.bind(1, user);
+  if (key)
+    q.bind(2, *key);
+  else
+    q.bind(2);
+  q.bind(3, request_hash);
+  q.bind(4, now_ms);
+  q.exec();
+  return db_->getLastInsertRowid();
+}
+
+void order_store::write_entities(std::vector<entity_write>& batch) {
+  SQLite::Statement upsert(*db_, "INSERT INTO entities(kind, id, state) VALUES(?, ?, ?) "
+                                 "ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state");
+  SQLite::Statement event(*db_, "INSERT INTO outbox(user_id, order_id, payload) VALUES(?,?,?)");
+  for (auto& w : batch) {
+    upsert.bind(1, w.kind);
+    upsert.bind(2, w.id);
+    upsert.bind(3, w.state);
+    upsert.exec();
+    for (auto& e : w.events) {
+      event.bind(1, e.user_id);
+      event.bind(2, e.order);
+      event.bind(3, e.payload);
+      event.exec();
+      event.reset();
+      e.seq = db_->getLastInsertRowid();
+    }
+  }
+}
+
+void order_store::set_response(std::int64_t id, const std::string& response) {
+  SQLite::Statement q(*db_, "UPDATE orders SET response = ? WHERE id = ?");
+  q.bind(1, response);
+  q.bind(2, id);
+  q.exec();
+}
+
+std::vector<std::string> order_store::history(const std::string& user, std::size_t limit) {
+  SQLite::Statement q(*db_, "SELECT e.state FROM orders o JOIN entities e "
+                            "ON e.kind = 3 AND e.id = CAST(o.id AS TEXT) "
+                            "WHERE o.user_id = ? ORDER BY o.id DESC LIMIT ?");
+  q.bind(1, user);
+  q.bind(2, static_cast<std::int64_t>(limit));
+  std::vector<std::string> out;
+  while (q.executeStep())
+    out.push_back(q.getColumn(0).getString());
+  return out;
+}
+
+std::optional<std::pair<std::string, std::string>> order_store::find(std::int64_t id) {
+  SQLite::Statement q(*db_, "SELECT o.user_id, e.state FROM orders o JOIN entities e "
+                            "ON e.kind = 3 AND e.id = CAST(o.id AS TEXT) WHERE o.id = ?");
+  q.bind(1, id);
+  if (!q.executeStep())
+    return std::nullopt;
+  return std::pair{q.getColumn(0).getString(), q.getColumn(1).getString()};
+}
+
+std::vector<outbox_row> order_store::events_since(const std::string& user, std::int64_t seq,
+                                                  std::size_t limit) {
+  SQLite::Statement q(*db_, "SELECT user_id, order_id, payload, seq FROM outbox "
+                            "WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?");
+  q.bind(1, user);
+  q.bind(2, seq);
+  q.bind(3, static_cast<std::int64_t>(limit));
+  std::vector<outbox_row> out;
+  while (q.executeStep())
+    out.push_back(outbox_row{q.getColumn(0).getString(), q.getColumn(1).getInt64(),
+                             q.getColumn(2).getString(), q.getColumn(3).getInt64()});
+  return out;
+}
+
+std::vector<std::int64_t> order_store::unfinished(std::uint8_t kind) {
+  // The snapshot's "s" field holds the status number (4 = Confirmed,
+  // 5 = Cancelled); a cancelled order whose compensation is not done ("c":0)
+  // also counts as unfinished.
+  SQLite::Statement q(*db_, "SELECT CAST(id AS INTEGER) FROM entities WHERE kind = ? AND "
+                            "(json_extract(state, '$.s') NOT IN (4, 5) OR "
+                            " (json_extract(state, '$.s') = 5 AND json_extract(state, '$.c') = 0))");
+  q.bind(1, kind);
+  std::vector<std::int64_t> out;
+  while (q.executeStep())
+    out.push_back(q.getColumn(0).getInt64());
+  return out;
+}
+
+} // namespace emporium::persistence

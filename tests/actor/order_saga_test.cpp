@@ -1,0 +1,268 @@
+// The order saga on the deterministic scheduler: every path of the
+// transition table, with a real store, real stock actors and the real
+// payment actor over the test-mode provider.
+#include "actors/order/order_index_actor.hpp"
+#include "actors/payment/payment_actor.hpp"
+#include "actors/state_codec.hpp"
+#include "fixture.hpp"
+#include "persistence/order_store.hpp"
+#include "persistence/payment_ledger.hpp"
+
+#include <nlohmann/json.hpp>
+
+using namespace emporium;
+using namespace emporium::testing;
+
+namespace {
+
+struct saga_fixture : deterministic {
+  std::vector<persistence::outbox_row> published;
+  caf::actor payment;
+  std::shared_ptr<payment_health> health = std::make_shared<payment_health>();
+
+  void start_shop(const std::string& name, double failure_rate = 0.0,
+                  saga_options saga = {}, payment_options pay = {}) {
+    db_path = fresh_db(name);
+    persistence::prepare_database(db_path, persistence::durability::normal);
+    store = spawn_store(sys, db_path, persistence::durability::normal, false,
+                        [this](const persistence::outbox_row& row) { published.push_back(row); });
+    payment = spawn_payment(sys, make_test_mode_provider({db_path, {}, failure_rate, 7}), pay,
+                            health, false);
+    directory = spawn_directory(sys, {}, {store, {}, {}, payment, saga});
+    directories.push_back(directory);
+    sched.run();
+  }
+
+  ~saga_fixture() {
+    caf::anon_send_exit(payment, caf::exit_reason::kill);
+  }
+
+  /// Writes an order snapshot as the index would and starts its saga.
+  void place(order_id id, std::vector<order_line> lines, std::string method) {
+    order_state o;
+    o.id = id;
+    o.user = "buyer";
+    o.lines = std::move(lines);
+    o.total = order_total(o.lines);
+    o.payment_method = std::move(method);
+    o.timeline = {{order_status::submitted, "", 1}};
+    persistence::entity_store writer(db_path, persistence::durability::normal);
+    std::vector<persistence::entity_write> batch{
+      {static_cast<std::uint8_t>(entity_kind::order), std::to_string(id), encode(o), {}}};
+    writer.commit(batch);
+    caf::anon_send(directory, entity_key{entity_kind::order, std::to_string(id)},
+                   caf::make_message(atoms::start::value));
+  }
+
+  order_state order(order_id id) {
+    auto text = call<std::string>(entity_key{entity_kind::order, std::to_string(id)},
+                                  atoms::get::value);
+    auto o = decode_order(text);
+    REQUIRE(o.has_value());
+    return *o;
+  }
+
+  void stock(product_id p, std::int64_t units) {
+    call<stock_view>(stock_of(p), atoms::set::value, units);
+  }
+
+  stock_view stock_of_product(product_id p) {
+    return call<stock_view>(stock_of(p), atoms::get::value);
+  }
+
+  std::vector<std::string> statuses(order_id id) {
+    std::vector<std::string> out;
+    for (const auto& t : order(id).timeline)
+      out.push_back(status_name(t.status));
+    return out;
+  }
+
+  std::optional<persistence::ledger_entry> ledger(order_id id) {
+    persistence::payment_ledger l(db_path, persistence::durability::normal);
+    return l.find("order-" + std::to_string(id));
+  }
+};
+
+const std::vector<std::string> happy = {"Submitted", "StockReserved", "PaymentAuthorized",
+                                        "Confirmed"};
+
+} // namespace
+
+TEST_CASE_FIXTURE(saga_fixture, "success: reserve, charge, commit, confirm") {
+  start_shop("saga-success");
+  stock(1, 5);
+  stock(2, 5);
+  place(100, {{1, 2, 500, "A"}, {2, 1, 250, "B"}}, "pm_card_visa");
+  sched.run();
+  CHECK(statuses(100) == happy);
+  CHECK(stock_of_product(1).on_hand == 3);
+  CHECK(stock_of_product(1).reserved == 0);
+  CHECK(stock_of_product(2).sold == 1);
+  auto paid = ledger(100);
+  REQUIRE(paid.has_value());
+  CHECK(paid->status == "succeeded");
+  CHECK(paid->amount == 1250);
+  // Every transition was published from the outbox, in order.
+  std::vector<std::string> events;
+  for (const auto& e : published)
+    events.push_back(nlohmann::json::parse(e.payload)["status"].get<std::string>());
+  CHECK(events == std::vector<std::string>{"StockReserved", "PaymentAuthorized", "Confirmed"});
+  CHECK(published.front().seq < published.back().seq);
+}
+
+TEST_CASE_FIXTURE(saga_fixture, "out of stock on one line of several releases the others") {
+  start_shop("saga-oos");
+  stock(1, 5);
+  stock(2, 1);
+  place(101, {{1, 2, 500, "A"}, {2, 3, 250, "B"}}, "pm_card_visa");
+  sched.run();
+  auto o = order(101);
+  CHECK(o.status == order_status::cancelled);
+  CHECK(o.reason == "out_of_stock");
+  CHECK(o.compensated);
+  CHECK(stock_of_product(1).available == 5);
+  CHECK(stock_of_product(2).available == 1);
+  auto charged = ledger(101);
+  CHECK((!charged || charged->status != "succeeded"));
+}
+
+TEST_CASE_FIXTURE(saga_fixture, "each decline reason cancels and releases the stock") {
+  start_shop("saga-declines");
+  stock(1, 10);
+  std::vector<std::pair<std::string, std::string>> cards = {
+    {"pm_card_chargeDeclined", "card_declined"},
+    {"pm_card_chargeDeclinedInsufficientFunds", "insufficient_funds"},
+    {"pm_card_chargeDeclinedExpiredCard", "expired_card"},
+    {"pm_card_bogus", "invalid_payment_method"}};
+  order_id id = 200;
+  for (const auto& [card, reason] : cards) {
+    place(id, {{1, 1, 100, "A"}}, card);
+    sched.run();
+    auto o = order(id);
+    CHECK(o.status == order_status::cancelled);
+    CHECK(o.reason == reason);
+    ++id;
+  }
+  CHECK(stock_of_product(1).available == 10);
+  CHECK(stock_of_product(1).sold == 0);
+}
+
+TEST_CASE_FIXTURE(saga_fixture, "transient payment errors are retried, then it succeeds") {
+  payment_options pay;
+  pay.max_attempts = 50;
+  pay.breaker_threshold = 1000;
+  start_shop("saga-transient", 0.6, {}, pay);
+  stock(1, 10);
+  for (order_id id = 300; id < 305; ++id) {
+    place(id, {{1, 1, 100, "A"}}, "pm_card_visa");
+    sched.run();
+    while (order(id).status == order_status::stock_reserved) {
+      REQUIRE(sched.trigger_timeout()); // retry backoffs elapse
+      sched.run();
+    }
+    CHECK(statuses(id) == happy);
+    CHECK(ledger(id)->status == "succeeded");
+  }
+  CHECK(health->transient_failures > 0); // 60% of calls failed on the way
+  CHECK(stock_of_product(1).sold == 5);
+}
+
+TEST_CASE_FIXTURE(saga_fixture, "a payment that never answers times out and releases") {
+  saga_options saga;
+  saga.payment_timeout_ms = 1000;
+  payment_options pay;
+  pay.max_attempts = 1000000; // the provider keeps failing, the saga's deadline decides
+  pay.breaker_threshold = 1000000;
+  start_shop("saga-timeout", 1.0, saga, pay);
+  stock(1, 2);
+  place(400, {{1, 2, 100, "A"}}, "pm_card_visa");
+  sched.run();
+  CHECK(order(400).status == order_status::stock_reserved);
+  for (int i = 0; i < 200 && order(400).status != order_status::cancelled; ++i) {
+    sched.trigger_timeouts();
+    sched.run();
+  }
+  auto o = order(400);
+  CHECK(o.status == order_status::cancelled);
+  CHECK(o.reason == "payment_timeout");
+  CHECK(stock_of_product(1).available == 2);
+  // Nothing was captured; the void keeps being retried while the provider
+  // is down (the order stays uncompensated until it answers).
+  auto entry = ledger(400);
+  CHECK((!entry || entry->status != "succeeded"));
+  CHECK_FALSE(o.compensated);
+}
+
+TEST_CASE_FIXTURE(saga_fixture, "user cancel before payment; cancel after confirm is refused") {
+  start_shop("saga-cancel");
+  stock(1, 4);
+  place(500, {{1, 1, 100, "A"}}, "pm_card_visa");
+  // Cancel while it is still being placed: queued behind the start message.
+  auto cancelled = ask<std::string>(entity_key{entity_kind::order, "500"}, atoms::cancel::value);
+  sched.run();
+  REQUIRE(cancelled->value.has_value());
+  auto o = order(500);
+  CHECK(o.status == order_status::cancelled);
+  CHECK(o.reason == "cancelled_by_user");
+  CHECK(stock_of_product(1).available == 4);
+  // Duplicate cancel: same answer, nothing changes.
+  CHECK(decode_order(call<std::string>(entity_key{entity_kind::order, "500"},
+                                       atoms::cancel::value))->status == order_status::cancelled);
+  place(501, {{1, 1, 100, "A"}}, "pm_card_visa");
+  sched.run();
+  auto late = ask<std::string>(entity_key{entity_kind::order, "501"}, atoms::cancel::value);
+  sched.run();
+  CHECK(late->error == errc::conflict);
+  CHECK(order(501).status == order_status::confirmed);
+}
+
+TEST_CASE_FIXTURE(saga_fixture, "duplicate and reordered messages change nothing") {
+  start_shop("saga-dup");
+  stock(1, 4);
+  place(600, {{1, 2, 100, "A"}}, "pm_card_visa");
+  sched.run();
+  REQUIRE(order(600).status == order_status::confirmed);
+  auto key = entity_key{entity_kind::order, "600"};
+  // Redelivered start, stale step and deadline messages after the end.
+  caf::anon_send(directory, key, caf::make_message(atoms::start::value));
+  caf::anon_send(directory, key, caf::make_message(atoms::step::value, std::uint64_t{1}));
+  caf::anon_send(directory, key, caf::make_message(atoms::deadline::value, std::uint64_t{2}));
+  // Redelivered stock operations for the same order.
+  call<reserve_reply>(stock_of(1), atoms::reserve::value, order_id{600}, std::int32_t{2},
+                      millis{60000});
+  call<bool>(stock_of(1), atoms::release::value, order_id{600});
+  sched.run();
+  CHECK(statuses(600) == happy);
+  auto s = stock_of_product(1);
+  CHECK(s.on_hand == 2);
+  CHECK(s.available == 2);
+  CHECK(s.sold == 2);
+}
+
+TEST_CASE_FIXTURE(saga_fixture, "a crash at each step resumes to the same end") {
+  start_shop("saga-crash");
+  stock(1, 50);
+  // Stop the node after the first k scheduler steps of an order (the
+  // directory stops every entity; answers still in flight are lost), then
+  // start a new directory: the saga resumes from its last persisted state
+  // and must reach Confirmed, charging once.
+  for (int k = 1; k <= 12; k += 1) {
+    order_id id = 700 + k;
+    place(id, {{1, 1, 100, "A"}}, "pm_card_visa");
+    for (int i = 0; i < k; ++i)
+      sched.run_once();
+    caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
+    sched.run();
+    directory = spawn_directory(sys, {}, {store, {}, {}, payment, {}});
+    directories.push_back(directory);
+    caf::anon_send(directory, entity_key{entity_kind::order, std::to_string(id)},
+                   caf::make_message(atoms::start::value));
+    sched.run();
+    CHECK(order(id).status == order_status::confirmed);
+    CHECK(ledger(id)->status == "succeeded");
+  }
+  auto s = stock_of_product(1);
+  CHECK(s.sold == 12);
+  CHECK(s.on_hand == 38);
+  CHECK(s.on_hand == s.available + s.reserved);
+}
