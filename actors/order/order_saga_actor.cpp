@@ -167,11 +167,12 @@ void commit_all(saga_self* self) {
       } else if (failed > 0) {
         retry_or(self, saga_event::commit_failed, "stock_unavailable");
       } else if (transition(self, saga_event::committed, "")) {
-        // The ordered lines leave the cart (other lines the user added since stay).
+        // The ordered units leave the cart; units the user added since stay.
         auto& o = self->state.order;
         for (const auto& l : o.lines)
           caf::anon_send(self->state.rt.svc.directory, entity_key{entity_kind::cart, o.user},
-                         caf::make_message(atoms::remove::value, l.product));
+                         caf::make_message(atoms::add::value, l.product, -l.quantity,
+                                           l.unit_price, l.name));
       }
     });
 }

@@ -4,10 +4,14 @@ exit code 3 and left untouched."""
 import os
 import pathlib
 import subprocess
+import json
+import sqlite3
 import threading
+import time
 import unittest
 
 from harness import Node, BINARY
+from wsclient import WebSocket
 
 
 class DurabilityTests(unittest.TestCase):
@@ -48,6 +52,83 @@ class DurabilityTests(unittest.TestCase):
                 got = {l["productId"]: l["quantity"] for l in cart["items"]}
                 self.assertEqual(got, acknowledged[u["userId"]])
             self.assertEqual(node.request("GET", "/api/products/50")[1]["stockQuantity"], 77)
+        finally:
+            node.close()
+
+    def test_sigkill_with_200_orders_in_flight(self):
+        # A slow payment provider keeps the sagas in flight when the node dies.
+        node = Node(extra_args=["--payment-latency-ms", "300"]).start()
+        try:
+            admin = node.admin_token()
+            initial = {}
+            for pid in (11, 12, 13, 14, 15):
+                node.request("PUT", f"/api/products/{pid}/stock", {"quantity": 150}, token=admin)
+                initial[pid] = 150
+            users = [node.new_user(f"crash{i}@example.com") for i in range(40)]
+            accepted = []  # (user index, order id)
+            refused = []
+            lock = threading.Lock()
+
+            def shop(i, u):
+                # A new product per order: a slow earlier order that confirms
+                # late takes its own units out of the cart, never this one's.
+                for n in range(5):
+                    pid = 11 + n
+                    node.request("POST", "/api/cart/add", {"productId": pid, "quantity": 1},
+                                 token=u["token"])
+                    status, body, _ = node.request("POST", "/api/orders/place",
+                                                   {"paymentMethodId": "pm_card_visa"},
+                                                   token=u["token"],
+                                                   headers={"Idempotency-Key": f"k{i}-{n}"})
+                    with lock:
+                        if status == 200:
+                            accepted.append((i, body["orderId"]))
+                        else:
+                            refused.append((status, body))
+
+            threads = [threading.Thread(target=shop, args=(i, u)) for i, u in enumerate(users)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self.assertEqual(refused, [])
+            self.assertEqual(len(accepted), 200)
+            node.kill()
+            node.start()
+            tokens = [node.login(u["email"])["token"] for u in users]
+            for i, oid in accepted:
+                wait = time.time() + 60
+                while True:
+                    state = node.request("GET", f"/api/orders/{oid}", token=tokens[i])[1]["state"]
+                    if state in ("Confirmed", "Cancelled") or time.time() > wait:
+                        break
+                    time.sleep(0.1)
+                self.assertIn(state, ("Confirmed", "Cancelled"), oid)
+            db = sqlite3.connect(os.path.join(node.data_dir, "emporium.db"))
+            charges = db.execute("SELECT order_id, COUNT(*) FROM payments WHERE status='succeeded' "
+                                 "GROUP BY idempotency_key HAVING COUNT(*) > 1").fetchall()
+            self.assertEqual(charges, [])
+            stock = json.loads  # noqa
+            for pid, units in initial.items():
+                state = json.loads(db.execute("SELECT state FROM entities WHERE kind=2 AND id=?",
+                                              (str(pid),)).fetchone()[0])
+                on_hand, sold = state["h"], state["s"]
+                self.assertEqual(on_hand + sold, units, pid)
+            # A client resuming from 0 sees every status change of its orders, in order.
+            ws = WebSocket(node.port, f"/ws?access_token={tokens[0]}")
+            ws.recv_json()
+            ws.send(json.dumps({"resume": 0}))
+            mine = [oid for i, oid in accepted if i == 0]
+            finals = {}
+            seqs = []
+            while len(finals) < len(mine):
+                e = ws.recv_json()
+                seqs.append(e["seq"])
+                if e["status"] in ("Confirmed", "Cancelled"):
+                    finals[e["orderId"]] = e["status"]
+            self.assertEqual(seqs, sorted(seqs))
+            self.assertEqual(set(finals), set(mine))
+            ws.close()
         finally:
             node.close()
 

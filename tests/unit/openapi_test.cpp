@@ -32,7 +32,19 @@ struct unreachable_backend final : backend {
   void create_product(product_record, done_fn<product_record>) override { called(); }
   void update_product(product_record, done_fn<product_record>) override { called(); }
   void delete_product(std::int64_t, done_fn<bool>) override { called(); }
+  void place_order(const std::string&, const std::string&, const std::string&,
+                   const std::string&, const std::string&, done_fn<std::string>) override {
+    called();
+  }
+  void order_history(const std::string&, done_fn<std::vector<std::string>>) override {
+    called();
+  }
+  void find_order(std::int64_t, done_fn<std::vector<std::string>>) override { called(); }
+  void cancel_order(std::int64_t, done_fn<std::string>) override { called(); }
+  void events_since(const std::string&, std::int64_t,
+                    done_fn<std::vector<persistence::outbox_row>>) override { called(); }
   bool ready() const override { return false; }
+  std::string payment_breaker() const override { return "closed"; }
 };
 
 /// "METHOD /path" pairs from the YAML's paths section (2-space path keys,

@@ -1,0 +1,209 @@
+"""Orders end to end: the seed's seven-step flow over /ws and over the
+SignalR hub, idempotent placement, history, cancel, 403s, contention."""
+import json
+import threading
+import time
+import unittest
+
+from harness import Node
+from wsclient import WebSocket
+
+RS = "\x1e"
+node = None
+
+
+def setUpModule():
+    global node
+    node = Node().start()
+
+
+def tearDownModule():
+    node.close()
+
+
+def wait_for(predicate, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def order_state(token, order_id):
+    return node.request("GET", f"/api/orders/{order_id}", token=token)[1]["state"]
+
+
+def events_until_terminal(ws, order_id):
+    seen = []
+    while True:
+        e = ws.recv_json()
+        if e.get("type") == "order.status" and e["orderId"] == order_id:
+            seen.append(e)
+            if e["status"] in ("Confirmed", "Cancelled"):
+                return seen
+
+
+class OrderFlowTests(unittest.TestCase):
+    def shopper(self, name):
+        login = node.new_user(f"{name}-{time.time_ns()}@example.com")
+        return login["token"], login["userId"]
+
+    def test_seven_steps_over_plain_websocket(self):
+        token, uid = self.shopper("seven")                             # 1-2 register, login
+        ws = WebSocket(node.port, f"/ws?access_token={token}")          # 3 connect
+        self.assertEqual(ws.status, 101)
+        self.assertEqual(ws.recv_json()["type"], "hello")
+        products = node.request("GET", "/api/products?category=Kitchen")[1]  # 4 browse
+        pid = next(p["id"] for p in products if p["stockQuantity"] >= 2)
+        self.assertEqual(node.request("POST", "/api/cart/add",          # 5 add to cart
+                                      {"productId": pid, "quantity": 2}, token=token)[0], 200)
+        status, placed, _ = node.request("POST", "/api/orders/place",   # 6 place
+                                         {"paymentMethodId": "pm_card_visa"}, token=token)
+        self.assertEqual(status, 200)
+        for key in ("message", "orderId", "status"):
+            self.assertIn(key, placed)
+        events = events_until_terminal(ws, placed["orderId"])           # 7 confirmation
+        self.assertEqual([e["status"] for e in events],
+                         ["Submitted", "StockReserved", "PaymentAuthorized", "Confirmed"])
+        seqs = [e["seq"] for e in events]
+        self.assertEqual(seqs, sorted(seqs))
+        for e in events:
+            self.assertIn("at", e)
+            self.assertIn("reason", e)
+        self.assertEqual(node.request("GET", "/api/cart", token=token)[1]["items"], [])
+        ws.close()
+        # Resume: a new socket asking from seq 0 gets every event of the order, in order.
+        ws = WebSocket(node.port, "/ws", timeout=10)
+        self.assertEqual(ws.status, 401)
+        ws = WebSocket(node.port, f"/ws?access_token={token}")
+        ws.recv_json()
+        ws.send(json.dumps({"resume": 0}))
+        replay = events_until_terminal(ws, placed["orderId"])
+        self.assertEqual([e["status"] for e in replay],
+                         ["Submitted", "StockReserved", "PaymentAuthorized", "Confirmed"])
+        ws.close()
+
+    def test_seven_steps_over_signalr(self):
+        token, uid = self.shopper("signalr")
+        status, neg, _ = node.request("POST", "/notificationHub/negotiate?negotiateVersion=1",
+                                      token=token)
+        self.assertEqual(status, 200)
+        self.assertEqual(neg["negotiateVersion"], 1)
+        self.assertEqual(neg["availableTransports"][0]["transport"], "WebSockets")
+        hub = WebSocket(node.port, f"/notificationHub?id={neg['connectionToken']}&access_token={token}")
+        self.assertEqual(hub.status, 101)
+        hub.send(json.dumps({"protocol": "json", "version": 1}) + RS)
+        self.assertEqual(hub.recv(), "{}" + RS)
+        other = node.new_user(f"other-{time.time_ns()}@example.com")["userId"]
+        hub.send(json.dumps({"type": 1, "invocationId": "0", "target": "JoinGroup",
+                             "arguments": [other]}) + RS)
+        refused = json.loads(hub.recv().rstrip(RS))
+        self.assertEqual((refused["type"], refused["invocationId"]), (3, "0"))
+        self.assertIn("error", refused)
+        hub.send(json.dumps({"type": 1, "invocationId": "1", "target": "JoinGroup",
+                             "arguments": [uid]}) + RS)
+        joined = json.loads(hub.recv().rstrip(RS))
+        self.assertEqual(joined, {"type": 3, "invocationId": "1", "result": None})
+        node.request("POST", "/api/cart/add", {"productId": 2, "quantity": 1}, token=token)
+        placed = node.request("POST", "/api/orders/place", {"paymentMethodId": "pm_card_mastercard"},
+                              token=token)[1]
+        statuses = []
+        while "Confirmed" not in statuses:
+            for record in hub.recv().split(RS):
+                if not record:
+                    continue
+                msg = json.loads(record)
+                if msg.get("type") == 1 and msg["target"] == "ReceiveOrderNotification":
+                    n = msg["arguments"][0]
+                    self.assertEqual(n["orderId"], placed["orderId"])
+                    self.assertIn("totalAmount", n)
+                    statuses.append(n["status"])
+        self.assertEqual(statuses, ["Submitted", "StockReserved", "PaymentAuthorized", "Confirmed"])
+        hub.close()
+
+    def test_declined_card_and_history_and_idempotency(self):
+        token, uid = self.shopper("declined")
+        node.request("POST", "/api/cart/add", {"productId": 3, "quantity": 1}, token=token)
+        before = node.request("GET", "/api/products/3")[1]["stockQuantity"]
+        headers = {"Idempotency-Key": "try-1"}
+        status, first, _ = node.request("POST", "/api/orders/place",
+                                        {"paymentMethodId": "pm_card_chargeDeclinedInsufficientFunds"},
+                                        token=token, headers=headers)
+        self.assertEqual(status, 200)
+        status, again, _ = node.request("POST", "/api/orders/place",
+                                        {"paymentMethodId": "pm_card_chargeDeclinedInsufficientFunds"},
+                                        token=token, headers=headers)
+        self.assertEqual((status, again), (200, first))
+        status, body, _ = node.request("POST", "/api/orders/place", {"paymentMethodId": "pm_card_visa"},
+                                       token=token, headers=headers)
+        self.assertEqual(status, 409)
+        oid = first["orderId"]
+        wait_for(lambda: order_state(token, oid) == "Cancelled")
+        order = node.request("GET", f"/api/orders/{oid}", token=token)[1]
+        self.assertEqual((order["status"], order["reason"]), ("Cancelled", "insufficient_funds"))
+        self.assertEqual([t["status"] for t in order["timeline"]], ["Submitted", "StockReserved", "Cancelled"])
+        for key in ("id", "userId", "orderDate", "totalAmount", "items"):
+            self.assertIn(key, order)
+        self.assertEqual(wait_for(lambda: node.request("GET", "/api/products/3")[1]["stockQuantity"] == before), True)
+        history = node.request("GET", "/api/orders/history", token=token)[1]
+        self.assertEqual([o["id"] for o in history], [oid])
+        # The cart was kept: the order failed.
+        self.assertEqual(len(node.request("GET", "/api/cart", token=token)[1]["items"]), 1)
+
+    def test_empty_cart_other_users_order_and_cancel(self):
+        token, uid = self.shopper("cancel")
+        status, body, _ = node.request("POST", "/api/orders/place", {"paymentMethodId": "pm_card_visa"},
+                                       token=token)
+        self.assertEqual(status, 400)
+        node.request("POST", "/api/cart/add", {"productId": 4, "quantity": 1}, token=token)
+        oid = node.request("POST", "/api/orders/place", {"paymentMethodId": "pm_card_visa"},
+                           token=token)[1]["orderId"]
+        intruder, _ = self.shopper("intruder")
+        self.assertEqual(node.request("GET", f"/api/orders/{oid}", token=intruder)[0], 403)
+        self.assertEqual(node.request("POST", f"/api/orders/{oid}/cancel", token=intruder)[0], 403)
+        self.assertEqual(node.request("GET", "/api/orders/999999", token=token)[0], 404)
+        wait_for(lambda: order_state(token, oid) == "Confirmed")
+        status, body, _ = node.request("POST", f"/api/orders/{oid}/cancel", token=token)
+        self.assertEqual(status, 409)
+
+
+class ContentionTests(unittest.TestCase):
+    def test_sixty_buyers_ten_units(self):
+        admin = node.admin_token()
+        pid = node.request("POST", "/api/products", {"name": "Limited Edition", "price": 99,
+                                                     "stockQuantity": 10}, token=admin)[1]["id"]
+        buyers = []
+        for i in range(60):
+            login = node.new_user(f"race{i}-{time.time_ns()}@example.com")
+            self.assertEqual(node.request("POST", "/api/cart/add", {"productId": pid, "quantity": 1},
+                                          token=login["token"])[0], 200)
+            buyers.append(login["token"])
+        orders = [None] * 60
+        barrier = threading.Barrier(60)
+
+        def buy(i):
+            barrier.wait()
+            orders[i] = node.request("POST", "/api/orders/place", {"paymentMethodId": "pm_card_visa"},
+                                     token=buyers[i])[1]["orderId"]
+
+        threads = [threading.Thread(target=buy, args=(i,)) for i in range(60)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        finals = {}
+        for token, oid in zip(buyers, orders):
+            finals[oid] = wait_for(lambda: (lambda s: s if s in ("Confirmed", "Cancelled") else None)(
+                order_state(token, oid)))
+        confirmed = [o for o, s in finals.items() if s == "Confirmed"]
+        self.assertEqual(len(confirmed), 10)
+        reasons = [node.request("GET", f"/api/orders/{o}", token=t)[1]["reason"]
+                   for t, o in zip(buyers, orders) if finals[o] == "Cancelled"]
+        self.assertEqual(reasons, ["out_of_stock"] * 50)
+        self.assertEqual(node.request("GET", f"/api/products/{pid}")[1]["stockQuantity"], 0)
+
+
+if __name__ == "__main__":
+    unittest.main()

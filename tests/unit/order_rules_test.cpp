@@ -1,0 +1,85 @@
+// The saga's transition table and the circuit breaker, without actors.
+#include "actors/order/order_rules.hpp"
+#include "actors/payment/circuit_breaker.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace emporium;
+
+TEST_CASE("the transition table: every allowed edge and that terminals absorb") {
+  using S = order_status;
+  using E = saga_event;
+  CHECK(next_status(S::submitted, E::reserved) == S::stock_reserved);
+  CHECK(next_status(S::submitted, E::out_of_stock) == S::cancelled);
+  CHECK(next_status(S::submitted, E::reserve_failed) == S::cancelled);
+  CHECK(next_status(S::submitted, E::user_cancel) == S::cancelled);
+  CHECK_FALSE(next_status(S::submitted, E::authorized));
+  CHECK(next_status(S::stock_reserved, E::authorized) == S::payment_authorized);
+  CHECK(next_status(S::stock_reserved, E::declined) == S::cancelled);
+  CHECK(next_status(S::stock_reserved, E::payment_timed_out) == S::cancelled);
+  CHECK_FALSE(next_status(S::stock_reserved, E::committed));
+  CHECK(next_status(S::payment_authorized, E::committed) == S::confirmed);
+  CHECK(next_status(S::payment_authorized, E::commit_failed) == S::cancelled);
+  CHECK(next_status(S::payment_authorized, E::user_cancel) == S::cancelled);
+  CHECK_FALSE(next_status(S::payment_authorized, E::declined));
+  for (auto e : {E::reserved, E::out_of_stock, E::authorized, E::declined, E::committed,
+                 E::user_cancel, E::payment_timed_out}) {
+    CHECK_FALSE(next_status(S::confirmed, e));
+    CHECK_FALSE(next_status(S::cancelled, e));
+  }
+}
+
+TEST_CASE("compensation: release always on cancel, refund once a charge was possible") {
+  using S = order_status;
+  using E = saga_event;
+  auto a = compensation_for(S::submitted, E::out_of_stock);
+  CHECK(a.release_stock);
+  CHECK_FALSE(a.refund_payment);
+  auto b = compensation_for(S::stock_reserved, E::payment_timed_out);
+  CHECK(b.refund_payment);
+  auto c = compensation_for(S::payment_authorized, E::commit_failed);
+  CHECK(c.release_stock);
+  CHECK(c.refund_payment);
+  auto d = compensation_for(S::payment_authorized, E::committed);
+  CHECK_FALSE(d.release_stock);
+  CHECK_FALSE(d.refund_payment);
+}
+
+TEST_CASE("apply_event records the timeline and the reason; status names map to the seed's") {
+  order_state o;
+  CHECK(apply_event(o, saga_event::reserved, "", 10));
+  CHECK(apply_event(o, saga_event::declined, "card_declined", 20));
+  CHECK_FALSE(apply_event(o, saga_event::authorized, "", 30));
+  CHECK(o.status == order_status::cancelled);
+  CHECK(o.reason == "card_declined");
+  REQUIRE(o.timeline.size() == 2);
+  CHECK(o.timeline[1].at == 20);
+  CHECK(seed_status_name(order_status::stock_reserved) == "Pending");
+  CHECK(seed_status_name(order_status::confirmed) == "Completed");
+  CHECK(seed_status_name(order_status::cancelled) == "Cancelled");
+  CHECK(parse_status("PaymentAuthorized") == order_status::payment_authorized);
+  CHECK(order_total({{1, 2, 150, "a"}, {2, 1, 99, "b"}}) == 399);
+}
+
+TEST_CASE("circuit breaker: opens after the threshold, probes once after the cooldown") {
+  circuit_breaker b;
+  b.threshold = 3;
+  b.cooldown_ms = 1000;
+  for (int i = 0; i < 2; ++i) {
+    CHECK(breaker_allows(b, 0));
+    breaker_failure(b, 0);
+  }
+  CHECK(breaker_state_name(b) == "closed");
+  breaker_failure(b, 0);
+  CHECK(breaker_state_name(b) == "open");
+  CHECK_FALSE(breaker_allows(b, 999));
+  CHECK(breaker_allows(b, 1000)); // the probe
+  CHECK(breaker_state_name(b) == "half_open");
+  CHECK_FALSE(breaker_allows(b, 1001)); // only one probe at a time
+  breaker_failure(b, 1001);
+  CHECK(breaker_state_name(b) == "open");
+  CHECK(breaker_allows(b, 2001));
+  breaker_success(b);
+  CHECK(breaker_state_name(b) == "closed");
+  CHECK(breaker_allows(b, 2002));
+}
