@@ -263,7 +263,8 @@ void compensate(saga_self* self, compensation what) {
 void resume(saga_self* self) {
   auto& o = self->state.order;
   // An unfinished saga stays resident: its timers and retries must run.
-  update_pin(self, !is_terminal(o.status) || !o.compensated && o.status == order_status::cancelled);
+  update_pin(self, !is_terminal(o.status) ||
+                     (o.status == order_status::cancelled && !o.compensated));
   switch (o.status) {
     case order_status::submitted: return reserve_all(self);
     case order_status::stock_reserved: return charge(self);

@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
     std::filesystem::remove(db + suffix);
   persistence::prepare_database(db, persistence::durability::normal);
   auto store = spawn_store(sys, db, persistence::durability::normal, true);
-  auto dir_on = spawn_directory(sys, opts, {store, {}, {}});
+  auto dir_on = spawn_directory(sys, opts, {store, {}, {}, {}, {}});
   auto on = run_loop(sys, clients, seconds, via_directory(dir_on));
   stop_directory(sys, dir_on);
   caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
