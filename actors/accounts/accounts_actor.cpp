@@ -1,6 +1,8 @@
 // The accounts shard actor (see accounts_actor.hpp).
+#include "actors/wall_clock.hpp"
 #include "actors/accounts/accounts_actor.hpp"
 
+#include "actors/guarded.hpp"
 #include "actors/protocol.hpp"
 #include "persistence/account_store.hpp"
 
@@ -13,10 +15,6 @@ namespace emporium {
 
 namespace {
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 std::string lower(std::string s) {
   for (auto& c : s)
@@ -33,16 +31,6 @@ struct accounts_state {
 
 using accounts_self = caf::stateful_actor<accounts_state>;
 
-/// Runs a store call; a SQLite failure becomes a storage_failure answer
-/// (the caller learns it) instead of ending the actor.
-template <class F>
-auto guarded(F f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const std::exception&) {
-    return make_error(errc::storage_failure);
-  }
-}
 
 caf::behavior accounts_actor(accounts_self* self, std::string path,
                              persistence::durability level) {
@@ -57,7 +45,7 @@ caf::behavior accounts_actor(accounts_self* self, std::string path,
       return guarded([&]() -> caf::result<user_record> {
         auto& st = self->state;
         auto key = lower(user.email);
-        if (st.id_by_email.count(key) > 0 || !st.store->insert_user(user, now_ms()))
+        if (st.id_by_email.count(key) > 0 || !st.store->insert_user(user, wall_clock_ms()))
           return make_error(errc::conflict);
         st.id_by_email[key] = user.id;
         st.by_id[user.id] = user;
@@ -88,7 +76,7 @@ caf::behavior accounts_actor(accounts_self* self, std::string path,
            std::int64_t expires_at) {
       return guarded([&]() -> caf::result<user_record> {
         auto user =
-          self->state.store->rotate_refresh(old_hash, new_hash, expires_at, now_ms());
+          self->state.store->rotate_refresh(old_hash, new_hash, expires_at, wall_clock_ms());
         if (!user)
           return make_error(errc::unauthenticated);
         auto it = self->state.by_id.find(*user);

@@ -2,6 +2,7 @@
 #include "actors/catalog/catalog_actor.hpp"
 
 #include "actors/catalog/demo_catalog.hpp"
+#include "actors/guarded.hpp"
 #include "actors/protocol.hpp"
 #include "actors/state_codec.hpp"
 #include "persistence/catalog_store.hpp"
@@ -21,14 +22,6 @@ struct catalog_state {
 
 using catalog_self = caf::stateful_actor<catalog_state>;
 
-template <class F>
-auto guarded(F f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const std::exception&) {
-    return make_error(errc::storage_failure);
-  }
-}
 
 caf::behavior catalog_actor(catalog_self* self, std::string path,
                             persistence::durability level, std::shared_ptr<catalog_view> view) {

@@ -1,6 +1,8 @@
 // The order index actor (see order_index_actor.hpp).
+#include "actors/wall_clock.hpp"
 #include "actors/order/order_index_actor.hpp"
 
+#include "actors/guarded.hpp"
 #include "actors/protocol.hpp"
 #include "actors/state_codec.hpp"
 #include "persistence/order_store.hpp"
@@ -23,19 +25,7 @@ struct index_state {
 
 using index_self = caf::stateful_actor<index_state>;
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
-template <class F>
-auto guarded(F f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const std::exception&) {
-    return make_error(errc::storage_failure);
-  }
-}
 
 caf::behavior order_index(index_self* self, std::string path, persistence::durability level,
                           caf::actor directory, event_sink on_event) {
@@ -59,7 +49,7 @@ caf::behavior order_index(index_self* self, std::string path, persistence::durab
         auto order = decode_order(draft);
         if (!order)
           return make_error(errc::invalid_argument);
-        auto now = now_ms();
+        auto now = wall_clock_ms();
         order->placed_at = now;
         order->timeline = {{order_status::submitted, "", now}};
         std::string response;

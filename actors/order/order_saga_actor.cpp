@@ -4,6 +4,7 @@
 // its last persisted state. Every step it takes is idempotent by order id
 // (reserve, release, commit, charge, refund), so a step repeated after a
 // crash cannot have a different outcome.
+#include "actors/wall_clock.hpp"
 #include "actors/entity_runtime.hpp"
 #include "actors/state_codec.hpp"
 
@@ -26,10 +27,6 @@ struct saga_state {
 
 using saga_self = caf::stateful_actor<saga_state>;
 
-millis now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 entity_key stock_key(product_id p) {
   return {entity_kind::stock, std::to_string(p)};
@@ -53,7 +50,7 @@ bool transition(saga_self* self, saga_event ev, const std::string& reason,
                 caf::response_promise reply = {}) {
   auto& st = self->state;
   auto from = st.order.status;
-  auto now = now_ms();
+  auto now = wall_clock_ms();
   if (!apply_event(st.order, ev, reason, now))
     return false;
   if (st.order.status == order_status::stock_reserved)
@@ -179,7 +176,7 @@ void commit_all(saga_self* self) {
 
 void charge(saga_self* self) {
   auto& st = self->state;
-  auto remaining = st.order.payment_deadline - now_ms();
+  auto remaining = st.order.payment_deadline - wall_clock_ms();
   if (remaining <= 0) {
     transition(self, saga_event::payment_timed_out, "payment_timeout");
     return;

@@ -1,4 +1,5 @@
 // The payment actor (see payment_actor.hpp).
+#include "actors/wall_clock.hpp"
 #include "actors/payment/payment_actor.hpp"
 
 #include "actors/payment/circuit_breaker.hpp"
@@ -35,10 +36,6 @@ struct payment_state {
 
 using payment_self = caf::stateful_actor<payment_state>;
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 void publish_health(payment_self* self) {
   auto& st = self->state;
@@ -63,7 +60,7 @@ void finish(payment_self* self, std::uint64_t id, caf::message answer) {
 void attempt(payment_self* self, std::uint64_t id) {
   auto& st = self->state;
   auto& c = st.calls.at(id);
-  if (!breaker_allows(st.breaker, now_ms())) {
+  if (!breaker_allows(st.breaker, wall_clock_ms())) {
     publish_health(self);
     finish(self, id, caf::make_message(make_error(errc::unavailable)));
     return;
@@ -93,7 +90,7 @@ void on_result(payment_self* self, std::uint64_t id, charge_status status,
     return;
   auto& c = it->second;
   if (status == charge_status::transient) {
-    breaker_failure(st.breaker, now_ms());
+    breaker_failure(st.breaker, wall_clock_ms());
     publish_health(self);
     if (st.health)
       ++st.health->transient_failures;

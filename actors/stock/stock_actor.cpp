@@ -2,6 +2,7 @@
 // checks and takes (never two steps); all order-keyed operations are
 // idempotent; reservations expire by a timer that survives passivation and
 // restarts because the expiry instant is part of the persisted snapshot.
+#include "actors/wall_clock.hpp"
 #include "actors/entity_runtime.hpp"
 #include "actors/state_codec.hpp"
 
@@ -20,17 +21,13 @@ struct stock_actor_state {
 
 using stock_self = caf::stateful_actor<stock_actor_state>;
 
-millis wall_now() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 stock_view view_of(const stock_state& s) {
   return stock_view{s.on_hand, stock_available(s), stock_reserved(s), s.sold};
 }
 
 void arm_expiry(stock_self* self, const reservation& r) {
-  auto remaining = std::max<millis>(0, r.expires_at - wall_now());
+  auto remaining = std::max<millis>(0, r.expires_at - wall_clock_ms());
   self->delayed_send(self, std::chrono::milliseconds(remaining), atoms::expire::value,
                      r.order, r.expires_at);
 }
@@ -74,7 +71,7 @@ caf::behavior stock_actor(stock_self* self, std::string product, entity_services
       if (quantity <= 0 || ttl_ms <= 0)
         return make_error(errc::invalid_argument);
       auto& s = self->state.stock;
-      auto expires_at = wall_now() + ttl_ms;
+      auto expires_at = wall_clock_ms() + ttl_ms;
       auto out = stock_reserve(s, order, quantity, expires_at);
       reserve_reply reply{out.status, out.available};
       if (out.status != reserve_status::granted)
