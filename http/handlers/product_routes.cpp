@@ -203,9 +203,10 @@ void create_product(api_context& ctx, request& req, responder respond) {
     if (!stock)
       return respond(json_response(body, 201));
     ctx.actors.stock(created.id, {stock_command::op::set, *stock},
-                     [respond, body](errc ec, stock_view) {
+                     [&ctx, id = created.id, respond, body](errc ec, stock_view v) {
                        if (ec != errc::none)
                          return respond(error_response(ec, "product created, stock not set"));
+                       ctx.catalog.set_stock(id, v.available); // read your own write
                        respond(json_response(body, 201));
                      });
   });
@@ -267,11 +268,14 @@ void set_stock(api_context& ctx, request& req, responder respond) {
   if (!in.ok())
     return respond(in.take_error());
   auto id = item->product.id;
-  ctx.actors.stock(id, {stock_command::op::set, *quantity}, [respond, id](errc ec, stock_view v) {
+  ctx.actors.stock(id, {stock_command::op::set, *quantity}, [&ctx, respond, id](errc ec, stock_view v) {
     if (ec == errc::insufficient_stock)
       return respond(error_response(ec, "on-hand cannot go below what is reserved"));
     if (ec != errc::none)
       return respond(error_response(ec, "could not set stock"));
+    // The stock actor's event reaches the read model asynchronously; the
+    // admin who just wrote should read the new value at once on this node.
+    ctx.catalog.set_stock(id, v.available);
     respond(json_response(stock_json(id, v)));
   });
 }
@@ -289,12 +293,13 @@ void reduce_stock(api_context& ctx, request& req, responder respond) {
     return respond(in.take_error());
   auto id = item->product.id;
   ctx.actors.stock(id, {stock_command::op::adjust, -*quantity},
-                   [respond, id](errc ec, stock_view v) {
+                   [&ctx, respond, id](errc ec, stock_view v) {
                      if (ec == errc::insufficient_stock)
                        return respond(error_response(errc::insufficient_stock,
                                                      "Insufficient stock", 400));
                      if (ec != errc::none)
                        return respond(error_response(ec, "could not reduce stock"));
+                     ctx.catalog.set_stock(id, v.available);
                      auto body = stock_json(id, v);
                      body["message"] = "Stock reduced";
                      respond(json_response(body));

@@ -142,7 +142,10 @@ def make_jwt(payload, secret=JWT_SECRET, header=None):
 def raw_exchange(port, data, timeout=5):
     """Sends raw bytes and returns everything the server answers until close."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(data)
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            return b""
         chunks = []
         try:
             while True:
@@ -150,6 +153,6 @@ def raw_exchange(port, data, timeout=5):
                 if not chunk:
                     break
                 chunks.append(chunk)
-        except socket.timeout:
-            pass
+        except (socket.timeout, ConnectionResetError):
+            pass  # a reset is how a refused or dropped connection may end
         return b"".join(chunks)

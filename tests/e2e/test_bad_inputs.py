@@ -1,6 +1,8 @@
 """A table of bad inputs: each gets its status and a JSON error body, and the
 server stays up and correct afterwards."""
 import json
+import socket
+import time
 import unittest
 
 from harness import Node, raw_exchange
@@ -101,6 +103,21 @@ class BadInputTests(unittest.TestCase):
         answer = raw_exchange(node.port, b"GET /api/products HTTP/1.1\r\nHost: x\r\n", timeout=8)
         self.assertEqual(answer, b"")
         self.assertEqual(node.request("GET", "/health/live")[0], 200)
+
+    def test_connection_cap(self):
+        capped = Node(extra_args=["--max-connections", "3"]).start()
+        try:
+            time.sleep(0.5)  # the readiness probe's connection must be gone first
+            held = [socket.create_connection(("127.0.0.1", capped.port)) for _ in range(3)]
+            time.sleep(0.3)
+            # The fourth connection is closed at accept: no answer at all.
+            self.assertEqual(raw_exchange(capped.port, b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n"), b"")
+            for s in held:
+                s.close()
+            time.sleep(0.3)
+            self.assertEqual(capped.request("GET", "/health/live")[0], 200)
+        finally:
+            capped.close()
 
     def test_pipelined_requests_answer_in_order(self):
         reqs = b"".join(b"GET /api/products/%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(1, 6))
