@@ -5,9 +5,18 @@
 #include "http/response_helpers.hpp"
 #include "http/router.hpp"
 
+#include <charconv>
 #include <cmath>
 
 namespace emporium::http {
+
+std::optional<std::int64_t> parse_positive_id(const std::string& text) {
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value <= 0)
+    return std::nullopt;
+  return value;
+}
 
 json_input::json_input(const std::string& body) {
   if (body.empty()) {

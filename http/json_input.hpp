@@ -14,6 +14,9 @@
 
 namespace emporium::http {
 
+/// A path or query id: a positive decimal integer, nothing else.
+std::optional<std::int64_t> parse_positive_id(const std::string& text);
+
 class json_input {
 public:
   /// Parses `body`; on failure `error()` holds the 400 to send.

@@ -29,13 +29,10 @@ std::vector<std::pair<std::string, std::string>> entity_store::load_all(std::uin
   return rows;
 }
 
-void entity_store::commit(std::vector<entity_write>& batch) {
-  if (batch.empty())
-    return;
-  SQLite::Transaction tx(*db_);
-  SQLite::Statement upsert(*db_, "INSERT INTO entities(kind, id, state) VALUES(?, ?, ?) "
-                                 "ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state");
-  SQLite::Statement event(*db_, "INSERT INTO outbox(user_id, order_id, payload) VALUES(?,?,?)");
+void write_snapshots(SQLite::Database& db, std::vector<entity_write>& batch) {
+  SQLite::Statement upsert(db, "INSERT INTO entities(kind, id, state) VALUES(?, ?, ?) "
+                               "ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state");
+  SQLite::Statement event(db, "INSERT INTO outbox(user_id, order_id, payload) VALUES(?,?,?)");
   for (auto& w : batch) {
     upsert.bind(1, w.kind);
     upsert.bind(2, w.id);
@@ -48,9 +45,16 @@ void entity_store::commit(std::vector<entity_write>& batch) {
       event.bind(3, e.payload);
       event.exec();
       event.reset();
-      e.seq = db_->getLastInsertRowid();
+      e.seq = db.getLastInsertRowid();
     }
   }
+}
+
+void entity_store::commit(std::vector<entity_write>& batch) {
+  if (batch.empty())
+    return;
+  SQLite::Transaction tx(*db_);
+  write_snapshots(*db_, batch);
   tx.commit();
 }
 

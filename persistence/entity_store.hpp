@@ -28,6 +28,10 @@ struct entity_write {
   std::vector<outbox_row> events;
 };
 
+/// Upserts the snapshots and appends their outbox rows (filling in `seq`)
+/// inside the caller's transaction.
+void write_snapshots(SQLite::Database& db, std::vector<entity_write>& batch);
+
 class entity_store {
 public:
   /// Opens its own connection to the database at `path`.

@@ -54,26 +54,6 @@ std::int64_t order_store::insert_index(const std::string& user,
   return db_->getLastInsertRowid();
 }
 
-void order_store::write_entities(std::vector<entity_write>& batch) {
-  SQLite::Statement upsert(*db_, "INSERT INTO entities(kind, id, state) VALUES(?, ?, ?) "
-                                 "ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state");
-  SQLite::Statement event(*db_, "INSERT INTO outbox(user_id, order_id, payload) VALUES(?,?,?)");
-  for (auto& w : batch) {
-    upsert.bind(1, w.kind);
-    upsert.bind(2, w.id);
-    upsert.bind(3, w.state);
-    upsert.exec();
-    for (auto& e : w.events) {
-      event.bind(1, e.user_id);
-      event.bind(2, e.order);
-      event.bind(3, e.payload);
-      event.exec();
-      event.reset();
-      e.seq = db_->getLastInsertRowid();
-    }
-  }
-}
-
 void order_store::set_response(std::int64_t id, const std::string& response) {
   SQLite::Statement q(*db_, "UPDATE orders SET response = ? WHERE id = ?");
   q.bind(1, response);

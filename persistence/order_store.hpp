@@ -38,7 +38,7 @@ public:
       auto state = make_state(id);
       auto event = make_event(id);
       std::vector<entity_write> batch{{kind, std::to_string(id), state, {event}}};
-      write_entities(batch);
+      write_snapshots(*db_, batch);
       set_response(id, make_response(id));
       last_event_ = batch[0].events[0];
       commit();
@@ -71,7 +71,6 @@ private:
   void rollback();
   std::int64_t insert_index(const std::string& user, const std::optional<std::string>& key,
                             const std::string& request_hash, std::int64_t now_ms);
-  void write_entities(std::vector<entity_write>& batch);
   void set_response(std::int64_t id, const std::string& response);
 
   std::unique_ptr<SQLite::Database> db_;

@@ -5,7 +5,6 @@
 #include "http/json_input.hpp"
 #include "http/response_helpers.hpp"
 
-#include <charconv>
 #include <fmt/format.h>
 
 namespace emporium::http {
@@ -118,11 +117,10 @@ void set_item(api_context& ctx, request& req, responder respond) {
   auto user = cart_owner(ctx, req, respond, std::nullopt);
   if (!user)
     return;
-  std::int64_t id = 0;
-  const auto& text = req.params.at(0);
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc{} || end != text.data() + text.size() || id <= 0)
+  auto parsed = parse_positive_id(req.params.at(0));
+  if (!parsed)
     return respond(field_error("productId", "must be a positive integer"));
+  auto id = *parsed;
   json_input in(req.body);
   auto quantity = in.integer("quantity", true, 0, max_line_quantity);
   if (!in.ok())
@@ -140,11 +138,10 @@ void remove_item(api_context& ctx, request& req, responder respond) {
   auto user = cart_owner(ctx, req, respond, std::nullopt);
   if (!user)
     return;
-  std::int64_t id = 0;
-  const auto& text = req.params.at(0);
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc{} || end != text.data() + text.size() || id <= 0)
+  auto parsed = parse_positive_id(req.params.at(0));
+  if (!parsed)
     return respond(field_error("productId", "must be a positive integer"));
+  auto id = *parsed;
   cart_command cmd{cart_command::op::remove, id, 0, 0, {}, 0};
   ctx.actors.cart(*user, cmd, answer_cart(*user, respond, "Item removed"));
 }

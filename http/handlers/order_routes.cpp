@@ -6,7 +6,6 @@
 #include "http/json_input.hpp"
 #include "http/response_helpers.hpp"
 
-#include <charconv>
 #include <ctime>
 #include <fmt/format.h>
 
@@ -48,13 +47,17 @@ nlohmann::json order_json(const order_state& o) {
           {"timeline", std::move(timeline)}};
 }
 
-std::optional<std::int64_t> path_id(const request& req) {
-  std::int64_t value = 0;
-  const auto& text = req.params.at(0);
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || value <= 0)
-    return std::nullopt;
-  return value;
+/// Answers a placement: the stored answer, 409 for a reused key, or the error.
+done_fn<std::string> answer_placement(responder respond) {
+  return [respond](errc ec, std::string stored) {
+    if (ec == errc::conflict)
+      return respond(error_response(ec, "Idempotency-Key was used with a different request"));
+    if (ec != errc::none)
+      return respond(error_response(ec, "could not place the order"));
+    response res;
+    res.body = std::move(stored);
+    respond(std::move(res));
+  };
 }
 
 /// Builds the order from the cart with the catalog's current prices.
@@ -89,16 +92,7 @@ void place_from_cart(api_context& ctx, const std::string& user, const std::strin
                           {"totalAmount", cents_to_decimal(draft.total)},
                           {"priceChanges", changes}};
     ctx.actors.place_order(user, key, hash, encode(draft), answer.dump(),
-                           [respond](errc ec, std::string stored) {
-                             if (ec == errc::conflict)
-                               return respond(error_response(
-                                 ec, "Idempotency-Key was used with a different request"));
-                             if (ec != errc::none)
-                               return respond(error_response(ec, "could not place the order"));
-                             response res;
-                             res.body = std::move(stored);
-                             respond(std::move(res));
-                           });
+                           answer_placement(respond));
   });
 }
 
@@ -123,14 +117,7 @@ void place(api_context& ctx, request& req, responder respond) {
                                                                             std::string stored) {
                            if (ec == errc::not_found)
                              return place_from_cart(ctx, user, method, key, hash, respond);
-                           if (ec == errc::conflict)
-                             return respond(error_response(
-                               ec, "Idempotency-Key was used with a different request"));
-                           if (ec != errc::none)
-                             return respond(error_response(ec, "could not place the order"));
-                           response res;
-                           res.body = std::move(stored);
-                           respond(std::move(res));
+                           answer_placement(respond)(ec, std::move(stored));
                          });
 }
 
@@ -155,7 +142,7 @@ void with_own_order(api_context& ctx, request& req, responder respond,
   auto claims = authenticate(ctx, req, respond);
   if (!claims)
     return;
-  auto id = path_id(req);
+  auto id = parse_positive_id(req.params.at(0));
   if (!id)
     return respond(field_error("id", "must be a positive integer"));
   ctx.actors.find_order(*id, [user = claims->user_id, respond, then, id = *id](

@@ -4,21 +4,12 @@
 #include "http/json_input.hpp"
 #include "http/response_helpers.hpp"
 
-#include <charconv>
 #include <cmath>
 #include <fmt/format.h>
 
 namespace emporium::http {
 
 namespace {
-
-std::optional<std::int64_t> parse_id(const std::string& text) {
-  std::int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || value <= 0)
-    return std::nullopt;
-  return value;
-}
 
 std::optional<double> parse_number(const std::string& text) {
   if (text.empty() || text.size() > 32)
@@ -51,8 +42,8 @@ std::optional<catalog_query> read_query(const request& req, responder& respond) 
   auto page = req.query_param("page");
   auto size = req.query_param("pagesize");
   if (page || size) {
-    auto p = parse_id(page.value_or("1"));
-    auto s = parse_id(size.value_or("20"));
+    auto p = parse_positive_id(page.value_or("1"));
+    auto s = parse_positive_id(size.value_or("20"));
     if (!p || *p > 1'000'000) {
       respond(field_error("page", "must be an integer >= 1"));
       return std::nullopt;
@@ -123,7 +114,7 @@ void list_products(api_context& ctx, request& req, responder respond) {
 /// Finds the product named by the first path parameter; 400/404 otherwise.
 const catalog_item* product_from_path(const catalog_snapshot& snap, const request& req,
                                       responder& respond) {
-  auto id = parse_id(req.params.at(0));
+  auto id = parse_positive_id(req.params.at(0));
   if (!id) {
     respond(field_error("id", "must be a positive integer"));
     return nullptr;

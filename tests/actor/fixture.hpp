@@ -64,7 +64,7 @@ struct deterministic {
 
   /// A new directory over the same store (as after a node restart).
   caf::actor restart_directory(directory_options opts = {}) {
-    directory = spawn_directory(sys, opts, {store, {}, {}});
+    directory = spawn_directory(sys, opts, {store, {}, {}, {}, {}});
     directories.push_back(directory);
     sched.run();
     return directory;
