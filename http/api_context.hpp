@@ -38,6 +38,12 @@ std::optional<token_claims> authenticate_admin(api_context& ctx, const request& 
 
 std::int64_t now_seconds();
 
+/// A route handler from a function taking the shared context first.
+template <class Fn>
+handler with_context(api_context& ctx, Fn fn) {
+  return [&ctx, fn](request& req, responder respond) { fn(ctx, req, std::move(respond)); };
+}
+
 void add_health_routes(router& r, api_context& ctx);
 void add_auth_routes(router& r, api_context& ctx);
 void add_product_routes(router& r, api_context& ctx);

@@ -16,7 +16,9 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string render(const product_record& p, std::int64_t stock) {
+} // namespace
+
+std::string render_product_json(const product_record& p, std::int64_t stock) {
   nlohmann::json j{{"id", p.id},
                    {"name", p.name},
                    {"description", p.description},
@@ -26,9 +28,11 @@ std::string render(const product_record& p, std::int64_t stock) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+namespace {
+
 catalog_item make_item(const product_record& p, std::int64_t stock) {
   return catalog_item{p, stock, lower(p.name + "\n" + p.description), lower(p.category),
-                      render(p, stock)};
+                      render_product_json(p, stock)};
 }
 
 void rebuild_categories(catalog_snapshot& snap) {
@@ -97,7 +101,7 @@ void catalog_view::set_stock(std::int64_t id, std::int64_t available) {
   auto next = std::make_shared<catalog_snapshot>(*current);
   auto it = position(next->items, id);
   it->stock = available;
-  it->json = render(it->product, available);
+  it->json = render_product_json(it->product, available);
   publish(std::move(next));
 }
 
@@ -113,7 +117,7 @@ void catalog_view::reset(const std::vector<product_record>& products,
     auto it = position(next->items, id);
     if (it != next->items.end() && it->product.id == id) {
       it->stock = available;
-      it->json = render(it->product, available);
+      it->json = render_product_json(it->product, available);
     }
   }
   rebuild_categories(*next);

@@ -25,6 +25,10 @@ struct catalog_item {
   std::string json;
 };
 
+/// The product as the API shows it: the seed's JSON shape
+/// {id, name, description, price, category, stockQuantity}.
+std::string render_product_json(const product_record& p, std::int64_t stock);
+
 struct catalog_snapshot {
   std::vector<catalog_item> items; // sorted by id
   std::vector<std::string> categories; // sorted, unique

@@ -90,7 +90,8 @@ void retry_or(saga_self* self, saga_event ev, const std::string& reason) {
 }
 
 /// Sends one request per order line to the stock actors and calls
-/// `done(outcomes)` once all answered; outcome: 0 ok, 1 refused, 2 failed.
+/// `done(refused, failed)` once all answered: `classify` says whether a
+/// reply counts as done; not_found counts as refused, other errors as failed.
 template <class Msg, class OnReply>
 void ask_every_line(saga_self* self, Msg make_msg, OnReply classify,
                     std::function<void(int refused, int failed)> done) {

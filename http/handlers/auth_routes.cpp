@@ -212,15 +212,12 @@ void validate(api_context& ctx, request& req, responder respond) {
 } // namespace
 
 void add_auth_routes(router& r, api_context& ctx) {
-  auto bind = [&ctx](auto fn) {
-    return [&ctx, fn](request& req, responder respond) { fn(ctx, req, std::move(respond)); };
-  };
-  r.add("POST", "/api/auth/register", bind(register_user));
-  r.add("POST", "/api/auth/login", bind(login));
-  r.add("POST", "/api/auth/refresh", bind(refresh));
-  r.add("POST", "/api/auth/revoke", bind(revoke));
-  r.add("GET", "/api/auth/profile", bind(profile));
-  r.add("POST", "/api/auth/validate", bind(validate));
+  r.add("POST", "/api/auth/register", with_context(ctx, register_user));
+  r.add("POST", "/api/auth/login", with_context(ctx, login));
+  r.add("POST", "/api/auth/refresh", with_context(ctx, refresh));
+  r.add("POST", "/api/auth/revoke", with_context(ctx, revoke));
+  r.add("GET", "/api/auth/profile", with_context(ctx, profile));
+  r.add("POST", "/api/auth/validate", with_context(ctx, validate));
 }
 
 } // namespace emporium::http

@@ -113,23 +113,30 @@ void add_item(api_context& ctx, request& req, responder respond) {
   ctx.actors.cart(*user, cmd, answer_cart(*user, respond, "Item added to cart", item->stock));
 }
 
+/// The {productId} of /api/cart/items/{productId}; 400 answered otherwise.
+std::optional<product_id> path_product(const request& req, responder& respond) {
+  auto id = parse_positive_id(req.params.at(0));
+  if (!id)
+    respond(field_error("productId", "must be a positive integer"));
+  return id;
+}
+
 void set_item(api_context& ctx, request& req, responder respond) {
   auto user = cart_owner(ctx, req, respond, std::nullopt);
   if (!user)
     return;
-  auto parsed = parse_positive_id(req.params.at(0));
-  if (!parsed)
-    return respond(field_error("productId", "must be a positive integer"));
-  auto id = *parsed;
+  auto id = path_product(req, respond);
+  if (!id)
+    return;
   json_input in(req.body);
   auto quantity = in.integer("quantity", true, 0, max_line_quantity);
   if (!in.ok())
     return respond(in.take_error());
   auto snap = ctx.catalog.snapshot();
-  auto item = cart_product(*snap, id, respond);
+  auto item = cart_product(*snap, *id, respond);
   if (!item)
     return;
-  cart_command cmd{cart_command::op::set, id, static_cast<std::int32_t>(*quantity),
+  cart_command cmd{cart_command::op::set, *id, static_cast<std::int32_t>(*quantity),
                    item->product.price, item->product.name, item->stock};
   ctx.actors.cart(*user, cmd, answer_cart(*user, respond, "Cart updated", item->stock));
 }
@@ -138,27 +145,23 @@ void remove_item(api_context& ctx, request& req, responder respond) {
   auto user = cart_owner(ctx, req, respond, std::nullopt);
   if (!user)
     return;
-  auto parsed = parse_positive_id(req.params.at(0));
-  if (!parsed)
-    return respond(field_error("productId", "must be a positive integer"));
-  auto id = *parsed;
-  cart_command cmd{cart_command::op::remove, id, 0, 0, {}, 0};
+  auto id = path_product(req, respond);
+  if (!id)
+    return;
+  cart_command cmd{cart_command::op::remove, *id, 0, 0, {}, 0};
   ctx.actors.cart(*user, cmd, answer_cart(*user, respond, "Item removed"));
 }
 
 } // namespace
 
 void add_cart_routes(router& r, api_context& ctx) {
-  auto bind = [&ctx](auto fn) {
-    return [&ctx, fn](request& req, responder respond) { fn(ctx, req, std::move(respond)); };
-  };
-  r.add("GET", "/api/cart", bind(get_cart));
-  r.add("DELETE", "/api/cart", bind(clear_cart));
-  r.add("POST", "/api/cart/add", bind(add_item));
-  r.add("PUT", "/api/cart/items/{productId}", bind(set_item));
-  r.add("DELETE", "/api/cart/items/{productId}", bind(remove_item));
-  r.add("GET", "/api/cart/{userId}", bind(get_cart));
-  r.add("DELETE", "/api/cart/{userId}", bind(clear_cart));
+  r.add("GET", "/api/cart", with_context(ctx, get_cart));
+  r.add("DELETE", "/api/cart", with_context(ctx, clear_cart));
+  r.add("POST", "/api/cart/add", with_context(ctx, add_item));
+  r.add("PUT", "/api/cart/items/{productId}", with_context(ctx, set_item));
+  r.add("DELETE", "/api/cart/items/{productId}", with_context(ctx, remove_item));
+  r.add("GET", "/api/cart/{userId}", with_context(ctx, get_cart));
+  r.add("DELETE", "/api/cart/{userId}", with_context(ctx, clear_cart));
 }
 
 } // namespace emporium::http

@@ -184,13 +184,10 @@ void cancel(api_context& ctx, request& req, responder respond) {
 } // namespace
 
 void add_order_routes(router& r, api_context& ctx) {
-  auto bind = [&ctx](auto fn) {
-    return [&ctx, fn](request& req, responder respond) { fn(ctx, req, std::move(respond)); };
-  };
-  r.add("POST", "/api/orders/place", bind(place));
-  r.add("GET", "/api/orders/history", bind(history));
-  r.add("GET", "/api/orders/{id}", bind(get_order));
-  r.add("POST", "/api/orders/{id}/cancel", bind(cancel));
+  r.add("POST", "/api/orders/place", with_context(ctx, place));
+  r.add("GET", "/api/orders/history", with_context(ctx, history));
+  r.add("GET", "/api/orders/{id}", with_context(ctx, get_order));
+  r.add("POST", "/api/orders/{id}/cancel", with_context(ctx, cancel));
 }
 
 } // namespace emporium::http

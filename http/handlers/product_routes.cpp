@@ -144,6 +144,18 @@ void categories(api_context& ctx, request&, responder respond) {
   respond(json_response(ctx.catalog.snapshot()->categories));
 }
 
+/// The product an admin call names: 401/403/400/404 answered otherwise.
+/// A copy, so it stays valid after the snapshot is gone.
+std::optional<catalog_item> admin_target(api_context& ctx, request& req, responder& respond) {
+  if (!authenticate_admin(ctx, req, respond))
+    return std::nullopt;
+  auto snap = ctx.catalog.snapshot();
+  auto item = product_from_path(*snap, req, respond);
+  if (!item)
+    return std::nullopt;
+  return *item;
+}
+
 /// Reads a product body; `partial` keeps fields that are absent.
 std::optional<product_record> read_product(json_input& in, product_record base, bool partial) {
   auto name = in.text("name", !partial, 200);
@@ -185,29 +197,23 @@ void create_product(api_context& ctx, request& req, responder respond) {
   ctx.actors.create_product(*p, [&ctx, stock, respond](errc ec, product_record created) {
     if (ec != errc::none)
       return respond(error_response(ec, "could not create the product"));
-    auto body = nlohmann::json{{"id", created.id},
-                               {"name", created.name},
-                               {"description", created.description},
-                               {"price", cents_to_decimal(created.price)},
-                               {"category", created.category},
-                               {"stockQuantity", stock.value_or(0)}};
+    response body;
+    body.status = 201;
+    body.body = render_product_json(created, stock.value_or(0));
     if (!stock)
-      return respond(json_response(body, 201));
+      return respond(std::move(body));
     ctx.actors.stock(created.id, {stock_command::op::set, *stock},
                      [&ctx, id = created.id, respond, body](errc ec, stock_view v) {
                        if (ec != errc::none)
                          return respond(error_response(ec, "product created, stock not set"));
                        ctx.catalog.set_stock(id, v.available); // read your own write
-                       respond(json_response(body, 201));
+                       respond(body);
                      });
   });
 }
 
 void update_product(api_context& ctx, request& req, responder respond) {
-  if (!authenticate_admin(ctx, req, respond))
-    return;
-  auto snap = ctx.catalog.snapshot();
-  auto item = product_from_path(*snap, req, respond);
+  auto item = admin_target(ctx, req, respond);
   if (!item)
     return;
   json_input in(req.body);
@@ -220,20 +226,14 @@ void update_product(api_context& ctx, request& req, responder respond) {
   ctx.actors.update_product(*p, [respond, stock](errc ec, product_record u) {
     if (ec != errc::none)
       return respond(error_response(ec, "could not update the product"));
-    respond(json_response({{"id", u.id},
-                           {"name", u.name},
-                           {"description", u.description},
-                           {"price", cents_to_decimal(u.price)},
-                           {"category", u.category},
-                           {"stockQuantity", stock}}));
+    response res;
+    res.body = render_product_json(u, stock);
+    respond(std::move(res));
   });
 }
 
 void delete_product(api_context& ctx, request& req, responder respond) {
-  if (!authenticate_admin(ctx, req, respond))
-    return;
-  auto snap = ctx.catalog.snapshot();
-  auto item = product_from_path(*snap, req, respond);
+  auto item = admin_target(ctx, req, respond);
   if (!item)
     return;
   ctx.actors.delete_product(item->product.id, [respond](errc ec, bool deleted) {
@@ -246,10 +246,7 @@ void delete_product(api_context& ctx, request& req, responder respond) {
 }
 
 void set_stock(api_context& ctx, request& req, responder respond) {
-  if (!authenticate_admin(ctx, req, respond))
-    return;
-  auto snap = ctx.catalog.snapshot();
-  auto item = product_from_path(*snap, req, respond);
+  auto item = admin_target(ctx, req, respond);
   if (!item)
     return;
   json_input in(req.body);
@@ -272,10 +269,7 @@ void set_stock(api_context& ctx, request& req, responder respond) {
 }
 
 void reduce_stock(api_context& ctx, request& req, responder respond) {
-  if (!authenticate_admin(ctx, req, respond))
-    return;
-  auto snap = ctx.catalog.snapshot();
-  auto item = product_from_path(*snap, req, respond);
+  auto item = admin_target(ctx, req, respond);
   if (!item)
     return;
   json_input in(req.body);
@@ -300,18 +294,15 @@ void reduce_stock(api_context& ctx, request& req, responder respond) {
 } // namespace
 
 void add_product_routes(router& r, api_context& ctx) {
-  auto bind = [&ctx](auto fn) {
-    return [&ctx, fn](request& req, responder respond) { fn(ctx, req, std::move(respond)); };
-  };
-  r.add("GET", "/api/products", bind(list_products));
-  r.add("GET", "/api/products/categories", bind(categories));
-  r.add("GET", "/api/products/{id}", bind(get_product));
-  r.add("GET", "/api/products/{id}/price", bind(get_price));
-  r.add("POST", "/api/products", bind(create_product));
-  r.add("PUT", "/api/products/{id}", bind(update_product));
-  r.add("DELETE", "/api/products/{id}", bind(delete_product));
-  r.add("PUT", "/api/products/{id}/stock", bind(set_stock));
-  r.add("POST", "/api/products/{id}/reduce-stock", bind(reduce_stock));
+  r.add("GET", "/api/products", with_context(ctx, list_products));
+  r.add("GET", "/api/products/categories", with_context(ctx, categories));
+  r.add("GET", "/api/products/{id}", with_context(ctx, get_product));
+  r.add("GET", "/api/products/{id}/price", with_context(ctx, get_price));
+  r.add("POST", "/api/products", with_context(ctx, create_product));
+  r.add("PUT", "/api/products/{id}", with_context(ctx, update_product));
+  r.add("DELETE", "/api/products/{id}", with_context(ctx, delete_product));
+  r.add("PUT", "/api/products/{id}/stock", with_context(ctx, set_stock));
+  r.add("POST", "/api/products/{id}/reduce-stock", with_context(ctx, reduce_stock));
 }
 
 } // namespace emporium::http
