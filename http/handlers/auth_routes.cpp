@@ -30,6 +30,39 @@ std::int64_t refresh_expiry(const api_context& ctx) {
   return now_ms() + std::int64_t{ctx.refresh_token_days} * 86'400'000;
 }
 
+// Browsers keep the refresh token in an HttpOnly cookie, so script (and an
+// XSS) never sees it. A client opts in with this header; because it is a
+// custom header, a cross-site page cannot send it without a CORS preflight,
+// which together with SameSite=Strict keeps the cookie from being used by
+// another site (CSRF).
+constexpr const char* cookie_opt_in_header = "x-session-cookie";
+constexpr const char* refresh_cookie = "emporium_refresh";
+
+bool wants_cookie(const request& req) {
+  return !req.header(cookie_opt_in_header).empty();
+}
+
+std::optional<std::string> cookie_value(const request& req, std::string_view name) {
+  std::string_view all = req.header("cookie");
+  while (!all.empty()) {
+    auto end = all.find(';');
+    auto part = all.substr(0, end);
+    all = end == std::string_view::npos ? std::string_view{} : all.substr(end + 1);
+    while (!part.empty() && part.front() == ' ')
+      part.remove_prefix(1);
+    if (part.size() > name.size() && part.substr(0, name.size()) == name &&
+        part[name.size()] == '=')
+      return std::string{part.substr(name.size() + 1)};
+  }
+  return std::nullopt;
+}
+
+std::string refresh_cookie_header(const std::string& token, std::int64_t max_age_seconds) {
+  return std::string{refresh_cookie} + "=" + token +
+         "; Path=/api/auth; HttpOnly; SameSite=Strict; Max-Age=" +
+         std::to_string(max_age_seconds);
+}
+
 /// The login answer: a new access token plus `refresh` (already stored).
 nlohmann::json token_answer(api_context& ctx, const user_record& user,
                             const std::string& refresh) {
@@ -46,15 +79,30 @@ nlohmann::json token_answer(api_context& ctx, const user_record& user,
                         {"tokenType", "Bearer"}};
 }
 
-/// Stores a fresh refresh token (hashed), then answers the login shape.
-void answer_with_new_session(api_context& ctx, const user_record& user, responder respond) {
-  auto refresh = random_token(32);
+/// The login/refresh answer; in cookie mode the refresh token goes into the
+/// cookie instead of the body.
+response session_response(api_context& ctx, const user_record& user, const std::string& refresh,
+                          bool as_cookie) {
   auto body = token_answer(ctx, user, refresh);
+  if (!as_cookie)
+    return json_response(body);
+  body.erase("refreshToken");
+  auto res = json_response(body);
+  res.headers.emplace_back("Set-Cookie",
+                           refresh_cookie_header(refresh, std::int64_t{ctx.refresh_token_days} * 86'400));
+  res.headers.emplace_back("Cache-Control", "no-store");
+  return res;
+}
+
+/// Stores a fresh refresh token (hashed), then answers the login shape.
+void answer_with_new_session(api_context& ctx, const user_record& user, bool as_cookie,
+                             responder respond) {
+  auto refresh = random_token(32);
   ctx.actors.store_refresh(token_hash(refresh), user.id, refresh_expiry(ctx),
-                           [respond, body = std::move(body)](errc ec, bool) {
+                           [&ctx, user, refresh, as_cookie, respond](errc ec, bool) {
                              if (ec != errc::none)
                                return respond(error_response(ec, "could not store session"));
-                             respond(json_response(body));
+                             respond(session_response(ctx, user, refresh, as_cookie));
                            });
 }
 
@@ -120,27 +168,35 @@ void login(api_context& ctx, request& req, responder respond) {
     respond(error_response(errc::unauthenticated, "Invalid credentials"));
   };
   ctx.actors.find_user_by_email(
-    *email, [&ctx, password = *password, failed, respond](errc ec, user_record user) {
+    *email, [&ctx, password = *password, failed, as_cookie = wants_cookie(req),
+             respond](errc ec, user_record user) {
       if (ec == errc::not_found)
         return failed();
       if (ec != errc::none)
         return respond(error_response(ec, "login failed"));
       auto hash = user.password_hash;
       ctx.hasher.verify(password, hash,
-                        [&ctx, user = std::move(user), failed, respond](bool ok) {
+                        [&ctx, user = std::move(user), failed, as_cookie, respond](bool ok) {
                           if (!ok)
                             return failed();
-                          answer_with_new_session(ctx, user, respond);
+                          answer_with_new_session(ctx, user, as_cookie, respond);
                         });
     });
 }
 
 void refresh(api_context& ctx, request& req, responder respond) {
+  auto as_cookie = wants_cookie(req);
+  auto from_cookie = as_cookie ? cookie_value(req, refresh_cookie) : std::nullopt;
+  // The body may be empty in cookie mode: the cookie is the credential.
+  if (from_cookie && req.body.find_first_not_of(" \t\r\n") == std::string::npos)
+    req.body = "{}";
   json_input in(req.body);
   auto access = in.text("accessToken", false, 4096);
-  auto refresh_token = in.text("refreshToken", true, 512);
+  auto refresh_token = in.text("refreshToken", !from_cookie, 512);
   if (!in.ok())
     return respond(in.take_error());
+  if (!refresh_token)
+    refresh_token = from_cookie;
   std::optional<token_claims> previous;
   if (access && !access->empty()) {
     previous = ctx.tokens.verify_ignoring_expiry(*access);
@@ -151,14 +207,14 @@ void refresh(api_context& ctx, request& req, responder respond) {
   auto next = random_token(32);
   ctx.actors.rotate_refresh(
     token_hash(*refresh_token), token_hash(next), refresh_expiry(ctx),
-    [&ctx, previous, next, respond](errc ec, user_record user) {
+    [&ctx, previous, next, as_cookie, respond](errc ec, user_record user) {
       if (ec == errc::unauthenticated)
         return respond(error_response(ec, "invalid or expired refresh token"));
       if (ec != errc::none)
         return respond(error_response(ec, "refresh failed"));
       if (previous && previous->user_id != user.id)
         return respond(error_response(errc::unauthenticated, "token pair does not match"));
-      respond(json_response(token_answer(ctx, user, next)));
+      respond(session_response(ctx, user, next, as_cookie));
     });
 }
 
@@ -169,7 +225,9 @@ void revoke(api_context& ctx, request& req, responder respond) {
   ctx.actors.revoke_refresh(claims->user_id, [respond](errc ec, bool) {
     if (ec != errc::none)
       return respond(error_response(ec, "revoke failed"));
-    respond(message_response("Refresh tokens revoked"));
+    auto res = message_response("Refresh tokens revoked");
+    res.headers.emplace_back("Set-Cookie", refresh_cookie_header("", 0)); // log the browser out
+    respond(std::move(res));
   });
 }
 

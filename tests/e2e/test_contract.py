@@ -90,6 +90,40 @@ class AuthTests(unittest.TestCase):
             "accessToken": again["accessToken"], "refreshToken": again["refreshToken"]})
         self.assertEqual(status, 401)
 
+    def test_browser_sessions_keep_the_refresh_token_in_an_httponly_cookie(self):
+        node.register("cookie@example.com")
+        opt_in = {"X-Session-Cookie": "1"}
+        status, login, headers = node.request(
+            "POST", "/api/auth/login", {"email": "cookie@example.com", "password": "secret-pass"},
+            headers=opt_in)
+        self.assertEqual(status, 200)
+        self.assertNotIn("refreshToken", login)  # script never sees it
+        cookie = headers["set-cookie"]
+        self.assertRegex(cookie, r"^emporium_refresh=[^;]{20,};")
+        for attribute in ("HttpOnly", "SameSite=Strict", "Path=/api/auth"):
+            self.assertIn(attribute, cookie)
+        first = cookie.split(";")[0]
+        # An empty body refreshes from the cookie and rotates it.
+        status, again, headers = node.request(
+            "POST", "/api/auth/refresh", raw=b"", headers={**opt_in, "Cookie": "a=b; " + first})
+        self.assertEqual(status, 200, again)
+        self.assertEqual(again["userId"], login["userId"])
+        second = headers["set-cookie"].split(";")[0]
+        self.assertNotEqual(second, first)
+        # The rotated-out cookie is dead; without the opt-in header the cookie is ignored.
+        status, _, _ = node.request("POST", "/api/auth/refresh", raw=b"",
+                                    headers={**opt_in, "Cookie": first})
+        self.assertEqual(status, 401)
+        status, _, _ = node.request("POST", "/api/auth/refresh", raw=b"", headers={"Cookie": second})
+        self.assertEqual(status, 400)
+        # Logging out clears the cookie and revokes the token behind it.
+        status, _, headers = node.request("POST", "/api/auth/revoke", token=again["token"])
+        self.assertEqual(status, 200)
+        self.assertIn("Max-Age=0", headers["set-cookie"])
+        status, _, _ = node.request("POST", "/api/auth/refresh", raw=b"",
+                                    headers={**opt_in, "Cookie": second})
+        self.assertEqual(status, 401)
+
     def test_tampered_tokens_are_401(self):
         login = node.new_user("tamper@example.com")
         uid = login["userId"]
