@@ -1,0 +1,33 @@
+// Debian's chromium driven by playwright-core (a test tool's own browser
+// download does not work on a closed network). Playwright gives every
+// launch its own fresh profile directory.
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+import { uiDir } from "./node.mjs";
+
+export const screenshotDir = process.env.UI_SCREENSHOT_DIR ?? resolve(uiDir, "../build/ui-e2e");
+
+export async function launch() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  return browser;
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(screenshotDir, { recursive: true });
+  const path = join(screenshotDir, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}

@@ -1,0 +1,151 @@
+// The storefront in a real browser against the real binary: a shopper buys
+// with a good card and sees Confirmed arrive live, a declined card shows its
+// reason, and an admin's stock change shows on the product page.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { launch, screenshot } from "./browser.mjs";
+import { admin, startNode } from "./node.mjs";
+
+let node;
+let browser;
+
+before(async () => {
+  // Payment latency keeps the order visibly in flight before Confirmed, so the
+  // test sees the status change arrive over the socket, not in the first load.
+  node = await startNode(["--payment-latency-ms", "1500"]);
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  const code = await node?.stop();
+  assert.equal(code, 0, "node exits cleanly on SIGTERM");
+});
+
+/** Two in-stock demo products with distinct, searchable names. */
+async function twoProducts() {
+  const { body } = await node.api("/api/products?sortBy=stockQuantity&sortOrder=desc&pageSize=10");
+  const picked = body.filter((p) => p.stockQuantity >= 20).slice(0, 2);
+  assert.equal(picked.length, 2);
+  return picked;
+}
+
+async function newPage(viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  return page;
+}
+
+async function registerAndLogin(page, email, password = "secret-pass") {
+  await page.goto(node.base + "/register");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByLabel("Confirm password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByText("Your account is ready").waitFor();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("button", { name: /Log out/ }).waitFor();
+}
+
+async function addFromSearch(page, product) {
+  await page.getByRole("link", { name: "Shop" }).click();
+  await page.getByLabel("Search").fill(product.name);
+  await page.getByRole("button", { name: "Search", exact: true }).click();
+  await page.getByRole("link", { name: product.name, exact: true }).waitFor();
+  await page.getByRole("button", { name: `Add ${product.name} to cart` }).click();
+  await page.getByRole("status").filter({ hasText: "Added" }).first().waitFor();
+}
+
+test("a shopper registers, searches, fills the cart and sees Confirmed arrive live", async () => {
+  const [first, second] = await twoProducts();
+  const page = await newPage();
+  await registerAndLogin(page, "shopper@ui-e2e.test");
+  await page.getByText("Live updates on").waitFor();
+
+  await addFromSearch(page, first);
+  await addFromSearch(page, second);
+  await page.getByRole("link", { name: "Cart (2)" }).waitFor();
+
+  // The cart lives on the server and the session in a cookie: a reload keeps both.
+  await page.reload();
+  await page.getByRole("link", { name: "Cart (2)" }).click();
+  await page.getByRole("link", { name: first.name }).waitFor();
+  await page.getByRole("link", { name: second.name }).waitFor();
+  await page.getByLabel(`Quantity of ${first.name}`).fill("3");
+  await page.getByLabel(`Quantity of ${first.name}`).press("Enter");
+  const expected = (3 * first.price + second.price).toLocaleString("en-US", { style: "currency", currency: "USD" });
+  await page.getByTestId("cart-total").filter({ hasText: expected }).waitFor();
+  await screenshot(page, "cart");
+
+  await page.getByLabel(/Visa \(succeeds\)/).check();
+  await page.getByRole("button", { name: /Place order/ }).click();
+  await page.waitForURL(/\/orders\/\d+$/);
+  const status = page.locator(".order-status");
+  const before = await status.innerText();
+  assert.doesNotMatch(before, /Confirmed/, "the order is still in flight when the page opens");
+  await status.filter({ hasText: "Confirmed" }).waitFor();
+  const timeline = await page.getByRole("list", { name: "Status timeline" }).innerText();
+  assert.match(timeline, /Submitted[\s\S]*Stock reserved[\s\S]*Payment authorized[\s\S]*Confirmed/);
+  await screenshot(page, "order-confirmed");
+
+  // The cart was emptied by the order; stock went down by what was bought.
+  await page.getByRole("link", { name: "Cart (0)" }).waitFor();
+  const { body } = await node.api(`/api/products/${first.id}`);
+  assert.equal(body.stockQuantity, first.stockQuantity - 3);
+
+  await page.getByRole("link", { name: "Orders", exact: true }).click();
+  await page.getByRole("link", { name: /Order #\d+/ }).first().waitFor();
+  await screenshot(page, "order-history");
+  await page.context().close();
+});
+
+test("a declined card cancels the order and says why, on a phone-sized screen", async () => {
+  const [product] = await twoProducts();
+  const page = await newPage({ width: 390, height: 844 });
+  await registerAndLogin(page, "declined@ui-e2e.test");
+  await addFromSearch(page, product);
+  await page.getByRole("link", { name: "Cart (1)" }).click();
+  await page.getByLabel(/Declined card/).check();
+  await page.getByRole("button", { name: /Place order/ }).click();
+  await page.waitForURL(/\/orders\/\d+$/);
+  await page.locator(".order-status").filter({ hasText: "Cancelled" }).waitFor();
+  assert.match(await page.getByTestId("cancel-reason").innerText(), /because the card was declined/);
+  await screenshot(page, "order-declined-phone");
+  // The stock that was reserved went back.
+  const { body } = await node.api(`/api/products/${product.id}`);
+  assert.equal(body.stockQuantity, product.stockQuantity);
+  await page.context().close();
+});
+
+test("an admin sets a product's stock and the product page shows it", async () => {
+  const [, product] = await twoProducts();
+  const page = await newPage();
+  await page.goto(node.base + "/login");
+  await page.getByLabel("Email").fill(admin.email);
+  await page.getByLabel("Password").fill(admin.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("link", { name: "Admin" }).click();
+  await page.getByLabel("Find product").fill(product.name);
+  await page.getByRole("button", { name: "Find" }).click();
+  await page.getByRole("button", { name: `Edit ${product.name}` }).click();
+  const form = page.getByRole("form", { name: `Edit ${product.name}` });
+  await form.getByLabel("Stock on hand").fill("3");
+  await form.getByRole("button", { name: "Save" }).click();
+  await form.getByText("Saved.").waitFor();
+  await screenshot(page, "admin-stock");
+
+  await page.goto(`${node.base}/products/${product.id}`);
+  await page.getByTestId("stock").filter({ hasText: "Only 3 left" }).waitFor();
+  await screenshot(page, "product-only-3-left");
+
+  // A visitor (no login) sees the same stock and is asked to log in to buy.
+  const visitor = await newPage();
+  await visitor.goto(`${node.base}/products/${product.id}`);
+  await visitor.getByTestId("stock").filter({ hasText: "Only 3 left" }).waitFor();
+  await visitor.getByRole("link", { name: "Log in" }).first().waitFor();
+  await visitor.context().close();
+  await page.context().close();
+});
