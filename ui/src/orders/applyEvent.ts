@@ -1,5 +1,7 @@
 // Folds a pushed status change into an order already on screen.
+import { useEffect, useState } from "react";
 import type { Order, OrderEvent } from "../api/types";
+import { useLive } from "../live/LiveProvider";
 
 const seedName = (state: string) =>
   state === "Confirmed" ? "Completed" : state === "Cancelled" ? "Cancelled" : "Pending";
@@ -11,4 +13,24 @@ export function applyEvent(order: Order, e: OrderEvent): Order {
   const timeline = [...order.timeline, { status: e.status, reason: e.reason, at: e.at }];
   if (final) return { ...order, timeline }; // a late event never reopens a finished order
   return { ...order, state: e.status, status: seedName(e.status), reason: e.reason, timeline };
+}
+
+/** Every status change pushed since the page opened (for order `id`, or all). */
+export function useOrderEvents(id?: number): OrderEvent[] {
+  const live = useLive();
+  const [events, setEvents] = useState<OrderEvent[]>([]);
+  useEffect(() => {
+    setEvents([]);
+  }, [id]);
+  useEffect(
+    () => live.subscribe((e) => (id === undefined || e.orderId === id) && setEvents((list) => [...list, e])),
+    [live, id],
+  );
+  return events;
+}
+
+/** The order as loaded, with every later pushed change folded in: an
+ *  answer older than an event is corrected, a newer one is left alone. */
+export function withEvents(order: Order, events: OrderEvent[]): Order {
+  return events.reduce(applyEvent, order);
 }

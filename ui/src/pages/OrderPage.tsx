@@ -1,5 +1,5 @@
 // One order, its status changing live as the saga moves.
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { Link, useLocation, useParams } from "react-router";
 import { api } from "../api/client";
 import type { PriceChange } from "../api/types";
@@ -7,30 +7,18 @@ import { useAuth } from "../auth/session";
 import { ErrorMessage, Loading, StatusBadge, Timeline } from "../components/common";
 import { formatMoney, formatTime, isFinal, reasonText } from "../format";
 import { useLoad } from "../hooks/useLoad";
-import { useLive } from "../live/LiveProvider";
-import { applyEvent } from "../orders/applyEvent";
+import { useOrderEvents, withEvents } from "../orders/applyEvent";
 
 export function OrderPage() {
   const id = Number(useParams().id);
   const { withToken } = useAuth();
-  const live = useLive();
   const location = useLocation();
   const priceChanges = (location.state as { priceChanges?: PriceChange[] } | null)?.priceChanges ?? [];
   const order = useLoad(() => withToken((t) => api.order(t, id)), [id, withToken]);
   const [cancelError, setCancelError] = useState<unknown>(null);
   const [cancelling, setCancelling] = useState(false);
-  const { setValue, reload } = order;
-  const loaded = order.value !== null;
-
-  useEffect(
-    () =>
-      live.subscribe((e) => {
-        if (e.orderId !== id) return;
-        if (loaded) setValue((o) => (o ? applyEvent(o, e) : o));
-        else reload();
-      }),
-    [live, id, loaded, setValue, reload],
-  );
+  const { setValue } = order;
+  const events = useOrderEvents(id);
 
   const cancel = async () => {
     setCancelling(true);
@@ -44,7 +32,7 @@ export function OrderPage() {
     }
   };
 
-  const o = order.value;
+  const o = order.value && withEvents(order.value, events);
   return (
     <section>
       <p>

@@ -1,25 +1,17 @@
 // Order history, newest first, each with its status timeline; statuses of
 // orders still running update live.
-import { useEffect } from "react";
 import { Link } from "react-router";
 import { api } from "../api/client";
 import { useAuth } from "../auth/session";
 import { ErrorMessage, Loading, StatusBadge, Timeline } from "../components/common";
 import { formatMoney, formatTime } from "../format";
 import { useLoad } from "../hooks/useLoad";
-import { useLive } from "../live/LiveProvider";
-import { applyEvent } from "../orders/applyEvent";
+import { useOrderEvents, withEvents } from "../orders/applyEvent";
 
 export function OrdersPage() {
   const { withToken } = useAuth();
-  const live = useLive();
   const orders = useLoad(() => withToken((t) => api.orders(t)), [withToken]);
-  const { setValue } = orders;
-
-  useEffect(
-    () => live.subscribe((e) => setValue((list) => list?.map((o) => applyEvent(o, e)) ?? list)),
-    [live, setValue],
-  );
+  const events = useOrderEvents();
 
   return (
     <section>
@@ -28,7 +20,7 @@ export function OrdersPage() {
       {orders.loading && !orders.value && <Loading what="your orders" />}
       {orders.value?.length === 0 && <p>No orders yet.</p>}
       <ul className="orders">
-        {orders.value?.map((o) => (
+        {orders.value?.map((loaded) => withEvents(loaded, events)).map((o) => (
           <li key={o.id} className="card">
             <h2>
               <Link to={`/orders/${o.id}`}>Order #{o.id}</Link> <StatusBadge state={o.state} />

@@ -1,0 +1,186 @@
+import { act, render, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { beforeEach, describe, expect, it } from "vitest";
+import { App } from "./App";
+import { fakeFetch, FakeSocket, installFakeSockets, session } from "./test/fakeServer";
+import type { Route } from "./test/fakeServer";
+
+const products = [
+  { id: 1, name: "Brass Lamp", description: "Warm light", price: 40, category: "Home", stockQuantity: 3 },
+  { id: 2, name: "Oak Desk", description: "Solid", price: 250.5, category: "Home", stockQuantity: 0 },
+  { id: 3, name: "Trail Shoes", description: "Grippy", price: 89.99, category: "Sport", stockQuantity: 50 },
+];
+
+const loggedOut: Route = () => [401, { message: "invalid or expired refresh token", code: "unauthenticated" }];
+const loggedIn: Route = () => [200, session];
+
+function visit(path: string) {
+  window.history.pushState({}, "", path);
+  return render(<App />);
+}
+
+beforeEach(() => installFakeSockets());
+
+describe("catalog", () => {
+  it("shows products with their stock and filters through the URL", async () => {
+    const calls = fakeFetch({
+      "POST /api/auth/refresh": loggedOut,
+      "GET /api/products": ({ url }) => [
+        200,
+        products.filter((p) => !url.searchParams.get("category") || p.category === url.searchParams.get("category")),
+        { "X-Total-Count": url.searchParams.get("category") ? "1" : "30" },
+      ],
+      "GET /api/products/categories": () => [200, ["Home", "Sport"]],
+    });
+    visit("/");
+    const lamp = (await screen.findByRole("link", { name: "Brass Lamp" })).closest("li")!;
+    expect(within(lamp).getByText("Only 3 left")).toBeTruthy();
+    expect(within(lamp).getByText("$40.00")).toBeTruthy();
+    expect(screen.getByText("Out of stock")).toBeTruthy();
+    expect(screen.getAllByText("to buy")).toHaveLength(3); // visitors are asked to log in
+    expect(screen.getByText("Page 1 of 3")).toBeTruthy();
+
+    const user = userEvent.setup();
+    await user.click(screen.getByRole("button", { name: "Next" }));
+    await screen.findByText("Page 2 of 3");
+    expect(calls.at(-1)!.query.get("page")).toBe("2");
+
+    await user.selectOptions(await screen.findByLabelText("Category"), "Sport");
+    await screen.findByText("1 product");
+    const last = calls.filter((c) => c.path === "/api/products").at(-1)!;
+    expect(last.query.get("category")).toBe("Sport");
+    expect(last.query.get("page")).toBe("1"); // a new filter starts at page 1
+    expect(window.location.search).toBe("?category=Sport");
+
+    await user.selectOptions(screen.getByLabelText("Sort by"), "price-desc");
+    await waitFor(() => expect(calls.at(-1)!.query.get("sortBy")).toBe("price"));
+    expect(calls.at(-1)!.query.get("sortOrder")).toBe("desc");
+  });
+
+  it("shows the API's message when a filter is refused", async () => {
+    fakeFetch({
+      "POST /api/auth/refresh": loggedOut,
+      "GET /api/products": () => [400, { message: "must be a number", field: "minPrice", code: "invalid_argument" }],
+      "GET /api/products/categories": () => [200, []],
+    });
+    visit("/?minPrice=abc");
+    expect((await screen.findByRole("alert")).textContent).toBe("minPrice: must be a number");
+  });
+});
+
+describe("cart and checkout", () => {
+  it("changes quantities, places the order with an idempotency key and follows it live", async () => {
+    let cart = {
+      userId: "u-1",
+      items: [{ productId: 1, quantity: 1, priceAtAddition: 40, productName: "Brass Lamp", lineTotal: 40 }],
+      totalPrice: 40,
+    };
+    const order = {
+      id: 9, userId: "u-1", orderDate: "2026-11-24T10:00:00Z", totalAmount: 80, status: "Pending",
+      state: "Submitted", reason: "", paymentMethodId: "pm_card_mastercard",
+      items: [{ productId: 1, quantity: 2, unitPrice: 40, productName: "Brass Lamp" }],
+      timeline: [{ status: "Submitted", reason: "", at: "2026-11-24T10:00:00Z" }],
+    };
+    const calls = fakeFetch({
+      "POST /api/auth/refresh": loggedIn,
+      "GET /api/cart": () => [200, cart],
+      "PUT /api/cart/items/1": ({ body }) => {
+        const q = (body as { quantity: number }).quantity;
+        cart = { ...cart, items: [{ ...cart.items[0], quantity: q, lineTotal: 40 * q }], totalPrice: 40 * q };
+        return [200, cart];
+      },
+      "POST /api/orders/place": () => [200, { message: "Order placed", orderId: 9, status: "Submitted", totalAmount: 80, priceChanges: [] }],
+      "GET /api/orders/9": () => [200, order],
+    });
+    visit("/cart");
+    const user = userEvent.setup();
+    const qty = await screen.findByLabelText("Quantity of Brass Lamp");
+    await user.clear(qty);
+    await user.type(qty, "2{Enter}");
+    await waitFor(() => expect(screen.getByTestId("cart-total").textContent).toBe("$80.00"));
+    expect(calls.find((c) => c.method === "PUT")!.body).toEqual({ quantity: 2 });
+    expect(screen.getByRole("link", { name: "Cart (2)" })).toBeTruthy();
+
+    await user.click(screen.getByLabelText(/Mastercard/));
+    await user.click(screen.getByRole("button", { name: /Place order/ }));
+    await screen.findByRole("heading", { name: "Order #9" });
+    const place = calls.find((c) => c.path === "/api/orders/place")!;
+    expect(place.body).toEqual({ paymentMethodId: "pm_card_mastercard" });
+    expect(place.headers["Idempotency-Key"]).toMatch(/^[0-9a-f]{32}$/);
+    expect(screen.getByText("Submitted", { selector: ".order-status .status" })).toBeTruthy();
+
+    // The live feed pushes the rest of the saga.
+    const socket = FakeSocket.all.at(-1)!;
+    expect(socket.url).toContain("access_token=jwt-token");
+    cart = { ...cart, items: [], totalPrice: 0 };
+    act(() => {
+      socket.open();
+      for (const [seq, status] of [[1, "StockReserved"], [2, "PaymentAuthorized"], [3, "Confirmed"]] as const)
+        socket.push({ type: "order.status", orderId: 9, status, reason: "", seq, at: "2026-11-24T10:00:01Z" });
+    });
+    await screen.findByText("Confirmed", { selector: ".order-status .status" });
+    const steps = within(screen.getByRole("list", { name: "Status timeline" })).getAllByRole("listitem");
+    expect(steps.map((s) => s.querySelector(".status")!.textContent)).toEqual([
+      "Submitted", "Stock reserved", "Payment authorized", "Confirmed",
+    ]);
+    expect(screen.queryByRole("button", { name: "Cancel order" })).toBeNull();
+    await screen.findByRole("link", { name: "Cart (0)" }); // the cart was reloaded after Confirmed
+  });
+
+  it("explains a refused quantity and keeps the old one", async () => {
+    const cart = { userId: "u-1", items: [{ productId: 1, quantity: 1, priceAtAddition: 40, productName: "Brass Lamp", lineTotal: 40 }], totalPrice: 40 };
+    fakeFetch({
+      "POST /api/auth/refresh": loggedIn,
+      "GET /api/cart": () => [200, cart],
+      "PUT /api/cart/items/1": () => [409, { message: "only 3 in stock", code: "insufficient_stock", available: 3 }],
+    });
+    visit("/cart");
+    const user = userEvent.setup();
+    const qty = await screen.findByLabelText("Quantity of Brass Lamp");
+    await user.clear(qty);
+    await user.type(qty, "5{Enter}");
+    expect((await screen.findByRole("alert")).textContent).toBe("only 3 in stock");
+    expect((qty as HTMLInputElement).value).toBe("1");
+  });
+});
+
+describe("accounts", () => {
+  it("shows why a login failed", async () => {
+    fakeFetch({
+      "POST /api/auth/refresh": loggedOut,
+      "POST /api/auth/login": () => [401, { message: "Invalid credentials", code: "unauthenticated" }],
+    });
+    visit("/login");
+    const user = userEvent.setup();
+    await user.type(await screen.findByLabelText("Email"), "ann@example.com");
+    await user.type(screen.getByLabelText("Password"), "wrong-pass");
+    await user.click(screen.getByRole("button", { name: "Log in" }));
+    expect((await screen.findByRole("alert")).textContent).toBe("Invalid credentials");
+  });
+
+  it("checks the password confirmation before asking the server", async () => {
+    const calls = fakeFetch({ "POST /api/auth/refresh": loggedOut });
+    visit("/register");
+    const user = userEvent.setup();
+    await user.type(await screen.findByLabelText("Email"), "ann@example.com");
+    await user.type(screen.getByLabelText("Password"), "secret-1");
+    await user.type(screen.getByLabelText("Confirm password"), "secret-2");
+    await user.click(screen.getByRole("button", { name: "Create account" }));
+    expect((await screen.findByRole("alert")).textContent).toBe("The two passwords do not match.");
+    expect(calls.filter((c) => c.path === "/api/auth/register")).toEqual([]);
+  });
+
+  it("sends visitors of private pages to the login and keeps admins' pages for admins", async () => {
+    fakeFetch({ "POST /api/auth/refresh": loggedOut });
+    visit("/orders");
+    await screen.findByRole("heading", { name: "Log in" });
+    expect(window.location.pathname).toBe("/login");
+  });
+
+  it("refuses the admin page to a customer", async () => {
+    fakeFetch({ "POST /api/auth/refresh": loggedIn, "GET /api/cart": () => [200, { userId: "u-1", items: [], totalPrice: 0 }], "GET /api/products": () => [200, []] });
+    visit("/admin");
+    expect((await screen.findByRole("alert")).textContent).toBe("This page is for admin accounts.");
+    expect(screen.queryByRole("link", { name: "Admin" })).toBeNull();
+  });
+});
