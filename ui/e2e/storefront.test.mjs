@@ -3,7 +3,7 @@
 // reason, and an admin's stock change shows on the product page.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { launch, screenshot } from "./browser.mjs";
+import { accessibilityViolations, launch, screenshot } from "./browser.mjs";
 import { admin, startNode } from "./node.mjs";
 
 let node;
@@ -79,6 +79,16 @@ test("a shopper registers, searches, fills the cart and sees Confirmed arrive li
   const expected = (3 * first.price + second.price).toLocaleString("en-US", { style: "currency", currency: "USD" });
   await page.getByTestId("cart-total").filter({ hasText: expected }).waitFor();
   await screenshot(page, "cart");
+  assert.deepEqual(await accessibilityViolations(page), [], "cart page");
+
+  // Another browser, same account: the same cart.
+  const other = await newPage();
+  await other.goto(node.base + "/login");
+  await other.getByLabel("Email").fill("shopper@ui-e2e.test");
+  await other.getByLabel("Password").fill("secret-pass");
+  await other.getByRole("button", { name: "Log in" }).click();
+  await other.getByRole("link", { name: "Cart (4)" }).waitFor();
+  await other.context().close();
 
   await page.getByLabel(/Visa \(succeeds\)/).check();
   await page.getByRole("button", { name: /Place order/ }).click();
@@ -90,6 +100,7 @@ test("a shopper registers, searches, fills the cart and sees Confirmed arrive li
   const timeline = await page.getByRole("list", { name: "Status timeline" }).innerText();
   assert.match(timeline, /Submitted[\s\S]*Stock reserved[\s\S]*Payment authorized[\s\S]*Confirmed/);
   await screenshot(page, "order-confirmed");
+  assert.deepEqual(await accessibilityViolations(page), [], "order page");
 
   // The cart was emptied by the order; stock went down by what was bought.
   await page.getByRole("link", { name: "Cart (0)" }).waitFor();
@@ -99,6 +110,7 @@ test("a shopper registers, searches, fills the cart and sees Confirmed arrive li
   await page.getByRole("link", { name: "Orders", exact: true }).click();
   await page.getByRole("link", { name: /Order #\d+/ }).first().waitFor();
   await screenshot(page, "order-history");
+  assert.deepEqual(await accessibilityViolations(page), [], "order history");
   await page.context().close();
 });
 
@@ -114,6 +126,7 @@ test("a declined card cancels the order and says why, on a phone-sized screen", 
   await page.locator(".order-status").filter({ hasText: "Cancelled" }).waitFor();
   assert.match(await page.getByTestId("cancel-reason").innerText(), /because the card was declined/);
   await screenshot(page, "order-declined-phone");
+  assert.deepEqual(await accessibilityViolations(page), [], "order page on a phone");
   // The stock that was reserved went back.
   const { body } = await node.api(`/api/products/${product.id}`);
   assert.equal(body.stockQuantity, product.stockQuantity);
@@ -136,6 +149,7 @@ test("an admin sets a product's stock and the product page shows it", async () =
   await form.getByRole("button", { name: "Save" }).click();
   await form.getByText("Saved.").waitFor();
   await screenshot(page, "admin-stock");
+  assert.deepEqual(await accessibilityViolations(page), [], "admin page");
 
   await page.goto(`${node.base}/products/${product.id}`);
   await page.getByTestId("stock").filter({ hasText: "Only 3 left" }).waitFor();
@@ -146,6 +160,9 @@ test("an admin sets a product's stock and the product page shows it", async () =
   await visitor.goto(`${node.base}/products/${product.id}`);
   await visitor.getByTestId("stock").filter({ hasText: "Only 3 left" }).waitFor();
   await visitor.getByRole("link", { name: "Log in" }).first().waitFor();
+  await visitor.goto(`${node.base}/?search=${encodeURIComponent(product.name)}`);
+  await visitor.getByRole("link", { name: product.name }).first().waitFor();
+  assert.deepEqual(await accessibilityViolations(visitor), [], "catalog");
   await visitor.context().close();
   await page.context().close();
 });

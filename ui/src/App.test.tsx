@@ -184,3 +184,57 @@ describe("accounts", () => {
     expect(screen.queryByRole("link", { name: "Admin" })).toBeNull();
   });
 });
+
+describe("admin", () => {
+  const adminSession: Route = () => [200, { ...session, role: "admin", email: "boss@example.com" }];
+
+  it("creates a product with its stock and deletes one after confirmation", async () => {
+    let list = [...products];
+    const calls = fakeFetch({
+      "POST /api/auth/refresh": adminSession,
+      "GET /api/cart": () => [200, { userId: "u-1", items: [], totalPrice: 0 }],
+      "GET /api/products": () => [200, list, { "X-Total-Count": String(list.length) }],
+      "POST /api/products": ({ body }) => {
+        const p = { id: 4, ...(body as object) } as (typeof products)[number];
+        list = [...list, p];
+        return [201, p];
+      },
+      "DELETE /api/products/2": () => {
+        list = list.filter((p) => p.id !== 2);
+        return [200, { message: "Product deleted" }];
+      },
+    });
+    visit("/admin");
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "New product" }));
+    const form = screen.getByRole("form", { name: "New product" });
+    await user.type(within(form).getByLabelText("Name"), "Copper Kettle");
+    await user.type(within(form).getByLabelText("Price"), "12.345");
+    await user.click(within(form).getByRole("button", { name: "Save" }));
+    expect(within(form).getByRole("alert").textContent).toBe("Price has at most two decimals.");
+    expect(calls.filter((c) => c.method === "POST" && c.path === "/api/products")).toEqual([]);
+
+    await user.clear(within(form).getByLabelText("Price"));
+    await user.type(within(form).getByLabelText("Price"), "12.5");
+    await user.type(within(form).getByLabelText("Category"), "Kitchen");
+    await user.clear(within(form).getByLabelText("Stock on hand"));
+    await user.type(within(form).getByLabelText("Stock on hand"), "7");
+    await user.click(within(form).getByRole("button", { name: "Save" }));
+    await screen.findByRole("cell", { name: "Copper Kettle" });
+    expect(calls.find((c) => c.method === "POST" && c.path === "/api/products")!.body).toEqual({
+      name: "Copper Kettle", description: "", price: 12.5, category: "Kitchen", stockQuantity: 7,
+    });
+
+    window.confirm = () => true;
+    await user.click(screen.getByRole("button", { name: "Delete Oak Desk" }));
+    await waitFor(() => expect(screen.queryByRole("cell", { name: "Oak Desk" })).toBeNull());
+  });
+});
+
+describe("session timing", () => {
+  it("refreshes a minute before expiry, never sooner than 5 s", async () => {
+    const { refreshDelay } = await import("./auth/session");
+    expect(refreshDelay(1_000_000, 100_000)).toBe(840_000);
+    expect(refreshDelay(1_000_000, 990_000)).toBe(5_000);
+  });
+});

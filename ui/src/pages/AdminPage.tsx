@@ -54,7 +54,7 @@ function ProductForm({ initial, title, onSave, onCancel }: {
     }
   };
   return (
-    <form className="admin-form" onSubmit={submit} aria-label={title}>
+    <form className="admin-form" onSubmit={submit} aria-label={title} noValidate>
       <h2>{title}</h2>
       <Field label="Name"><input value={d.name} onChange={set("name")} required /></Field>
       <Field label="Description"><textarea value={d.description} onChange={set("description")} rows={3} /></Field>
