@@ -4,8 +4,7 @@
 // writes flush), stop the store, exit 0.
 #include "actors/accounts/accounts_actor.hpp"
 #include "actors/catalog/catalog_actor.hpp"
-#include "actors/directory.hpp"
-#include "actors/order/order_index_actor.hpp"
+#include "actors/cluster/router.hpp"
 #include "actors/payment/payment_actor.hpp"
 #include "actors/protocol.hpp"
 #include "config/node_config.hpp"
@@ -15,9 +14,10 @@
 #include "http/live_hub.hpp"
 #include "http/server.hpp"
 #include "persistence/database.hpp"
+#include "persistence/file_lock.hpp"
 
 #include <caf/all.hpp>
-
+#include <caf/io/all.hpp>
 
 #include <csignal>
 #include <filesystem>
@@ -36,10 +36,49 @@ namespace fs = std::filesystem;
 enum exit_code : int { ok = 0, failure = 1, bad_config = 2, bad_storage = 3 };
 
 struct node_system_config : caf::actor_system_config {
-  node_system_config() {
+  explicit node_system_config(const emporium::node_config& cfg) {
     emporium::register_message_types(*this);
+    if (cfg.node_port == 0)
+      return;
+    load<caf::io::middleman>();
+    // CAF 0.17 turns both off by default: a dead peer would be noticed only
+    // when TCP gives up, minutes later.
+    set("middleman.heartbeat-interval",
+        caf::timespan{std::chrono::milliseconds(cfg.heartbeat_ms)});
+    set("middleman.connection-timeout",
+        caf::timespan{std::chrono::milliseconds(cfg.peer_timeout_ms)});
   }
 };
+
+std::string node_name(const emporium::node_config& cfg) {
+  if (!cfg.node_name.empty())
+    return cfg.node_name;
+  return cfg.node_port == 0 ? "local" : fmt::format("{}:{}", cfg.bind, cfg.node_port);
+}
+
+/// The shard count is part of the data: files were hashed with it.
+void check_shard_count(const emporium::node_config& cfg) {
+  auto path = fs::path{cfg.data_dir} / "shards";
+  std::ifstream in(path);
+  unsigned recorded = 0;
+  if (in >> recorded) {
+    if (recorded != cfg.shards)
+      throw std::invalid_argument(fmt::format(
+        "{} holds data hashed into {} shards; start with --shards {} (or a new data-dir)",
+        cfg.data_dir, recorded, recorded));
+    return;
+  }
+  std::ofstream out(path, std::ios::trunc);
+  out << cfg.shards << '\n';
+}
+
+emporium::catalog_files data_files(const emporium::node_config& cfg,
+                                   emporium::persistence::durability level) {
+  emporium::catalog_files files{emporium::persistence::global_db_path(cfg.data_dir), {}, level};
+  for (unsigned s = 0; s < cfg.shards; ++s)
+    files.shard_dbs.push_back(emporium::persistence::shard_db_path(cfg.data_dir, s));
+  return files;
+}
 
 /// The configured secret, or the one kept in the data directory (created
 /// with owner-only permissions on first start).
@@ -83,23 +122,6 @@ void ensure_admin(caf::actor_system& sys, const caf::actor& accounts,
              });
 }
 
-/// Every saga that was in flight when the node stopped runs to its end.
-void resume_unfinished_orders(caf::actor_system& sys, const caf::actor& orders,
-                              const caf::actor& directory) {
-  caf::scoped_actor self{sys};
-  self->request(orders, std::chrono::seconds(30), emporium::atoms::unfinished::value)
-    .receive(
-      [&](std::vector<std::int64_t>& ids) {
-        for (auto id : ids)
-          caf::anon_send(directory,
-                         emporium::entity_key{emporium::entity_kind::order, std::to_string(id)},
-                         caf::make_message(emporium::atoms::start::value));
-        if (!ids.empty())
-          fmt::print("emporium: resuming {} unfinished orders\n", ids.size());
-      },
-      [&](caf::error&) { throw std::runtime_error("cannot list unfinished orders"); });
-}
-
 void stop_actor(caf::scoped_actor& self, const caf::actor& a, caf::exit_reason reason) {
   self->monitor(a);
   self->send_exit(a, reason);
@@ -118,20 +140,48 @@ int run(const emporium::node_config& cfg) {
     fmt::print(stderr, "emporium: libsodium failed to initialise\n");
     return failure;
   }
-  auto db_path = (fs::path{cfg.data_dir} / "emporium.db").string();
   auto level = cfg.sync_full ? emporium::persistence::durability::full
                              : emporium::persistence::durability::normal;
+  auto files = data_files(cfg, level);
   auto catalog = std::make_shared<emporium::catalog_view>();
   std::size_t products = 0;
-  try {
-    emporium::persistence::prepare_database(db_path, level);
-    products = emporium::load_catalog(db_path, level, *catalog, cfg.demo_catalog);
-  } catch (const emporium::persistence::store_error& e) {
-    fmt::print(stderr, "emporium: {}\n", e.what());
-    return bad_storage;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "emporium: {}: cannot load the catalog: {}\n", db_path, e.what());
-    return bad_storage;
+  {
+    // Nodes of a cluster starting together take turns to migrate the files
+    // and seed the demo catalog.
+    auto turn = emporium::persistence::file_lock::acquire(
+      (fs::path{cfg.data_dir} / "prepare.lock").string(), std::chrono::seconds(120));
+    if (!turn) {
+      fmt::print(stderr, "emporium: {}: another node holds prepare.lock for too long\n",
+                 cfg.data_dir);
+      return bad_storage;
+    }
+    try {
+      check_shard_count(cfg);
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "emporium: {}\n", e.what());
+      return bad_config;
+    }
+    std::string current = files.global_db;
+    try {
+      emporium::persistence::prepare_database(files.global_db, level);
+      for (const auto& shard : files.shard_dbs) {
+        current = shard;
+        emporium::persistence::prepare_database(shard, level);
+      }
+      current = files.global_db;
+      products = emporium::load_catalog(files, *catalog, cfg.demo_catalog);
+    } catch (const emporium::persistence::store_error& e) {
+      fmt::print(stderr, "emporium: {}\n", e.what());
+      return bad_storage;
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "emporium: {}: cannot load the catalog: {}\n", current, e.what());
+      return bad_storage;
+    }
+  }
+  auto seeds = emporium::parse_seeds(cfg.seeds, cfg.bind, cfg.node_port);
+  if (cfg.node_port == 0 && !seeds.empty()) {
+    fmt::print(stderr, "emporium: --seeds needs --node-port (the port other nodes reach)\n");
+    return bad_config;
   }
 
   // Block the stop signals in every thread; the main thread waits for them.
@@ -147,18 +197,17 @@ int run(const emporium::node_config& cfg) {
     hub.publish(row);
   };
 
-  node_system_config sys_cfg;
+  node_system_config sys_cfg{cfg};
   caf::actor_system sys{sys_cfg};
-  auto store = emporium::spawn_store(sys, db_path, level, true, publish);
-  auto catalog_writer = emporium::spawn_catalog(sys, db_path, level, catalog);
-  auto accounts = emporium::spawn_accounts(sys, db_path, level);
+  auto catalog_writer = emporium::spawn_catalog(sys, files, catalog);
+  auto accounts = emporium::spawn_accounts(sys, files.global_db, level);
   auto payment_health = std::make_shared<emporium::payment_health>();
   emporium::payment_options pay_opts;
   pay_opts.breaker_threshold = static_cast<int>(cfg.payment_breaker_threshold);
   pay_opts.breaker_cooldown_ms = cfg.payment_breaker_cooldown_ms;
   auto payment = emporium::spawn_payment(
     sys,
-    emporium::make_test_mode_provider({db_path, std::chrono::milliseconds(cfg.payment_latency_ms),
+    emporium::make_test_mode_provider({files.global_db, std::chrono::milliseconds(cfg.payment_latency_ms),
                                        cfg.payment_failure_rate, 42}),
     pay_opts, payment_health, true);
   emporium::directory_options dir_opts;
@@ -167,16 +216,37 @@ int run(const emporium::node_config& cfg) {
   emporium::saga_options saga;
   saga.reserve_ttl_ms = std::int64_t{cfg.reserve_ttl_s} * 1000;
   saga.payment_timeout_ms = cfg.payment_timeout_ms;
-  auto directory =
-    emporium::spawn_directory(sys, dir_opts, {store, {}, catalog_writer, payment, saga});
-  auto orders = emporium::spawn_order_index(sys, db_path, level, directory, publish);
+  emporium::router_options route_opts;
+  route_opts.node_name = node_name(cfg);
+  route_opts.seeds = seeds;
+  route_opts.shards = cfg.shards;
+  route_opts.data_dir = cfg.data_dir;
+  route_opts.level = level;
+  route_opts.directory = dir_opts;
+  auto cluster = std::make_shared<emporium::cluster_health>();
+  auto router = emporium::spawn_router(sys, route_opts, {catalog_writer, payment, saga, publish},
+                                       cluster);
+  if (cfg.node_port != 0) {
+    auto published = sys.middleman().publish(router, cfg.node_port, cfg.bind.c_str(), true);
+    if (!published) {
+      fmt::print(stderr, "emporium: cannot listen for nodes on {}:{}: {}\n", cfg.bind,
+                 cfg.node_port, sys.render(published.error()));
+      caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(payment, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(catalog_writer, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(accounts, caf::exit_reason::user_shutdown);
+      return failure;
+    }
+    fmt::print("emporium: node {} on {}:{} ({} shards, {} other members)\n",
+               route_opts.node_name, cfg.bind, cfg.node_port, cfg.shards, seeds.size());
+  }
 
   int code = ok;
   {
     unsigned threads = cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
     emporium::http::password_hasher hasher{2};
     auto backend = emporium::http::make_actor_backend(
-      sys, {directory, accounts, catalog_writer, orders, payment_health},
+      sys, {router, accounts, catalog_writer, payment_health, cluster, cfg.shards},
       std::chrono::milliseconds(cfg.request_timeout_ms), threads);
     emporium::http::api_context ctx{*backend,
                                     *catalog,
@@ -202,10 +272,9 @@ int run(const emporium::node_config& cfg) {
     emporium::http::server edge{opts, routes};
     try {
       ensure_admin(sys, accounts, cfg);
-      resume_unfinished_orders(sys, orders, directory);
       auto port = edge.start();
       fmt::print("emporium: listening on http://{}:{} ({} products, data in {})\n", cfg.bind,
-                 port, products, db_path);
+                 port, products, cfg.data_dir);
       std::fflush(stdout);
       int signal_number = 0;
       sigwait(&stop_signals, &signal_number);
@@ -218,10 +287,8 @@ int run(const emporium::node_config& cfg) {
   }
 
   caf::scoped_actor self{sys};
-  stop_actor(self, orders, caf::exit_reason::user_shutdown);
-  stop_actor(self, directory, caf::exit_reason::user_shutdown); // entities flush first
+  stop_actor(self, router, caf::exit_reason::user_shutdown); // shards drain and flush
   stop_actor(self, payment, caf::exit_reason::user_shutdown);
-  stop_actor(self, store, caf::exit_reason::user_shutdown);
   stop_actor(self, catalog_writer, caf::exit_reason::user_shutdown);
   stop_actor(self, accounts, caf::exit_reason::user_shutdown);
   if (code == ok)

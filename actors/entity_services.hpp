@@ -26,7 +26,13 @@ struct entity_services {
   caf::actor stock_events; ///< receives (stock_changed, product, available); may be invalid
   caf::actor payment;      ///< the payment actor (order sagas)
   saga_options saga;
+  caf::actor router; ///< reaches any entity on any node; invalid = use `directory`
 };
+
+/// Where an entity sends messages for OTHER entities.
+inline const caf::actor& entity_router(const entity_services& svc) {
+  return svc.router ? svc.router : svc.directory;
+}
 
 /// True when `key` can name an entity (stock ids are positive integers).
 bool is_valid_key(const entity_key& key);

@@ -173,6 +173,19 @@ using deadline = caf::atom_constant<caf::atom("deadline")>;
 using step = caf::atom_constant<caf::atom("step")>;
 using result = caf::atom_constant<caf::atom("result")>;
 using retry = caf::atom_constant<caf::atom("retry")>;
+// cluster
+using broadcast = caf::atom_constant<caf::atom("broadcast")>;
+using apply = caf::atom_constant<caf::atom("apply")>;
+using fanout = caf::atom_constant<caf::atom("fanout")>;
+using relay = caf::atom_constant<caf::atom("relay")>;
+using forward = caf::atom_constant<caf::atom("forward")>;
+using shard_call = caf::atom_constant<caf::atom("shardcall")>;
+using hello = caf::atom_constant<caf::atom("hello")>;
+using welcome = caf::atom_constant<caf::atom("welcome")>;
+using tick = caf::atom_constant<caf::atom("tick")>;
+using acquire = caf::atom_constant<caf::atom("acquire")>;
+using status = caf::atom_constant<caf::atom("status")>;
+using local_status = caf::atom_constant<caf::atom("localstat")>;
 } // namespace emporium::atoms
 
 namespace emporium {

@@ -95,6 +95,27 @@ const std::vector<option>& options() {
      flag(&c::sync_full), true},
     {"demo-catalog", "seed a demo catalog into an empty database", flag(&c::demo_catalog), true},
     {"threads", "HTTP I/O threads (0 = one per core)", number<unsigned>(&c::threads, 0, 256)},
+    {"node-name", "this node's name in the cluster (default bind:node-port)",
+     text(&c::node_name)},
+    {"node-port", "port other nodes connect to (0 = single node, no cluster)",
+     number<std::uint16_t>(&c::node_port, 0, 65535)},
+    {"seeds", "comma-separated host:port of the cluster's members",
+     [](c& cfg, std::string_view v) {
+       cfg.seeds = split_list(v);
+       for (const auto& s : cfg.seeds) {
+         auto colon = s.rfind(':');
+         if (colon == std::string::npos || colon == 0 || colon + 1 == s.size() ||
+             s.find_first_not_of("0123456789", colon + 1) != std::string::npos)
+           return false;
+       }
+       return true;
+     }},
+    {"shards", "number of shards entities hash into (fixed per data directory)",
+     number<unsigned>(&c::shards, 1, 1024)},
+    {"heartbeat-ms", "interval of heartbeats between nodes",
+     number<unsigned>(&c::heartbeat_ms, 50, 60'000)},
+    {"peer-timeout-ms", "a node silent this long is considered down",
+     number<unsigned>(&c::peer_timeout_ms, 100, 600'000)},
     {"idle-timeout", "seconds before an unused entity is passivated (0 = never)",
      number<unsigned>(&c::idle_timeout_s, 0, 86400)},
     {"max-resident", "entities kept in memory per node before the LRU is passivated",

@@ -21,6 +21,14 @@ struct node_config {
   bool demo_catalog = true;
   unsigned threads = 0; // HTTP I/O threads; 0 = one per core
 
+  // -- cluster (node_port 0 = a single node, no cluster listener)
+  std::string node_name;          // default: <bind>:<node-port>, or "local"
+  std::uint16_t node_port = 0;    // CAF middleman port other nodes connect to
+  std::vector<std::string> seeds; // host:port of every member (self may be listed)
+  unsigned shards = 12;           // fixed per data directory
+  unsigned heartbeat_ms = 500;
+  unsigned peer_timeout_ms = 2'000; // silent peer considered dead after this
+
   // -- entities
   unsigned idle_timeout_s = 120;
   std::uint64_t max_resident = 200'000;

@@ -1,6 +1,7 @@
 // The CAF side of the edge (see actor_backend.hpp).
 #include "http/actor_backend.hpp"
 
+#include "actors/cluster/shard_map.hpp"
 #include "actors/protocol.hpp"
 
 #include <caf/all.hpp>
@@ -31,11 +32,12 @@ class actor_backend final : public backend {
 public:
   actor_backend(caf::actor_system& sys, backend_actors actors,
                 std::chrono::milliseconds timeout, unsigned bridges)
-    : directory_(std::move(actors.directory)),
+    : router_(std::move(actors.router)),
       accounts_(std::move(actors.accounts)),
       catalog_(std::move(actors.catalog)),
-      orders_(std::move(actors.orders)),
       payment_(std::move(actors.payment)),
+      cluster_(std::move(actors.cluster)),
+      shards_(std::max<std::uint32_t>(1, actors.shards)),
       timeout_(timeout) {
     for (unsigned i = 0; i < std::max(1u, bridges); ++i)
       bridges_.push_back(sys.spawn(bridge));
@@ -107,25 +109,44 @@ public:
   void place_order(const std::string& user, const std::string& key, const std::string& hash,
                    const std::string& draft, const std::string& answer,
                    done_fn<std::string> done) override {
-    ask<std::string>(orders_, done, atoms::place::value, user, key, hash, draft, answer);
+    index<std::string>(cluster::shard_of_user(user, shards_), done, atoms::place::value, user,
+                       key, hash, draft, answer);
   }
   void order_history(const std::string& user,
                      done_fn<std::vector<std::string>> done) override {
-    ask<std::vector<std::string>>(orders_, done, atoms::history::value, user);
+    index<std::vector<std::string>>(cluster::shard_of_user(user, shards_), done,
+                                    atoms::history::value, user);
   }
   void find_order(std::int64_t id, done_fn<std::vector<std::string>> done) override {
-    ask<std::vector<std::string>>(orders_, done, atoms::find::value, id);
+    index<std::vector<std::string>>(cluster::shard_of_order(id, shards_), done,
+                                    atoms::find::value, id);
   }
   void cancel_order(std::int64_t id, done_fn<std::string> done) override {
     entity<std::string>({entity_kind::order, std::to_string(id)}, done, atoms::cancel::value);
   }
   void events_since(const std::string& user, std::int64_t seq,
                     done_fn<std::vector<persistence::outbox_row>> done) override {
-    ask<std::vector<persistence::outbox_row>>(orders_, done, atoms::events::value, user, seq);
+    index<std::vector<persistence::outbox_row>>(cluster::shard_of_user(user, shards_), done,
+                                                atoms::events::value, user, seq);
   }
 
   bool ready() const override {
-    return directory_ && accounts_ && catalog_ && orders_ && !bridges_.empty();
+    if (!router_ || !accounts_ || !catalog_ || bridges_.empty())
+      return false;
+    // Ready once every shard this node owns is open (a hand-off in progress
+    // makes it briefly not ready; a node without quorum owns none).
+    return !cluster_ || cluster_->ready_shards.load() >= cluster_->owned_shards.load();
+  }
+
+  cluster_info cluster() const override {
+    if (!cluster_)
+      return {};
+    return {cluster_->quorum.load(), cluster_->live_members.load(),
+            cluster_->owned_shards.load(), cluster_->ready_shards.load()};
+  }
+
+  void cluster_status(done_fn<std::string> done) override {
+    ask<std::string>(router_, done, atoms::status::value);
   }
 
   std::string payment_breaker() const override {
@@ -164,17 +185,25 @@ private:
     });
   }
 
-  /// A message to an entity goes through the directory, never to a handle.
+  /// A message to an entity goes through the router, never to a handle.
   template <class T, class... Ts>
   void entity(entity_key key, done_fn<T> done, Ts... xs) {
-    ask<T>(directory_, std::move(done), std::move(key), caf::make_message(std::move(xs)...));
+    ask<T>(router_, std::move(done), std::move(key), caf::make_message(std::move(xs)...));
   }
 
-  caf::actor directory_;
+  /// A message to the order index of `shard`, wherever that shard lives.
+  template <class T, class... Ts>
+  void index(std::uint32_t shard, done_fn<T> done, Ts... xs) {
+    ask<T>(router_, std::move(done), atoms::shard_call::value, shard,
+           caf::make_message(std::move(xs)...));
+  }
+
+  caf::actor router_;
   caf::actor accounts_;
   caf::actor catalog_;
-  caf::actor orders_;
   std::shared_ptr<const payment_health> payment_;
+  std::shared_ptr<const cluster_health> cluster_;
+  std::uint32_t shards_;
   std::chrono::milliseconds timeout_;
   std::vector<caf::actor> bridges_;
   std::atomic<std::size_t> next_{0};

@@ -3,6 +3,7 @@
 // receive), so the edge never waits on an actor.
 #pragma once
 
+#include "actors/cluster/router.hpp"
 #include "actors/payment/payment_actor.hpp"
 #include "http/backend.hpp"
 
@@ -17,11 +18,12 @@ namespace emporium::http {
 
 
 struct backend_actors {
-  caf::actor directory;
+  caf::actor router; ///< every entity and every shard's order index, on any node
   caf::actor accounts;
   caf::actor catalog;
-  caf::actor orders; // the order index
   std::shared_ptr<const payment_health> payment;
+  std::shared_ptr<const cluster_health> cluster;
+  std::uint32_t shards = 1;
 };
 
 std::unique_ptr<backend> make_actor_backend(caf::actor_system& sys, backend_actors actors,

@@ -50,6 +50,7 @@ void add_product_routes(router& r, api_context& ctx);
 void add_cart_routes(router& r, api_context& ctx);
 void add_order_routes(router& r, api_context& ctx);
 void add_live_routes(router& r, api_context& ctx);
+void add_cluster_routes(router& r, api_context& ctx);
 
 class live_hub;
 /// Upgrades for GET /ws and GET /notificationHub (token required).

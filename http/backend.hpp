@@ -31,6 +31,13 @@ struct stock_command {
   std::int64_t value = 0;
 };
 
+struct cluster_info {
+  bool quorum = true; ///< false: this node reaches no majority and refuses writes
+  std::uint32_t live_members = 1;
+  std::uint32_t owned_shards = 0;
+  std::uint32_t ready_shards = 0;
+};
+
 class backend {
 public:
   virtual ~backend() = default;
@@ -70,6 +77,11 @@ public:
 
   /// closed | open | half_open (the payment provider's circuit breaker).
   virtual std::string payment_breaker() const = 0;
+
+  /// This node's view of the cluster (a single node is a cluster of one).
+  virtual cluster_info cluster() const = 0;
+  /// Members, their shards and entity counts, and every shard's owner (JSON).
+  virtual void cluster_status(done_fn<std::string> done) = 0;
 };
 
 } // namespace emporium::http

@@ -79,6 +79,8 @@ void router::dispatch(request& req, responder respond) const {
         continue;
       }
       req.params = std::move(params);
+      if (guard_ && guard_(req, respond))
+        return;
       routes_[i].fn(req, std::move(respond));
       return;
     }

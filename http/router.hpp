@@ -30,10 +30,16 @@ public:
   /// Handles GET/HEAD outside /api/ that no route matched (static files).
   void set_fallback(handler fn) { fallback_ = std::move(fn); }
 
+  /// Runs before every matched handler; returns true when it has answered
+  /// the request itself (e.g. 503 for writes while the node has no quorum).
+  using guard = std::function<bool(const request&, responder&)>;
+  void set_guard(guard fn) { guard_ = std::move(fn); }
+
   const std::vector<route>& routes() const noexcept { return routes_; }
 
 private:
   handler fallback_;
+  guard guard_;
   struct compiled {
     std::vector<std::string> segments; // lower-cased; "{}" = placeholder
   };

@@ -5,8 +5,8 @@
 
 namespace emporium::persistence {
 
-order_store::order_store(const std::string& path, durability level)
-  : db_(open_database(path, level)) {
+order_store::order_store(const std::string& path, durability level, order_id_space ids)
+  : db_(open_database(path, level)), ids_(ids) {
 }
 
 order_store::~order_store() = default;
@@ -41,15 +41,19 @@ std::optional<placed_order> order_store::find_by_key(const std::string& user,
 std::int64_t order_store::insert_index(const std::string& user,
                                        const std::optional<std::string>& key,
                                        const std::string& request_hash, std::int64_t now_ms) {
-  SQLite::Statement q(*db_, "INSERT INTO orders(user_id, idempotency_key, request_hash, "
-                            "placed_at) VALUES(?,?,?,?)");
-  q.bind(1, user);
+  SQLite::Statement q(*db_, "INSERT INTO orders(id, user_id, idempotency_key, request_hash, "
+                            "placed_at) VALUES((SELECT COALESCE(MAX(id), ? - ?) + ? FROM orders),"
+                            "?,?,?,?)");
+  q.bind(1, ids_.offset);
+  q.bind(2, ids_.stride);
+  q.bind(3, ids_.stride);
+  q.bind(4, user);
   if (key)
-    q.bind(2, *key);
+    q.bind(5, *key);
   else
-    q.bind(2);
-  q.bind(3, request_hash);
-  q.bind(4, now_ms);
+    q.bind(5);
+  q.bind(6, request_hash);
+  q.bind(7, now_ms);
   q.exec();
   return db_->getLastInsertRowid();
 }

@@ -18,9 +18,17 @@ struct placed_order {
   std::string response; // the original answer, replayed for a retried key
 };
 
+/// Order ids a store hands out: offset, offset + stride, offset + 2 stride...
+/// Each shard gets its own residue class, so ids are unique cluster-wide
+/// without coordination and an order's shard follows from its id.
+struct order_id_space {
+  std::int64_t offset = 1;
+  std::int64_t stride = 1;
+};
+
 class order_store {
 public:
-  order_store(const std::string& path, durability level);
+  order_store(const std::string& path, durability level, order_id_space ids = {});
   ~order_store();
 
   std::optional<placed_order> find_by_key(const std::string& user, const std::string& key);
@@ -74,6 +82,7 @@ private:
   void set_response(std::int64_t id, const std::string& response);
 
   std::unique_ptr<SQLite::Database> db_;
+  order_id_space ids_;
   outbox_row last_event_;
 };
 

@@ -2,6 +2,7 @@
 #include "actors/catalog/catalog_actor.hpp"
 
 #include "actors/catalog/demo_catalog.hpp"
+#include "actors/cluster/shard_map.hpp"
 #include "actors/guarded.hpp"
 #include "actors/protocol.hpp"
 #include "actors/state_codec.hpp"
@@ -15,17 +16,37 @@ namespace emporium {
 namespace {
 
 struct catalog_state {
+  catalog_files files;
   std::unique_ptr<persistence::catalog_store> store;
   std::shared_ptr<catalog_view> view;
+  caf::actor fanout; // the cluster router; invalid on a node without one
   static inline const char* name = "catalog";
 };
 
 using catalog_self = caf::stateful_actor<catalog_state>;
 
+/// Tells the other nodes about a change this node made.
+void announce(catalog_self* self, caf::message change) {
+  if (self->state.fanout)
+    self->send(self->state.fanout, atoms::broadcast::value, std::move(change));
+}
 
-caf::behavior catalog_actor(catalog_self* self, std::string path,
-                            persistence::durability level, std::shared_ptr<catalog_view> view) {
-  self->state.store = std::make_unique<persistence::catalog_store>(path, level);
+/// Applies a change another node announced (read model only: the database
+/// was written by that node).
+void apply_remote(catalog_self* self, const caf::message& change) {
+  auto& view = *self->state.view;
+  if (change.match_elements<atoms::update, product_record>())
+    view.upsert(change.get_as<product_record>(1));
+  else if (change.match_elements<atoms::erase, std::int64_t>())
+    view.erase(change.get_as<std::int64_t>(1));
+  else if (change.match_elements<atoms::stock_changed, std::int64_t, std::int64_t>())
+    view.set_stock(change.get_as<std::int64_t>(1), change.get_as<std::int64_t>(2));
+}
+
+caf::behavior catalog_actor(catalog_self* self, catalog_files files,
+                            std::shared_ptr<catalog_view> view) {
+  self->state.store = std::make_unique<persistence::catalog_store>(files.global_db, files.level);
+  self->state.files = std::move(files);
   self->state.view = std::move(view);
   return {
     [self](atoms::create, product_record& p) {
@@ -33,6 +54,7 @@ caf::behavior catalog_actor(catalog_self* self, std::string path,
         p.id = 0;
         auto stored = self->state.store->insert(p);
         self->state.view->upsert(stored);
+        announce(self, caf::make_message(atoms::update::value, stored));
         return stored;
       });
     },
@@ -41,6 +63,7 @@ caf::behavior catalog_actor(catalog_self* self, std::string path,
         if (!self->state.store->update(p))
           return make_error(errc::not_found);
         self->state.view->upsert(p);
+        announce(self, caf::make_message(atoms::update::value, p));
         return p;
       });
     },
@@ -49,46 +72,62 @@ caf::behavior catalog_actor(catalog_self* self, std::string path,
         if (!self->state.store->remove(id))
           return false;
         self->state.view->erase(id);
+        announce(self, caf::make_message(atoms::erase::value, id));
         return true;
       });
     },
     [self](atoms::stock_changed, std::int64_t id, std::int64_t available) {
       self->state.view->set_stock(id, available);
+      announce(self, caf::make_message(atoms::stock_changed::value, id, available));
+    },
+    [self](atoms::apply, const caf::message& change) { apply_remote(self, change); },
+    [self](atoms::fanout, const caf::actor& router) { self->state.fanout = router; },
+    // Re-reads everything (a node that joins may have missed announcements).
+    [self](atoms::load) {
+      try {
+        load_catalog(self->state.files, *self->state.view, false);
+      } catch (const std::exception&) {
+        // Keep the current view; the next announcement or reload fixes it.
+      }
     },
   };
 }
 
 } // namespace
 
-caf::actor spawn_catalog(caf::actor_system& sys, const std::string& db_path,
-                         persistence::durability level, std::shared_ptr<catalog_view> view) {
-  return sys.spawn<caf::detached>(catalog_actor, db_path, level, std::move(view));
+caf::actor spawn_catalog(caf::actor_system& sys, catalog_files files,
+                         std::shared_ptr<catalog_view> view) {
+  return sys.spawn<caf::detached>(catalog_actor, std::move(files), std::move(view));
 }
 
-std::size_t load_catalog(const std::string& db_path, persistence::durability level,
-                         catalog_view& view, bool seed_demo) {
-  persistence::catalog_store products(db_path, level);
-  persistence::entity_store entities(db_path, level);
+std::size_t load_catalog(const catalog_files& files, catalog_view& view, bool seed_demo) {
+  persistence::catalog_store products(files.global_db, files.level);
   auto stock_kind = static_cast<std::uint8_t>(entity_kind::stock);
+  auto shards = static_cast<std::uint32_t>(files.shard_dbs.size());
   auto loaded = products.load_products();
   if (loaded.empty() && seed_demo) {
     auto demo = make_demo_catalog();
     std::vector<product_record> records;
-    std::vector<persistence::entity_write> stock;
+    std::vector<std::vector<persistence::entity_write>> stock(shards);
     for (const auto& d : demo) {
       records.push_back(d.product);
       stock_state s;
       s.on_hand = d.stock;
-      stock.push_back({stock_kind, std::to_string(d.product.id), encode(s), {}});
+      auto id = std::to_string(d.product.id);
+      stock[cluster::shard_of_product(id, shards)].push_back({stock_kind, id, encode(s), {}});
     }
+    // Stock first: a crash in between leaves no product without its stock
+    // (a second start finds no products and seeds again, overwriting it).
+    for (std::uint32_t i = 0; i < shards; ++i)
+      persistence::entity_store(files.shard_dbs[i], files.level).commit(stock[i]);
     products.insert_many(records);
-    entities.commit(stock);
     loaded = products.load_products();
   }
   std::vector<std::pair<std::int64_t, std::int64_t>> available;
-  for (const auto& [id, text] : entities.load_all(stock_kind))
-    if (auto s = decode_stock(text))
-      available.emplace_back(std::stoll(id), stock_available(*s));
+  for (const auto& path : files.shard_dbs)
+    for (const auto& [id, text] : persistence::entity_store(path, files.level).load_all(stock_kind))
+      if (auto s = decode_stock(text))
+        available.emplace_back(std::stoll(id), stock_available(*s));
   view.reset(loaded, available);
   return loaded.size();
 }

@@ -13,16 +13,30 @@
 
 #include <caf/fwd.hpp>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace emporium {
 
-caf::actor spawn_catalog(caf::actor_system& sys, const std::string& db_path,
-                         persistence::durability level, std::shared_ptr<catalog_view> view);
+/// Where the catalog's data lives: products in the global database, stock
+/// records in the shard files.
+struct catalog_files {
+  std::string global_db;
+  std::vector<std::string> shard_dbs;
+  persistence::durability level = persistence::durability::normal;
+};
+
+/// The write side. Every change it makes (and every stock change a local
+/// stock entity reports) is also sent to `fanout` (given later with
+/// `(fanout, actor)`) as `(broadcast, message)`, so other nodes' read models
+/// follow; what other nodes report arrives as `(apply, message)`, and
+/// `(load)` re-reads everything.
+caf::actor spawn_catalog(caf::actor_system& sys, catalog_files files,
+                         std::shared_ptr<catalog_view> view);
 
 /// Loads products and stock snapshots into `view` (start-up, before serving)
 /// and, when the catalog is empty and `seed_demo` is set, writes the demo
 /// catalog with its stock first. Returns the number of products.
-std::size_t load_catalog(const std::string& db_path, persistence::durability level,
-                         catalog_view& view, bool seed_demo);
+std::size_t load_catalog(const catalog_files& files, catalog_view& view, bool seed_demo);
 
 } // namespace emporium

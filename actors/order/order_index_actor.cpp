@@ -28,8 +28,9 @@ using index_self = caf::stateful_actor<index_state>;
 
 
 caf::behavior order_index(index_self* self, std::string path, persistence::durability level,
-                          caf::actor directory, event_sink on_event) {
-  self->state.store = std::make_unique<persistence::order_store>(path, level);
+                          caf::actor directory, event_sink on_event,
+                          persistence::order_id_space ids) {
+  self->state.store = std::make_unique<persistence::order_store>(path, level, ids);
   self->state.directory = std::move(directory);
   self->state.on_event = std::move(on_event);
   return {
@@ -112,9 +113,9 @@ caf::behavior order_index(index_self* self, std::string path, persistence::durab
 
 caf::actor spawn_order_index(caf::actor_system& sys, const std::string& db_path,
                              persistence::durability level, caf::actor directory,
-                             event_sink on_event) {
+                             event_sink on_event, persistence::order_id_space ids) {
   return sys.spawn<caf::detached>(order_index, db_path, level, std::move(directory),
-                                  std::move(on_event));
+                                  std::move(on_event), ids);
 }
 
 } // namespace emporium

@@ -15,11 +15,12 @@
 #pragma once
 
 #include "actors/entity_services.hpp"
+#include "persistence/order_store.hpp"
 
 namespace emporium {
 
 caf::actor spawn_order_index(caf::actor_system& sys, const std::string& db_path,
                              persistence::durability level, caf::actor directory,
-                             event_sink on_event);
+                             event_sink on_event, persistence::order_id_space ids = {});
 
 } // namespace emporium

@@ -109,7 +109,7 @@ void ask_every_line(saga_self* self, Msg make_msg, OnReply classify,
   };
   auto timeout = std::chrono::milliseconds(st.rt.svc.saga.step_timeout_ms);
   for (const auto& line : st.order.lines) {
-    self->request(st.rt.svc.directory, timeout, stock_key(line.product), make_msg(line))
+    self->request(entity_router(st.rt.svc), timeout, stock_key(line.product), make_msg(line))
       .then(
         [t, finish_one, classify](typename OnReply::argument_type reply) {
           if (!classify(reply))
@@ -168,7 +168,7 @@ void commit_all(saga_self* self) {
         // The ordered units leave the cart; units the user added since stay.
         auto& o = self->state.order;
         for (const auto& l : o.lines)
-          caf::anon_send(self->state.rt.svc.directory, entity_key{entity_kind::cart, o.user},
+          caf::anon_send(entity_router(self->state.rt.svc), entity_key{entity_kind::cart, o.user},
                          caf::make_message(atoms::add::value, l.product, -l.quantity,
                                            l.unit_price, l.name));
       }
@@ -242,7 +242,7 @@ void compensate(saga_self* self, compensation what) {
     return;
   }
   for (const auto& line : st.order.lines)
-    self->request(st.rt.svc.directory, timeout, stock_key(line.product),
+    self->request(entity_router(st.rt.svc), timeout, stock_key(line.product),
                   caf::make_message(atoms::release::value, st.order.id))
       .then([finish_one](bool) { finish_one(); },
             [t, finish_one](caf::error&) {

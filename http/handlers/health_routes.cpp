@@ -18,12 +18,18 @@ void add_health_routes(router& r, api_context& ctx) {
   auto ready = [&ctx](request&, responder respond) {
     bool up = ctx.actors.ready();
     auto products = ctx.catalog.snapshot()->items.size();
+    auto cluster = ctx.actors.cluster();
     nlohmann::json body{{"status", up ? "ready" : "unavailable"},
                         {"checks",
                          {{"actors", up ? "up" : "down"},
                           {"persistence", up ? "open" : "closed"},
                           {"catalogProducts", products},
-                          {"paymentBreaker", ctx.actors.payment_breaker()}}}};
+                          {"paymentBreaker", ctx.actors.payment_breaker()},
+                          {"cluster",
+                           {{"quorum", cluster.quorum},
+                            {"liveMembers", cluster.live_members},
+                            {"ownedShards", cluster.owned_shards},
+                            {"readyShards", cluster.ready_shards}}}}}};
     respond(json_response(body, up ? 200 : 503));
   };
   r.add("GET", "/health/ready", ready);

@@ -128,6 +128,22 @@ class Node:
         return self.login(ADMIN_EMAIL, ADMIN_PASSWORD)["token"]
 
 
+def entity_state(data_dir, kind, entity_id):
+    """An entity's persisted snapshot, from whichever shard file holds it."""
+    import glob
+    import sqlite3
+    for path in sorted(glob.glob(os.path.join(data_dir, "shard-*.db"))):
+        db = sqlite3.connect(path)
+        try:
+            row = db.execute("SELECT state FROM entities WHERE kind=? AND id=?",
+                             (kind, str(entity_id))).fetchone()
+        finally:
+            db.close()
+        if row:
+            return json.loads(row[0])
+    return None
+
+
 def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 

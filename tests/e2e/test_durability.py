@@ -10,7 +10,7 @@ import threading
 import time
 import unittest
 
-from harness import Node, BINARY
+from harness import Node, BINARY, entity_state
 from wsclient import WebSocket
 
 
@@ -108,10 +108,8 @@ class DurabilityTests(unittest.TestCase):
             charges = db.execute("SELECT order_id, COUNT(*) FROM payments WHERE status='succeeded' "
                                  "GROUP BY idempotency_key HAVING COUNT(*) > 1").fetchall()
             self.assertEqual(charges, [])
-            stock = json.loads  # noqa
             for pid, units in initial.items():
-                state = json.loads(db.execute("SELECT state FROM entities WHERE kind=2 AND id=?",
-                                              (str(pid),)).fetchone()[0])
+                state = entity_state(node.data_dir, 2, pid)
                 on_hand, sold = state["h"], state["s"]
                 self.assertEqual(on_hand + sold, units, pid)
             # A client resuming from 0 sees every status change of its orders, in order.
@@ -147,17 +145,30 @@ class DurabilityTests(unittest.TestCase):
             node.close()
 
     def test_corrupt_database_is_refused(self):
-        node = Node()
+        for name in ("emporium.db", "shard-05.db"):
+            node = Node()
+            try:
+                path = os.path.join(node.data_dir, name)
+                with open(path, "wb") as f:
+                    f.write(b"definitely not sqlite " * 500)
+                before = pathlib.Path(path).read_bytes()
+                result = subprocess.run([BINARY, "--port", "0", "--data-dir", node.data_dir],
+                                        capture_output=True, timeout=60)
+                self.assertEqual(result.returncode, 3, name)
+                self.assertIn(b"not a readable Emporium database", result.stderr)
+                self.assertIn(name.encode(), result.stderr)
+                self.assertEqual(pathlib.Path(path).read_bytes(), before)
+            finally:
+                node.close()
+
+    def test_changing_the_shard_count_of_a_data_dir_is_refused(self):
+        node = Node().start()
         try:
-            path = os.path.join(node.data_dir, "emporium.db")
-            with open(path, "wb") as f:
-                f.write(b"definitely not sqlite " * 500)
-            before = pathlib.Path(path).read_bytes()
-            result = subprocess.run([BINARY, "--port", "0", "--data-dir", node.data_dir],
-                                    capture_output=True, timeout=60)
-            self.assertEqual(result.returncode, 3)
-            self.assertIn(b"not a readable Emporium database", result.stderr)
-            self.assertEqual(pathlib.Path(path).read_bytes(), before)
+            self.assertEqual(node.terminate(), 0)
+            result = subprocess.run([BINARY, "--port", "0", "--data-dir", node.data_dir,
+                                     "--shards", "7"], capture_output=True, timeout=60)
+            self.assertEqual(result.returncode, 2)
+            self.assertIn(b"12 shards", result.stderr)
         finally:
             node.close()
 

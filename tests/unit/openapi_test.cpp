@@ -45,6 +45,8 @@ struct unreachable_backend final : backend {
                     done_fn<std::vector<persistence::outbox_row>>) override { called(); }
   bool ready() const override { return false; }
   std::string payment_breaker() const override { return "closed"; }
+  cluster_info cluster() const override { return {}; }
+  void cluster_status(done_fn<std::string>) override { called(); }
 };
 
 /// "METHOD /path" pairs from the YAML's paths section (2-space path keys,

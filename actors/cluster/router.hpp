@@ -1,0 +1,78 @@
+// The node's router: the one address every caller uses for an entity,
+// wherever it lives.
+//
+//   (entity_key, message)              -> the entity's answer
+//   (shard_call, shard, message)       -> the answer of that shard's order index
+//
+// It hashes the key to a shard, computes the shard's owner from the live
+// members (rendezvous hashing), and either hands the message to the shard's
+// local directory or delegates it to the owner's router (the entity answers
+// the caller directly, across the network if need be). Messages for a shard
+// that is changing hands wait in a bounded buffer until the new owner has
+// recovered it.
+//
+// Shards owned here each have an exclusive lock file, a store actor, a
+// directory and an order index on the shard's own SQLite file; a shard that
+// moves away is drained (its entities flush and stop) before its lock is
+// released, and a shard that arrives is opened as soon as its lock is free
+// and its unfinished order sagas resume.
+//
+// Membership: the router is published on the node port; it connects to every
+// seed (retrying with backoff), introduces itself with (hello, name, self)
+// and monitors each peer; CAF's heartbeat and connection timeout turn a dead
+// or frozen peer into a down message. Without a majority of the configured
+// members it owns no shard and refuses entity messages (unavailable).
+#pragma once
+
+#include "actors/directory.hpp"
+#include "actors/entity_services.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace emporium {
+
+struct seed_address {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct router_options {
+  std::string node_name = "local";
+  std::vector<seed_address> seeds; ///< the other members (self excluded)
+  std::uint32_t shards = 12;
+  std::string data_dir;
+  persistence::durability level = persistence::durability::normal;
+  directory_options directory;
+  std::chrono::milliseconds tick{250};          ///< membership and retry period
+  std::chrono::milliseconds max_reconnect{2000}; ///< backoff cap for a seed that is down
+  std::size_t max_parked = 10'000;               ///< per shard, while it moves
+};
+
+struct router_services {
+  caf::actor catalog;  ///< this node's catalog writer (stock events, remote announcements)
+  caf::actor payment;  ///< this node's payment actor (order sagas)
+  saga_options saga;
+  event_sink publish_local; ///< delivers an outbox event to this node's live clients
+};
+
+/// Read by the HTTP edge without asking an actor.
+struct cluster_health {
+  std::atomic<bool> quorum{true};
+  std::atomic<std::uint32_t> live_members{1};
+  std::atomic<std::uint32_t> owned_shards{0};
+  std::atomic<std::uint32_t> ready_shards{0};
+};
+
+caf::actor spawn_router(caf::actor_system& sys, router_options opts, router_services svc,
+                        std::shared_ptr<cluster_health> health);
+
+/// Parses "host:port,host:port" entries, dropping the node's own address.
+std::vector<seed_address> parse_seeds(const std::vector<std::string>& seeds,
+                                      const std::string& own_host, std::uint16_t own_port);
+
+} // namespace emporium

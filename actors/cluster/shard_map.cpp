@@ -1,0 +1,61 @@
+// Shard and owner functions (see shard_map.hpp).
+#include "actors/cluster/shard_map.hpp"
+
+#include <charconv>
+
+namespace emporium::cluster {
+
+std::uint64_t stable_hash(std::string_view text) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  // FNV's low bits mix poorly for short keys; finish with a 64-bit mixer.
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h;
+}
+
+std::uint32_t shard_of_user(std::string_view user_id, std::uint32_t shards) {
+  return static_cast<std::uint32_t>(stable_hash(user_id) % shards);
+}
+
+std::uint32_t shard_of_product(std::string_view product_id, std::uint32_t shards) {
+  return static_cast<std::uint32_t>(stable_hash(std::string{"product:"} + std::string{product_id}) %
+                                    shards);
+}
+
+std::uint32_t shard_of_order(std::int64_t order_id, std::uint32_t shards) {
+  if (order_id < 1)
+    return 0;
+  return static_cast<std::uint32_t>((order_id - 1) % shards);
+}
+
+std::uint32_t shard_of_order(std::string_view order_id, std::uint32_t shards) {
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(order_id.data(), order_id.data() + order_id.size(), id);
+  if (ec != std::errc{} || end != order_id.data() + order_id.size())
+    return shard_of_user(order_id, shards);
+  return shard_of_order(id, shards);
+}
+
+std::string owner_of(std::uint32_t shard, const std::vector<std::string>& members) {
+  std::string best;
+  std::uint64_t best_score = 0;
+  for (const auto& m : members) {
+    auto score = stable_hash(m + "#" + std::to_string(shard));
+    if (best.empty() || score > best_score || (score == best_score && m < best)) {
+      best = m;
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+bool has_quorum(std::size_t live, std::size_t configured) {
+  return live * 2 > configured;
+}
+
+} // namespace emporium::cluster

@@ -1,0 +1,35 @@
+// Where things live in a cluster: plain functions, the same on every node.
+//
+// Every entity hashes into one of a fixed number of shards. A user's cart,
+// orders, order index and outbox share the user's shard (order ids are
+// allocated in the shard's residue class, so an order's shard follows from
+// its id alone). The owner of a shard is chosen by rendezvous hashing over
+// the live members, so every node with the same view computes the same
+// owner without asking anyone, and a member joining or leaving moves only
+// the shards it wins or held.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace emporium::cluster {
+
+/// FNV-1a, 64 bit: stable across builds and machines (std::hash is not).
+std::uint64_t stable_hash(std::string_view text);
+
+std::uint32_t shard_of_user(std::string_view user_id, std::uint32_t shards);
+std::uint32_t shard_of_product(std::string_view product_id, std::uint32_t shards);
+/// Orders are numbered shard + 1, shard + 1 + shards, ... (see order_id_space).
+std::uint32_t shard_of_order(std::int64_t order_id, std::uint32_t shards);
+/// For an order id given as text; a non-number hashes like a user id.
+std::uint32_t shard_of_order(std::string_view order_id, std::uint32_t shards);
+
+/// The member that owns `shard`: highest hash of (member, shard); "" if none.
+std::string owner_of(std::uint32_t shard, const std::vector<std::string>& members);
+
+/// Strictly more than half of the configured members.
+bool has_quorum(std::size_t live, std::size_t configured);
+
+} // namespace emporium::cluster
