@@ -307,8 +307,11 @@ void add_peer(router_self* self, const std::string& name, const caf::actor& hand
   if (name == st.opts.node_name || !handle)
     return;
   auto it = st.peers.find(name);
-  if (it != st.peers.end() && it->second.handle == handle)
+  if (it != st.peers.end() && it->second.handle == handle) {
+    if (address != "inbound")
+      it->second.address = address; // learned its listening address
     return;
+  }
   if (it != st.peers.end())
     self->demonitor(it->second.handle);
   self->monitor(handle);

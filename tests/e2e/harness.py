@@ -30,7 +30,7 @@ def free_port():
 class Node:
     """One emporium process with its own data directory."""
 
-    def __init__(self, data_dir=None, extra_args=(), env=None):
+    def __init__(self, data_dir=None, extra_args=(), env=None, log_name="node.log"):
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="emporium-e2e-")
         self.port = free_port()
@@ -40,7 +40,7 @@ class Node:
         self.env.setdefault("EMPORIUM_ADMIN_EMAIL", ADMIN_EMAIL)
         self.env.setdefault("EMPORIUM_ADMIN_PASSWORD", ADMIN_PASSWORD)
         self.proc = None
-        self.log_path = os.path.join(self.data_dir, "node.log")
+        self.log_path = os.path.join(self.data_dir, log_name)
 
     def start(self, wait=True):
         self.port = free_port() if self.proc is not None else self.port
@@ -126,6 +126,55 @@ class Node:
 
     def admin_token(self):
         return self.login(ADMIN_EMAIL, ADMIN_PASSWORD)["token"]
+
+
+class Cluster:
+    """N emporium processes sharing one data directory, each knowing all."""
+
+    def __init__(self, n, extra_args=()):
+        self.data_dir = tempfile.mkdtemp(prefix="emporium-cluster-")
+        self.node_ports = [free_port() for _ in range(n)]
+        seeds = ",".join(f"127.0.0.1:{p}" for p in self.node_ports)
+        self.nodes = [
+            Node(self.data_dir, ["--node-port", str(p), "--seeds", seeds,
+                                 "--heartbeat-ms", "250", "--peer-timeout-ms", "1500"]
+                 + list(extra_args), log_name=f"node{i + 1}.log")
+            for i, p in enumerate(self.node_ports)]
+
+    def __getitem__(self, i):
+        return self.nodes[i]
+
+    def start(self, order=None):
+        for i in order if order is not None else range(len(self.nodes)):
+            self.nodes[i].start(wait=False)
+        return self
+
+    def cluster_health(self, i):
+        status, body, _ = self.nodes[i].request("GET", "/health/ready")
+        return body["checks"]["cluster"] if body and "checks" in body else None
+
+    def wait_formed(self, members=None, live=None, timeout=60):
+        """Until every listed node sees `live` members and has opened its shards."""
+        members = list(range(len(self.nodes))) if members is None else members
+        live = len(members) if live is None else live
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                views = [self.cluster_health(i) for i in members]
+                if all(v and v["liveMembers"] == live and v["quorum"] and
+                       v["readyShards"] == v["ownedShards"] for v in views) and \
+                        sum(v["ownedShards"] for v in views) == 12:
+                    return views
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("cluster did not form: " + " | ".join(
+            self.nodes[i].log()[-600:] for i in members))
+
+    def close(self):
+        for n in self.nodes:
+            n.close()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 def entity_state(data_dir, kind, entity_id):

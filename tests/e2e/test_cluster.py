@@ -1,0 +1,243 @@
+"""A cluster of real processes on 127.0.0.1 sharing one data directory:
+location transparency, failover after SIGKILL, rejoin with hand-off, start
+order, and the minority that refuses writes."""
+import json
+import os
+import sqlite3
+import threading
+import time
+import unittest
+
+from harness import Cluster, entity_state, ADMIN_EMAIL, ADMIN_PASSWORD
+from wsclient import WebSocket
+
+
+def admin_token(node):
+    return node.login(ADMIN_EMAIL, ADMIN_PASSWORD)["token"]
+
+
+def big_stock_products(node, n):
+    status, body, _ = node.request(
+        "GET", f"/api/products?sortBy=stockQuantity&sortOrder=desc&pageSize={n}")
+    assert status == 200, body
+    return [(p["id"], p["stockQuantity"]) for p in body]
+
+
+def retrying(call, attempts=40):
+    """What a client does when a node answers 503/504 or drops: try again."""
+    last = None
+    for _ in range(attempts):
+        try:
+            last = call()
+            if last[0] < 500:
+                return last
+        except OSError as e:
+            last = (0, str(e), {})
+        time.sleep(0.25)
+    return last
+
+
+class ClusterTests(unittest.TestCase):
+    def test_entities_are_reachable_from_every_node(self):
+        c = Cluster(3).start()
+        try:
+            c.wait_formed()
+            a, b, d = c[0], c[1], c[2]
+            # Every node computes the same owners, and each shard has one.
+            token = admin_token(a)
+            views = [n.request("GET", "/api/cluster", token=token)[1] for n in c.nodes]
+            self.assertEqual(len({json.dumps(v["owners"], sort_keys=True) for v in views}), 1)
+            owned = [set(m["shards"]) for m in views[0]["members"] if m["state"] == "up"]
+            self.assertEqual(len(owned), 3)
+            self.assertEqual(sorted(s for o in owned for s in o), list(range(12)))
+            self.assertTrue(all(o for o in owned), "every node owns shards")
+            self.assertEqual(a.request("GET", "/api/cluster",
+                                       token=a.new_user("plain@c.test")["token"])[0], 403)
+
+            # A cart written through node 1 reads back through node 3.
+            d.register("walker@c.test")
+            token = a.login("walker@c.test")["token"]
+            (pid, before), = big_stock_products(a, 1)
+            status, body, _ = a.request("POST", "/api/cart/add",
+                                        {"productId": pid, "quantity": 2}, token=token)
+            self.assertEqual(status, 200, body)
+            status, cart, _ = d.request("GET", "/api/cart", token=token)
+            self.assertEqual([(i["productId"], i["quantity"]) for i in cart["items"]], [(pid, 2)])
+
+            # An order placed through node 2 notifies a socket on node 1.
+            ws = WebSocket(a.port, f"/ws?access_token={token}")
+            self.assertEqual(ws.recv_json()["type"], "hello")
+            status, placed, _ = b.request("POST", "/api/orders/place",
+                                          {"paymentMethodId": "pm_card_visa"}, token=token)
+            self.assertEqual(status, 200, placed)
+            seen = []
+            while not seen or seen[-1] != "Confirmed":
+                e = ws.recv_json()
+                self.assertEqual(e["orderId"], placed["orderId"])
+                seen.append(e["status"])
+            self.assertEqual(seen, ["Submitted", "StockReserved", "PaymentAuthorized", "Confirmed"])
+            # The read model of every node saw the stock change.
+            deadline = time.time() + 5
+            while True:
+                stocks = [n.request("GET", f"/api/products/{pid}")[1]["stockQuantity"]
+                          for n in c.nodes]
+                if stocks == [before - 2] * 3 or time.time() > deadline:
+                    break
+                time.sleep(0.05)
+            self.assertEqual(stocks, [before - 2] * 3)
+            # History and the order itself, through the third node.
+            history = d.request("GET", "/api/orders/history", token=token)[1]
+            self.assertEqual(history[0]["id"], placed["orderId"])
+        finally:
+            c.close()
+
+    def test_sigkill_a_node_while_orders_flow_then_it_rejoins(self):
+        c = Cluster(3).start()
+        try:
+            c.wait_formed()
+            entry = [c[0], c[1]]  # clients use these two edges
+            products = big_stock_products(c[0], 6)
+            initial = dict(products)
+            users = []
+            for i in range(24):
+                c[i % 2].register(f"buyer{i}@c.test")
+                users.append(c[(i + 1) % 2].login(f"buyer{i}@c.test")["token"])
+            accepted, acknowledged, lock = [], [], threading.Lock()
+            stop = threading.Event()
+
+            def buyer(i, token):
+                n = 0
+                while not stop.is_set() and n < 6:
+                    node = entry[(i + n) % 2]
+                    pid = products[(i + n) % len(products)][0]
+                    status, body, _ = retrying(lambda: node.request(
+                        "POST", "/api/cart/add", {"productId": pid, "quantity": 1},
+                        token=token, timeout=10))
+                    if status != 200:
+                        n += 1
+                        continue
+                    status, body, _ = retrying(lambda: node.request(
+                        "POST", "/api/orders/place", {"paymentMethodId": "pm_card_visa"},
+                        token=token, headers={"Idempotency-Key": f"k{i}-{n}"}, timeout=10))
+                    if status == 200:
+                        with lock:
+                            accepted.append((i, body["orderId"]))
+                    n += 1
+
+            threads = [threading.Thread(target=buyer, args=(i, t)) for i, t in enumerate(users)]
+            for t in threads:
+                t.start()
+            time.sleep(0.5)
+            killed_at = time.time()
+            c[2].kill()
+            c.wait_formed(members=[0, 1], live=2)
+            failover = time.time() - killed_at
+            for t in threads:
+                t.join(timeout=120)
+            print(f"\n  {len(accepted)} orders accepted; failover {failover:.2f} s", flush=True)
+            self.assertGreater(len(accepted), 24)
+            self.assertLess(failover, 6.0, "the dead node's shards are served again")
+
+            # Every accepted order ends; every payment captured once; stock conserved.
+            for i, oid in accepted:
+                deadline = time.time() + 60
+                while True:
+                    status, order, _ = entry[oid % 2].request("GET", f"/api/orders/{oid}",
+                                                              token=users[i])
+                    if status == 200 and order["state"] in ("Confirmed", "Cancelled"):
+                        break
+                    self.assertLess(time.time(), deadline, (oid, status, order))
+                    time.sleep(0.1)
+            db = sqlite3.connect(os.path.join(c.data_dir, "emporium.db"))
+            twice = db.execute("SELECT idempotency_key FROM payments WHERE status='succeeded' "
+                               "GROUP BY idempotency_key HAVING COUNT(*) > 1").fetchall()
+            self.assertEqual(twice, [])
+            # Let reservations of cancelled orders settle, then count.
+            for pid, units in initial.items():
+                state = entity_state(c.data_dir, 2, pid)
+                self.assertEqual(state["h"] + state["s"], units, pid)
+
+            # The node comes back: it rejoins and gets its shards back, while
+            # cart writes through the others keep succeeding (hand-off only
+            # delays them).
+            errors, done = [], threading.Event()
+
+            def writer(token, k):
+                while not done.is_set():
+                    node = entry[k % 2]
+                    status, body, _ = node.request("POST", "/api/cart/add",
+                                                   {"productId": products[0][0], "quantity": 1},
+                                                   token=token, timeout=15)
+                    if status != 200:
+                        errors.append((status, body))
+                    status, body, _ = node.request("POST", "/api/cart/add",
+                                                   {"productId": products[0][0], "quantity": -1},
+                                                   token=token, timeout=15)
+                    if status != 200:
+                        errors.append((status, body))
+
+            writers = [threading.Thread(target=writer, args=(users[k], k)) for k in range(4)]
+            for w in writers:
+                w.start()
+            c[2].start(wait=False)
+            views = c.wait_formed()
+            done.set()
+            for w in writers:
+                w.join(timeout=60)
+            print(f"  rejoin: {len(views)} nodes, shards {[v['ownedShards'] for v in views]}", flush=True)
+            self.assertEqual(errors, [])
+            self.assertGreater(views[2]["ownedShards"], 0)
+            self.assertIn("joined", c[2].log())
+        finally:
+            c.close()
+
+    def test_nodes_start_in_any_order_and_a_minority_refuses_writes(self):
+        c = Cluster(3)
+        try:
+            # The last node first, alone: it is up but has no majority.
+            c.start(order=[2])
+            deadline = time.time() + 30
+            while True:
+                try:
+                    if c.cluster_health(2) is not None:
+                        break
+                except OSError:
+                    pass
+                self.assertLess(time.time(), deadline)
+                time.sleep(0.05)
+            self.assertFalse(c.cluster_health(2)["quorum"])
+            c[2].register("early@c.test")  # accounts touch no shard
+            token = c[2].login("early@c.test")["token"]
+            status, body, headers = c[2].request("POST", "/api/cart/add",
+                                                 {"productId": 1, "quantity": 1}, token=token)
+            self.assertEqual(status, 503, body)
+            self.assertEqual(body["code"], "unavailable")
+            self.assertEqual(headers.get("retry-after"), "2")
+            self.assertEqual(c[2].request("GET", "/api/products?pageSize=1")[0], 200)
+            # The second one (seed 1 still down): a majority, the cluster forms.
+            c.start(order=[1])
+            c.wait_formed(members=[1, 2], live=2)
+            status, body, _ = c[2].request("POST", "/api/cart/add",
+                                           {"productId": 1, "quantity": 1}, token=token)
+            self.assertEqual(status, 200, body)
+            # The first seed last: all three.
+            c.start(order=[0])
+            c.wait_formed()
+            status, cart, _ = c[0].request("GET", "/api/cart", token=token)
+            self.assertEqual([(i["productId"], i["quantity"]) for i in cart["items"]], [(1, 1)])
+            # Two of three gone: the survivor stops taking writes.
+            c[0].kill()
+            c[1].kill()
+            deadline = time.time() + 10
+            while c.cluster_health(2)["quorum"]:
+                self.assertLess(time.time(), deadline)
+                time.sleep(0.05)
+            status, _, _ = c[2].request("POST", "/api/cart/add",
+                                        {"productId": 1, "quantity": 1}, token=token)
+            self.assertEqual(status, 503)
+        finally:
+            c.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
