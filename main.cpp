@@ -178,7 +178,7 @@ int run(const emporium::node_config& cfg) {
       return bad_storage;
     }
   }
-  auto seeds = emporium::parse_seeds(cfg.seeds, cfg.bind, cfg.node_port);
+  auto seeds = emporium::cluster::parse_seeds(cfg.seeds, cfg.bind, cfg.node_port);
   if (cfg.node_port == 0 && !seeds.empty()) {
     fmt::print(stderr, "emporium: --seeds needs --node-port (the port other nodes reach)\n");
     return bad_config;

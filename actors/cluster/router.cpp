@@ -49,7 +49,7 @@ struct peer {
 };
 
 struct seed_state {
-  seed_address addr;
+  cluster::seed_address addr;
   std::string name; // learned from its welcome; "" while not connected
   bool connecting = false;
   caf::actor_clock::time_point next_try{};
@@ -606,28 +606,6 @@ caf::behavior router_actor(router_self* self, router_options opts, router_servic
 caf::actor spawn_router(caf::actor_system& sys, router_options opts, router_services svc,
                         std::shared_ptr<cluster_health> health) {
   return sys.spawn(router_actor, std::move(opts), std::move(svc), std::move(health));
-}
-
-std::vector<seed_address> parse_seeds(const std::vector<std::string>& seeds,
-                                      const std::string& own_host, std::uint16_t own_port) {
-  auto is_loopback = [](const std::string& h) {
-    return h == "127.0.0.1" || h == "localhost" || h == "::1";
-  };
-  std::vector<seed_address> out;
-  for (const auto& s : seeds) {
-    auto colon = s.rfind(':');
-    seed_address a{s.substr(0, colon),
-                   static_cast<std::uint16_t>(std::stoul(s.substr(colon + 1)))};
-    bool self_address = a.port == own_port &&
-                        (a.host == own_host || (is_loopback(a.host) && is_loopback(own_host)) ||
-                         own_host == "0.0.0.0");
-    bool duplicate = std::any_of(out.begin(), out.end(), [&](const seed_address& b) {
-      return b.host == a.host && b.port == a.port;
-    });
-    if (!self_address && !duplicate)
-      out.push_back(a);
-  }
-  return out;
 }
 
 } // namespace emporium

@@ -24,6 +24,7 @@
 // members it owns no shard and refuses entity messages (unavailable).
 #pragma once
 
+#include "actors/cluster/shard_map.hpp"
 #include "actors/directory.hpp"
 #include "actors/entity_services.hpp"
 
@@ -36,14 +37,9 @@
 
 namespace emporium {
 
-struct seed_address {
-  std::string host;
-  std::uint16_t port = 0;
-};
-
 struct router_options {
   std::string node_name = "local";
-  std::vector<seed_address> seeds; ///< the other members (self excluded)
+  std::vector<cluster::seed_address> seeds; ///< the other members (self excluded)
   std::uint32_t shards = 12;
   std::string data_dir;
   persistence::durability level = persistence::durability::normal;
@@ -70,9 +66,5 @@ struct cluster_health {
 
 caf::actor spawn_router(caf::actor_system& sys, router_options opts, router_services svc,
                         std::shared_ptr<cluster_health> health);
-
-/// Parses "host:port,host:port" entries, dropping the node's own address.
-std::vector<seed_address> parse_seeds(const std::vector<std::string>& seeds,
-                                      const std::string& own_host, std::uint16_t own_port);
 
 } // namespace emporium

@@ -1,6 +1,7 @@
 // Shard and owner functions (see shard_map.hpp).
 #include "actors/cluster/shard_map.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace emporium::cluster {
@@ -56,6 +57,28 @@ std::string owner_of(std::uint32_t shard, const std::vector<std::string>& member
 
 bool has_quorum(std::size_t live, std::size_t configured) {
   return live * 2 > configured;
+}
+
+std::vector<seed_address> parse_seeds(const std::vector<std::string>& seeds,
+                                      const std::string& own_host, std::uint16_t own_port) {
+  auto is_loopback = [](const std::string& h) {
+    return h == "127.0.0.1" || h == "localhost" || h == "::1";
+  };
+  std::vector<seed_address> out;
+  for (const auto& s : seeds) {
+    auto colon = s.rfind(':');
+    seed_address a{s.substr(0, colon),
+                   static_cast<std::uint16_t>(std::stoul(s.substr(colon + 1)))};
+    bool self_address = a.port == own_port &&
+                        (a.host == own_host || (is_loopback(a.host) && is_loopback(own_host)) ||
+                         own_host == "0.0.0.0");
+    bool duplicate = std::any_of(out.begin(), out.end(), [&](const seed_address& b) {
+      return b.host == a.host && b.port == a.port;
+    });
+    if (!self_address && !duplicate)
+      out.push_back(a);
+  }
+  return out;
 }
 
 } // namespace emporium::cluster

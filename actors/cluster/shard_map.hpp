@@ -32,4 +32,15 @@ std::string owner_of(std::uint32_t shard, const std::vector<std::string>& member
 /// Strictly more than half of the configured members.
 bool has_quorum(std::size_t live, std::size_t configured);
 
+struct seed_address {
+  std::string host;
+  std::uint16_t port = 0;
+  friend bool operator==(const seed_address&, const seed_address&) = default;
+};
+
+/// The members other than this node, from "host:port" entries (already
+/// validated by the config): the node's own address and repeats dropped.
+std::vector<seed_address> parse_seeds(const std::vector<std::string>& seeds,
+                                      const std::string& own_host, std::uint16_t own_port);
+
 } // namespace emporium::cluster

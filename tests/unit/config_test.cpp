@@ -44,6 +44,17 @@ TEST_CASE("bad keys and values are refused with the key named") {
   auto cfg = load_config(2, origins, env_none);
   REQUIRE(cfg.cors_origins.size() == 2);
   CHECK(cfg.cors_origins[1] == "http://b:2");
+  for (const char* seeds : {"--seeds=127.0.0.1", "--seeds=host:", "--seeds=a:1,b:x2"}) {
+    const char* bad_seeds[] = {"emporium", seeds};
+    CHECK_THROWS_WITH_AS(load_config(2, bad_seeds, env_none), doctest::Contains("'seeds'"),
+                         std::invalid_argument);
+  }
+  const char* cluster[] = {"emporium", "--seeds", "127.0.0.1:4241, 127.0.0.1:4242",
+                           "--node-port", "4242", "--shards", "16"};
+  cfg = load_config(7, cluster, env_none);
+  CHECK(cfg.seeds == std::vector<std::string>{"127.0.0.1:4241", "127.0.0.1:4242"});
+  CHECK(cfg.node_port == 4242);
+  CHECK(cfg.shards == 16);
 }
 
 TEST_CASE("the example config file parses and documents every option") {

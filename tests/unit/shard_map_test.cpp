@@ -1,0 +1,110 @@
+// Shards and owners: the same answer on every node, balanced, and a member
+// joining or leaving moves only the shards it wins or held.
+#include "actors/cluster/shard_map.hpp"
+#include "persistence/file_lock.hpp"
+#include "persistence/order_store.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+using namespace emporium;
+using namespace emporium::cluster;
+
+TEST_CASE("an order's shard follows from its id, and ids stay in their shard") {
+  const std::uint32_t n = 12;
+  for (std::uint32_t shard = 0; shard < n; ++shard)
+    for (std::int64_t k = 0; k < 5; ++k)
+      CHECK(shard_of_order(std::int64_t{shard} + 1 + k * n, n) == shard);
+  CHECK(shard_of_order(std::string{"13"}, n) == 0);
+  CHECK(shard_of_order(std::string{"abc"}, n) == shard_of_user("abc", n));
+  CHECK(shard_of_order(std::int64_t{0}, n) == 0);
+}
+
+TEST_CASE("hashing is stable and spreads users over the shards") {
+  CHECK(stable_hash("user-1") == stable_hash("user-1"));
+  CHECK(stable_hash("user-1") != stable_hash("user-2"));
+  std::map<std::uint32_t, int> counts;
+  for (int i = 0; i < 12'000; ++i)
+    ++counts[shard_of_user("user-" + std::to_string(i), 12)];
+  REQUIRE(counts.size() == 12);
+  for (auto [shard, c] : counts)
+    CHECK((c > 800 && c < 1200)); // within 20% of 1000
+}
+
+TEST_CASE("every node computes the same owner, whatever order it lists members in") {
+  std::vector<std::string> a{"node1", "node2", "node3"};
+  std::vector<std::string> b{"node3", "node1", "node2"};
+  std::set<std::string> owners;
+  for (std::uint32_t s = 0; s < 64; ++s) {
+    CHECK(owner_of(s, a) == owner_of(s, b));
+    owners.insert(owner_of(s, a));
+  }
+  CHECK(owners.size() == 3); // everyone owns something
+  CHECK(owner_of(3, {}) == "");
+}
+
+TEST_CASE("a member leaving moves only its own shards; coming back moves them back") {
+  std::vector<std::string> all{"node1", "node2", "node3"};
+  std::vector<std::string> without3{"node1", "node2"};
+  int moved = 0;
+  for (std::uint32_t s = 0; s < 256; ++s) {
+    auto before = owner_of(s, all);
+    auto after = owner_of(s, without3);
+    if (before != "node3")
+      CHECK(after == before); // nobody else's shard moves
+    else
+      ++moved;
+  }
+  CHECK((moved > 50 && moved < 120)); // about a third
+}
+
+TEST_CASE("quorum is a strict majority of the configured members") {
+  CHECK(has_quorum(1, 1));
+  CHECK(has_quorum(2, 3));
+  CHECK_FALSE(has_quorum(1, 3));
+  CHECK_FALSE(has_quorum(2, 4));
+  CHECK(has_quorum(3, 4));
+}
+
+TEST_CASE("a shard lock is held by one holder at a time and freed on release") {
+  auto dir = std::filesystem::temp_directory_path() / "emporium-unit-lock";
+  std::filesystem::create_directories(dir);
+  auto path = persistence::shard_lock_path(dir.string(), 3);
+  CHECK(path == dir.string() + "/shard-03.lock");
+  auto first = persistence::file_lock::try_acquire(path);
+  REQUIRE(first);
+  CHECK_FALSE(persistence::file_lock::try_acquire(path)); // flock is per open file
+  CHECK_FALSE(persistence::file_lock::acquire(path, std::chrono::milliseconds(50)));
+  first.reset();
+  CHECK(persistence::file_lock::try_acquire(path));
+}
+
+TEST_CASE("order ids are allocated in the shard's residue class") {
+  auto dir = std::filesystem::temp_directory_path() / "emporium-unit-ids";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  persistence::order_store store((dir / "s.db").string(), persistence::durability::normal,
+                                 {5, 12});
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 3; ++i)
+    ids.push_back(store.place(
+      "u1", std::nullopt, "h", 3, 0, [](std::int64_t) { return std::string{"{}"}; },
+      [](std::int64_t id) { return persistence::outbox_row{"u1", id, "{}", 0}; },
+      [](std::int64_t) { return std::string{"{}"}; }));
+  CHECK(ids == std::vector<std::int64_t>{5, 17, 29});
+  for (auto id : ids)
+    CHECK(shard_of_order(id, 12) == 4);
+}
+
+TEST_CASE("seeds drop the node's own address and repeats") {
+  std::vector<std::string> list{"127.0.0.1:4241", "127.0.0.1:4242", "localhost:4243",
+                                "127.0.0.1:4242", "10.0.0.9:4241"};
+  auto others = parse_seeds(list, "127.0.0.1", 4243);
+  CHECK(others == std::vector<seed_address>{{"127.0.0.1", 4241}, {"127.0.0.1", 4242},
+                                            {"10.0.0.9", 4241}});
+  CHECK(parse_seeds(list, "10.0.0.9", 4241).size() == 3);
+  CHECK(parse_seeds({}, "127.0.0.1", 4241).empty());
+}
