@@ -2,9 +2,9 @@
 // the HTTP edge, serve until SIGINT/SIGTERM, then shut down in order:
 // stop accepting and finish in-flight requests, drain the entities (their
 // writes flush), stop the store, exit 0.
-#include "actors/accounts/accounts_actor.hpp"
 #include "actors/catalog/catalog_actor.hpp"
 #include "actors/cluster/router.hpp"
+#include "actors/cluster/shard_map.hpp"
 #include "actors/payment/payment_actor.hpp"
 #include "actors/protocol.hpp"
 #include "config/node_config.hpp"
@@ -100,26 +100,43 @@ std::string jwt_secret(const emporium::node_config& cfg) {
 }
 
 /// Creates the configured first admin unless that email already exists.
-void ensure_admin(caf::actor_system& sys, const caf::actor& accounts,
-                  const emporium::node_config& cfg) {
+/// Its shard may not be open yet (a cluster forming, no majority): the
+/// seeder asks again every second until the account exists.
+caf::behavior admin_seeder(caf::event_based_actor* self, caf::actor router,
+                           emporium::user_record admin, std::uint32_t shard) {
+  self->send(self, emporium::atoms::tick::value);
+  return {
+    [=](emporium::atoms::tick) {
+      self->request(router, std::chrono::seconds(5), emporium::atoms::accounts_call::value,
+                    shard, caf::make_message(emporium::atoms::register_user::value, admin))
+        .then(
+          [=](const emporium::user_record&) {
+            fmt::print("emporium: admin {} created\n", admin.email);
+            std::fflush(stdout);
+            self->quit();
+          },
+          [=](const caf::error& err) {
+            if (emporium::to_errc(err) == emporium::errc::conflict)
+              return self->quit(); // it exists already
+            self->delayed_send(self, std::chrono::seconds(1), emporium::atoms::tick::value);
+          });
+    },
+  };
+}
+
+caf::actor ensure_admin(caf::actor_system& sys, const caf::actor& router,
+                        const emporium::node_config& cfg) {
   if (cfg.admin_email.empty() || cfg.admin_password.empty())
-    return;
+    return {};
   char hash[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str(hash, cfg.admin_password.data(), cfg.admin_password.size(),
                         crypto_pwhash_OPSLIMIT_INTERACTIVE,
                         crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
     throw std::runtime_error("cannot hash the admin password");
-  emporium::user_record admin{emporium::http::new_user_id(), cfg.admin_email, hash, "Admin",
-                              "", "admin"};
-  caf::scoped_actor self{sys};
-  self->request(accounts, std::chrono::seconds(10), emporium::atoms::register_user::value,
-                admin)
-    .receive([&](emporium::user_record&) { fmt::print("emporium: admin {} created\n",
-                                                      cfg.admin_email); },
-             [&](caf::error& err) {
-               if (emporium::to_errc(err) != emporium::errc::conflict)
-                 throw std::runtime_error("cannot create the admin account");
-             });
+  emporium::user_record admin{emporium::http::new_user_id_for(cfg.admin_email, cfg.shards),
+                              cfg.admin_email, hash, "Admin", "", "admin"};
+  return sys.spawn(admin_seeder, router, admin,
+                   emporium::cluster::shard_of_email(cfg.admin_email, cfg.shards));
 }
 
 void stop_actor(caf::scoped_actor& self, const caf::actor& a, caf::exit_reason reason) {
@@ -200,7 +217,6 @@ int run(const emporium::node_config& cfg) {
   node_system_config sys_cfg{cfg};
   caf::actor_system sys{sys_cfg};
   auto catalog_writer = emporium::spawn_catalog(sys, files, catalog);
-  auto accounts = emporium::spawn_accounts(sys, files.global_db, level);
   auto payment_health = std::make_shared<emporium::payment_health>();
   emporium::payment_options pay_opts;
   pay_opts.breaker_threshold = static_cast<int>(cfg.payment_breaker_threshold);
@@ -234,7 +250,6 @@ int run(const emporium::node_config& cfg) {
       caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
       caf::anon_send_exit(payment, caf::exit_reason::user_shutdown);
       caf::anon_send_exit(catalog_writer, caf::exit_reason::user_shutdown);
-      caf::anon_send_exit(accounts, caf::exit_reason::user_shutdown);
       return failure;
     }
     fmt::print("emporium: node {} on {}:{} ({} shards, {} other members)\n",
@@ -242,11 +257,12 @@ int run(const emporium::node_config& cfg) {
   }
 
   int code = ok;
+  caf::actor seeder;
   {
     unsigned threads = cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
     emporium::http::password_hasher hasher{2};
     auto backend = emporium::http::make_actor_backend(
-      sys, {router, accounts, catalog_writer, payment_health, cluster, cfg.shards},
+      sys, {router, catalog_writer, payment_health, cluster, cfg.shards},
       std::chrono::milliseconds(cfg.request_timeout_ms), threads);
     emporium::http::api_context ctx{*backend,
                                     *catalog,
@@ -271,7 +287,7 @@ int run(const emporium::node_config& cfg) {
     opts.websocket = emporium::http::make_live_endpoints(ctx, hub);
     emporium::http::server edge{opts, routes};
     try {
-      ensure_admin(sys, accounts, cfg);
+      seeder = ensure_admin(sys, router, cfg);
       auto port = edge.start();
       fmt::print("emporium: listening on http://{}:{} ({} products, data in {})\n", cfg.bind,
                  port, products, cfg.data_dir);
@@ -287,10 +303,11 @@ int run(const emporium::node_config& cfg) {
   }
 
   caf::scoped_actor self{sys};
+  if (seeder)
+    caf::anon_send_exit(seeder, caf::exit_reason::user_shutdown);
   stop_actor(self, router, caf::exit_reason::user_shutdown); // shards drain and flush
   stop_actor(self, payment, caf::exit_reason::user_shutdown);
   stop_actor(self, catalog_writer, caf::exit_reason::user_shutdown);
-  stop_actor(self, accounts, caf::exit_reason::user_shutdown);
   if (code == ok)
     fmt::print("emporium: stopped cleanly\n");
   return code;

@@ -180,6 +180,7 @@ using fanout = caf::atom_constant<caf::atom("fanout")>;
 using relay = caf::atom_constant<caf::atom("relay")>;
 using forward = caf::atom_constant<caf::atom("forward")>;
 using shard_call = caf::atom_constant<caf::atom("shardcall")>;
+using accounts_call = caf::atom_constant<caf::atom("acctcall")>;
 using hello = caf::atom_constant<caf::atom("hello")>;
 using welcome = caf::atom_constant<caf::atom("welcome")>;
 using tick = caf::atom_constant<caf::atom("tick")>;

@@ -3,6 +3,7 @@
 
 #include "actors/cluster/shard_map.hpp"
 #include "actors/protocol.hpp"
+#include "http/auth/credentials.hpp"
 
 #include <caf/all.hpp>
 
@@ -33,7 +34,6 @@ public:
   actor_backend(caf::actor_system& sys, backend_actors actors,
                 std::chrono::milliseconds timeout, unsigned bridges)
     : router_(std::move(actors.router)),
-      accounts_(std::move(actors.accounts)),
       catalog_(std::move(actors.catalog)),
       payment_(std::move(actors.payment)),
       cluster_(std::move(actors.cluster)),
@@ -74,26 +74,33 @@ public:
     }
   }
 
+  // Accounts live in shards: by email for a lookup by email, by user id
+  // otherwise (ids are drawn to land on their email's shard).
   void register_user(user_record user, done_fn<user_record> done) override {
-    ask<user_record>(accounts_, done, atoms::register_user::value, std::move(user));
+    user.id = new_user_id_for(user.email, shards_);
+    auto shard = cluster::shard_of_email(user.email, shards_);
+    accounts<user_record>(shard, done, atoms::register_user::value, std::move(user));
   }
   void find_user_by_email(const std::string& email, done_fn<user_record> done) override {
-    ask<user_record>(accounts_, done, atoms::find_email::value, email);
+    accounts<user_record>(cluster::shard_of_email(email, shards_), done,
+                          atoms::find_email::value, email);
   }
   void find_user(const std::string& id, done_fn<user_record> done) override {
-    ask<user_record>(accounts_, done, atoms::find_id::value, id);
+    accounts<user_record>(cluster::shard_of_user(id, shards_), done, atoms::find_id::value, id);
   }
   void store_refresh(const std::string& hash, const std::string& user, std::int64_t expires,
                      done_fn<bool> done) override {
-    ask_unit(accounts_, done, atoms::refresh_store::value, hash, user, expires);
+    accounts_unit(cluster::shard_of_user(user, shards_), done, atoms::refresh_store::value, hash,
+                  user, expires);
   }
-  void rotate_refresh(const std::string& old_hash, const std::string& new_hash,
-                      std::int64_t expires, done_fn<user_record> done) override {
-    ask<user_record>(accounts_, done, atoms::refresh_rotate::value, old_hash, new_hash,
-                     expires);
+  void rotate_refresh(const std::string& user, const std::string& old_hash,
+                      const std::string& new_hash, std::int64_t expires,
+                      done_fn<user_record> done) override {
+    accounts<user_record>(cluster::shard_of_user(user, shards_), done,
+                          atoms::refresh_rotate::value, old_hash, new_hash, expires);
   }
   void revoke_refresh(const std::string& user, done_fn<bool> done) override {
-    ask_unit(accounts_, done, atoms::revoke::value, user);
+    accounts_unit(cluster::shard_of_user(user, shards_), done, atoms::revoke::value, user);
   }
 
   void create_product(product_record p, done_fn<product_record> done) override {
@@ -131,7 +138,7 @@ public:
   }
 
   bool ready() const override {
-    if (!router_ || !accounts_ || !catalog_ || bridges_.empty())
+    if (!router_ || !catalog_ || bridges_.empty())
       return false;
     // Ready once every shard this node owns is open (a hand-off in progress
     // makes it briefly not ready; a node without quorum owns none).
@@ -191,6 +198,18 @@ private:
     ask<T>(router_, std::move(done), std::move(key), caf::make_message(std::move(xs)...));
   }
 
+  template <class T, class... Ts>
+  void accounts(std::uint32_t shard, done_fn<T> done, Ts... xs) {
+    ask<T>(router_, std::move(done), atoms::accounts_call::value, shard,
+           caf::make_message(std::move(xs)...));
+  }
+
+  template <class... Ts>
+  void accounts_unit(std::uint32_t shard, done_fn<bool> done, Ts... xs) {
+    ask_unit(router_, std::move(done), atoms::accounts_call::value, shard,
+             caf::make_message(std::move(xs)...));
+  }
+
   /// A message to the order index of `shard`, wherever that shard lives.
   template <class T, class... Ts>
   void index(std::uint32_t shard, done_fn<T> done, Ts... xs) {
@@ -199,7 +218,6 @@ private:
   }
 
   caf::actor router_;
-  caf::actor accounts_;
   caf::actor catalog_;
   std::shared_ptr<const payment_health> payment_;
   std::shared_ptr<const cluster_health> cluster_;

@@ -19,7 +19,6 @@ namespace emporium::http {
 
 struct backend_actors {
   caf::actor router; ///< every entity and every shard's order index, on any node
-  caf::actor accounts;
   caf::actor catalog;
   std::shared_ptr<const payment_health> payment;
   std::shared_ptr<const cluster_health> cluster;

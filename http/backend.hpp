@@ -50,7 +50,9 @@ public:
   virtual void find_user(const std::string& id, done_fn<user_record> done) = 0;
   virtual void store_refresh(const std::string& token_hash, const std::string& user,
                              std::int64_t expires_at_ms, done_fn<bool> done) = 0;
-  virtual void rotate_refresh(const std::string& old_hash, const std::string& new_hash,
+  /// `user`: the id the presented token names (its shard holds the token).
+  virtual void rotate_refresh(const std::string& user, const std::string& old_hash,
+                              const std::string& new_hash,
                               std::int64_t expires_at_ms, done_fn<user_record> done) = 0;
   virtual void revoke_refresh(const std::string& user, done_fn<bool> done) = 0;
 

@@ -2,6 +2,7 @@
 #include "actors/cluster/router.hpp"
 
 #include "actors/cluster/shard_map.hpp"
+#include "actors/accounts/accounts_actor.hpp"
 #include "actors/order/order_index_actor.hpp"
 #include "persistence/file_lock.hpp"
 
@@ -17,11 +18,14 @@ namespace emporium {
 
 namespace {
 
-/// A message for a shard: an entity's, or the shard's order index's.
+/// Who in a shard a message is for: an entity (through the shard's
+/// directory), or one of the shard's services.
+enum class service : std::uint8_t { entity = 0, index = 1, accounts = 2 };
+
 struct target {
   std::uint32_t shard = 0;
-  bool to_index = false;
-  entity_key key; // when !to_index
+  service to = service::entity;
+  entity_key key; // when to == entity
 };
 
 /// A message that waits while its shard changes hands.
@@ -38,8 +42,8 @@ struct shard_slot {
   std::string owner; // by the current view; "" = nobody (no quorum)
   phase state = phase::absent;
   std::unique_ptr<persistence::file_lock> lock;
-  caf::actor store, directory, index;
-  int running = 0; // of the three actors above, while releasing
+  caf::actor store, directory, index, accounts;
+  int running = 0; // of the four actors above, while releasing
   std::vector<parked> waiting;
 };
 
@@ -79,11 +83,25 @@ using router_self = caf::stateful_actor<router_state>;
 
 target target_of(const entity_key& key, std::uint32_t shards) {
   switch (key.kind) {
-    case entity_kind::cart: return {cluster::shard_of_user(key.id, shards), false, key};
-    case entity_kind::stock: return {cluster::shard_of_product(key.id, shards), false, key};
-    case entity_kind::order: return {cluster::shard_of_order(key.id, shards), false, key};
+    case entity_kind::cart: return {cluster::shard_of_user(key.id, shards), service::entity, key};
+    case entity_kind::stock:
+      return {cluster::shard_of_product(key.id, shards), service::entity, key};
+    case entity_kind::order:
+      return {cluster::shard_of_order(key.id, shards), service::entity, key};
   }
-  return {0, false, key};
+  return {0, service::entity, key};
+}
+
+/// Hands a message to its addressee inside a shard this node runs.
+template <class Sender>
+void hand_in(Sender& via, shard_slot& slot, target& where, caf::message& payload) {
+  switch (where.to) {
+    case service::entity:
+      via.delegate(slot.directory, std::move(where.key), std::move(payload));
+      return;
+    case service::index: via.delegate(slot.index, std::move(payload)); return;
+    case service::accounts: via.delegate(slot.accounts, std::move(payload)); return;
+  }
 }
 
 void update_health(router_self* self) {
@@ -125,22 +143,19 @@ void deliver_parked(router_self* self, parked p) {
   if (slot.owner == st.opts.node_name) {
     if (slot.state != phase::ready)
       return park(self, std::move(p));
-    if (p.where.to_index)
-      p.promise.delegate(slot.index, std::move(p.payload));
-    else
-      p.promise.delegate(slot.directory, std::move(p.where.key), std::move(p.payload));
+    hand_in(p.promise, slot, p.where, p.payload);
     return;
   }
   auto it = st.peers.find(slot.owner);
   if (it == st.peers.end() || p.hops >= max_hops)
     return park(self, std::move(p)); // views disagree: wait for them to settle
   auto hops = static_cast<std::uint8_t>(p.hops + 1);
-  if (p.where.to_index)
-    p.promise.delegate(it->second.handle, atoms::forward::value, hops, p.where.shard,
-                       std::move(p.payload));
-  else
+  if (p.where.to == service::entity)
     p.promise.delegate(it->second.handle, atoms::forward::value, hops, std::move(p.where.key),
                        std::move(p.payload));
+  else
+    p.promise.delegate(it->second.handle, atoms::forward::value, hops, p.where.shard,
+                       static_cast<std::uint8_t>(p.where.to), std::move(p.payload));
 }
 
 /// The hot path: a local, ready shard gets the message without a promise.
@@ -148,10 +163,7 @@ void route(router_self* self, std::uint8_t hops, target where, caf::message& pay
   auto& st = self->state;
   auto& slot = st.shards[where.shard];
   if (!st.stopping && slot.owner == st.opts.node_name && slot.state == phase::ready) {
-    if (where.to_index)
-      self->delegate(slot.index, std::move(payload));
-    else
-      self->delegate(slot.directory, std::move(where.key), std::move(payload));
+    hand_in(*self, slot, where, payload);
     return;
   }
   deliver_parked(self, parked{hops, std::move(where), std::move(payload),
@@ -194,9 +206,11 @@ bool open_shard(router_self* self, std::uint32_t shard) {
   slot.index = spawn_order_index(sys, path, st.opts.level, slot.directory, st.sink,
                                  {static_cast<std::int64_t>(shard) + 1,
                                   static_cast<std::int64_t>(st.opts.shards)});
+  slot.accounts = spawn_accounts(sys, path, st.opts.level);
   watch(self, slot.store, shard);
   watch(self, slot.directory, shard);
   watch(self, slot.index, shard);
+  watch(self, slot.accounts, shard);
   slot.state = phase::ready;
   auto directory = slot.directory;
   self->request(slot.index, std::chrono::seconds(30), atoms::unfinished::value)
@@ -233,7 +247,7 @@ void release_shard(router_self* self, std::uint32_t shard) {
   if (slot.state != phase::ready)
     return;
   slot.state = phase::releasing;
-  slot.running = 3;
+  slot.running = 4;
   self->send_exit(slot.directory, caf::exit_reason::user_shutdown);
 }
 
@@ -245,17 +259,18 @@ void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down
     fmt::print(stderr, "emporium: shard {}: {} stopped unexpectedly ({}); reopening\n", shard,
                msg.source == slot.store ? "store" : "an actor", caf::to_string(msg.reason));
     slot.state = phase::releasing;
-    slot.running = 3;
+    slot.running = 4;
   }
   if (slot.state != phase::releasing)
     return;
   if (msg.source == slot.directory) {
     self->send_exit(slot.index, caf::exit_reason::user_shutdown);
+    self->send_exit(slot.accounts, caf::exit_reason::user_shutdown);
     self->send_exit(slot.store, caf::exit_reason::user_shutdown);
   }
   if (--slot.running > 0)
     return;
-  slot.store = slot.directory = slot.index = nullptr;
+  slot.store = slot.directory = slot.index = slot.accounts = nullptr;
   slot.lock.reset(); // now the new owner may open the file
   slot.state = phase::absent;
   update_health(self);
@@ -550,15 +565,21 @@ caf::behavior router_actor(router_self* self, router_options opts, router_servic
     [self](atoms::shard_call, std::uint32_t shard, caf::message& payload) {
       if (shard >= self->state.opts.shards)
         return self->make_response_promise().deliver(make_error(errc::invalid_argument));
-      route(self, 0, target{shard, true, {}}, payload);
+      route(self, 0, target{shard, service::index, {}}, payload);
+    },
+    [self](atoms::accounts_call, std::uint32_t shard, caf::message& payload) {
+      if (shard >= self->state.opts.shards)
+        return self->make_response_promise().deliver(make_error(errc::invalid_argument));
+      route(self, 0, target{shard, service::accounts, {}}, payload);
     },
     [self](atoms::forward, std::uint8_t hops, entity_key& key, caf::message& payload) {
       route(self, hops, target_of(key, self->state.opts.shards), payload);
     },
-    [self](atoms::forward, std::uint8_t hops, std::uint32_t shard, caf::message& payload) {
-      if (shard >= self->state.opts.shards)
+    [self](atoms::forward, std::uint8_t hops, std::uint32_t shard, std::uint8_t to,
+           caf::message& payload) {
+      if (shard >= self->state.opts.shards || to == 0 || to > 2)
         return self->make_response_promise().deliver(make_error(errc::invalid_argument));
-      route(self, hops, target{shard, true, {}}, payload);
+      route(self, hops, target{shard, static_cast<service>(to), {}}, payload);
     },
     [self](atoms::broadcast, const caf::message& change) {
       for (const auto& [name, p] : self->state.peers)

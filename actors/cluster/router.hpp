@@ -3,6 +3,7 @@
 //
 //   (entity_key, message)              -> the entity's answer
 //   (shard_call, shard, message)       -> the answer of that shard's order index
+//   (accounts_call, shard, message)    -> the answer of that shard's accounts
 //
 // It hashes the key to a shard, computes the shard's owner from the live
 // members (rendezvous hashing), and either hands the message to the shard's
@@ -12,7 +13,8 @@
 // recovered it.
 //
 // Shards owned here each have an exclusive lock file, a store actor, a
-// directory and an order index on the shard's own SQLite file; a shard that
+// directory, an order index and an accounts actor on the shard's own SQLite
+// file; a shard that
 // moves away is drained (its entities flush and stop) before its lock is
 // released, and a shard that arrives is opened as soon as its lock is free
 // and its unfinished order sagas resume.

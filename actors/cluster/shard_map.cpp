@@ -2,6 +2,7 @@
 #include "actors/cluster/shard_map.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace emporium::cluster {
@@ -21,6 +22,13 @@ std::uint64_t stable_hash(std::string_view text) {
 
 std::uint32_t shard_of_user(std::string_view user_id, std::uint32_t shards) {
   return static_cast<std::uint32_t>(stable_hash(user_id) % shards);
+}
+
+std::uint32_t shard_of_email(std::string_view email, std::uint32_t shards) {
+  std::string key = "email:";
+  for (unsigned char c : email)
+    key.push_back(static_cast<char>(std::tolower(c)));
+  return static_cast<std::uint32_t>(stable_hash(key) % shards);
 }
 
 std::uint32_t shard_of_product(std::string_view product_id, std::uint32_t shards) {

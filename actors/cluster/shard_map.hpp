@@ -20,6 +20,11 @@ namespace emporium::cluster {
 std::uint64_t stable_hash(std::string_view text);
 
 std::uint32_t shard_of_user(std::string_view user_id, std::uint32_t shards);
+/// Where an account is found by email (case-insensitive). User ids are drawn
+/// so that shard_of_user(id) == shard_of_email(email): login by email and
+/// every later lookup by id land on the same shard, with the user's cart,
+/// orders and outbox.
+std::uint32_t shard_of_email(std::string_view email, std::uint32_t shards);
 std::uint32_t shard_of_product(std::string_view product_id, std::uint32_t shards);
 /// Orders are numbered shard + 1, shard + 1 + shards, ... (see order_id_space).
 std::uint32_t shard_of_order(std::int64_t order_id, std::uint32_t shards);

@@ -1,6 +1,8 @@
 // Password hashing pool and token helpers (see credentials.hpp).
 #include "http/auth/credentials.hpp"
 
+#include "actors/cluster/shard_map.hpp"
+
 #include "http/auth/jwt.hpp"
 
 #include <boost/asio/post.hpp>
@@ -65,6 +67,26 @@ std::string new_user_id() {
   char hex[sizeof raw * 2 + 1];
   sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
   return hex;
+}
+
+std::string new_user_id_for(const std::string& email, std::uint32_t shards) {
+  auto want = cluster::shard_of_email(email, shards);
+  for (;;) { // about `shards` draws on average
+    auto id = new_user_id();
+    if (cluster::shard_of_user(id, shards) == want)
+      return id;
+  }
+}
+
+std::string new_refresh_token(const std::string& user_id) {
+  return user_id + "." + random_token(32);
+}
+
+std::string refresh_token_user(const std::string& token) {
+  auto dot = token.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == token.size())
+    return {};
+  return token.substr(0, dot);
 }
 
 } // namespace emporium::http

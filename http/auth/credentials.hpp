@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <cstdint>
 #include <string>
 
 namespace emporium::http {
@@ -33,5 +34,14 @@ std::string token_hash(const std::string& token);
 
 /// A fresh user id (32 hex characters).
 std::string new_user_id();
+
+/// A new user id that lands on the same shard as `email` (see shard_of_email).
+std::string new_user_id_for(const std::string& email, std::uint32_t shards);
+
+/// Refresh tokens carry their user's id ("<userId>.<random>") so a rotation
+/// finds the shard that stores them; the random part is the secret.
+std::string new_refresh_token(const std::string& user_id);
+/// The user id a refresh token claims to belong to ("" if malformed).
+std::string refresh_token_user(const std::string& token);
 
 } // namespace emporium::http

@@ -97,7 +97,7 @@ response session_response(api_context& ctx, const user_record& user, const std::
 /// Stores a fresh refresh token (hashed), then answers the login shape.
 void answer_with_new_session(api_context& ctx, const user_record& user, bool as_cookie,
                              responder respond) {
-  auto refresh = random_token(32);
+  auto refresh = new_refresh_token(user.id);
   ctx.actors.store_refresh(token_hash(refresh), user.id, refresh_expiry(ctx),
                            [&ctx, user, refresh, as_cookie, respond](errc ec, bool) {
                              if (ec != errc::none)
@@ -123,7 +123,7 @@ void register_user(api_context& ctx, request& req, responder respond) {
   if (confirm && *confirm != *password)
     return respond(field_error("confirmPassword", "does not match password"));
   user_record user;
-  user.id = new_user_id();
+  // The backend draws the id (it must land on the email's shard).
   user.email = *email;
   user.first_name = first.value_or("");
   user.last_name = last.value_or("");
@@ -203,16 +203,20 @@ void refresh(api_context& ctx, request& req, responder respond) {
     if (!previous)
       return respond(error_response(errc::unauthenticated, "invalid access token"));
   }
-  // Rotation: the presented token is revoked and `next` stored, atomically.
-  auto next = random_token(32);
+  // Rotation: the presented token is revoked and `next` stored, atomically,
+  // in the shard of the user the token names.
+  auto owner = refresh_token_user(*refresh_token);
+  if (owner.empty())
+    return respond(error_response(errc::unauthenticated, "invalid or expired refresh token"));
+  auto next = new_refresh_token(owner);
   ctx.actors.rotate_refresh(
-    token_hash(*refresh_token), token_hash(next), refresh_expiry(ctx),
+    owner, token_hash(*refresh_token), token_hash(next), refresh_expiry(ctx),
     [&ctx, previous, next, as_cookie, respond](errc ec, user_record user) {
       if (ec == errc::unauthenticated)
         return respond(error_response(ec, "invalid or expired refresh token"));
       if (ec != errc::none)
         return respond(error_response(ec, "refresh failed"));
-      if (previous && previous->user_id != user.id)
+      if ((previous && previous->user_id != user.id) || user.id != refresh_token_user(next))
         return respond(error_response(errc::unauthenticated, "token pair does not match"));
       respond(session_response(ctx, user, next, as_cookie));
     });

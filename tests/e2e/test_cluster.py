@@ -206,17 +206,20 @@ class ClusterTests(unittest.TestCase):
                 self.assertLess(time.time(), deadline)
                 time.sleep(0.05)
             self.assertFalse(c.cluster_health(2)["quorum"])
-            c[2].register("early@c.test")  # accounts touch no shard
-            token = c[2].login("early@c.test")["token"]
-            status, body, headers = c[2].request("POST", "/api/cart/add",
-                                                 {"productId": 1, "quantity": 1}, token=token)
-            self.assertEqual(status, 503, body)
-            self.assertEqual(body["code"], "unavailable")
-            self.assertEqual(headers.get("retry-after"), "2")
+            # Accounts live in shards too: no majority, no sign-up; reads work.
+            for path, body in (("/api/auth/register", {"email": "early@c.test",
+                                                       "password": "secret-pass"}),
+                               ("/api/cart/add", {"productId": 1, "quantity": 1})):
+                status, answer, headers = c[2].request("POST", path, body)
+                self.assertEqual(status, 503, (path, answer))
+                self.assertEqual(answer["code"], "unavailable")
+                self.assertEqual(headers.get("retry-after"), "2")
             self.assertEqual(c[2].request("GET", "/api/products?pageSize=1")[0], 200)
             # The second one (seed 1 still down): a majority, the cluster forms.
             c.start(order=[1])
             c.wait_formed(members=[1, 2], live=2)
+            c[2].register("early@c.test")
+            token = c[1].login("early@c.test")["token"]
             status, body, _ = c[2].request("POST", "/api/cart/add",
                                            {"productId": 1, "quantity": 1}, token=token)
             self.assertEqual(status, 200, body)

@@ -26,7 +26,7 @@ struct unreachable_backend final : backend {
   void find_user(const std::string&, done_fn<user_record>) override { called(); }
   void store_refresh(const std::string&, const std::string&, std::int64_t,
                      done_fn<bool>) override { called(); }
-  void rotate_refresh(const std::string&, const std::string&, std::int64_t,
+  void rotate_refresh(const std::string&, const std::string&, const std::string&, std::int64_t,
                       done_fn<user_record>) override { called(); }
   void revoke_refresh(const std::string&, done_fn<bool>) override { called(); }
   void create_product(product_record, done_fn<product_record>) override { called(); }
