@@ -3,6 +3,7 @@
 #include "actors/cluster/shard_map.hpp"
 #include "persistence/file_lock.hpp"
 #include "persistence/order_store.hpp"
+#include "http/auth/credentials.hpp"
 
 #include <doctest/doctest.h>
 
@@ -107,4 +108,20 @@ TEST_CASE("seeds drop the node's own address and repeats") {
                                             {"10.0.0.9", 4241}});
   CHECK(parse_seeds(list, "10.0.0.9", 4241).size() == 3);
   CHECK(parse_seeds({}, "127.0.0.1", 4241).empty());
+}
+
+TEST_CASE("user ids land on their email's shard; refresh tokens name their user") {
+  for (const char* email : {"ann@example.com", "Bob@Example.com", "c@d.io"}) {
+    auto id = http::new_user_id_for(email, 12);
+    CHECK(id.size() == 32);
+    CHECK(shard_of_user(id, 12) == shard_of_email(email, 12));
+  }
+  CHECK(shard_of_email("Bob@Example.com", 12) == shard_of_email("bob@example.com", 12));
+  auto token = http::new_refresh_token("u123");
+  CHECK(token.rfind("u123.", 0) == 0);
+  CHECK(token.size() > 40);
+  CHECK(http::refresh_token_user(token) == "u123");
+  CHECK(http::refresh_token_user("no-dot-here") == "");
+  CHECK(http::refresh_token_user(".x") == "");
+  CHECK(http::refresh_token_user("u.") == "");
 }
