@@ -3,6 +3,7 @@ location transparency, failover after SIGKILL, rejoin with hand-off, start
 order, and the minority that refuses writes."""
 import json
 import os
+import signal
 import sqlite3
 import threading
 import time
@@ -10,6 +11,8 @@ import unittest
 
 from harness import Cluster, entity_state, ADMIN_EMAIL, ADMIN_PASSWORD
 from wsclient import WebSocket
+
+RS = "\x1e"
 
 
 def admin_token(node):
@@ -64,9 +67,20 @@ class ClusterTests(unittest.TestCase):
             status, cart, _ = d.request("GET", "/api/cart", token=token)
             self.assertEqual([(i["productId"], i["quantity"]) for i in cart["items"]], [(pid, 2)])
 
-            # An order placed through node 2 notifies a socket on node 1.
+            # An order placed through node 2 notifies a socket on node 1 and a
+            # SignalR hub connection on node 3.
             ws = WebSocket(a.port, f"/ws?access_token={token}")
             self.assertEqual(ws.recv_json()["type"], "hello")
+            uid = d.request("GET", "/api/auth/profile", token=token)[1]["id"]
+            neg = d.request("POST", "/notificationHub/negotiate?negotiateVersion=1",
+                            token=token)[1]
+            hub = WebSocket(d.port, f"/notificationHub?id={neg['connectionToken']}"
+                                    f"&access_token={token}")
+            hub.send(json.dumps({"protocol": "json", "version": 1}) + RS)
+            self.assertEqual(hub.recv(), "{}" + RS)
+            hub.send(json.dumps({"type": 1, "invocationId": "0", "target": "JoinGroup",
+                                 "arguments": [uid]}) + RS)
+            self.assertEqual(json.loads(hub.recv().rstrip(RS))["type"], 3)
             status, placed, _ = b.request("POST", "/api/orders/place",
                                           {"paymentMethodId": "pm_card_visa"}, token=token)
             self.assertEqual(status, 200, placed)
@@ -76,6 +90,14 @@ class ClusterTests(unittest.TestCase):
                 self.assertEqual(e["orderId"], placed["orderId"])
                 seen.append(e["status"])
             self.assertEqual(seen, ["Submitted", "StockReserved", "PaymentAuthorized", "Confirmed"])
+            pushed = []
+            while "Confirmed" not in pushed:
+                for record in hub.recv().split(RS):
+                    msg = json.loads(record) if record else {}
+                    if msg.get("target") == "ReceiveOrderNotification":
+                        self.assertEqual(msg["arguments"][0]["orderId"], placed["orderId"])
+                        pushed.append(msg["arguments"][0]["status"])
+            self.assertEqual(pushed, seen)
             # The read model of every node saw the stock change.
             deadline = time.time() + 5
             while True:
@@ -189,6 +211,31 @@ class ClusterTests(unittest.TestCase):
             self.assertGreater(views[2]["ownedShards"], 0)
             self.assertIn("joined", c[2].log())
         finally:
+            c.close()
+
+    def test_a_frozen_node_is_detected_and_never_shares_a_shard(self):
+        c = Cluster(3).start()  # peer timeout 1.5 s
+        try:
+            c.wait_formed()
+            frozen_at = time.time()
+            c[2].proc.send_signal(signal.SIGSTOP)
+            while c.cluster_health(0)["liveMembers"] != 2:
+                self.assertLess(time.time() - frozen_at, 5.0, "detected within 5 s")
+                time.sleep(0.02)
+            detected = time.time() - frozen_at
+            self.assertGreater(detected, 1.0)  # by the timeout, not by a closed socket
+            # The frozen node still holds its shard locks: the survivors own
+            # those shards now but cannot open them, so no shard has two writers.
+            time.sleep(1.0)
+            views = [c.cluster_health(i) for i in (0, 1)]
+            self.assertEqual(sum(v["ownedShards"] for v in views), 12)
+            self.assertLess(sum(v["readyShards"] for v in views), 12)
+            c[2].proc.send_signal(signal.SIGCONT)
+            # Awake, it finds no majority, lets go, and rejoins.
+            views = c.wait_formed(timeout=30)
+            self.assertTrue(all(v["readyShards"] == v["ownedShards"] for v in views))
+        finally:
+            c[2].proc.send_signal(signal.SIGCONT)
             c.close()
 
     def test_nodes_start_in_any_order_and_a_minority_refuses_writes(self):
