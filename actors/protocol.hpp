@@ -183,6 +183,7 @@ using shard_call = caf::atom_constant<caf::atom("shardcall")>;
 using accounts_call = caf::atom_constant<caf::atom("acctcall")>;
 using hello = caf::atom_constant<caf::atom("hello")>;
 using welcome = caf::atom_constant<caf::atom("welcome")>;
+using leaving = caf::atom_constant<caf::atom("leaving")>;
 using tick = caf::atom_constant<caf::atom("tick")>;
 using acquire = caf::atom_constant<caf::atom("acquire")>;
 using status = caf::atom_constant<caf::atom("status")>;

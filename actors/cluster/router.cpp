@@ -136,7 +136,7 @@ void park(router_self* self, parked p) {
 void deliver_parked(router_self* self, parked p) {
   auto& st = self->state;
   auto& slot = st.shards[p.where.shard];
-  if (st.stopping || slot.owner.empty()) {
+  if (slot.owner.empty()) {
     p.promise.deliver(make_error(errc::unavailable));
     return;
   }
@@ -502,11 +502,17 @@ void begin_stop(router_self* self, caf::error reason) {
     return;
   st.stopping = true;
   st.stop_reason = reason ? std::move(reason) : caf::exit_reason::user_shutdown;
-  for (auto& slot : st.shards) {
-    for (auto& p : slot.waiting)
-      p.promise.deliver(make_error(errc::unavailable));
-    slot.waiting.clear();
+  // Leave first: the others stop sending here and own our shards from now
+  // on (they open them once we have drained and unlocked them), so a
+  // graceful stop adds latency for our shards' callers, not errors.
+  std::vector<std::string> others;
+  for (const auto& [name, p] : st.peers) {
+    others.push_back(name);
+    self->send(p.handle, atoms::leaving::value, st.opts.node_name);
   }
+  st.quorum = cluster::has_quorum(others.size(), st.seeds.size() + 1);
+  for (std::uint32_t s = 0; s < st.opts.shards; ++s)
+    st.shards[s].owner = st.quorum ? cluster::owner_of(s, others) : std::string{};
   bool any = false;
   for (std::uint32_t s = 0; s < st.opts.shards; ++s) {
     auto& slot = st.shards[s];
@@ -519,8 +525,26 @@ void begin_stop(router_self* self, caf::error reason) {
       any = true;
     }
   }
+  for (std::uint32_t s = 0; s < st.opts.shards; ++s)
+    flush_waiting(self, s);
+  update_health(self);
   if (!any)
     self->quit(st.stop_reason);
+}
+
+void on_peer_leaving(router_self* self, const std::string& name) {
+  auto& st = self->state;
+  auto it = st.peers.find(name);
+  if (it == st.peers.end())
+    return;
+  self->demonitor(it->second.handle);
+  st.peers.erase(it);
+  for (auto& seed : st.seeds)
+    if (seed.name == name)
+      seed.name.clear();
+  fmt::print("emporium: node {} is leaving; {} live\n", name, st.peers.size() + 1);
+  std::fflush(stdout);
+  recompute(self);
 }
 
 caf::behavior router_actor(router_self* self, router_options opts, router_services svc,
@@ -594,12 +618,18 @@ caf::behavior router_actor(router_self* self, router_options opts, router_servic
         self->send(st.svc.catalog, atoms::apply::value, change);
       }
     },
-    [self](atoms::hello, const std::string& name, const caf::actor& handle) {
+    [self](atoms::hello, const std::string& name,
+           const caf::actor& handle) -> caf::result<caf::message> {
+      if (self->state.stopping)
+        return make_error(errc::unavailable); // leaving: do not take us back
       add_peer(self, name, handle, "inbound");
       return caf::make_message(atoms::welcome::value, self->state.opts.node_name,
                                caf::actor_cast<caf::actor>(self));
     },
+    [self](atoms::leaving, const std::string& name) { on_peer_leaving(self, name); },
     [self](atoms::tick) {
+      if (self->state.stopping)
+        return;
       connect_seeds(self);
       // Messages parked because views disagreed get another try.
       for (std::uint32_t s = 0; s < self->state.opts.shards; ++s)

@@ -213,6 +213,43 @@ class ClusterTests(unittest.TestCase):
         finally:
             c.close()
 
+    def test_a_node_stopped_with_sigterm_hands_over_without_errors(self):
+        c = Cluster(3).start()
+        try:
+            c.wait_formed()
+            tokens = []
+            for i in range(8):
+                c[0].register(f"calm{i}@c.test")
+                tokens.append(c[1].login(f"calm{i}@c.test")["token"])
+            (pid, _), = big_stock_products(c[0], 1)
+            errors, done = [], threading.Event()
+
+            def writer(k):
+                node = c[k % 2]
+                while not done.is_set():
+                    for q in (1, -1):
+                        status, body, _ = node.request("POST", "/api/cart/add",
+                                                       {"productId": pid, "quantity": q},
+                                                       token=tokens[k], timeout=15)
+                        if status != 200:
+                            errors.append((status, body))
+
+            writers = [threading.Thread(target=writer, args=(k,)) for k in range(8)]
+            for w in writers:
+                w.start()
+            time.sleep(0.5)
+            self.assertEqual(c[2].terminate(), 0)
+            views = c.wait_formed(members=[0, 1], live=2)
+            time.sleep(0.5)
+            done.set()
+            for w in writers:
+                w.join(timeout=60)
+            self.assertEqual(errors, [])
+            self.assertEqual(sum(v["readyShards"] for v in views), 12)
+            self.assertIn("is leaving", c[0].log())
+        finally:
+            c.close()
+
     def test_a_frozen_node_is_detected_and_never_shares_a_shard(self):
         c = Cluster(3).start()  # peer timeout 1.5 s
         try:
