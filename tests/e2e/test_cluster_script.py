@@ -1,0 +1,120 @@
+"""scripts/cluster end to end: three nodes behind nginx, HTTP and WebSocket
+through the front door, kill / start / status / down."""
+import json
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import BINARY, ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET
+from wsclient import WebSocket
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def free_block(size=9):
+    """A base port with `size` free ports after it, below the ephemeral range."""
+    import socket
+    for _ in range(200):
+        base = random.randrange(12000, 30000, 10)
+        socks = []
+        try:
+            for p in range(base, base + size):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free block of ports")
+
+
+class ClusterScriptTests(unittest.TestCase):
+    def setUp(self):
+        self.data = tempfile.mkdtemp(prefix="emporium-cluster-script-")
+        base = free_block()
+        self.http_base = base
+        self.env = dict(os.environ, EMPORIUM_DATA_DIR=self.data,
+                        EMPORIUM_BINARY=os.path.abspath(BINARY),
+                        EMPORIUM_HTTP_BASE=str(base), EMPORIUM_NODE_BASE=str(base + 5),
+                        EMPORIUM_ADMIN_EMAIL=ADMIN_EMAIL, EMPORIUM_ADMIN_PASSWORD=ADMIN_PASSWORD,
+                        EMPORIUM_JWT_SECRET=JWT_SECRET)
+
+    def tearDown(self):
+        self.cluster("down")
+        shutil.rmtree(self.data, ignore_errors=True)
+
+    def cluster(self, *args):
+        result = subprocess.run([os.path.join(ROOT, "scripts", "cluster"), *args],
+                                env=self.env, capture_output=True, text=True, timeout=300)
+        return result.returncode, result.stdout + result.stderr
+
+    def call(self, method, path, body=None, token=None):
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_base, timeout=30)
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        conn.request(method, path, json.dumps(body) if body is not None else None, headers)
+        res = conn.getresponse()
+        data = res.read()
+        conn.close()
+        return res.status, json.loads(data) if data else None
+
+    def wait_status(self, pattern_count, needle, timeout=30):
+        deadline = time.time() + timeout
+        while True:
+            code, out = self.cluster("status")
+            if out.count(needle) == pattern_count:
+                return out
+            self.assertLess(time.time(), deadline, out)
+            time.sleep(0.2)
+
+    def test_up_kill_start_status_down(self):
+        code, out = self.cluster("up", "3")
+        self.assertEqual(code, 0, out)
+        self.wait_status(3, "live members 3, quorum True")
+        # Through nginx: sign up, fill a cart, order, and watch it on a socket.
+        self.assertEqual(self.call("POST", "/api/auth/register",
+                                   {"email": "front@door.test", "password": "secret-pass"})[0], 200)
+        status, login = self.call("POST", "/api/auth/login",
+                                  {"email": "front@door.test", "password": "secret-pass"})
+        token = login["token"]
+        ws = WebSocket(self.http_base, f"/ws?access_token={token}")
+        self.assertEqual(ws.recv_json()["type"], "hello")
+        self.assertEqual(self.call("POST", "/api/cart/add", {"productId": 9, "quantity": 1},
+                                   token)[0], 200)
+        status, placed = self.call("POST", "/api/orders/place",
+                                   {"paymentMethodId": "pm_card_visa"}, token)
+        self.assertEqual(status, 200, placed)
+        seen = []
+        while "Confirmed" not in seen:
+            seen.append(ws.recv_json()["status"])
+        ws.close()
+
+        code, out = self.cluster("kill", "2")
+        self.assertIn("node 2 killed", out)
+        out = self.wait_status(2, "live members 2, quorum True")
+        self.assertIn("node 2: down", out)
+        # nginx steers around the dead edge; the cart is still there.
+        for _ in range(6):
+            status, cart = self.call("GET", "/api/cart", token=token)
+            self.assertEqual(status, 200)
+        code, out = self.cluster("start", "2")
+        self.assertIn("node 2 started", out)
+        self.wait_status(3, "live members 3, quorum True")
+        code, out = self.cluster("down")
+        self.assertEqual(code, 0, out)
+        code, out = self.cluster("status")
+        self.assertEqual(out.count(": down"), 4, out)  # three nodes and nginx
+        self.assertTrue(os.path.exists(os.path.join(self.data, "node-1.log")))
+
+
+if __name__ == "__main__":
+    unittest.main()
