@@ -525,8 +525,11 @@ void begin_stop(router_self* self, caf::error reason) {
       any = true;
     }
   }
-  for (std::uint32_t s = 0; s < st.opts.shards; ++s)
+  for (std::uint32_t s = 0; s < st.opts.shards; ++s) {
+    for (auto& p : st.shards[s].waiting)
+      p.hops = 0; // the owners changed: a fresh hop budget
     flush_waiting(self, s);
+  }
   update_health(self);
   if (!any)
     self->quit(st.stop_reason);
@@ -631,11 +634,16 @@ caf::behavior router_actor(router_self* self, router_options opts, router_servic
       if (self->state.stopping)
         return;
       connect_seeds(self);
-      // Messages parked because views disagreed get another try.
-      for (std::uint32_t s = 0; s < self->state.opts.shards; ++s)
-        if (!self->state.shards[s].waiting.empty() &&
-            self->state.shards[s].owner != self->state.opts.node_name)
-          flush_waiting(self, s);
+      // Messages parked because views disagreed (hop limit reached) get
+      // another try with a fresh hop budget: the views may agree by now.
+      for (std::uint32_t s = 0; s < self->state.opts.shards; ++s) {
+        auto& slot = self->state.shards[s];
+        if (slot.waiting.empty() || slot.owner == self->state.opts.node_name)
+          continue;
+        for (auto& p : slot.waiting)
+          p.hops = 0;
+        flush_waiting(self, s);
+      }
       self->delayed_send(self, self->state.opts.tick, atoms::tick::value);
     },
     [self](atoms::acquire, std::uint32_t shard) { try_acquire(self, shard); },
