@@ -11,35 +11,15 @@ account_store::account_store(const std::string& path, durability level)
 
 account_store::~account_store() = default;
 
-namespace {
-
-constexpr const char* user_columns =
-  "SELECT id, email, password_hash, first_name, last_name, role FROM users";
-
-user_record read_user(SQLite::Statement& q) {
-  return user_record{q.getColumn(0).getString(), q.getColumn(1).getString(),
-                     q.getColumn(2).getString(), q.getColumn(3).getString(),
-                     q.getColumn(4).getString(), q.getColumn(5).getString()};
-}
-
-} // namespace
-
 std::vector<user_record> account_store::load_users() {
   std::vector<user_record> users;
-  SQLite::Statement q(*db_, user_columns);
+  SQLite::Statement q(*db_, "SELECT id, email, password_hash, first_name, last_name, role "
+                            "FROM users");
   while (q.executeStep())
-    users.push_back(read_user(q));
+    users.push_back(user_record{q.getColumn(0).getString(), q.getColumn(1).getString(),
+                                q.getColumn(2).getString(), q.getColumn(3).getString(),
+                                q.getColumn(4).getString(), q.getColumn(5).getString()});
   return users;
-}
-
-std::optional<user_record> account_store::find_user(const std::string& column,
-                                                   const std::string& value) {
-  SQLite::Statement q(*db_, std::string{user_columns} + " WHERE " +
-                              (column == "email" ? "email" : "id") + " = ?");
-  q.bind(1, value);
-  if (!q.executeStep())
-    return std::nullopt;
-  return read_user(q);
 }
 
 bool account_store::insert_user(const user_record& u, std::int64_t now_ms) {

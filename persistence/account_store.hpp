@@ -17,10 +17,6 @@ public:
 
   std::vector<user_record> load_users();
 
-  /// One user by "id" or "email" (case-insensitive), e.g. one another node
-  /// registered after this node loaded the others.
-  std::optional<user_record> find_user(const std::string& column, const std::string& value);
-
   /// Inserts a user; false when the email is taken (case-insensitive).
   bool insert_user(const user_record& user, std::int64_t now_ms);
 

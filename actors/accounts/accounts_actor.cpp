@@ -31,21 +31,14 @@ struct accounts_state {
 
 using accounts_self = caf::stateful_actor<accounts_state>;
 
-/// Caches a user found in the database (another node may have registered
-/// it; users never change, so the copy stays right).
-const user_record* remember(accounts_state& st, std::optional<user_record> found) {
-  if (!found)
-    return nullptr;
-  st.id_by_email[lower(found->email)] = found->id;
-  auto [it, _] = st.by_id.insert_or_assign(found->id, std::move(*found));
-  return &it->second;
-}
-
 
 caf::behavior accounts_actor(accounts_self* self, std::string path,
                              persistence::durability level) {
   auto& st = self->state;
   st.store = std::make_unique<persistence::account_store>(path, level);
+  // One accounts actor per shard, and only the shard's owner runs it: every
+  // user of the shard is loaded here and every new one registers through
+  // here, so a miss in these maps is a user that does not exist.
   for (auto& u : st.store->load_users()) {
     st.id_by_email[lower(u.email)] = u.id;
     st.by_id[u.id] = std::move(u);
@@ -62,27 +55,18 @@ caf::behavior accounts_actor(accounts_self* self, std::string path,
         return user;
       });
     },
-    [self](atoms::find_email, const std::string& email) {
-      return guarded([&]() -> caf::result<user_record> {
-        auto& st = self->state;
-        auto it = st.id_by_email.find(lower(email));
-        if (it != st.id_by_email.end())
-          return st.by_id.at(it->second);
-        if (auto u = remember(st, st.store->find_user("email", email)))
-          return *u;
+    [self](atoms::find_email, const std::string& email) -> caf::result<user_record> {
+      auto& st = self->state;
+      auto it = st.id_by_email.find(lower(email));
+      if (it == st.id_by_email.end())
         return make_error(errc::not_found);
-      });
+      return st.by_id.at(it->second);
     },
-    [self](atoms::find_id, const std::string& id) {
-      return guarded([&]() -> caf::result<user_record> {
-        auto& st = self->state;
-        auto it = st.by_id.find(id);
-        if (it != st.by_id.end())
-          return it->second;
-        if (auto u = remember(st, st.store->find_user("id", id)))
-          return *u;
+    [self](atoms::find_id, const std::string& id) -> caf::result<user_record> {
+      auto it = self->state.by_id.find(id);
+      if (it == self->state.by_id.end())
         return make_error(errc::not_found);
-      });
+      return it->second;
     },
     [self](atoms::refresh_store, const std::string& hash, const std::string& user,
            std::int64_t expires_at) {
@@ -98,13 +82,10 @@ caf::behavior accounts_actor(accounts_self* self, std::string path,
           self->state.store->rotate_refresh(old_hash, new_hash, expires_at, wall_clock_ms());
         if (!user)
           return make_error(errc::unauthenticated);
-        auto& st = self->state;
-        auto it = st.by_id.find(*user);
-        if (it != st.by_id.end())
-          return it->second;
-        if (auto u = remember(st, st.store->find_user("id", *user)))
-          return *u;
-        return make_error(errc::unauthenticated);
+        auto it = self->state.by_id.find(*user);
+        if (it == self->state.by_id.end())
+          return make_error(errc::unauthenticated);
+        return it->second;
       });
     },
     [self](atoms::revoke, const std::string& user) {

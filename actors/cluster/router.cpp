@@ -560,15 +560,20 @@ caf::behavior router_actor(router_self* self, router_options opts, router_servic
   st.svc = std::move(svc);
   st.health = std::move(health);
   // Stores publish on their own threads: to this node's clients at once,
-  // and to the other nodes through this router.
-  caf::weak_actor_ptr weak_self = self->ctrl();
-  st.sink = [local = st.svc.publish_local, weak_self](const persistence::outbox_row& row) {
-    if (local)
-      local(row);
-    if (auto strong = weak_self.lock())
-      caf::anon_send(caf::actor_cast<caf::actor>(strong), atoms::broadcast::value,
-                     caf::make_message(row));
-  };
+  // and, in a cluster, to the other nodes through this router. A node with
+  // no other members skips that extra message per event.
+  if (st.seeds.empty()) {
+    st.sink = st.svc.publish_local;
+  } else {
+    caf::weak_actor_ptr weak_self = self->ctrl();
+    st.sink = [local = st.svc.publish_local, weak_self](const persistence::outbox_row& row) {
+      if (local)
+        local(row);
+      if (auto strong = weak_self.lock())
+        caf::anon_send(caf::actor_cast<caf::actor>(strong), atoms::broadcast::value,
+                       caf::make_message(row));
+    };
+  }
   self->set_down_handler([self](caf::down_msg& msg) {
     auto it = self->state.shard_of_actor.find(msg.source);
     if (it != self->state.shard_of_actor.end()) {
@@ -580,7 +585,7 @@ caf::behavior router_actor(router_self* self, router_options opts, router_servic
     on_peer_down(self, msg);
   });
   self->set_exit_handler([self](caf::exit_msg& msg) { begin_stop(self, msg.reason); });
-  if (st.svc.catalog)
+  if (st.svc.catalog && !st.seeds.empty()) // nobody to tell on a single node
     self->send(st.svc.catalog, atoms::fanout::value, caf::actor_cast<caf::actor>(self));
   recompute(self);
   if (!st.seeds.empty())

@@ -211,12 +211,12 @@ void refresh(api_context& ctx, request& req, responder respond) {
   auto next = new_refresh_token(owner);
   ctx.actors.rotate_refresh(
     owner, token_hash(*refresh_token), token_hash(next), refresh_expiry(ctx),
-    [&ctx, previous, next, as_cookie, respond](errc ec, user_record user) {
+    [&ctx, previous, owner, next, as_cookie, respond](errc ec, user_record user) {
       if (ec == errc::unauthenticated)
         return respond(error_response(ec, "invalid or expired refresh token"));
       if (ec != errc::none)
         return respond(error_response(ec, "refresh failed"));
-      if ((previous && previous->user_id != user.id) || user.id != refresh_token_user(next))
+      if ((previous && previous->user_id != user.id) || user.id != owner)
         return respond(error_response(errc::unauthenticated, "token pair does not match"));
       respond(session_response(ctx, user, next, as_cookie));
     });

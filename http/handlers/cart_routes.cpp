@@ -59,21 +59,22 @@ std::optional<std::string> cart_owner(api_context& ctx, const request& req,
   return claims->user_id;
 }
 
+/// The userId of /api/cart/{userId}; none for /api/cart.
+std::optional<std::string> user_in_path(const request& req) {
+  if (req.params.empty())
+    return std::nullopt;
+  return req.params[0];
+}
+
 void get_cart(api_context& ctx, request& req, responder respond) {
-  std::optional<std::string> claimed;
-  if (!req.params.empty())
-    claimed = req.params[0];
-  auto user = cart_owner(ctx, req, respond, claimed);
+  auto user = cart_owner(ctx, req, respond, user_in_path(req));
   if (!user)
     return;
   ctx.actors.cart(*user, {}, answer_cart(*user, respond));
 }
 
 void clear_cart(api_context& ctx, request& req, responder respond) {
-  std::optional<std::string> claimed;
-  if (!req.params.empty())
-    claimed = req.params[0];
-  auto user = cart_owner(ctx, req, respond, claimed);
+  auto user = cart_owner(ctx, req, respond, user_in_path(req));
   if (!user)
     return;
   ctx.actors.cart(*user, {cart_command::op::clear, 0, 0, 0, {}, 0}, answer_cart(*user, respond, "Cart cleared"));

@@ -193,6 +193,23 @@ def entity_state(data_dir, kind, entity_id):
     return None
 
 
+def orders_charged_twice(data_dir):
+    """(order, successful charges) for every order the ledger charged more than once."""
+    import sqlite3
+    db = sqlite3.connect(os.path.join(data_dir, "emporium.db"))
+    try:
+        return db.execute("SELECT order_id, COUNT(*) FROM payments WHERE status='succeeded' "
+                          "GROUP BY order_id HAVING COUNT(*) > 1").fetchall()
+    finally:
+        db.close()
+
+
+def units_accounted(data_dir, product_id):
+    """On hand plus sold for a product's stock record: constant while stock is conserved."""
+    state = entity_state(data_dir, 2, product_id)
+    return state["h"] + state["s"]
+
+
 def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 

@@ -5,12 +5,11 @@ import os
 import pathlib
 import subprocess
 import json
-import sqlite3
 import threading
 import time
 import unittest
 
-from harness import Node, BINARY, entity_state
+from harness import Node, BINARY, orders_charged_twice, units_accounted
 from wsclient import WebSocket
 
 
@@ -104,14 +103,9 @@ class DurabilityTests(unittest.TestCase):
                         break
                     time.sleep(0.1)
                 self.assertIn(state, ("Confirmed", "Cancelled"), oid)
-            db = sqlite3.connect(os.path.join(node.data_dir, "emporium.db"))
-            charges = db.execute("SELECT order_id, COUNT(*) FROM payments WHERE status='succeeded' "
-                                 "GROUP BY idempotency_key HAVING COUNT(*) > 1").fetchall()
-            self.assertEqual(charges, [])
+            self.assertEqual(orders_charged_twice(node.data_dir), [])
             for pid, units in initial.items():
-                state = entity_state(node.data_dir, 2, pid)
-                on_hand, sold = state["h"], state["s"]
-                self.assertEqual(on_hand + sold, units, pid)
+                self.assertEqual(units_accounted(node.data_dir, pid), units, pid)
             # A client resuming from 0 sees every status change of its orders, in order.
             ws = WebSocket(node.port, f"/ws?access_token={tokens[0]}")
             ws.recv_json()

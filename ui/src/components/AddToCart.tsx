@@ -4,14 +4,14 @@ import { Link } from "react-router";
 import type { Product } from "../api/types";
 import { useAuth } from "../auth/session";
 import { useCart } from "../cart/CartProvider";
+import { useAction } from "../hooks/useAction";
 import { ErrorMessage } from "./common";
 
 export function AddToCart({ product, compact = false }: { product: Product; compact?: boolean }) {
   const { session } = useAuth();
   const { add } = useCart();
   const [quantity, setQuantity] = useState(1);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const [added, setAdded] = useState(false);
 
   if (!session)
@@ -22,17 +22,8 @@ export function AddToCart({ product, compact = false }: { product: Product; comp
     );
   const out = product.stockQuantity <= 0;
   const submit = async () => {
-    setBusy(true);
-    setError(null);
     setAdded(false);
-    try {
-      await add(product.id, quantity);
-      setAdded(true);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    setAdded(await run(() => add(product.id, quantity)));
   };
   return (
     <div className="add-to-cart">

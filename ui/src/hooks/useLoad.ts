@@ -9,7 +9,7 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: Depe
   const [loading, setLoading] = useState(true);
   const generation = useRef(0);
 
-  // eslint-disable-next-line react-hooks/exhaustive-deps
+  // `deps` stand in for what `load` captures (the caller lists them).
   const run = useCallback(load, deps);
 
   const reload = useCallback(() => {

@@ -6,6 +6,7 @@ import type { Product } from "../api/types";
 import { useAuth } from "../auth/session";
 import { ErrorMessage, Field, Loading, StockBadge } from "../components/common";
 import { formatMoney } from "../format";
+import { useAction } from "../hooks/useAction";
 import { useLoad } from "../hooks/useLoad";
 
 type Draft = { name: string; description: string; price: string; category: string; stock: string };
@@ -33,8 +34,7 @@ function ProductForm({ initial, title, onSave, onCancel }: {
   onCancel?(): void;
 }) {
   const [d, setD] = useState(initial);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   const [saved, setSaved] = useState(false);
   const set = (k: keyof Draft) => (e: { target: { value: string } }) => setD({ ...d, [k]: e.target.value });
   const submit = async (e: FormEvent) => {
@@ -42,16 +42,7 @@ function ProductForm({ initial, title, onSave, onCancel }: {
     setSaved(false);
     const problem = validateDraft(d);
     if (problem) return setError(new Error(problem));
-    setError(null);
-    setBusy(true);
-    try {
-      await onSave(d);
-      setSaved(true);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    setSaved(await run(() => onSave(d)));
   };
   return (
     <form className="admin-form" onSubmit={submit} aria-label={title} noValidate>

@@ -5,6 +5,7 @@ import { Link, useLocation, useNavigate } from "react-router";
 import { api } from "../api/client";
 import { useAuth } from "../auth/session";
 import { ErrorMessage, Field } from "../components/common";
+import { useAction } from "../hooks/useAction";
 
 export function LoginPage() {
   const { login } = useAuth();
@@ -13,21 +14,14 @@ export function LoginPage() {
   const notice = (location.state as { notice?: string } | null)?.notice;
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await login(email, password);
       navigate((location.state as { from?: string } | null)?.from ?? "/");
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <section className="narrow">
@@ -56,8 +50,7 @@ export function LoginPage() {
 export function RegisterPage() {
   const navigate = useNavigate();
   const [form, setForm] = useState({ email: "", password: "", confirmPassword: "", firstName: "", lastName: "" });
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, setError, run } = useAction();
   const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
 
   const submit = async (e: FormEvent) => {
@@ -67,15 +60,10 @@ export function RegisterPage() {
       setError(new Error("The two passwords do not match."));
       return;
     }
-    setBusy(true);
-    try {
+    await run(async () => {
       await api.register(form);
       navigate("/login", { state: { notice: "Your account is ready. Please log in." } });
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <section className="narrow">

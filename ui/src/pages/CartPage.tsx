@@ -8,6 +8,7 @@ import { useAuth } from "../auth/session";
 import { useCart } from "../cart/CartProvider";
 import { ErrorMessage, Loading } from "../components/common";
 import { formatMoney, testCards } from "../format";
+import { useAction } from "../hooks/useAction";
 
 /** A fresh Idempotency-Key (works outside secure contexts too). */
 export function newIdempotencyKey(): string {
@@ -52,8 +53,7 @@ export function CartPage() {
   const navigate = useNavigate();
   const [card, setCard] = useState<string>(testCards[0].id);
   const [key, setKey] = useState(newIdempotencyKey);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, setError, run } = useAction();
 
   const act = async (fn: () => Promise<void>) => {
     setError(null);
@@ -66,21 +66,19 @@ export function CartPage() {
 
   const place = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const placed = await withToken((t) => api.placeOrder(t, card, key));
-      setKey(newIdempotencyKey());
-      await reload().catch(() => undefined);
-      navigate(`/orders/${placed.orderId}`, { state: { priceChanges: placed.priceChanges } });
-    } catch (err) {
-      // Same key on a retry after a network error: the server answers with
-      // the order it already accepted instead of placing a second one.
-      if (!(err instanceof ApiError && err.status === 0)) setKey(newIdempotencyKey());
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => {
+      try {
+        const placed = await withToken((t) => api.placeOrder(t, card, key));
+        setKey(newIdempotencyKey());
+        await reload().catch(() => undefined);
+        navigate(`/orders/${placed.orderId}`, { state: { priceChanges: placed.priceChanges } });
+      } catch (err) {
+        // Same key on a retry after a network error: the server answers with
+        // the order it already accepted instead of placing a second one.
+        if (!(err instanceof ApiError && err.status === 0)) setKey(newIdempotencyKey());
+        throw err;
+      }
+    });
   };
 
   if (!cart) return <Loading what="your cart" />;

@@ -1,11 +1,11 @@
 // One order, its status changing live as the saga moves.
-import { useState } from "react";
 import { Link, useLocation, useParams } from "react-router";
 import { api } from "../api/client";
 import type { PriceChange } from "../api/types";
 import { useAuth } from "../auth/session";
 import { ErrorMessage, Loading, StatusBadge, Timeline } from "../components/common";
 import { formatMoney, formatTime, isFinal, reasonText } from "../format";
+import { useAction } from "../hooks/useAction";
 import { useLoad } from "../hooks/useLoad";
 import { useOrderEvents, withEvents } from "../orders/applyEvent";
 
@@ -15,22 +15,11 @@ export function OrderPage() {
   const location = useLocation();
   const priceChanges = (location.state as { priceChanges?: PriceChange[] } | null)?.priceChanges ?? [];
   const order = useLoad(() => withToken((t) => api.order(t, id)), [id, withToken]);
-  const [cancelError, setCancelError] = useState<unknown>(null);
-  const [cancelling, setCancelling] = useState(false);
+  const { busy: cancelling, error: cancelError, run } = useAction();
   const { setValue } = order;
   const events = useOrderEvents(id);
 
-  const cancel = async () => {
-    setCancelling(true);
-    setCancelError(null);
-    try {
-      setValue(await withToken((t) => api.cancelOrder(t, id)));
-    } catch (e) {
-      setCancelError(e);
-    } finally {
-      setCancelling(false);
-    }
-  };
+  const cancel = () => run(async () => setValue(await withToken((t) => api.cancelOrder(t, id))));
 
   const o = order.value && withEvents(order.value, events);
   return (
