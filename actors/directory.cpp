@@ -49,7 +49,10 @@ struct directory_state {
 
 using directory_self = caf::stateful_actor<directory_state>;
 
-void activate(directory_self* self, const entity_key& key, slot& s);
+/// Spawns the entity of `key`; `first` is the message activating it (empty
+/// on a restart, which must read the durable state).
+void activate(directory_self* self, const entity_key& key, slot& s,
+              const caf::message& first = {});
 void queue_passivation(directory_self* self, const entity_key& key);
 
 void touch(directory_self* self, slot& s) {
@@ -85,10 +88,11 @@ void enforce_cap(directory_self* self) {
   }
 }
 
-void activate(directory_self* self, const entity_key& key, slot& s) {
+void activate(directory_self* self, const entity_key& key, slot& s,
+              const caf::message& first) {
   auto& st = self->state;
   enforce_cap(self);
-  s.handle = spawn_entity(self->system(), key, st.svc);
+  s.handle = spawn_entity(self->system(), key, st.svc, first);
   s.state = phase::running;
   s.pinned = false;
   self->monitor(s.handle);
@@ -126,7 +130,7 @@ void route(directory_self* self, entity_key& key, caf::message& payload) {
   auto it = st.slots.find(key);
   if (it == st.slots.end()) {
     it = st.slots.emplace(std::move(key), slot{}).first;
-    activate(self, it->first, it->second);
+    activate(self, it->first, it->second, payload);
   }
   auto& s = it->second;
   if (s.state != phase::running) {

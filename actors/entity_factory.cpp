@@ -1,5 +1,8 @@
 // Maps an entity kind to the actor that embodies it (the directory's factory).
 #include "actors/entity_services.hpp"
+#include "actors/protocol.hpp"
+
+#include <caf/all.hpp>
 
 #include <charconv>
 
@@ -21,11 +24,14 @@ bool is_valid_key(const entity_key& key) {
 }
 
 caf::actor spawn_entity(caf::actor_system& sys, const entity_key& key,
-                        const entity_services& svc) {
+                        const entity_services& svc, const caf::message& first) {
   switch (key.kind) {
     case entity_kind::cart: return spawn_cart(sys, key.id, svc);
     case entity_kind::stock: return spawn_stock(sys, key.id, svc);
-    case entity_kind::order: return spawn_order(sys, key.id, svc);
+    case entity_kind::order:
+      if (first.match_elements<atoms::start, std::string>())
+        return spawn_order(sys, key.id, svc, first.get_as<std::string>(1));
+      return spawn_order(sys, key.id, svc);
   }
   return {};
 }

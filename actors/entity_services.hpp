@@ -37,16 +37,18 @@ inline const caf::actor& entity_router(const entity_services& svc) {
 /// True when `key` can name an entity (stock ids are positive integers).
 bool is_valid_key(const entity_key& key);
 
-/// Spawns the actor for `key` (used by the directory's factory).
+/// Spawns the actor for `key` (used by the directory's factory). `first` is
+/// the message that activates it: `(start, state)` hands a new order its
+/// durable first snapshot, so the saga needs no read before it runs.
 caf::actor spawn_entity(caf::actor_system& sys, const entity_key& key,
-                        const entity_services& svc);
+                        const entity_services& svc, const caf::message& first);
 
 caf::actor spawn_cart(caf::actor_system& sys, const std::string& user,
                       const entity_services& svc);
 caf::actor spawn_stock(caf::actor_system& sys, const std::string& product,
                        const entity_services& svc);
 caf::actor spawn_order(caf::actor_system& sys, const std::string& order,
-                       const entity_services& svc);
+                       const entity_services& svc, std::optional<std::string> snapshot = {});
 
 /// Receives every outbox row right after the transaction that wrote it.
 using event_sink = std::function<void(const persistence::outbox_row&)>;

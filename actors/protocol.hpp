@@ -60,6 +60,12 @@ typename Inspector::result_type inspect(Inspector& f, outbox_row& x) {
   return f(caf::meta::type_name("outbox_row"), x.user_id, x.order, x.payload, x.seq);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, order_index_row& x) {
+  return f(caf::meta::type_name("order_index_row"), x.id, x.user_id, x.idempotency_key,
+           x.request_hash, x.response, x.placed_at);
+}
+
 } // namespace emporium::persistence
 
 namespace emporium {
@@ -127,6 +133,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(emporium, (std::vector<emporium::persistence::outbox_row>))
   CAF_ADD_TYPE_ID(emporium, (std::vector<std::int64_t>))
   CAF_ADD_TYPE_ID(emporium, (std::vector<std::string>))
+  CAF_ADD_TYPE_ID(emporium, (emporium::persistence::order_index_row))
 CAF_END_TYPE_ID_BLOCK(emporium)
 
 namespace emporium::atoms {

@@ -5,6 +5,7 @@
 #include "actors/entity_runtime.hpp"
 #include "persistence/entity_store.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -68,8 +69,12 @@ caf::behavior store_actor(store_self* self, std::string path,
   return {
     [self](atoms::load, std::uint8_t kind, const std::string& id) -> caf::result<std::string> {
       // A write for this entity may still sit in the batch (its previous
-      // incarnation crashed before the answer): commit before reading.
-      flush(self);
+      // incarnation crashed before the answer): commit before reading. Any
+      // other load reads past the batch, which keeps growing.
+      auto& batch = self->state.batch;
+      if (std::any_of(batch.begin(), batch.end(),
+                      [&](const auto& w) { return w.kind == kind && w.id == id; }))
+        flush(self);
       try {
         return self->state.store->load(kind, id).value_or(std::string{});
       } catch (const std::exception&) {
@@ -82,6 +87,10 @@ caf::behavior store_actor(store_self* self, std::string path,
     [self](atoms::save, std::uint8_t kind, std::string& id, std::string& state,
            std::vector<persistence::outbox_row>& events) {
       enqueue(self, {kind, std::move(id), std::move(state), std::move(events)});
+    },
+    [self](atoms::place, std::uint8_t kind, std::string& id, std::string& state,
+           std::vector<persistence::outbox_row>& events, persistence::order_index_row& row) {
+      enqueue(self, {kind, std::move(id), std::move(state), std::move(events), std::move(row)});
     },
     [self](atoms::flush) { flush(self); },
   };

@@ -6,75 +6,75 @@
 namespace emporium::persistence {
 
 account_store::account_store(const std::string& path, durability level)
-  : db_(open_database(path, level)) {
+  : db_(path, level) {
 }
 
 account_store::~account_store() = default;
 
 std::vector<user_record> account_store::load_users() {
   std::vector<user_record> users;
-  SQLite::Statement q(*db_, "SELECT id, email, password_hash, first_name, last_name, role "
+  auto q = db_.statement("SELECT id, email, password_hash, first_name, last_name, role "
                             "FROM users");
-  while (q.executeStep())
-    users.push_back(user_record{q.getColumn(0).getString(), q.getColumn(1).getString(),
-                                q.getColumn(2).getString(), q.getColumn(3).getString(),
-                                q.getColumn(4).getString(), q.getColumn(5).getString()});
+  while (q->executeStep())
+    users.push_back(user_record{q->getColumn(0).getString(), q->getColumn(1).getString(),
+                                q->getColumn(2).getString(), q->getColumn(3).getString(),
+                                q->getColumn(4).getString(), q->getColumn(5).getString()});
   return users;
 }
 
 bool account_store::insert_user(const user_record& u, std::int64_t now_ms) {
-  SQLite::Statement q(*db_, "INSERT INTO users(id, email, password_hash, first_name, "
+  auto q = db_.statement("INSERT INTO users(id, email, password_hash, first_name, "
                             "last_name, role, created_at) VALUES(?,?,?,?,?,?,?) "
                             "ON CONFLICT DO NOTHING");
-  q.bind(1, u.id);
-  q.bind(2, u.email);
-  q.bind(3, u.password_hash);
-  q.bind(4, u.first_name);
-  q.bind(5, u.last_name);
-  q.bind(6, u.role);
-  q.bind(7, now_ms);
-  return q.exec() == 1;
+  q->bind(1, u.id);
+  q->bind(2, u.email);
+  q->bind(3, u.password_hash);
+  q->bind(4, u.first_name);
+  q->bind(5, u.last_name);
+  q->bind(6, u.role);
+  q->bind(7, now_ms);
+  return q->exec() == 1;
 }
 
 void account_store::insert_refresh(const std::string& token_hash, const std::string& user_id,
                                    std::int64_t expires_at_ms) {
-  SQLite::Statement q(*db_, "INSERT INTO refresh_tokens(token_hash, user_id, expires_at) "
+  auto q = db_.statement("INSERT INTO refresh_tokens(token_hash, user_id, expires_at) "
                             "VALUES(?,?,?)");
-  q.bind(1, token_hash);
-  q.bind(2, user_id);
-  q.bind(3, expires_at_ms);
-  q.exec();
+  q->bind(1, token_hash);
+  q->bind(2, user_id);
+  q->bind(3, expires_at_ms);
+  q->exec();
 }
 
 std::optional<std::string> account_store::rotate_refresh(const std::string& old_hash,
                                                          const std::string& new_hash,
                                                          std::int64_t new_expires_at_ms,
                                                          std::int64_t now_ms) {
-  SQLite::Transaction tx(*db_);
-  SQLite::Statement find(*db_, "SELECT user_id FROM refresh_tokens WHERE token_hash = ? "
+  write_transaction tx(db_);
+  auto find = db_.statement("SELECT user_id FROM refresh_tokens WHERE token_hash = ? "
                                "AND revoked = 0 AND expires_at > ?");
-  find.bind(1, old_hash);
-  find.bind(2, now_ms);
-  if (!find.executeStep())
+  find->bind(1, old_hash);
+  find->bind(2, now_ms);
+  if (!find->executeStep())
     return std::nullopt;
-  auto user = find.getColumn(0).getString();
-  SQLite::Statement revoke(*db_, "UPDATE refresh_tokens SET revoked = 1 WHERE token_hash = ?");
-  revoke.bind(1, old_hash);
-  revoke.exec();
-  SQLite::Statement add(*db_, "INSERT INTO refresh_tokens(token_hash, user_id, expires_at) "
+  auto user = find->getColumn(0).getString();
+  auto revoke = db_.statement("UPDATE refresh_tokens SET revoked = 1 WHERE token_hash = ?");
+  revoke->bind(1, old_hash);
+  revoke->exec();
+  auto add = db_.statement("INSERT INTO refresh_tokens(token_hash, user_id, expires_at) "
                               "VALUES(?,?,?)");
-  add.bind(1, new_hash);
-  add.bind(2, user);
-  add.bind(3, new_expires_at_ms);
-  add.exec();
+  add->bind(1, new_hash);
+  add->bind(2, user);
+  add->bind(3, new_expires_at_ms);
+  add->exec();
   tx.commit();
   return user;
 }
 
 void account_store::revoke_all(const std::string& user_id) {
-  SQLite::Statement q(*db_, "UPDATE refresh_tokens SET revoked = 1 WHERE user_id = ?");
-  q.bind(1, user_id);
-  q.exec();
+  auto q = db_.statement("UPDATE refresh_tokens SET revoked = 1 WHERE user_id = ?");
+  q->bind(1, user_id);
+  q->exec();
 }
 
 } // namespace emporium::persistence

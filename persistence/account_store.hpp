@@ -3,7 +3,7 @@
 #pragma once
 
 #include "actors/records.hpp"
-#include "persistence/database.hpp"
+#include "persistence/connection.hpp"
 
 #include <optional>
 #include <vector>
@@ -32,7 +32,7 @@ public:
   void revoke_all(const std::string& user_id);
 
 private:
-  std::unique_ptr<SQLite::Database> db_;
+  connection db_;
 };
 
 } // namespace emporium::persistence

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "actors/records.hpp"
-#include "persistence/database.hpp"
+#include "persistence/connection.hpp"
 
 #include <optional>
 #include <vector>
@@ -28,7 +28,7 @@ public:
   void insert_many(const std::vector<product_record>& products);
 
 private:
-  std::unique_ptr<SQLite::Database> db_;
+  connection db_;
 };
 
 } // namespace emporium::persistence

@@ -6,46 +6,67 @@
 namespace emporium::persistence {
 
 entity_store::entity_store(const std::string& path, durability level)
-  : db_(open_database(path, level)) {
+  : db_(path, level) {
 }
 
 entity_store::~entity_store() = default;
 
 std::optional<std::string> entity_store::load(std::uint8_t kind, const std::string& id) {
-  SQLite::Statement q(*db_, "SELECT state FROM entities WHERE kind = ? AND id = ?");
-  q.bind(1, kind);
-  q.bind(2, id);
-  if (q.executeStep())
-    return q.getColumn(0).getString();
+  auto q = db_.statement("SELECT state FROM entities WHERE kind = ? AND id = ?");
+  q->bind(1, kind);
+  q->bind(2, id);
+  if (q->executeStep())
+    return q->getColumn(0).getString();
   return std::nullopt;
 }
 
 std::vector<std::pair<std::string, std::string>> entity_store::load_all(std::uint8_t kind) {
   std::vector<std::pair<std::string, std::string>> rows;
-  SQLite::Statement q(*db_, "SELECT id, state FROM entities WHERE kind = ?");
-  q.bind(1, kind);
-  while (q.executeStep())
-    rows.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
+  auto q = db_.statement("SELECT id, state FROM entities WHERE kind = ?");
+  q->bind(1, kind);
+  while (q->executeStep())
+    rows.emplace_back(q->getColumn(0).getString(), q->getColumn(1).getString());
   return rows;
 }
 
-void write_snapshots(SQLite::Database& db, std::vector<entity_write>& batch) {
-  SQLite::Statement upsert(db, "INSERT INTO entities(kind, id, state) VALUES(?, ?, ?) "
-                               "ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state");
-  SQLite::Statement event(db, "INSERT INTO outbox(user_id, order_id, payload) VALUES(?,?,?)");
+namespace {
+
+void insert_index_row(connection& db, const order_index_row& row) {
+  auto q = db.statement("INSERT INTO orders(id, user_id, idempotency_key, request_hash, "
+                        "response, placed_at) VALUES(?,?,?,?,?,?)");
+  q->bind(1, row.id);
+  q->bind(2, row.user_id);
+  if (row.idempotency_key.empty())
+    q->bind(3); // NULL: the unique index ignores orders without a key
+  else
+    q->bind(3, row.idempotency_key);
+  q->bind(4, row.request_hash);
+  q->bind(5, row.response);
+  q->bind(6, row.placed_at);
+  q->exec();
+}
+
+} // namespace
+
+void write_snapshots(connection& db, std::vector<entity_write>& batch) {
+  auto upsert = db.statement("INSERT INTO entities(kind, id, state) VALUES(?, ?, ?) "
+                             "ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state");
+  auto event = db.statement("INSERT INTO outbox(user_id, order_id, payload) VALUES(?,?,?)");
   for (auto& w : batch) {
-    upsert.bind(1, w.kind);
-    upsert.bind(2, w.id);
-    upsert.bind(3, w.state);
-    upsert.exec();
-    upsert.reset();
+    if (w.placed)
+      insert_index_row(db, *w.placed);
+    upsert->bind(1, w.kind);
+    upsert->bind(2, w.id);
+    upsert->bind(3, w.state);
+    upsert->exec();
+    upsert->reset();
     for (auto& e : w.events) {
-      event.bind(1, e.user_id);
-      event.bind(2, e.order);
-      event.bind(3, e.payload);
-      event.exec();
-      event.reset();
-      e.seq = db.getLastInsertRowid();
+      event->bind(1, e.user_id);
+      event->bind(2, e.order);
+      event->bind(3, e.payload);
+      event->exec();
+      event->reset();
+      e.seq = db.last_insert_rowid();
     }
   }
 }
@@ -53,8 +74,8 @@ void write_snapshots(SQLite::Database& db, std::vector<entity_write>& batch) {
 void entity_store::commit(std::vector<entity_write>& batch) {
   if (batch.empty())
     return;
-  SQLite::Transaction tx(*db_);
-  write_snapshots(*db_, batch);
+  write_transaction tx(db_);
+  write_snapshots(db_, batch);
   tx.commit();
 }
 

@@ -2,7 +2,7 @@
 // in batches (one transaction per batch = group commit).
 #pragma once
 
-#include "persistence/database.hpp"
+#include "persistence/connection.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -21,16 +21,28 @@ struct outbox_row {
   std::int64_t seq = 0; // filled in by commit
 };
 
+/// The index row of a newly placed order, written in the same transaction
+/// as the order's first snapshot and event.
+struct order_index_row {
+  std::int64_t id = 0;
+  std::string user_id;
+  std::string idempotency_key; // empty: none given
+  std::string request_hash;
+  std::string response; // the original answer, replayed for a retried key
+  std::int64_t placed_at = 0;
+};
+
 struct entity_write {
   std::uint8_t kind = 0;
   std::string id;
   std::string state;
   std::vector<outbox_row> events;
+  std::optional<order_index_row> placed; // set for an order's placement
 };
 
-/// Upserts the snapshots and appends their outbox rows (filling in `seq`)
-/// inside the caller's transaction.
-void write_snapshots(SQLite::Database& db, std::vector<entity_write>& batch);
+/// Upserts the snapshots, appends their outbox rows (filling in `seq`) and
+/// inserts the index rows of placements, inside the caller's transaction.
+void write_snapshots(connection& db, std::vector<entity_write>& batch);
 
 class entity_store {
 public:
@@ -50,7 +62,7 @@ public:
   void commit(std::vector<entity_write>& batch);
 
 private:
-  std::unique_ptr<SQLite::Database> db_;
+  connection db_;
 };
 
 } // namespace emporium::persistence

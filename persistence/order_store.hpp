@@ -24,41 +24,24 @@ struct placed_order {
 struct order_id_space {
   std::int64_t offset = 1;
   std::int64_t stride = 1;
+
+  /// The first id of this space above `last` (offset when nothing is).
+  std::int64_t next_after(std::int64_t last) const {
+    if (last < offset)
+      return offset;
+    return offset + ((last - offset) / stride + 1) * stride;
+  }
 };
 
 class order_store {
 public:
-  order_store(const std::string& path, durability level, order_id_space ids = {});
+  order_store(const std::string& path, durability level);
   ~order_store();
 
   std::optional<placed_order> find_by_key(const std::string& user, const std::string& key);
 
-  /// In ONE transaction: the index row, the initial snapshot (built by
-  /// `make_state(id)` once the id is known), its outbox event, and the
-  /// answer (built by `make_response(id)`). Returns the new order id.
-  template <class MakeState, class MakeEvent, class MakeResponse>
-  std::int64_t place(const std::string& user, const std::optional<std::string>& key,
-                     const std::string& request_hash, std::uint8_t kind, std::int64_t now_ms,
-                     MakeState make_state, MakeEvent make_event, MakeResponse make_response) {
-    begin();
-    try {
-      auto id = insert_index(user, key, request_hash, now_ms);
-      auto state = make_state(id);
-      auto event = make_event(id);
-      std::vector<entity_write> batch{{kind, std::to_string(id), state, {event}}};
-      write_snapshots(*db_, batch);
-      set_response(id, make_response(id));
-      last_event_ = batch[0].events[0];
-      commit();
-      return id;
-    } catch (...) {
-      rollback();
-      throw;
-    }
-  }
-
-  /// The outbox row written by the last place() (to publish it).
-  const outbox_row& last_event() const { return last_event_; }
+  /// The highest order id in this file (0 if none): ids continue from it.
+  std::int64_t max_order_id();
 
   /// Snapshots of a user's orders, newest first (at most `limit`).
   std::vector<std::string> history(const std::string& user, std::size_t limit);
@@ -74,16 +57,7 @@ public:
   std::vector<std::int64_t> unfinished(std::uint8_t kind);
 
 private:
-  void begin();
-  void commit();
-  void rollback();
-  std::int64_t insert_index(const std::string& user, const std::optional<std::string>& key,
-                            const std::string& request_hash, std::int64_t now_ms);
-  void set_response(std::int64_t id, const std::string& response);
-
-  std::unique_ptr<SQLite::Database> db_;
-  order_id_space ids_;
-  outbox_row last_event_;
+  connection db_;
 };
 
 } // namespace emporium::persistence

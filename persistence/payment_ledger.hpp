@@ -2,7 +2,7 @@
 // key (the charge and whether it was refunded).
 #pragma once
 
-#include "persistence/database.hpp"
+#include "persistence/connection.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -30,7 +30,7 @@ public:
   void mark_refunded(const std::string& key);
 
 private:
-  std::unique_ptr<SQLite::Database> db_;
+  connection db_;
 };
 
 } // namespace emporium::persistence

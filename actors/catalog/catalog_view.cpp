@@ -30,32 +30,38 @@ std::string render_product_json(const product_record& p, std::int64_t stock) {
 
 namespace {
 
-catalog_item make_item(const product_record& p, std::int64_t stock) {
-  return catalog_item{p, stock, lower(p.name + "\n" + p.description), lower(p.category),
-                      render_product_json(p, stock)};
+std::shared_ptr<const catalog_item> make_item(const product_record& p, std::int64_t stock) {
+  return std::make_shared<const catalog_item>(catalog_item{
+    p, stock, lower(p.name + "\n" + p.description), lower(p.category), render_product_json(p, stock)});
+}
+
+/// The item with a new stock level (its texts are copied once, here).
+std::shared_ptr<const catalog_item> with_stock(const catalog_item& item, std::int64_t stock) {
+  auto next = std::make_shared<catalog_item>(item);
+  next->stock = stock;
+  next->json = render_product_json(item.product, stock);
+  return next;
 }
 
 void rebuild_categories(catalog_snapshot& snap) {
   std::set<std::string> names;
   for (const auto& item : snap.items)
-    if (!item.product.category.empty())
-      names.insert(item.product.category);
+    if (!item->product.category.empty())
+      names.insert(item->product.category);
   snap.categories.assign(names.begin(), names.end());
 }
 
-auto position(std::vector<catalog_item>& items, std::int64_t id) {
+template <class Items>
+auto position(Items& items, std::int64_t id) {
   return std::lower_bound(items.begin(), items.end(), id,
-                          [](const catalog_item& i, std::int64_t v) { return i.product.id < v; });
+                          [](const auto& i, std::int64_t v) { return i->product.id < v; });
 }
 
 } // namespace
 
 const catalog_item* catalog_snapshot::find(std::int64_t id) const {
-  auto it = std::lower_bound(items.begin(), items.end(), id,
-                             [](const catalog_item& i, std::int64_t v) {
-                               return i.product.id < v;
-                             });
-  return it != items.end() && it->product.id == id ? &*it : nullptr;
+  auto it = position(items, id);
+  return it != items.end() && (*it)->product.id == id ? it->get() : nullptr;
 }
 
 catalog_view::catalog_view() : current_(std::make_shared<catalog_snapshot>()) {
@@ -73,8 +79,8 @@ void catalog_view::upsert(const product_record& product) {
   std::lock_guard guard{write_mutex_};
   auto next = std::make_shared<catalog_snapshot>(*snapshot());
   auto it = position(next->items, product.id);
-  if (it != next->items.end() && it->product.id == product.id)
-    *it = make_item(product, it->stock);
+  if (it != next->items.end() && (*it)->product.id == product.id)
+    *it = make_item(product, (*it)->stock);
   else
     next->items.insert(it, make_item(product, 0));
   rebuild_categories(*next);
@@ -85,40 +91,44 @@ void catalog_view::erase(std::int64_t id) {
   std::lock_guard guard{write_mutex_};
   auto next = std::make_shared<catalog_snapshot>(*snapshot());
   auto it = position(next->items, id);
-  if (it == next->items.end() || it->product.id != id)
+  if (it == next->items.end() || (*it)->product.id != id)
     return;
   next->items.erase(it);
   rebuild_categories(*next);
   publish(std::move(next));
 }
 
-void catalog_view::set_stock(std::int64_t id, std::int64_t available) {
+void catalog_view::set_stock(const stock_levels& changes) {
   std::lock_guard guard{write_mutex_};
   auto current = snapshot();
-  auto found = current->find(id);
-  if (found == nullptr || found->stock == available)
+  auto differs = [&](const auto& change) {
+    auto found = current->find(change.first);
+    return found != nullptr && found->stock != change.second;
+  };
+  if (std::none_of(changes.begin(), changes.end(), differs))
     return;
   auto next = std::make_shared<catalog_snapshot>(*current);
-  auto it = position(next->items, id);
-  it->stock = available;
-  it->json = render_product_json(it->product, available);
+  for (const auto& [id, available] : changes) {
+    auto it = position(next->items, id);
+    if (it == next->items.end() || (*it)->product.id != id || (*it)->stock == available)
+      continue;
+    *it = with_stock(**it, available);
+  }
   publish(std::move(next));
 }
 
 void catalog_view::reset(const std::vector<product_record>& products,
-                         const std::vector<std::pair<std::int64_t, std::int64_t>>& stock) {
+                         const stock_levels& stock) {
   std::lock_guard guard{write_mutex_};
   auto next = std::make_shared<catalog_snapshot>();
   for (const auto& p : products)
     next->items.push_back(make_item(p, 0));
   std::sort(next->items.begin(), next->items.end(),
-            [](const auto& a, const auto& b) { return a.product.id < b.product.id; });
+            [](const auto& a, const auto& b) { return a->product.id < b->product.id; });
   for (const auto& [id, available] : stock) {
     auto it = position(next->items, id);
-    if (it != next->items.end() && it->product.id == id) {
-      it->stock = available;
-      it->json = render_product_json(it->product, available);
-    }
+    if (it != next->items.end() && (*it)->product.id == id)
+      *it = with_stock(**it, available);
   }
   rebuild_categories(*next);
   publish(std::move(next));
@@ -130,7 +140,8 @@ catalog_page catalog_view::query(const catalog_query& q) const {
   auto search = lower(q.search);
   auto category = lower(q.category);
   std::vector<const catalog_item*> hits;
-  for (const auto& item : page.snapshot->items) {
+  for (const auto& shared : page.snapshot->items) {
+    const auto& item = *shared;
     if (!category.empty() && item.category_key != category)
       continue;
     if (q.min_price && item.product.price < *q.min_price)

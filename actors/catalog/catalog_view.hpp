@@ -30,7 +30,9 @@ struct catalog_item {
 std::string render_product_json(const product_record& p, std::int64_t stock);
 
 struct catalog_snapshot {
-  std::vector<catalog_item> items; // sorted by id
+  // Items are immutable and shared between snapshots: a new snapshot copies
+  // pointers, and only a changed item is built anew.
+  std::vector<std::shared_ptr<const catalog_item>> items; // sorted by id
   std::vector<std::string> categories; // sorted, unique
   const catalog_item* find(std::int64_t id) const;
 };
@@ -60,11 +62,15 @@ public:
 
   void upsert(const product_record& product);
   void erase(std::int64_t id);
-  void set_stock(std::int64_t id, std::int64_t available);
+  /// (product id, available units) pairs.
+  using stock_levels = std::vector<std::pair<std::int64_t, std::int64_t>>;
+
+  /// Applies many stock changes with ONE copy of the snapshot: a copy costs
+  /// every item's strings, so changes are batched by the catalog actor.
+  void set_stock(const stock_levels& changes);
 
   /// Replaces everything (start-up load).
-  void reset(const std::vector<product_record>& products,
-             const std::vector<std::pair<std::int64_t, std::int64_t>>& stock);
+  void reset(const std::vector<product_record>& products, const stock_levels& stock);
 
   catalog_page query(const catalog_query& q) const;
 

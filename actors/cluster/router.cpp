@@ -203,7 +203,7 @@ bool open_shard(router_self* self, std::uint32_t shard) {
   svc.payment = st.svc.payment;
   svc.saga = st.svc.saga;
   slot.directory = spawn_directory(sys, st.opts.directory, svc);
-  slot.index = spawn_order_index(sys, path, st.opts.level, slot.directory, st.sink,
+  slot.index = spawn_order_index(sys, path, st.opts.level, slot.store, slot.directory,
                                  {static_cast<std::int64_t>(shard) + 1,
                                   static_cast<std::int64_t>(st.opts.shards)});
   slot.accounts = spawn_accounts(sys, path, st.opts.level);

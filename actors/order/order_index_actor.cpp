@@ -11,34 +11,90 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <map>
 
 namespace emporium {
 
 namespace {
 
+/// Placements of one (user, Idempotency-Key) still being written: a retry
+/// that arrives meanwhile waits for the first answer instead of racing it.
+struct inflight_key {
+  std::string request_hash;
+  std::vector<caf::typed_response_promise<std::string>> waiting;
+};
+
 struct index_state {
-  std::unique_ptr<persistence::order_store> store;
+  std::unique_ptr<persistence::order_store> store; // reads
+  caf::actor writer; // the shard's store actor: the file's only writer
   caf::actor directory;
-  event_sink on_event;
+  persistence::order_id_space ids;
+  std::int64_t last_id = 0;
+  std::map<std::pair<std::string, std::string>, inflight_key> inflight;
   static inline const char* name = "order_index";
 };
 
 using index_self = caf::stateful_actor<index_state>;
 
+/// The placement of a new order: its id, Submitted snapshot, event, index
+/// row and answer, handed to the store so they share one transaction (and
+/// the store's group commit: one writer per file never waits for a lock).
+persistence::entity_write placement(index_self* self, order_state order, const std::string& user,
+                                    const std::string& key, const std::string& hash,
+                                    const std::string& answer) {
+  auto& st = self->state;
+  auto id = st.ids.next_after(st.last_id);
+  st.last_id = id;
+  auto now = wall_clock_ms();
+  order.id = id;
+  order.placed_at = now;
+  order.timeline = {{order_status::submitted, "", now}};
+  nlohmann::json e{{"type", "order.status"}, {"orderId", id},
+                   {"status", status_name(order_status::submitted)},
+                   {"reason", ""}, {"at", now},
+                   {"totalAmount", cents_to_decimal(order.total)}};
+  auto j = nlohmann::json::parse(answer);
+  j["orderId"] = id;
+  return {static_cast<std::uint8_t>(entity_kind::order), std::to_string(id), encode(order),
+          {persistence::outbox_row{user, id, e.dump(), 0}},
+          persistence::order_index_row{id, user, key, hash, j.dump(), now}};
+}
 
+/// Answers everyone waiting on `key` and forgets it.
+template <class Answer>
+void settle(index_self* self, const std::pair<std::string, std::string>& key,
+            const Answer& answer) {
+  auto it = self->state.inflight.find(key);
+  if (it == self->state.inflight.end())
+    return;
+  for (auto& rp : it->second.waiting)
+    rp.deliver(answer);
+  self->state.inflight.erase(it);
+}
 
 caf::behavior order_index(index_self* self, std::string path, persistence::durability level,
-                          caf::actor directory, event_sink on_event,
+                          caf::actor writer, caf::actor directory,
                           persistence::order_id_space ids) {
-  self->state.store = std::make_unique<persistence::order_store>(path, level, ids);
-  self->state.directory = std::move(directory);
-  self->state.on_event = std::move(on_event);
+  auto& st = self->state;
+  st.store = std::make_unique<persistence::order_store>(path, level);
+  st.writer = std::move(writer);
+  st.directory = std::move(directory);
+  st.ids = ids;
+  st.last_id = st.store->max_order_id();
   return {
     [self](atoms::place, const std::string& user, const std::string& key,
            const std::string& hash, const std::string& draft, const std::string& answer) {
       return guarded([&]() -> caf::result<std::string> {
         auto& st = self->state;
+        auto slot = std::make_pair(user, key);
         if (!key.empty()) {
+          if (auto it = st.inflight.find(slot); it != st.inflight.end()) {
+            if (it->second.request_hash != hash)
+              return make_error(errc::conflict);
+            auto rp = self->make_response_promise<std::string>();
+            it->second.waiting.push_back(rp);
+            return rp;
+          }
           if (auto known = st.store->find_by_key(user, key)) {
             if (known->request_hash != hash)
               return make_error(errc::conflict);
@@ -50,37 +106,30 @@ caf::behavior order_index(index_self* self, std::string path, persistence::durab
         auto order = decode_order(draft);
         if (!order)
           return make_error(errc::invalid_argument);
-        auto now = wall_clock_ms();
-        order->placed_at = now;
-        order->timeline = {{order_status::submitted, "", now}};
-        std::string response;
-        auto id = st.store->place(
-          user, key.empty() ? std::nullopt : std::optional<std::string>{key}, hash,
-          static_cast<std::uint8_t>(entity_kind::order), now,
-          [&](std::int64_t id) {
-            order->id = id;
-            return encode(*order);
-          },
-          [&](std::int64_t id) {
-            nlohmann::json e{{"type", "order.status"}, {"orderId", id},
-                             {"status", status_name(order_status::submitted)},
-                             {"reason", ""}, {"at", now},
-                             {"totalAmount", cents_to_decimal(order->total)}};
-            return persistence::outbox_row{user, id, e.dump(), 0};
-          },
-          [&](std::int64_t id) {
-            auto j = nlohmann::json::parse(answer);
-            j["orderId"] = id;
-            response = j.dump();
-            return response;
-          });
-        if (st.on_event)
-          st.on_event(st.store->last_event());
-        // The order is durably accepted; its saga starts now (and would be
-        // resumed at start-up if this message were lost in a crash).
-        caf::anon_send(st.directory, entity_key{entity_kind::order, std::to_string(id)},
-                       caf::make_message(atoms::start::value));
-        return response;
+        auto write = placement(self, std::move(*order), user, key, hash, answer);
+        auto id = write.placed->id;
+        auto response = write.placed->response;
+        auto rp = self->make_response_promise<std::string>();
+        if (!key.empty())
+          st.inflight[slot] = inflight_key{hash, {}};
+        self
+          ->request(st.writer, caf::infinite, atoms::place::value, write.kind, write.id,
+                    write.state, write.events, *write.placed)
+          .then(
+            [self, rp, slot, id, response, snapshot = write.state]() mutable {
+              // Durably accepted; the saga starts now from this snapshot (and
+              // would be resumed at start-up if this message were lost).
+              caf::anon_send(self->state.directory,
+                             entity_key{entity_kind::order, std::to_string(id)},
+                             caf::make_message(atoms::start::value, std::move(snapshot)));
+              rp.deliver(response);
+              settle(self, slot, response);
+            },
+            [self, rp, slot](caf::error& err) mutable {
+              rp.deliver(err);
+              settle(self, slot, err);
+            });
+        return rp;
       });
     },
     [self](atoms::history, const std::string& user) {
@@ -112,10 +161,10 @@ caf::behavior order_index(index_self* self, std::string path, persistence::durab
 } // namespace
 
 caf::actor spawn_order_index(caf::actor_system& sys, const std::string& db_path,
-                             persistence::durability level, caf::actor directory,
-                             event_sink on_event, persistence::order_id_space ids) {
-  return sys.spawn<caf::detached>(order_index, db_path, level, std::move(directory),
-                                  std::move(on_event), ids);
+                             persistence::durability level, caf::actor store,
+                             caf::actor directory, persistence::order_id_space ids) {
+  return sys.spawn<caf::detached>(order_index, db_path, level, std::move(store),
+                                  std::move(directory), ids);
 }
 
 } // namespace emporium

@@ -1,8 +1,9 @@
 // The order index: allocates order ids, makes placement idempotent (the
 // original answer is stored and replayed for a retried Idempotency-Key, also
 // after a restart), and serves order reads (history, one order, missed
-// events). Placement writes the index row, the Submitted snapshot and its
-// event in one transaction, then starts the saga through the directory.
+// events). Placement hands the index row, the Submitted snapshot and its
+// event to the shard's store actor, which writes them in one transaction
+// (the file's only writer), then starts the saga through the directory.
 //
 // Protocol:
 //   (place, user, key ("" = none), request_hash, order_state json, answer json)
@@ -20,7 +21,7 @@
 namespace emporium {
 
 caf::actor spawn_order_index(caf::actor_system& sys, const std::string& db_path,
-                             persistence::durability level, caf::actor directory,
-                             event_sink on_event, persistence::order_id_space ids = {});
+                             persistence::durability level, caf::actor store,
+                             caf::actor directory, persistence::order_id_space ids = {});
 
 } // namespace emporium

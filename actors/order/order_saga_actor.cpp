@@ -279,9 +279,10 @@ void resume(saga_self* self) {
   }
 }
 
-caf::behavior order_saga(saga_self* self, std::string id, entity_services svc) {
+caf::behavior order_saga(saga_self* self, std::string id, entity_services svc,
+                         std::optional<std::string> snapshot) {
   self->state.rt = entity_runtime{entity_key{entity_kind::order, std::move(id)}, svc};
-  load_snapshot(self, [self](std::optional<std::string> text) {
+  auto adopt = [self](std::optional<std::string> text) {
     if (!text)
       return; // never placed: every request answers not_found
     auto order = decode_order(*text);
@@ -292,13 +293,21 @@ caf::behavior order_saga(saga_self* self, std::string id, entity_services svc) {
     self->state.order = std::move(*order);
     self->state.known = true;
     resume(self);
-  });
+  };
+  // A new order arrives with its first snapshot, written durably by the
+  // index just before; any other activation reads the store.
+  if (snapshot)
+    adopt(std::move(snapshot));
+  else
+    load_snapshot(self, adopt);
+  auto start = [self]() -> caf::result<bool> {
+    if (!self->state.known)
+      return make_error(errc::not_found);
+    return true;
+  };
   return {
-    [self](atoms::start) -> caf::result<bool> {
-      if (!self->state.known)
-        return make_error(errc::not_found);
-      return true;
-    },
+    [start](atoms::start) { return start(); },
+    [start](atoms::start, const std::string&) { return start(); },
     [self](atoms::get) -> caf::result<std::string> {
       if (!self->state.known)
         return make_error(errc::not_found);
@@ -332,8 +341,8 @@ caf::behavior order_saga(saga_self* self, std::string id, entity_services svc) {
 } // namespace
 
 caf::actor spawn_order(caf::actor_system& sys, const std::string& order,
-                       const entity_services& svc) {
-  return sys.spawn<caf::lazy_init>(order_saga, order, svc);
+                       const entity_services& svc, std::optional<std::string> snapshot) {
+  return sys.spawn<caf::lazy_init>(order_saga, order, svc, std::move(snapshot));
 }
 
 } // namespace emporium

@@ -206,7 +206,7 @@ void create_product(api_context& ctx, request& req, responder respond) {
                      [&ctx, id = created.id, respond, body](errc ec, stock_view v) {
                        if (ec != errc::none)
                          return respond(error_response(ec, "product created, stock not set"));
-                       ctx.catalog.set_stock(id, v.available); // read your own write
+                       ctx.catalog.set_stock({{id, v.available}}); // read your own write
                        respond(body);
                      });
   });
@@ -263,7 +263,7 @@ void set_stock(api_context& ctx, request& req, responder respond) {
       return respond(error_response(ec, "could not set stock"));
     // The stock actor's event reaches the read model asynchronously; the
     // admin who just wrote should read the new value at once on this node.
-    ctx.catalog.set_stock(id, v.available);
+    ctx.catalog.set_stock({{id, v.available}});
     respond(json_response(stock_json(id, v)));
   });
 }
@@ -284,7 +284,7 @@ void reduce_stock(api_context& ctx, request& req, responder respond) {
                                                      "Insufficient stock", 400));
                      if (ec != errc::none)
                        return respond(error_response(ec, "could not reduce stock"));
-                     ctx.catalog.set_stock(id, v.available);
+                     ctx.catalog.set_stock({{id, v.available}});
                      auto body = stock_json(id, v);
                      body["message"] = "Stock reduced";
                      respond(json_response(body));

@@ -42,7 +42,7 @@ TEST_CASE("updates: upsert, stock, erase; old snapshots stay valid") {
   catalog_view view;
   view.upsert({7, "Lamp", "", 999, "Home"});
   auto before = view.snapshot();
-  view.set_stock(7, 4);
+  view.set_stock({{7, 4}, {99, 1}}); // 99 is unknown: ignored
   view.upsert({7, "Lamp XL", "", 1299, "Home"});
   CHECK(before->find(7)->stock == 0);
   auto now = view.snapshot();

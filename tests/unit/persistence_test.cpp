@@ -70,3 +70,45 @@ TEST_CASE("a database from a newer schema is refused; a current one reopens") {
   CHECK_THROWS_WITH_AS(open_database(path, durability::normal), doctest::Contains("newer"),
                        store_error);
 }
+
+TEST_CASE("statements are prepared once per connection and reset after each use") {
+  auto path = fresh_path("cache.db");
+  connection db(path, durability::normal);
+  for (int i = 0; i < 3; ++i) {
+    auto q = db.statement("SELECT ? + 1");
+    q->bind(1, i);
+    REQUIRE(q->executeStep());
+    CHECK(q->getColumn(0).getInt() == i + 1);
+  }
+  // The lease reset the statement: a write transaction can start and see
+  // no read snapshot held open by the SELECT above.
+  write_transaction tx(db);
+  db.statement("CREATE TABLE t(x)")->exec();
+  tx.commit();
+  {
+    write_transaction abandoned(db);
+    db.statement("INSERT INTO t VALUES(1)")->exec();
+  } // rolled back
+  auto count = db.statement("SELECT COUNT(*) FROM t");
+  REQUIRE(count->executeStep());
+  CHECK(count->getColumn(0).getInt() == 0);
+}
+
+TEST_CASE("the WAL is checkpointed off the writer's path") {
+  auto path = fresh_path("checkpoint.db");
+  entity_store store(path, durability::normal);
+  std::vector<entity_write> batch;
+  for (int i = 0; i < 200; ++i)
+    batch.push_back({1, "user" + std::to_string(i), std::string(2000, 'x'), {}});
+  store.commit(batch);
+  // The writer's own threshold is far above this batch: the file's
+  // background checkpointer (one per file, shared) copies it, on its tick or
+  // on this explicit pass, whichever comes first.
+  auto background = checkpointer::for_file(path, durability::normal);
+  background->run_once();
+  CHECK(background->frames_checkpointed() >= 100); // 200 rows of 2 kB
+  connection writer(path, durability::normal);
+  auto threshold = writer.statement("PRAGMA wal_autocheckpoint");
+  REQUIRE(threshold->executeStep());
+  CHECK(threshold->getColumn(0).getInt() == fallback_autocheckpoint_pages);
+}

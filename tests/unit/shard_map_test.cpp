@@ -84,20 +84,33 @@ TEST_CASE("a shard lock is held by one holder at a time and freed on release") {
 }
 
 TEST_CASE("order ids are allocated in the shard's residue class") {
-  auto dir = std::filesystem::temp_directory_path() / "emporium-unit-ids";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  persistence::order_store store((dir / "s.db").string(), persistence::durability::normal,
-                                 {5, 12});
+  persistence::order_id_space space{5, 12};
   std::vector<std::int64_t> ids;
-  for (int i = 0; i < 3; ++i)
-    ids.push_back(store.place(
-      "u1", std::nullopt, "h", 3, 0, [](std::int64_t) { return std::string{"{}"}; },
-      [](std::int64_t id) { return persistence::outbox_row{"u1", id, "{}", 0}; },
-      [](std::int64_t) { return std::string{"{}"}; }));
+  for (std::int64_t last = 0; ids.size() < 3;)
+    ids.push_back(last = space.next_after(last));
   CHECK(ids == std::vector<std::int64_t>{5, 17, 29});
   for (auto id : ids)
     CHECK(shard_of_order(id, 12) == 4);
+  CHECK(space.next_after(18) == 29); // a stray id in between never repeats one
+}
+
+TEST_CASE("the highest order id survives in the shard file") {
+  auto dir = std::filesystem::temp_directory_path() / "emporium-unit-ids";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto path = (dir / "s.db").string();
+  {
+    persistence::entity_store writes(path, persistence::durability::normal);
+    std::vector<persistence::entity_write> batch;
+    for (std::int64_t id : {5, 17})
+      batch.push_back({3, std::to_string(id), "{}", {{"u1", id, "{}", 0}},
+                       persistence::order_index_row{id, "u1", "", "h", "{}", 0}});
+    writes.commit(batch);
+    CHECK(batch[1].events[0].seq > batch[0].events[0].seq);
+  }
+  persistence::order_store reads(path, persistence::durability::normal);
+  CHECK(reads.max_order_id() == 17);
+  CHECK(reads.history("u1", 10).size() == 2);
 }
 
 TEST_CASE("seeds drop the node's own address and repeats") {
