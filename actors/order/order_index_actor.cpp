@@ -162,9 +162,12 @@ caf::behavior order_index(index_self* self, std::string path, persistence::durab
 
 caf::actor spawn_order_index(caf::actor_system& sys, const std::string& db_path,
                              persistence::durability level, caf::actor store,
-                             caf::actor directory, persistence::order_id_space ids) {
-  return sys.spawn<caf::detached>(order_index, db_path, level, std::move(store),
-                                  std::move(directory), ids);
+                             caf::actor directory, persistence::order_id_space ids,
+                             bool detached) {
+  if (detached)
+    return sys.spawn<caf::detached>(order_index, db_path, level, std::move(store),
+                                    std::move(directory), ids);
+  return sys.spawn(order_index, db_path, level, std::move(store), std::move(directory), ids);
 }
 
 } // namespace emporium

@@ -38,7 +38,10 @@ struct saga_fixture : deterministic {
   }
 
   /// Writes an order snapshot as the index would and starts its saga.
-  void place(order_id id, std::vector<order_line> lines, std::string method) {
+  /// `hand_over`: the start message carries the snapshot, as the index's
+  /// does, and nothing is written (so only the hand-over can start it).
+  void place(order_id id, std::vector<order_line> lines, std::string method,
+             bool hand_over = false) {
     order_state o;
     o.id = id;
     o.user = "buyer";
@@ -46,12 +49,16 @@ struct saga_fixture : deterministic {
     o.total = order_total(o.lines);
     o.payment_method = std::move(method);
     o.timeline = {{order_status::submitted, "", 1}};
+    entity_key key{entity_kind::order, std::to_string(id)};
+    if (hand_over) {
+      caf::anon_send(directory, key, caf::make_message(atoms::start::value, encode(o)));
+      return;
+    }
     persistence::entity_store writer(db_path, persistence::durability::normal);
     std::vector<persistence::entity_write> batch{
       {static_cast<std::uint8_t>(entity_kind::order), std::to_string(id), encode(o), {}}};
     writer.commit(batch);
-    caf::anon_send(directory, entity_key{entity_kind::order, std::to_string(id)},
-                   caf::make_message(atoms::start::value));
+    caf::anon_send(directory, key, caf::make_message(atoms::start::value));
   }
 
   order_state order(order_id id) {
@@ -87,6 +94,15 @@ const std::vector<std::string> happy = {"Submitted", "StockReserved", "PaymentAu
                                         "Confirmed"};
 
 } // namespace
+
+TEST_CASE_FIXTURE(saga_fixture, "a new order runs from the snapshot its start carries") {
+  start_shop("saga-hand-over");
+  stock(1, 5);
+  place(150, {{1, 1, 500, "A"}}, "pm_card_visa", true);
+  sched.run();
+  CHECK(statuses(150) == happy);
+  CHECK(stock_of_product(1).sold == 1);
+}
 
 TEST_CASE_FIXTURE(saga_fixture, "success: reserve, charge, commit, confirm") {
   start_shop("saga-success");
