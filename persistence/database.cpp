@@ -80,6 +80,38 @@ constexpr std::array migrations = {
       refunded        INTEGER NOT NULL DEFAULT 0
     );
   )sql",
+  // 4: outbox and orders without AUTOINCREMENT. Its bookkeeping row in
+  // sqlite_sequence was one more page in nearly every commit. Ids stay
+  // unique and increasing: rows are never deleted, so max(rowid) + 1 never
+  // reuses one, and order ids are allocated by the index anyway.
+  R"sql(
+    CREATE TABLE outbox_v4 (
+      seq      INTEGER PRIMARY KEY,
+      user_id  TEXT NOT NULL,
+      order_id INTEGER NOT NULL,
+      payload  TEXT NOT NULL
+    );
+    INSERT INTO outbox_v4 SELECT seq, user_id, order_id, payload FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v4 RENAME TO outbox;
+    CREATE INDEX outbox_by_user ON outbox(user_id, seq);
+    CREATE TABLE orders_v4 (
+      id              INTEGER PRIMARY KEY,
+      user_id         TEXT NOT NULL,
+      idempotency_key TEXT,
+      request_hash    TEXT NOT NULL DEFAULT '',
+      response        TEXT NOT NULL DEFAULT '',
+      placed_at       INTEGER NOT NULL
+    );
+    INSERT INTO orders_v4 SELECT id, user_id, idempotency_key, request_hash, response, placed_at
+      FROM orders;
+    DROP TABLE orders;
+    ALTER TABLE orders_v4 RENAME TO orders;
+    CREATE INDEX orders_by_user ON orders(user_id, id);
+    CREATE UNIQUE INDEX orders_by_key ON orders(user_id, idempotency_key)
+      WHERE idempotency_key IS NOT NULL;
+    DELETE FROM sqlite_sequence WHERE name IN ('outbox', 'orders');
+  )sql",
 };
 
 void migrate(SQLite::Database& db, const std::string& path) {

@@ -71,6 +71,58 @@ TEST_CASE("a database from a newer schema is refused; a current one reopens") {
                        store_error);
 }
 
+TEST_CASE("a version 3 file keeps its orders and events when the outbox loses AUTOINCREMENT") {
+  auto path = fresh_path("v3.db");
+  {
+    // The version 3 tables, as such a file holds them.
+    SQLite::Database old(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    old.exec("PRAGMA journal_mode=WAL");
+    old.exec(R"sql(
+      CREATE TABLE entities (kind INTEGER NOT NULL, id TEXT NOT NULL, state TEXT NOT NULL,
+                             PRIMARY KEY (kind, id)) WITHOUT ROWID;
+      CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL, first_name TEXT NOT NULL DEFAULT '',
+        last_name TEXT NOT NULL DEFAULT '', role TEXT NOT NULL DEFAULT 'customer',
+        created_at INTEGER NOT NULL);
+      CREATE TABLE refresh_tokens (token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL,
+        expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '', price_cents INTEGER NOT NULL,
+        category TEXT NOT NULL DEFAULT '', deleted INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL,
+        idempotency_key TEXT, request_hash TEXT NOT NULL DEFAULT '',
+        response TEXT NOT NULL DEFAULT '', placed_at INTEGER NOT NULL);
+      CREATE UNIQUE INDEX orders_by_key ON orders(user_id, idempotency_key)
+        WHERE idempotency_key IS NOT NULL;
+      CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL,
+        order_id INTEGER NOT NULL, payload TEXT NOT NULL);
+      CREATE TABLE payments (idempotency_key TEXT PRIMARY KEY, order_id INTEGER NOT NULL,
+        amount INTEGER NOT NULL, payment_method TEXT NOT NULL, status TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '', payment_id TEXT NOT NULL DEFAULT '',
+        refunded INTEGER NOT NULL DEFAULT 0);
+      INSERT INTO orders(id, user_id, idempotency_key, response, placed_at)
+        VALUES (7, 'u1', 'key-1', '{"orderId":7}', 1);
+      INSERT INTO outbox(seq, user_id, order_id, payload) VALUES (41, 'u1', 7, '{}');
+      INSERT INTO entities VALUES (3, '7', '{}');
+      PRAGMA user_version = 3;
+    )sql");
+  }
+  std::vector<entity_write> next{{3, "7", "{\"s\":2}", {{"u1", 7, "{}", 0}}}};
+  entity_store(path, durability::normal).commit(next);
+  CHECK(next[0].events[0].seq == 42); // continues after the kept event
+  connection db(path, durability::normal);
+  auto version = db.statement("PRAGMA user_version");
+  REQUIRE(version->executeStep());
+  CHECK(version->getColumn(0).getInt() == current_schema_version());
+  auto kept = db.statement("SELECT response FROM orders WHERE user_id = 'u1' AND "
+                           "idempotency_key = 'key-1'");
+  REQUIRE(kept->executeStep());
+  CHECK(kept->getColumn(0).getString() == "{\"orderId\":7}");
+  auto sequences = db.statement("SELECT COUNT(*) FROM sqlite_sequence");
+  REQUIRE(sequences->executeStep());
+  CHECK(sequences->getColumn(0).getInt() == 0);
+}
+
 TEST_CASE("statements are prepared once per connection and reset after each use") {
   auto path = fresh_path("cache.db");
   connection db(path, durability::normal);
