@@ -1,10 +1,23 @@
 // Order load generator: a client of Emporium's HTTP + WebSocket API.
-// Logs in N buyers, each with its own /ws connection; every buyer loops
-// add-to-cart -> place order -> wait for Confirmed on its socket, and the
-// time from the place call to the Confirmed event is recorded.
+// Logs in N buyers, each with its own HTTP connection and /ws connection;
+// every buyer loops add-to-cart -> place order -> wait for Confirmed on its
+// socket, and the time from the place call to the Confirmed event is
+// recorded.
+//
+// All buyers run as coroutines on ONE thread: the generator shares the
+// machine with the node, and a thread per buyer cost it CPU and, worse,
+// stamped an event only once the kernel got round to waking that buyer's
+// thread, which inflated the measured tail.
 // Usage: order_load <port> <buyers> <seconds> <admin-email> <admin-password>
+// Boost 1.74's awaitable.hpp uses std::exchange without including it.
+#include <utility>
+
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -12,10 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 namespace net = boost::asio;
@@ -27,31 +37,115 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-struct client {
+http::request<http::string_body> make_request(http::verb method, const std::string& target,
+                                              const json& body, const std::string& token) {
+  http::request<http::string_body> req{method, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.set(http::field::content_type, "application/json");
+  if (!token.empty())
+    req.set(http::field::authorization, "Bearer " + token);
+  if (!body.is_null())
+    req.body() = body.dump();
+  req.prepare_payload();
+  return req;
+}
+
+/// Blocking calls for the setup (accounts, stock) before the measurement.
+struct setup_client {
   net::io_context ioc;
   beast::tcp_stream stream{ioc};
-  explicit client(unsigned short port) {
+  explicit setup_client(unsigned short port) {
     stream.connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
   }
   json call(http::verb method, const std::string& target, const json& body,
-            const std::string& token = {}, unsigned* status = nullptr) {
-    http::request<http::string_body> req{method, target, 11};
-    req.set(http::field::host, "127.0.0.1");
-    req.set(http::field::content_type, "application/json");
-    if (!token.empty())
-      req.set(http::field::authorization, "Bearer " + token);
-    if (!body.is_null())
-      req.body() = body.dump();
-    req.prepare_payload();
-    http::write(stream, req);
+            const std::string& token = {}) {
+    http::write(stream, make_request(method, target, body, token));
     beast::flat_buffer buf;
     http::response<http::string_body> res;
     http::read(stream, buf, res);
-    if (status)
-      *status = res.result_int();
     return json::parse(res.body(), nullptr, false);
   }
 };
+
+struct results {
+  std::vector<double> latencies_ms; // orders confirmed inside the window
+  long failures = 0;
+};
+
+struct window {
+  clock_type::time_point start;
+  clock_type::time_point stop;
+};
+
+/// One buyer: its own HTTP connection and socket, one order at a time.
+net::awaitable<void> buyer(int i, unsigned short port, std::string token, window w,
+                           results& out) {
+  // No string literal may appear inside a co_await expression: g++ 12 then
+  // fails with "array used as initializer" (a coroutine-frame bug).
+  const std::string host = "127.0.0.1";
+  const std::string add_target = "/api/cart/add";
+  const std::string place_target = "/api/orders/place";
+  const std::string socket_target = "/ws?access_token=" + token;
+  const json place_body{{"paymentMethodId", "pm_card_visa"}};
+  auto ex = co_await net::this_coro::executor;
+  tcp::endpoint node{net::ip::make_address("127.0.0.1"), port};
+  try {
+    beast::tcp_stream api{ex};
+    co_await api.async_connect(node, net::use_awaitable);
+    beast::websocket::stream<tcp::socket> ws{ex};
+    co_await ws.next_layer().async_connect(node, net::use_awaitable);
+    co_await ws.async_handshake(host, socket_target, net::use_awaitable);
+    beast::flat_buffer http_buf;
+    beast::flat_buffer ws_buf;
+    co_await ws.async_read(ws_buf, net::use_awaitable); // hello
+    ws_buf.consume(ws_buf.size());
+    net::steady_timer until_start{ex, w.start};
+    co_await until_start.async_wait(net::use_awaitable);
+
+    auto call = [&](http::verb method, const std::string& target,
+                    const json& body) -> net::awaitable<http::response<http::string_body>> {
+      co_await http::async_write(api, make_request(method, target, body, token),
+                                 net::use_awaitable);
+      http::response<http::string_body> res;
+      co_await http::async_read(api, http_buf, res, net::use_awaitable);
+      co_return res;
+    };
+    for (int n = 0; clock_type::now() < w.stop; ++n) {
+      json line{{"productId", 1 + (i * 7 + n) % 50}, {"quantity", 1}};
+      co_await call(http::verb::post, add_target, line);
+      auto t0 = clock_type::now();
+      auto placed = co_await call(http::verb::post, place_target, place_body);
+      if (placed.result_int() != 200) {
+        ++out.failures;
+        continue;
+      }
+      auto id = json::parse(placed.body(), nullptr, false).value("orderId", 0L);
+      // The socket carries this buyer's events only, in order: read until
+      // this order ends.
+      for (;;) {
+        co_await ws.async_read(ws_buf, net::use_awaitable);
+        auto e = json::parse(beast::buffers_to_string(ws_buf.data()), nullptr, false);
+        ws_buf.consume(ws_buf.size());
+        if (e.value("orderId", 0L) != id)
+          continue;
+        auto status = e.value("status", "");
+        if (status == "Confirmed") {
+          auto now = clock_type::now();
+          if (now <= w.stop)
+            out.latencies_ms.push_back(std::chrono::duration<double, std::milli>(now - t0).count());
+          break;
+        }
+        if (status == "Cancelled") {
+          ++out.failures;
+          break;
+        }
+      }
+    }
+  } catch (const std::exception& e) {
+    ++out.failures;
+    fmt::print(stderr, "buyer {}: {}\n", i, e.what());
+  }
+}
 
 } // namespace
 
@@ -63,7 +157,7 @@ int main(int argc, char** argv) {
   auto port = static_cast<unsigned short>(std::atoi(argv[1]));
   int buyers = std::atoi(argv[2]);
   double seconds = std::atof(argv[3]);
-  client setup{port};
+  setup_client setup{port};
   auto admin = setup.call(http::verb::post, "/api/auth/login",
                           {{"email", argv[4]}, {"password", argv[5]}})["token"].get<std::string>();
   for (int p = 1; p <= 50; ++p)
@@ -77,78 +171,27 @@ int main(int argc, char** argv) {
     tokens.push_back(setup.call(http::verb::post, "/api/auth/login",
                                 {{"email", email}, {"password", "bench-pass"}})["token"]);
   }
-  std::atomic<bool> go{false}, stop{false};
-  std::atomic<long> failures{0};
-  std::mutex mutex;
-  std::vector<double> latencies_ms;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < buyers; ++i) {
-    threads.emplace_back([&, i] {
-      try {
-        client api{port};
-        net::io_context ioc;
-        beast::websocket::stream<tcp::socket> ws{ioc};
-        ws.next_layer().connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
-        ws.handshake("127.0.0.1", "/ws?access_token=" + tokens[i]);
-        beast::flat_buffer buf;
-        ws.read(buf); // hello
-        buf.consume(buf.size());
-        std::vector<double> mine;
-        while (!go)
-          std::this_thread::yield();
-        for (int n = 0; !stop; ++n) {
-          unsigned status = 0;
-          api.call(http::verb::post, "/api/cart/add",
-                   {{"productId", 1 + (i * 7 + n) % 50}, {"quantity", 1}}, tokens[i], &status);
-          auto t0 = clock_type::now();
-          auto placed = api.call(http::verb::post, "/api/orders/place",
-                                 {{"paymentMethodId", "pm_card_visa"}}, tokens[i], &status);
-          if (status != 200) {
-            ++failures;
-            continue;
-          }
-          auto id = placed["orderId"].get<long>();
-          for (;;) {
-            ws.read(buf);
-            auto e = json::parse(beast::buffers_to_string(buf.data()), nullptr, false);
-            buf.consume(buf.size());
-            if (e.value("orderId", 0L) != id)
-              continue;
-            auto s = e.value("status", "");
-            if (s == "Confirmed") {
-              mine.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - t0).count());
-              break;
-            }
-            if (s == "Cancelled") {
-              ++failures;
-              break;
-            }
-          }
-        }
-        std::lock_guard guard{mutex};
-        latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
-      } catch (const std::exception& e) {
-        ++failures;
-        fmt::print(stderr, "buyer {}: {}\n", i, e.what());
-      }
-    });
-  }
-  auto t0 = clock_type::now();
-  go = true;
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop = true;
-  for (auto& t : threads)
-    t.join();
-  auto elapsed = std::chrono::duration<double>(clock_type::now() - t0).count();
-  std::sort(latencies_ms.begin(), latencies_ms.end());
+
+  net::io_context ioc{1};
+  results out;
+  // Connections are opened first; the measured window starts once all are.
+  auto start = clock_type::now() + std::chrono::milliseconds(500 + 10 * buyers);
+  window w{start, start + std::chrono::duration_cast<clock_type::duration>(
+                            std::chrono::duration<double>(seconds))};
+  for (int i = 0; i < buyers; ++i)
+    net::co_spawn(ioc, buyer(i, port, tokens[static_cast<std::size_t>(i)], w, out), net::detached);
+  ioc.run();
+
+  auto elapsed = std::chrono::duration<double>(w.stop - w.start).count();
+  auto& lat = out.latencies_ms;
+  std::sort(lat.begin(), lat.end());
   auto pct = [&](double q) {
-    return latencies_ms.empty() ? 0.0 : latencies_ms[std::min(latencies_ms.size() - 1,
-                                                              static_cast<std::size_t>(q * latencies_ms.size()))];
+    return lat.empty() ? 0.0 : lat[std::min(lat.size() - 1, static_cast<std::size_t>(q * lat.size()))];
   };
   fmt::print("| buyers | confirmed orders/s | place->Confirmed p50 | p99 | max | failed |\n");
   fmt::print("|---|---|---|---|---|---|\n");
   fmt::print("| {} | {:.0f} | {:.2f} ms | {:.2f} ms | {:.2f} ms | {} |\n", buyers,
-             latencies_ms.size() / elapsed, pct(0.5), pct(0.99),
-             latencies_ms.empty() ? 0.0 : latencies_ms.back(), failures.load());
+             lat.size() / elapsed, pct(0.5), pct(0.99), lat.empty() ? 0.0 : lat.back(),
+             out.failures);
   return 0;
 }
