@@ -37,13 +37,22 @@ checkpointer::~checkpointer() {
 }
 
 void checkpointer::run_once() {
+  std::lock_guard guard{pass_mutex_};
   int log = 0;
   int copied = 0;
   // PASSIVE: copies what no reader still needs, never waits for a lock.
   auto rc = sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                       &log, &copied);
-  if (rc == SQLITE_OK && copied > 0)
-    frames_ += static_cast<std::uint64_t>(copied);
+  if (rc != SQLITE_OK || copied < 0)
+    return;
+  // `copied` counts from the start of the current WAL; a shorter log than
+  // last time means a writer started the WAL over.
+  auto fresh_log = log < last_log_;
+  auto delta = fresh_log ? copied : copied - last_copied_;
+  if (delta > 0)
+    frames_ += static_cast<std::uint64_t>(delta);
+  last_log_ = log;
+  last_copied_ = copied;
 }
 
 void checkpointer::loop() {

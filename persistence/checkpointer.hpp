@@ -37,7 +37,8 @@ public:
   checkpointer(const checkpointer&) = delete;
   checkpointer& operator=(const checkpointer&) = delete;
 
-  /// Frames copied into the database file so far (for tests and health).
+  /// Frames copied into the database file so far (for tests; a WAL that
+  /// restarted and outgrew its old length between two passes undercounts).
   std::uint64_t frames_checkpointed() const { return frames_.load(); }
 
   /// Runs one pass now (also what the thread does on each tick).
@@ -49,6 +50,9 @@ private:
   std::unique_ptr<SQLite::Database> db_;
   std::chrono::milliseconds every_;
   std::atomic<std::uint64_t> frames_{0};
+  std::mutex pass_mutex_; // run_once() from the thread and from callers
+  int last_log_ = 0;      // frames in the WAL at the last pass
+  int last_copied_ = 0;   // of which checkpointed
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;
