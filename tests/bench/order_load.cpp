@@ -8,7 +8,14 @@
 // machine with the node, and a thread per buyer cost it CPU and, worse,
 // stamped an event only once the kernel got round to waking that buyer's
 // thread, which inflated the measured tail.
-// Usage: order_load <port> <buyers> <seconds> <admin-email> <admin-password>
+//
+// Without a rate the loop is closed: each buyer orders again as soon as its
+// last order is confirmed, so the node runs saturated and latency is mostly
+// queueing (about buyers / throughput). With a rate (orders/s over all
+// buyers) each buyer places on a fixed schedule instead, which shows the
+// latency at that load; an order due while the previous one is still open
+// waits for it, and the achieved rate says whether the node kept up.
+// Usage: order_load <port> <buyers> <seconds> <admin-email> <admin-password> [rate]
 // Boost 1.74's awaitable.hpp uses std::exchange without including it.
 #include <utility>
 
@@ -75,6 +82,8 @@ struct results {
 struct window {
   clock_type::time_point start;
   clock_type::time_point stop;
+  clock_type::duration pace{0}; // between one buyer's orders; 0 = closed loop
+  int buyers = 1;
 };
 
 /// One buyer: its own HTTP connection and socket, one order at a time.
@@ -110,7 +119,15 @@ net::awaitable<void> buyer(int i, unsigned short port, std::string token, window
       co_await http::async_read(api, http_buf, res, net::use_awaitable);
       co_return res;
     };
+    net::steady_timer pacer{ex};
+    // Buyers start evenly spread over one pace interval.
+    auto due = w.start + w.pace * i / w.buyers;
     for (int n = 0; clock_type::now() < w.stop; ++n) {
+      if (w.pace.count() > 0) {
+        pacer.expires_at(due);
+        co_await pacer.async_wait(net::use_awaitable);
+        due += w.pace;
+      }
       json line{{"productId", 1 + (i * 7 + n) % 50}, {"quantity", 1}};
       co_await call(http::verb::post, add_target, line);
       auto t0 = clock_type::now();
@@ -151,12 +168,14 @@ net::awaitable<void> buyer(int i, unsigned short port, std::string token, window
 
 int main(int argc, char** argv) {
   if (argc < 6) {
-    fmt::print(stderr, "usage: order_load <port> <buyers> <seconds> <admin-email> <admin-password>\n");
+    fmt::print(stderr, "usage: order_load <port> <buyers> <seconds> <admin-email> "
+                       "<admin-password> [orders-per-second]\n");
     return 2;
   }
   auto port = static_cast<unsigned short>(std::atoi(argv[1]));
-  int buyers = std::atoi(argv[2]);
+  int buyers = std::max(1, std::atoi(argv[2]));
   double seconds = std::atof(argv[3]);
+  double rate = argc > 6 ? std::atof(argv[6]) : 0.0;
   setup_client setup{port};
   auto admin = setup.call(http::verb::post, "/api/auth/login",
                           {{"email", argv[4]}, {"password", argv[5]}})["token"].get<std::string>();
@@ -176,8 +195,11 @@ int main(int argc, char** argv) {
   results out;
   // Connections are opened first; the measured window starts once all are.
   auto start = clock_type::now() + std::chrono::milliseconds(500 + 10 * buyers);
-  window w{start, start + std::chrono::duration_cast<clock_type::duration>(
-                            std::chrono::duration<double>(seconds))};
+  auto span = [](double s) {
+    return std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(s));
+  };
+  window w{start, start + span(seconds), rate > 0 ? span(buyers / rate) : clock_type::duration{0},
+           buyers};
   for (int i = 0; i < buyers; ++i)
     net::co_spawn(ioc, buyer(i, port, tokens[static_cast<std::size_t>(i)], w, out), net::detached);
   ioc.run();
@@ -188,9 +210,10 @@ int main(int argc, char** argv) {
   auto pct = [&](double q) {
     return lat.empty() ? 0.0 : lat[std::min(lat.size() - 1, static_cast<std::size_t>(q * lat.size()))];
   };
-  fmt::print("| buyers | confirmed orders/s | place->Confirmed p50 | p99 | max | failed |\n");
-  fmt::print("|---|---|---|---|---|---|\n");
-  fmt::print("| {} | {:.0f} | {:.2f} ms | {:.2f} ms | {:.2f} ms | {} |\n", buyers,
+  auto load = rate > 0 ? fmt::format("paced at {:.0f}/s", rate) : std::string{"closed loop"};
+  fmt::print("| buyers | load | confirmed orders/s | place->Confirmed p50 | p99 | max | failed |\n");
+  fmt::print("|---|---|---|---|---|---|---|\n");
+  fmt::print("| {} | {} | {:.0f} | {:.2f} ms | {:.2f} ms | {:.2f} ms | {} |\n", buyers, load,
              lat.size() / elapsed, pct(0.5), pct(0.99), lat.empty() ? 0.0 : lat.back(),
              out.failures);
   return 0;
