@@ -59,13 +59,17 @@ void load_snapshot(caf::stateful_actor<State>* self, OnLoaded on_loaded) {
 /// calls `on_failed()` and ends the actor, so its next incarnation reloads the
 /// last durable state instead of serving a state that was never written.
 /// With `events`, they are written in the same transaction (the outbox).
+/// With `sold_to` (stock records), the sale to that order is recorded too.
 template <class State, class OnDurable, class OnFailed>
 void persist(caf::stateful_actor<State>* self, std::string snapshot, OnDurable on_durable,
-             OnFailed on_failed, std::vector<persistence::outbox_row> events = {}) {
+             OnFailed on_failed, std::vector<persistence::outbox_row> events = {},
+             std::optional<std::int64_t> sold_to = {}) {
   auto& rt = self->state.rt;
   ++rt.writes_in_flight;
   auto kind = static_cast<std::uint8_t>(rt.key.kind);
-  auto request = events.empty()
+  auto request = sold_to ? self->request(rt.svc.store, caf::infinite, atoms::save::value, kind,
+                                         rt.key.id, std::move(snapshot), *sold_to)
+                 : events.empty()
                    ? self->request(rt.svc.store, caf::infinite, atoms::save::value, kind,
                                    rt.key.id, std::move(snapshot))
                    : self->request(rt.svc.store, caf::infinite, atoms::save::value, kind,
@@ -88,14 +92,15 @@ void persist(caf::stateful_actor<State>* self, std::string snapshot, OnDurable o
 /// reply); the caller gets storage_failure if the write fails.
 template <class State, class Reply>
 caf::result<Reply> persist_then_reply(caf::stateful_actor<State>* self,
-                                      std::string snapshot, Reply reply) {
+                                      std::string snapshot, Reply reply,
+                                      std::optional<std::int64_t> sold_to = {}) {
   if (!self->state.rt.svc.store)
     return reply;
   auto rp = self->template make_response_promise<Reply>();
   persist(
     self, std::move(snapshot),
     [rp, reply = std::move(reply)]() mutable { rp.deliver(std::move(reply)); },
-    [rp]() mutable { rp.deliver(make_error(errc::storage_failure)); });
+    [rp]() mutable { rp.deliver(make_error(errc::storage_failure)); }, {}, sold_to);
   return rp;
 }
 

@@ -174,6 +174,7 @@ using place = caf::atom_constant<caf::atom("place")>;
 using lookup = caf::atom_constant<caf::atom("lookup")>;
 using history = caf::atom_constant<caf::atom("history")>;
 using find = caf::atom_constant<caf::atom("find")>;
+using sold = caf::atom_constant<caf::atom("sold")>;
 using events = caf::atom_constant<caf::atom("events")>;
 using unfinished = caf::atom_constant<caf::atom("unfinished")>;
 using deadline = caf::atom_constant<caf::atom("deadline")>;

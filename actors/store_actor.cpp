@@ -52,6 +52,16 @@ void flush(store_self* self) {
   st.waiting.clear();
 }
 
+/// A write for this entity may still sit in the batch (its previous
+/// incarnation crashed before the answer): commit before reading it. Any
+/// other read goes past the batch, which keeps growing.
+void flush_if_pending(store_self* self, std::uint8_t kind, const std::string& id) {
+  auto& batch = self->state.batch;
+  if (std::any_of(batch.begin(), batch.end(),
+                  [&](const auto& w) { return w.kind == kind && w.id == id; }))
+    flush(self);
+}
+
 void enqueue(store_self* self, persistence::entity_write write) {
   auto& st = self->state;
   st.batch.push_back(std::move(write));
@@ -68,13 +78,7 @@ caf::behavior store_actor(store_self* self, std::string path,
   self->state.on_event = std::move(on_event);
   return {
     [self](atoms::load, std::uint8_t kind, const std::string& id) -> caf::result<std::string> {
-      // A write for this entity may still sit in the batch (its previous
-      // incarnation crashed before the answer): commit before reading. Any
-      // other load reads past the batch, which keeps growing.
-      auto& batch = self->state.batch;
-      if (std::any_of(batch.begin(), batch.end(),
-                      [&](const auto& w) { return w.kind == kind && w.id == id; }))
-        flush(self);
+      flush_if_pending(self, kind, id);
       try {
         return self->state.store->load(kind, id).value_or(std::string{});
       } catch (const std::exception&) {
@@ -91,6 +95,22 @@ caf::behavior store_actor(store_self* self, std::string path,
     [self](atoms::place, std::uint8_t kind, std::string& id, std::string& state,
            std::vector<persistence::outbox_row>& events, persistence::order_index_row& row) {
       enqueue(self, {kind, std::move(id), std::move(state), std::move(events), std::move(row)});
+    },
+    [self](atoms::save, std::uint8_t kind, std::string& id, std::string& state,
+           std::int64_t sold_to) {
+      persistence::entity_write w{kind, std::move(id), std::move(state), {}};
+      w.sold_to = sold_to;
+      enqueue(self, std::move(w));
+    },
+    // Was this stock record (kind, id) ever sold to `order`?
+    [self](atoms::sold, std::uint8_t kind, const std::string& id,
+           std::int64_t order) -> caf::result<bool> {
+      flush_if_pending(self, kind, id);
+      try {
+        return self->state.store->sold(std::stoll(id), order);
+      } catch (const std::exception&) {
+        return make_error(errc::storage_failure);
+      }
     },
     [self](atoms::flush) { flush(self); },
   };

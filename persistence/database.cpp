@@ -112,6 +112,21 @@ constexpr std::array migrations = {
       WHERE idempotency_key IS NOT NULL;
     DELETE FROM sqlite_sequence WHERE name IN ('outbox', 'orders');
   )sql",
+  // 5: the orders each product's stock sold to, one row per sale, so a
+  // repeated commit is recognised however long ago it was made. Stock
+  // snapshots kept them (up to 4096, ~55 kB rewritten on every change) and
+  // now keep only the last few; the sales they held are carried over.
+  R"sql(
+    CREATE TABLE stock_sales (
+      product  INTEGER NOT NULL,
+      order_id INTEGER NOT NULL,
+      PRIMARY KEY (product, order_id)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO stock_sales(product, order_id)
+      SELECT CAST(e.id AS INTEGER), json_extract(d.value, '$[0]')
+      FROM entities e, json_each(e.state, '$.d') d
+      WHERE e.kind = 2 AND json_extract(d.value, '$[1]') = 1;
+  )sql",
 };
 
 void migrate(SQLite::Database& db, const std::string& path) {

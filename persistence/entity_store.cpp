@@ -48,6 +48,13 @@ void insert_index_row(connection& db, const order_index_row& row) {
 
 } // namespace
 
+bool entity_store::sold(std::int64_t product, std::int64_t order) {
+  auto q = db_.statement("SELECT 1 FROM stock_sales WHERE product = ? AND order_id = ?");
+  q->bind(1, product);
+  q->bind(2, order);
+  return q->executeStep();
+}
+
 void write_snapshots(connection& db, std::vector<entity_write>& batch) {
   auto upsert = db.statement("INSERT INTO entities(kind, id, state) VALUES(?, ?, ?) "
                              "ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state");
@@ -55,6 +62,13 @@ void write_snapshots(connection& db, std::vector<entity_write>& batch) {
   for (auto& w : batch) {
     if (w.placed)
       insert_index_row(db, *w.placed);
+    if (w.sold_to) {
+      auto sale = db.statement("INSERT OR IGNORE INTO stock_sales(product, order_id) "
+                               "VALUES(CAST(? AS INTEGER), ?)");
+      sale->bind(1, w.id);
+      sale->bind(2, *w.sold_to);
+      sale->exec();
+    }
     upsert->bind(1, w.kind);
     upsert->bind(2, w.id);
     upsert->bind(3, w.state);

@@ -38,6 +38,7 @@ struct entity_write {
   std::string state;
   std::vector<outbox_row> events;
   std::optional<order_index_row> placed; // set for an order's placement
+  std::optional<std::int64_t> sold_to;   // a stock record's sale to this order
 };
 
 /// Upserts the snapshots, appends their outbox rows (filling in `seq`) and
@@ -56,6 +57,9 @@ public:
 
   /// Every (id, state) of one kind, for start-up projections.
   std::vector<std::pair<std::string, std::string>> load_all(std::uint8_t kind);
+
+  /// Whether `product`'s stock was ever sold to `order` (a committed sale).
+  bool sold(std::int64_t product, std::int64_t order);
 
   /// Writes all snapshots in ONE transaction; durable when it returns
   /// (at the configured durability level). Throws on failure, nothing written.

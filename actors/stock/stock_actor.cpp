@@ -42,11 +42,34 @@ void publish(stock_self* self) {
                stock_available(st.stock));
 }
 
-/// Persists the record, publishes the new availability, then answers.
+/// Persists the record (and the sale to `sold_to`), publishes the new
+/// availability, then answers.
 template <class Reply>
-caf::result<Reply> changed(stock_self* self, Reply reply) {
+caf::result<Reply> changed(stock_self* self, Reply reply,
+                           std::optional<order_id> sold_to = {}) {
   publish(self);
-  return persist_then_reply(self, encode(self->state.stock), std::move(reply));
+  return persist_then_reply(self, encode(self->state.stock), std::move(reply), sold_to);
+}
+
+/// A commit for an order this record holds no reservation for, and that is
+/// not among the sales it remembers: a repeat of a commit made long ago
+/// (a saga resumed after a crash) is still a success if the sale is on file.
+caf::result<stock_view> commit_repeat(stock_self* self, order_id order) {
+  auto& rt = self->state.rt;
+  if (!rt.svc.store)
+    return make_error(errc::not_found);
+  auto rp = self->make_response_promise<stock_view>();
+  self->request(rt.svc.store, caf::infinite, atoms::sold::value,
+                static_cast<std::uint8_t>(rt.key.kind), rt.key.id, order)
+    .then(
+      [self, rp](bool sold) mutable {
+        if (sold)
+          rp.deliver(view_of(self->state.stock));
+        else
+          rp.deliver(make_error(errc::not_found));
+      },
+      [rp](caf::error& err) mutable { rp.deliver(err); });
+  return rp;
 }
 
 caf::behavior stock_actor(stock_self* self, std::string product, entity_services svc) {
@@ -88,11 +111,13 @@ caf::behavior stock_actor(stock_self* self, std::string product, entity_services
       auto& s = self->state.stock;
       bool held = std::any_of(s.reservations.begin(), s.reservations.end(),
                               [order](const reservation& r) { return r.order == order; });
-      if (auto ec = stock_commit(s, order); ec != errc::none)
+      if (auto ec = stock_commit(s, order); ec == errc::not_found)
+        return commit_repeat(self, order);
+      else if (ec != errc::none)
         return make_error(ec);
       if (!held)
         return view_of(s); // committed before: idempotent repeat
-      return changed(self, view_of(s));
+      return changed(self, view_of(s), order);
     },
     [self](atoms::expire, order_id order, millis expires_at) {
       if (stock_expire(self->state.stock, order, expires_at)) {

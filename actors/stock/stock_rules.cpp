@@ -21,8 +21,10 @@ const settled_order* find_settled(const stock_state& s, order_id order) {
 
 void remember(stock_state& s, order_id order, settlement how) {
   s.settled.push_back({order, how});
+  // Snapshots from before the limit was lowered hold more: trim them all.
   if (s.settled.size() > max_remembered_settlements)
-    s.settled.erase(s.settled.begin());
+    s.settled.erase(s.settled.begin(),
+                    s.settled.end() - static_cast<std::ptrdiff_t>(max_remembered_settlements));
 }
 
 constexpr std::int64_t max_on_hand = 1'000'000'000;

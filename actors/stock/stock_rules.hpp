@@ -37,8 +37,11 @@ struct stock_state {
   friend bool operator==(const stock_state&, const stock_state&) = default;
 };
 
-/// How many settled order ids a record remembers for idempotency.
-inline constexpr std::size_t max_remembered_settlements = 4096;
+/// How many settled order ids a record keeps in its snapshot for
+/// idempotency. Sales are also on file one row each (a repeated commit
+/// older than these is looked up there); a snapshot is rewritten on every
+/// change, so this stays small.
+inline constexpr std::size_t max_remembered_settlements = 64;
 
 enum class reserve_status : std::uint8_t {
   granted = 1,      // reserved now

@@ -59,6 +59,28 @@ TEST_CASE_FIXTURE(deterministic, "duplicate reserve, release and commit are no-o
   CHECK(late->error == errc::not_found);
 }
 
+TEST_CASE_FIXTURE(deterministic, "a commit repeated long after is still recognised from file") {
+  start("stock-sales-on-file");
+  auto product = stock_of(8);
+  call<stock_view>(product, atoms::set::value, std::int64_t{1000});
+  auto sell = [&](order_id order) {
+    call<reserve_reply>(product, atoms::reserve::value, order, std::int32_t{1}, ttl);
+    return call<stock_view>(product, atoms::commit::value, order);
+  };
+  sell(1);
+  // Push order 1 out of the snapshot's short memory of settlements.
+  for (order_id o = 2; o <= static_cast<order_id>(max_remembered_settlements) + 5; ++o)
+    sell(o);
+  auto sold = call<stock_view>(product, atoms::get::value).sold;
+  // Also after a restart (the entity is read back from SQLite).
+  restart_directory();
+  auto again = call<stock_view>(stock_of(8), atoms::commit::value, order_id{1});
+  CHECK(again.sold == sold); // recognised, not sold twice
+  auto never = ask<stock_view>(stock_of(8), atoms::commit::value, order_id{999'999});
+  sched.run();
+  CHECK(never->error == errc::not_found);
+}
+
 TEST_CASE_FIXTURE(deterministic, "reservations expire when their timer fires") {
   start("stock-expiry");
   auto product = stock_of(9);

@@ -164,3 +164,26 @@ TEST_CASE("the WAL is checkpointed off the writer's path") {
   REQUIRE(threshold->executeStep());
   CHECK(threshold->getColumn(0).getInt() == fallback_autocheckpoint_pages);
 }
+
+TEST_CASE("sales are on file one row each; version 4 stock snapshots carry theirs over") {
+  auto path = fresh_path("sales.db");
+  {
+    SQLite::Database old(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    old.exec("PRAGMA journal_mode=WAL");
+  }
+  {
+    // A version 4 file: migrate to 4, then write a stock snapshot whose
+    // settled list ("d") holds a commit (1) of order 11 and a release (2).
+    auto db = open_database(path, durability::normal);
+    db->exec("DROP TABLE stock_sales; PRAGMA user_version = 4");
+    db->exec(R"(INSERT INTO entities VALUES (2, '5', '{"v":1,"h":3,"s":1,"r":[],"d":[[11,1],[12,2]]}'))");
+  }
+  entity_store store(path, durability::normal); // migrates 4 -> 5
+  CHECK(store.sold(5, 11));
+  CHECK_FALSE(store.sold(5, 12)); // released, not sold
+  std::vector<entity_write> batch{{2, "5", "{}", {}}};
+  batch[0].sold_to = 13;
+  store.commit(batch);
+  CHECK(store.sold(5, 13));
+  CHECK_FALSE(store.sold(6, 13));
+}

@@ -83,3 +83,15 @@ TEST_CASE("settled orders are remembered up to a bound") {
   CHECK(s.settled.size() == max_remembered_settlements);
   CHECK(s.settled.back().order == static_cast<order_id>(max_remembered_settlements) + 10);
 }
+
+TEST_CASE("a snapshot remembering more settlements than the bound is trimmed on its next one") {
+  stock_state s;
+  stock_set_on_hand(s, 10);
+  for (order_id o = 1; o <= 4096; ++o) // as records written before the bound was lowered
+    s.settled.push_back({o, settlement::committed});
+  stock_reserve(s, 5000, 1, 1);
+  stock_commit(s, 5000);
+  CHECK(s.settled.size() == max_remembered_settlements);
+  CHECK(s.settled.back().order == 5000);
+  CHECK(s.settled.front().order == 4096 - static_cast<order_id>(max_remembered_settlements) + 2);
+}
