@@ -117,7 +117,12 @@ caf::behavior catalog_actor(catalog_self* self, catalog_files files,
 
 caf::actor spawn_catalog(caf::actor_system& sys, catalog_files files,
                          std::shared_ptr<catalog_view> view) {
-  return sys.spawn<caf::detached>(catalog_actor, std::move(files), std::move(view));
+  // On CAF's workers, not a thread of its own: it hears of every stock
+  // change (two per order), and waking a dedicated thread for each cost
+  // more than the rare product write it blocks a worker for (measured:
+  // with the order index also on workers, ~8% more orders/s and a lower
+  // p99 at 2,000 orders/s).
+  return sys.spawn(catalog_actor, std::move(files), std::move(view));
 }
 
 std::size_t load_catalog(const catalog_files& files, catalog_view& view, bool seed_demo) {

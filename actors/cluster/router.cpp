@@ -203,9 +203,13 @@ bool open_shard(router_self* self, std::uint32_t shard) {
   svc.payment = st.svc.payment;
   svc.saga = st.svc.saga;
   slot.directory = spawn_directory(sys, st.opts.directory, svc);
+  // The index runs on CAF's workers: a placement is in-memory work plus a
+  // hand-off to the store, and a thread of its own cost a wake-up per
+  // order; its reads (history, resume, start-up scan) are indexed and rare.
   slot.index = spawn_order_index(sys, path, st.opts.level, slot.store, slot.directory,
                                  {static_cast<std::int64_t>(shard) + 1,
-                                  static_cast<std::int64_t>(st.opts.shards)});
+                                  static_cast<std::int64_t>(st.opts.shards)},
+                                 false);
   slot.accounts = spawn_accounts(sys, path, st.opts.level);
   watch(self, slot.store, shard);
   watch(self, slot.directory, shard);

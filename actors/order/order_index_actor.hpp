@@ -20,11 +20,11 @@
 
 namespace emporium {
 
-/// `detached` gives it its own thread (production: its reads block);
-/// deterministic tests run it on the test scheduler.
+/// `detached` gives it a thread of its own; the router runs it on CAF's
+/// workers (see router.cpp), deterministic tests on the test scheduler.
 caf::actor spawn_order_index(caf::actor_system& sys, const std::string& db_path,
                              persistence::durability level, caf::actor store,
-                             caf::actor directory, persistence::order_id_space ids = {},
-                             bool detached = true);
+                             caf::actor directory, persistence::order_id_space ids,
+                             bool detached);
 
 } // namespace emporium
