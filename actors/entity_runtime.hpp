@@ -66,15 +66,11 @@ void persist(caf::stateful_actor<State>* self, std::string snapshot, OnDurable o
              std::optional<std::int64_t> sold_to = {}) {
   auto& rt = self->state.rt;
   ++rt.writes_in_flight;
-  auto kind = static_cast<std::uint8_t>(rt.key.kind);
-  auto request = sold_to ? self->request(rt.svc.store, caf::infinite, atoms::save::value, kind,
-                                         rt.key.id, std::move(snapshot), *sold_to)
-                 : events.empty()
-                   ? self->request(rt.svc.store, caf::infinite, atoms::save::value, kind,
-                                   rt.key.id, std::move(snapshot))
-                   : self->request(rt.svc.store, caf::infinite, atoms::save::value, kind,
-                                   rt.key.id, std::move(snapshot), std::move(events));
-  std::move(request).then(
+  persistence::entity_write write{static_cast<std::uint8_t>(rt.key.kind), rt.key.id,
+                                  std::move(snapshot), std::move(events)};
+  write.sold_to = sold_to;
+  self->request(rt.svc.store, caf::infinite, atoms::save::value, std::move(write))
+    .then(
       [self, on_durable]() mutable {
         on_durable();
         auto& rt = self->state.rt;

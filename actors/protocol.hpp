@@ -11,6 +11,7 @@
 #include "persistence/entity_store.hpp"
 #include "actors/stock/stock_rules.hpp"
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
 #include <caf/fwd.hpp>
@@ -58,12 +59,6 @@ namespace emporium::persistence {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, outbox_row& x) {
   return f(caf::meta::type_name("outbox_row"), x.user_id, x.order, x.payload, x.seq);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, order_index_row& x) {
-  return f(caf::meta::type_name("order_index_row"), x.id, x.user_id, x.idempotency_key,
-           x.request_hash, x.response, x.placed_at);
 }
 
 } // namespace emporium::persistence
@@ -133,8 +128,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(emporium, (std::vector<emporium::persistence::outbox_row>))
   CAF_ADD_TYPE_ID(emporium, (std::vector<std::int64_t>))
   CAF_ADD_TYPE_ID(emporium, (std::vector<std::string>))
-  CAF_ADD_TYPE_ID(emporium, (emporium::persistence::order_index_row))
 CAF_END_TYPE_ID_BLOCK(emporium)
+
+// A write goes to the store of the entity's own node only: never serialized.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(emporium::persistence::entity_write)
 
 namespace emporium::atoms {
 using add = caf::atom_constant<caf::atom("add")>;

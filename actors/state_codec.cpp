@@ -177,6 +177,13 @@ std::string encode(const order_state& o) {
   return j.raw("]}").take();
 }
 
+std::string order_event_payload(const order_state& o, millis at) {
+  return json{{"type", "order.status"},      {"orderId", o.id},
+              {"status", status_name(o.status)}, {"reason", o.reason},
+              {"at", at},                    {"totalAmount", cents_to_decimal(o.total)}}
+    .dump();
+}
+
 std::optional<order_state> decode_order(const std::string& text) {
   try {
     auto j = json::parse(text);

@@ -85,23 +85,9 @@ caf::behavior store_actor(store_self* self, std::string path,
         return make_error(errc::storage_failure);
       }
     },
-    [self](atoms::save, std::uint8_t kind, std::string& id, std::string& state) {
-      enqueue(self, {kind, std::move(id), std::move(state), {}});
-    },
-    [self](atoms::save, std::uint8_t kind, std::string& id, std::string& state,
-           std::vector<persistence::outbox_row>& events) {
-      enqueue(self, {kind, std::move(id), std::move(state), std::move(events)});
-    },
-    [self](atoms::place, std::uint8_t kind, std::string& id, std::string& state,
-           std::vector<persistence::outbox_row>& events, persistence::order_index_row& row) {
-      enqueue(self, {kind, std::move(id), std::move(state), std::move(events), std::move(row)});
-    },
-    [self](atoms::save, std::uint8_t kind, std::string& id, std::string& state,
-           std::int64_t sold_to) {
-      persistence::entity_write w{kind, std::move(id), std::move(state), {}};
-      w.sold_to = sold_to;
-      enqueue(self, std::move(w));
-    },
+    // A snapshot with whatever goes in its transaction: outbox events, an
+    // order's index row, a stock record's sale.
+    [self](atoms::save, persistence::entity_write& write) { enqueue(self, std::move(write)); },
     // Was this stock record (kind, id) ever sold to `order`?
     [self](atoms::sold, std::uint8_t kind, const std::string& id,
            std::int64_t order) -> caf::result<bool> {

@@ -48,15 +48,13 @@ persistence::entity_write placement(index_self* self, order_state order, const s
   auto now = wall_clock_ms();
   order.id = id;
   order.placed_at = now;
+  order.status = order_status::submitted;
+  order.reason.clear();
   order.timeline = {{order_status::submitted, "", now}};
-  nlohmann::json e{{"type", "order.status"}, {"orderId", id},
-                   {"status", status_name(order_status::submitted)},
-                   {"reason", ""}, {"at", now},
-                   {"totalAmount", cents_to_decimal(order.total)}};
   auto j = nlohmann::json::parse(answer);
   j["orderId"] = id;
   return {static_cast<std::uint8_t>(entity_kind::order), std::to_string(id), encode(order),
-          {persistence::outbox_row{user, id, e.dump(), 0}},
+          {persistence::outbox_row{user, id, order_event_payload(order, now), 0}},
           persistence::order_index_row{id, user, key, hash, j.dump(), now}};
 }
 
@@ -109,14 +107,13 @@ caf::behavior order_index(index_self* self, std::string path, persistence::durab
         auto write = placement(self, std::move(*order), user, key, hash, answer);
         auto id = write.placed->id;
         auto response = write.placed->response;
+        auto snapshot = write.state;
         auto rp = self->make_response_promise<std::string>();
         if (!key.empty())
           st.inflight[slot] = inflight_key{hash, {}};
-        self
-          ->request(st.writer, caf::infinite, atoms::place::value, write.kind, write.id,
-                    write.state, write.events, *write.placed)
+        self->request(st.writer, caf::infinite, atoms::save::value, std::move(write))
           .then(
-            [self, rp, slot, id, response, snapshot = write.state]() mutable {
+            [self, rp, slot, id, response, snapshot = std::move(snapshot)]() mutable {
               // Durably accepted; the saga starts now from this snapshot (and
               // would be resumed at start-up if this message were lost).
               caf::anon_send(self->state.directory,

@@ -8,8 +8,6 @@
 #include "actors/entity_runtime.hpp"
 #include "actors/state_codec.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 
 namespace emporium {
@@ -34,15 +32,6 @@ entity_key stock_key(product_id p) {
 
 void resume(saga_self* self);
 void compensate(saga_self* self, compensation what);
-
-/// The event a transition publishes (type order.status; seq is added by
-/// whoever reads it from the outbox).
-persistence::outbox_row event_of(const order_state& o, millis at) {
-  nlohmann::json j{{"type", "order.status"},      {"orderId", o.id},
-                   {"status", status_name(o.status)}, {"reason", o.reason},
-                   {"at", at},                    {"totalAmount", cents_to_decimal(o.total)}};
-  return {o.user, o.id, j.dump(), 0};
-}
 
 /// Persists the transition with its event, then acts: the next step, or the
 /// compensation of a cancel. `reply` (user cancel) is answered when durable.
@@ -74,7 +63,7 @@ bool transition(saga_self* self, saga_event ev, const std::string& reason,
       if (reply.pending())
         reply.deliver(make_error(errc::storage_failure));
     },
-    {event_of(st.order, now)});
+    {{st.order.user, st.order.id, order_event_payload(st.order, now), 0}});
   return true;
 }
 

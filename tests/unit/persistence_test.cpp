@@ -18,6 +18,18 @@ std::string fresh_path(const char* name) {
     std::filesystem::remove(path.string() + suffix);
   return path.string();
 }
+
+/// The first column of the one row `sql` returns.
+int one_int(connection& db, const char* sql) {
+  auto q = db.statement(sql);
+  REQUIRE(q->executeStep());
+  return q->getColumn(0).getInt();
+}
+std::string one_text(connection& db, const char* sql) {
+  auto q = db.statement(sql);
+  REQUIRE(q->executeStep());
+  return q->getColumn(0).getString();
+}
 } // namespace
 
 TEST_CASE("a batch commits atomically and survives reopening") {
@@ -111,16 +123,10 @@ TEST_CASE("a version 3 file keeps its orders and events when the outbox loses AU
   entity_store(path, durability::normal).commit(next);
   CHECK(next[0].events[0].seq == 42); // continues after the kept event
   connection db(path, durability::normal);
-  auto version = db.statement("PRAGMA user_version");
-  REQUIRE(version->executeStep());
-  CHECK(version->getColumn(0).getInt() == current_schema_version());
-  auto kept = db.statement("SELECT response FROM orders WHERE user_id = 'u1' AND "
-                           "idempotency_key = 'key-1'");
-  REQUIRE(kept->executeStep());
-  CHECK(kept->getColumn(0).getString() == "{\"orderId\":7}");
-  auto sequences = db.statement("SELECT COUNT(*) FROM sqlite_sequence");
-  REQUIRE(sequences->executeStep());
-  CHECK(sequences->getColumn(0).getInt() == 0);
+  CHECK(one_int(db, "PRAGMA user_version") == current_schema_version());
+  CHECK(one_text(db, "SELECT response FROM orders WHERE user_id = 'u1' AND "
+                     "idempotency_key = 'key-1'") == "{\"orderId\":7}");
+  CHECK(one_int(db, "SELECT COUNT(*) FROM sqlite_sequence") == 0);
 }
 
 TEST_CASE("statements are prepared once per connection and reset after each use") {
@@ -141,9 +147,7 @@ TEST_CASE("statements are prepared once per connection and reset after each use"
     write_transaction abandoned(db);
     db.statement("INSERT INTO t VALUES(1)")->exec();
   } // rolled back
-  auto count = db.statement("SELECT COUNT(*) FROM t");
-  REQUIRE(count->executeStep());
-  CHECK(count->getColumn(0).getInt() == 0);
+  CHECK(one_int(db, "SELECT COUNT(*) FROM t") == 0);
 }
 
 TEST_CASE("the WAL is checkpointed off the writer's path") {
@@ -160,9 +164,7 @@ TEST_CASE("the WAL is checkpointed off the writer's path") {
   background->run_once();
   CHECK(background->frames_checkpointed() >= 100); // 200 rows of 2 kB
   connection writer(path, durability::normal);
-  auto threshold = writer.statement("PRAGMA wal_autocheckpoint");
-  REQUIRE(threshold->executeStep());
-  CHECK(threshold->getColumn(0).getInt() == fallback_autocheckpoint_pages);
+  CHECK(one_int(writer, "PRAGMA wal_autocheckpoint") == fallback_autocheckpoint_pages);
 }
 
 TEST_CASE("sales are on file one row each; version 4 stock snapshots carry theirs over") {
