@@ -327,7 +327,12 @@ int main(int argc, char** argv) {
         fmt::print("{}", emporium::config_help());
         return ok;
       }
-    cfg = emporium::load_config(argc, argv, environ);
+    auto loaded = emporium::load_config(argc, argv, environ);
+    if (auto* error = std::get_if<emporium::config_error>(&loaded)) {
+      fmt::print(stderr, "emporium: {}\n", error->message);
+      return bad_config;
+    }
+    cfg = std::get<emporium::node_config>(std::move(loaded));
   } catch (const std::exception& e) {
     fmt::print(stderr, "emporium: {}\n", e.what());
     return bad_config;

@@ -92,7 +92,8 @@ void activate(directory_self* self, const entity_key& key, slot& s,
               const caf::message& first) {
   auto& st = self->state;
   enforce_cap(self);
-  s.handle = spawn_entity(self->system(), key, st.svc, first);
+  s.handle = st.opts.spawn ? st.opts.spawn(self->system(), key, st.svc, first)
+                          : spawn_entity(self->system(), key, st.svc, first);
   s.state = phase::running;
   s.pinned = false;
   self->monitor(s.handle);

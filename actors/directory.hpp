@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 
 namespace emporium {
 
@@ -31,6 +32,11 @@ struct directory_options {
   std::chrono::milliseconds backoff_base{100}; ///< first restart delay after a crash
   std::chrono::milliseconds backoff_max{10'000};
   std::size_t max_buffered = 1024; ///< per entity, while it (re)starts
+  /// Spawns the actor for a key; empty = spawn_entity (the real entities).
+  /// Supervision tests give one that fails in ways real entities rarely do.
+  std::function<caf::actor(caf::actor_system&, const entity_key&, const entity_services&,
+                           const caf::message&)>
+    spawn;
 };
 
 /// Spawns a directory. `svc.directory` is filled in by the directory itself.

@@ -6,6 +6,7 @@
 
 #include "actors/entity_services.hpp"
 #include "actors/protocol.hpp"
+#include "support/log.hpp"
 
 #include <caf/all.hpp>
 
@@ -21,6 +22,27 @@ struct entity_runtime {
   bool quit_when_idle = false; // passivation asked while writes were in flight
   bool pinned = false;         // told the directory not to passivate us when idle
 };
+
+/// An exception inside an entity is that entity's crash, never the node's:
+/// it is logged with the entity's key and the actor ends with
+/// errc::internal; the directory then restarts it from its last durable
+/// state with backoff. Call first in every entity's behaviour function.
+template <class State>
+void crash_on_exception(caf::stateful_actor<State>* self) {
+  self->set_exception_handler([self](std::exception_ptr& ep) -> caf::error {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (...) {
+      what = log::current_exception_text();
+    }
+    const auto& key = self->state.rt.key;
+    log::error("entity_threw", {{"kind", std::to_string(static_cast<int>(key.kind))},
+                                {"id", key.id},
+                                {"error", what}});
+    return make_error(errc::internal);
+  });
+}
 
 /// Tells the directory whether this entity must stay resident (running
 /// timers or an unfinished saga); sent only when it changes.

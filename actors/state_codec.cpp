@@ -2,6 +2,8 @@
 // on every acknowledged change, so their size is write bandwidth.
 #include "actors/state_codec.hpp"
 
+#include "support/json_field.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <charconv>
@@ -123,35 +125,101 @@ std::string encode(const stock_state& stock) {
   return j.raw("]}").take();
 }
 
-std::optional<cart_state> decode_cart(const std::string& text) {
-  try {
-    auto j = json::parse(text);
-    cart_state cart;
-    for (const auto& l : j.at("l"))
-      cart.lines.push_back(cart_line{l.at(0).get<product_id>(), l.at(1).get<std::int32_t>(),
-                                     l.at(2).get<cents>(), l.at(3).get<std::string>()});
-    return cart;
-  } catch (const json::exception&) {
+namespace {
+
+using json_read::field;
+using json_read::item;
+
+/// A snapshot line [product, quantity, unit price, name] within the rules'
+/// bounds (what cart_rules could have produced), or nullopt.
+template <class Line>
+std::optional<Line> decode_line(const json& l) {
+  auto product = item<product_id>(l, 0);
+  auto quantity = item<std::int32_t>(l, 1);
+  auto price = item<cents>(l, 2);
+  auto name = item<std::string>(l, 3);
+  if (!product || !quantity || !price || !name || *product <= 0 || *quantity <= 0 ||
+      *quantity > max_line_quantity || *price < 0 || *price > max_unit_price)
     return std::nullopt;
+  return Line{*product, *quantity, *price, std::move(*name)};
+}
+
+template <class Line>
+std::optional<std::vector<Line>> decode_lines(const json* lines) {
+  if (lines == nullptr || !lines->is_array())
+    return std::nullopt;
+  std::vector<Line> out;
+  out.reserve(lines->size());
+  for (const auto& l : *lines) {
+    auto line = decode_line<Line>(l);
+    if (!line)
+      return std::nullopt;
+    out.push_back(std::move(*line));
   }
+  return out;
+}
+
+std::optional<order_status> decode_status(std::optional<int> s) {
+  if (!s || *s < static_cast<int>(order_status::submitted) ||
+      *s > static_cast<int>(order_status::cancelled))
+    return std::nullopt;
+  return static_cast<order_status>(*s);
+}
+
+} // namespace
+
+// Decoders read rows back from disk: a row written by an older or broken
+// build, or damaged on disk, is refused (nullopt: the entity does not start)
+// rather than served. No exceptions, every field type- and range-checked.
+
+std::optional<cart_state> decode_cart(const std::string& text) {
+  auto j = json_read::parse(text);
+  if (!j)
+    return std::nullopt;
+  auto lines = decode_lines<cart_line>(json_read::member(*j, "l"));
+  if (!lines)
+    return std::nullopt;
+  for (std::size_t i = 1; i < lines->size(); ++i)
+    if ((*lines)[i - 1].product >= (*lines)[i].product)
+      return std::nullopt; // cart_rules keeps lines sorted and unique
+  return cart_state{std::move(*lines)};
 }
 
 std::optional<stock_state> decode_stock(const std::string& text) {
-  try {
-    auto j = json::parse(text);
-    stock_state s;
-    s.on_hand = j.at("h").get<std::int64_t>();
-    s.sold = j.at("s").get<std::int64_t>();
-    for (const auto& r : j.at("r"))
-      s.reservations.push_back(reservation{r.at(0).get<order_id>(),
-                                           r.at(1).get<std::int32_t>(), r.at(2).get<millis>()});
-    for (const auto& d : j.at("d"))
-      s.settled.push_back(
-        settled_order{d.at(0).get<order_id>(), static_cast<settlement>(d.at(1).get<int>())});
-    return s;
-  } catch (const json::exception&) {
+  auto j = json_read::parse(text);
+  if (!j)
     return std::nullopt;
+  stock_state s;
+  auto on_hand = field<std::int64_t>(*j, "h");
+  auto sold = field<std::int64_t>(*j, "s");
+  auto reservations = json_read::member(*j, "r");
+  auto settled = json_read::member(*j, "d");
+  if (!on_hand || !sold || *on_hand < 0 || *sold < 0 || reservations == nullptr ||
+      !reservations->is_array() || settled == nullptr || !settled->is_array())
+    return std::nullopt;
+  s.on_hand = *on_hand;
+  s.sold = *sold;
+  std::int64_t reserved = 0;
+  for (const auto& r : *reservations) {
+    auto order = item<order_id>(r, 0);
+    auto quantity = item<std::int32_t>(r, 1);
+    auto expires = item<millis>(r, 2);
+    if (!order || !quantity || !expires || *order <= 0 || *quantity <= 0)
+      return std::nullopt;
+    reserved += *quantity; // at most 2^31 per entry, so no overflow before the check
+    if (reserved > s.on_hand)
+      return std::nullopt; // stock_rules: reserved never exceeds on hand
+    s.reservations.push_back(reservation{*order, *quantity, *expires});
   }
+  for (const auto& d : *settled) {
+    auto order = item<order_id>(d, 0);
+    auto how = item<int>(d, 1);
+    if (!order || !how || *order <= 0 || *how < static_cast<int>(settlement::committed) ||
+        *how > static_cast<int>(settlement::expired))
+      return std::nullopt;
+    s.settled.push_back(settled_order{*order, static_cast<settlement>(*how)});
+  }
+  return s;
 }
 
 std::string encode(const order_state& o) {
@@ -185,29 +253,46 @@ std::string order_event_payload(const order_state& o, millis at) {
 }
 
 std::optional<order_state> decode_order(const std::string& text) {
-  try {
-    auto j = json::parse(text);
-    order_state o;
-    o.id = j.at("id").get<order_id>();
-    o.user = j.at("u").get<std::string>();
-    for (const auto& l : j.at("l"))
-      o.lines.push_back(order_line{l.at(0).get<product_id>(), l.at(1).get<std::int32_t>(),
-                                   l.at(2).get<cents>(), l.at(3).get<std::string>()});
-    o.total = j.at("t").get<cents>();
-    o.payment_method = j.at("pm").get<std::string>();
-    o.status = static_cast<order_status>(j.at("s").get<int>());
-    o.reason = j.at("r").get<std::string>();
-    o.payment_id = j.at("p").get<std::string>();
-    o.placed_at = j.at("at").get<millis>();
-    o.payment_deadline = j.at("dl").get<millis>();
-    o.compensated = j.at("c").get<int>() != 0;
-    for (const auto& t : j.at("tl"))
-      o.timeline.push_back(timeline_entry{static_cast<order_status>(t.at(0).get<int>()),
-                                          t.at(1).get<std::string>(), t.at(2).get<millis>()});
-    return o;
-  } catch (const json::exception&) {
+  auto j = json_read::parse(text);
+  if (!j)
     return std::nullopt;
+  order_state o;
+  auto id = field<order_id>(*j, "id");
+  auto user = field<std::string>(*j, "u");
+  auto lines = decode_lines<order_line>(json_read::member(*j, "l"));
+  auto total = field<cents>(*j, "t");
+  auto method = field<std::string>(*j, "pm");
+  auto status = decode_status(field<int>(*j, "s"));
+  auto reason = field<std::string>(*j, "r");
+  auto payment = field<std::string>(*j, "p");
+  auto placed = field<millis>(*j, "at");
+  auto deadline = field<millis>(*j, "dl");
+  auto compensated = field<int>(*j, "c");
+  auto timeline = json_read::member(*j, "tl");
+  if (!id || *id < 0 || !user || !lines || !total || *total < 0 || !method || !status ||
+      !reason || !payment || !placed || !deadline || !compensated ||
+      (*compensated != 0 && *compensated != 1) || timeline == nullptr || !timeline->is_array())
+    return std::nullopt;
+  o.id = *id;
+  o.user = std::move(*user);
+  o.lines = std::move(*lines);
+  o.total = *total;
+  o.payment_method = std::move(*method);
+  o.status = *status;
+  o.reason = std::move(*reason);
+  o.payment_id = std::move(*payment);
+  o.placed_at = *placed;
+  o.payment_deadline = *deadline;
+  o.compensated = *compensated != 0;
+  for (const auto& t : *timeline) {
+    auto at_status = decode_status(item<int>(t, 0));
+    auto why = item<std::string>(t, 1);
+    auto at = item<millis>(t, 2);
+    if (!at_status || !why || !at)
+      return std::nullopt;
+    o.timeline.push_back(timeline_entry{*at_status, std::move(*why), *at});
   }
+  return o;
 }
 
 } // namespace emporium

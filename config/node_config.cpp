@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <functional>
-#include <stdexcept>
+#include <optional>
 #include <string_view>
 
 namespace emporium {
@@ -173,14 +173,15 @@ const option* find_option(std::string_view key) {
   return nullptr;
 }
 
-void apply(node_config& cfg, std::string_view key, std::string_view value,
-           std::string_view source) {
+/// Sets one key; the problem as text, or nullopt.
+std::optional<std::string> apply(node_config& cfg, std::string_view key, std::string_view value,
+                                 std::string_view source) {
   auto opt = find_option(key);
   if (opt == nullptr)
-    throw std::invalid_argument(fmt::format("{}: unknown option '{}'", source, key));
+    return fmt::format("{}: unknown option '{}'", source, key);
   if (!opt->set(cfg, value))
-    throw std::invalid_argument(
-      fmt::format("{}: invalid value '{}' for '{}' ({})", source, value, key, opt->help));
+    return fmt::format("{}: invalid value '{}' for '{}' ({})", source, value, key, opt->help);
+  return std::nullopt;
 }
 
 std::string_view trim(std::string_view s) {
@@ -189,25 +190,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
     s.remove_suffix(1);
   return s;
-}
-
-void read_file(node_config& cfg, const std::string& path) {
-  std::ifstream in(path);
-  if (!in)
-    throw std::invalid_argument(fmt::format("cannot read config file '{}'", path));
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    auto body = trim(std::string_view{line}.substr(0, line.find('#')));
-    if (body.empty())
-      continue;
-    auto eq = body.find('=');
-    if (eq == std::string_view::npos)
-      throw std::invalid_argument(fmt::format("{}:{}: expected 'key = value'", path, n));
-    auto value = trim(body.substr(eq + 1));
-    if (value.empty())
-      continue; // `key =` documents a key without setting it
-    apply(cfg, trim(body.substr(0, eq)), value, fmt::format("{}:{}", path, n));
-  }
 }
 
 std::string env_name(std::string_view key) {
@@ -219,14 +201,57 @@ std::string env_name(std::string_view key) {
 
 } // namespace
 
-node_config load_config(int argc, const char* const* argv, const char* const* envp) {
+std::optional<std::string> apply_config_text(node_config& cfg, std::string_view text,
+                                             std::string_view source) {
+  if (text.find('\0') != std::string_view::npos)
+    return fmt::format("{}: not a text file (NUL byte)", source);
+  int n = 0;
+  while (!text.empty()) {
+    ++n;
+    auto newline = text.find('\n');
+    auto line = text.substr(0, newline);
+    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
+    auto body = trim(line.substr(0, line.find('#')));
+    if (body.empty())
+      continue;
+    auto eq = body.find('=');
+    if (eq == std::string_view::npos)
+      return fmt::format("{}:{}: expected 'key = value'", source, n);
+    auto value = trim(body.substr(eq + 1));
+    if (value.empty())
+      continue; // `key =` documents a key without setting it
+    if (auto error = apply(cfg, trim(body.substr(0, eq)), value, fmt::format("{}:{}", source, n)))
+      return error;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+std::optional<std::string> read_file(node_config& cfg, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return fmt::format("cannot read config file '{}'", path);
+  std::string text;
+  char chunk[4096];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > max_config_bytes)
+      return fmt::format("{}: larger than {} bytes", path, max_config_bytes);
+  }
+  return apply_config_text(cfg, text, path);
+}
+
+} // namespace
+
+config_result load_config(int argc, const char* const* argv, const char* const* envp) {
   // Flags first into a list, so the config file they name is read before
   // environment and flags are applied on top of it.
   std::vector<std::pair<std::string, std::string>> flags;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg.substr(0, 2) != "--")
-      throw std::invalid_argument(fmt::format("unexpected argument '{}'", arg));
+      return config_error{fmt::format("unexpected argument '{}'", arg)};
     arg.remove_prefix(2);
     auto eq = arg.find('=');
     if (eq != std::string_view::npos) {
@@ -257,16 +282,19 @@ node_config load_config(int argc, const char* const* argv, const char* const* en
     if (key == "config")
       file = value;
   if (!file.empty())
-    read_file(cfg, file);
+    if (auto error = read_file(cfg, file))
+      return config_error{std::move(*error)};
   for (const auto& [name, value] : env) {
     auto opt = std::find_if(options().begin(), options().end(),
                             [&](const option& o) { return env_name(o.key) == name; });
     if (opt == options().end())
       continue; // EMPORIUM_* variables of scripts and tests are not ours to refuse
-    apply(cfg, opt->key, value, "environment " + name);
+    if (auto error = apply(cfg, opt->key, value, "environment " + name))
+      return config_error{std::move(*error)};
   }
   for (const auto& [key, value] : flags)
-    apply(cfg, key, value, "flag --" + key);
+    if (auto error = apply(cfg, key, value, "flag --" + key))
+      return config_error{std::move(*error)};
   cfg.config_file = file;
   return cfg;
 }

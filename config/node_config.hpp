@@ -6,7 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 namespace emporium {
@@ -61,9 +64,23 @@ struct node_config {
   unsigned login_failures_per_minute_account = 5;
 };
 
-/// Builds the configuration from all sources. Throws std::invalid_argument
-/// naming the key and the source on any unknown key or malformed value.
-node_config load_config(int argc, const char* const* argv, const char* const* envp);
+struct config_error {
+  std::string message; ///< names the source (file:line, variable, flag) and the key
+};
+using config_result = std::variant<node_config, config_error>;
+
+/// Builds the configuration from all sources; an unknown key or malformed
+/// value anywhere is an error naming the key and the source. Never throws.
+config_result load_config(int argc, const char* const* argv, const char* const* envp);
+
+/// A config file's text: `key = value` lines, `#` comments, blank lines.
+/// Applies each key in order; the first problem (with `source:line`), or
+/// nullopt. Never throws (the fuzzer feeds it arbitrary bytes).
+std::optional<std::string> apply_config_text(node_config& cfg, std::string_view text,
+                                             std::string_view source);
+
+/// Larger config files are refused: a config is a page of text.
+inline constexpr std::size_t max_config_bytes = 1 << 20;
 
 /// `--help` text: every key with its default and meaning.
 std::string config_help();

@@ -4,6 +4,7 @@
 #include "actors/cluster/shard_map.hpp"
 #include "actors/protocol.hpp"
 #include "http/auth/credentials.hpp"
+#include "support/log.hpp"
 
 #include <caf/all.hpp>
 
@@ -25,8 +26,17 @@ namespace emporium::http {
 
 namespace {
 
+/// Runs edge code on a bridge. The bridges are few and long-lived: an
+/// exception from a handler's continuation must not end one (every later
+/// request routed to it would be lost), so it is logged and swallowed; the
+/// handler's unanswered responder then answers 500 when it is dropped.
+template <class Fn>
+void shielded(Fn&& fn) noexcept {
+  log::shielded("backend_callback_threw", std::forward<Fn>(fn));
+}
+
 caf::behavior bridge(caf::event_based_actor* self) {
-  return {[self](job& fn) { fn(self); }};
+  return {[self](job& fn) { shielded([&] { fn(self); }); }};
 }
 
 class actor_backend final : public backend {
@@ -177,8 +187,8 @@ private:
     auto timeout = timeout_;
     post([=](caf::event_based_actor* self) {
       self->request(target, timeout, xs...)
-        .then([done](T& value) { done(errc::none, std::move(value)); },
-              [done](caf::error& err) { done(to_errc(err), T{}); });
+        .then([done](T& value) { shielded([&] { done(errc::none, std::move(value)); }); },
+              [done](caf::error& err) { shielded([&] { done(to_errc(err), T{}); }); });
     });
   }
 
@@ -187,8 +197,8 @@ private:
     auto timeout = timeout_;
     post([=](caf::event_based_actor* self) {
       self->request(target, timeout, xs...)
-        .then([done]() { done(errc::none, true); },
-              [done](caf::error& err) { done(to_errc(err), false); });
+        .then([done]() { shielded([&] { done(errc::none, true); }); },
+              [done](caf::error& err) { shielded([&] { done(to_errc(err), false); }); });
     });
   }
 

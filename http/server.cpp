@@ -3,7 +3,9 @@
 // expected conditions (end of stream, timeout, limits) with their own branch.
 #include "http/server.hpp"
 
+#include "http/request_decoder.hpp"
 #include "http/response_helpers.hpp"
+#include "support/log.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -37,68 +39,6 @@ struct shared_state {
   std::atomic<std::uint64_t> in_flight{0};
 };
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-/// Percent-decoding; '+' is a space in query strings. nullopt on bad escapes.
-std::optional<std::string> url_decode(std::string_view in, bool plus_is_space) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size())
-        return std::nullopt;
-      int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
-      if (hi < 0 || lo < 0)
-        return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-/// Fills path and query from the request target; false on a malformed one.
-bool parse_target(std::string_view target, request& req) {
-  auto qpos = target.find('?');
-  auto path = url_decode(target.substr(0, qpos), false);
-  if (!path || path->empty() || path->front() != '/' ||
-      path->find('\0') != std::string::npos)
-    return false;
-  req.path = std::move(*path);
-  if (qpos == std::string_view::npos)
-    return true;
-  auto query = target.substr(qpos + 1);
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    auto pair = query.substr(0, amp);
-    auto eq = pair.find('=');
-    auto key = url_decode(pair.substr(0, eq), true);
-    auto value = eq == std::string_view::npos ? std::optional<std::string>{""}
-                                              : url_decode(pair.substr(eq + 1), true);
-    if (!key || !value)
-      return false;
-    if (!key->empty())
-      req.query.emplace(to_lower(std::move(*key)), std::move(*value));
-    if (amp == std::string_view::npos)
-      break;
-    query.remove_prefix(amp + 1);
-  }
-  return true;
-}
-
 /// One upgraded connection: reads text frames into the endpoint, writes the
 /// sender's frames in order (bounded: a client that does not read is
 /// dropped), and sends the endpoint's keepalive every 15 s.
@@ -116,7 +56,8 @@ public:
   }
 
   template <class Request>
-  void run(Request req) {
+  void run(Request req, std::string path) {
+    path_ = std::move(path);
     ws_.set_option(beast::websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.read_message_max(64 * 1024);
     ws_.async_accept(req, beast::bind_front_handler(&websocket_session::on_accept,
@@ -163,10 +104,46 @@ private:
       return;
     auto out = std::make_shared<sender>();
     out->session = weak_from_this();
-    endpoint_->on_open(out);
+    if (!guarded("open", [&] { endpoint_->on_open(out); }))
+      return;
     if (endpoint_->keepalive())
       arm_keepalive();
     do_read();
+  }
+
+  /// Runs endpoint code; if it throws, this connection alone ends (close
+  /// 1011, "internal error") and the event is logged. Returns false then.
+  template <class Fn>
+  bool guarded(const char* step, Fn&& fn) {
+    try {
+      fn();
+      return true;
+    } catch (...) {
+      log::error("websocket_endpoint_threw",
+                 {{"step", step}, {"path", path_}, {"error", log::current_exception_text()}});
+    }
+    if (!closed_) {
+      closed_ = true;
+      keepalive_timer_.cancel();
+      ws_.async_close(beast::websocket::close_reason{beast::websocket::close_code::internal_error,
+                                                     "internal error"},
+                      [self = shared_from_this()](beast::error_code) {});
+    }
+    end_endpoint();
+    return false;
+  }
+
+  /// Tells the endpoint the connection is over, exactly once.
+  void end_endpoint() {
+    if (ended_)
+      return;
+    ended_ = true;
+    try {
+      endpoint_->on_close();
+    } catch (...) {
+      log::error("websocket_endpoint_threw",
+                 {{"step", "close"}, {"path", path_}, {"error", log::current_exception_text()}});
+    }
   }
 
   void arm_keepalive() {
@@ -174,7 +151,10 @@ private:
     keepalive_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec || self->closed_)
         return;
-      if (auto frame = self->endpoint_->keepalive())
+      std::optional<std::string> frame;
+      if (!self->guarded("keepalive", [&] { frame = self->endpoint_->keepalive(); }))
+        return;
+      if (frame)
         self->post_send(*frame);
       self->arm_keepalive();
     });
@@ -189,12 +169,17 @@ private:
     if (ec) {
       closed_ = true;
       keepalive_timer_.cancel();
-      endpoint_->on_close();
+      end_endpoint();
       return;
     }
+    if (ended_)
+      return;
+    // Text frames are valid UTF-8 (Beast checks and fails the read
+    // otherwise); binary frames reach the endpoint as they came.
     auto text = beast::buffers_to_string(buffer_.data());
     buffer_.consume(buffer_.size());
-    endpoint_->on_text(text);
+    if (!guarded("message", [&] { endpoint_->on_text(text); }))
+      return;
     do_read();
   }
 
@@ -218,6 +203,8 @@ private:
   beast::websocket::stream<beast::tcp_stream> ws_;
   std::shared_ptr<shared_state> state_;
   std::shared_ptr<ws_endpoint> endpoint_;
+  std::string path_; // for logs
+  bool ended_ = false; // endpoint_->on_close() has run
   net::steady_timer keepalive_timer_;
   beast::flat_buffer buffer_;
   std::deque<std::string> outbox_;
@@ -305,27 +292,29 @@ private:
       return reject(error_response(errc::invalid_argument, "malformed HTTP request"));
 
     auto& msg = parser_->get();
-    request req;
-    req.method = std::string{msg.method_string()};
-    req.client_address = client_address_;
-    if (!parse_target(std::string_view{msg.target().data(), msg.target().size()}, req))
-      return reject(error_response(errc::invalid_argument, "malformed request target"));
-    for (const auto& field : msg)
-      req.headers[to_lower(std::string{field.name_string()})] = std::string{field.value()};
-    req.body = std::move(msg.body());
+    auto decoded = decode_request(msg, client_address_);
+    if (auto* bad = std::get_if<response>(&decoded))
+      return reject(std::move(*bad));
+    auto& req = std::get<request>(decoded);
 
     if (beast::websocket::is_upgrade(msg) && queue_.empty()) {
       if (!state_->opts.websocket)
         return reject(error_response(errc::not_found, "no WebSocket endpoint here"));
-      auto decision = state_->opts.websocket(req);
-      if (auto* refused = std::get_if<response>(&decision))
+      std::optional<ws_decision> decision;
+      try {
+        decision = state_->opts.websocket(req);
+      } catch (...) {
+        log::error("upgrade_threw", {{"path", req.path}, {"error", log::current_exception_text()}});
+        return reject(error_response(errc::internal, "internal error"));
+      }
+      if (auto* refused = std::get_if<response>(&*decision))
         return reject(std::move(*refused));
       // The connection now belongs to the WebSocket session.
       closing_ = true;
       stream_.expires_never();
       std::make_shared<websocket_session>(stream_.release_socket(), state_,
-                                          std::get<std::shared_ptr<ws_endpoint>>(decision))
-        ->run(parser_->release());
+                                          std::get<std::shared_ptr<ws_endpoint>>(*decision))
+        ->run(parser_->release(), req.path);
       return;
     }
 
@@ -352,7 +341,16 @@ private:
       pre.headers.emplace_back("Access-Control-Max-Age", "600");
       reply->send(std::move(pre));
     } else {
-      state_->routes.dispatch(req, [reply](response res) { reply->send(std::move(res)); });
+      // Last resort: a handler that throws answers this request with a 500;
+      // the connection, the other connections and the process carry on.
+      try {
+        state_->routes.dispatch(req, [reply](response res) { reply->send(std::move(res)); });
+      } catch (...) {
+        log::error("handler_threw", {{"method", req.method},
+                                     {"path", req.path},
+                                     {"error", log::current_exception_text()}});
+        reply->send(error_response(errc::internal, "internal error"));
+      }
     }
     if (s->keep_alive)
       do_read();
@@ -456,6 +454,20 @@ private:
   bool failed_ = false;
 };
 
+/// Runs the io_context until it stops. An exception escaping a completion
+/// handler would end the thread and, uncaught, the process: it is logged and
+/// the loop goes on (the session it came from is dropped with its handler).
+void run_io(net::io_context& ioc) {
+  for (;;) {
+    try {
+      ioc.run();
+      return;
+    } catch (...) {
+      log::error("io_handler_threw", {{"error", log::current_exception_text()}});
+    }
+  }
+}
+
 } // namespace
 
 struct server::impl {
@@ -513,7 +525,7 @@ std::uint16_t server::start() {
   auto port = acc.local_endpoint().port();
   impl_->do_accept();
   for (unsigned i = 0; i < std::max(1u, opts.threads); ++i)
-    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+    impl_->threads.emplace_back([this] { run_io(impl_->ioc); });
   return port;
 }
 

@@ -29,6 +29,7 @@ caf::result<cart_view> finish(cart_self* self, errc outcome) {
 
 caf::behavior cart_actor(cart_self* self, std::string user, entity_services svc) {
   self->state.rt = entity_runtime{entity_key{entity_kind::cart, std::move(user)}, svc};
+  crash_on_exception(self);
   load_snapshot(self, [self](std::optional<std::string> text) {
     if (!text)
       return;

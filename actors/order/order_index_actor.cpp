@@ -6,8 +6,10 @@
 #include "actors/protocol.hpp"
 #include "actors/state_codec.hpp"
 #include "persistence/order_store.hpp"
+#include "support/json_field.hpp"
 
 #include <caf/all.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -51,11 +53,16 @@ persistence::entity_write placement(index_self* self, order_state order, const s
   order.status = order_status::submitted;
   order.reason.clear();
   order.timeline = {{order_status::submitted, "", now}};
-  auto j = nlohmann::json::parse(answer);
+  // The answer was built by an edge (maybe another node's): parsed without
+  // exceptions and dumped replacing invalid UTF-8, so neither can throw.
+  auto j = json_read::parse(answer).value_or(nlohmann::json::object());
+  if (!j.is_object())
+    j = nlohmann::json::object();
   j["orderId"] = id;
   return {static_cast<std::uint8_t>(entity_kind::order), std::to_string(id), encode(order),
           {persistence::outbox_row{user, id, order_event_payload(order, now), 0}},
-          persistence::order_index_row{id, user, key, hash, j.dump(), now}};
+          persistence::order_index_row{id, user, key, hash,
+                                    j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), now}};
 }
 
 /// Answers everyone waiting on `key` and forgets it.

@@ -271,6 +271,7 @@ void resume(saga_self* self) {
 caf::behavior order_saga(saga_self* self, std::string id, entity_services svc,
                          std::optional<std::string> snapshot) {
   self->state.rt = entity_runtime{entity_key{entity_kind::order, std::move(id)}, svc};
+  crash_on_exception(self);
   auto adopt = [self](std::optional<std::string> text) {
     if (!text)
       return; // never placed: every request answers not_found

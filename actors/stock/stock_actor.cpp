@@ -75,6 +75,7 @@ caf::result<stock_view> commit_repeat(stock_self* self, order_id order) {
 caf::behavior stock_actor(stock_self* self, std::string product, entity_services svc) {
   self->state.product = std::stoll(product);
   self->state.rt = entity_runtime{entity_key{entity_kind::stock, std::move(product)}, svc};
+  crash_on_exception(self);
   load_snapshot(self, [self](std::optional<std::string> text) {
     if (!text)
       return;

@@ -4,6 +4,7 @@
 #include "actors/cluster/shard_map.hpp"
 
 #include "http/auth/jwt.hpp"
+#include "support/log.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -12,13 +13,14 @@
 namespace emporium::http {
 
 struct password_hasher::impl {
-  explicit impl(unsigned threads) : pool(threads) {
+  impl(unsigned threads, hash_cost c) : pool(threads), cost(c) {
   }
   boost::asio::thread_pool pool;
+  hash_cost cost;
 };
 
-password_hasher::password_hasher(unsigned threads)
-  : impl_(std::make_unique<impl>(std::max(1u, threads))) {
+password_hasher::password_hasher(unsigned threads, hash_cost cost)
+  : impl_(std::make_unique<impl>(std::max(1u, threads), cost)) {
 }
 
 password_hasher::~password_hasher() {
@@ -26,13 +28,17 @@ password_hasher::~password_hasher() {
 }
 
 void password_hasher::hash(std::string password, std::function<void(std::string)> done) {
-  boost::asio::post(impl_->pool, [password = std::move(password), done = std::move(done)] {
+  bool minimal = impl_->cost == hash_cost::minimal;
+  boost::asio::post(impl_->pool, [password = std::move(password), done = std::move(done),
+                                  minimal] {
     char out[crypto_pwhash_STRBYTES];
-    if (crypto_pwhash_str(out, password.data(), password.size(),
-                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-      return done(std::string{});
-    done(std::string{out});
+    bool ok = crypto_pwhash_str(
+                out, password.data(), password.size(),
+                minimal ? crypto_pwhash_OPSLIMIT_MIN : crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                minimal ? crypto_pwhash_MEMLIMIT_MIN : crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0;
+    // A handler's continuation: shielded, since a pool thread that lets an
+    // exception escape ends the process (its dropped responder answers 500).
+    log::shielded("hasher_callback_threw", [&] { done(ok ? std::string{out} : std::string{}); });
   });
 }
 
@@ -42,7 +48,7 @@ void password_hasher::verify(std::string password, std::string encoded,
                                   encoded = std::move(encoded), done = std::move(done)] {
     bool ok = !encoded.empty() &&
               crypto_pwhash_str_verify(encoded.c_str(), password.data(), password.size()) == 0;
-    done(ok);
+    log::shielded("hasher_callback_threw", [&] { done(ok); });
   });
 }
 

@@ -2,8 +2,11 @@
 // and the SignalR JSON hub at /notificationHub that the seed's web client
 // speaks (negotiate, handshake, JoinGroup for one's own user only, pings).
 #include "http/api_context.hpp"
+#include "http/live/signalr_protocol.hpp"
+#include "http/live/ws_protocol.hpp"
 #include "http/live_hub.hpp"
 #include "http/response_helpers.hpp"
+#include "support/json_field.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -15,13 +18,18 @@ namespace emporium::http {
 
 namespace {
 
-/// The event as pushed: the outbox payload plus its sequence number.
+/// The event as pushed: the outbox payload plus its sequence number. The
+/// payload was read back from disk: anything but an object is replaced.
 nlohmann::json event_json(const persistence::outbox_row& row) {
-  auto j = nlohmann::json::parse(row.payload, nullptr, false);
-  if (j.is_discarded())
+  auto j = json_read::parse(row.payload).value_or(nlohmann::json::object());
+  if (!j.is_object())
     j = nlohmann::json::object();
   j["seq"] = row.seq;
   return j;
+}
+
+std::string dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 /// Delivers a user's events in sequence order, exactly once per connection:
@@ -86,7 +94,7 @@ public:
     : ctx_(ctx), hub_(hub), user_(std::move(user)),
       delivery_([this](const persistence::outbox_row& row) {
         if (sender_)
-          sender_->send(event_json(row).dump());
+          sender_->send(dump(event_json(row)));
       }) {}
 
   void on_open(std::shared_ptr<ws_sender> sender) override {
@@ -96,27 +104,23 @@ public:
       if (auto self = weak.lock())
         self->delivery_.live(row);
     });
-    sender_->send(nlohmann::json{{"type", "hello"}, {"userId", user_}}.dump());
+    sender_->send(live_ws::hello_frame(user_));
   }
 
   void on_text(const std::string& text) override {
-    auto j = nlohmann::json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("resume") ||
-        !j["resume"].is_number_integer() || j["resume"].get<std::int64_t>() < 0) {
-      sender_->send(nlohmann::json{{"type", "error"},
-                                   {"message", "expected {\"resume\": <last seq>}"}}
-                      .dump());
-      return;
-    }
-    auto seq = j["resume"].get<std::int64_t>();
+    auto cmd = live_ws::decode(text);
+    if (auto* bad = std::get_if<live_ws::invalid>(&cmd))
+      return sender_->send(live_ws::error_frame(bad->message));
+    if (std::holds_alternative<live_ws::ping>(cmd))
+      return sender_->send(live_ws::pong_frame());
+    auto seq = std::get<live_ws::resume>(cmd).after_seq;
     if (!delivery_.begin_replay(seq))
       return;
     std::weak_ptr<order_updates> weak = shared_from_this();
     ctx_.actors.events_since(user_, seq, [weak](errc ec, std::vector<persistence::outbox_row> rows) {
       if (auto self = weak.lock()) {
         if (ec != errc::none)
-          self->sender_->send(
-            nlohmann::json{{"type", "error"}, {"message", "could not replay events"}}.dump());
+          self->sender_->send(live_ws::error_frame("could not replay events"));
         self->delivery_.end_replay(rows);
       }
     });
@@ -135,10 +139,8 @@ private:
   std::uint64_t subscription_ = 0;
 };
 
-constexpr char record_separator = '\x1e';
-
-/// The SignalR JSON hub protocol over WebSockets (what @microsoft/signalr
-/// speaks): handshake, invocations, completions, pings, close.
+/// The SignalR JSON hub (protocol in http/live/signalr_protocol.hpp); this
+/// class only carries out what the protocol decides: send, subscribe, close.
 class signalr_hub final : public ws_endpoint, public std::enable_shared_from_this<signalr_hub> {
 public:
   signalr_hub(live_hub& hub, std::string user) : hub_(hub), user_(std::move(user)) {}
@@ -146,15 +148,15 @@ public:
   void on_open(std::shared_ptr<ws_sender> sender) override { sender_ = std::move(sender); }
 
   void on_text(const std::string& text) override {
-    std::size_t start = 0;
-    while (start < text.size()) {
-      auto end = text.find(record_separator, start);
-      if (end == std::string::npos)
-        end = text.size();
-      if (end > start)
-        on_record(text.substr(start, end - start));
-      start = end + 1;
-    }
+    auto out = signalr::on_message(conn_, text, user_);
+    for (auto& frame : out.frames)
+      sender_->send(std::move(frame));
+    if (out.change == signalr::subscription::join)
+      join();
+    else if (out.change == signalr::subscription::leave)
+      leave();
+    if (out.close)
+      sender_->close();
   }
 
   void on_close() override {
@@ -162,65 +164,10 @@ public:
   }
 
   std::optional<std::string> keepalive() const override {
-    return std::string{"{\"type\":6}"} + record_separator;
+    return signalr::ping_frame();
   }
 
 private:
-  void send(const nlohmann::json& j) {
-    sender_->send(j.dump() + record_separator);
-  }
-
-  void on_record(const std::string& record) {
-    auto j = nlohmann::json::parse(record, nullptr, false);
-    if (!handshaken_) {
-      if (j.is_object() && j.value("protocol", "") == "json") {
-        handshaken_ = true;
-        send(nlohmann::json::object());
-      } else {
-        send({{"error", "Only the JSON hub protocol (version 1) is supported."}});
-        sender_->close();
-      }
-      return;
-    }
-    if (!j.is_object())
-      return;
-    auto type = j.value("type", 0);
-    if (type == 6)
-      return; // ping
-    if (type == 7) {
-      sender_->close();
-      return;
-    }
-    if (type != 1)
-      return;
-    auto target = j.value("target", std::string{});
-    auto id = j.contains("invocationId") && j["invocationId"].is_string()
-                ? std::optional<std::string>{j["invocationId"].get<std::string>()}
-                : std::nullopt;
-    auto args = j.value("arguments", nlohmann::json::array());
-    std::string error;
-    if (target == "JoinGroup") {
-      if (args.size() != 1 || !args[0].is_string())
-        error = "JoinGroup expects one user id";
-      else if (args[0].get<std::string>() != user_)
-        error = "Forbidden: a connection may only join its own user's group";
-      else
-        join();
-    } else if (target == "LeaveGroup") {
-      leave();
-    } else {
-      error = "Unknown hub method '" + target + "'";
-    }
-    if (!id)
-      return; // a non-blocking invocation expects no completion
-    nlohmann::json completion{{"type", 3}, {"invocationId", *id}};
-    if (error.empty())
-      completion["result"] = nullptr;
-    else
-      completion["error"] = error;
-    send(completion);
-  }
-
   void join() {
     std::lock_guard guard{mutex_};
     if (subscription_ != 0)
@@ -231,13 +178,15 @@ private:
       if (!self)
         return;
       auto e = event_json(row);
-      auto status = e.value("status", std::string{});
+      auto status = json_read::field<std::string>(e, "status").value_or("");
       std::string seed = status == "Confirmed" ? "Completed"
                          : status == "Cancelled" ? "Cancelled"
                                                  : "Pending";
       e["seedStatus"] = seed;
       e["message"] = "Order " + std::to_string(row.order) + " is " + status;
-      self->send({{"type", 1}, {"target", "ReceiveOrderNotification"}, {"arguments", {e}}});
+      nlohmann::json message{
+        {"type", 1}, {"target", "ReceiveOrderNotification"}, {"arguments", {e}}};
+      self->sender_->send(dump(message) + signalr::record_separator);
     });
   }
 
@@ -251,7 +200,7 @@ private:
   live_hub& hub_;
   std::string user_;
   std::shared_ptr<ws_sender> sender_;
-  bool handshaken_ = false;
+  signalr::connection conn_;
   std::mutex mutex_;
   std::uint64_t subscription_ = 0;
 };

@@ -137,3 +137,55 @@ TEST_CASE_FIXTURE(deterministic, "invalid entity keys are refused") {
   CHECK(empty->error == errc::invalid_argument);
   CHECK(stats().resident == 0);
 }
+
+namespace {
+struct boom_state {
+  entity_runtime rt;
+  static inline const char* name = "boom";
+};
+
+/// An entity whose first incarnation throws from its handler; a restarted
+/// one answers. Stands in for a bug, since real entities do not throw.
+caf::behavior throwing_entity(caf::stateful_actor<boom_state>* self, entity_key key,
+                              std::shared_ptr<int> incarnations) {
+  self->state.rt.key = std::move(key);
+  crash_on_exception(self);
+  int incarnation = ++*incarnations;
+  return {
+    [incarnation](atoms::get) -> std::int32_t {
+      if (incarnation == 1)
+        throw std::runtime_error("bug in a handler");
+      return incarnation;
+    },
+    [self](atoms::passivate) { self->quit(); },
+  };
+}
+} // namespace
+
+TEST_CASE_FIXTURE(deterministic, "an exception inside an entity is its crash: restarted, node goes on") {
+  auto incarnations = std::make_shared<int>(0);
+  directory_options opts;
+  opts.spawn = [incarnations](caf::actor_system& sys, const entity_key& key,
+                              const entity_services&, const caf::message&) {
+    if (key.id == "boom")
+      return sys.spawn(throwing_entity, key, incarnations);
+    return spawn_entity(sys, key, {}, caf::message{});
+  };
+  start("dir-throw", opts);
+  auto first = ask<std::int32_t>(cart_of("boom"), atoms::get::value);
+  sched.run();
+  CHECK_FALSE(first->value.has_value());
+  REQUIRE(first->error.has_value()); // the caller learns, it is not left waiting
+  CHECK(stats().restarts == 1);
+  // Other entities on the same directory were never touched.
+  CHECK(add_one(*this, "fay", 7).lines.size() == 1);
+  auto second = ask<std::int32_t>(cart_of("boom"), atoms::get::value);
+  sched.run();
+  while (!second->value && !second->error) {
+    REQUIRE(sched.trigger_timeout()); // the restart backoff
+    sched.run();
+  }
+  REQUIRE(second->value.has_value());
+  CHECK(*second->value == 2);
+  CHECK(*incarnations == 2);
+}

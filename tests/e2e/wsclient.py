@@ -3,6 +3,7 @@ to drive Emporium's /ws and /notificationHub in end-to-end tests."""
 import base64
 import json
 import os
+import select
 import socket
 import struct
 
@@ -33,9 +34,13 @@ class WebSocket:
         return out
 
     def send(self, text):
-        payload = text.encode()
+        self.send_frame(0x1, text.encode())
+
+    @staticmethod
+    def frame(opcode, payload, fin=True):
+        """One masked client frame (any opcode, any bytes)."""
         mask = os.urandom(4)
-        header = bytes([0x81])
+        header = bytes([(0x80 if fin else 0) | opcode])
         n = len(payload)
         if n < 126:
             header += bytes([0x80 | n])
@@ -43,8 +48,53 @@ class WebSocket:
             header += bytes([0x80 | 126]) + struct.pack(">H", n)
         else:
             header += bytes([0x80 | 127]) + struct.pack(">Q", n)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.sock.sendall(header + mask + masked)
+        if n:
+            m = int.from_bytes(mask * (n // 4 + 1), "big") >> (8 * (4 - n % 4) if n % 4 else 0)
+            masked = (int.from_bytes(payload, "big") ^ (m & ((1 << (8 * n)) - 1))).to_bytes(n, "big")
+        else:
+            masked = b""
+        return header + mask + masked
+
+    def send_frame(self, opcode, payload, fin=True):
+        self.sock.sendall(self.frame(opcode, payload, fin))
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def drain(self):
+        """Messages already received, without waiting: a list of (opcode,
+        payload); raises ConnectionError once the server closed."""
+        out = []
+        while True:
+            ready, _, _ = select.select([self.sock], [], [], 0)
+            if not ready:
+                break
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed")
+            self.buffer += chunk
+        while len(self.buffer) >= 2:
+            b0, b1 = self.buffer[0], self.buffer[1]
+            n, at = b1 & 0x7F, 2
+            if n == 126:
+                if len(self.buffer) < 4:
+                    break
+                n, at = struct.unpack(">H", self.buffer[2:4])[0], 4
+            elif n == 127:
+                if len(self.buffer) < 10:
+                    break
+                n, at = struct.unpack(">Q", self.buffer[2:10])[0], 10
+            if len(self.buffer) < at + n:
+                break
+            op, data = b0 & 0x0F, self.buffer[at:at + n]
+            self.buffer = self.buffer[at + n:]
+            if op == 0x8:
+                raise ConnectionError("closed by server", data)
+            if op == 0x9:
+                self.sock.sendall(bytes([0x8A, 0x80]) + os.urandom(4))
+                continue
+            out.append((op, data))
+        return out
 
     def recv(self):
         """The next text message (answers pings); raises on close/timeout."""
@@ -61,7 +111,7 @@ class WebSocket:
                 self.sock.sendall(bytes([0x8A, 0x80]) + os.urandom(4))
                 continue
             if op == 0x8:
-                raise ConnectionError("closed by server")
+                raise ConnectionError("closed by server", data)
             if op == 0x1:
                 return data.decode()
 

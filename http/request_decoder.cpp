@@ -1,0 +1,95 @@
+// Request decoding (see request_decoder.hpp).
+#include "http/request_decoder.hpp"
+
+#include "http/response_helpers.hpp"
+#include "http/router.hpp"
+
+namespace emporium::http {
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+} // namespace
+
+std::optional<std::string> url_decode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size())
+        return std::nullopt;
+      int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
+      if (hi < 0 || lo < 0)
+        return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+bool parse_target(std::string_view target, request& req) {
+  auto qpos = target.find('?');
+  auto path = url_decode(target.substr(0, qpos), false);
+  if (!path || path->empty() || path->front() != '/' ||
+      path->find('\0') != std::string::npos)
+    return false;
+  req.path = std::move(*path);
+  if (qpos == std::string_view::npos)
+    return true;
+  auto query = target.substr(qpos + 1);
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    auto eq = pair.find('=');
+    auto key = url_decode(pair.substr(0, eq), true);
+    auto value = eq == std::string_view::npos ? std::optional<std::string>{""}
+                                              : url_decode(pair.substr(eq + 1), true);
+    if (!key || !value)
+      return false;
+    if (!key->empty())
+      req.query.emplace(to_lower(std::move(*key)), std::move(*value));
+    if (amp == std::string_view::npos)
+      break;
+    query.remove_prefix(amp + 1);
+  }
+  return true;
+}
+
+std::variant<request, response> decode_request(
+  boost::beast::http::request<boost::beast::http::string_body>& msg, std::string client_address) {
+  request req;
+  req.method = std::string{msg.method_string()};
+  req.client_address = std::move(client_address);
+  if (!parse_target(std::string_view{msg.target().data(), msg.target().size()}, req))
+    return error_response(errc::invalid_argument, "malformed request target");
+  for (const auto& field : msg) {
+    auto name = to_lower(std::string{field.name_string()});
+    auto [it, fresh] = req.headers.try_emplace(name, std::string{field.value()});
+    // A repeated header that decides who the caller is or how the body is
+    // framed is ambiguous: refuse instead of picking one.
+    if (!fresh && (name == "authorization" || name == "content-length" ||
+                   name == "idempotency-key" || name == "host"))
+      return error_response(errc::invalid_argument, "repeated header: " + name);
+    if (!fresh)
+      it->second += ", " + std::string{field.value()};
+  }
+  req.body = std::move(msg.body());
+  return req;
+}
+
+} // namespace emporium::http

@@ -1,0 +1,30 @@
+// From a request Beast has parsed to the edge's own `request`: the target
+// split into a percent-decoded path and query, header names lower-cased.
+// Bytes from the network: every malformed piece is a 400, nothing throws.
+// Kept apart from the sessions so the fuzzer runs the same code.
+#pragma once
+
+#include "http/message.hpp"
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace emporium::http {
+
+/// Percent-decoding; '+' is a space in query strings. nullopt on a bad escape.
+std::optional<std::string> url_decode(std::string_view in, bool plus_is_space);
+
+/// Fills path and query from the request target; false on a malformed one
+/// (bad escape, no leading '/', a NUL byte in the path).
+bool parse_target(std::string_view target, request& req);
+
+/// The request, or the 400 answer for a malformed one. Moves the body out.
+std::variant<request, response> decode_request(
+  boost::beast::http::request<boost::beast::http::string_body>& msg, std::string client_address);
+
+} // namespace emporium::http

@@ -1,0 +1,125 @@
+// The domain rules fed random operation sequences (each input byte pair is
+// one operation), with their invariants asserted after every step:
+// stock never negative, reserved <= on hand, on hand + sold conserved,
+// cart totals equal the sum of their lines and lines stay within bounds,
+// terminal order states absorb every later event.
+#include "actors/cart/cart_rules.hpp"
+#include "actors/order/order_rules.hpp"
+#include "actors/stock/stock_rules.hpp"
+
+#include <cstdint>
+#include <cstdlib>
+
+using namespace emporium;
+
+namespace {
+
+void check(bool ok) {
+  if (!ok)
+    std::abort();
+}
+
+struct reader {
+  const std::uint8_t* data;
+  std::size_t size;
+  std::size_t at = 0;
+  bool more() const { return at < size; }
+  std::uint8_t byte() { return at < size ? data[at++] : 0; }
+  std::int32_t small_signed() { return static_cast<std::int8_t>(byte()); }
+};
+
+void check_cart(const cart_state& cart) {
+  cents sum = 0;
+  for (std::size_t i = 0; i < cart.lines.size(); ++i) {
+    const auto& l = cart.lines[i];
+    check(l.quantity > 0 && l.quantity <= max_line_quantity);
+    check(i == 0 || cart.lines[i - 1].product < l.product);
+    sum += l.unit_price * l.quantity;
+  }
+  check(cart_total(cart) == sum);
+}
+
+void check_stock(const stock_state& s, std::int64_t initial) {
+  check(s.on_hand >= 0 && s.sold >= 0);
+  check(stock_reserved(s) <= s.on_hand);
+  check(stock_available(s) >= 0);
+  check(stock_available(s) + stock_reserved(s) == s.on_hand);
+  check(s.settled.size() <= max_remembered_settlements);
+  (void)initial;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  reader in{data, size};
+  cart_state cart;
+  stock_state stock;
+  stock.on_hand = in.byte();
+  std::int64_t supplied = stock.on_hand; // on hand + sold == everything supplied
+  order_state order;
+  order.status = order_status::submitted;
+  millis now = 0;
+  while (in.more()) {
+    auto op = in.byte();
+    auto arg = in.byte();
+    product_id product = 1 + arg % 8;
+    order_id oid = 1 + arg % 6;
+    now += 10;
+    switch (op % 12) {
+      case 0:
+        cart_add(cart, product, in.small_signed() * 200, 100 + arg, "p");
+        break;
+      case 1:
+        cart_set(cart, product, in.small_signed() * 200, 100 + arg, "p",
+                 in.byte() % 2 ? max_line_quantity : in.byte());
+        break;
+      case 2: cart_remove(cart, product); break;
+      case 3: stock_reserve(stock, oid, 1 + in.byte() % 20, now + 100 + in.byte()); break;
+      case 4: stock_release(stock, oid); break;
+      case 5: {
+        auto before = stock.on_hand + stock.sold;
+        stock_commit(stock, oid);
+        check(stock.on_hand + stock.sold == before); // a sale moves units, never makes them
+        break;
+      }
+      case 6: {
+        millis when = 0;
+        for (const auto& r : stock.reservations)
+          if (r.order == oid)
+            when = r.expires_at;
+        stock_expire(stock, oid, in.byte() % 2 ? when : now);
+        break;
+      }
+      case 7: {
+        auto before = stock.on_hand;
+        if (stock_adjust(stock, in.small_signed()) == errc::none)
+          supplied += stock.on_hand - before;
+        break;
+      }
+      case 8: {
+        auto before = stock.on_hand;
+        if (stock_set_on_hand(stock, in.byte()) == errc::none)
+          supplied += stock.on_hand - before;
+        break;
+      }
+      default: {
+        auto ev = static_cast<saga_event>(arg % 9);
+        auto from = order.status;
+        bool applied = apply_event(order, ev, "r", now);
+        if (is_terminal(from))
+          check(!applied && order.status == from); // terminal states absorb
+        if (applied) {
+          check(next_status(from, ev) == order.status);
+          check(!order.timeline.empty() && order.timeline.back().status == order.status);
+        } else {
+          check(order.status == from);
+        }
+        break;
+      }
+    }
+    check_cart(cart);
+    check_stock(stock, supplied);
+    check(stock.on_hand + stock.sold == supplied);
+  }
+  return 0;
+}

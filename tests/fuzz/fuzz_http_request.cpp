@@ -1,0 +1,59 @@
+// A raw HTTP request: bytes through Beast's parser (the server's limits),
+// the request decoding (target, query, headers) and the router with every
+// route and handler. Each complete request is answered with a valid status,
+// never a 500 (the harness backend never fails), and never hangs.
+#include "edge_harness.hpp"
+#include "http/request_decoder.hpp"
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+
+namespace bhttp = boost::beast::http;
+using namespace emporium;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  auto& e = fuzz::shared_edge();
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.body_limit(1 << 20);
+  parser.header_limit(8 << 10);
+  parser.eager(true);
+  boost::beast::error_code ec;
+  std::size_t used = 0;
+  // Feed like a socket would: what the parser consumes, until it is done.
+  while (used < size && !parser.is_done()) {
+    auto n = parser.put(boost::asio::buffer(data + used, size - used), ec);
+    if (ec == bhttp::error::need_more) {
+      ec = {};
+      break;
+    }
+    if (ec)
+      return 0; // the server answers 400 and closes: nothing more runs
+    if (n == 0)
+      break;
+    used += n;
+  }
+  if (!parser.is_done()) {
+    if (!parser.got_some())
+      return 0; // nothing parsed: the connection just ends
+    parser.put_eof(ec);
+    if (ec || !parser.is_done())
+      return 0;
+  }
+  auto msg = parser.release();
+  auto decoded = http::decode_request(msg, "127.0.0.1");
+  if (auto* refused = std::get_if<http::response>(&decoded)) {
+    if (refused->status != 400)
+      std::abort();
+    return 0;
+  }
+  auto& req = std::get<http::request>(decoded);
+  if (req.path.empty() || req.path.front() != '/')
+    std::abort();
+  auto res = fuzz::run(e, req);
+  if (res.status == 500)
+    std::abort();
+  return 0;
+}
