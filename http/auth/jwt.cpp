@@ -53,7 +53,12 @@ std::string jwt_codec::sign(const token_claims& c) const {
   static const std::string header = base64url_encode(R"({"alg":"HS256","typ":"JWT"})");
   nlohmann::json payload{{"sub", c.user_id}, {"email", c.email}, {"role", c.role},
                          {"iss", issuer_},   {"iat", c.issued_at}, {"exp", c.expires_at}};
-  auto signing_input = header + "." + base64url_encode(payload.dump());
+  // replace: a claim that is not valid UTF-8 must not make signing throw
+  // (found by tests/fuzz/fuzz_jwt: an email or id byte 0xFF threw
+  // type_error 316 out of dump()).
+  auto signing_input =
+    header + "." +
+    base64url_encode(payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return signing_input + "." + base64url_encode(hmac(secret_, signing_input));
 }
 

@@ -245,6 +245,18 @@ def http_requests(token, admin):
         b"GET / HTTP/1.1\r\nBad Header\r\n\r\n", b"GET / HTTP/1.1\r\n: empty\r\n\r\n",
         b"GET /api/cart HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\n\r\n",
     ]
+    # Cookies and Idempotency-Keys of every shape.
+    for cookie in [b"emporium_refresh=", b"emporium_refresh=.", b"emporium_refresh=x.y", b";;;=;",
+                   b"emporium_refresh=" + b"a" * 3000, b"emporium_refresh=\xff\xfe.\x01",
+                   b"a=b; emporium_refresh=%00.%zz"]:
+        malformed.append(b"POST /api/auth/refresh HTTP/1.1\r\nHost: x\r\nX-Session-Cookie: 1\r\nCookie: "
+                         + cookie + b"\r\nContent-Length: 2\r\n\r\n{}")
+        malformed.append(b"POST /api/auth/revoke HTTP/1.1\r\nHost: x\r\nX-Session-Cookie: 1\r\nCookie: "
+                         + cookie + b"\r\nContent-Length: 0\r\n\r\n")
+    for key in [b"", b" ", b"k" * 201, b"\xff\xfe", b"a\x01b", b"'; DROP TABLE orders; --"]:
+        malformed.append(b"POST /api/orders/place HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                         + token.encode() + b"\r\nIdempotency-Key: " + key
+                         + b"\r\nContent-Length: 16\r\n\r\n{\"paymentMethodId")
     out.extend(malformed)
     rng = random.Random(3)
     templates = out[:200]

@@ -58,6 +58,8 @@ def http_request():
         "chunked_login": "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\n",
         "query_escapes": "GET /api/products?search=k%C3%A9ttle+x&category=%4bitchen HTTP/1.1\r\nHost: x\r\n\r\n",
         "options": "OPTIONS /api/cart HTTP/1.1\r\nHost: x\r\nOrigin: http://a\r\n\r\n",
+        "refresh_cookie": "POST /api/auth/refresh HTTP/1.1\r\nHost: x\r\nX-Session-Cookie: 1\r\nCookie: a=b; emporium_refresh=" + USER + ".c2VjcmV0; c=d\r\nContent-Length: 2\r\n\r\n{}",
+        "idempotent_place": "POST /api/orders/place HTTP/1.1\r\nHost: x\r\nIdempotency-Key: k-1\r\nAuthorization: Bearer a.b.c\r\nContent-Length: 35\r\n\r\n{\"paymentMethodId\": \"pm_card_visa\"}",
         "ws_upgrade": "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
     }
     for name, text in reqs.items():

@@ -31,3 +31,14 @@ TEST_CASE("a signed token verifies; tampering, expiry, issuer and alg are checke
   CHECK_FALSE(codec.verify("a.b", 1500).has_value());
   CHECK_FALSE(codec.verify("a.b.c.d", 1500).has_value());
 }
+
+TEST_CASE("claims that are not UTF-8 are signed, not thrown (fuzz_jwt regression)") {
+  jwt_codec codec{"secret-secret-secret-secret-32by", "emporium"};
+  token_claims c{"\xff", "a\xc3@example.com", "customer", 1, 1000};
+  std::string token;
+  CHECK_NOTHROW(token = codec.sign(c));
+  auto back = codec.verify(token, 10);
+  REQUIRE(back.has_value());
+  CHECK(back->user_id == "\xef\xbf\xbd"); // U+FFFD in place of the bad byte
+  CHECK(back->expires_at == 1000);
+}
