@@ -13,6 +13,7 @@
 #include "http/auth/credentials.hpp"
 #include "http/live_hub.hpp"
 #include "http/server.hpp"
+#include "persistence/file_modes.hpp"
 #include "persistence/database.hpp"
 #include "persistence/file_lock.hpp"
 
@@ -150,11 +151,16 @@ void stop_actor(caf::scoped_actor& self, const caf::actor& a, caf::exit_reason r
 }
 
 int run(const emporium::node_config& cfg) {
+  emporium::persistence::private_file_creation();
   std::error_code ec;
   fs::create_directories(cfg.data_dir, ec);
   if (ec) {
     fmt::print(stderr, "emporium: cannot create data directory {}: {}\n", cfg.data_dir,
                ec.message());
+    return bad_storage;
+  }
+  if (auto problem = emporium::persistence::restrict_to_owner(cfg.data_dir); !problem.empty()) {
+    fmt::print(stderr, "emporium: cannot make the data directory private: {}\n", problem);
     return bad_storage;
   }
   if (sodium_init() < 0) {
@@ -264,7 +270,8 @@ int run(const emporium::node_config& cfg) {
   caf::actor seeder;
   {
     unsigned threads = cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
-    emporium::http::password_hasher hasher{2};
+    emporium::http::password_hasher hasher{2, emporium::http::hash_cost::interactive,
+                                           cfg.password_hash_queue};
     auto backend = emporium::http::make_actor_backend(
       sys, {router, catalog_writer, payment_health, cluster, cfg.shards},
       std::chrono::milliseconds(cfg.request_timeout_ms), threads);
@@ -272,8 +279,9 @@ int run(const emporium::node_config& cfg) {
                                     *catalog,
                                     {jwt_secret(cfg), cfg.jwt_issuer},
                                     hasher,
-                                    emporium::http::failure_limiter{cfg.login_failures_per_minute_ip},
-                                    emporium::http::failure_limiter{cfg.login_failures_per_minute_account},
+                                    emporium::http::auth_limits{cfg.login_failures_per_minute_ip,
+                                                                cfg.login_failures_per_minute_account,
+                                                                cfg.registrations_per_minute_ip},
                                     cfg.access_token_minutes,
                                     cfg.refresh_token_days,
                                     cfg.static_dir};
@@ -288,6 +296,11 @@ int run(const emporium::node_config& cfg) {
     opts.read_timeout = std::chrono::seconds(cfg.read_timeout_s);
     opts.max_connections = cfg.max_connections;
     opts.cors_origins = cfg.cors_origins;
+    std::vector<emporium::http::cidr> proxies;
+    for (const auto& net : cfg.trusted_proxies)
+      if (auto parsed = emporium::http::parse_cidr(net)) // validated by the config
+        proxies.push_back(*parsed);
+    opts.proxies = emporium::http::trusted_proxies{std::move(proxies)};
     opts.websocket = emporium::http::make_live_endpoints(ctx, hub);
     emporium::http::server edge{opts, routes};
     try {

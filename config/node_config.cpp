@@ -1,6 +1,8 @@
 // Reading node_config from file, environment and flags (see node_config.hpp).
 #include "config/node_config.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
@@ -83,6 +85,24 @@ std::vector<std::string> split_list(std::string_view value) {
   return out;
 }
 
+/// a.b.c.d[/n] or an IPv6 address[/n]; the edge parses it again (the config
+/// layer sits below the edge and does not link it).
+bool valid_cidr(std::string_view text) {
+  auto slash = text.find('/');
+  auto address = std::string{text.substr(0, slash)};
+  bool v6 = address.find(':') != std::string::npos;
+  unsigned char buf[16];
+  if (inet_pton(v6 ? AF_INET6 : AF_INET, address.c_str(), buf) != 1)
+    return false;
+  if (slash == std::string_view::npos)
+    return true;
+  unsigned prefix = 0;
+  auto digits = text.substr(slash + 1);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
+  return !digits.empty() && ec == std::errc{} && end == digits.data() + digits.size() &&
+         prefix <= (v6 ? 128u : 32u);
+}
+
 const std::vector<option>& options() {
   using c = node_config;
   static const std::vector<option> all = {
@@ -126,6 +146,16 @@ const std::vector<option>& options() {
        cfg.cors_origins = split_list(v);
        return true;
      }},
+    {"trusted-proxies",
+     "comma-separated CIDRs of proxies in front of the node (their X-Forwarded-For "
+     "names the client; empty = clients connect directly)",
+     [](c& cfg, std::string_view v) {
+       cfg.trusted_proxies = split_list(v);
+       for (const auto& net : cfg.trusted_proxies)
+         if (!valid_cidr(net))
+           return false;
+       return true;
+     }},
     {"max-body-bytes", "largest request body accepted (413 above)",
      number<std::uint64_t>(&c::max_body_bytes, 1, 1ull << 30)},
     {"max-header-bytes", "largest request header accepted (431 above)",
@@ -160,8 +190,16 @@ const std::vector<option>& options() {
     {"admin-password", "password of the first admin account", text(&c::admin_password)},
     {"login-failures-per-minute-ip", "failed logins allowed per client address per minute",
      number<unsigned>(&c::login_failures_per_minute_ip, 1, 100'000)},
-    {"login-failures-per-minute-account", "failed logins allowed per account per minute",
+    {"login-failures-per-minute-account",
+     "failed logins allowed per client address and account per minute; past it, logins "
+     "of that account from any address are slowed down (never refused)",
      number<unsigned>(&c::login_failures_per_minute_account, 1, 100'000)},
+    {"password-hash-queue",
+     "password checks waiting or running per pool (logins and registrations have their own); "
+     "beyond it 503 + Retry-After",
+     number<unsigned>(&c::password_hash_queue, 1, 100'000)},
+    {"registrations-per-minute-ip", "registrations allowed per client address per minute",
+     number<unsigned>(&c::registrations_per_minute_ip, 1, 100'000)},
   };
   return all;
 }

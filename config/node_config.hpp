@@ -39,6 +39,7 @@ struct node_config {
   // -- HTTP edge
   std::string static_dir = "ui/dist";
   std::vector<std::string> cors_origins;
+  std::vector<std::string> trusted_proxies; // CIDRs whose X-Forwarded-For is believed
   std::uint64_t max_body_bytes = 1 << 20;
   std::uint64_t max_header_bytes = 8 << 10;
   unsigned read_timeout_s = 30;
@@ -61,7 +62,9 @@ struct node_config {
   std::string admin_email;
   std::string admin_password;
   unsigned login_failures_per_minute_ip = 30;
-  unsigned login_failures_per_minute_account = 5;
+  unsigned login_failures_per_minute_account = 5; // per client address and account
+  unsigned registrations_per_minute_ip = 10;
+  unsigned password_hash_queue = 64; // per pool (logins, registrations); then 503
 };
 
 struct config_error {

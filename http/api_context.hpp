@@ -4,8 +4,8 @@
 
 #include "actors/catalog/catalog_view.hpp"
 #include "http/auth/credentials.hpp"
-#include "http/auth/jwt.hpp"
 #include "http/auth/rate_limiter.hpp"
+#include "http/auth/jwt.hpp"
 #include "http/backend.hpp"
 #include "http/router.hpp"
 #include "http/websocket.hpp"
@@ -15,20 +15,43 @@
 
 namespace emporium::http {
 
+/// Per-client limits of the auth routes (all keyed by the client address of
+/// http/client_address.hpp, so a proxy's clients are told apart).
+struct auth_limits {
+  /// Logins per client address, and per (client address, account): an
+  /// account attacked from elsewhere can still be used from its owner's
+  /// address.
+  auth_limits(unsigned logins_per_address, unsigned logins_per_address_account,
+              unsigned registrations_per_address)
+    : login_by_address(logins_per_address),
+      login_by_address_account(logins_per_address_account),
+      login_failures_by_account(~0u),
+      registrations_by_address(registrations_per_address),
+      account_delay_after(logins_per_address_account) {}
+  attempt_limiter login_by_address;
+  attempt_limiter login_by_address_account;
+  /// Failed logins of an account from any address: past `account_delay_after`
+  /// a growing delay before each verification, never a refusal (a refusal
+  /// would lock the owner out).
+  attempt_limiter login_failures_by_account;
+  attempt_limiter registrations_by_address;
+  unsigned account_delay_after;
+};
+
 struct api_context {
   backend& actors;
   catalog_view& catalog;
   jwt_codec tokens;
   password_hasher& hasher;
-  failure_limiter login_by_address;
-  failure_limiter login_by_account;
+  auth_limits limits;
   unsigned access_token_minutes = 15;
   unsigned refresh_token_days = 7;
   std::string static_dir;
 };
 
 /// The caller's verified claims, or nullopt after answering 401 through
-/// `respond`. Token from `Authorization: Bearer` or `access_token` query.
+/// `respond`. Token from `Authorization: Bearer`, or the `access_token`
+/// query on the WebSocket upgrade paths only (/ws, /notificationHub).
 std::optional<token_claims> authenticate(api_context& ctx, const request& req,
                                          responder& respond);
 

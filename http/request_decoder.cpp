@@ -71,10 +71,26 @@ bool parse_target(std::string_view target, request& req) {
 }
 
 std::variant<request, response> decode_request(
-  boost::beast::http::request<boost::beast::http::string_body>& msg, std::string client_address) {
+  boost::beast::http::request<boost::beast::http::string_body>& msg, const std::string& peer,
+  const trusted_proxies& proxies) {
+  // Only `chunked` is a transfer coding we can frame. Anything else (say
+  // `xchunked` beside a Content-Length) would be framed by Content-Length
+  // here and perhaps differently by a proxy in front: request smuggling.
+  if (auto te = msg.find(boost::beast::http::field::transfer_encoding); te != msg.end()) {
+    auto coding = to_lower(std::string{te->value()});
+    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t'))
+      coding.pop_back();
+    while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t'))
+      coding.erase(coding.begin());
+    if (coding != "chunked")
+      return error_response(errc::invalid_argument,
+                            "Transfer-Encoding '" + std::string{te->value()} +
+                              "' is not supported; only chunked",
+                            501);
+  }
   request req;
   req.method = std::string{msg.method_string()};
-  req.client_address = std::move(client_address);
+  req.client_address = peer;
   if (!parse_target(std::string_view{msg.target().data(), msg.target().size()}, req))
     return error_response(errc::invalid_argument, "malformed request target");
   for (const auto& field : msg) {
@@ -89,6 +105,7 @@ std::variant<request, response> decode_request(
       it->second += ", " + std::string{field.value()};
   }
   req.body = std::move(msg.body());
+  req.client_address = proxies.client_of(peer, req.header("x-forwarded-for"));
   return req;
 }
 

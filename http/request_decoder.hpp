@@ -4,6 +4,7 @@
 // Kept apart from the sessions so the fuzzer runs the same code.
 #pragma once
 
+#include "http/client_address.hpp"
 #include "http/message.hpp"
 
 #include <boost/beast/http/message.hpp>
@@ -23,8 +24,13 @@ std::optional<std::string> url_decode(std::string_view in, bool plus_is_space);
 /// (bad escape, no leading '/', a NUL byte in the path).
 bool parse_target(std::string_view target, request& req);
 
-/// The request, or the 400 answer for a malformed one. Moves the body out.
+/// The request, or the answer for a malformed one (400; 501 for a
+/// Transfer-Encoding other than chunked). Moves the body out. The server
+/// closes the connection after such an answer.
+/// `peer` is the socket's address; the request's client_address is the one
+/// `proxies` vouch for in X-Forwarded-For (see client_address.hpp).
 std::variant<request, response> decode_request(
-  boost::beast::http::request<boost::beast::http::string_body>& msg, std::string client_address);
+  boost::beast::http::request<boost::beast::http::string_body>& msg, const std::string& peer,
+  const trusted_proxies& proxies);
 
 } // namespace emporium::http

@@ -292,7 +292,7 @@ private:
       return reject(error_response(errc::invalid_argument, "malformed HTTP request"));
 
     auto& msg = parser_->get();
-    auto decoded = decode_request(msg, client_address_);
+    auto decoded = decode_request(msg, client_address_, state_->opts.proxies);
     if (auto* bad = std::get_if<response>(&decoded))
       return reject(std::move(*bad));
     auto& req = std::get<request>(decoded);

@@ -5,6 +5,7 @@
 // order (bounded pipelining). No Beast type leaks out of this header.
 #pragma once
 
+#include "http/client_address.hpp"
 #include "http/router.hpp"
 #include "http/websocket.hpp"
 
@@ -26,6 +27,7 @@ struct server_options {
   unsigned max_connections = 10'000;
   std::size_t max_pipelined = 16;
   std::vector<std::string> cors_origins; // "*" allows any origin
+  trusted_proxies proxies;               // whose X-Forwarded-For is believed
   ws_factory websocket;                   // decides WebSocket upgrades; empty = none
 };
 

@@ -7,49 +7,103 @@
 #include "support/log.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <sodium.h>
 
+#include <atomic>
+
 namespace emporium::http {
 
-struct password_hasher::impl {
-  impl(unsigned threads, hash_cost c) : pool(threads), cost(c) {
+namespace {
+
+std::string encode_password(const std::string& password, hash_cost cost) {
+  bool minimal = cost == hash_cost::minimal;
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(out, password.data(), password.size(),
+                        minimal ? crypto_pwhash_OPSLIMIT_MIN : crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        minimal ? crypto_pwhash_MEMLIMIT_MIN : crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+    return {};
+  return out;
+}
+
+/// One pool of workers with a bounded count of jobs waiting or running.
+struct bounded_pool {
+  bounded_pool(unsigned threads, std::size_t max) : pool(threads), limit(max) {
   }
   boost::asio::thread_pool pool;
-  hash_cost cost;
+  std::size_t limit;
+  std::atomic<std::size_t> queued{0};
+
+  /// `force`: the job was admitted earlier (a delayed login whose timer fired).
+  template <class Job>
+  bool post(Job job, bool force = false) {
+    if (queued.fetch_add(1) >= limit && !force) {
+      --queued;
+      return false;
+    }
+    boost::asio::post(pool, [this, job = std::move(job)]() mutable {
+      job();
+      --queued;
+    });
+    return true;
+  }
 };
 
-password_hasher::password_hasher(unsigned threads, hash_cost cost)
-  : impl_(std::make_unique<impl>(std::max(1u, threads), cost)) {
+} // namespace
+
+struct password_hasher::impl {
+  impl(unsigned threads, hash_cost c, std::size_t max_queued)
+    : logins(threads, max_queued),
+      registrations(std::max(1u, threads / 2), max_queued),
+      cost(c),
+      dummy(encode_password(random_token(16), c)) {
+  }
+  bounded_pool logins;
+  bounded_pool registrations;
+  hash_cost cost;
+  std::string dummy; // what an unknown email is verified against
+};
+
+password_hasher::password_hasher(unsigned threads, hash_cost cost, std::size_t max_queued)
+  : impl_(std::make_unique<impl>(std::max(1u, threads), cost, std::max<std::size_t>(1, max_queued))) {
 }
 
 password_hasher::~password_hasher() {
-  impl_->pool.join();
+  impl_->logins.pool.join();
+  impl_->registrations.pool.join();
 }
 
-void password_hasher::hash(std::string password, std::function<void(std::string)> done) {
-  bool minimal = impl_->cost == hash_cost::minimal;
-  boost::asio::post(impl_->pool, [password = std::move(password), done = std::move(done),
-                                  minimal] {
-    char out[crypto_pwhash_STRBYTES];
-    bool ok = crypto_pwhash_str(
-                out, password.data(), password.size(),
-                minimal ? crypto_pwhash_OPSLIMIT_MIN : crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                minimal ? crypto_pwhash_MEMLIMIT_MIN : crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0;
-    // A handler's continuation: shielded, since a pool thread that lets an
-    // exception escape ends the process (its dropped responder answers 500).
-    log::shielded("hasher_callback_threw", [&] { done(ok ? std::string{out} : std::string{}); });
-  });
+// The continuations are a handler's: shielded, since a pool thread that lets
+// an exception escape ends the process (the dropped responder answers 500).
+
+bool password_hasher::hash(std::string password, std::function<void(std::string)> done) {
+  return impl_->registrations.post(
+    [password = std::move(password), done = std::move(done), cost = impl_->cost] {
+      auto encoded = encode_password(password, cost);
+      log::shielded("hasher_callback_threw", [&] { done(std::move(encoded)); });
+    });
 }
 
-void password_hasher::verify(std::string password, std::string encoded,
-                             std::function<void(bool)> done) {
-  boost::asio::post(impl_->pool, [password = std::move(password),
-                                  encoded = std::move(encoded), done = std::move(done)] {
-    bool ok = !encoded.empty() &&
-              crypto_pwhash_str_verify(encoded.c_str(), password.data(), password.size()) == 0;
-    log::shielded("hasher_callback_threw", [&] { done(ok); });
+bool password_hasher::verify(std::string password, std::string encoded,
+                             std::function<void(bool)> done, std::chrono::milliseconds delay) {
+  auto* pool = &impl_->logins;
+  auto job = [password = std::move(password), encoded = std::move(encoded),
+              done = std::move(done), dummy = &impl_->dummy] {
+    bool known = !encoded.empty();
+    const auto& against = known ? encoded : *dummy;
+    bool ok = crypto_pwhash_str_verify(against.c_str(), password.data(), password.size()) == 0;
+    log::shielded("hasher_callback_threw", [&] { done(known && ok); });
+  };
+  if (delay.count() <= 0)
+    return pool->post(std::move(job));
+  if (pool->queued.load() >= pool->limit)
+    return false;
+  auto timer = std::make_shared<boost::asio::steady_timer>(pool->pool.get_executor(), delay);
+  timer->async_wait([timer, pool, job = std::move(job)](boost::system::error_code) mutable {
+    pool->post(std::move(job), true);
   });
+  return true;
 }
 
 std::string random_token(std::size_t bytes) {

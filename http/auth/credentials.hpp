@@ -3,6 +3,7 @@
 // hash; plus random tokens and their stored hashes.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <cstdint>
@@ -15,16 +16,26 @@ namespace emporium::http {
 /// where the hash is not what is under test.
 enum class hash_cost { interactive, minimal };
 
+/// Two pools: logins verify on their own workers, so a burst of
+/// registrations (each a 64 MiB, ~100 ms hash) never queues in front of a
+/// login. Each pool's queue is bounded; a full queue refuses at once (the
+/// caller answers 503 + Retry-After) instead of growing without limit.
 class password_hasher {
 public:
-  explicit password_hasher(unsigned threads, hash_cost cost = hash_cost::interactive);
+  explicit password_hasher(unsigned threads, hash_cost cost = hash_cost::interactive,
+                           std::size_t max_queued = 64);
   ~password_hasher();
 
-  /// Hashes on a worker; `done` gets the encoded hash (empty on failure).
-  void hash(std::string password, std::function<void(std::string)> done);
+  /// Hashes on a registration worker; `done` gets the encoded hash (empty
+  /// on failure). False, and `done` is never called, when the queue is full.
+  bool hash(std::string password, std::function<void(std::string)> done);
 
-  /// Verifies on a worker; `done` gets the verdict.
-  void verify(std::string password, std::string encoded, std::function<void(bool)> done);
+  /// Verifies on a login worker after `delay` (a timer, no thread waits);
+  /// `done` gets the verdict. An empty `encoded` (unknown email) verifies
+  /// against a dummy hash of the same cost and answers false, so timing
+  /// does not tell which emails have accounts. False when the queue is full.
+  bool verify(std::string password, std::string encoded, std::function<void(bool)> done,
+              std::chrono::milliseconds delay = std::chrono::milliseconds(0));
 
 private:
   struct impl;

@@ -1,5 +1,6 @@
 // /api/auth/*: register, login, refresh, revoke, profile, validate.
 #include "http/api_context.hpp"
+#include "http/auth/password_policy.hpp"
 #include "http/json_input.hpp"
 #include "http/response_helpers.hpp"
 
@@ -79,6 +80,16 @@ nlohmann::json token_answer(api_context& ctx, const user_record& user,
                         {"tokenType", "Bearer"}};
 }
 
+/// A 429 or 503 that tells the client when to come back.
+response retry_later(errc code, std::string message, unsigned seconds) {
+  auto res = error_response(code, std::move(message));
+  res.headers.erase(std::remove_if(res.headers.begin(), res.headers.end(),
+                                   [](const auto& h) { return h.first == "Retry-After"; }),
+                    res.headers.end());
+  res.headers.emplace_back("Retry-After", std::to_string(std::max(1u, seconds)));
+  return res;
+}
+
 /// The login/refresh answer; in cookie mode the refresh token goes into the
 /// cookie instead of the body.
 response session_response(api_context& ctx, const user_record& user, const std::string& refresh,
@@ -118,8 +129,8 @@ void register_user(api_context& ctx, request& req, responder respond) {
     return respond(in.take_error());
   if (!looks_like_email(*email))
     return respond(field_error("email", "must be an email address"));
-  if (password->size() < 6)
-    return respond(field_error("password", "must be at least 6 characters"));
+  if (auto weak = password_weakness(*password, *email))
+    return respond(field_error("password", *weak));
   if (confirm && *confirm != *password)
     return respond(field_error("confirmPassword", "does not match password"));
   user_record user;
@@ -133,7 +144,10 @@ void register_user(api_context& ctx, request& req, responder respond) {
     if (space != std::string::npos)
       user.last_name = full->substr(space + 1);
   }
-  ctx.hasher.hash(*password, [&ctx, user = std::move(user), respond](std::string hash) mutable {
+  if (auto wait = ctx.limits.registrations_by_address.admit(req.client_address); wait > 0)
+    return respond(retry_later(errc::rate_limited, "too many registrations; try again later", wait));
+  auto queued = ctx.hasher.hash(*password, [&ctx, user = std::move(user),
+                                            respond](std::string hash) mutable {
     if (hash.empty())
       return respond(error_response(errc::internal, "could not hash the password"));
     user.password_hash = std::move(hash);
@@ -146,6 +160,19 @@ void register_user(api_context& ctx, request& req, responder respond) {
         {{"message", "User registered successfully"}, {"userId", stored.id}}));
     });
   });
+  if (!queued)
+    respond(retry_later(errc::unavailable, "too many registrations in progress; try again shortly", 2));
+}
+
+/// How long a login of an account failing from many addresses waits
+/// before its password is checked: 250 ms doubling to 8 s past the
+/// threshold. A delay, never a refusal: the owner still gets in.
+std::chrono::milliseconds account_delay(api_context& ctx, const std::string& account) {
+  auto failures = ctx.limits.login_failures_by_account.count(account);
+  if (failures < ctx.limits.account_delay_after)
+    return std::chrono::milliseconds(0);
+  auto steps = std::min<std::size_t>(failures - ctx.limits.account_delay_after, 5);
+  return std::chrono::milliseconds(250) * (1 << steps);
 }
 
 void login(api_context& ctx, request& req, responder respond) {
@@ -154,33 +181,50 @@ void login(api_context& ctx, request& req, responder respond) {
   auto password = in.text("password", true, 1024);
   if (!in.ok())
     return respond(in.take_error());
-  auto account_key = to_lower(*email);
-  auto wait = std::max(ctx.login_by_address.retry_after(req.client_address),
-                       ctx.login_by_account.retry_after(account_key));
-  if (wait > 0) {
-    auto res = error_response(errc::rate_limited, "too many failed logins; try again later");
-    res.headers.emplace_back("Retry-After", std::to_string(wait));
-    return respond(std::move(res));
+  auto account = to_lower(*email);
+  auto address = req.client_address;
+  auto pair = address + "\n" + account;
+  // Counted now, before the slow hash: requests already in flight count.
+  auto wait = ctx.limits.login_by_address.admit(address);
+  if (wait == 0) {
+    wait = ctx.limits.login_by_address_account.admit(pair);
+    if (wait > 0)
+      ctx.limits.login_by_address.forgive(address);
   }
-  auto failed = [&ctx, address = req.client_address, account_key, respond]() {
-    ctx.login_by_address.record_failure(address);
-    ctx.login_by_account.record_failure(account_key);
+  if (wait > 0)
+    return respond(retry_later(errc::rate_limited, "too many failed logins; try again later", wait));
+  auto forgive = [&ctx, address, pair] {
+    ctx.limits.login_by_address.forgive(address);
+    ctx.limits.login_by_address_account.forgive(pair);
+  };
+  auto failed = [&ctx, account, respond]() {
+    ctx.limits.login_failures_by_account.record(account);
     respond(error_response(errc::unauthenticated, "Invalid credentials"));
   };
+  auto delay = account_delay(ctx, account);
   ctx.actors.find_user_by_email(
-    *email, [&ctx, password = *password, failed, as_cookie = wants_cookie(req),
+    *email, [&ctx, password = *password, failed, forgive, delay, as_cookie = wants_cookie(req),
              respond](errc ec, user_record user) {
-      if (ec == errc::not_found)
-        return failed();
-      if (ec != errc::none)
+      if (ec != errc::none && ec != errc::not_found) {
+        forgive(); // our failure, not the caller's
         return respond(error_response(ec, "login failed"));
-      auto hash = user.password_hash;
-      ctx.hasher.verify(password, hash,
-                        [&ctx, user = std::move(user), failed, as_cookie, respond](bool ok) {
-                          if (!ok)
-                            return failed();
-                          answer_with_new_session(ctx, user, as_cookie, respond);
-                        });
+      }
+      // An unknown email is checked against a dummy hash: same time as a
+      // wrong password, so the answer's timing names no accounts.
+      auto hash = ec == errc::not_found ? std::string{} : user.password_hash;
+      bool queued = ctx.hasher.verify(
+        password, hash,
+        [&ctx, user = std::move(user), failed, forgive, as_cookie, respond](bool ok) {
+          if (!ok)
+            return failed();
+          forgive();
+          answer_with_new_session(ctx, user, as_cookie, respond);
+        },
+        delay);
+      if (!queued) {
+        forgive();
+        respond(retry_later(errc::unavailable, "too many logins in progress; try again shortly", 1));
+      }
     });
 }
 

@@ -13,14 +13,25 @@ std::int64_t now_seconds() {
   return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
+namespace {
+
+/// A token in the query string ends up in access logs and browser history:
+/// accepted only where a browser has no other way, the WebSocket upgrades.
+bool accepts_query_token(const std::string& path) {
+  auto p = to_lower(path);
+  return p == "/ws" || p == "/notificationhub";
+}
+
+} // namespace
+
 std::optional<token_claims> authenticate(api_context& ctx, const request& req,
                                          responder& respond) {
   std::string token;
   const auto& header = req.header("authorization");
   if (header.size() > 7 && to_lower(header.substr(0, 7)) == "bearer ")
     token = header.substr(7);
-  else if (auto q = req.query_param("access_token"))
-    token = *q;
+  else if (auto q = req.query_param("access_token"); q && accepts_query_token(req.path))
+    token = *q; // browsers cannot set headers on a WebSocket upgrade
   if (token.empty()) {
     respond(error_response(errc::unauthenticated, "missing bearer token"));
     return std::nullopt;

@@ -39,6 +39,8 @@ class Node:
         self.env.setdefault("EMPORIUM_JWT_SECRET", JWT_SECRET)
         self.env.setdefault("EMPORIUM_ADMIN_EMAIL", ADMIN_EMAIL)
         self.env.setdefault("EMPORIUM_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        # Tests sign up many users from 127.0.0.1; test_abuse checks the limit itself.
+        self.env.setdefault("EMPORIUM_REGISTRATIONS_PER_MINUTE_IP", "100000")
         self.proc = None
         self.log_path = os.path.join(self.data_dir, log_name)
 
@@ -87,8 +89,11 @@ class Node:
 
     # -- HTTP -------------------------------------------------------------
     def request(self, method, path, body=None, token=None, headers=None, raw=None,
-                timeout=30):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+                timeout=30, source=None):
+        """`source`: a local address such as 127.0.0.2, so one node sees
+        several clients."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout,
+                                          source_address=(source, 0) if source else None)
         try:
             h = dict(headers or {})
             if token:

@@ -49,15 +49,17 @@ class ClusterScriptTests(unittest.TestCase):
     def tearDown(self):
         self.cluster("down")
         shutil.rmtree(self.data, ignore_errors=True)
+        shutil.rmtree(self.data + "-nginx", ignore_errors=True)
 
     def cluster(self, *args):
         result = subprocess.run([os.path.join(ROOT, "scripts", "cluster"), *args],
                                 env=self.env, capture_output=True, text=True, timeout=300)
         return result.returncode, result.stdout + result.stderr
 
-    def call(self, method, path, body=None, token=None):
+    def call(self, method, path, body=None, token=None, source=None):
         import http.client
-        conn = http.client.HTTPConnection("127.0.0.1", self.http_base, timeout=30)
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_base, timeout=30,
+                                          source_address=(source, 0) if source else None)
         headers = {"Content-Type": "application/json"}
         if token:
             headers["Authorization"] = "Bearer " + token
@@ -97,6 +99,23 @@ class ClusterScriptTests(unittest.TestCase):
         while "Confirmed" not in seen:
             seen.append(ws.recv_json()["status"])
         ws.close()
+        # Behind nginx every connection comes from 127.0.0.1; the nodes trust
+        # it and key limits on X-Forwarded-For. An attacker at 127.0.0.2
+        # failing logins is stopped; a user at 127.0.0.3 still logs in.
+        limited = False
+        for i in range(200):
+            status, _ = self.call("POST", "/api/auth/login",
+                                  {"email": f"nobody{i}@door.test", "password": "wrong-pass"},
+                                  source="127.0.0.2")
+            if status == 429:
+                limited = True
+                break
+            self.assertEqual(status, 401)
+        self.assertTrue(limited, "the attacker was never limited")
+        status, _ = self.call("POST", "/api/auth/login",
+                              {"email": "front@door.test", "password": "secret-pass"},
+                              source="127.0.0.3")
+        self.assertEqual(status, 200)
 
         code, out = self.cluster("kill", "2")
         self.assertIn("node 2 killed", out)

@@ -249,12 +249,12 @@ def http_requests(token, admin):
     for cookie in [b"emporium_refresh=", b"emporium_refresh=.", b"emporium_refresh=x.y", b";;;=;",
                    b"emporium_refresh=" + b"a" * 3000, b"emporium_refresh=\xff\xfe.\x01",
                    b"a=b; emporium_refresh=%00.%zz"]:
-        malformed.append(b"POST /api/auth/refresh HTTP/1.1\r\nHost: x\r\nX-Session-Cookie: 1\r\nCookie: "
+        malformed.append(b"POST /api/auth/refresh HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Session-Cookie: 1\r\nCookie: "
                          + cookie + b"\r\nContent-Length: 2\r\n\r\n{}")
-        malformed.append(b"POST /api/auth/revoke HTTP/1.1\r\nHost: x\r\nX-Session-Cookie: 1\r\nCookie: "
+        malformed.append(b"POST /api/auth/revoke HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Session-Cookie: 1\r\nCookie: "
                          + cookie + b"\r\nContent-Length: 0\r\n\r\n")
     for key in [b"", b" ", b"k" * 201, b"\xff\xfe", b"a\x01b", b"'; DROP TABLE orders; --"]:
-        malformed.append(b"POST /api/orders/place HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+        malformed.append(b"POST /api/orders/place HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer "
                          + token.encode() + b"\r\nIdempotency-Key: " + key
                          + b"\r\nContent-Length: 16\r\n\r\n{\"paymentMethodId")
     out.extend(malformed)
@@ -412,7 +412,8 @@ class HostileClients(unittest.TestCase):
                 head = answer.split(b"\r\n", 1)[0]
                 self.assertTrue(head.startswith(b"HTTP/1."), (data[:100], answer[:200]))
                 status = int(head.split(b" ")[1])
-                if status >= 500 and status != 503:
+                refused_coding = status == 501 and b"transfer-encoding" in data.lower()
+                if status >= 500 and status != 503 and not refused_coding:
                     server_errors.append((data[:120], answer[:300]))
                 if status >= 400 and b"application/json" in answer.split(b"\r\n\r\n", 1)[0]:
                     body = json.loads(answer.split(b"\r\n\r\n", 1)[1] or b"{}")

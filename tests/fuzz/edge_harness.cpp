@@ -3,6 +3,8 @@
 
 #include "support/json_field.hpp"
 
+#include <sodium.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -105,14 +107,17 @@ void instant_backend::cluster_status(http::done_fn<std::string> done) {
   done(errc::none, "{}");
 }
 
+namespace {
+bool sodium_ready = sodium_init() >= 0; // before the hasher draws its dummy hash
+} // namespace
+
 edge::edge()
   : hasher(1, http::hash_cost::minimal),
     ctx{backend,
         catalog,
         {"fuzz-secret-fuzz-secret-fuzz-secret", "emporium"},
         hasher,
-        http::failure_limiter{1'000'000},
-        http::failure_limiter{1'000'000},
+        http::auth_limits{1'000'000, 1'000'000, 1'000'000},
         15,
         7,
         "/nonexistent-static-dir"} {

@@ -84,7 +84,7 @@ TEST_CASE("every route is in openapi.yaml and every documented route exists") {
   catalog_view catalog;
   password_hasher hasher{1};
   api_context ctx{actors, catalog, {"secret", "emporium"}, hasher,
-                  failure_limiter{1}, failure_limiter{1}, 15, 7, "."};
+                  auth_limits{1, 1, 1}, 15, 7, "."};
   router routes;
   add_all_routes(routes, ctx);
   std::set<std::string> known;

@@ -43,3 +43,30 @@ TEST_CASE("routing") {
   CHECK(run(r, "GET", "/api/nothing").status == 404);
   CHECK(run(r, "POST", "/shop/cart").status == 404);
 }
+
+#include "http/client_address.hpp"
+
+TEST_CASE("X-Forwarded-For is believed only from trusted proxies, right to left") {
+  using emporium::http::parse_cidr;
+  using emporium::http::trusted_proxies;
+  trusted_proxies none;
+  CHECK(none.client_of("127.0.0.2", "9.9.9.9") == "127.0.0.2");
+  trusted_proxies proxies{{*parse_cidr("127.0.0.1/32"), *parse_cidr("10.0.0.0/8"),
+                           *parse_cidr("fd00::/8")}};
+  // A client connecting directly cannot claim another address.
+  CHECK(proxies.client_of("127.0.0.2", "1.2.3.4") == "127.0.0.2");
+  // Through the proxy: the right-most untrusted entry; forged ones to its left are ignored.
+  CHECK(proxies.client_of("127.0.0.1", "6.6.6.6, 127.0.0.3") == "127.0.0.3");
+  CHECK(proxies.client_of("127.0.0.1", "127.0.0.3,10.1.2.3") == "127.0.0.3");
+  CHECK(proxies.client_of("127.0.0.1", "") == "127.0.0.1");
+  CHECK(proxies.client_of("127.0.0.1", "10.0.0.5") == "10.0.0.5"); // every hop trusted
+  CHECK(proxies.client_of("127.0.0.1", "garbage") == "127.0.0.1"); // the hop that wrote it
+  CHECK(proxies.client_of("127.0.0.1", "2001:db8::1, fd00::7") == "2001:db8::1");
+  CHECK(proxies.client_of("::ffff:127.0.0.1", "8.8.8.8") == "8.8.8.8"); // IPv4-mapped peer
+  CHECK_FALSE(parse_cidr("10.0.0.0/33"));
+  CHECK_FALSE(parse_cidr("10.0.0/8"));
+  CHECK_FALSE(parse_cidr("::1/129"));
+  CHECK_FALSE(parse_cidr("10.0.0.0/"));
+  CHECK(parse_cidr("::1")->prefix == 128);
+  CHECK(parse_cidr("192.168.0.0/16")->prefix == 112);
+}

@@ -1,0 +1,232 @@
+"""Abuse resistance against the real binary: request framing that smuggles,
+tokens in query strings, owner-only data files."""
+import os
+import time
+import stat
+import unittest
+
+from harness import Node, raw_exchange
+
+node = None
+user = None
+
+
+def setUpModule():
+    global node, user
+    node = Node().start()
+    user = node.new_user("abuse@example.com")
+
+
+def tearDownModule():
+    node.close()
+
+
+class Framing(unittest.TestCase):
+    def test_unknown_transfer_encoding_is_501_and_closes(self):
+        for coding in [b"xchunked", b"gzip, chunked", b"identity", b"chunked, gzip"]:
+            # Framed as the parser reads it (chunked when chunked is last; the
+            # parser itself refuses chunked beside a Content-Length, with 400).
+            chunked = coding.endswith(b"chunked")
+            body = b"2\r\n{}\r\n0\r\n\r\n" if chunked else b"Content-Length: 2\r\n\r\n{}"
+            answer = raw_exchange(
+                node.port,
+                b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + coding +
+                b"\r\n" + (b"\r\n" if chunked else b"") + body +
+                b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+            head = answer.split(b"\r\n\r\n", 1)[0]
+            self.assertTrue(head.startswith(b"HTTP/1.1 501"), (coding, answer[:200]))
+            self.assertIn(b"Connection: close", head)
+            # The bytes after the body were never read as a second request.
+            self.assertEqual(answer.count(b"HTTP/1.1 "), 1, answer)
+
+    def test_chunked_still_works(self):
+        answer = raw_exchange(
+            node.port,
+            b"POST /api/auth/validate HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            b"Transfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n"
+            b"2\r\n{}\r\n0\r\n\r\n")
+        self.assertNotIn(b" 501 ", answer.split(b"\r\n", 1)[0])
+
+
+class QueryTokens(unittest.TestCase):
+    def test_access_token_query_refused_on_rest_routes(self):
+        token = user["token"]
+        self.assertEqual(node.request("GET", "/api/cart", token=token)[0], 200)
+        for path in ["/api/cart", "/api/auth/profile", "/api/orders/history"]:
+            status, body, _ = node.request("GET", f"{path}?access_token={token}")
+            self.assertEqual(status, 401, path)
+            self.assertEqual(body["code"], "unauthenticated")
+
+    def test_access_token_query_accepted_on_websocket_upgrades(self):
+        from wsclient import WebSocket
+        for path in ["/ws", "/notificationHub"]:
+            ws = WebSocket(node.port, f"{path}?access_token={user['token']}")
+            self.assertEqual(ws.status, 101, path)
+            ws.close()
+
+
+class DataFiles(unittest.TestCase):
+    def test_data_directory_and_files_are_owner_only(self):
+        mode = stat.S_IMODE(os.stat(node.data_dir).st_mode)
+        self.assertEqual(mode, 0o700)
+        files = []
+        for root, _, names in os.walk(node.data_dir):
+            for name in names:
+                path = os.path.join(root, name)
+                if name.endswith(".log"):
+                    continue  # written by the test harness, not the node
+                files.append(path)
+                self.assertEqual(stat.S_IMODE(os.stat(path).st_mode) & 0o077, 0, path)
+        self.assertTrue(any(f.endswith("-wal") for f in files), files)
+        self.assertTrue(any(f.endswith(".db") for f in files), files)
+
+    def test_loose_files_of_an_older_version_are_tightened_at_start(self):
+        other = Node()
+        try:
+            os.chmod(other.data_dir, 0o755)
+            loose = os.path.join(other.data_dir, "left-by-old-version")
+            with open(loose, "w") as f:
+                f.write("x")
+            os.chmod(loose, 0o644)
+            other.start()
+            self.assertEqual(stat.S_IMODE(os.stat(other.data_dir).st_mode), 0o700)
+            self.assertEqual(stat.S_IMODE(os.stat(loose).st_mode), 0o600)
+        finally:
+            other.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
+
+
+def login(email, password, source, target=None):
+    return (target or node).request("POST", "/api/auth/login",
+                                    {"email": email, "password": password}, source=source)
+
+
+class LoginLimits(unittest.TestCase):
+    def test_parallel_wrong_passwords_are_counted_when_they_start(self):
+        node.register("parallel@example.com", "secret-pass")
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(12) as pool:
+            results = list(pool.map(lambda _: login("parallel@example.com", "wrong-pass", "127.0.0.5")[0],
+                                    range(12)))
+        self.assertEqual(results.count(401), 5, results)  # login-failures-per-minute-account
+        self.assertEqual(results.count(429), 7, results)
+
+    def test_the_owner_logs_in_while_attacked_from_elsewhere(self):
+        node.register("owner@example.com", "secret-pass")
+        codes = [login("owner@example.com", "guess-pass", "127.0.0.6")[0] for _ in range(8)]
+        self.assertEqual(codes[:5], [401] * 5)
+        self.assertEqual(set(codes[5:]), {429})
+        status, body, headers = login("owner@example.com", "wrong-pass", "127.0.0.6")
+        self.assertEqual(status, 429)
+        self.assertGreater(int(headers["retry-after"]), 0)
+        # From the owner's own address: in, despite the attack (after a delay).
+        status, body, _ = login("owner@example.com", "secret-pass", "127.0.0.7")
+        self.assertEqual(status, 200, body)
+
+    def test_unknown_emails_from_one_address_do_not_block_others(self):
+        node.register("bystander2@example.com", "secret-pass")
+        statuses = [login(f"ghost{i}@example.com", "whatever-pass", "127.0.0.8")[0] for i in range(31)]
+        self.assertEqual(statuses[:30], [401] * 30)
+        self.assertEqual(statuses[30], 429)
+        self.assertEqual(login("bystander2@example.com", "secret-pass", "127.0.0.9")[0], 200)
+
+    def test_unknown_email_takes_as_long_as_a_wrong_password(self):
+        import statistics
+        node.register("timing@example.com", "secret-pass")
+
+        def timed(email, source):
+            start = time.monotonic()
+            status = login(email, "wrong-pass", source)[0]
+            self.assertEqual(status, 401)
+            return time.monotonic() - start
+        known = statistics.median(timed("timing@example.com", f"127.0.1.{i}") for i in range(5))
+        unknown = statistics.median(timed(f"nobody{i}@example.com", f"127.0.2.{i}") for i in range(5))
+        self.assertGreater(known, 0.02)  # a real argon2id check ran
+        self.assertGreater(unknown, known * 0.5, (known, unknown))
+
+    def test_a_successful_login_does_not_use_up_the_allowance(self):
+        node.register("often@example.com", "secret-pass")
+        for _ in range(12):
+            self.assertEqual(login("often@example.com", "secret-pass", "127.0.0.10")[0], 200)
+
+
+class Registration(unittest.TestCase):
+    def test_weak_passwords_are_refused_with_the_reason(self):
+        for password, why in [("short1!", "at least 8"), ("password", "too easy"),
+                              ("12345678", "too easy"), ("weakling@example.com", "too easy")]:
+            status, body, _ = node.request("POST", "/api/auth/register",
+                                           {"email": "weakling@example.com", "password": password})
+            self.assertEqual(status, 400, password)
+            self.assertEqual(body["field"], "password")
+            self.assertIn(why, body["message"], password)
+
+    def test_registrations_are_limited_per_client_address(self):
+        limited = Node(env={"EMPORIUM_REGISTRATIONS_PER_MINUTE_IP": "3"}).start()
+        try:
+            codes = [limited.request("POST", "/api/auth/register",
+                                     {"email": f"r{i}@example.com", "password": "secret-pass"},
+                                     source="127.0.0.11")[0] for i in range(4)]
+            self.assertEqual(codes, [200, 200, 200, 429])
+            status, _, headers = limited.request("POST", "/api/auth/register",
+                                                 {"email": "r9@example.com", "password": "secret-pass"},
+                                                 source="127.0.0.11")
+            self.assertGreater(int(headers["retry-after"]), 0)
+            status, _, _ = limited.request("POST", "/api/auth/register",
+                                           {"email": "r10@example.com", "password": "secret-pass"},
+                                           source="127.0.0.12")
+            self.assertEqual(status, 200)
+        finally:
+            limited.close()
+
+    def test_a_full_hash_queue_answers_503_and_logins_do_not_wait_for_registrations(self):
+        busy = Node(extra_args=["--password-hash-queue", "2"]).start()
+        try:
+            busy.register("quick@example.com", "secret-pass")
+            import concurrent.futures
+            with concurrent.futures.ThreadPoolExecutor(16) as pool:
+                signups = [pool.submit(busy.request, "POST", "/api/auth/register",
+                                       {"email": f"burst{i}@example.com", "password": "secret-pass"},
+                                       source=f"127.0.3.{i}") for i in range(12)]
+                time.sleep(0.05)
+                start = time.monotonic()
+                status, _, _ = busy.request("POST", "/api/auth/login",
+                                            {"email": "quick@example.com", "password": "secret-pass"},
+                                            source="127.0.4.1")
+                login_seconds = time.monotonic() - start
+                results = [f.result() for f in signups]
+            self.assertEqual(status, 200)
+            codes = [r[0] for r in results]
+            self.assertIn(503, codes)
+            self.assertIn(200, codes)
+            for code, _, headers in results:
+                if code == 503:
+                    self.assertIn("retry-after", headers)
+            # 12 registrations queued on their own pool; the login did not wait
+            # behind them (each hash takes ~0.1 s; 12 in a row would be > 1 s).
+            self.assertLess(login_seconds, 1.0)
+        finally:
+            busy.close()
+
+
+class Proxies(unittest.TestCase):
+    def test_forwarded_for_is_believed_only_from_a_trusted_proxy(self):
+        proxied = Node(extra_args=["--trusted-proxies", "127.0.0.1/32"]).start()
+        try:
+            def fail(forwarded, source):
+                return proxied.request("POST", "/api/auth/login",
+                                       {"email": f"x{time.time_ns()}@example.com", "password": "wrong-pass"},
+                                       headers={"X-Forwarded-For": forwarded}, source=source)[0]
+            # Through the proxy (peer 127.0.0.1): the client is the forwarded address.
+            codes = [fail("6.6.6.6, 10.0.0.7", "127.0.0.1") for _ in range(31)]
+            self.assertEqual(codes[-1], 429)
+            self.assertEqual(fail("10.0.0.8", "127.0.0.1"), 401)  # another client behind the proxy
+            self.assertEqual(fail("10.0.0.7", "127.0.0.1"), 429)
+            # A client connecting directly cannot pose as someone else.
+            codes = [fail("10.0.0.9", "127.0.0.13") for _ in range(31)]
+            self.assertEqual(codes[-1], 429)
+            self.assertEqual(fail("10.0.0.10", "127.0.0.13"), 429)  # still itself
+        finally:
+            proxied.close()
