@@ -20,7 +20,10 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include <atomic>
 #include <csignal>
+#include <signal.h>
+#include <unistd.h>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
@@ -104,27 +107,70 @@ std::string jwt_secret(const emporium::node_config& cfg) {
   return secret;
 }
 
+/// Set when the node must not run (the configured admin email belongs to a
+/// customer); main then exits with bad_config.
+std::atomic<bool> refused_to_start{false};
+
+void refuse_to_start(const std::string& why) {
+  fmt::print(stderr, "emporium: {}\n", why);
+  refused_to_start = true;
+  ::kill(::getpid(), SIGTERM); // process-directed: main's sigwait picks it up
+}
+
 /// Creates the configured first admin unless that email already exists.
 /// Its shard may not be open yet (a cluster forming, no majority): the
-/// seeder asks again every second until the account exists.
+/// seeder asks again every second until the account exists. If the email
+/// belongs to a customer (someone registered it first), the node refuses
+/// to run, or with --promote-admin gives that account the admin role.
 caf::behavior admin_seeder(caf::event_based_actor* self, caf::actor router,
-                           emporium::user_record admin, std::uint32_t shard) {
-  self->send(self, emporium::atoms::tick::value);
+                           emporium::user_record admin, std::uint32_t shard, bool promote) {
+  using namespace emporium;
+  auto ask = [=](auto... xs) {
+    return self->request(router, std::chrono::seconds(5), atoms::accounts_call::value, shard,
+                         caf::make_message(xs...));
+  };
+  auto retry = [=] { self->delayed_send(self, std::chrono::seconds(1), atoms::tick::value); };
+  self->send(self, atoms::tick::value);
   return {
-    [=](emporium::atoms::tick) {
-      self->request(router, std::chrono::seconds(5), emporium::atoms::accounts_call::value,
-                    shard, caf::make_message(emporium::atoms::register_user::value, admin))
+    [=](atoms::tick) {
+      ask(atoms::register_user::value, admin)
         .then(
-          [=](const emporium::user_record&) {
+          [=](const user_record&) {
             fmt::print("emporium: admin {} created\n", admin.email);
             std::fflush(stdout);
             self->quit();
           },
           [=](const caf::error& err) {
-            if (emporium::to_errc(err) == emporium::errc::conflict)
-              return self->quit(); // it exists already
-            self->delayed_send(self, std::chrono::seconds(1), emporium::atoms::tick::value);
+            if (to_errc(err) != errc::conflict)
+              return retry();
+            self->send(self, atoms::find_email::value); // it exists: whose is it?
           });
+    },
+    [=](atoms::find_email) {
+      ask(atoms::find_email::value, admin.email)
+        .then(
+          [=](const user_record& existing) {
+            if (existing.role == "admin")
+              return self->quit();
+            if (!promote) {
+              refuse_to_start(fmt::format(
+                "admin-email {} belongs to an existing non-admin account (registered by "
+                "someone else first?); refusing to start. If that account is yours, start "
+                "once with --promote-admin; otherwise choose another admin-email",
+                admin.email));
+              return self->quit();
+            }
+            ask(atoms::promote::value, admin.email)
+              .then(
+                [=](const user_record&) {
+                  fmt::print("emporium: account {} promoted to admin (--promote-admin)\n",
+                             admin.email);
+                  std::fflush(stdout);
+                  self->quit();
+                },
+                [=](const caf::error&) { retry(); });
+          },
+          [=](const caf::error&) { retry(); });
     },
   };
 }
@@ -141,7 +187,8 @@ caf::actor ensure_admin(caf::actor_system& sys, const caf::actor& router,
   emporium::user_record admin{emporium::http::new_user_id_for(cfg.admin_email, cfg.shards),
                               cfg.admin_email, hash, "Admin", "", "admin"};
   return sys.spawn(admin_seeder, router, admin,
-                   emporium::cluster::shard_of_email(cfg.admin_email, cfg.shards));
+                   emporium::cluster::shard_of_email(cfg.admin_email, cfg.shards),
+                   cfg.promote_admin);
 }
 
 void stop_actor(caf::scoped_actor& self, const caf::actor& a, caf::exit_reason reason) {
@@ -295,13 +342,15 @@ int run(const emporium::node_config& cfg) {
     opts.max_header_bytes = cfg.max_header_bytes;
     opts.read_timeout = std::chrono::seconds(cfg.read_timeout_s);
     opts.max_connections = cfg.max_connections;
+    opts.max_connections_per_client = cfg.max_connections_per_client;
+    opts.header_timeout = std::chrono::seconds(cfg.header_timeout_s);
     opts.cors_origins = cfg.cors_origins;
     std::vector<emporium::http::cidr> proxies;
     for (const auto& net : cfg.trusted_proxies)
       if (auto parsed = emporium::http::parse_cidr(net)) // validated by the config
         proxies.push_back(*parsed);
     opts.proxies = emporium::http::trusted_proxies{std::move(proxies)};
-    opts.websocket = emporium::http::make_live_endpoints(ctx, hub);
+    opts.websocket = emporium::http::make_live_endpoints(ctx, hub, cfg.max_sockets_per_user);
     emporium::http::server edge{opts, routes};
     try {
       seeder = ensure_admin(sys, router, cfg);
@@ -311,7 +360,10 @@ int run(const emporium::node_config& cfg) {
       std::fflush(stdout);
       int signal_number = 0;
       sigwait(&stop_signals, &signal_number);
-      fmt::print("emporium: signal {} received, shutting down\n", signal_number);
+      if (refused_to_start)
+        code = bad_config;
+      else
+        fmt::print("emporium: signal {} received, shutting down\n", signal_number);
     } catch (const std::exception& e) {
       fmt::print(stderr, "emporium: {}\n", e.what());
       code = failure;

@@ -157,6 +157,7 @@ using stock_changed = caf::atom_constant<caf::atom("stockchg")>;
 using register_user = caf::atom_constant<caf::atom("register")>;
 using find_email = caf::atom_constant<caf::atom("findemail")>;
 using find_id = caf::atom_constant<caf::atom("findid")>;
+using promote = caf::atom_constant<caf::atom("promote")>;
 using refresh_store = caf::atom_constant<caf::atom("rtstore")>;
 using refresh_rotate = caf::atom_constant<caf::atom("rtrotate")>;
 using revoke = caf::atom_constant<caf::atom("revoke")>;

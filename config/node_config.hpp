@@ -44,6 +44,9 @@ struct node_config {
   std::uint64_t max_header_bytes = 8 << 10;
   unsigned read_timeout_s = 30;
   unsigned max_connections = 10'000;
+  unsigned max_connections_per_client = 256; // by client address; trusted proxies exempt
+  unsigned max_sockets_per_user = 16;        // live sockets across /ws and the hub
+  unsigned header_timeout_s = 10;            // to send a complete request head
   unsigned request_timeout_ms = 5'000;
 
   // -- orders and payments
@@ -61,6 +64,7 @@ struct node_config {
   unsigned refresh_token_days = 7;
   std::string admin_email;
   std::string admin_password;
+  bool promote_admin = false; // the admin email belongs to a customer: make it admin
   unsigned login_failures_per_minute_ip = 30;
   unsigned login_failures_per_minute_account = 5; // per client address and account
   unsigned registrations_per_minute_ip = 10;

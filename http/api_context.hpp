@@ -76,8 +76,9 @@ void add_live_routes(router& r, api_context& ctx);
 void add_cluster_routes(router& r, api_context& ctx);
 
 class live_hub;
-/// Upgrades for GET /ws and GET /notificationHub (token required).
-ws_factory make_live_endpoints(api_context& ctx, live_hub& hub);
+/// Upgrades for GET /ws and GET /notificationHub (token required; at most
+/// `max_sockets_per_user` open per user across both, 429 beyond).
+ws_factory make_live_endpoints(api_context& ctx, live_hub& hub, unsigned max_sockets_per_user);
 void add_static_files(router& r, api_context& ctx);
 
 /// All of the above.

@@ -11,11 +11,14 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include <atomic>
+#include <mutex>
+#include <unordered_map>
 #include <deque>
 #include <fmt/format.h>
 #include <optional>
@@ -37,7 +40,72 @@ struct shared_state {
   const router& routes;
   std::atomic<unsigned> connections{0};
   std::atomic<std::uint64_t> in_flight{0};
+  std::mutex per_client_mutex;
+  std::unordered_map<std::string, unsigned> per_client; // open connections by peer address
 };
+
+/// One open connection's place in the global and per-client counts, held by
+/// the HTTP session and handed on to the WebSocket session after an
+/// upgrade; released when the last of them ends.
+class connection_slot {
+public:
+  /// nullptr when over a cap. A trusted proxy's connections carry many
+  /// clients: they count globally, not per client.
+  static std::shared_ptr<connection_slot> take(const std::shared_ptr<shared_state>& state,
+                                               const std::string& peer, bool& per_client_full) {
+    per_client_full = false;
+    if (++state->connections > state->opts.max_connections) {
+      --state->connections;
+      return nullptr;
+    }
+    bool per_client = !state->opts.proxies.trusts(peer);
+    if (per_client) {
+      std::lock_guard guard{state->per_client_mutex};
+      auto& n = state->per_client[peer];
+      if (n >= state->opts.max_connections_per_client) {
+        per_client_full = true;
+        if (n == 0)
+          state->per_client.erase(peer);
+        --state->connections;
+        return nullptr;
+      }
+      ++n;
+    }
+    return std::shared_ptr<connection_slot>(new connection_slot(state, peer, per_client));
+  }
+
+  ~connection_slot() {
+    --state_->connections;
+    if (!per_client_)
+      return;
+    std::lock_guard guard{state_->per_client_mutex};
+    auto it = state_->per_client.find(peer_);
+    if (it != state_->per_client.end() && --it->second == 0)
+      state_->per_client.erase(it);
+  }
+
+private:
+  connection_slot(std::shared_ptr<shared_state> s, std::string peer, bool per_client)
+    : state_(std::move(s)), peer_(std::move(peer)), per_client_(per_client) {
+  }
+  std::shared_ptr<shared_state> state_;
+  std::string peer_;
+  bool per_client_;
+};
+
+/// A connection over its client's cap gets one canned 429 and is closed.
+void refuse_connection(tcp::socket socket) {
+  static const std::string answer =
+    "HTTP/1.1 429 Too Many Requests\r\nServer: emporium\r\nContent-Type: application/json\r\n"
+    "Retry-After: 1\r\nConnection: close\r\nContent-Length: 78\r\n\r\n"
+    "{\"code\":\"rate_limited\",\"message\":\"too many open connections from this client\"}";
+  auto s = std::make_shared<tcp::socket>(std::move(socket));
+  net::async_write(*s, net::buffer(answer), [s](beast::error_code, std::size_t) {
+    beast::error_code ignored;
+    s->shutdown(tcp::socket::shutdown_both, ignored);
+    s->close(ignored);
+  });
+}
 
 /// One upgraded connection: reads text frames into the endpoint, writes the
 /// sender's frames in order (bounded: a client that does not read is
@@ -45,14 +113,9 @@ struct shared_state {
 class websocket_session : public std::enable_shared_from_this<websocket_session> {
 public:
   websocket_session(tcp::socket&& socket, std::shared_ptr<shared_state> state,
-                    std::shared_ptr<ws_endpoint> endpoint)
-    : ws_(std::move(socket)), state_(std::move(state)), endpoint_(std::move(endpoint)),
-      keepalive_timer_(ws_.get_executor()) {
-    ++state_->connections;
-  }
-
-  ~websocket_session() {
-    --state_->connections;
+                    std::shared_ptr<connection_slot> slot, std::shared_ptr<ws_endpoint> endpoint)
+    : ws_(std::move(socket)), state_(std::move(state)), slot_(std::move(slot)),
+      endpoint_(std::move(endpoint)), keepalive_timer_(ws_.get_executor()) {
   }
 
   template <class Request>
@@ -202,6 +265,7 @@ private:
 
   beast::websocket::stream<beast::tcp_stream> ws_;
   std::shared_ptr<shared_state> state_;
+  std::shared_ptr<connection_slot> slot_;
   std::shared_ptr<ws_endpoint> endpoint_;
   std::string path_; // for logs
   bool ended_ = false; // endpoint_->on_close() has run
@@ -214,16 +278,10 @@ private:
 
 class session : public std::enable_shared_from_this<session> {
 public:
-  session(tcp::socket&& socket, std::shared_ptr<shared_state> state)
-    : stream_(std::move(socket)), state_(std::move(state)) {
-    beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
-    if (!ec)
-      client_address_ = ep.address().to_string();
-  }
-
-  ~session() {
-    --state_->connections;
+  session(tcp::socket&& socket, std::shared_ptr<shared_state> state,
+          std::shared_ptr<connection_slot> slot, std::string peer)
+    : stream_(std::move(socket)), state_(std::move(state)), slot_(std::move(slot)),
+      client_address_(std::move(peer)) {
   }
 
   void run() {
@@ -274,6 +332,17 @@ private:
     parser_.emplace();
     parser_->body_limit(state_->opts.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(state_->opts.max_header_bytes));
+    // The head must arrive within header_timeout (a slow or silent client
+    // holds a connection slot); the body then gets read_timeout.
+    stream_.expires_after(std::min<std::chrono::steady_clock::duration>(
+      state_->opts.header_timeout, state_->opts.read_timeout));
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&session::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t n) {
+    if (ec || parser_->is_done())
+      return on_read(ec, n);
     stream_.expires_after(state_->opts.read_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&session::on_read, shared_from_this()));
@@ -312,7 +381,7 @@ private:
       // The connection now belongs to the WebSocket session.
       closing_ = true;
       stream_.expires_never();
-      std::make_shared<websocket_session>(stream_.release_socket(), state_,
+      std::make_shared<websocket_session>(stream_.release_socket(), state_, slot_,
                                           std::get<std::shared_ptr<ws_endpoint>>(*decision))
         ->run(parser_->release(), req.path);
       return;
@@ -445,6 +514,7 @@ private:
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::shared_ptr<shared_state> state_;
+  std::shared_ptr<connection_slot> slot_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::deque<std::shared_ptr<slot>> queue_;
   std::string client_address_;
@@ -482,12 +552,18 @@ struct server::impl {
       if (ec == net::error::operation_aborted || !acceptor.is_open())
         return;
       if (!ec) {
-        if (++state->connections > state->opts.max_connections) {
-          --state->connections; // over the cap: refuse by closing at once
-          beast::error_code ignored;
-          socket.close(ignored);
+        beast::error_code peer_ec;
+        auto peer = socket.remote_endpoint(peer_ec);
+        std::string address = peer_ec ? std::string{} : peer.address().to_string();
+        bool client_full = false;
+        auto slot = connection_slot::take(state, address, client_full);
+        if (slot) {
+          std::make_shared<session>(std::move(socket), state, std::move(slot), address)->run();
+        } else if (client_full) {
+          refuse_connection(std::move(socket)); // this client's cap: the others are untouched
         } else {
-          std::make_shared<session>(std::move(socket), state)->run();
+          beast::error_code ignored; // the global cap: refuse by closing at once
+          socket.close(ignored);
         }
       }
       do_accept();

@@ -25,6 +25,10 @@ struct server_options {
   std::uint64_t max_header_bytes = 8 << 10;
   std::chrono::seconds read_timeout{30};
   unsigned max_connections = 10'000;
+  unsigned max_connections_per_client = 256; // by socket peer; trusted proxies exempt
+  /// A connection must send a complete request head this soon after it
+  /// opens or after its previous answer (slow or idle clients hold slots).
+  std::chrono::seconds header_timeout{10};
   std::size_t max_pipelined = 16;
   std::vector<std::string> cors_origins; // "*" allows any origin
   trusted_proxies proxies;               // whose X-Forwarded-For is believed

@@ -38,12 +38,19 @@ bool account_store::insert_user(const user_record& u, std::int64_t now_ms) {
 
 void account_store::insert_refresh(const std::string& token_hash, const std::string& user_id,
                                    std::int64_t expires_at_ms) {
-  auto q = db_.statement("INSERT INTO refresh_tokens(token_hash, user_id, expires_at) "
-                            "VALUES(?,?,?)");
+  auto q = db_.statement("INSERT INTO refresh_tokens(token_hash, user_id, expires_at, family) "
+                            "VALUES(?,?,?,?)");
   q->bind(1, token_hash);
   q->bind(2, user_id);
   q->bind(3, expires_at_ms);
+  q->bind(4, token_hash); // a login's first token names its family
   q->exec();
+}
+
+std::int64_t account_store::prune_refresh(std::int64_t now_ms) {
+  auto q = db_.statement("DELETE FROM refresh_tokens WHERE expires_at <= ?");
+  q->bind(1, now_ms);
+  return q->exec();
 }
 
 std::optional<std::string> account_store::rotate_refresh(const std::string& old_hash,
@@ -51,24 +58,46 @@ std::optional<std::string> account_store::rotate_refresh(const std::string& old_
                                                          std::int64_t new_expires_at_ms,
                                                          std::int64_t now_ms) {
   write_transaction tx(db_);
-  auto find = db_.statement("SELECT user_id FROM refresh_tokens WHERE token_hash = ? "
-                               "AND revoked = 0 AND expires_at > ?");
-  find->bind(1, old_hash);
-  find->bind(2, now_ms);
+  auto find = db_.statement("SELECT user_id, revoked, expires_at > ?, family FROM refresh_tokens "
+                               "WHERE token_hash = ?");
+  find->bind(1, now_ms);
+  find->bind(2, old_hash);
   if (!find->executeStep())
     return std::nullopt;
   auto user = find->getColumn(0).getString();
+  bool revoked = find->getColumn(1).getInt() != 0;
+  bool live = find->getColumn(2).getInt() != 0;
+  auto family = find->getColumn(3).getString();
+  find->reset();
+  if (revoked) {
+    // Presented after its rotation: whoever holds the family's newest token
+    // may be a thief. End the session everywhere.
+    auto all = db_.statement("UPDATE refresh_tokens SET revoked = 1 WHERE family = ?");
+    all->bind(1, family);
+    all->exec();
+    tx.commit();
+    return std::nullopt;
+  }
+  if (!live)
+    return std::nullopt;
   auto revoke = db_.statement("UPDATE refresh_tokens SET revoked = 1 WHERE token_hash = ?");
   revoke->bind(1, old_hash);
   revoke->exec();
-  auto add = db_.statement("INSERT INTO refresh_tokens(token_hash, user_id, expires_at) "
-                              "VALUES(?,?,?)");
+  auto add = db_.statement("INSERT INTO refresh_tokens(token_hash, user_id, expires_at, family) "
+                              "VALUES(?,?,?,?)");
   add->bind(1, new_hash);
   add->bind(2, user);
   add->bind(3, new_expires_at_ms);
+  add->bind(4, family);
   add->exec();
   tx.commit();
   return user;
+}
+
+void account_store::promote_to_admin(const std::string& user_id) {
+  auto q = db_.statement("UPDATE users SET role = 'admin' WHERE id = ?");
+  q->bind(1, user_id);
+  q->exec();
 }
 
 void account_store::revoke_all(const std::string& user_id) {

@@ -20,16 +20,28 @@ public:
   /// Inserts a user; false when the email is taken (case-insensitive).
   bool insert_user(const user_record& user, std::int64_t now_ms);
 
+  /// Stores the first token of a login: it starts a family of its own.
   void insert_refresh(const std::string& token_hash, const std::string& user_id,
                       std::int64_t expires_at_ms);
 
-  /// Marks `old_hash` revoked and stores `new_hash` in one transaction, if
-  /// `old_hash` is live (not revoked, not expired). Returns its user id.
+  /// Rotation: if `old_hash` is live (not revoked, not expired), marks it
+  /// rotated and stores `new_hash` in the same family, in one transaction,
+  /// and returns the user id. If `old_hash` was already rotated or revoked,
+  /// it has been stolen or replayed: the whole family is revoked, the newest
+  /// token too (RFC 9700 4.14.2), and the answer is nullopt.
   std::optional<std::string> rotate_refresh(const std::string& old_hash,
                                             const std::string& new_hash,
                                             std::int64_t new_expires_at_ms, std::int64_t now_ms);
 
+  /// Deletes tokens that expired before `now_ms` (revoked or not: an expired
+  /// token is refused anyway). Returns how many.
+  std::int64_t prune_refresh(std::int64_t now_ms);
+
   void revoke_all(const std::string& user_id);
+
+  /// Gives the user the admin role (the configured admin's email, taken by
+  /// a customer account, with --promote-admin).
+  void promote_to_admin(const std::string& user_id);
 
 private:
   connection db_;

@@ -127,6 +127,15 @@ constexpr std::array migrations = {
       FROM entities e, json_each(e.state, '$.d') d
       WHERE e.kind = 2 AND json_extract(d.value, '$[1]') = 1;
   )sql",
+  // 6: refresh-token families (RFC 9700): a login starts one, rotation keeps
+  // it, and a rotated token presented again revokes the whole family. Tokens
+  // from before carry their own hash as family. Expiry is indexed for pruning.
+  R"sql(
+    ALTER TABLE refresh_tokens ADD COLUMN family TEXT;
+    UPDATE refresh_tokens SET family = token_hash WHERE family IS NULL;
+    CREATE INDEX refresh_tokens_by_family ON refresh_tokens(family);
+    CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens(expires_at);
+  )sql",
 };
 
 void migrate(SQLite::Database& db, const std::string& path) {

@@ -26,8 +26,19 @@ struct accounts_state {
   std::unique_ptr<persistence::account_store> store;
   std::unordered_map<std::string, user_record> by_id;
   std::unordered_map<std::string, std::string> id_by_email; // lower-cased email
+  millis last_prune = 0;
   static inline const char* name = "accounts";
 };
+
+/// Expired refresh tokens are deleted at most once a minute, on the way of
+/// a new login (a shard with no logins keeps a few stale rows, no more).
+void prune_now_and_then(accounts_state& st) {
+  auto now = wall_clock_ms();
+  if (now - st.last_prune < 60'000)
+    return;
+  st.last_prune = now;
+  st.store->prune_refresh(now);
+}
 
 using accounts_self = caf::stateful_actor<accounts_state>;
 
@@ -62,6 +73,18 @@ caf::behavior accounts_actor(accounts_self* self, std::string path,
         return make_error(errc::not_found);
       return st.by_id.at(it->second);
     },
+    [self](atoms::promote, const std::string& email) {
+      return guarded([&]() -> caf::result<user_record> {
+        auto& st = self->state;
+        auto it = st.id_by_email.find(lower(email));
+        if (it == st.id_by_email.end())
+          return make_error(errc::not_found);
+        st.store->promote_to_admin(it->second);
+        auto& user = st.by_id.at(it->second);
+        user.role = "admin";
+        return user;
+      });
+    },
     [self](atoms::find_id, const std::string& id) -> caf::result<user_record> {
       auto it = self->state.by_id.find(id);
       if (it == self->state.by_id.end())
@@ -72,6 +95,7 @@ caf::behavior accounts_actor(accounts_self* self, std::string path,
            std::int64_t expires_at) {
       return guarded([&]() -> caf::result<void> {
         self->state.store->insert_refresh(hash, user, expires_at);
+        prune_now_and_then(self->state);
         return caf::unit;
       });
     },

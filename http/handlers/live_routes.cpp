@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 namespace emporium::http {
@@ -90,8 +91,8 @@ private:
 class order_updates final : public ws_endpoint,
                             public std::enable_shared_from_this<order_updates> {
 public:
-  order_updates(api_context& ctx, live_hub& hub, std::string user)
-    : ctx_(ctx), hub_(hub), user_(std::move(user)),
+  order_updates(api_context& ctx, live_hub& hub, std::string user, std::shared_ptr<void> ticket)
+    : ctx_(ctx), hub_(hub), user_(std::move(user)), ticket_(std::move(ticket)),
       delivery_([this](const persistence::outbox_row& row) {
         if (sender_)
           sender_->send(dump(event_json(row)));
@@ -134,6 +135,7 @@ private:
   api_context& ctx_;
   live_hub& hub_;
   std::string user_;
+  std::shared_ptr<void> ticket_; // this socket's place in its user's quota
   ordered_delivery delivery_;
   std::shared_ptr<ws_sender> sender_;
   std::uint64_t subscription_ = 0;
@@ -143,7 +145,8 @@ private:
 /// class only carries out what the protocol decides: send, subscribe, close.
 class signalr_hub final : public ws_endpoint, public std::enable_shared_from_this<signalr_hub> {
 public:
-  signalr_hub(live_hub& hub, std::string user) : hub_(hub), user_(std::move(user)) {}
+  signalr_hub(live_hub& hub, std::string user, std::shared_ptr<void> ticket)
+    : hub_(hub), user_(std::move(user)), ticket_(std::move(ticket)) {}
 
   void on_open(std::shared_ptr<ws_sender> sender) override { sender_ = std::move(sender); }
 
@@ -199,6 +202,7 @@ private:
 
   live_hub& hub_;
   std::string user_;
+  std::shared_ptr<void> ticket_; // this socket's place in its user's quota
   std::shared_ptr<ws_sender> sender_;
   signalr::connection conn_;
   std::mutex mutex_;
@@ -229,8 +233,43 @@ void add_live_routes(router& r, api_context& ctx) {
   r.add("GET", "/notificationHub", upgrade_required);
 }
 
-ws_factory make_live_endpoints(api_context& ctx, live_hub& hub) {
-  return [&ctx, &hub](request& req) -> ws_decision {
+/// Open live sockets per user: a ticket per socket, returned when the
+/// endpoint is destroyed (however the connection ended).
+class socket_quota : public std::enable_shared_from_this<socket_quota> {
+public:
+  explicit socket_quota(unsigned max) : max_(max) {}
+
+  std::shared_ptr<void> take(const std::string& user) {
+    std::lock_guard guard{mutex_};
+    auto& n = open_[user];
+    if (n >= max_)
+      return nullptr;
+    ++n;
+    return std::make_shared<ticket>(shared_from_this(), user);
+  }
+
+private:
+  struct ticket {
+    ticket(std::shared_ptr<socket_quota> q, std::string u) : quota(std::move(q)), user(std::move(u)) {}
+    ~ticket() { quota->give_back(user); }
+    std::shared_ptr<socket_quota> quota;
+    std::string user;
+  };
+
+  void give_back(const std::string& user) {
+    std::lock_guard guard{mutex_};
+    auto it = open_.find(user);
+    if (it != open_.end() && --it->second == 0)
+      open_.erase(it);
+  }
+  unsigned max_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, unsigned> open_;
+};
+
+ws_factory make_live_endpoints(api_context& ctx, live_hub& hub, unsigned max_sockets_per_user) {
+  auto quota = std::make_shared<socket_quota>(max_sockets_per_user);
+  return [&ctx, &hub, quota](request& req) -> ws_decision {
     auto path = to_lower(req.path);
     if (path != "/ws" && path != "/notificationhub")
       return error_response(errc::not_found, "no WebSocket endpoint at " + req.path);
@@ -240,9 +279,15 @@ ws_factory make_live_endpoints(api_context& ctx, live_hub& hub) {
     claims = authenticate(ctx, req, capture);
     if (!claims)
       return refused;
+    auto ticket = quota->take(claims->user_id);
+    if (!ticket) {
+      auto res = error_response(errc::rate_limited, "too many live connections for this user");
+      res.headers.emplace_back("Retry-After", "5");
+      return res;
+    }
     if (path == "/ws")
-      return std::make_shared<order_updates>(ctx, hub, claims->user_id);
-    return std::make_shared<signalr_hub>(hub, claims->user_id);
+      return std::make_shared<order_updates>(ctx, hub, claims->user_id, std::move(ticket));
+    return std::make_shared<signalr_hub>(hub, claims->user_id, std::move(ticket));
   };
 }
 

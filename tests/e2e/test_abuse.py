@@ -1,6 +1,7 @@
 """Abuse resistance against the real binary: request framing that smuggles,
 tokens in query strings, owner-only data files."""
 import os
+import socket
 import time
 import stat
 import unittest
@@ -230,3 +231,115 @@ class Proxies(unittest.TestCase):
             self.assertEqual(fail("10.0.0.10", "127.0.0.13"), 429)  # still itself
         finally:
             proxied.close()
+
+
+class RefreshTokenFamilies(unittest.TestCase):
+    def test_a_replayed_refresh_token_ends_the_whole_session(self):
+        node.register("family@example.com", "secret-pass")
+        first = node.login("family@example.com")
+        other_device = node.login("family@example.com")
+
+        def refresh(tok):
+            return node.request("POST", "/api/auth/refresh",
+                                {"accessToken": first["token"], "refreshToken": tok})
+        status, second, _ = refresh(first["refreshToken"])
+        self.assertEqual(status, 200)
+        status, third, _ = refresh(second["refreshToken"])
+        self.assertEqual(status, 200)
+        # Someone presents the already rotated token: refused, and the newest
+        # token of that family no longer works either.
+        self.assertEqual(refresh(first["refreshToken"])[0], 401)
+        self.assertEqual(refresh(third["refreshToken"])[0], 401)
+        # Another login (its own family) is not affected.
+        self.assertEqual(refresh(other_device["refreshToken"])[0], 200)
+
+
+class ConfiguredAdmin(unittest.TestCase):
+    def test_an_admin_email_taken_by_a_customer_stops_the_node_unless_promoted(self):
+        first = Node().start()
+        try:
+            first.register("boss@example.com", "secret-pass")
+            first.terminate()
+            squatted = Node(data_dir=first.data_dir, env={"EMPORIUM_ADMIN_EMAIL": "boss@example.com",
+                                                          "EMPORIUM_ADMIN_PASSWORD": "admin-pass-1"},
+                            log_name="squatted.log")
+            squatted.start(wait=False)
+            self.assertEqual(squatted.proc.wait(timeout=60), 2)
+            self.assertIn("belongs to an existing non-admin account", squatted.log())
+            promoted = Node(data_dir=first.data_dir, extra_args=["--promote-admin"],
+                            env={"EMPORIUM_ADMIN_EMAIL": "boss@example.com",
+                                 "EMPORIUM_ADMIN_PASSWORD": "admin-pass-1"},
+                            log_name="promoted.log").start()
+            try:
+                deadline = time.time() + 30
+                while "promoted to admin" not in promoted.log() and time.time() < deadline:
+                    time.sleep(0.1)
+                # The account keeps its own password; its new tokens carry the role.
+                token = promoted.login("boss@example.com", "secret-pass")["token"]
+                status, body, _ = promoted.request("GET", "/api/cluster", token=token)
+                self.assertEqual(status, 200, body)
+            finally:
+                promoted.close()
+        finally:
+            first.close()
+
+
+class ConnectionFairness(unittest.TestCase):
+    def test_one_client_cannot_take_every_connection(self):
+        capped = Node(extra_args=["--max-connections-per-client", "5", "--header-timeout", "2"]).start()
+        try:
+            idle = []
+            for _ in range(5):
+                idle.append(socket.create_connection(("127.0.0.1", capped.port),
+                                                     source_address=("127.0.0.20", 0)))
+            time.sleep(0.2)
+            over = socket.create_connection(("127.0.0.1", capped.port), source_address=("127.0.0.20", 0))
+            over.settimeout(5)
+            answer = over.recv(4096)
+            self.assertTrue(answer.startswith(b"HTTP/1.1 429"), answer)
+            self.assertIn(b"Retry-After", answer)
+            over.close()
+            # Another client is untouched.
+            self.assertEqual(capped.request("GET", "/health/live", source="127.0.0.21")[0], 200)
+            # Idle connections that never send a request head are closed after
+            # the header timeout, and the slots come back.
+            time.sleep(3)
+            for s in idle:
+                s.settimeout(2)
+                self.assertEqual(s.recv(100), b"")  # closed by the server
+                s.close()
+            time.sleep(0.2)
+            self.assertEqual(capped.request("GET", "/health/live", source="127.0.0.20")[0], 200)
+        finally:
+            capped.close()
+
+    def test_one_user_cannot_hold_every_socket(self):
+        from wsclient import WebSocket
+        capped = Node(extra_args=["--max-sockets-per-user", "3"]).start()
+        try:
+            one = capped.new_user("sockets@example.com")["token"]
+            two = capped.new_user("sockets2@example.com")["token"]
+            open_ = [WebSocket(capped.port, f"/ws?access_token={one}"),
+                     WebSocket(capped.port, f"/notificationHub?access_token={one}"),
+                     WebSocket(capped.port, f"/ws?access_token={one}")]
+            self.assertEqual([w.status for w in open_], [101, 101, 101])
+            refused = WebSocket(capped.port, f"/notificationHub?access_token={one}")
+            self.assertEqual(refused.status, 429)
+            refused.close()
+            other = WebSocket(capped.port, f"/ws?access_token={two}")
+            self.assertEqual(other.status, 101)
+            other.close()
+            open_[0].close()
+            deadline = time.time() + 10
+            while True:  # the server notices the close, then the slot is free
+                again = WebSocket(capped.port, f"/ws?access_token={one}")
+                if again.status == 101 or time.time() > deadline:
+                    break
+                again.close()
+                time.sleep(0.1)
+            self.assertEqual(again.status, 101)
+            again.close()
+            for w in open_[1:]:
+                w.close()
+        finally:
+            capped.close()

@@ -231,7 +231,7 @@ class ClusterTests(unittest.TestCase):
             for w in writers:
                 w.start()
             time.sleep(0.5)
-            self.assertEqual(c[2].terminate(), 0)
+            self.assertEqual(c[2].terminate(), 0, c[2].log())
             views = c.wait_formed(members=[0, 1], live=2)
             time.sleep(0.5)
             done.set()

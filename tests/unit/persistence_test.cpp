@@ -177,7 +177,10 @@ TEST_CASE("sales are on file one row each; version 4 stock snapshots carry their
     // A version 4 file: migrate to 4, then write a stock snapshot whose
     // settled list ("d") holds a commit (1) of order 11 and a release (2).
     auto db = open_database(path, durability::normal);
-    db->exec("DROP TABLE stock_sales; PRAGMA user_version = 4");
+    // Back to what version 4 had: no sales table, no token families.
+    db->exec("DROP TABLE stock_sales; DROP INDEX refresh_tokens_by_family; "
+             "DROP INDEX refresh_tokens_by_expiry; ALTER TABLE refresh_tokens DROP COLUMN family; "
+             "PRAGMA user_version = 4");
     db->exec(R"(INSERT INTO entities VALUES (2, '5', '{"v":1,"h":3,"s":1,"r":[],"d":[[11,1],[12,2]]}'))");
   }
   entity_store store(path, durability::normal); // migrates 4 -> 5
@@ -188,4 +191,29 @@ TEST_CASE("sales are on file one row each; version 4 stock snapshots carry their
   store.commit(batch);
   CHECK(store.sold(5, 13));
   CHECK_FALSE(store.sold(6, 13));
+}
+
+#include "persistence/account_store.hpp"
+
+TEST_CASE("a rotated refresh token presented again revokes its whole family") {
+  auto path = fresh_path("families.db");
+  account_store store{path, durability::normal};
+  const std::int64_t now = 1'000'000, later = now + 86'400'000;
+  store.insert_refresh("A", "u1", later);
+  store.insert_refresh("X", "u1", later); // another login (device): its own family
+  CHECK(store.rotate_refresh("A", "B", later, now) == "u1");
+  CHECK(store.rotate_refresh("B", "C", later, now) == "u1");
+  // A thief replays A (or the owner does after the thief rotated): refused,
+  // and the family's newest token C stops working too.
+  CHECK_FALSE(store.rotate_refresh("A", "D", later, now));
+  CHECK_FALSE(store.rotate_refresh("C", "E", later, now));
+  CHECK_FALSE(store.rotate_refresh("D", "F", later, now)); // D was never stored
+  // The other login's family is untouched.
+  CHECK(store.rotate_refresh("X", "Y", later, now) == "u1");
+  // Unknown and expired tokens are refused and revoke nothing.
+  CHECK_FALSE(store.rotate_refresh("nope", "Z", later, now));
+  store.insert_refresh("old", "u2", now - 1);
+  CHECK_FALSE(store.rotate_refresh("old", "new", later, now));
+  CHECK(store.prune_refresh(now) == 1); // the expired one
+  CHECK(store.prune_refresh(later + 1) == 5); // A, B, C, X, Y: all expired by then
 }
