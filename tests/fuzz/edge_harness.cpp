@@ -55,7 +55,9 @@ void instant_backend::store_refresh(const std::string&, const std::string&, std:
 void instant_backend::rotate_refresh(const std::string& user, const std::string&,
                                      const std::string&, std::int64_t,
                                      http::done_fn<user_record> done) {
-  done(errc::unauthenticated, user_record{user});
+  user_record record;
+  record.id = user;
+  done(errc::unauthenticated, std::move(record)); // a refresh token never matches here
 }
 
 void instant_backend::revoke_refresh(const std::string&, http::done_fn<bool> done) {
