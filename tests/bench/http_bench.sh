@@ -22,7 +22,9 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 port=$(free_port); nginx_port=$(free_port)
+# wrk opens every connection from 127.0.0.1: lift the per-client cap (256).
 EMPORIUM_ADMIN_EMAIL=admin@bench.test EMPORIUM_ADMIN_PASSWORD=bench-admin \
+  EMPORIUM_MAX_CONNECTIONS_PER_CLIENT=1000000 \
   build/bench/emporium --port "$port" --data-dir "$work/data" >"$work/node.log" 2>&1 &
 node_pid=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done

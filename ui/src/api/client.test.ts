@@ -5,14 +5,14 @@ import { fakeFetch } from "../test/fakeServer";
 describe("api client", () => {
   it("turns error bodies into ApiErrors a person can read", async () => {
     fakeFetch({
-      "POST /api/auth/register": () => [400, { message: "must be at least 6 characters", code: "invalid_argument", field: "password" }],
+      "POST /api/auth/register": () => [400, { message: "must be at least 8 characters", code: "invalid_argument", field: "password" }],
       "POST /api/auth/login": () => [429, { message: "too many failed logins; try again later" }, { "Retry-After": "30" }],
       "GET /api/cart": () => [500, null],
     });
     const reg = await api.register({ email: "a@b.c", password: "x", confirmPassword: "x" }).catch((e) => e);
     expect(reg).toBeInstanceOf(ApiError);
     expect(reg.status).toBe(400);
-    expect(describeError(reg)).toBe("password: must be at least 6 characters");
+    expect(describeError(reg)).toBe("password: must be at least 8 characters");
     const login = await api.login("a@b.c", "nope").catch((e) => e);
     expect(login.retryAfter).toBe(30);
     expect(describeError(login)).toBe("too many failed logins; try again later (wait 30 s).");

@@ -78,8 +78,8 @@ export function RegisterPage() {
         <Field label="Last name">
           <input autoComplete="family-name" value={form.lastName} onChange={set("lastName")} />
         </Field>
-        <Field label="Password" hint="At least 6 characters">
-          <input type="password" autoComplete="new-password" required minLength={6} value={form.password}
+        <Field label="Password" hint="At least 8 characters, not a common word or pattern">
+          <input type="password" autoComplete="new-password" required minLength={8} value={form.password}
             onChange={set("password")} />
         </Field>
         <Field label="Confirm password">
