@@ -130,8 +130,8 @@ def users(port, n, prefix):
     tokens = {}
     for i in range(n):
         email = f"{prefix}{i}@bench.test"
-        call(port, "POST", "/api/auth/register", {"email": email, "password": "bench-pass"})
-        login = call(port, "POST", "/api/auth/login", {"email": email, "password": "bench-pass"})
+        call(port, "POST", "/api/auth/register", {"email": email, "password": "Kettle-Lamp-42"})
+        login = call(port, "POST", "/api/auth/login", {"email": email, "password": "Kettle-Lamp-42"})
         tokens[login["userId"]] = login["token"]
     return tokens
 

@@ -58,8 +58,8 @@ login() {
 admin=$(login login '{"email":"admin@bench.test","password":"bench-admin"}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])')
 curl -sf -X PUT "http://127.0.0.1:$port/api/products/1/stock" -H "Authorization: Bearer $admin" \
   -H 'Content-Type: application/json' -d '{"quantity":1000000}' >/dev/null
-login register '{"email":"bench@bench.test","password":"bench-pass"}' >/dev/null
-token=$(login login '{"email":"bench@bench.test","password":"bench-pass"}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])')
+login register '{"email":"bench@bench.test","password":"Kettle-Lamp-42"}' >/dev/null
+token=$(login login '{"email":"bench@bench.test","password":"Kettle-Lamp-42"}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["token"])')
 curl -sf -X POST "http://127.0.0.1:$port/api/cart/add" -H "Authorization: Bearer $token" \
   -H 'Content-Type: application/json' -d '{"productId":1,"quantity":1000}' >/dev/null
 

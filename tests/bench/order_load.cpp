@@ -186,9 +186,9 @@ int main(int argc, char** argv) {
   auto run_id = clock_type::now().time_since_epoch().count();
   for (int i = 0; i < buyers; ++i) {
     auto email = fmt::format("load{}-{}@bench.test", i, run_id);
-    setup.call(http::verb::post, "/api/auth/register", {{"email", email}, {"password", "bench-pass"}});
+    setup.call(http::verb::post, "/api/auth/register", {{"email", email}, {"password", "Kettle-Lamp-42"}});
     tokens.push_back(setup.call(http::verb::post, "/api/auth/login",
-                                {{"email", email}, {"password", "bench-pass"}})["token"]);
+                                {{"email", email}, {"password", "Kettle-Lamp-42"}})["token"]);
   }
 
   net::io_context ioc{1};
