@@ -2,6 +2,8 @@
 // which status an error becomes.
 #include "http/response_helpers.hpp"
 
+#include "support/json_field.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace emporium::http {
@@ -30,7 +32,7 @@ response error_response(errc code, std::string message, unsigned status) {
   response res;
   res.status = status != 0 ? status : status_of(code);
   nlohmann::json body{{"message", std::move(message)}, {"code", to_string(code)}};
-  res.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  res.body = json_read::dump(body);
   if (res.status == 503)
     res.headers.emplace_back("Retry-After", "1");
   return res;
@@ -40,14 +42,14 @@ response field_error(const std::string& field, const std::string& problem) {
   response res = error_response(errc::invalid_argument, field + ": " + problem);
   auto body = nlohmann::json::parse(res.body);
   body["field"] = field;
-  res.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  res.body = json_read::dump(body);
   return res;
 }
 
 response json_response(const nlohmann::json& body, unsigned status) {
   response res;
   res.status = status;
-  res.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  res.body = json_read::dump(body);
   return res;
 }
 

@@ -92,6 +92,13 @@ std::optional<T> item(const nlohmann::json& arr, std::size_t i) noexcept {
   return v == nullptr ? std::nullopt : as<T>(*v);
 }
 
+/// `j` as compact JSON text. Strings holding a client's bytes may not be
+/// UTF-8: they are written with U+FFFD instead of making dump() throw
+/// (type_error 316). Every dump of such data goes through here.
+inline std::string dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 /// Parses text without exceptions; nullopt for malformed JSON (including
 /// invalid UTF-8 inside strings) or nesting deeper than `max_depth`.
 std::optional<nlohmann::json> parse(std::string_view text, std::size_t max_depth = 64) noexcept;

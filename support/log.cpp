@@ -1,6 +1,8 @@
 // JSON-line logging to stderr (see log.hpp).
 #include "support/log.hpp"
 
+#include "support/json_field.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -20,7 +22,7 @@ void write(std::string_view level, std::string_view event,
     for (const auto& [key, value] : fields)
       line[std::string{key}] = value;
     // replace: a client's bytes in a field must not make the dump throw.
-    auto text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    auto text = json_read::dump(line);
     text += '\n';
     std::fwrite(text.data(), 1, text.size(), stderr);
   } catch (...) {

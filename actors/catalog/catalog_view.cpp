@@ -1,6 +1,8 @@
 // The catalog read model (see catalog_view.hpp).
 #include "actors/catalog/catalog_view.hpp"
 
+#include "support/json_field.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -25,7 +27,7 @@ std::string render_product_json(const product_record& p, std::int64_t stock) {
                    {"price", cents_to_decimal(p.price)},
                    {"category", p.category},
                    {"stockQuantity", stock}};
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json_read::dump(j);
 }
 
 namespace {

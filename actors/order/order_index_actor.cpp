@@ -62,7 +62,7 @@ persistence::entity_write placement(index_self* self, order_state order, const s
   return {static_cast<std::uint8_t>(entity_kind::order), std::to_string(id), encode(order),
           {persistence::outbox_row{user, id, order_event_payload(order, now), 0}},
           persistence::order_index_row{id, user, key, hash,
-                                    j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), now}};
+                                    json_read::dump(j), now}};
 }
 
 /// Answers everyone waiting on `key` and forgets it.

@@ -58,7 +58,7 @@ std::string jwt_codec::sign(const token_claims& c) const {
   // type_error 316 out of dump()).
   auto signing_input =
     header + "." +
-    base64url_encode(payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    base64url_encode(json_read::dump(payload));
   return signing_input + "." + base64url_encode(hmac(secret_, signing_input));
 }
 

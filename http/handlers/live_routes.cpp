@@ -29,10 +29,6 @@ nlohmann::json event_json(const persistence::outbox_row& row) {
   return j;
 }
 
-std::string dump(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 /// Delivers a user's events in sequence order, exactly once per connection:
 /// while a resume replays from the outbox, live events wait, and anything at
 /// or below the last sequence sent is dropped.
@@ -95,7 +91,7 @@ public:
     : ctx_(ctx), hub_(hub), user_(std::move(user)), ticket_(std::move(ticket)),
       delivery_([this](const persistence::outbox_row& row) {
         if (sender_)
-          sender_->send(dump(event_json(row)));
+          sender_->send(json_read::dump(event_json(row)));
       }) {}
 
   void on_open(std::shared_ptr<ws_sender> sender) override {
@@ -189,7 +185,7 @@ private:
       e["message"] = "Order " + std::to_string(row.order) + " is " + status;
       nlohmann::json message{
         {"type", 1}, {"target", "ReceiveOrderNotification"}, {"arguments", {e}}};
-      self->sender_->send(dump(message) + signalr::record_separator);
+      self->sender_->send(json_read::dump(message) + signalr::record_separator);
     });
   }
 

@@ -16,7 +16,7 @@ using nlohmann::json;
 std::string record(const json& j) {
   // replace: a text echoed from the client (an invocation id) may hold
   // bytes that are not UTF-8; dump must not throw on them.
-  return j.dump(-1, ' ', false, json::error_handler_t::replace) + record_separator;
+  return json_read::dump(j) + record_separator;
 }
 
 /// Ends the connection with the protocol's close message.

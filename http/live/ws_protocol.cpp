@@ -9,10 +9,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 command decode_resume(const json& seq) {
   auto value = json_read::as<std::int64_t>(seq);
   if (!value || *value < 0)
@@ -46,7 +42,7 @@ command decode(std::string_view text) {
 }
 
 std::string hello_frame(std::string_view user) {
-  return dump({{"type", "hello"}, {"userId", user}});
+  return json_read::dump({{"type", "hello"}, {"userId", user}});
 }
 
 std::string pong_frame() {
@@ -54,7 +50,7 @@ std::string pong_frame() {
 }
 
 std::string error_frame(std::string_view message) {
-  return dump({{"type", "error"}, {"message", message}});
+  return json_read::dump({{"type", "error"}, {"message", message}});
 }
 
 } // namespace emporium::http::live_ws
