@@ -3,6 +3,7 @@
 // stop accepting and finish in-flight requests, drain the entities (their
 // writes flush), stop the store, exit 0.
 #include "actors/catalog/catalog_actor.hpp"
+#include "actors/cluster/node_tls.hpp"
 #include "actors/cluster/router.hpp"
 #include "actors/cluster/shard_map.hpp"
 #include "actors/payment/payment_actor.hpp"
@@ -19,6 +20,7 @@
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 
 #include <atomic>
 #include <csignal>
@@ -45,6 +47,14 @@ struct node_system_config : caf::actor_system_config {
     if (cfg.node_port == 0)
       return;
     load<caf::io::middleman>();
+    if (cfg.cluster_tls) {
+      load<caf::openssl::manager>();
+      // Setting any of these turns on CAF's mutual authentication:
+      // SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT against the CA.
+      openssl_certificate = cfg.cluster_cert;
+      openssl_key = cfg.cluster_key;
+      openssl_cafile = cfg.cluster_ca;
+    }
     // CAF 0.17 turns both off by default: a dead peer would be noticed only
     // when TCP gives up, minutes later.
     set("middleman.heartbeat-interval",
@@ -257,6 +267,14 @@ int run(const emporium::node_config& cfg) {
     fmt::print(stderr, "emporium: --seeds needs --node-port (the port other nodes reach)\n");
     return bad_config;
   }
+  if (cfg.node_port != 0 && cfg.cluster_tls) {
+    if (auto problem = emporium::cluster::check_tls_files(
+          {cfg.cluster_cert, cfg.cluster_key, cfg.cluster_ca})) {
+      fmt::print(stderr, "emporium: {}\n", *problem);
+      return bad_config;
+    }
+    emporium::cluster::audit_tls_handshakes();
+  }
 
   // Block the stop signals in every thread; the main thread waits for them.
   sigset_t stop_signals;
@@ -296,11 +314,14 @@ int run(const emporium::node_config& cfg) {
   route_opts.data_dir = cfg.data_dir;
   route_opts.level = level;
   route_opts.directory = dir_opts;
+  route_opts.tls = cfg.cluster_tls;
   auto cluster = std::make_shared<emporium::cluster_health>();
   auto router = emporium::spawn_router(sys, route_opts, {catalog_writer, payment, saga, publish},
                                        cluster);
   if (cfg.node_port != 0) {
-    auto published = sys.middleman().publish(router, cfg.node_port, cfg.bind.c_str(), true);
+    auto published = cfg.cluster_tls
+                       ? caf::openssl::publish(router, cfg.node_port, cfg.bind.c_str(), true)
+                       : sys.middleman().publish(router, cfg.node_port, cfg.bind.c_str(), true);
     if (!published) {
       fmt::print(stderr, "emporium: cannot listen for nodes on {}:{}: {}\n", cfg.bind,
                  cfg.node_port, sys.render(published.error()));
@@ -309,8 +330,10 @@ int run(const emporium::node_config& cfg) {
       caf::anon_send_exit(catalog_writer, caf::exit_reason::user_shutdown);
       return failure;
     }
-    fmt::print("emporium: node {} on {}:{} ({} shards, {} other members)\n",
-               route_opts.node_name, cfg.bind, cfg.node_port, cfg.shards, seeds.size());
+    fmt::print("emporium: node {} on {}:{} ({} shards, {} other members, {})\n",
+               route_opts.node_name, cfg.bind, cfg.node_port, cfg.shards, seeds.size(),
+               cfg.cluster_tls ? "TLS with mutual authentication"
+                               : "plain TCP without authentication (cluster-tls off)");
   }
 
   int code = ok;

@@ -130,6 +130,16 @@ const std::vector<option>& options() {
        }
        return true;
      }},
+    {"cluster-tls",
+     "on: nodes talk TLS and admit only peers whose certificate chains to cluster-ca "
+     "(default); off: plain TCP without authentication, where any process that reaches "
+     "node-port can join the cluster and send it messages (a trusted private network only)",
+     flag(&c::cluster_tls)},
+    {"cluster-cert", "this node's certificate (PEM, signed by cluster-ca; scripts/cluster-certs "
+     "makes one)", text(&c::cluster_cert)},
+    {"cluster-key", "this node's private key (PEM, unencrypted)", text(&c::cluster_key)},
+    {"cluster-ca", "the cluster CA's certificate (PEM): peers must present a certificate it signed",
+     text(&c::cluster_ca)},
     {"shards", "number of shards entities hash into (fixed per data directory)",
      number<unsigned>(&c::shards, 1, 1024)},
     {"heartbeat-ms", "interval of heartbeats between nodes",

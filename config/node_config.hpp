@@ -31,6 +31,12 @@ struct node_config {
   unsigned shards = 12;           // fixed per data directory
   unsigned heartbeat_ms = 500;
   unsigned peer_timeout_ms = 2'000; // silent peer considered dead after this
+  // Node-to-node traffic over TLS with mutual authentication against the
+  // cluster CA (off only on a trusted private network).
+  bool cluster_tls = true;
+  std::string cluster_cert; // this node's certificate chain (PEM), signed by the CA
+  std::string cluster_key;  // its private key (PEM, unencrypted, mode 0600)
+  std::string cluster_ca;   // the cluster CA certificate (PEM) peers must chain to
 
   // -- entities
   unsigned idle_timeout_s = 120;

@@ -8,6 +8,7 @@
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/manager.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -376,7 +377,10 @@ void connect_seeds(router_self* self) {
                            self->state.opts.max_reconnect);
       s.next_try = self->clock().now() + s.backoff;
     };
-    auto mm = self->system().middleman().actor_handle();
+    // Same connect interface; the OpenSSL one verifies the seed's
+    // certificate and presents ours.
+    auto mm = self->state.opts.tls ? self->system().openssl_manager().actor_handle()
+                                   : self->system().middleman().actor_handle();
     self->request(mm, std::chrono::seconds(5), caf::connect_atom::value, seed.addr.host,
                   seed.addr.port)
       .then(

@@ -49,6 +49,7 @@ struct router_options {
   std::chrono::milliseconds tick{250};          ///< membership and retry period
   std::chrono::milliseconds max_reconnect{2000}; ///< backoff cap for a seed that is down
   std::size_t max_parked = 10'000;               ///< per shard, while it moves
+  bool tls = false; ///< connect to seeds through CAF's OpenSSL module (loaded by main)
 };
 
 struct router_services {

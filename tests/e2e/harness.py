@@ -16,6 +16,7 @@ import tempfile
 import time
 
 BINARY = os.environ.get("EMPORIUM_TEST_BINARY", "build/test/emporium")
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 JWT_SECRET = "e2e-secret-0123456789abcdef0123456789abcdef"
 ADMIN_EMAIL = "admin@e2e.test"
 ADMIN_PASSWORD = "admin-pass-1"
@@ -133,16 +134,34 @@ class Node:
         return self.login(ADMIN_EMAIL, ADMIN_PASSWORD)["token"]
 
 
-class Cluster:
-    """N emporium processes sharing one data directory, each knowing all."""
+def make_certs(directory, *names):
+    """The cluster CA and node certificates, as scripts/cluster-certs makes them."""
+    subprocess.run([os.path.join(REPO, "scripts", "cluster-certs"), directory, *names],
+                   check=True, stdout=subprocess.DEVNULL)
 
-    def __init__(self, n, extra_args=()):
+
+def tls_args(directory, name):
+    return ["--cluster-ca", os.path.join(directory, "ca.crt"),
+            "--cluster-cert", os.path.join(directory, f"{name}.crt"),
+            "--cluster-key", os.path.join(directory, f"{name}.key")]
+
+
+class Cluster:
+    """N emporium processes sharing one data directory, each knowing all.
+    Nodes talk TLS with certificates from one CA in <data>/tls, as
+    scripts/cluster sets them up; tls=False runs them with --cluster-tls off."""
+
+    def __init__(self, n, extra_args=(), tls=True):
         self.data_dir = tempfile.mkdtemp(prefix="emporium-cluster-")
         self.node_ports = [free_port() for _ in range(n)]
+        self.tls_dir = os.path.join(self.data_dir, "tls")
+        if tls:
+            make_certs(self.tls_dir, *[f"node{i + 1}" for i in range(n)])
         seeds = ",".join(f"127.0.0.1:{p}" for p in self.node_ports)
         self.nodes = [
             Node(self.data_dir, ["--node-port", str(p), "--seeds", seeds,
                                  "--heartbeat-ms", "250", "--peer-timeout-ms", "1500"]
+                 + (tls_args(self.tls_dir, f"node{i + 1}") if tls else ["--cluster-tls", "off"])
                  + list(extra_args), log_name=f"node{i + 1}.log")
             for i, p in enumerate(self.node_ports)]
 

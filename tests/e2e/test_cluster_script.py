@@ -133,6 +133,14 @@ class ClusterScriptTests(unittest.TestCase):
         code, out = self.cluster("status")
         self.assertEqual(out.count(": down"), 4, out)  # three nodes and nginx
         self.assertTrue(os.path.exists(os.path.join(self.data, "node-1.log")))
+        # The nodes talked TLS with certificates `up` made in <data>/tls.
+        with open(os.path.join(self.data, "node-1.log")) as f:
+            self.assertIn("TLS with mutual authentication", f.read())
+        tls = os.path.join(self.data, "tls")
+        self.assertEqual(sorted(os.listdir(tls)), sorted(
+            ["ca.crt", "ca.key"] + [f"node{i}.{ext}" for i in (1, 2, 3) for ext in ("crt", "key")]))
+        for name in os.listdir(tls):
+            self.assertEqual(os.stat(os.path.join(tls, name)).st_mode & 0o777, 0o600, name)
 
 
 if __name__ == "__main__":
