@@ -6,11 +6,15 @@
 2. latency of GET /api/cart for a user whose cart lives on the node asked
    vs on another node (p50/p99, 4 connections);
 3. SIGKILL one node under cart-add load: time until its shards are served
-   again, and the load's latency and errors over that window.
+   again, and the load's latency and errors over that window;
+4. what node-to-node TLS costs: two three-node clusters side by side, one
+   with --cluster-tls on (the default, also used by 1-3) and one off,
+   measured interleaved 3 times: remote-cart reads (p50/p99) and cart adds
+   through one edge (two thirds cross to another node).
 
 Everything runs on 127.0.0.1 with the Release binary (build/bench) and wrk;
 load generator and nodes share this machine's cores.
-usage: tests/bench/cluster_bench.py [seconds-per-phase=5]
+usage: tests/bench/cluster_bench.py [seconds-per-phase=5] [tls]  (tls: part 4 alone)
 """
 import json
 import os
@@ -63,9 +67,14 @@ def stable_hash(text):
 
 
 class Nodes:
-    def __init__(self, n, work):
-        self.dir = os.path.join(work, f"data{n}")
+    def __init__(self, n, work, tls=True):
+        self.dir = os.path.join(work, f"data{n}-{'tls' if tls else 'plain'}")
         os.makedirs(self.dir)
+        certs = os.path.join(self.dir, "tls")
+        if n > 1 and tls:
+            subprocess.run([os.path.join(ROOT, "scripts", "cluster-certs"), certs,
+                            *[f"node{i + 1}" for i in range(n)]], check=True,
+                           stdout=subprocess.DEVNULL)
         self.http = [free_port() for _ in range(n)]
         self.node_ports = [free_port() for _ in range(n)] if n > 1 else []
         self.procs = []
@@ -73,13 +82,16 @@ class Nodes:
         # The load comes from 127.0.0.1 alone: lift the per-client limits.
         env = dict(os.environ, EMPORIUM_ADMIN_EMAIL=ADMIN[0], EMPORIUM_ADMIN_PASSWORD=ADMIN[1],
                    EMPORIUM_JWT_SECRET="bench-secret-0123456789abcdef0123456789",
-                   EMPORIUM_REGISTRATIONS_PER_MINUTE_IP="1000000",
+                   EMPORIUM_REGISTRATIONS_PER_MINUTE_IP="100000",
                    EMPORIUM_MAX_CONNECTIONS_PER_CLIENT="1000000")
         for i in range(n):
             args = [BINARY, "--port", str(self.http[i]), "--data-dir", self.dir]
             if n > 1:
                 args += ["--node-port", str(self.node_ports[i]), "--node-name", f"node{i + 1}",
                          "--seeds", seeds]
+                args += (["--cluster-ca", f"{certs}/ca.crt", "--cluster-cert",
+                          f"{certs}/node{i + 1}.crt", "--cluster-key", f"{certs}/node{i + 1}.key"]
+                         if tls else ["--cluster-tls", "off"])
             log = open(os.path.join(self.dir, f"node{i + 1}.log"), "ab")
             self.procs.append(subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env))
         self.wait_formed(list(range(n)))
@@ -90,6 +102,9 @@ class Nodes:
     def wait_formed(self, members, timeout=60):
         deadline = time.time() + timeout
         while time.time() < deadline:
+            for i in members:
+                if self.procs[i].poll() is not None:
+                    raise RuntimeError(f"node {i + 1} exited: {self.log_tail(i)}")
             try:
                 views = [self.health(i) for i in members]
                 if all(v["liveMembers"] == len(members) and v["readyShards"] == v["ownedShards"]
@@ -98,7 +113,11 @@ class Nodes:
             except OSError:
                 pass
             time.sleep(0.02)
-        raise RuntimeError("nodes did not form")
+        raise RuntimeError("nodes did not form: " + " | ".join(self.log_tail(i) for i in members))
+
+    def log_tail(self, i):
+        with open(os.path.join(self.dir, f"node{i + 1}.log"), "rb") as f:
+            return f.read().decode(errors="replace")[-500:]
 
     def stop(self):
         for p in self.procs:
@@ -175,9 +194,77 @@ http {{
     return port, proc
 
 
+def ms(text):
+    """wrk's latency text (850.00us, 1.20ms, 2.00s) in milliseconds."""
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def spread(values, fmt="{:.0f}"):
+    values = sorted(values)
+    return f"{fmt.format(values[len(values) // 2])} ({fmt.format(values[0])}-{fmt.format(values[-1])})"
+
+
+def tls_cost(work, runs=3):
+    clusters = {"on": Nodes(3, work, tls=True), "off": Nodes(3, work, tls=False)}
+    try:
+        setup = {}
+        for mode, nodes in clusters.items():
+            tokens = users(nodes.http[0], 64, f"tls{mode}")
+            admin = prepare(nodes.http[0], tokens)
+            owners = call(nodes.http[0], "GET", "/api/cluster", token=admin)["owners"]
+            remote = next(t for u, t in tokens.items()
+                          if owners[str(stable_hash(u) % SHARDS)] != "node1")
+            setup[mode] = (nodes, tokens, remote)
+        results = {mode: {"read": [], "add": []} for mode in clusters}
+        for _ in range(runs):
+            for mode in ("off", "on"):  # interleaved: drift hits both alike
+                nodes, tokens, remote = setup[mode]
+                results[mode]["read"].append(wrk(
+                    f"http://127.0.0.1:{nodes.http[0]}/api/cart", 4, SECS,
+                    os.path.join(ROOT, "tests", "bench", "get_cart.lua"),
+                    {"EMPORIUM_BENCH_TOKEN": remote}, threads=1))
+                results[mode]["add"].append(wrk(
+                    f"http://127.0.0.1:{nodes.http[0]}", 64, SECS, LUA,
+                    {"EMPORIUM_BENCH_TOKENS": ",".join(tokens.values())}))
+        print(f"\n| node-to-node TLS, 3 nodes, median (min-max) of {runs} interleaved runs "
+              "| cluster-tls off | cluster-tls on | on / off |")
+        print("|---|---|---|---|")
+        for label, key, field in (
+                ("GET /api/cart, cart on another node, 4 conns: requests/s", "read", "rps"),
+                ("same: p50 ms", "read", "p50"), ("same: p99 ms", "read", "p99"),
+                ("cart adds through node 1's edge, 64 conns: requests/s", "add", "rps"),
+                ("same: p99 ms", "add", "p99"),
+                ("non-2xx answers (all rows)", None, "non2xx")):
+            if key is None:
+                off = sum(r["non2xx"] for k in ("read", "add") for r in results["off"][k])
+                on = sum(r["non2xx"] for k in ("read", "add") for r in results["on"][k])
+                print(f"| {label} | {off} | {on} | |")
+                continue
+            conv = (lambda r: r["rps"]) if field == "rps" else (lambda r, f=field: ms(r[f]))
+            off = [conv(r) for r in results["off"][key]]
+            on = [conv(r) for r in results["on"][key]]
+            form = "{:.0f}" if field == "rps" else "{:.2f}"
+            ratio = sorted(on)[len(on) // 2] / sorted(off)[len(off) // 2]
+            print(f"| {label} | {spread(off, form)} | {spread(on, form)} | {ratio:.2f} |")
+        errors = {mode: "; ".join(r["socket_errors"] for k in m.values() for r in k
+                                  if r["socket_errors"] != "none") or "none"
+                  for mode, m in results.items()}
+        print(f"| wrk socket errors (all rows) | {errors['off']} | {errors['on']} | |")
+    finally:
+        for nodes in clusters.values():
+            nodes.stop()
+
+
 def main():
     work = tempfile.mkdtemp(prefix="emporium-cluster-bench-")
     os.chmod(work, 0o755)
+    if sys.argv[2:] == ["tls"]:
+        try:
+            tls_cost(work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     rows = []
     query = "/api/products?category=Books&maxPrice=25"
     try:
@@ -258,6 +345,9 @@ def main():
         print(f"| wrk socket errors (a request with no answer in 2 s counts as a timeout) "
               f"| {result['socket_errors']} |")
         three.stop()
+
+        # -- 4. what TLS costs ---------------------------------------------------
+        tls_cost(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\n(wrk on the same 2-core machine as every node; one run)")

@@ -16,7 +16,7 @@ run() { # run <rate or empty>
   # Every buyer signs up and connects from 127.0.0.1: the per-client limits
   # of a real deployment would refuse the load generator itself.
   EMPORIUM_ADMIN_EMAIL=admin@bench.test EMPORIUM_ADMIN_PASSWORD=bench-admin \
-    EMPORIUM_REGISTRATIONS_PER_MINUTE_IP=1000000 EMPORIUM_MAX_CONNECTIONS_PER_CLIENT=1000000 \
+    EMPORIUM_REGISTRATIONS_PER_MINUTE_IP=100000 EMPORIUM_MAX_CONNECTIONS_PER_CLIENT=1000000 \
     build/bench/emporium --port "$port" --data-dir "$work" >"$work/node.log" 2>&1 &
   node_pid=$!
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
