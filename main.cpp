@@ -2,10 +2,11 @@
 // the HTTP edge, serve until SIGINT/SIGTERM, then shut down in order:
 // stop accepting and finish in-flight requests, drain the entities (their
 // writes flush), stop the store, exit 0.
+#include "actors/accounts/admin_seeder.hpp"
 #include "actors/catalog/catalog_actor.hpp"
 #include "actors/cluster/node_tls.hpp"
 #include "actors/cluster/router.hpp"
-#include "actors/cluster/shard_map.hpp"
+#include "domain/shard_map.hpp"
 #include "actors/payment/payment_actor.hpp"
 #include "actors/protocol.hpp"
 #include "config/node_config.hpp"
@@ -31,6 +32,7 @@
 #include <fstream>
 #include <sodium.h>
 #include <thread>
+#include <variant>
 
 extern char** environ;
 
@@ -127,66 +129,9 @@ void refuse_to_start(const std::string& why) {
   ::kill(::getpid(), SIGTERM); // process-directed: main's sigwait picks it up
 }
 
-/// Creates the configured first admin unless that email already exists.
-/// Its shard may not be open yet (a cluster forming, no majority): the
-/// seeder asks again every second until the account exists. If the email
-/// belongs to a customer (someone registered it first), the node refuses
-/// to run, or with --promote-admin gives that account the admin role.
-caf::behavior admin_seeder(caf::event_based_actor* self, caf::actor router,
-                           emporium::user_record admin, std::uint32_t shard, bool promote) {
-  using namespace emporium;
-  auto ask = [=](auto... xs) {
-    return self->request(router, std::chrono::seconds(5), atoms::accounts_call::value, shard,
-                         caf::make_message(xs...));
-  };
-  auto retry = [=] { self->delayed_send(self, std::chrono::seconds(1), atoms::tick::value); };
-  self->send(self, atoms::tick::value);
-  return {
-    [=](atoms::tick) {
-      ask(atoms::register_user::value, admin)
-        .then(
-          [=](const user_record&) {
-            fmt::print("emporium: admin {} created\n", admin.email);
-            std::fflush(stdout);
-            self->quit();
-          },
-          [=](const caf::error& err) {
-            if (to_errc(err) != errc::conflict)
-              return retry();
-            self->send(self, atoms::find_email::value); // it exists: whose is it?
-          });
-    },
-    [=](atoms::find_email) {
-      ask(atoms::find_email::value, admin.email)
-        .then(
-          [=](const user_record& existing) {
-            if (existing.role == "admin")
-              return self->quit();
-            if (!promote) {
-              refuse_to_start(fmt::format(
-                "admin-email {} belongs to an existing non-admin account (registered by "
-                "someone else first?); refusing to start. If that account is yours, start "
-                "once with --promote-admin; otherwise choose another admin-email",
-                admin.email));
-              return self->quit();
-            }
-            ask(atoms::promote::value, admin.email)
-              .then(
-                [=](const user_record&) {
-                  fmt::print("emporium: account {} promoted to admin (--promote-admin)\n",
-                             admin.email);
-                  std::fflush(stdout);
-                  self->quit();
-                },
-                [=](const caf::error&) { retry(); });
-          },
-          [=](const caf::error&) { retry(); });
-    },
-  };
-}
-
-caf::actor ensure_admin(caf::actor_system& sys, const caf::actor& router,
-                        const emporium::node_config& cfg) {
+/// The configured first admin, unless none is configured.
+caf::actor start_admin_seeder(caf::actor_system& sys, const caf::actor& router,
+                              const emporium::node_config& cfg) {
   if (cfg.admin_email.empty() || cfg.admin_password.empty())
     return {};
   char hash[crypto_pwhash_STRBYTES];
@@ -196,9 +141,10 @@ caf::actor ensure_admin(caf::actor_system& sys, const caf::actor& router,
     throw std::runtime_error("cannot hash the admin password");
   emporium::user_record admin{emporium::http::new_user_id_for(cfg.admin_email, cfg.shards),
                               cfg.admin_email, hash, "Admin", "", "admin"};
-  return sys.spawn(admin_seeder, router, admin,
-                   emporium::cluster::shard_of_email(cfg.admin_email, cfg.shards),
-                   cfg.promote_admin);
+  return emporium::spawn_admin_seeder(
+    sys, router,
+    {admin, emporium::cluster::shard_of_email(cfg.admin_email, cfg.shards), cfg.promote_admin,
+     refuse_to_start});
 }
 
 void stop_actor(caf::scoped_actor& self, const caf::actor& a, caf::exit_reason reason) {
@@ -207,7 +153,12 @@ void stop_actor(caf::scoped_actor& self, const caf::actor& a, caf::exit_reason r
   self->receive([](const caf::down_msg&) {});
 }
 
-int run(const emporium::node_config& cfg) {
+/// A value or the exit code the node stops with.
+template <class T>
+using or_exit = std::variant<T, int>;
+
+/// A private data directory (0700, files 0600) and libsodium.
+std::optional<int> prepare_process(const emporium::node_config& cfg) {
   emporium::persistence::private_file_creation();
   std::error_code ec;
   fs::create_directories(cfg.data_dir, ec);
@@ -224,44 +175,49 @@ int run(const emporium::node_config& cfg) {
     fmt::print(stderr, "emporium: libsodium failed to initialise\n");
     return failure;
   }
-  auto level = cfg.sync_full ? emporium::persistence::durability::full
-                             : emporium::persistence::durability::normal;
-  auto files = data_files(cfg, level);
-  auto catalog = std::make_shared<emporium::catalog_view>();
-  std::size_t products = 0;
-  {
-    // Nodes of a cluster starting together take turns to migrate the files
-    // and seed the demo catalog.
-    auto turn = emporium::persistence::file_lock::acquire(
-      (fs::path{cfg.data_dir} / "prepare.lock").string(), std::chrono::seconds(120));
-    if (!turn) {
-      fmt::print(stderr, "emporium: {}: another node holds prepare.lock for too long\n",
-                 cfg.data_dir);
-      return bad_storage;
-    }
-    try {
-      check_shard_count(cfg);
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "emporium: {}\n", e.what());
-      return bad_config;
-    }
-    std::string current = files.global_db;
-    try {
-      emporium::persistence::prepare_database(files.global_db, level);
-      for (const auto& shard : files.shard_dbs) {
-        current = shard;
-        emporium::persistence::prepare_database(shard, level);
-      }
-      current = files.global_db;
-      products = emporium::load_catalog(files, *catalog, cfg.demo_catalog);
-    } catch (const emporium::persistence::store_error& e) {
-      fmt::print(stderr, "emporium: {}\n", e.what());
-      return bad_storage;
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "emporium: {}: cannot load the catalog: {}\n", current, e.what());
-      return bad_storage;
-    }
+  return std::nullopt;
+}
+
+/// Migrates every database file and loads the catalog; answers the number
+/// of products. Nodes of a cluster starting together take turns.
+or_exit<std::size_t> prepare_storage(const emporium::node_config& cfg,
+                                     const emporium::catalog_files& files,
+                                     emporium::catalog_view& catalog) {
+  auto turn = emporium::persistence::file_lock::acquire(
+    (fs::path{cfg.data_dir} / "prepare.lock").string(), std::chrono::seconds(120));
+  if (!turn) {
+    fmt::print(stderr, "emporium: {}: another node holds prepare.lock for too long\n",
+               cfg.data_dir);
+    return bad_storage;
   }
+  try {
+    check_shard_count(cfg);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "emporium: {}\n", e.what());
+    return bad_config;
+  }
+  std::string current = files.global_db;
+  try {
+    emporium::persistence::prepare_database(files.global_db, files.level);
+    for (const auto& shard : files.shard_dbs) {
+      current = shard;
+      emporium::persistence::prepare_database(shard, files.level);
+    }
+    current = files.global_db;
+    return emporium::load_catalog(files, catalog, cfg.demo_catalog);
+  } catch (const emporium::persistence::store_error& e) {
+    fmt::print(stderr, "emporium: {}\n", e.what());
+    return bad_storage;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "emporium: {}: cannot load the catalog: {}\n", current, e.what());
+    return bad_storage;
+  }
+}
+
+/// The other members, after checking the cluster settings (and the TLS
+/// files, which CAF would otherwise first read on its I/O thread).
+or_exit<std::vector<emporium::cluster::seed_address>> cluster_settings(
+  const emporium::node_config& cfg) {
   auto seeds = emporium::cluster::parse_seeds(cfg.seeds, cfg.bind, cfg.node_port);
   if (cfg.node_port == 0 && !seeds.empty()) {
     fmt::print(stderr, "emporium: --seeds needs --node-port (the port other nodes reach)\n");
@@ -275,6 +231,169 @@ int run(const emporium::node_config& cfg) {
     }
     emporium::cluster::audit_tls_handshakes();
   }
+  return seeds;
+}
+
+/// The node's long-lived actors and what the edge reads from them directly.
+struct node_actors {
+  caf::actor catalog_writer;
+  caf::actor payment;
+  caf::actor router;
+  std::shared_ptr<emporium::payment_health> payment_health;
+  std::shared_ptr<emporium::cluster_health> cluster;
+};
+
+node_actors spawn_node_actors(caf::actor_system& sys, const emporium::node_config& cfg,
+                              const emporium::catalog_files& files,
+                              std::shared_ptr<emporium::catalog_view> catalog,
+                              std::vector<emporium::cluster::seed_address> seeds,
+                              emporium::event_sink publish) {
+  node_actors a;
+  a.catalog_writer = emporium::spawn_catalog(sys, files, std::move(catalog));
+  a.payment_health = std::make_shared<emporium::payment_health>();
+  emporium::payment_options pay_opts;
+  pay_opts.breaker_threshold = static_cast<int>(cfg.payment_breaker_threshold);
+  pay_opts.breaker_cooldown_ms = cfg.payment_breaker_cooldown_ms;
+  a.payment = emporium::spawn_payment(
+    sys,
+    emporium::make_test_mode_provider({files.global_db,
+                                       std::chrono::milliseconds(cfg.payment_latency_ms),
+                                       cfg.payment_failure_rate, 42}),
+    pay_opts, a.payment_health, true);
+  emporium::saga_options saga;
+  saga.reserve_ttl_ms = std::int64_t{cfg.reserve_ttl_s} * 1000;
+  saga.payment_timeout_ms = cfg.payment_timeout_ms;
+  emporium::router_options route_opts;
+  route_opts.node_name = node_name(cfg);
+  route_opts.seeds = std::move(seeds);
+  route_opts.shards = cfg.shards;
+  route_opts.data_dir = cfg.data_dir;
+  route_opts.level = files.level;
+  route_opts.directory.idle_timeout = std::chrono::seconds(cfg.idle_timeout_s);
+  route_opts.directory.max_resident = cfg.max_resident;
+  route_opts.tls = cfg.cluster_tls;
+  a.cluster = std::make_shared<emporium::cluster_health>();
+  a.router = emporium::spawn_router(sys, route_opts,
+                                    {a.catalog_writer, a.payment, saga, std::move(publish)},
+                                    a.cluster);
+  return a;
+}
+
+/// Publishes the router on the node port (TLS unless cluster-tls is off).
+bool listen_for_nodes(caf::actor_system& sys, const emporium::node_config& cfg,
+                      const node_actors& a, std::size_t other_members) {
+  if (cfg.node_port == 0)
+    return true;
+  auto published = cfg.cluster_tls
+                     ? caf::openssl::publish(a.router, cfg.node_port, cfg.bind.c_str(), true)
+                     : sys.middleman().publish(a.router, cfg.node_port, cfg.bind.c_str(), true);
+  if (!published) {
+    fmt::print(stderr, "emporium: cannot listen for nodes on {}:{}: {}\n", cfg.bind,
+               cfg.node_port, sys.render(published.error()));
+    return false;
+  }
+  fmt::print("emporium: node {} on {}:{} ({} shards, {} other members, {})\n", node_name(cfg),
+             cfg.bind, cfg.node_port, cfg.shards, other_members,
+             cfg.cluster_tls ? "TLS with mutual authentication"
+                             : "plain TCP without authentication (cluster-tls off)");
+  return true;
+}
+
+emporium::http::server_options edge_options(const emporium::node_config& cfg, unsigned threads) {
+  emporium::http::server_options opts;
+  opts.bind = cfg.bind;
+  opts.port = cfg.port;
+  opts.threads = threads;
+  opts.max_body_bytes = cfg.max_body_bytes;
+  opts.max_header_bytes = cfg.max_header_bytes;
+  opts.read_timeout = std::chrono::seconds(cfg.read_timeout_s);
+  opts.max_connections = cfg.max_connections;
+  opts.max_connections_per_client = cfg.max_connections_per_client;
+  opts.header_timeout = std::chrono::seconds(cfg.header_timeout_s);
+  opts.cors_origins = cfg.cors_origins;
+  std::vector<emporium::http::cidr> proxies;
+  for (const auto& net : cfg.trusted_proxies)
+    if (auto parsed = emporium::http::parse_cidr(net)) // validated by the config
+      proxies.push_back(*parsed);
+  opts.proxies = emporium::http::trusted_proxies{std::move(proxies)};
+  return opts;
+}
+
+/// Serves HTTP until SIGINT or SIGTERM, then finishes in-flight requests.
+/// Answers the exit code; `seeder` is the admin seeder, if one started.
+int serve_until_signal(caf::actor_system& sys, const emporium::node_config& cfg,
+                       const node_actors& a, emporium::catalog_view& catalog,
+                       emporium::http::live_hub& hub, std::size_t products,
+                       const sigset_t& stop_signals, caf::actor& seeder) {
+  unsigned threads =
+    cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+  emporium::http::password_hasher hasher{2, emporium::http::hash_cost::interactive,
+                                         cfg.password_hash_queue};
+  auto backend = emporium::http::make_actor_backend(
+    sys, {a.router, a.catalog_writer, a.payment_health, a.cluster, cfg.shards},
+    std::chrono::milliseconds(cfg.request_timeout_ms), threads);
+  emporium::http::api_context ctx{*backend,
+                                  catalog,
+                                  {jwt_secret(cfg), cfg.jwt_issuer},
+                                  hasher,
+                                  emporium::http::auth_limits{
+                                    cfg.login_failures_per_minute_ip,
+                                    cfg.login_failures_per_minute_account,
+                                    cfg.registrations_per_minute_ip},
+                                  cfg.access_token_minutes,
+                                  cfg.refresh_token_days,
+                                  cfg.static_dir};
+  emporium::http::router routes;
+  emporium::http::add_all_routes(routes, ctx);
+  auto opts = edge_options(cfg, threads);
+  opts.websocket = emporium::http::make_live_endpoints(ctx, hub, cfg.max_sockets_per_user);
+  emporium::http::server edge{opts, routes};
+  int code = ok;
+  try {
+    seeder = start_admin_seeder(sys, a.router, cfg);
+    auto port = edge.start();
+    fmt::print("emporium: listening on http://{}:{} ({} products, data in {})\n", cfg.bind, port,
+               products, cfg.data_dir);
+    std::fflush(stdout);
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    if (refused_to_start)
+      code = bad_config;
+    else
+      fmt::print("emporium: signal {} received, shutting down\n", signal_number);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "emporium: {}\n", e.what());
+    code = failure;
+  }
+  edge.stop(std::chrono::seconds(10));
+  return code;
+}
+
+/// In order: the router first (its shards drain and flush), then what the
+/// sagas used.
+void stop_node_actors(caf::actor_system& sys, const node_actors& a, const caf::actor& seeder) {
+  caf::scoped_actor self{sys};
+  if (seeder)
+    caf::anon_send_exit(seeder, caf::exit_reason::user_shutdown);
+  stop_actor(self, a.router, caf::exit_reason::user_shutdown);
+  stop_actor(self, a.payment, caf::exit_reason::user_shutdown);
+  stop_actor(self, a.catalog_writer, caf::exit_reason::user_shutdown);
+}
+
+int run(const emporium::node_config& cfg) {
+  if (auto code = prepare_process(cfg))
+    return *code;
+  auto level = cfg.sync_full ? emporium::persistence::durability::full
+                             : emporium::persistence::durability::normal;
+  auto files = data_files(cfg, level);
+  auto catalog = std::make_shared<emporium::catalog_view>();
+  auto products = prepare_storage(cfg, files, *catalog);
+  if (auto* code = std::get_if<int>(&products))
+    return *code;
+  auto seeds = cluster_settings(cfg);
+  if (auto* code = std::get_if<int>(&seeds))
+    return *code;
+  auto other_members = std::get<0>(seeds).size();
 
   // Block the stop signals in every thread; the main thread waits for them.
   sigset_t stop_signals;
@@ -285,121 +404,21 @@ int run(const emporium::node_config& cfg) {
 
   // Outlives the actor system: the store publishes into it until the end.
   emporium::http::live_hub hub;
-  emporium::event_sink publish = [&hub](const emporium::persistence::outbox_row& row) {
-    hub.publish(row);
-  };
-
   node_system_config sys_cfg{cfg};
   caf::actor_system sys{sys_cfg};
-  auto catalog_writer = emporium::spawn_catalog(sys, files, catalog);
-  auto payment_health = std::make_shared<emporium::payment_health>();
-  emporium::payment_options pay_opts;
-  pay_opts.breaker_threshold = static_cast<int>(cfg.payment_breaker_threshold);
-  pay_opts.breaker_cooldown_ms = cfg.payment_breaker_cooldown_ms;
-  auto payment = emporium::spawn_payment(
-    sys,
-    emporium::make_test_mode_provider({files.global_db, std::chrono::milliseconds(cfg.payment_latency_ms),
-                                       cfg.payment_failure_rate, 42}),
-    pay_opts, payment_health, true);
-  emporium::directory_options dir_opts;
-  dir_opts.idle_timeout = std::chrono::seconds(cfg.idle_timeout_s);
-  dir_opts.max_resident = cfg.max_resident;
-  emporium::saga_options saga;
-  saga.reserve_ttl_ms = std::int64_t{cfg.reserve_ttl_s} * 1000;
-  saga.payment_timeout_ms = cfg.payment_timeout_ms;
-  emporium::router_options route_opts;
-  route_opts.node_name = node_name(cfg);
-  route_opts.seeds = seeds;
-  route_opts.shards = cfg.shards;
-  route_opts.data_dir = cfg.data_dir;
-  route_opts.level = level;
-  route_opts.directory = dir_opts;
-  route_opts.tls = cfg.cluster_tls;
-  auto cluster = std::make_shared<emporium::cluster_health>();
-  auto router = emporium::spawn_router(sys, route_opts, {catalog_writer, payment, saga, publish},
-                                       cluster);
-  if (cfg.node_port != 0) {
-    auto published = cfg.cluster_tls
-                       ? caf::openssl::publish(router, cfg.node_port, cfg.bind.c_str(), true)
-                       : sys.middleman().publish(router, cfg.node_port, cfg.bind.c_str(), true);
-    if (!published) {
-      fmt::print(stderr, "emporium: cannot listen for nodes on {}:{}: {}\n", cfg.bind,
-                 cfg.node_port, sys.render(published.error()));
-      caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
-      caf::anon_send_exit(payment, caf::exit_reason::user_shutdown);
-      caf::anon_send_exit(catalog_writer, caf::exit_reason::user_shutdown);
-      return failure;
-    }
-    fmt::print("emporium: node {} on {}:{} ({} shards, {} other members, {})\n",
-               route_opts.node_name, cfg.bind, cfg.node_port, cfg.shards, seeds.size(),
-               cfg.cluster_tls ? "TLS with mutual authentication"
-                               : "plain TCP without authentication (cluster-tls off)");
+  auto actors = spawn_node_actors(
+    sys, cfg, files, catalog, std::get<0>(std::move(seeds)),
+    [&hub](const emporium::persistence::outbox_row& row) { hub.publish(row); });
+  if (!listen_for_nodes(sys, cfg, actors, other_members)) {
+    caf::anon_send_exit(actors.router, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(actors.payment, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(actors.catalog_writer, caf::exit_reason::user_shutdown);
+    return failure;
   }
-
-  int code = ok;
   caf::actor seeder;
-  {
-    unsigned threads = cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
-    emporium::http::password_hasher hasher{2, emporium::http::hash_cost::interactive,
-                                           cfg.password_hash_queue};
-    auto backend = emporium::http::make_actor_backend(
-      sys, {router, catalog_writer, payment_health, cluster, cfg.shards},
-      std::chrono::milliseconds(cfg.request_timeout_ms), threads);
-    emporium::http::api_context ctx{*backend,
-                                    *catalog,
-                                    {jwt_secret(cfg), cfg.jwt_issuer},
-                                    hasher,
-                                    emporium::http::auth_limits{cfg.login_failures_per_minute_ip,
-                                                                cfg.login_failures_per_minute_account,
-                                                                cfg.registrations_per_minute_ip},
-                                    cfg.access_token_minutes,
-                                    cfg.refresh_token_days,
-                                    cfg.static_dir};
-    emporium::http::router routes;
-    emporium::http::add_all_routes(routes, ctx);
-    emporium::http::server_options opts;
-    opts.bind = cfg.bind;
-    opts.port = cfg.port;
-    opts.threads = threads;
-    opts.max_body_bytes = cfg.max_body_bytes;
-    opts.max_header_bytes = cfg.max_header_bytes;
-    opts.read_timeout = std::chrono::seconds(cfg.read_timeout_s);
-    opts.max_connections = cfg.max_connections;
-    opts.max_connections_per_client = cfg.max_connections_per_client;
-    opts.header_timeout = std::chrono::seconds(cfg.header_timeout_s);
-    opts.cors_origins = cfg.cors_origins;
-    std::vector<emporium::http::cidr> proxies;
-    for (const auto& net : cfg.trusted_proxies)
-      if (auto parsed = emporium::http::parse_cidr(net)) // validated by the config
-        proxies.push_back(*parsed);
-    opts.proxies = emporium::http::trusted_proxies{std::move(proxies)};
-    opts.websocket = emporium::http::make_live_endpoints(ctx, hub, cfg.max_sockets_per_user);
-    emporium::http::server edge{opts, routes};
-    try {
-      seeder = ensure_admin(sys, router, cfg);
-      auto port = edge.start();
-      fmt::print("emporium: listening on http://{}:{} ({} products, data in {})\n", cfg.bind,
-                 port, products, cfg.data_dir);
-      std::fflush(stdout);
-      int signal_number = 0;
-      sigwait(&stop_signals, &signal_number);
-      if (refused_to_start)
-        code = bad_config;
-      else
-        fmt::print("emporium: signal {} received, shutting down\n", signal_number);
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "emporium: {}\n", e.what());
-      code = failure;
-    }
-    edge.stop(std::chrono::seconds(10));
-  }
-
-  caf::scoped_actor self{sys};
-  if (seeder)
-    caf::anon_send_exit(seeder, caf::exit_reason::user_shutdown);
-  stop_actor(self, router, caf::exit_reason::user_shutdown); // shards drain and flush
-  stop_actor(self, payment, caf::exit_reason::user_shutdown);
-  stop_actor(self, catalog_writer, caf::exit_reason::user_shutdown);
+  int code = serve_until_signal(sys, cfg, actors, *catalog, hub, std::get<0>(products),
+                                stop_signals, seeder);
+  stop_node_actors(sys, actors, seeder);
   if (code == ok)
     fmt::print("emporium: stopped cleanly\n");
   return code;

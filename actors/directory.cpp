@@ -1,5 +1,6 @@
 // The entity directory (see directory.hpp for the slot life cycle).
 #include "actors/directory.hpp"
+#include "domain/backoff.hpp"
 
 #include "actors/entity_runtime.hpp"
 
@@ -142,11 +143,8 @@ void route(directory_self* self, entity_key& key, caf::message& payload) {
   self->delegate(s.handle, std::move(payload));
 }
 
-std::chrono::milliseconds backoff(const directory_options& opts, std::uint32_t streak) {
-  auto delay = opts.backoff_base;
-  for (std::uint32_t i = 1; i < streak && delay < opts.backoff_max; ++i)
-    delay *= 2;
-  return std::min(delay, opts.backoff_max);
+std::chrono::milliseconds restart_delay(const directory_options& opts, std::uint32_t streak) {
+  return backoff{opts.backoff_base, opts.backoff_max}.delay(streak);
 }
 
 /// Quits once every entity has stopped (after a shutdown request).
@@ -199,7 +197,7 @@ void on_down(directory_self* self, const caf::down_msg& msg) {
       s.crash_streak = 0;
     ++s.crash_streak;
     ++st.stats.restarts;
-    self->delayed_send(self, backoff(st.opts, s.crash_streak), atoms::restart::value, key);
+    self->delayed_send(self, restart_delay(st.opts, s.crash_streak), atoms::restart::value, key);
     return;
   }
   if (s.waiting.empty())

@@ -17,6 +17,7 @@
 #pragma once
 
 #include "actors/entity_services.hpp"
+#include "domain/entity_limits.hpp"
 
 #include <caf/fwd.hpp>
 
@@ -28,7 +29,7 @@ namespace emporium {
 
 struct directory_options {
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(2)}; ///< 0 = never
-  std::size_t max_resident = 100'000;          ///< per-node cap on live entities
+  std::size_t max_resident = default_max_resident; ///< per-node cap on live entities
   std::chrono::milliseconds backoff_base{100}; ///< first restart delay after a crash
   std::chrono::milliseconds backoff_max{10'000};
   std::size_t max_buffered = 1024; ///< per entity, while it (re)starts

@@ -4,12 +4,12 @@
 // Only actor TUs and tests include this header (it pulls in CAF).
 #pragma once
 
-#include "actors/cart/cart_rules.hpp"
-#include "actors/errc.hpp"
-#include "actors/records.hpp"
-#include "actors/views.hpp"
+#include "domain/cart_rules.hpp"
+#include "domain/errc.hpp"
+#include "domain/records.hpp"
+#include "domain/views.hpp"
 #include "persistence/entity_store.hpp"
-#include "actors/stock/stock_rules.hpp"
+#include "domain/stock_rules.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>

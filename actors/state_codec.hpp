@@ -2,9 +2,9 @@
 // Kept beside the actors: persistence stores opaque text.
 #pragma once
 
-#include "actors/cart/cart_rules.hpp"
-#include "actors/order/order_rules.hpp"
-#include "actors/stock/stock_rules.hpp"
+#include "domain/cart_rules.hpp"
+#include "domain/order_rules.hpp"
+#include "domain/stock_rules.hpp"
 
 #include <optional>
 #include <string>

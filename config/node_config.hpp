@@ -5,6 +5,8 @@
 //   file: `data-dir = ./data`   env: `EMPORIUM_DATA_DIR=./data`   flag: `--data-dir ./data`
 #pragma once
 
+#include "domain/entity_limits.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -40,7 +42,7 @@ struct node_config {
 
   // -- entities
   unsigned idle_timeout_s = 120;
-  std::uint64_t max_resident = 200'000;
+  std::uint64_t max_resident = default_max_resident;
 
   // -- HTTP edge
   std::string static_dir = "ui/dist";

@@ -1,7 +1,7 @@
 // The CAF side of the edge (see actor_backend.hpp).
 #include "http/actor_backend.hpp"
 
-#include "actors/cluster/shard_map.hpp"
+#include "domain/shard_map.hpp"
 #include "actors/protocol.hpp"
 #include "http/auth/credentials.hpp"
 #include "support/log.hpp"

@@ -4,9 +4,9 @@
 // error (timeout when the actor did not answer in time).
 #pragma once
 
-#include "actors/errc.hpp"
-#include "actors/records.hpp"
-#include "actors/views.hpp"
+#include "domain/errc.hpp"
+#include "domain/records.hpp"
+#include "domain/views.hpp"
 #include "persistence/entity_store.hpp"
 
 #include <functional>

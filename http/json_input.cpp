@@ -1,7 +1,7 @@
 // Strict JSON body reading (see json_input.hpp).
 #include "http/json_input.hpp"
 
-#include "actors/money.hpp"
+#include "domain/money.hpp"
 #include "http/response_helpers.hpp"
 #include "http/router.hpp"
 

@@ -2,7 +2,7 @@
 // errc -> HTTP status lives in exactly one place: status_of (error_map.cpp).
 #pragma once
 
-#include "actors/errc.hpp"
+#include "domain/errc.hpp"
 #include "http/message.hpp"
 
 #include <nlohmann/json_fwd.hpp>

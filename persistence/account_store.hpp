@@ -2,7 +2,7 @@
 // hashes, so a copy of the database does not let anyone refresh a session.
 #pragma once
 
-#include "actors/records.hpp"
+#include "domain/records.hpp"
 #include "persistence/connection.hpp"
 
 #include <optional>

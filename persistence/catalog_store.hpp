@@ -2,7 +2,7 @@
 // history keeps its names).
 #pragma once
 
-#include "actors/records.hpp"
+#include "domain/records.hpp"
 #include "persistence/connection.hpp"
 
 #include <optional>

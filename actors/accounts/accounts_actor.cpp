@@ -1,5 +1,5 @@
 // The accounts shard actor (see accounts_actor.hpp).
-#include "actors/wall_clock.hpp"
+#include "domain/wall_clock.hpp"
 #include "actors/accounts/accounts_actor.hpp"
 
 #include "actors/guarded.hpp"

@@ -2,7 +2,7 @@
 #include "actors/catalog/catalog_actor.hpp"
 
 #include "actors/catalog/demo_catalog.hpp"
-#include "actors/cluster/shard_map.hpp"
+#include "domain/shard_map.hpp"
 #include "actors/guarded.hpp"
 #include "actors/protocol.hpp"
 #include "actors/state_codec.hpp"

@@ -4,7 +4,7 @@
 // change rarely; a stock change swaps one product's entry).
 #pragma once
 
-#include "actors/records.hpp"
+#include "domain/records.hpp"
 
 #include <atomic>
 #include <memory>

@@ -2,7 +2,7 @@
 // categories, the same on every run (no randomness, no download).
 #pragma once
 
-#include "actors/records.hpp"
+#include "domain/records.hpp"
 
 #include <vector>
 

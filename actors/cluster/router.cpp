@@ -1,7 +1,8 @@
 // The node's router (see router.hpp).
 #include "actors/cluster/router.hpp"
 
-#include "actors/cluster/shard_map.hpp"
+#include "domain/backoff.hpp"
+#include "domain/shard_map.hpp"
 #include "actors/accounts/accounts_actor.hpp"
 #include "actors/order/order_index_actor.hpp"
 #include "persistence/file_lock.hpp"
@@ -58,7 +59,7 @@ struct seed_state {
   std::string name; // learned from its welcome; "" while not connected
   bool connecting = false;
   caf::actor_clock::time_point next_try{};
-  std::chrono::milliseconds backoff{0};
+  std::uint32_t failures = 0; // in a row: the reconnect backoff's attempt
 };
 
 /// Hops a message may take between routers whose views disagree before it
@@ -373,9 +374,10 @@ void connect_seeds(router_self* self) {
     auto failed = [self, i] {
       auto& s = self->state.seeds[i];
       s.connecting = false;
-      s.backoff = std::min(std::max(s.backoff * 2, std::chrono::milliseconds(100)),
-                           self->state.opts.max_reconnect);
-      s.next_try = self->clock().now() + s.backoff;
+      ++s.failures;
+      s.next_try = self->clock().now() + backoff{std::chrono::milliseconds(100),
+                                                 self->state.opts.max_reconnect}
+                                           .delay(s.failures);
     };
     // Same connect interface; the OpenSSL one verifies the seed's
     // certificate and presents ours.
@@ -395,7 +397,7 @@ void connect_seeds(router_self* self) {
               [self, i](atoms::welcome, const std::string& name, const caf::actor& handle) {
                 auto& s = self->state.seeds[i];
                 s.connecting = false;
-                s.backoff = std::chrono::milliseconds(0);
+                s.failures = 0;
                 s.name = name;
                 add_peer(self, name, handle, fmt::format("{}:{}", s.addr.host, s.addr.port));
               },
@@ -563,7 +565,7 @@ caf::behavior router_actor(router_self* self, router_options opts, router_servic
   auto& st = self->state;
   st.shards.resize(opts.shards);
   for (const auto& s : opts.seeds)
-    st.seeds.push_back(seed_state{s, {}, false, {}, std::chrono::milliseconds(0)});
+    st.seeds.push_back(seed_state{s, {}, false, {}, 0});
   st.opts = std::move(opts);
   st.svc = std::move(svc);
   st.health = std::move(health);

@@ -26,7 +26,7 @@
 // members it owns no shard and refuses entity messages (unavailable).
 #pragma once
 
-#include "actors/cluster/shard_map.hpp"
+#include "domain/shard_map.hpp"
 #include "actors/directory.hpp"
 #include "actors/entity_services.hpp"
 

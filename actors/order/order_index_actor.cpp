@@ -1,5 +1,5 @@
 // The order index actor (see order_index_actor.hpp).
-#include "actors/wall_clock.hpp"
+#include "domain/wall_clock.hpp"
 #include "actors/order/order_index_actor.hpp"
 
 #include "actors/guarded.hpp"

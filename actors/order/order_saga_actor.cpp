@@ -4,7 +4,8 @@
 // its last persisted state. Every step it takes is idempotent by order id
 // (reserve, release, commit, charge, refund), so a step repeated after a
 // crash cannot have a different outcome.
-#include "actors/wall_clock.hpp"
+#include "domain/backoff.hpp"
+#include "domain/wall_clock.hpp"
 #include "actors/entity_runtime.hpp"
 #include "actors/state_codec.hpp"
 
@@ -67,6 +68,13 @@ bool transition(saga_self* self, saga_event ev, const std::string& reason,
   return true;
 }
 
+/// The saga's retry delays: from its base, at most `max_factor` times it.
+template <class State>
+backoff step_backoff(const State& st, std::int64_t max_factor) {
+  auto base = std::chrono::milliseconds(st.rt.svc.saga.backoff_base_ms);
+  return {base, base * max_factor};
+}
+
 /// Retries the current step after a backoff, or gives up with `ev`.
 void retry_or(saga_self* self, saga_event ev, const std::string& reason) {
   auto& st = self->state;
@@ -74,8 +82,8 @@ void retry_or(saga_self* self, saga_event ev, const std::string& reason) {
     transition(self, ev, reason);
     return;
   }
-  auto delay = st.rt.svc.saga.backoff_base_ms << std::min(st.attempts - 1, 10);
-  self->delayed_send(self, std::chrono::milliseconds(delay), atoms::step::value, st.step);
+  self->delayed_send(self, step_backoff(st, 1024).delay(st.attempts), atoms::step::value,
+                     st.step);
 }
 
 /// Sends one request per order line to the stock actors and calls
@@ -194,8 +202,8 @@ void charge(saga_self* self) {
         // until the deadline, which ends the order as payment_timeout.
         auto& st = self->state;
         ++st.attempts;
-        auto delay = st.rt.svc.saga.backoff_base_ms << std::min(st.attempts, 6);
-        self->delayed_send(self, std::chrono::milliseconds(delay), atoms::step::value, step);
+        self->delayed_send(self, step_backoff(st, 64).delay(st.attempts + 1),
+                           atoms::step::value, step);
       });
 }
 
@@ -217,8 +225,8 @@ void compensate(saga_self* self, compensation what) {
     if (t->failed) {
       auto& s = self->state;
       ++s.attempts;
-      auto delay = s.rt.svc.saga.backoff_base_ms << std::min(s.attempts, 8);
-      self->delayed_send(self, std::chrono::milliseconds(delay), atoms::step::value, step);
+      self->delayed_send(self, step_backoff(s, 256).delay(s.attempts + 1), atoms::step::value,
+                         step);
       return;
     }
     self->state.order.compensated = true;

@@ -1,8 +1,9 @@
 // The payment actor (see payment_actor.hpp).
-#include "actors/wall_clock.hpp"
+#include "domain/wall_clock.hpp"
 #include "actors/payment/payment_actor.hpp"
 
-#include "actors/payment/circuit_breaker.hpp"
+#include "domain/backoff.hpp"
+#include "domain/circuit_breaker.hpp"
 #include "actors/protocol.hpp"
 
 #include <caf/all.hpp>
@@ -98,8 +99,9 @@ void on_result(payment_self* self, std::uint64_t id, charge_status status,
       finish(self, id, caf::make_message(make_error(errc::unavailable)));
       return;
     }
-    // Exponential backoff with full jitter: base * 2^(n-1) * U(0.5, 1.5).
-    auto base = st.opts.backoff_base_ms << (c.attempt - 1);
+    // Exponential backoff with jitter: base * 2^(n-1) * U(0.5, 1.5).
+    auto first = std::chrono::milliseconds(st.opts.backoff_base_ms);
+    auto base = backoff{first, first * 1024}.delay(static_cast<std::uint32_t>(c.attempt)).count();
     auto delay = std::uniform_int_distribution<std::int64_t>{base / 2, base + base / 2}(st.jitter);
     ++c.attempt;
     self->delayed_send(self, std::chrono::milliseconds(delay), atoms::retry::value, id);

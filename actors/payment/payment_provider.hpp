@@ -3,7 +3,7 @@
 // never charges or refunds twice.
 #pragma once
 
-#include "actors/money.hpp"
+#include "domain/money.hpp"
 
 #include <chrono>
 #include <cstdint>

@@ -2,7 +2,7 @@
 // checks and takes (never two steps); all order-keyed operations are
 // idempotent; reservations expire by a timer that survives passivation and
 // restarts because the expiry instant is part of the persisted snapshot.
-#include "actors/wall_clock.hpp"
+#include "domain/wall_clock.hpp"
 #include "actors/entity_runtime.hpp"
 #include "actors/state_codec.hpp"
 

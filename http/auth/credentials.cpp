@@ -1,7 +1,7 @@
 // Password hashing pool and token helpers (see credentials.hpp).
 #include "http/auth/credentials.hpp"
 
-#include "actors/cluster/shard_map.hpp"
+#include "domain/shard_map.hpp"
 
 #include "http/auth/jwt.hpp"
 #include "support/log.hpp"

@@ -1,6 +1,7 @@
 // Live order updates: the plain WebSocket at /ws (resume by sequence number)
 // and the SignalR JSON hub at /notificationHub that the seed's web client
 // speaks (negotiate, handshake, JoinGroup for one's own user only, pings).
+#include "domain/order_rules.hpp"
 #include "http/api_context.hpp"
 #include "http/live/signalr_protocol.hpp"
 #include "http/live/ws_protocol.hpp"
@@ -178,10 +179,8 @@ private:
         return;
       auto e = event_json(row);
       auto status = json_read::field<std::string>(e, "status").value_or("");
-      std::string seed = status == "Confirmed" ? "Completed"
-                         : status == "Cancelled" ? "Cancelled"
-                                                 : "Pending";
-      e["seedStatus"] = seed;
+      auto parsed = parse_status(status);
+      e["seedStatus"] = parsed ? seed_status_name(*parsed) : std::string{"Pending"};
       e["message"] = "Order " + std::to_string(row.order) + " is " + status;
       nlohmann::json message{
         {"type", 1}, {"target", "ReceiveOrderNotification"}, {"arguments", {e}}};

@@ -55,7 +55,7 @@ def call(port, method, path, body=None, token=None):
 
 
 def stable_hash(text):
-    """actors/cluster/shard_map.cpp's hash, to know where a user's cart lives."""
+    """domain/shard_map.cpp's hash, to know where a user's cart lives."""
     h = 14695981039346656037
     for c in text.encode():
         h ^= c

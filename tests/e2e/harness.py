@@ -245,6 +245,18 @@ def make_jwt(payload, secret=JWT_SECRET, header=None):
     return signing_input + "." + b64url(sig)
 
 
+def wait_for(predicate, timeout=15, what="condition"):
+    """Polls until predicate() is truthy and returns that value; fails the
+    test after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"{what} not met in {timeout} s")
+
+
 def raw_exchange(port, data, timeout=5):
     """Sends raw bytes and returns everything the server answers until close."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:

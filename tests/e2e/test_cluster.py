@@ -7,14 +7,10 @@ import threading
 import time
 import unittest
 
-from harness import Cluster, orders_charged_twice, units_accounted, ADMIN_EMAIL, ADMIN_PASSWORD
+from harness import Cluster, orders_charged_twice, units_accounted
 from wsclient import WebSocket
 
 RS = "\x1e"
-
-
-def admin_token(node):
-    return node.login(ADMIN_EMAIL, ADMIN_PASSWORD)["token"]
 
 
 def big_stock_products(node, n):
@@ -45,7 +41,7 @@ class ClusterTests(unittest.TestCase):
             c.wait_formed()
             a, b, d = c[0], c[1], c[2]
             # Every node computes the same owners, and each shard has one.
-            token = admin_token(a)
+            token = a.admin_token()
             views = [n.request("GET", "/api/cluster", token=token)[1] for n in c.nodes]
             self.assertEqual(len({json.dumps(v["owners"], sort_keys=True) for v in views}), 1)
             owned = [set(m["shards"]) for m in views[0]["members"] if m["state"] == "up"]

@@ -13,7 +13,7 @@ import threading
 import time
 import unittest
 
-from harness import BINARY, Cluster, Node, make_certs, tls_args
+from harness import BINARY, Cluster, Node, make_certs, tls_args, wait_for
 
 
 def refusals(node):
@@ -56,15 +56,6 @@ def plain_hello(port):
             return b""
 
 
-def wait_for(predicate, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 class ClusterTlsTests(unittest.TestCase):
     def test_only_a_certificate_from_the_cluster_ca_joins(self):
         c = Cluster(3)
@@ -83,8 +74,8 @@ class ClusterTlsTests(unittest.TestCase):
                 "--seeds", ",".join(f"127.0.0.1:{p}" for p in c.node_ports),
                 "--node-name", "node3", "--heartbeat-ms", "250", "--peer-timeout-ms", "1500"]
                 + tls_args(os.path.join(outsider_dir, "tls"), "node3")).start()
-            self.assertTrue(wait_for(lambda: len(refusals(c[0])) >= 2 and
-                                     len(refusals(c[1])) >= 2), c[0].log())
+            wait_for(lambda: len(refusals(c[0])) >= 2 and len(refusals(c[1])) >= 2,
+                     what="both members logging the outsider's refusal")
             time.sleep(1.5)  # a peer timeout: long enough for a join to show
             for i in (0, 1):
                 view = c.cluster_health(i)
@@ -116,7 +107,7 @@ class ClusterTlsTests(unittest.TestCase):
                 port, os.path.join(outsider_dir, "tls", "node3.crt"),
                 os.path.join(outsider_dir, "tls", "node3.key")))
             self.assertEqual(plain_hello(port), b"")
-            self.assertTrue(wait_for(lambda: len(refusals(c[0])) >= before + 3))
+            wait_for(lambda: len(refusals(c[0])) >= before + 3, what="three refusals logged")
             reasons = [r["reason"] for r in refusals(c[0])[before:]]
             self.assertIn("sent alert: certificate required (none presented)", reasons)
             self.assertTrue(any(r.startswith("certificate refused: ") and "/CN=node3" in r

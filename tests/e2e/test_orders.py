@@ -5,7 +5,7 @@ import threading
 import time
 import unittest
 
-from harness import Node
+from harness import Node, wait_for
 from wsclient import WebSocket
 
 RS = "\x1e"
@@ -19,16 +19,6 @@ def setUpModule():
 
 def tearDownModule():
     node.close()
-
-
-def wait_for(predicate, timeout=15):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def order_state(token, order_id):

@@ -3,9 +3,9 @@
 // stock never negative, reserved <= on hand, on hand + sold conserved,
 // cart totals equal the sum of their lines and lines stay within bounds,
 // terminal order states absorb every later event.
-#include "actors/cart/cart_rules.hpp"
-#include "actors/order/order_rules.hpp"
-#include "actors/stock/stock_rules.hpp"
+#include "domain/cart_rules.hpp"
+#include "domain/order_rules.hpp"
+#include "domain/stock_rules.hpp"
 
 #include <cstdint>
 #include <cstdlib>

@@ -1,5 +1,5 @@
 // Cart arithmetic, without actors.
-#include "actors/cart/cart_rules.hpp"
+#include "domain/cart_rules.hpp"
 
 #include <doctest/doctest.h>
 

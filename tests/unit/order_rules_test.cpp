@@ -1,6 +1,6 @@
 // The saga's transition table and the circuit breaker, without actors.
-#include "actors/order/order_rules.hpp"
-#include "actors/payment/circuit_breaker.hpp"
+#include "domain/order_rules.hpp"
+#include "domain/circuit_breaker.hpp"
 
 #include <doctest/doctest.h>
 

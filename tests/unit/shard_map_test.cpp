@@ -1,6 +1,6 @@
 // Shards and owners: the same answer on every node, balanced, and a member
 // joining or leaving moves only the shards it wins or held.
-#include "actors/cluster/shard_map.hpp"
+#include "domain/shard_map.hpp"
 #include "persistence/file_lock.hpp"
 #include "persistence/order_store.hpp"
 #include "http/auth/credentials.hpp"

@@ -1,5 +1,5 @@
 // Reservation arithmetic, without actors.
-#include "actors/stock/stock_rules.hpp"
+#include "domain/stock_rules.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,5 +1,5 @@
 // Shard and owner functions (see shard_map.hpp).
-#include "actors/cluster/shard_map.hpp"
+#include "domain/shard_map.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -3,7 +3,7 @@
 // and available >= 0. Every operation keyed by an order id is idempotent.
 #pragma once
 
-#include "actors/errc.hpp"
+#include "domain/errc.hpp"
 
 #include <cstdint>
 #include <vector>

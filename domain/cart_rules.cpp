@@ -1,5 +1,5 @@
 // Cart arithmetic (see cart_rules.hpp for the rules).
-#include "actors/cart/cart_rules.hpp"
+#include "domain/cart_rules.hpp"
 
 #include <algorithm>
 

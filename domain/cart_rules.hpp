@@ -2,8 +2,8 @@
 // The cart actor applies exactly these rules; tests/unit checks them.
 #pragma once
 
-#include "actors/errc.hpp"
-#include "actors/money.hpp"
+#include "domain/errc.hpp"
+#include "domain/money.hpp"
 
 #include <cstdint>
 #include <string>

@@ -12,9 +12,9 @@
 // makes duplicate and reordered messages harmless.
 #pragma once
 
-#include "actors/money.hpp"
-#include "actors/cart/cart_rules.hpp"
-#include "actors/stock/stock_rules.hpp"
+#include "domain/money.hpp"
+#include "domain/cart_rules.hpp"
+#include "domain/stock_rules.hpp"
 
 #include <cstdint>
 #include <optional>

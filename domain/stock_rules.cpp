@@ -1,5 +1,5 @@
 // Reservation arithmetic (see stock_rules.hpp for the invariants).
-#include "actors/stock/stock_rules.hpp"
+#include "domain/stock_rules.hpp"
 
 #include <algorithm>
 

@@ -1,5 +1,5 @@
 // The saga's transition table (see order_rules.hpp).
-#include "actors/order/order_rules.hpp"
+#include "domain/order_rules.hpp"
 
 namespace emporium {
 

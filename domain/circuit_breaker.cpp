@@ -1,5 +1,5 @@
 // Circuit breaker transitions (see circuit_breaker.hpp).
-#include "actors/payment/circuit_breaker.hpp"
+#include "domain/circuit_breaker.hpp"
 
 namespace emporium {
 

@@ -2,7 +2,7 @@
 // them (no CAF here; inspect overloads live in protocol.hpp).
 #pragma once
 
-#include "actors/money.hpp"
+#include "domain/money.hpp"
 
 #include <cstdint>
 #include <string>

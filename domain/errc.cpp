@@ -1,5 +1,5 @@
 // Names of the error codes (the `code` field clients switch on).
-#include "actors/errc.hpp"
+#include "domain/errc.hpp"
 
 namespace emporium {
 

@@ -2,8 +2,8 @@
 // without including CAF; protocol.hpp adds their inspect overloads).
 #pragma once
 
-#include "actors/cart/cart_rules.hpp"
-#include "actors/stock/stock_rules.hpp"
+#include "domain/cart_rules.hpp"
+#include "domain/stock_rules.hpp"
 
 #include <cstdint>
 #include <string>
