@@ -147,7 +147,8 @@ caf::actor start_admin_seeder(caf::actor_system& sys, const caf::actor& router,
      refuse_to_start});
 }
 
-void stop_actor(caf::scoped_actor& self, const caf::actor& a, caf::exit_reason reason) {
+template <class Handle>
+void stop_actor(caf::scoped_actor& self, const Handle& a, caf::exit_reason reason) {
   self->monitor(a);
   self->send_exit(a, reason);
   self->receive([](const caf::down_msg&) {});
@@ -237,7 +238,7 @@ or_exit<std::vector<emporium::cluster::seed_address>> cluster_settings(
 /// The node's long-lived actors and what the edge reads from them directly.
 struct node_actors {
   caf::actor catalog_writer;
-  caf::actor payment;
+  emporium::payment_actor payment;
   caf::actor router;
   std::shared_ptr<emporium::payment_health> payment_health;
   std::shared_ptr<emporium::cluster_health> cluster;

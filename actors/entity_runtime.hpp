@@ -65,8 +65,8 @@ void load_snapshot(caf::stateful_actor<State>* self, OnLoaded on_loaded) {
     on_loaded(std::optional<std::string>{});
     return;
   }
-  self->request(rt.svc.store, caf::infinite, atoms::load::value,
-                static_cast<std::uint8_t>(rt.key.kind), rt.key.id)
+  self->request(rt.svc.store, caf::infinite,
+                load_state{static_cast<std::uint8_t>(rt.key.kind), rt.key.id})
     .await(
       [self, on_loaded](std::string& text) mutable {
         if (text.empty())
@@ -91,7 +91,7 @@ void persist(caf::stateful_actor<State>* self, std::string snapshot, OnDurable o
   persistence::entity_write write{static_cast<std::uint8_t>(rt.key.kind), rt.key.id,
                                   std::move(snapshot), std::move(events)};
   write.sold_to = sold_to;
-  self->request(rt.svc.store, caf::infinite, atoms::save::value, std::move(write))
+  self->request(rt.svc.store, caf::infinite, save_state{std::move(write)})
     .then(
       [self, on_durable]() mutable {
         on_durable();

@@ -21,10 +21,10 @@ struct saga_options {
 };
 
 struct entity_services {
-  caf::actor store;        ///< store actor; invalid = persistence off (benchmarks)
+  store_actor store;       ///< the shard's store; invalid = persistence off (benchmarks)
   caf::actor directory;    ///< the directory that owns the entity (pinning)
   caf::actor stock_events; ///< receives (stock_changed, product, available); may be invalid
-  caf::actor payment;      ///< the payment actor (order sagas)
+  payment_actor payment;   ///< the payment actor (order sagas)
   saga_options saga;
   caf::actor router; ///< reaches any entity on any node; invalid = use `directory`
 };
@@ -56,7 +56,7 @@ using event_sink = std::function<void(const persistence::outbox_row&)>;
 /// The store actor: loads snapshots and writes them with group commit.
 /// `detached` gives it its own thread (production); tests run it on the
 /// deterministic scheduler instead.
-caf::actor spawn_store(caf::actor_system& sys, const std::string& db_path,
+store_actor spawn_store(caf::actor_system& sys, const std::string& db_path,
                        persistence::durability level, bool detached, event_sink on_event = {});
 
 } // namespace emporium

@@ -8,6 +8,8 @@
 #include "domain/errc.hpp"
 #include "domain/records.hpp"
 #include "domain/views.hpp"
+#include "actors/payment/payment_interface.hpp"
+#include "actors/store_interface.hpp"
 #include "persistence/entity_store.hpp"
 #include "domain/stock_rules.hpp"
 
@@ -128,10 +130,15 @@ CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(emporium, (std::vector<emporium::persistence::outbox_row>))
   CAF_ADD_TYPE_ID(emporium, (std::vector<std::int64_t>))
   CAF_ADD_TYPE_ID(emporium, (std::vector<std::string>))
+  CAF_ADD_TYPE_ID(emporium, (emporium::load_state))
+  CAF_ADD_TYPE_ID(emporium, (emporium::was_sold))
+  CAF_ADD_TYPE_ID(emporium, (emporium::charge_order))
+  CAF_ADD_TYPE_ID(emporium, (emporium::refund_order))
 CAF_END_TYPE_ID_BLOCK(emporium)
 
 // A write goes to the store of the entity's own node only: never serialized.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(emporium::persistence::entity_write)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(emporium::save_state)
 
 namespace emporium::atoms {
 using add = caf::atom_constant<caf::atom("add")>;

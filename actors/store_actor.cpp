@@ -22,9 +22,11 @@ struct store_actor_state {
   static inline const char* name = "store";
 };
 
-using store_self = caf::stateful_actor<store_actor_state>;
+// The public interface plus the flush it queues behind a batch's first save.
+using store_impl = store_actor::extend<caf::reacts_to<atoms::flush>>;
+using store_self = store_impl::stateful_pointer<store_actor_state>;
 
-void flush(store_self* self) {
+void flush(store_self self) {
   auto& st = self->state;
   st.flush_queued = false;
   if (st.batch.empty())
@@ -55,45 +57,45 @@ void flush(store_self* self) {
 /// A write for this entity may still sit in the batch (its previous
 /// incarnation crashed before the answer): commit before reading it. Any
 /// other read goes past the batch, which keeps growing.
-void flush_if_pending(store_self* self, std::uint8_t kind, const std::string& id) {
+void flush_if_pending(store_self self, std::uint8_t kind, const std::string& id) {
   auto& batch = self->state.batch;
   if (std::any_of(batch.begin(), batch.end(),
                   [&](const auto& w) { return w.kind == kind && w.id == id; }))
     flush(self);
 }
 
-void enqueue(store_self* self, persistence::entity_write write) {
+caf::response_promise enqueue(store_self self, persistence::entity_write write) {
   auto& st = self->state;
   st.batch.push_back(std::move(write));
-  st.waiting.push_back(self->make_response_promise());
+  auto promise = self->make_response_promise();
+  st.waiting.push_back(promise);
   if (!st.flush_queued) {
     st.flush_queued = true;
     self->send(self, atoms::flush::value);
   }
+  return promise;
 }
 
-caf::behavior store_actor(store_self* self, std::string path,
-                          persistence::durability level, event_sink on_event) {
+store_impl::behavior_type store_behavior(store_self self, std::string path,
+                                         persistence::durability level, event_sink on_event) {
   self->state.store = std::make_unique<persistence::entity_store>(path, level);
   self->state.on_event = std::move(on_event);
   return {
-    [self](atoms::load, std::uint8_t kind, const std::string& id) -> caf::result<std::string> {
-      flush_if_pending(self, kind, id);
+    [self](const load_state& req) -> caf::result<std::string> {
+      flush_if_pending(self, req.kind, req.id);
       try {
-        return self->state.store->load(kind, id).value_or(std::string{});
+        return self->state.store->load(req.kind, req.id).value_or(std::string{});
       } catch (const std::exception&) {
         return make_error(errc::storage_failure);
       }
     },
-    // A snapshot with whatever goes in its transaction: outbox events, an
-    // order's index row, a stock record's sale.
-    [self](atoms::save, persistence::entity_write& write) { enqueue(self, std::move(write)); },
-    // Was this stock record (kind, id) ever sold to `order`?
-    [self](atoms::sold, std::uint8_t kind, const std::string& id,
-           std::int64_t order) -> caf::result<bool> {
-      flush_if_pending(self, kind, id);
+    [self](save_state& req) -> caf::result<void> {
+      return enqueue(self, std::move(req.write));
+    },
+    [self](const was_sold& req) -> caf::result<bool> {
+      flush_if_pending(self, req.kind, req.product);
       try {
-        return self->state.store->sold(std::stoll(id), order);
+        return self->state.store->sold(std::stoll(req.product), req.order);
       } catch (const std::exception&) {
         return make_error(errc::storage_failure);
       }
@@ -104,11 +106,11 @@ caf::behavior store_actor(store_self* self, std::string path,
 
 } // namespace
 
-caf::actor spawn_store(caf::actor_system& sys, const std::string& db_path,
-                       persistence::durability level, bool detached, event_sink on_event) {
+store_actor spawn_store(caf::actor_system& sys, const std::string& db_path,
+                        persistence::durability level, bool detached, event_sink on_event) {
   if (detached)
-    return sys.spawn<caf::detached>(store_actor, db_path, level, std::move(on_event));
-  return sys.spawn(store_actor, db_path, level, std::move(on_event));
+    return sys.spawn<caf::detached>(store_behavior, db_path, level, std::move(on_event));
+  return sys.spawn(store_behavior, db_path, level, std::move(on_event));
 }
 
 } // namespace emporium

@@ -44,7 +44,8 @@ struct shard_slot {
   std::string owner; // by the current view; "" = nobody (no quorum)
   phase state = phase::absent;
   std::unique_ptr<persistence::file_lock> lock;
-  caf::actor store, directory, index, accounts;
+  store_actor store;
+  caf::actor directory, index, accounts;
   int running = 0; // of the four actors above, while releasing
   std::vector<parked> waiting;
 };
@@ -181,7 +182,9 @@ void flush_waiting(router_self* self, std::uint32_t shard) {
 
 // -- owning shards ------------------------------------------------------------
 
-void watch(router_self* self, const caf::actor& a, std::uint32_t shard) {
+/// Any handle of a shard's actors, typed or not.
+template <class Handle>
+void watch(router_self* self, const Handle& a, std::uint32_t shard) {
   self->monitor(a);
   self->state.shard_of_actor[a.address()] = shard;
 }
@@ -276,7 +279,8 @@ void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down
   }
   if (--slot.running > 0)
     return;
-  slot.store = slot.directory = slot.index = slot.accounts = nullptr;
+  slot.store = nullptr;
+  slot.directory = slot.index = slot.accounts = nullptr;
   slot.lock.reset(); // now the new owner may open the file
   slot.state = phase::absent;
   update_health(self);

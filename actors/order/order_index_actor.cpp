@@ -28,7 +28,7 @@ struct inflight_key {
 
 struct index_state {
   std::unique_ptr<persistence::order_store> store; // reads
-  caf::actor writer; // the shard's store actor: the file's only writer
+  store_actor writer; // the shard's store actor: the file's only writer
   caf::actor directory;
   persistence::order_id_space ids;
   std::int64_t last_id = 0;
@@ -78,7 +78,7 @@ void settle(index_self* self, const std::pair<std::string, std::string>& key,
 }
 
 caf::behavior order_index(index_self* self, std::string path, persistence::durability level,
-                          caf::actor writer, caf::actor directory,
+                          store_actor writer, caf::actor directory,
                           persistence::order_id_space ids) {
   auto& st = self->state;
   st.store = std::make_unique<persistence::order_store>(path, level);
@@ -118,7 +118,7 @@ caf::behavior order_index(index_self* self, std::string path, persistence::durab
         auto rp = self->make_response_promise<std::string>();
         if (!key.empty())
           st.inflight[slot] = inflight_key{hash, {}};
-        self->request(st.writer, caf::infinite, atoms::save::value, std::move(write))
+        self->request(st.writer, caf::infinite, save_state{std::move(write)})
           .then(
             [self, rp, slot, id, response, snapshot = std::move(snapshot)]() mutable {
               // Durably accepted; the saga starts now from this snapshot (and
@@ -165,7 +165,7 @@ caf::behavior order_index(index_self* self, std::string path, persistence::durab
 } // namespace
 
 caf::actor spawn_order_index(caf::actor_system& sys, const std::string& db_path,
-                             persistence::durability level, caf::actor store,
+                             persistence::durability level, store_actor store,
                              caf::actor directory, persistence::order_id_space ids,
                              bool detached) {
   if (detached)

@@ -23,7 +23,7 @@ namespace emporium {
 /// `detached` gives it a thread of its own; the router runs it on CAF's
 /// workers (see router.cpp), deterministic tests on the test scheduler.
 caf::actor spawn_order_index(caf::actor_system& sys, const std::string& db_path,
-                             persistence::durability level, caf::actor store,
+                             persistence::durability level, store_actor store,
                              caf::actor directory, persistence::order_id_space ids,
                              bool detached);
 

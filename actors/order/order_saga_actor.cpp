@@ -182,8 +182,8 @@ void charge(saga_self* self) {
   auto step = st.step;
   if (st.attempts == 0)
     self->delayed_send(self, std::chrono::milliseconds(remaining), atoms::deadline::value, step);
-  self->request(st.rt.svc.payment, std::chrono::milliseconds(remaining), atoms::charge::value,
-                st.order.id, st.order.total, st.order.payment_method)
+  self->request(st.rt.svc.payment, std::chrono::milliseconds(remaining),
+                charge_order{st.order.id, st.order.total, st.order.payment_method})
     .then(
       [self, step](payment_reply& r) {
         if (step != self->state.step)
@@ -247,7 +247,7 @@ void compensate(saga_self* self, compensation what) {
               finish_one();
             });
   if (what.refund_payment)
-    self->request(st.rt.svc.payment, timeout, atoms::refund::value, st.order.id)
+    self->request(st.rt.svc.payment, timeout, refund_order{st.order.id})
       .then([finish_one](bool) { finish_one(); },
             [t, finish_one](caf::error&) {
               t->failed = true;

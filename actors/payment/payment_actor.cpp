@@ -35,10 +35,15 @@ struct payment_state {
   static inline const char* name = "payment";
 };
 
-using payment_self = caf::stateful_actor<payment_state>;
+// The public interface plus what the actor sends itself: a provider's answer
+// held for its latency, and a retry after backoff.
+using payment_impl = payment_actor::extend<
+  caf::reacts_to<atoms::result, std::uint64_t, std::uint8_t, std::string, std::string>,
+  caf::reacts_to<atoms::retry, std::uint64_t>>;
+using payment_self_ptr = payment_impl::stateful_pointer<payment_state>;
 
 
-void publish_health(payment_self* self) {
+void publish_health(payment_self_ptr self) {
   auto& st = self->state;
   if (st.health)
     st.health->breaker = static_cast<int>(st.breaker.current == circuit_breaker::state::closed
@@ -48,7 +53,7 @@ void publish_health(payment_self* self) {
                                                 : 2);
 }
 
-void finish(payment_self* self, std::uint64_t id, caf::message answer) {
+void finish(payment_self_ptr self, std::uint64_t id, caf::message answer) {
   auto it = self->state.calls.find(id);
   if (it == self->state.calls.end())
     return;
@@ -58,7 +63,7 @@ void finish(payment_self* self, std::uint64_t id, caf::message answer) {
 
 /// One attempt: ask the provider, then hold the answer for the provider's
 /// latency (the test-mode provider simulates a network round trip).
-void attempt(payment_self* self, std::uint64_t id) {
+void attempt(payment_self_ptr self, std::uint64_t id) {
   auto& st = self->state;
   auto& c = st.calls.at(id);
   if (!breaker_allows(st.breaker, wall_clock_ms())) {
@@ -83,7 +88,7 @@ void attempt(payment_self* self, std::uint64_t id) {
                        static_cast<std::uint8_t>(r.status), r.reason, r.payment_id);
 }
 
-void on_result(payment_self* self, std::uint64_t id, charge_status status,
+void on_result(payment_self_ptr self, std::uint64_t id, charge_status status,
                const std::string& reason, const std::string& payment_id) {
   auto& st = self->state;
   auto it = st.calls.find(id);
@@ -116,8 +121,10 @@ void on_result(payment_self* self, std::uint64_t id, charge_status status,
            caf::make_message(payment_reply{status == charge_status::succeeded, reason, payment_id}));
 }
 
-caf::behavior payment_actor(payment_self* self, std::shared_ptr<payment_provider> provider,
-                            payment_options opts, std::shared_ptr<payment_health> health) {
+payment_impl::behavior_type payment_behavior(payment_self_ptr self,
+                                             std::shared_ptr<payment_provider> provider,
+                                             payment_options opts,
+                                             std::shared_ptr<payment_health> health) {
   auto& st = self->state;
   st.provider = std::move(provider);
   st.opts = opts;
@@ -126,17 +133,18 @@ caf::behavior payment_actor(payment_self* self, std::shared_ptr<payment_provider
   st.breaker.cooldown_ms = opts.breaker_cooldown_ms;
   auto start = [self](bool is_refund, charge_request req) {
     auto id = self->state.next_call++;
-    self->state.calls.emplace(id, call{is_refund, std::move(req), 1,
-                                       self->make_response_promise()});
+    auto promise = self->make_response_promise();
+    self->state.calls.emplace(id, call{is_refund, std::move(req), 1, promise});
     attempt(self, id);
+    return promise;
   };
   return {
-    [start](atoms::charge, order_id order, cents amount, std::string& method) {
-      start(false, charge_request{fmt::format("order-{}", order), order, amount,
-                                  std::move(method)});
+    [start](charge_order& req) -> caf::result<payment_reply> {
+      return start(false, charge_request{fmt::format("order-{}", req.order), req.order,
+                                         req.amount, std::move(req.method)});
     },
-    [start](atoms::refund, order_id order) {
-      start(true, charge_request{fmt::format("order-{}", order), order, 0, {}});
+    [start](const refund_order& req) -> caf::result<bool> {
+      return start(true, charge_request{fmt::format("order-{}", req.order), req.order, 0, {}});
     },
     [self](atoms::result, std::uint64_t id, std::uint8_t status, const std::string& reason,
            const std::string& payment_id) {
@@ -151,12 +159,13 @@ caf::behavior payment_actor(payment_self* self, std::shared_ptr<payment_provider
 
 } // namespace
 
-caf::actor spawn_payment(caf::actor_system& sys, std::shared_ptr<payment_provider> provider,
-                         payment_options opts, std::shared_ptr<payment_health> health,
-                         bool detached) {
+payment_actor spawn_payment(caf::actor_system& sys, std::shared_ptr<payment_provider> provider,
+                            payment_options opts, std::shared_ptr<payment_health> health,
+                            bool detached) {
   if (detached)
-    return sys.spawn<caf::detached>(payment_actor, std::move(provider), opts, std::move(health));
-  return sys.spawn(payment_actor, std::move(provider), opts, std::move(health));
+    return sys.spawn<caf::detached>(payment_behavior, std::move(provider), opts,
+                                    std::move(health));
+  return sys.spawn(payment_behavior, std::move(provider), opts, std::move(health));
 }
 
 } // namespace emporium

@@ -2,12 +2,10 @@
 // transient failures with exponential backoff and jitter (never declines),
 // and fails fast through a circuit breaker while the provider is down.
 //
-// Protocol:
-//   (charge, order_id, cents amount, payment_method) -> payment_reply | unavailable
-//   (refund, order_id)                              -> bool        | unavailable
-// Both are idempotent by order id (key "order-<id>").
+// Its interface: actors/payment/payment_interface.hpp.
 #pragma once
 
+#include "actors/payment/payment_interface.hpp"
 #include "actors/payment/payment_provider.hpp"
 
 #include <caf/fwd.hpp>
@@ -32,7 +30,7 @@ struct payment_health {
   std::atomic<std::uint64_t> transient_failures{0};
 };
 
-caf::actor spawn_payment(caf::actor_system& sys, std::shared_ptr<payment_provider> provider,
+payment_actor spawn_payment(caf::actor_system& sys, std::shared_ptr<payment_provider> provider,
                          payment_options opts, std::shared_ptr<payment_health> health,
                          bool detached);
 

@@ -59,8 +59,8 @@ caf::result<stock_view> commit_repeat(stock_self* self, order_id order) {
   if (!rt.svc.store)
     return make_error(errc::not_found);
   auto rp = self->make_response_promise<stock_view>();
-  self->request(rt.svc.store, caf::infinite, atoms::sold::value,
-                static_cast<std::uint8_t>(rt.key.kind), rt.key.id, order)
+  self->request(rt.svc.store, caf::infinite,
+                was_sold{static_cast<std::uint8_t>(rt.key.kind), rt.key.id, order})
     .then(
       [self, rp](bool sold) mutable {
         if (sold)

@@ -117,7 +117,7 @@ struct deterministic {
   }
 
   std::string db_path;
-  caf::actor store;
+  store_actor store;
   caf::actor directory;
   std::vector<caf::actor> directories;
 };

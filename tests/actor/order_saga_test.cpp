@@ -17,7 +17,7 @@ namespace {
 
 struct saga_fixture : deterministic {
   std::vector<persistence::outbox_row> published;
-  caf::actor payment;
+  payment_actor payment;
   std::shared_ptr<payment_health> health = std::make_shared<payment_health>();
 
   void start_shop(const std::string& name, double failure_rate = 0.0,

@@ -1,0 +1,48 @@
+// What the payment actor accepts; each request names its reply, and the
+// handle is a typed_actor, so a mismatch does not compile. Both requests are
+// idempotent by order id (the provider sees the key "order-<id>").
+#pragma once
+
+#include "domain/money.hpp"
+#include "domain/stock_rules.hpp" // order_id
+#include "domain/views.hpp"       // payment_reply
+
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <string>
+
+namespace emporium {
+
+/// Charge an order's total to its payment method. Declines are answers
+/// (approved = false, with the reason); only a provider that stays
+/// unreachable through the retries and the breaker gives unavailable.
+struct charge_order {
+  using reply = payment_reply;
+  order_id order = 0;
+  cents amount = 0;
+  std::string method; ///< the client's pm_... id
+};
+
+/// Give an order's charge back (or void one whose answer never came); true
+/// once the provider holds no money for it.
+struct refund_order {
+  using reply = bool;
+  order_id order = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, charge_order& x) {
+  return f(caf::meta::type_name("charge_order"), x.order, x.amount, x.method);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, refund_order& x) {
+  return f(caf::meta::type_name("refund_order"), x.order);
+}
+
+using payment_actor = caf::typed_actor<caf::replies_to<charge_order>::with<payment_reply>,
+                                       caf::replies_to<refund_order>::with<bool>>;
+
+} // namespace emporium
