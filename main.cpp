@@ -237,7 +237,7 @@ or_exit<std::vector<emporium::cluster::seed_address>> cluster_settings(
 
 /// The node's long-lived actors and what the edge reads from them directly.
 struct node_actors {
-  caf::actor catalog_writer;
+  emporium::catalog_actor catalog_writer;
   emporium::payment_actor payment;
   caf::actor router;
   std::shared_ptr<emporium::payment_health> payment_health;
@@ -260,7 +260,7 @@ node_actors spawn_node_actors(caf::actor_system& sys, const emporium::node_confi
     emporium::make_test_mode_provider({files.global_db,
                                        std::chrono::milliseconds(cfg.payment_latency_ms),
                                        cfg.payment_failure_rate, 42}),
-    pay_opts, a.payment_health, true);
+    pay_opts, a.payment_health, emporium::spawn_mode::own_thread);
   emporium::saga_options saga;
   saga.reserve_ttl_ms = std::int64_t{cfg.reserve_ttl_s} * 1000;
   saga.payment_timeout_ms = cfg.payment_timeout_ms;

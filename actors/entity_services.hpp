@@ -2,6 +2,7 @@
 #pragma once
 
 #include "actors/protocol.hpp"
+#include "actors/spawn_mode.hpp"
 
 #include "persistence/database.hpp"
 
@@ -23,7 +24,7 @@ struct saga_options {
 struct entity_services {
   store_actor store;       ///< the shard's store; invalid = persistence off (benchmarks)
   caf::actor directory;    ///< the directory that owns the entity (pinning)
-  caf::actor stock_events; ///< receives (stock_changed, product, available); may be invalid
+  catalog_actor stock_events; ///< told every stock_level; may be invalid
   payment_actor payment;   ///< the payment actor (order sagas)
   saga_options saga;
   caf::actor router; ///< reaches any entity on any node; invalid = use `directory`
@@ -53,10 +54,10 @@ caf::actor spawn_order(caf::actor_system& sys, const std::string& order,
 /// Receives every outbox row right after the transaction that wrote it.
 using event_sink = std::function<void(const persistence::outbox_row&)>;
 
-/// The store actor: loads snapshots and writes them with group commit.
-/// `detached` gives it its own thread (production); tests run it on the
-/// deterministic scheduler instead.
+/// The store actor: loads snapshots and writes them with group commit. Its
+/// own thread in production; the deterministic scheduler in tests.
 store_actor spawn_store(caf::actor_system& sys, const std::string& db_path,
-                       persistence::durability level, bool detached, event_sink on_event = {});
+                        persistence::durability level, spawn_mode mode,
+                        event_sink on_event = {});
 
 } // namespace emporium

@@ -8,6 +8,8 @@
 #include "domain/errc.hpp"
 #include "domain/records.hpp"
 #include "domain/views.hpp"
+#include "actors/catalog/catalog_interface.hpp"
+#include "actors/order/order_index_interface.hpp"
 #include "actors/payment/payment_interface.hpp"
 #include "actors/store_interface.hpp"
 #include "persistence/entity_store.hpp"
@@ -47,6 +49,23 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, directory_stats& x) {
   return f(caf::meta::type_name("directory_stats"), x.resident, x.activations,
            x.passivations, x.restarts);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, found_order& x) {
+  return f(caf::meta::type_name("found_order"), x.user, x.snapshot);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, member_view& x) {
+  return f(caf::meta::type_name("member_view"), x.status, x.name, x.address, x.shards,
+           x.entities);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_view& x) {
+  return f(caf::meta::type_name("cluster_view"), x.node, x.quorum, x.configured_members,
+           x.live_members, x.owners, x.members);
 }
 
 template <class Inspector>
@@ -134,6 +153,24 @@ CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(emporium, (emporium::was_sold))
   CAF_ADD_TYPE_ID(emporium, (emporium::charge_order))
   CAF_ADD_TYPE_ID(emporium, (emporium::refund_order))
+  CAF_ADD_TYPE_ID(emporium, (emporium::create_product))
+  CAF_ADD_TYPE_ID(emporium, (emporium::update_product))
+  CAF_ADD_TYPE_ID(emporium, (emporium::delete_product))
+  CAF_ADD_TYPE_ID(emporium, (emporium::stock_level))
+  CAF_ADD_TYPE_ID(emporium, (emporium::apply_remote_change))
+  CAF_ADD_TYPE_ID(emporium, (emporium::announce_to))
+  CAF_ADD_TYPE_ID(emporium, (emporium::reload_catalog))
+  CAF_ADD_TYPE_ID(emporium, (emporium::member_view::state))
+  CAF_ADD_TYPE_ID(emporium, (emporium::member_view))
+  CAF_ADD_TYPE_ID(emporium, (std::vector<emporium::member_view>))
+  CAF_ADD_TYPE_ID(emporium, (emporium::cluster_view))
+  CAF_ADD_TYPE_ID(emporium, (std::vector<std::uint32_t>))
+  CAF_ADD_TYPE_ID(emporium, (emporium::found_order))
+  CAF_ADD_TYPE_ID(emporium, (emporium::place_order))
+  CAF_ADD_TYPE_ID(emporium, (emporium::order_history))
+  CAF_ADD_TYPE_ID(emporium, (emporium::find_order))
+  CAF_ADD_TYPE_ID(emporium, (emporium::events_after))
+  CAF_ADD_TYPE_ID(emporium, (emporium::unfinished_orders))
 CAF_END_TYPE_ID_BLOCK(emporium)
 
 // A write goes to the store of the entity's own node only: never serialized.

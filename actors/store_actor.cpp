@@ -3,6 +3,7 @@
 // so every save already in the mailbox joins the same transaction (group
 // commit), and each saver gets its answer only after that commit.
 #include "actors/entity_runtime.hpp"
+#include "actors/spawn_mode.hpp"
 #include "persistence/entity_store.hpp"
 
 #include <algorithm>
@@ -107,10 +108,8 @@ store_impl::behavior_type store_behavior(store_self self, std::string path,
 } // namespace
 
 store_actor spawn_store(caf::actor_system& sys, const std::string& db_path,
-                        persistence::durability level, bool detached, event_sink on_event) {
-  if (detached)
-    return sys.spawn<caf::detached>(store_behavior, db_path, level, std::move(on_event));
-  return sys.spawn(store_behavior, db_path, level, std::move(on_event));
+                        persistence::durability level, spawn_mode mode, event_sink on_event) {
+  return spawn_in(sys, mode, store_behavior, db_path, level, std::move(on_event));
 }
 
 } // namespace emporium

@@ -39,6 +39,32 @@ struct payment_reply {
   std::string payment_id;
 };
 
+/// An order found by id: whose it is, and its snapshot.
+struct found_order {
+  std::string user;
+  std::string snapshot;
+};
+
+/// One member as GET /api/cluster shows it.
+struct member_view {
+  enum class state : std::uint8_t { up, down, unreachable };
+  state status = state::up;
+  std::string name;    ///< "" for a seed never reached (down)
+  std::string address; ///< host:port, or "self" for the node asked
+  std::vector<std::uint32_t> shards; ///< owned and open (up only)
+  std::uint64_t entities = 0;        ///< resident across those shards (up only)
+};
+
+/// GET /api/cluster: the asked node's view of the cluster.
+struct cluster_view {
+  std::string node;
+  bool quorum = false;
+  std::uint32_t configured_members = 0;
+  std::uint32_t live_members = 0;
+  std::vector<std::string> owners; ///< by shard: the owner's name, "" for none
+  std::vector<member_view> members;
+};
+
 /// Counters the directory answers to `(atoms::stats)`.
 struct directory_stats {
   std::uint64_t resident = 0;

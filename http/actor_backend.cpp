@@ -114,37 +114,34 @@ public:
   }
 
   void create_product(product_record p, done_fn<product_record> done) override {
-    ask<product_record>(catalog_, done, atoms::create::value, std::move(p));
+    ask(catalog_, std::move(done), emporium::create_product{std::move(p)});
   }
   void update_product(product_record p, done_fn<product_record> done) override {
-    ask<product_record>(catalog_, done, atoms::update::value, std::move(p));
+    ask(catalog_, std::move(done), emporium::update_product{std::move(p)});
   }
   void delete_product(std::int64_t id, done_fn<bool> done) override {
-    ask<bool>(catalog_, done, atoms::erase::value, id);
+    ask(catalog_, std::move(done), emporium::delete_product{id});
   }
 
   void place_order(const std::string& user, const std::string& key, const std::string& hash,
                    const std::string& draft, const std::string& answer,
                    done_fn<std::string> done) override {
-    index<std::string>(cluster::shard_of_user(user, shards_), done, atoms::place::value, user,
-                       key, hash, draft, answer);
+    index(cluster::shard_of_user(user, shards_), std::move(done),
+          emporium::place_order{user, key, hash, draft, answer});
   }
   void order_history(const std::string& user,
                      done_fn<std::vector<std::string>> done) override {
-    index<std::vector<std::string>>(cluster::shard_of_user(user, shards_), done,
-                                    atoms::history::value, user);
+    index(cluster::shard_of_user(user, shards_), std::move(done), emporium::order_history{user});
   }
-  void find_order(std::int64_t id, done_fn<std::vector<std::string>> done) override {
-    index<std::vector<std::string>>(cluster::shard_of_order(id, shards_), done,
-                                    atoms::find::value, id);
+  void find_order(std::int64_t id, done_fn<found_order> done) override {
+    index(cluster::shard_of_order(id, shards_), std::move(done), emporium::find_order{id});
   }
   void cancel_order(std::int64_t id, done_fn<std::string> done) override {
     entity<std::string>({entity_kind::order, std::to_string(id)}, done, atoms::cancel::value);
   }
   void events_since(const std::string& user, std::int64_t seq,
                     done_fn<std::vector<persistence::outbox_row>> done) override {
-    index<std::vector<persistence::outbox_row>>(cluster::shard_of_user(user, shards_), done,
-                                                atoms::events::value, user, seq);
+    index(cluster::shard_of_user(user, shards_), std::move(done), events_after{user, seq});
   }
 
   bool ready() const override {
@@ -162,8 +159,8 @@ public:
             cluster_->owned_shards.load(), cluster_->ready_shards.load()};
   }
 
-  void cluster_status(done_fn<std::string> done) override {
-    ask<std::string>(router_, done, atoms::status::value);
+  void cluster_status(done_fn<cluster_view> done) override {
+    ask_message<cluster_view>(router_, done, atoms::status::value);
   }
 
   std::string payment_breaker() const override {
@@ -182,8 +179,23 @@ private:
     caf::anon_send(bridges_[i], std::move(fn));
   }
 
+  /// A request whose struct names its reply: `done` takes that type, and a
+  /// typed handle checks at compile time that the actor accepts it.
+  template <class Handle, class Request>
+  void ask(const Handle& target, done_fn<typename Request::reply> done, Request req) {
+    using reply = typename Request::reply;
+    auto timeout = timeout_;
+    post([=](caf::event_based_actor* self) {
+      self->request(target, timeout, req)
+        .then([done](reply& value) { shielded([&] { done(errc::none, std::move(value)); }); },
+              [done](caf::error& err) { shielded([&] { done(to_errc(err), reply{}); }); });
+    });
+  }
+
+  /// A message spelled as its elements, to the router (entity and shard
+  /// envelopes, until those carry typed requests too).
   template <class T, class... Ts>
-  void ask(const caf::actor& target, done_fn<T> done, Ts... xs) {
+  void ask_message(const caf::actor& target, done_fn<T> done, Ts... xs) {
     auto timeout = timeout_;
     post([=](caf::event_based_actor* self) {
       self->request(target, timeout, xs...)
@@ -205,13 +217,13 @@ private:
   /// A message to an entity goes through the router, never to a handle.
   template <class T, class... Ts>
   void entity(entity_key key, done_fn<T> done, Ts... xs) {
-    ask<T>(router_, std::move(done), std::move(key), caf::make_message(std::move(xs)...));
+    ask_message<T>(router_, std::move(done), std::move(key), caf::make_message(std::move(xs)...));
   }
 
   template <class T, class... Ts>
   void accounts(std::uint32_t shard, done_fn<T> done, Ts... xs) {
-    ask<T>(router_, std::move(done), atoms::accounts_call::value, shard,
-           caf::make_message(std::move(xs)...));
+    ask_message<T>(router_, std::move(done), atoms::accounts_call::value, shard,
+                   caf::make_message(std::move(xs)...));
   }
 
   template <class... Ts>
@@ -220,15 +232,15 @@ private:
              caf::make_message(std::move(xs)...));
   }
 
-  /// A message to the order index of `shard`, wherever that shard lives.
-  template <class T, class... Ts>
-  void index(std::uint32_t shard, done_fn<T> done, Ts... xs) {
-    ask<T>(router_, std::move(done), atoms::shard_call::value, shard,
-           caf::make_message(std::move(xs)...));
+  /// A request to the order index of `shard`, wherever that shard lives.
+  template <class Request>
+  void index(std::uint32_t shard, done_fn<typename Request::reply> done, Request req) {
+    ask_message<typename Request::reply>(router_, std::move(done), atoms::shard_call::value,
+                                         shard, caf::make_message(std::move(req)));
   }
 
   caf::actor router_;
-  caf::actor catalog_;
+  catalog_actor catalog_;
   std::shared_ptr<const payment_health> payment_;
   std::shared_ptr<const cluster_health> cluster_;
   std::uint32_t shards_;

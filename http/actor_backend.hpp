@@ -3,6 +3,7 @@
 // receive), so the edge never waits on an actor.
 #pragma once
 
+#include "actors/catalog/catalog_interface.hpp"
 #include "actors/cluster/router.hpp"
 #include "actors/payment/payment_actor.hpp"
 #include "http/backend.hpp"
@@ -16,10 +17,9 @@
 
 namespace emporium::http {
 
-
 struct backend_actors {
   caf::actor router; ///< every entity and every shard's order index, on any node
-  caf::actor catalog;
+  catalog_actor catalog;
   std::shared_ptr<const payment_health> payment;
   std::shared_ptr<const cluster_health> cluster;
   std::uint32_t shards = 1;

@@ -68,7 +68,7 @@ public:
   virtual void order_history(const std::string& user,
                              done_fn<std::vector<std::string>> done) = 0;
   /// {owner user id, snapshot json}
-  virtual void find_order(std::int64_t id, done_fn<std::vector<std::string>> done) = 0;
+  virtual void find_order(std::int64_t id, done_fn<found_order> done) = 0;
   /// Cancels through the order's saga; answers the snapshot json.
   virtual void cancel_order(std::int64_t id, done_fn<std::string> done) = 0;
   virtual void events_since(const std::string& user, std::int64_t seq,
@@ -83,7 +83,7 @@ public:
   /// This node's view of the cluster (a single node is a cluster of one).
   virtual cluster_info cluster() const = 0;
   /// Members, their shards and entity counts, and every shard's owner (JSON).
-  virtual void cluster_status(done_fn<std::string> done) = 0;
+  virtual void cluster_status(done_fn<cluster_view> done) = 0;
 };
 
 } // namespace emporium::http

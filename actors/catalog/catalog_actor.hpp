@@ -1,12 +1,9 @@
 // The catalog's write side: persists product changes and applies them, and
 // the stock actors' availability events, to this node's read model.
-//
-// Protocol:
-//   (create, product_record)        -> product_record (with its new id)
-//   (update, product_record)        -> product_record | not_found
-//   (erase, id)                     -> bool (true = deleted now)
-//   (stock_changed, id, available)  -> (no answer; from stock actors)
+// Its interface: actors/catalog/catalog_interface.hpp.
 #pragma once
+
+#include "actors/catalog/catalog_interface.hpp"
 
 #include "actors/catalog/catalog_view.hpp"
 #include "persistence/database.hpp"
@@ -27,11 +24,10 @@ struct catalog_files {
 };
 
 /// The write side. Every change it makes (and every stock change a local
-/// stock entity reports) is also sent to `fanout` (given later with
-/// `(fanout, actor)`) as `(broadcast, message)`, so other nodes' read models
-/// follow; what other nodes report arrives as `(apply, message)`, and
-/// `(load)` re-reads everything.
-caf::actor spawn_catalog(caf::actor_system& sys, catalog_files files,
+/// stock entity reports) is also sent to the router given by announce_to as
+/// `(broadcast, change)`, so other nodes' read models follow; what other
+/// nodes report arrives as apply_remote_change.
+catalog_actor spawn_catalog(caf::actor_system& sys, catalog_files files,
                          std::shared_ptr<catalog_view> view);
 
 /// Loads products and stock snapshots into `view` (start-up, before serving)

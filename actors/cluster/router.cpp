@@ -11,7 +11,6 @@
 #include <caf/io/all.hpp>
 #include <caf/openssl/manager.hpp>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <map>
@@ -45,7 +44,8 @@ struct shard_slot {
   phase state = phase::absent;
   std::unique_ptr<persistence::file_lock> lock;
   store_actor store;
-  caf::actor directory, index, accounts;
+  order_index_actor index;
+  caf::actor directory, accounts;
   int running = 0; // of the four actors above, while releasing
   std::vector<parked> waiting;
 };
@@ -102,7 +102,10 @@ void hand_in(Sender& via, shard_slot& slot, target& where, caf::message& payload
     case service::entity:
       via.delegate(slot.directory, std::move(where.key), std::move(payload));
       return;
-    case service::index: via.delegate(slot.index, std::move(payload)); return;
+    // The payload is the caller's typed request, checked where it was made.
+    case service::index:
+      via.delegate(caf::actor_cast<caf::actor>(slot.index), std::move(payload));
+      return;
     case service::accounts: via.delegate(slot.accounts, std::move(payload)); return;
   }
 }
@@ -200,7 +203,7 @@ bool open_shard(router_self* self, std::uint32_t shard) {
     return false; // the previous owner has not let go yet
   auto path = persistence::shard_db_path(st.opts.data_dir, shard);
   auto& sys = self->system();
-  slot.store = spawn_store(sys, path, st.opts.level, true, st.sink);
+  slot.store = spawn_store(sys, path, st.opts.level, spawn_mode::own_thread, st.sink);
   entity_services svc;
   svc.store = slot.store;
   svc.router = caf::actor_cast<caf::actor>(self);
@@ -214,7 +217,7 @@ bool open_shard(router_self* self, std::uint32_t shard) {
   slot.index = spawn_order_index(sys, path, st.opts.level, slot.store, slot.directory,
                                  {static_cast<std::int64_t>(shard) + 1,
                                   static_cast<std::int64_t>(st.opts.shards)},
-                                 false);
+                                 spawn_mode::workers);
   slot.accounts = spawn_accounts(sys, path, st.opts.level);
   watch(self, slot.store, shard);
   watch(self, slot.directory, shard);
@@ -222,7 +225,7 @@ bool open_shard(router_self* self, std::uint32_t shard) {
   watch(self, slot.accounts, shard);
   slot.state = phase::ready;
   auto directory = slot.directory;
-  self->request(slot.index, std::chrono::seconds(30), atoms::unfinished::value)
+  self->request(slot.index, std::chrono::seconds(30), unfinished_orders{})
     .then(
       [directory](const std::vector<std::int64_t>& ids) {
         for (auto id : ids)
@@ -280,7 +283,8 @@ void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down
   if (--slot.running > 0)
     return;
   slot.store = nullptr;
-  slot.directory = slot.index = slot.accounts = nullptr;
+  slot.index = nullptr;
+  slot.directory = slot.accounts = nullptr;
   slot.lock.reset(); // now the new owner may open the file
   slot.state = phase::absent;
   update_health(self);
@@ -344,7 +348,7 @@ void add_peer(router_self* self, const std::string& name, const caf::actor& hand
   fmt::print("emporium: node {} joined ({} live)\n", name, st.peers.size() + 1);
   std::fflush(stdout);
   // It may have changed the catalog while we were apart.
-  self->send(st.svc.catalog, atoms::load::value);
+  self->send(st.svc.catalog, reload_catalog{});
   recompute(self);
 }
 
@@ -414,30 +418,25 @@ void connect_seeds(router_self* self) {
 // -- status -------------------------------------------------------------------
 
 /// This node's part of GET /api/cluster: its shards and resident entities.
-void local_status(router_self* self, caf::response_promise rp) {
+void local_status(router_self* self, caf::typed_response_promise<member_view> rp) {
   auto& st = self->state;
   struct gather {
-    nlohmann::json shards = nlohmann::json::array();
-    std::uint64_t entities = 0;
+    member_view me;
     std::size_t pending = 0;
-    caf::response_promise rp;
-    std::string name;
-    void finish() {
-      nlohmann::json j{{"name", name}, {"shards", shards}, {"entities", entities}};
-      rp.deliver(j.dump());
-    }
+    caf::typed_response_promise<member_view> rp;
+    void finish() { rp.deliver(std::move(me)); }
   };
   auto g = std::make_shared<gather>();
   g->rp = std::move(rp);
-  g->name = st.opts.node_name;
+  g->me.name = st.opts.node_name;
   for (std::uint32_t s = 0; s < st.opts.shards; ++s)
     if (st.shards[s].state == phase::ready) {
-      g->shards.push_back(s);
+      g->me.shards.push_back(s);
       ++g->pending;
       self->request(st.shards[s].directory, std::chrono::seconds(2), atoms::stats::value)
         .then(
           [g](const directory_stats& ds) {
-            g->entities += ds.resident;
+            g->me.entities += ds.resident;
             if (--g->pending == 0)
               g->finish();
           },
@@ -451,58 +450,48 @@ void local_status(router_self* self, caf::response_promise rp) {
 }
 
 /// GET /api/cluster: every member's state and share, and who owns what.
-void cluster_status(router_self* self, caf::response_promise rp) {
+void cluster_status(router_self* self, caf::typed_response_promise<cluster_view> rp) {
   auto& st = self->state;
   struct gather {
-    nlohmann::json doc;
+    cluster_view view;
     std::size_t pending = 0;
-    caf::response_promise rp;
-    void add(const std::string& text, const std::string& address) {
-      auto j = nlohmann::json::parse(text, nullptr, false);
-      if (!j.is_discarded()) {
-        j["state"] = "up";
-        j["address"] = address;
-        doc["members"].push_back(j);
-      }
-    }
-    void finish() { rp.deliver(doc.dump()); }
+    caf::typed_response_promise<cluster_view> rp;
+    void finish() { rp.deliver(std::move(view)); }
   };
   auto g = std::make_shared<gather>();
   g->rp = std::move(rp);
-  nlohmann::json owners = nlohmann::json::object();
+  auto& v = g->view;
+  v.node = st.opts.node_name;
+  v.quorum = st.quorum;
+  v.configured_members = static_cast<std::uint32_t>(st.seeds.size() + 1);
+  v.live_members = static_cast<std::uint32_t>(st.peers.size() + 1);
   for (std::uint32_t s = 0; s < st.opts.shards; ++s)
-    owners[std::to_string(s)] = st.shards[s].owner;
-  g->doc = {{"node", st.opts.node_name},
-            {"quorum", st.quorum},
-            {"configuredMembers", st.seeds.size() + 1},
-            {"liveMembers", st.peers.size() + 1},
-            {"shardCount", st.opts.shards},
-            {"owners", owners},
-            {"members", nlohmann::json::array()}};
+    v.owners.push_back(st.shards[s].owner);
   for (const auto& seed : st.seeds)
     if (seed.name.empty() || st.peers.count(seed.name) == 0)
-      g->doc["members"].push_back({{"address", fmt::format("{}:{}", seed.addr.host,
-                                                           seed.addr.port)},
-                                   {"state", "down"}});
+      v.members.push_back({member_view::state::down, "",
+                           fmt::format("{}:{}", seed.addr.host, seed.addr.port), {}, 0});
   g->pending = st.peers.size() + 1;
-  auto done = [g](const std::string& text, const std::string& address) {
-    g->add(text, address);
+  auto done = [g](member_view m, const std::string& address) {
+    m.status = member_view::state::up;
+    m.address = address;
+    g->view.members.push_back(std::move(m));
     if (--g->pending == 0)
       g->finish();
   };
-  auto failed = [g, self](const std::string& name, const std::string& address) {
-    g->doc["members"].push_back({{"name", name}, {"address", address}, {"state", "unreachable"}});
+  auto failed = [g](const std::string& name, const std::string& address) {
+    g->view.members.push_back({member_view::state::unreachable, name, address, {}, 0});
     if (--g->pending == 0)
       g->finish();
   };
   // Our own part through ourselves, so all members are gathered alike.
   self->request(caf::actor_cast<caf::actor>(self), std::chrono::seconds(3),
                 atoms::local_status::value)
-    .then([done](const std::string& text) { done(text, "self"); },
+    .then([done](member_view& m) { done(std::move(m), "self"); },
           [failed, name = st.opts.node_name](const caf::error&) { failed(name, "self"); });
   for (const auto& [name, p] : st.peers)
     self->request(p.handle, std::chrono::seconds(3), atoms::local_status::value)
-      .then([done, address = p.address](const std::string& text) { done(text, address); },
+      .then([done, address = p.address](member_view& m) { done(std::move(m), address); },
             [failed, name = name, address = p.address](const caf::error&) {
               failed(name, address);
             });
@@ -600,7 +589,7 @@ caf::behavior router_actor(router_self* self, router_options opts, router_servic
   });
   self->set_exit_handler([self](caf::exit_msg& msg) { begin_stop(self, msg.reason); });
   if (st.svc.catalog && !st.seeds.empty()) // nobody to tell on a single node
-    self->send(st.svc.catalog, atoms::fanout::value, caf::actor_cast<caf::actor>(self));
+    self->send(st.svc.catalog, announce_to{caf::actor_cast<caf::actor>(self)});
   recompute(self);
   if (!st.seeds.empty())
     self->send(self, atoms::tick::value);
@@ -637,7 +626,7 @@ caf::behavior router_actor(router_self* self, router_options opts, router_servic
         if (st.svc.publish_local)
           st.svc.publish_local(change.get_as<persistence::outbox_row>(0));
       } else if (st.svc.catalog) {
-        self->send(st.svc.catalog, atoms::apply::value, change);
+        self->send(st.svc.catalog, apply_remote_change{change});
       }
     },
     [self](atoms::hello, const std::string& name,
@@ -667,12 +656,12 @@ caf::behavior router_actor(router_self* self, router_options opts, router_servic
     },
     [self](atoms::acquire, std::uint32_t shard) { try_acquire(self, shard); },
     [self](atoms::local_status) {
-      auto rp = self->make_response_promise<std::string>();
+      auto rp = self->make_response_promise<member_view>();
       local_status(self, rp);
       return rp;
     },
     [self](atoms::status) {
-      auto rp = self->make_response_promise<std::string>();
+      auto rp = self->make_response_promise<cluster_view>();
       cluster_status(self, rp);
       return rp;
     },

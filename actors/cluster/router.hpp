@@ -53,7 +53,7 @@ struct router_options {
 };
 
 struct router_services {
-  caf::actor catalog;  ///< this node's catalog writer (stock events, remote announcements)
+  catalog_actor catalog; ///< this node's catalog writer (stock events, remote announcements)
   payment_actor payment; ///< this node's payment actor (order sagas)
   saga_options saga;
   event_sink publish_local; ///< delivers an outbox event to this node's live clients

@@ -36,12 +36,12 @@ struct index_state {
   static inline const char* name = "order_index";
 };
 
-using index_self = caf::stateful_actor<index_state>;
+using index_self = order_index_actor::stateful_pointer<index_state>;
 
 /// The placement of a new order: its id, Submitted snapshot, event, index
 /// row and answer, handed to the store so they share one transaction (and
 /// the store's group commit: one writer per file never waits for a lock).
-persistence::entity_write placement(index_self* self, order_state order, const std::string& user,
+persistence::entity_write placement(index_self self, order_state order, const std::string& user,
                                     const std::string& key, const std::string& hash,
                                     const std::string& answer) {
   auto& st = self->state;
@@ -67,7 +67,7 @@ persistence::entity_write placement(index_self* self, order_state order, const s
 
 /// Answers everyone waiting on `key` and forgets it.
 template <class Answer>
-void settle(index_self* self, const std::pair<std::string, std::string>& key,
+void settle(index_self self, const std::pair<std::string, std::string>& key,
             const Answer& answer) {
   auto it = self->state.inflight.find(key);
   if (it == self->state.inflight.end())
@@ -77,9 +77,65 @@ void settle(index_self* self, const std::pair<std::string, std::string>& key,
   self->state.inflight.erase(it);
 }
 
-caf::behavior order_index(index_self* self, std::string path, persistence::durability level,
-                          store_actor writer, caf::actor directory,
-                          persistence::order_id_space ids) {
+/// A retried key: the stored answer, a wait for the placement still being
+/// written, or conflict for a different request under the same key;
+/// nullopt when the key is new.
+std::optional<caf::result<std::string>> replay(index_self self, const place_order& req) {
+  auto& st = self->state;
+  if (req.idempotency_key.empty())
+    return std::nullopt;
+  auto slot = std::make_pair(req.user, req.idempotency_key);
+  if (auto it = st.inflight.find(slot); it != st.inflight.end()) {
+    if (it->second.request_hash != req.request_hash)
+      return caf::result<std::string>{make_error(errc::conflict)};
+    auto rp = self->make_response_promise<std::string>();
+    it->second.waiting.push_back(rp);
+    return caf::result<std::string>{rp};
+  }
+  if (auto known = st.store->find_by_key(req.user, req.idempotency_key)) {
+    if (known->request_hash != req.request_hash)
+      return caf::result<std::string>{make_error(errc::conflict)};
+    return caf::result<std::string>{known->response}; // the original answer, byte for byte
+  }
+  return std::nullopt;
+}
+
+/// A new order: written with its index row and event, then its saga starts.
+caf::result<std::string> place_new(index_self self, place_order& req) {
+  auto& st = self->state;
+  auto order = decode_order(req.order_state);
+  if (!order)
+    return make_error(errc::invalid_argument);
+  auto write = placement(self, std::move(*order), req.user, req.idempotency_key,
+                         req.request_hash, req.answer);
+  auto id = write.placed->id;
+  auto response = write.placed->response;
+  auto snapshot = write.state;
+  auto rp = self->make_response_promise<std::string>();
+  auto slot = std::make_pair(req.user, req.idempotency_key);
+  if (!req.idempotency_key.empty())
+    st.inflight[slot] = inflight_key{req.request_hash, {}};
+  self->request(st.writer, caf::infinite, save_state{std::move(write)})
+    .then(
+      [self, rp, slot, id, response, snapshot = std::move(snapshot)]() mutable {
+        // Durably accepted; the saga starts now from this snapshot (and
+        // would be resumed at start-up if this message were lost).
+        caf::anon_send(self->state.directory, entity_key{entity_kind::order, std::to_string(id)},
+                       caf::make_message(atoms::start::value, std::move(snapshot)));
+        rp.deliver(response);
+        settle(self, slot, response);
+      },
+      [self, rp, slot](caf::error& err) mutable {
+        rp.deliver(err);
+        settle(self, slot, err);
+      });
+  return rp;
+}
+
+order_index_actor::behavior_type order_index(index_self self, std::string path,
+                                             persistence::durability level, store_actor writer,
+                                             caf::actor directory,
+                                             persistence::order_id_space ids) {
   auto& st = self->state;
   st.store = std::make_unique<persistence::order_store>(path, level);
   st.writer = std::move(writer);
@@ -87,74 +143,34 @@ caf::behavior order_index(index_self* self, std::string path, persistence::durab
   st.ids = ids;
   st.last_id = st.store->max_order_id();
   return {
-    [self](atoms::place, const std::string& user, const std::string& key,
-           const std::string& hash, const std::string& draft, const std::string& answer) {
+    [self](place_order& req) {
       return guarded([&]() -> caf::result<std::string> {
-        auto& st = self->state;
-        auto slot = std::make_pair(user, key);
-        if (!key.empty()) {
-          if (auto it = st.inflight.find(slot); it != st.inflight.end()) {
-            if (it->second.request_hash != hash)
-              return make_error(errc::conflict);
-            auto rp = self->make_response_promise<std::string>();
-            it->second.waiting.push_back(rp);
-            return rp;
-          }
-          if (auto known = st.store->find_by_key(user, key)) {
-            if (known->request_hash != hash)
-              return make_error(errc::conflict);
-            return known->response; // the original answer, byte for byte
-          }
-        }
-        if (draft.empty())
+        if (auto answer = replay(self, req))
+          return std::move(*answer);
+        if (req.order_state.empty())
           return make_error(errc::not_found); // a lookup only: nothing placed yet
-        auto order = decode_order(draft);
-        if (!order)
-          return make_error(errc::invalid_argument);
-        auto write = placement(self, std::move(*order), user, key, hash, answer);
-        auto id = write.placed->id;
-        auto response = write.placed->response;
-        auto snapshot = write.state;
-        auto rp = self->make_response_promise<std::string>();
-        if (!key.empty())
-          st.inflight[slot] = inflight_key{hash, {}};
-        self->request(st.writer, caf::infinite, save_state{std::move(write)})
-          .then(
-            [self, rp, slot, id, response, snapshot = std::move(snapshot)]() mutable {
-              // Durably accepted; the saga starts now from this snapshot (and
-              // would be resumed at start-up if this message were lost).
-              caf::anon_send(self->state.directory,
-                             entity_key{entity_kind::order, std::to_string(id)},
-                             caf::make_message(atoms::start::value, std::move(snapshot)));
-              rp.deliver(response);
-              settle(self, slot, response);
-            },
-            [self, rp, slot](caf::error& err) mutable {
-              rp.deliver(err);
-              settle(self, slot, err);
-            });
-        return rp;
+        return place_new(self, req);
       });
     },
-    [self](atoms::history, const std::string& user) {
+    [self](const order_history& req) {
       return guarded([&]() -> caf::result<std::vector<std::string>> {
-        return self->state.store->history(user, 200);
+        return self->state.store->history(req.user, 200);
       });
     },
-    [self](atoms::find, order_id id) {
-      return guarded([&]() -> caf::result<std::vector<std::string>> {
-        auto found = self->state.store->find(id);
+    [self](const find_order& req) {
+      return guarded([&]() -> caf::result<found_order> {
+        auto found = self->state.store->find(req.id);
         if (!found)
           return make_error(errc::not_found);
-        return std::vector<std::string>{found->first, found->second};
+        return found_order{found->first, found->second};
       });
     },
-    [self](atoms::events, const std::string& user, std::int64_t seq) {
+    [self](const events_after& req) {
       return guarded([&]() -> caf::result<std::vector<persistence::outbox_row>> {
-        return self->state.store->events_since(user, seq, 10'000);
+        return self->state.store->events_since(req.user, req.seq, 10'000);
       });
     },
-    [self](atoms::unfinished) {
+    [self](const unfinished_orders&) {
       return guarded([&]() -> caf::result<std::vector<std::int64_t>> {
         return self->state.store->unfinished(static_cast<std::uint8_t>(entity_kind::order));
       });
@@ -164,14 +180,12 @@ caf::behavior order_index(index_self* self, std::string path, persistence::durab
 
 } // namespace
 
-caf::actor spawn_order_index(caf::actor_system& sys, const std::string& db_path,
+order_index_actor spawn_order_index(caf::actor_system& sys, const std::string& db_path,
                              persistence::durability level, store_actor store,
                              caf::actor directory, persistence::order_id_space ids,
-                             bool detached) {
-  if (detached)
-    return sys.spawn<caf::detached>(order_index, db_path, level, std::move(store),
-                                    std::move(directory), ids);
-  return sys.spawn(order_index, db_path, level, std::move(store), std::move(directory), ids);
+                             spawn_mode mode) {
+  return spawn_in(sys, mode, order_index, db_path, level, std::move(store), std::move(directory),
+                  ids);
 }
 
 } // namespace emporium

@@ -5,6 +5,7 @@
 #include "domain/backoff.hpp"
 #include "domain/circuit_breaker.hpp"
 #include "actors/protocol.hpp"
+#include "actors/spawn_mode.hpp"
 
 #include <caf/all.hpp>
 
@@ -161,11 +162,8 @@ payment_impl::behavior_type payment_behavior(payment_self_ptr self,
 
 payment_actor spawn_payment(caf::actor_system& sys, std::shared_ptr<payment_provider> provider,
                             payment_options opts, std::shared_ptr<payment_health> health,
-                            bool detached) {
-  if (detached)
-    return sys.spawn<caf::detached>(payment_behavior, std::move(provider), opts,
-                                    std::move(health));
-  return sys.spawn(payment_behavior, std::move(provider), opts, std::move(health));
+                            spawn_mode mode) {
+  return spawn_in(sys, mode, payment_behavior, std::move(provider), opts, std::move(health));
 }
 
 } // namespace emporium

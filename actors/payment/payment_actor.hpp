@@ -7,6 +7,7 @@
 
 #include "actors/payment/payment_interface.hpp"
 #include "actors/payment/payment_provider.hpp"
+#include "actors/spawn_mode.hpp"
 
 #include <caf/fwd.hpp>
 
@@ -32,6 +33,6 @@ struct payment_health {
 
 payment_actor spawn_payment(caf::actor_system& sys, std::shared_ptr<payment_provider> provider,
                          payment_options opts, std::shared_ptr<payment_health> health,
-                         bool detached);
+                            spawn_mode mode);
 
 } // namespace emporium

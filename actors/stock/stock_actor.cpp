@@ -38,8 +38,7 @@ void publish(stock_self* self) {
   // Pinned while a reservation timer runs: a passivated record would miss it.
   update_pin(self, !st.stock.reservations.empty());
   if (st.rt.svc.stock_events)
-    self->send(st.rt.svc.stock_events, atoms::stock_changed::value, st.product,
-               stock_available(st.stock));
+    self->send(st.rt.svc.stock_events, stock_level{st.product, stock_available(st.stock)});
 }
 
 /// Persists the record (and the sale to `sold_to`), publishes the new

@@ -2,19 +2,47 @@
 #include "http/api_context.hpp"
 #include "http/response_helpers.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace emporium::http {
 
 namespace {
 
+nlohmann::json member_json(const member_view& m) {
+  switch (m.status) {
+    case member_view::state::down:
+      return {{"address", m.address}, {"state", "down"}};
+    case member_view::state::unreachable:
+      return {{"name", m.name}, {"address", m.address}, {"state", "unreachable"}};
+    case member_view::state::up: break;
+  }
+  return {{"name", m.name},           {"address", m.address}, {"state", "up"},
+          {"shards", m.shards},       {"entities", m.entities}};
+}
+
+nlohmann::json cluster_json(const cluster_view& v) {
+  nlohmann::json owners = nlohmann::json::object();
+  for (std::size_t s = 0; s < v.owners.size(); ++s)
+    owners[std::to_string(s)] = v.owners[s];
+  nlohmann::json members = nlohmann::json::array();
+  for (const auto& m : v.members)
+    members.push_back(member_json(m));
+  return {{"node", v.node},
+          {"quorum", v.quorum},
+          {"configuredMembers", v.configured_members},
+          {"liveMembers", v.live_members},
+          {"shardCount", v.owners.size()},
+          {"owners", std::move(owners)},
+          {"members", std::move(members)}};
+}
+
 void cluster_status(api_context& ctx, request& req, responder respond) {
   if (!authenticate_admin(ctx, req, respond))
     return;
-  ctx.actors.cluster_status([respond](errc ec, std::string body) {
+  ctx.actors.cluster_status([respond](errc ec, cluster_view view) {
     if (ec != errc::none)
       return respond(error_response(ec, "cluster status unavailable"));
-    response res;
-    res.body = std::move(body);
-    respond(std::move(res));
+    respond(json_response(cluster_json(view)));
   });
 }
 

@@ -146,14 +146,14 @@ void with_own_order(api_context& ctx, request& req, responder respond,
   if (!id)
     return respond(field_error("id", "must be a positive integer"));
   ctx.actors.find_order(*id, [user = claims->user_id, respond, then, id = *id](
-                               errc ec, std::vector<std::string> found) {
+                               errc ec, found_order found) {
     if (ec == errc::not_found)
       return respond(error_response(ec, fmt::format("Order {} not found", id)));
-    if (ec != errc::none || found.size() != 2)
+    if (ec != errc::none)
       return respond(error_response(ec, "could not read the order"));
-    if (found[0] != user)
+    if (found.user != user)
       return respond(error_response(errc::forbidden, "that order belongs to another user"));
-    auto order = decode_order(found[1]);
+    auto order = decode_order(found.snapshot);
     if (!order)
       return respond(error_response(errc::internal, "unreadable order"));
     then(*order, respond);

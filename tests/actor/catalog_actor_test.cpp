@@ -11,7 +11,7 @@ namespace {
 
 struct catalog_fixture : deterministic {
   std::shared_ptr<catalog_view> view = std::make_shared<catalog_view>();
-  caf::actor catalog;
+  catalog_actor catalog;
 
   void open(const std::string& name) {
     catalog_files files{fresh_db(name), {}, persistence::durability::normal};
@@ -29,8 +29,8 @@ struct catalog_fixture : deterministic {
     auto box = std::make_shared<std::optional<product_record>>();
     auto target = catalog;
     sys.spawn([=](caf::event_based_actor* self) {
-      self->request(target, caf::infinite, atoms::create::value,
-                    product_record{0, name, "", 1000, "Books"})
+      self->request(target, caf::infinite,
+                    create_product{product_record{0, name, "", 1000, "Books"}})
         .then([box](product_record& p) { *box = p; });
     });
     sched.run();
@@ -47,8 +47,8 @@ TEST_CASE_FIXTURE(catalog_fixture, "stock changes reach the view, the latest win
   auto b = create("B");
   auto before = view->snapshot();
   for (std::int64_t level : {5, 4, 3})
-    caf::anon_send(catalog, atoms::stock_changed::value, a.id, level);
-  caf::anon_send(catalog, atoms::stock_changed::value, b.id, std::int64_t{9});
+    caf::anon_send(catalog, stock_level{a.id, level});
+  caf::anon_send(catalog, stock_level{b.id, 9});
   sched.run();
   auto after = view->snapshot();
   REQUIRE(after->find(a.id) != nullptr);
@@ -58,7 +58,7 @@ TEST_CASE_FIXTURE(catalog_fixture, "stock changes reach the view, the latest win
   CHECK(before->find(a.id)->stock == 0); // an older snapshot is never changed
   // Unchanged items are shared with the previous snapshot, not copied.
   auto c = create("C");
-  caf::anon_send(catalog, atoms::stock_changed::value, c.id, std::int64_t{1});
+  caf::anon_send(catalog, stock_level{c.id, 1});
   sched.run();
   auto latest = view->snapshot();
   CHECK(latest->find(a.id) == after->find(a.id));

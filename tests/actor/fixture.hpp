@@ -58,7 +58,7 @@ struct deterministic {
   /// A store on a fresh database and a directory using it.
   caf::actor start(const std::string& name, directory_options opts = {}) {
     db_path = fresh_db(name);
-    store = spawn_store(sys, db_path, persistence::durability::normal, false);
+    store = spawn_store(sys, db_path, persistence::durability::normal, spawn_mode::workers);
     return restart_directory(opts);
   }
 

@@ -16,20 +16,20 @@ namespace {
 
 struct index_fixture : deterministic {
   std::vector<persistence::outbox_row> published;
-  caf::actor index;
+  order_index_actor index;
 
   void open(const std::string& name, bool fresh = true) {
     if (fresh)
       db_path = fresh_db(name);
     persistence::prepare_database(db_path, persistence::durability::normal);
-    store = spawn_store(sys, db_path, persistence::durability::normal, false,
+    store = spawn_store(sys, db_path, persistence::durability::normal, spawn_mode::workers,
                         [this](const persistence::outbox_row& row) { published.push_back(row); });
     // The index starts each saga through this directory; with no stock the
     // sagas end Cancelled (out_of_stock), which shows they were started.
     directory = spawn_directory(sys, {}, {store, {}, {}, {}, {}});
     directories.push_back(directory);
     index = spawn_order_index(sys, db_path, persistence::durability::normal, store, directory,
-                              {3, 12}, false);
+                              {3, 12}, spawn_mode::workers);
     sched.run();
   }
 
@@ -52,8 +52,8 @@ struct index_fixture : deterministic {
     auto box = std::make_shared<reply_box<std::string>>();
     auto target = index;
     sys.spawn([=](caf::event_based_actor* self) {
-      self->request(target, caf::infinite, atoms::place::value, std::string{"buyer"}, key, hash,
-                    body, std::string{R"({"message":"Order placed"})"})
+      self->request(target, caf::infinite,
+                    place_order{"buyer", key, hash, body, R"({"message":"Order placed"})"})
         .then([box](std::string& answer) { box->value = std::move(answer); },
               [box](caf::error& err) { box->error = to_errc(err); });
     });
@@ -105,7 +105,7 @@ TEST_CASE_FIXTURE(index_fixture, "ids continue after a restart") {
   caf::anon_send_exit(index, caf::exit_reason::kill);
   sched.run();
   index = spawn_order_index(sys, db_path, persistence::durability::normal, store, directory,
-                            {3, 12}, false);
+                            {3, 12}, spawn_mode::workers);
   auto next = place("", "h");
   sched.run();
   REQUIRE(next->value);

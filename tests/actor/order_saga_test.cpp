@@ -24,10 +24,10 @@ struct saga_fixture : deterministic {
                   saga_options saga = {}, payment_options pay = {}) {
     db_path = fresh_db(name);
     persistence::prepare_database(db_path, persistence::durability::normal);
-    store = spawn_store(sys, db_path, persistence::durability::normal, false,
+    store = spawn_store(sys, db_path, persistence::durability::normal, spawn_mode::workers,
                         [this](const persistence::outbox_row& row) { published.push_back(row); });
     payment = spawn_payment(sys, make_test_mode_provider({db_path, {}, failure_rate, 7}), pay,
-                            health, false);
+                            health, spawn_mode::workers);
     directory = spawn_directory(sys, {}, {store, {}, {}, payment, saga});
     directories.push_back(directory);
     sched.run();

@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
   for (auto suffix : {"", "-wal", "-shm"})
     std::filesystem::remove(db + suffix);
   persistence::prepare_database(db, persistence::durability::normal);
-  auto store = spawn_store(sys, db, persistence::durability::normal, true);
+  auto store = spawn_store(sys, db, persistence::durability::normal, spawn_mode::own_thread);
   auto dir_on = spawn_directory(sys, opts, {store, {}, {}, {}, {}});
   auto on = run_loop(sys, clients, seconds, via_directory(dir_on));
   stop_directory(sys, dir_on);

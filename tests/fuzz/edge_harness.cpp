@@ -92,7 +92,7 @@ void instant_backend::order_history(const std::string&,
   done(errc::none, {});
 }
 
-void instant_backend::find_order(std::int64_t, http::done_fn<std::vector<std::string>> done) {
+void instant_backend::find_order(std::int64_t, http::done_fn<found_order> done) {
   done(errc::not_found, {});
 }
 
@@ -105,8 +105,8 @@ void instant_backend::events_since(const std::string&, std::int64_t,
   done(errc::none, {});
 }
 
-void instant_backend::cluster_status(http::done_fn<std::string> done) {
-  done(errc::none, "{}");
+void instant_backend::cluster_status(http::done_fn<cluster_view> done) {
+  done(errc::none, {});
 }
 
 namespace {

@@ -34,14 +34,14 @@ public:
                    const std::string&, const std::string& answer,
                    http::done_fn<std::string> done) override;
   void order_history(const std::string&, http::done_fn<std::vector<std::string>> done) override;
-  void find_order(std::int64_t id, http::done_fn<std::vector<std::string>> done) override;
+  void find_order(std::int64_t id, http::done_fn<found_order> done) override;
   void cancel_order(std::int64_t, http::done_fn<std::string> done) override;
   void events_since(const std::string&, std::int64_t,
                     http::done_fn<std::vector<persistence::outbox_row>> done) override;
   bool ready() const override { return true; }
   std::string payment_breaker() const override { return "closed"; }
   http::cluster_info cluster() const override { return {}; }
-  void cluster_status(http::done_fn<std::string> done) override;
+  void cluster_status(http::done_fn<cluster_view> done) override;
 
   /// Forgets carts between inputs, so each input runs alone.
   void reset() { carts_.clear(); }

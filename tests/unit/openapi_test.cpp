@@ -39,14 +39,14 @@ struct unreachable_backend final : backend {
   void order_history(const std::string&, done_fn<std::vector<std::string>>) override {
     called();
   }
-  void find_order(std::int64_t, done_fn<std::vector<std::string>>) override { called(); }
+  void find_order(std::int64_t, done_fn<found_order>) override { called(); }
   void cancel_order(std::int64_t, done_fn<std::string>) override { called(); }
   void events_since(const std::string&, std::int64_t,
                     done_fn<std::vector<persistence::outbox_row>>) override { called(); }
   bool ready() const override { return false; }
   std::string payment_breaker() const override { return "closed"; }
   cluster_info cluster() const override { return {}; }
-  void cluster_status(done_fn<std::string>) override { called(); }
+  void cluster_status(done_fn<cluster_view>) override { called(); }
 };
 
 /// "METHOD /path" pairs from the YAML's paths section (2-space path keys,
