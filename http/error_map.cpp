@@ -28,22 +28,25 @@ unsigned status_of(errc code) noexcept {
   return 500;
 }
 
-response error_response(errc code, std::string message, unsigned status) {
+response error_response(errc code, std::string message, const nlohmann::json& extra,
+                        unsigned status) {
   response res;
   res.status = status != 0 ? status : status_of(code);
-  nlohmann::json body{{"message", std::move(message)}, {"code", to_string(code)}};
+  nlohmann::json body = extra.is_object() ? extra : nlohmann::json::object();
+  body["message"] = std::move(message);
+  body["code"] = to_string(code);
   res.body = json_read::dump(body);
   if (res.status == 503)
     res.headers.emplace_back("Retry-After", "1");
   return res;
 }
 
+response error_response(errc code, std::string message, unsigned status) {
+  return error_response(code, std::move(message), nlohmann::json::object(), status);
+}
+
 response field_error(const std::string& field, const std::string& problem) {
-  response res = error_response(errc::invalid_argument, field + ": " + problem);
-  auto body = nlohmann::json::parse(res.body);
-  body["field"] = field;
-  res.body = json_read::dump(body);
-  return res;
+  return error_response(errc::invalid_argument, field + ": " + problem, {{"field", field}});
 }
 
 response json_response(const nlohmann::json& body, unsigned status) {

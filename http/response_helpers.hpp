@@ -16,6 +16,11 @@ unsigned status_of(errc code) noexcept;
 /// `{"message": ..., "code": ...}` with status_of(code), or `status` if given.
 response error_response(errc code, std::string message, unsigned status = 0);
 
+/// The same body with more fields (`extra`, a JSON object), e.g. the units
+/// still available or the offending field.
+response error_response(errc code, std::string message, const nlohmann::json& extra,
+                        unsigned status = 0);
+
 /// 400 naming the offending field.
 response field_error(const std::string& field, const std::string& problem);
 

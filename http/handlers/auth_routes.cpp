@@ -309,10 +309,8 @@ void validate(api_context& ctx, request& req, responder respond) {
     return respond(in.take_error());
   auto claims = ctx.tokens.verify(*token, now_seconds());
   if (!claims) {
-    auto res = json_response(
-      {{"valid", false}, {"message", "invalid or expired token"}, {"code", "unauthenticated"}},
-      401);
-    return respond(std::move(res));
+    return respond(error_response(errc::unauthenticated, "invalid or expired token",
+                                  {{"valid", false}}));
   }
   respond(json_response({{"valid", true}, {"userId", claims->user_id}, {"email", claims->email}}));
 }

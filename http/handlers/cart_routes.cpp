@@ -28,11 +28,8 @@ done_fn<cart_view> answer_cart(std::string user, responder respond, std::string 
                                std::int64_t available = -1) {
   return [user = std::move(user), respond, message, available](errc ec, cart_view v) {
     if (ec == errc::insufficient_stock) {
-      auto res = error_response(ec, fmt::format("only {} in stock", available));
-      auto body = nlohmann::json::parse(res.body);
-      body["available"] = available;
-      res.body = body.dump();
-      return respond(std::move(res));
+      return respond(error_response(ec, fmt::format("only {} in stock", available),
+                                    {{"available", available}}));
     }
     if (ec == errc::not_found)
       return respond(error_response(ec, "that product is not in the cart"));

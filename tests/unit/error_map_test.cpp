@@ -31,3 +31,15 @@ TEST_CASE("every error code maps to its status and a {message, code} body") {
   auto field = nlohmann::json::parse(field_error("quantity", "must not be 0").body);
   CHECK(field["field"] == "quantity");
 }
+
+TEST_CASE("extra fields join the error body but never replace its message or code") {
+  auto res = error_response(errc::insufficient_stock, "only 3 in stock",
+                            {{"available", 3}, {"code", "spoofed"}, {"message", "spoofed"}});
+  CHECK(res.status == 409);
+  auto body = nlohmann::json::parse(res.body);
+  CHECK(body["available"] == 3);
+  CHECK(body["code"] == "insufficient_stock");
+  CHECK(body["message"] == "only 3 in stock");
+  auto with_status = error_response(errc::invalid_argument, "speak WebSocket", 426);
+  CHECK(with_status.status == 426); // a number is the status, not an extra field
+}
