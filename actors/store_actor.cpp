@@ -3,7 +3,7 @@
 // so every save already in the mailbox joins the same transaction (group
 // commit), and each saver gets its answer only after that commit.
 #include "actors/entity_runtime.hpp"
-#include "actors/spawn_mode.hpp"
+#include "actors/spawn_in.hpp"
 #include "persistence/entity_store.hpp"
 
 #include <algorithm>

@@ -185,19 +185,23 @@ bool admit_line() {
   return ++in_window <= lines_per_second;
 }
 
-int on_verify(int preverify_ok, X509_STORE_CTX* store) {
+int on_verify(int preverify_ok, X509_STORE_CTX* store) noexcept {
   if (preverify_ok == 1)
     return 1;
-  auto* ssl = static_cast<SSL*>(
-    X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
-  if (auto* w = ssl != nullptr ? watch_of(ssl) : nullptr; w != nullptr && w->reason.empty())
-    w->reason = fmt::format("certificate refused: {} (subject {})",
-                            X509_verify_cert_error_string(X509_STORE_CTX_get_error(store)),
-                            subject_of(X509_STORE_CTX_get_current_cert(store)));
+  // Called from OpenSSL's C code: an exception (bad_alloc) must not cross it.
+  try {
+    auto* ssl = static_cast<SSL*>(
+      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    if (auto* w = ssl != nullptr ? watch_of(ssl) : nullptr; w != nullptr && w->reason.empty())
+      w->reason = fmt::format("certificate refused: {} (subject {})",
+                              X509_verify_cert_error_string(X509_STORE_CTX_get_error(store)),
+                              subject_of(X509_STORE_CTX_get_current_cert(store)));
+  } catch (...) {
+  }
   return 0; // keep OpenSSL's verdict
 }
 
-void on_info(const SSL* ssl, int where, int ret) {
+void on_info_unguarded(const SSL* ssl, int where, int ret) {
   auto* w = watch_of(ssl);
   if (w == nullptr)
     return;
@@ -237,6 +241,14 @@ void on_info(const SSL* ssl, int where, int ret) {
     ERR_clear_error(); // the failed handshake's own errors (received alerts)
 }
 
+void on_info(const SSL* ssl, int where, int ret) noexcept {
+  try {
+    on_info_unguarded(ssl, where, ret);
+  } catch (...) {
+    ERR_clear_error(); // the one duty left: nothing stale for the next connection
+  }
+}
+
 void log_refused(const SSL* ssl, const handshake_watch& w) {
   refused_total.fetch_add(1, std::memory_order_relaxed);
   if (!admit_line()) {
@@ -254,7 +266,7 @@ void log_refused(const SSL* ssl, const handshake_watch& w) {
              {"suppressed_total", std::to_string(suppressed_total.load())}});
 }
 
-void on_new(void* parent, void*, CRYPTO_EX_DATA* data, int index, long, void*) {
+void on_new(void* parent, void*, CRYPTO_EX_DATA* data, int index, long, void*) noexcept {
   auto* w = new (std::nothrow) handshake_watch{};
   if (w == nullptr)
     return;
@@ -262,16 +274,18 @@ void on_new(void* parent, void*, CRYPTO_EX_DATA* data, int index, long, void*) {
   SSL_set_info_callback(static_cast<SSL*>(parent), on_info);
 }
 
-void on_free(void* parent, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+void on_free(void* parent, void* ptr, CRYPTO_EX_DATA*, int, long, void*) noexcept {
   std::unique_ptr<handshake_watch> w{static_cast<handshake_watch*>(ptr)};
   if (!w || !w->mutual)
     return;
   if (!w->completed) {
-    log_refused(static_cast<SSL*>(parent), *w);
-    ERR_clear_error(); // whatever this connection's end left on this thread
-  } else if (w->failed) {
-    ERR_clear_error();
+    try {
+      log_refused(static_cast<SSL*>(parent), *w);
+    } catch (...) {
+    }
   }
+  if (!w->completed || w->failed)
+    ERR_clear_error(); // whatever this connection's end left on this thread
 }
 
 } // namespace
@@ -283,10 +297,6 @@ void audit_tls_handshakes(unsigned per_second) {
     OPENSSL_init_ssl(0, nullptr);
     watch_index = SSL_get_ex_new_index(0, nullptr, on_new, nullptr, on_free);
   });
-}
-
-tls_audit_counts tls_audit_totals() {
-  return {refused_total.load(), suppressed_total.load()};
 }
 
 } // namespace emporium::cluster

@@ -3,7 +3,6 @@
 // Plain OpenSSL, no CAF, so it is cheap to include and to test.
 #pragma once
 
-#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -31,12 +30,5 @@ std::optional<std::string> check_tls_files(const tls_files& files);
 /// "would block" on that thread as a fatal error. At most `per_second` lines
 /// a second; the rest are counted into the next line. Idempotent.
 void audit_tls_handshakes(unsigned per_second = 20);
-
-/// Lines audit_tls_handshakes() has written and suppressed so far (tests).
-struct tls_audit_counts {
-  std::uint64_t refused = 0;
-  std::uint64_t suppressed = 0;
-};
-tls_audit_counts tls_audit_totals();
 
 } // namespace emporium::cluster

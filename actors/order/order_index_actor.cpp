@@ -1,6 +1,7 @@
 // The order index actor (see order_index_actor.hpp).
 #include "domain/wall_clock.hpp"
 #include "actors/order/order_index_actor.hpp"
+#include "actors/spawn_in.hpp"
 
 #include "actors/guarded.hpp"
 #include "actors/protocol.hpp"

@@ -5,7 +5,7 @@
 #include "domain/backoff.hpp"
 #include "domain/circuit_breaker.hpp"
 #include "actors/protocol.hpp"
-#include "actors/spawn_mode.hpp"
+#include "actors/spawn_in.hpp"
 
 #include <caf/all.hpp>
 
