@@ -102,10 +102,15 @@ class ClusterTlsTests(unittest.TestCase):
             # Raw clients: no certificate, a self-signed one with the server
             # left unchecked, plain bytes. Each is refused in the handshake.
             before = len(refusals(c[0]))
-            self.assertIn("certificate required", handshake(port))
-            self.assertIn("unknown ca", handshake(
-                port, os.path.join(outsider_dir, "tls", "node3.crt"),
-                os.path.join(outsider_dir, "tls", "node3.key")))
+            # The client sees the node's alert, or (when the node's close
+            # overtakes it) an EOF or reset; never a session. Why it was
+            # refused is asserted from the node's log below.
+            refused = ("certificate required", "unknown ca", "EOF occurred", "reset", "closed")
+            for attempt in (handshake(port), handshake(
+                    port, os.path.join(outsider_dir, "tls", "node3.crt"),
+                    os.path.join(outsider_dir, "tls", "node3.key"))):
+                self.assertNotEqual(attempt, "ok")
+                self.assertTrue(any(r in attempt for r in refused), attempt)
             self.assertEqual(plain_hello(port), b"")
             wait_for(lambda: len(refusals(c[0])) >= before + 3, what="three refusals logged")
             reasons = [r["reason"] for r in refusals(c[0])[before:]]
