@@ -139,12 +139,9 @@ caf::actor start_admin_seeder(caf::actor_system& sys, const caf::actor& router,
                         crypto_pwhash_OPSLIMIT_INTERACTIVE,
                         crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
     throw std::runtime_error("cannot hash the admin password");
-  emporium::user_record admin{emporium::http::new_user_id_for(cfg.admin_email, cfg.shards),
-                              cfg.admin_email, hash, "Admin", "", "admin"};
-  return emporium::spawn_admin_seeder(
-    sys, router,
-    {admin, emporium::cluster::shard_of_email(cfg.admin_email, cfg.shards), cfg.promote_admin,
-     refuse_to_start});
+  emporium::user_record admin{"", cfg.admin_email, hash, "Admin", "", "admin"};
+  return emporium::spawn_admin_seeder(sys, router,
+                                      {admin, cfg.promote_admin, refuse_to_start});
 }
 
 template <class Handle>
@@ -331,7 +328,7 @@ int serve_until_signal(caf::actor_system& sys, const emporium::node_config& cfg,
   emporium::http::password_hasher hasher{2, emporium::http::hash_cost::interactive,
                                          cfg.password_hash_queue};
   auto backend = emporium::http::make_actor_backend(
-    sys, {a.router, a.catalog_writer, a.payment_health, a.cluster, cfg.shards},
+    sys, {a.router, a.catalog_writer, a.payment_health, a.cluster},
     std::chrono::milliseconds(cfg.request_timeout_ms), threads);
   emporium::http::api_context ctx{*backend,
                                   catalog,
@@ -409,7 +406,7 @@ int run(const emporium::node_config& cfg) {
   caf::actor_system sys{sys_cfg};
   auto actors = spawn_node_actors(
     sys, cfg, files, catalog, std::get<0>(std::move(seeds)),
-    [&hub](const emporium::persistence::outbox_row& row) { hub.publish(row); });
+    [&hub](const emporium::order_event& row) { hub.publish(row); });
   if (!listen_for_nodes(sys, cfg, actors, other_members)) {
     caf::anon_send_exit(actors.router, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(actors.payment, caf::exit_reason::user_shutdown);

@@ -10,10 +10,25 @@
 
 #include <caf/all.hpp>
 
+#include <chrono>
 #include <optional>
+#include <type_traits>
 #include <string>
 
 namespace emporium {
+
+/// Asks the entity `key` through `router` (the location-free envelope) with
+/// a typed request; `on_reply` must take the request's reply type, so a
+/// caller that expects the wrong answer does not compile.
+template <class Request, class Self, class OnReply, class OnError>
+void ask_entity(Self* self, const caf::actor& router, std::chrono::milliseconds timeout,
+                entity_key key, Request req, OnReply on_reply, OnError on_error) {
+  using reply = typename Request::reply;
+  static_assert(std::is_invocable_v<OnReply&, reply&>, "on_reply must take Request::reply");
+  self->request(router, timeout, std::move(key), caf::make_message(std::move(req)))
+    .then([on_reply](reply& r) mutable { on_reply(r); },
+          [on_error](caf::error& err) mutable { on_error(err); });
+}
 
 struct entity_runtime {
   entity_key key;
@@ -84,7 +99,7 @@ void load_snapshot(caf::stateful_actor<State>* self, OnLoaded on_loaded) {
 /// With `sold_to` (stock records), the sale to that order is recorded too.
 template <class State, class OnDurable, class OnFailed>
 void persist(caf::stateful_actor<State>* self, std::string snapshot, OnDurable on_durable,
-             OnFailed on_failed, std::vector<persistence::outbox_row> events = {},
+             OnFailed on_failed, std::vector<order_event> events = {},
              std::optional<std::int64_t> sold_to = {}) {
   auto& rt = self->state.rt;
   ++rt.writes_in_flight;

@@ -39,8 +39,8 @@ inline const caf::actor& entity_router(const entity_services& svc) {
 bool is_valid_key(const entity_key& key);
 
 /// Spawns the actor for `key` (used by the directory's factory). `first` is
-/// the message that activates it: `(start, state)` hands a new order its
-/// durable first snapshot, so the saga needs no read before it runs.
+/// the message that activates it: a start_order with a placed order hands a
+/// new order its durable first state, so the saga needs no read before it runs.
 caf::actor spawn_entity(caf::actor_system& sys, const entity_key& key,
                         const entity_services& svc, const caf::message& first);
 
@@ -49,10 +49,10 @@ caf::actor spawn_cart(caf::actor_system& sys, const std::string& user,
 caf::actor spawn_stock(caf::actor_system& sys, const std::string& product,
                        const entity_services& svc);
 caf::actor spawn_order(caf::actor_system& sys, const std::string& order,
-                       const entity_services& svc, std::optional<std::string> snapshot = {});
+                       const entity_services& svc, std::optional<order_state> placed = {});
 
 /// Receives every outbox row right after the transaction that wrote it.
-using event_sink = std::function<void(const persistence::outbox_row&)>;
+using event_sink = std::function<void(const order_event&)>;
 
 /// The store actor: loads snapshots and writes them with group commit. Its
 /// own thread in production; the deterministic scheduler in tests.

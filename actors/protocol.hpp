@@ -8,8 +8,12 @@
 #include "domain/errc.hpp"
 #include "domain/records.hpp"
 #include "domain/views.hpp"
+#include "actors/accounts/accounts_interface.hpp"
+#include "actors/cart/cart_interface.hpp"
 #include "actors/catalog/catalog_interface.hpp"
 #include "actors/order/order_index_interface.hpp"
+#include "actors/order/order_interface.hpp"
+#include "actors/stock/stock_interface.hpp"
 #include "actors/payment/payment_interface.hpp"
 #include "actors/store_interface.hpp"
 #include "persistence/entity_store.hpp"
@@ -39,6 +43,14 @@ struct entity_key {
   friend bool operator==(const entity_key&, const entity_key&) = default;
 };
 
+/// What a shard service's request is about; the router alone turns it into
+/// a shard (callers never compute shards).
+struct shard_key {
+  enum class by : std::uint8_t { user = 1, email = 2, order = 3 };
+  by what = by::user;
+  std::string id;
+};
+
 struct entity_key_hash {
   std::size_t operator()(const entity_key& k) const noexcept {
     return std::hash<std::string>{}(k.id) * 31 + static_cast<std::size_t>(k.kind);
@@ -53,7 +65,7 @@ typename Inspector::result_type inspect(Inspector& f, directory_stats& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, found_order& x) {
-  return f(caf::meta::type_name("found_order"), x.user, x.snapshot);
+  return f(caf::meta::type_name("found_order"), x.user, x.order);
 }
 
 template <class Inspector>
@@ -75,14 +87,15 @@ typename Inspector::result_type inspect(Inspector& f, payment_reply& x) {
 
 } // namespace emporium
 
-namespace emporium::persistence {
+namespace emporium {
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, outbox_row& x) {
-  return f(caf::meta::type_name("outbox_row"), x.user_id, x.order, x.payload, x.seq);
+typename Inspector::result_type inspect(Inspector& f, order_event& x) {
+  return f(caf::meta::type_name("order_event"), x.user, x.order, x.status, x.reason, x.at,
+           x.total, x.seq);
 }
 
-} // namespace emporium::persistence
+} // namespace emporium
 
 namespace emporium {
 
@@ -96,6 +109,11 @@ errc to_errc(const caf::error& err);
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, entity_key& x) {
   return f(caf::meta::type_name("entity_key"), x.kind, x.id);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, shard_key& x) {
+  return f(caf::meta::type_name("shard_key"), x.what, x.id);
 }
 
 template <class Inspector>
@@ -135,6 +153,7 @@ typename Inspector::result_type inspect(Inspector& f, product_record& x) {
 CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(emporium, (emporium::entity_kind))
   CAF_ADD_TYPE_ID(emporium, (emporium::entity_key))
+  CAF_ADD_TYPE_ID(emporium, (emporium::shard_key))
   CAF_ADD_TYPE_ID(emporium, (emporium::cart_line))
   CAF_ADD_TYPE_ID(emporium, (std::vector<emporium::cart_line>))
   CAF_ADD_TYPE_ID(emporium, (emporium::cart_view))
@@ -145,8 +164,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(emporium, (emporium::user_record))
   CAF_ADD_TYPE_ID(emporium, (emporium::product_record))
   CAF_ADD_TYPE_ID(emporium, (emporium::payment_reply))
-  CAF_ADD_TYPE_ID(emporium, (emporium::persistence::outbox_row))
-  CAF_ADD_TYPE_ID(emporium, (std::vector<emporium::persistence::outbox_row>))
+  CAF_ADD_TYPE_ID(emporium, (emporium::order_event))
+  CAF_ADD_TYPE_ID(emporium, (std::vector<emporium::order_event>))
   CAF_ADD_TYPE_ID(emporium, (std::vector<std::int64_t>))
   CAF_ADD_TYPE_ID(emporium, (std::vector<std::string>))
   CAF_ADD_TYPE_ID(emporium, (emporium::load_state))
@@ -171,6 +190,30 @@ CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(emporium, (emporium::find_order))
   CAF_ADD_TYPE_ID(emporium, (emporium::events_after))
   CAF_ADD_TYPE_ID(emporium, (emporium::unfinished_orders))
+  CAF_ADD_TYPE_ID(emporium, (emporium::order_status))
+  CAF_ADD_TYPE_ID(emporium, (emporium::order_state))
+  CAF_ADD_TYPE_ID(emporium, (std::vector<emporium::order_state>))
+  CAF_ADD_TYPE_ID(emporium, (emporium::add_to_cart))
+  CAF_ADD_TYPE_ID(emporium, (emporium::set_cart_line))
+  CAF_ADD_TYPE_ID(emporium, (emporium::remove_from_cart))
+  CAF_ADD_TYPE_ID(emporium, (emporium::clear_cart))
+  CAF_ADD_TYPE_ID(emporium, (emporium::get_cart))
+  CAF_ADD_TYPE_ID(emporium, (emporium::reserve_stock))
+  CAF_ADD_TYPE_ID(emporium, (emporium::release_stock))
+  CAF_ADD_TYPE_ID(emporium, (emporium::commit_stock))
+  CAF_ADD_TYPE_ID(emporium, (emporium::set_stock))
+  CAF_ADD_TYPE_ID(emporium, (emporium::adjust_stock))
+  CAF_ADD_TYPE_ID(emporium, (emporium::get_stock))
+  CAF_ADD_TYPE_ID(emporium, (emporium::start_order))
+  CAF_ADD_TYPE_ID(emporium, (emporium::get_order))
+  CAF_ADD_TYPE_ID(emporium, (emporium::cancel_order))
+  CAF_ADD_TYPE_ID(emporium, (emporium::register_account))
+  CAF_ADD_TYPE_ID(emporium, (emporium::find_account_by_email))
+  CAF_ADD_TYPE_ID(emporium, (emporium::find_account_by_id))
+  CAF_ADD_TYPE_ID(emporium, (emporium::promote_account))
+  CAF_ADD_TYPE_ID(emporium, (emporium::store_refresh_token))
+  CAF_ADD_TYPE_ID(emporium, (emporium::rotate_refresh_token))
+  CAF_ADD_TYPE_ID(emporium, (emporium::revoke_refresh_tokens))
 CAF_END_TYPE_ID_BLOCK(emporium)
 
 // A write goes to the store of the entity's own node only: never serialized.
@@ -178,15 +221,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(emporium::persistence::entity_write)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(emporium::save_state)
 
 namespace emporium::atoms {
-using add = caf::atom_constant<caf::atom("add")>;
-using set = caf::atom_constant<caf::atom("set")>;
-using remove = caf::atom_constant<caf::atom("remove")>;
-using clear = caf::atom_constant<caf::atom("clear")>;
-using get = caf::atom_constant<caf::atom("get")>;
-using reserve = caf::atom_constant<caf::atom("reserve")>;
-using release = caf::atom_constant<caf::atom("release")>;
-using commit = caf::atom_constant<caf::atom("commit")>;
-using adjust = caf::atom_constant<caf::atom("adjust")>;
 using expire = caf::atom_constant<caf::atom("expire")>;
 using passivate = caf::atom_constant<caf::atom("passivate")>;
 using pin = caf::atom_constant<caf::atom("pin")>;
@@ -195,15 +229,6 @@ using sweep = caf::atom_constant<caf::atom("sweep")>;
 using whereis = caf::atom_constant<caf::atom("whereis")>;
 using stats = caf::atom_constant<caf::atom("stats")>;
 using flush = caf::atom_constant<caf::atom("flush")>;
-using register_user = caf::atom_constant<caf::atom("register")>;
-using find_email = caf::atom_constant<caf::atom("findemail")>;
-using find_id = caf::atom_constant<caf::atom("findid")>;
-using promote = caf::atom_constant<caf::atom("promote")>;
-using refresh_store = caf::atom_constant<caf::atom("rtstore")>;
-using refresh_rotate = caf::atom_constant<caf::atom("rtrotate")>;
-using revoke = caf::atom_constant<caf::atom("revoke")>;
-using cancel = caf::atom_constant<caf::atom("cancel")>;
-using start = caf::atom_constant<caf::atom("start")>;
 using deadline = caf::atom_constant<caf::atom("deadline")>;
 using step = caf::atom_constant<caf::atom("step")>;
 using result = caf::atom_constant<caf::atom("result")>;

@@ -89,4 +89,14 @@ std::vector<seed_address> parse_seeds(const std::vector<std::string>& seeds,
   return out;
 }
 
+std::string user_id_for_email(std::string_view email, std::uint32_t shards,
+                              const std::function<std::string()>& draw) {
+  auto want = shard_of_email(email, shards);
+  for (;;) {
+    auto id = draw();
+    if (shard_of_user(id, shards) == want)
+      return id;
+  }
+}
+
 } // namespace emporium::cluster

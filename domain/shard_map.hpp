@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,10 @@ std::uint32_t shard_of_user(std::string_view user_id, std::uint32_t shards);
 /// every later lookup by id land on the same shard, with the user's cart,
 /// orders and outbox.
 std::uint32_t shard_of_email(std::string_view email, std::uint32_t shards);
+/// A new user id that lands on `email`'s shard: ids from `draw` (random)
+/// until one does (about `shards` draws on average).
+std::string user_id_for_email(std::string_view email, std::uint32_t shards,
+                              const std::function<std::string()>& draw);
 std::uint32_t shard_of_product(std::string_view product_id, std::uint32_t shards);
 /// Orders are numbered shard + 1, shard + 1 + shards, ... (see order_id_space).
 std::uint32_t shard_of_order(std::int64_t order_id, std::uint32_t shards);

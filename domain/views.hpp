@@ -3,6 +3,7 @@
 #pragma once
 
 #include "domain/cart_rules.hpp"
+#include "domain/order_rules.hpp"
 #include "domain/stock_rules.hpp"
 
 #include <cstdint>
@@ -39,10 +40,10 @@ struct payment_reply {
   std::string payment_id;
 };
 
-/// An order found by id: whose it is, and its snapshot.
+/// An order found by id: whose it is, and the order.
 struct found_order {
   std::string user;
-  std::string snapshot;
+  order_state order;
 };
 
 /// One member as GET /api/cluster shows it.

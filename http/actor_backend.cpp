@@ -1,9 +1,7 @@
 // The CAF side of the edge (see actor_backend.hpp).
 #include "http/actor_backend.hpp"
 
-#include "domain/shard_map.hpp"
 #include "actors/protocol.hpp"
-#include "http/auth/credentials.hpp"
 #include "support/log.hpp"
 
 #include <caf/all.hpp>
@@ -47,7 +45,6 @@ public:
       catalog_(std::move(actors.catalog)),
       payment_(std::move(actors.payment)),
       cluster_(std::move(actors.cluster)),
-      shards_(std::max<std::uint32_t>(1, actors.shards)),
       timeout_(timeout) {
     for (unsigned i = 0; i < std::max(1u, bridges); ++i)
       bridges_.push_back(sys.spawn(bridge));
@@ -62,15 +59,13 @@ public:
     entity_key key{entity_kind::cart, user};
     using op = cart_command::op;
     switch (c.what) {
-      case op::get: return entity<cart_view>(key, done, atoms::get::value);
+      case op::get: return entity(key, done, get_cart{});
       case op::add:
-        return entity<cart_view>(key, done, atoms::add::value, c.product, c.quantity, c.price,
-                                 c.name, c.limit);
+        return entity(key, done, add_to_cart{c.product, c.quantity, c.price, c.name, c.limit});
       case op::set:
-        return entity<cart_view>(key, done, atoms::set::value, c.product, c.quantity, c.price,
-                                 c.name, c.limit);
-      case op::remove: return entity<cart_view>(key, done, atoms::remove::value, c.product);
-      case op::clear: return entity<cart_view>(key, done, atoms::clear::value);
+        return entity(key, done, set_cart_line{c.product, c.quantity, c.price, c.name, c.limit});
+      case op::remove: return entity(key, done, remove_from_cart{c.product});
+      case op::clear: return entity(key, done, clear_cart{});
     }
   }
 
@@ -78,39 +73,38 @@ public:
     entity_key key{entity_kind::stock, std::to_string(product)};
     using op = stock_command::op;
     switch (c.what) {
-      case op::get: return entity<stock_view>(key, done, atoms::get::value);
-      case op::set: return entity<stock_view>(key, done, atoms::set::value, c.value);
-      case op::adjust: return entity<stock_view>(key, done, atoms::adjust::value, c.value);
+      case op::get: return entity(key, done, get_stock{});
+      case op::set: return entity(key, done, set_stock{c.value});
+      case op::adjust: return entity(key, done, adjust_stock{c.value});
     }
   }
 
   // Accounts live in shards: by email for a lookup by email, by user id
-  // otherwise (ids are drawn to land on their email's shard).
+  // otherwise (the accounts actor draws ids that land on their email's
+  // shard). The router turns the key into the shard.
   void register_user(user_record user, done_fn<user_record> done) override {
-    user.id = new_user_id_for(user.email, shards_);
-    auto shard = cluster::shard_of_email(user.email, shards_);
-    accounts<user_record>(shard, done, atoms::register_user::value, std::move(user));
+    auto email = user.email;
+    accounts(by_email(email), done, register_account{std::move(user)});
   }
   void find_user_by_email(const std::string& email, done_fn<user_record> done) override {
-    accounts<user_record>(cluster::shard_of_email(email, shards_), done,
-                          atoms::find_email::value, email);
+    accounts(by_email(email), done, find_account_by_email{email});
   }
   void find_user(const std::string& id, done_fn<user_record> done) override {
-    accounts<user_record>(cluster::shard_of_user(id, shards_), done, atoms::find_id::value, id);
+    accounts(by_user(id), done, find_account_by_id{id});
   }
   void store_refresh(const std::string& hash, const std::string& user, std::int64_t expires,
                      done_fn<bool> done) override {
-    accounts_unit(cluster::shard_of_user(user, shards_), done, atoms::refresh_store::value, hash,
-                  user, expires);
+    accounts(by_user(user), done,
+             store_refresh_token{hash, user, expires});
   }
   void rotate_refresh(const std::string& user, const std::string& old_hash,
                       const std::string& new_hash, std::int64_t expires,
                       done_fn<user_record> done) override {
-    accounts<user_record>(cluster::shard_of_user(user, shards_), done,
-                          atoms::refresh_rotate::value, old_hash, new_hash, expires);
+    accounts(by_user(user), done,
+             rotate_refresh_token{old_hash, new_hash, expires});
   }
   void revoke_refresh(const std::string& user, done_fn<bool> done) override {
-    accounts_unit(cluster::shard_of_user(user, shards_), done, atoms::revoke::value, user);
+    accounts(by_user(user), done, revoke_refresh_tokens{user});
   }
 
   void create_product(product_record p, done_fn<product_record> done) override {
@@ -124,24 +118,24 @@ public:
   }
 
   void place_order(const std::string& user, const std::string& key, const std::string& hash,
-                   const std::string& draft, const std::string& answer,
+                   std::optional<order_state> draft, const std::string& answer,
                    done_fn<std::string> done) override {
-    index(cluster::shard_of_user(user, shards_), std::move(done),
-          emporium::place_order{user, key, hash, draft, answer});
+    emporium::place_order req{user, key, hash, !draft, draft.value_or(order_state{}), answer};
+    index(by_user(user), std::move(done), std::move(req));
   }
   void order_history(const std::string& user,
-                     done_fn<std::vector<std::string>> done) override {
-    index(cluster::shard_of_user(user, shards_), std::move(done), emporium::order_history{user});
+                     done_fn<std::vector<order_state>> done) override {
+    index(by_user(user), std::move(done), emporium::order_history{user});
   }
   void find_order(std::int64_t id, done_fn<found_order> done) override {
-    index(cluster::shard_of_order(id, shards_), std::move(done), emporium::find_order{id});
+    index(by_order(id), std::move(done), emporium::find_order{id});
   }
-  void cancel_order(std::int64_t id, done_fn<std::string> done) override {
-    entity<std::string>({entity_kind::order, std::to_string(id)}, done, atoms::cancel::value);
+  void cancel_order(std::int64_t id, done_fn<order_state> done) override {
+    entity({entity_kind::order, std::to_string(id)}, done, emporium::cancel_order{});
   }
   void events_since(const std::string& user, std::int64_t seq,
-                    done_fn<std::vector<persistence::outbox_row>> done) override {
-    index(cluster::shard_of_user(user, shards_), std::move(done), events_after{user, seq});
+                    done_fn<std::vector<order_event>> done) override {
+    index(by_user(user), std::move(done), events_after{user, seq});
   }
 
   bool ready() const override {
@@ -192,8 +186,8 @@ private:
     });
   }
 
-  /// A message spelled as its elements, to the router (entity and shard
-  /// envelopes, until those carry typed requests too).
+  /// A message spelled as its elements, to the router: its envelopes
+  /// (entity, shard, accounts) carry the typed requests of the helpers below.
   template <class T, class... Ts>
   void ask_message(const caf::actor& target, done_fn<T> done, Ts... xs) {
     auto timeout = timeout_;
@@ -204,46 +198,37 @@ private:
     });
   }
 
-  template <class... Ts>
-  void ask_unit(const caf::actor& target, done_fn<bool> done, Ts... xs) {
-    auto timeout = timeout_;
-    post([=](caf::event_based_actor* self) {
-      self->request(target, timeout, xs...)
-        .then([done]() { shielded([&] { done(errc::none, true); }); },
-              [done](caf::error& err) { shielded([&] { done(to_errc(err), false); }); });
-    });
-  }
-
-  /// A message to an entity goes through the router, never to a handle.
-  template <class T, class... Ts>
-  void entity(entity_key key, done_fn<T> done, Ts... xs) {
-    ask_message<T>(router_, std::move(done), std::move(key), caf::make_message(std::move(xs)...));
-  }
-
-  template <class T, class... Ts>
-  void accounts(std::uint32_t shard, done_fn<T> done, Ts... xs) {
-    ask_message<T>(router_, std::move(done), atoms::accounts_call::value, shard,
-                   caf::make_message(std::move(xs)...));
-  }
-
-  template <class... Ts>
-  void accounts_unit(std::uint32_t shard, done_fn<bool> done, Ts... xs) {
-    ask_unit(router_, std::move(done), atoms::accounts_call::value, shard,
-             caf::make_message(std::move(xs)...));
-  }
-
-  /// A request to the order index of `shard`, wherever that shard lives.
+  /// A request to an entity goes through the router, never to a handle.
   template <class Request>
-  void index(std::uint32_t shard, done_fn<typename Request::reply> done, Request req) {
+  void entity(entity_key key, done_fn<typename Request::reply> done, Request req) {
+    ask_message<typename Request::reply>(router_, std::move(done), std::move(key),
+                                         caf::make_message(std::move(req)));
+  }
+
+  static shard_key by_user(const std::string& user) { return {shard_key::by::user, user}; }
+  static shard_key by_email(const std::string& email) { return {shard_key::by::email, email}; }
+  static shard_key by_order(std::int64_t id) {
+    return {shard_key::by::order, std::to_string(id)};
+  }
+
+  /// A request to the accounts of the key's shard, wherever that shard lives.
+  template <class Request>
+  void accounts(shard_key key, done_fn<typename Request::reply> done, Request req) {
+    ask_message<typename Request::reply>(router_, std::move(done), atoms::accounts_call::value,
+                                         std::move(key), caf::make_message(std::move(req)));
+  }
+
+  /// A request to the order index of the key's shard, wherever it lives.
+  template <class Request>
+  void index(shard_key key, done_fn<typename Request::reply> done, Request req) {
     ask_message<typename Request::reply>(router_, std::move(done), atoms::shard_call::value,
-                                         shard, caf::make_message(std::move(req)));
+                                         std::move(key), caf::make_message(std::move(req)));
   }
 
   caf::actor router_;
   catalog_actor catalog_;
   std::shared_ptr<const payment_health> payment_;
   std::shared_ptr<const cluster_health> cluster_;
-  std::uint32_t shards_;
   std::chrono::milliseconds timeout_;
   std::vector<caf::actor> bridges_;
   std::atomic<std::size_t> next_{0};

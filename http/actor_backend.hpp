@@ -22,7 +22,6 @@ struct backend_actors {
   catalog_actor catalog;
   std::shared_ptr<const payment_health> payment;
   std::shared_ptr<const cluster_health> cluster;
-  std::uint32_t shards = 1;
 };
 
 std::unique_ptr<backend> make_actor_backend(caf::actor_system& sys, backend_actors actors,

@@ -7,9 +7,10 @@
 #include "domain/errc.hpp"
 #include "domain/records.hpp"
 #include "domain/views.hpp"
-#include "persistence/entity_store.hpp"
+#include "domain/order_event.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace emporium::http {
@@ -62,17 +63,18 @@ public:
 
   /// Places an order durably (see actors/order/order_index_actor.hpp);
   /// answers the stored JSON answer, or conflict for a reused key.
+  /// Without a draft, only looks the key up (not_found when it is new).
   virtual void place_order(const std::string& user, const std::string& key,
-                           const std::string& request_hash, const std::string& draft,
+                           const std::string& request_hash, std::optional<order_state> draft,
                            const std::string& answer, done_fn<std::string> done) = 0;
   virtual void order_history(const std::string& user,
-                             done_fn<std::vector<std::string>> done) = 0;
-  /// {owner user id, snapshot json}
+                             done_fn<std::vector<order_state>> done) = 0;
+  /// The order and its owner's user id.
   virtual void find_order(std::int64_t id, done_fn<found_order> done) = 0;
-  /// Cancels through the order's saga; answers the snapshot json.
-  virtual void cancel_order(std::int64_t id, done_fn<std::string> done) = 0;
+  /// Cancels through the order's saga; answers the cancelled order.
+  virtual void cancel_order(std::int64_t id, done_fn<order_state> done) = 0;
   virtual void events_since(const std::string& user, std::int64_t seq,
-                            done_fn<std::vector<persistence::outbox_row>> done) = 0;
+                            done_fn<std::vector<order_event>> done) = 0;
 
   /// True while the actor system and persistence are up (readiness).
   virtual bool ready() const = 0;

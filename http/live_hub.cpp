@@ -27,11 +27,11 @@ void live_hub::unsubscribe(std::uint64_t id) {
   entries_.erase(it);
 }
 
-void live_hub::publish(const persistence::outbox_row& row) {
+void live_hub::publish(const order_event& row) {
   std::vector<listener> targets;
   {
     std::lock_guard guard{mutex_};
-    auto [first, last] = by_user_.equal_range(row.user_id);
+    auto [first, last] = by_user_.equal_range(row.user);
     for (auto i = first; i != last; ++i)
       targets.push_back(entries_.at(i->second).fn);
   }

@@ -3,7 +3,7 @@
 // subscriber (a WebSocket or SignalR connection) gets its user's rows.
 #pragma once
 
-#include "persistence/entity_store.hpp"
+#include "domain/order_event.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -15,12 +15,12 @@ namespace emporium::http {
 
 class live_hub {
 public:
-  using listener = std::function<void(const persistence::outbox_row&)>;
+  using listener = std::function<void(const order_event&)>;
 
   /// Returns a subscription id for unsubscribe().
   std::uint64_t subscribe(const std::string& user, listener fn);
   void unsubscribe(std::uint64_t id);
-  void publish(const persistence::outbox_row& row);
+  void publish(const order_event& row);
   std::size_t subscribers() const;
 
 private:

@@ -112,7 +112,8 @@ constexpr std::array migrations = {
       WHERE idempotency_key IS NOT NULL;
     DELETE FROM sqlite_sequence WHERE name IN ('outbox', 'orders');
   )sql",
-  // 5: the orders each product's stock sold to, one row per sale, so a
+  // 5 ("d" was the stock snapshot's settled-orders key then; see
+  // snapshot_keys.def): the orders each product's stock sold to, one row per sale, so a
   // repeated commit is recognised however long ago it was made. Stock
   // snapshots kept them (up to 4096, ~55 kB rewritten on every change) and
   // now keep only the last few; the sales they held are carried over.

@@ -1,6 +1,8 @@
 // Entity snapshot reads and batched writes (see entity_store.hpp).
 #include "persistence/entity_store.hpp"
 
+#include "persistence/state_codec.hpp"
+
 #include <SQLiteCpp/SQLiteCpp.h>
 
 namespace emporium::persistence {
@@ -75,9 +77,9 @@ void write_snapshots(connection& db, std::vector<entity_write>& batch) {
     upsert->exec();
     upsert->reset();
     for (auto& e : w.events) {
-      event->bind(1, e.user_id);
+      event->bind(1, e.user);
       event->bind(2, e.order);
-      event->bind(3, e.payload);
+      event->bind(3, encode(e));
       event->exec();
       event->reset();
       e.seq = db.last_insert_rowid();

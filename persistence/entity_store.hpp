@@ -2,6 +2,7 @@
 // in batches (one transaction per batch = group commit).
 #pragma once
 
+#include "domain/order_event.hpp"
 #include "persistence/connection.hpp"
 
 #include <cstdint>
@@ -11,15 +12,6 @@
 #include <vector>
 
 namespace emporium::persistence {
-
-/// An event that must be published iff the snapshot beside it is written
-/// (the outbox): its sequence number is assigned by the commit.
-struct outbox_row {
-  std::string user_id;
-  std::int64_t order = 0;
-  std::string payload; // JSON without "seq"
-  std::int64_t seq = 0; // filled in by commit
-};
 
 /// The index row of a newly placed order, written in the same transaction
 /// as the order's first snapshot and event.
@@ -36,12 +28,13 @@ struct entity_write {
   std::uint8_t kind = 0;
   std::string id;
   std::string state;
-  std::vector<outbox_row> events;
+  std::vector<order_event> events; ///< published iff the snapshot is written (the outbox)
   std::optional<order_index_row> placed; // set for an order's placement
   std::optional<std::int64_t> sold_to;   // a stock record's sale to this order
 };
 
-/// Upserts the snapshots, appends their outbox rows (filling in `seq`) and
+/// Upserts the snapshots, appends their events to the outbox (filling in
+/// `seq`) and
 /// inserts the index rows of placements, inside the caller's transaction.
 void write_snapshots(connection& db, std::vector<entity_write>& batch);
 

@@ -1,6 +1,10 @@
 // Order index and order reads (see order_store.hpp).
 #include "persistence/order_store.hpp"
 
+#include "persistence/snapshot_keys.hpp"
+#include "persistence/state_codec.hpp"
+
+#include <fmt/format.h>
 #include <SQLiteCpp/SQLiteCpp.h>
 
 namespace emporium::persistence {
@@ -50,27 +54,33 @@ std::optional<std::pair<std::string, std::string>> order_store::find(std::int64_
   return std::pair{q->getColumn(0).getString(), q->getColumn(1).getString()};
 }
 
-std::vector<outbox_row> order_store::events_since(const std::string& user, std::int64_t seq,
-                                                  std::size_t limit) {
+std::vector<order_event> order_store::events_since(const std::string& user, std::int64_t seq,
+                                                   std::size_t limit) {
   auto q = db_.statement("SELECT user_id, order_id, payload, seq FROM outbox "
                             "WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?");
   q->bind(1, user);
   q->bind(2, seq);
   q->bind(3, static_cast<std::int64_t>(limit));
-  std::vector<outbox_row> out;
+  std::vector<order_event> out;
   while (q->executeStep())
-    out.push_back(outbox_row{q->getColumn(0).getString(), q->getColumn(1).getInt64(),
-                             q->getColumn(2).getString(), q->getColumn(3).getInt64()});
+    // A row that does not read back as an event is skipped, not served.
+    if (auto e = decode_event(q->getColumn(2).getString(), q->getColumn(0).getString(),
+                              q->getColumn(1).getInt64(), q->getColumn(3).getInt64()))
+      out.push_back(std::move(*e));
   return out;
 }
 
 std::vector<std::int64_t> order_store::unfinished(std::uint8_t kind) {
-  // The snapshot's "s" field holds the status number (4 = Confirmed,
-  // 5 = Cancelled); a cancelled order whose compensation is not done ("c":0)
-  // also counts as unfinished.
-  auto q = db_.statement("SELECT CAST(id AS INTEGER) FROM entities WHERE kind = ? AND "
-                            "(json_extract(state, '$.s') NOT IN (4, 5) OR "
-                            " (json_extract(state, '$.s') = 5 AND json_extract(state, '$.c') = 0))");
+  // The snapshot's status field holds the status number (4 = Confirmed,
+  // 5 = Cancelled); a cancelled order whose compensation is not done
+  // (compensated = 0) also counts as unfinished.
+  namespace key = snapshot_keys::order;
+  static const std::string sql = fmt::format(
+    "SELECT CAST(id AS INTEGER) FROM entities WHERE kind = ? AND "
+    "(json_extract(state, '$.{0}') NOT IN (4, 5) OR "
+    " (json_extract(state, '$.{0}') = 5 AND json_extract(state, '$.{1}') = 0))",
+    key::status, key::compensated);
+  auto q = db_.statement(sql);
   q->bind(1, kind);
   std::vector<std::int64_t> out;
   while (q->executeStep())

@@ -49,8 +49,8 @@ public:
   /// One order's snapshot and owner.
   std::optional<std::pair<std::string, std::string>> find(std::int64_t id);
 
-  /// Outbox rows of `user` after `seq`, oldest first (at most `limit`).
-  std::vector<outbox_row> events_since(const std::string& user, std::int64_t seq,
+  /// Events of `user` after `seq`, oldest first (at most `limit`).
+  std::vector<order_event> events_since(const std::string& user, std::int64_t seq,
                                        std::size_t limit);
 
   /// Ids of orders whose snapshot is not terminal (resumed at start-up).

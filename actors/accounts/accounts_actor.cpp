@@ -3,10 +3,14 @@
 #include "actors/accounts/accounts_actor.hpp"
 
 #include "actors/guarded.hpp"
+#include "actors/spawn_in.hpp"
 #include "actors/protocol.hpp"
 #include "persistence/account_store.hpp"
 
+#include "domain/shard_map.hpp"
+
 #include <caf/all.hpp>
+#include <sodium.h>
 
 #include <chrono>
 #include <unordered_map>
@@ -15,6 +19,15 @@ namespace emporium {
 
 namespace {
 
+
+/// 128 random bits as 32 hex characters.
+std::string random_user_id() {
+  unsigned char raw[16];
+  randombytes_buf(raw, sizeof raw);
+  char hex[sizeof raw * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+  return hex;
+}
 
 std::string lower(std::string s) {
   for (auto& c : s)
@@ -40,11 +53,37 @@ void prune_now_and_then(accounts_state& st) {
   st.store->prune_refresh(now);
 }
 
-using accounts_self = caf::stateful_actor<accounts_state>;
+using accounts_self = accounts_actor::stateful_pointer<accounts_state>;
 
+caf::result<user_record> register_new(accounts_self self, std::uint32_t shards,
+                                      user_record user) {
+  auto& st = self->state;
+  auto key = lower(user.email);
+  if (st.id_by_email.count(key) > 0)
+    return make_error(errc::conflict);
+  user.id = cluster::user_id_for_email(user.email, shards, random_user_id);
+  if (!st.store->insert_user(user, wall_clock_ms()))
+    return make_error(errc::conflict);
+  st.id_by_email[key] = user.id;
+  st.by_id[user.id] = user;
+  return user;
+}
 
-caf::behavior accounts_actor(accounts_self* self, std::string path,
-                             persistence::durability level) {
+/// A refresh token used once: answers whose it was, or unauthenticated.
+caf::result<user_record> rotate(accounts_self self, const rotate_refresh_token& req) {
+  auto user = self->state.store->rotate_refresh(req.old_hash, req.new_hash, req.expires_at_ms,
+                                                wall_clock_ms());
+  if (!user)
+    return make_error(errc::unauthenticated);
+  auto it = self->state.by_id.find(*user);
+  if (it == self->state.by_id.end())
+    return make_error(errc::unauthenticated);
+  return it->second;
+}
+
+accounts_actor::behavior_type accounts_behavior(accounts_self self, std::string path,
+                                                persistence::durability level,
+                                                std::uint32_t shards) {
   auto& st = self->state;
   st.store = std::make_unique<persistence::account_store>(path, level);
   // One accounts actor per shard, and only the shard's owner runs it: every
@@ -55,28 +94,20 @@ caf::behavior accounts_actor(accounts_self* self, std::string path,
     st.by_id[u.id] = std::move(u);
   }
   return {
-    [self](atoms::register_user, user_record& user) {
-      return guarded([&]() -> caf::result<user_record> {
-        auto& st = self->state;
-        auto key = lower(user.email);
-        if (st.id_by_email.count(key) > 0 || !st.store->insert_user(user, wall_clock_ms()))
-          return make_error(errc::conflict);
-        st.id_by_email[key] = user.id;
-        st.by_id[user.id] = user;
-        return user;
-      });
+    [self, shards](register_account& req) {
+      return guarded([&] { return register_new(self, shards, std::move(req.user)); });
     },
-    [self](atoms::find_email, const std::string& email) -> caf::result<user_record> {
+    [self](const find_account_by_email& req) -> caf::result<user_record> {
       auto& st = self->state;
-      auto it = st.id_by_email.find(lower(email));
+      auto it = st.id_by_email.find(lower(req.email));
       if (it == st.id_by_email.end())
         return make_error(errc::not_found);
       return st.by_id.at(it->second);
     },
-    [self](atoms::promote, const std::string& email) {
+    [self](const promote_account& req) {
       return guarded([&]() -> caf::result<user_record> {
         auto& st = self->state;
-        auto it = st.id_by_email.find(lower(email));
+        auto it = st.id_by_email.find(lower(req.email));
         if (it == st.id_by_email.end())
           return make_error(errc::not_found);
         st.store->promote_to_admin(it->second);
@@ -85,37 +116,26 @@ caf::behavior accounts_actor(accounts_self* self, std::string path,
         return user;
       });
     },
-    [self](atoms::find_id, const std::string& id) -> caf::result<user_record> {
-      auto it = self->state.by_id.find(id);
+    [self](const find_account_by_id& req) -> caf::result<user_record> {
+      auto it = self->state.by_id.find(req.id);
       if (it == self->state.by_id.end())
         return make_error(errc::not_found);
       return it->second;
     },
-    [self](atoms::refresh_store, const std::string& hash, const std::string& user,
-           std::int64_t expires_at) {
-      return guarded([&]() -> caf::result<void> {
-        self->state.store->insert_refresh(hash, user, expires_at);
+    [self](const store_refresh_token& req) {
+      return guarded([&]() -> caf::result<bool> {
+        self->state.store->insert_refresh(req.token_hash, req.user, req.expires_at_ms);
         prune_now_and_then(self->state);
-        return caf::unit;
+        return true;
       });
     },
-    [self](atoms::refresh_rotate, const std::string& old_hash, const std::string& new_hash,
-           std::int64_t expires_at) {
-      return guarded([&]() -> caf::result<user_record> {
-        auto user =
-          self->state.store->rotate_refresh(old_hash, new_hash, expires_at, wall_clock_ms());
-        if (!user)
-          return make_error(errc::unauthenticated);
-        auto it = self->state.by_id.find(*user);
-        if (it == self->state.by_id.end())
-          return make_error(errc::unauthenticated);
-        return it->second;
-      });
+    [self](const rotate_refresh_token& req) {
+      return guarded([&] { return rotate(self, req); });
     },
-    [self](atoms::revoke, const std::string& user) {
-      return guarded([&]() -> caf::result<void> {
-        self->state.store->revoke_all(user);
-        return caf::unit;
+    [self](const revoke_refresh_tokens& req) {
+      return guarded([&]() -> caf::result<bool> {
+        self->state.store->revoke_all(req.user);
+        return true;
       });
     },
   };
@@ -123,9 +143,10 @@ caf::behavior accounts_actor(accounts_self* self, std::string path,
 
 } // namespace
 
-caf::actor spawn_accounts(caf::actor_system& sys, const std::string& db_path,
-                          persistence::durability level) {
-  return sys.spawn<caf::detached>(accounts_actor, db_path, level);
+accounts_actor spawn_accounts(caf::actor_system& sys, const std::string& db_path,
+                              persistence::durability level, std::uint32_t shards,
+                              spawn_mode mode) {
+  return spawn_in(sys, mode, accounts_behavior, db_path, level, shards);
 }
 
 } // namespace emporium

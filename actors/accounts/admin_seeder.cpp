@@ -13,9 +13,10 @@ namespace emporium {
 namespace {
 
 caf::behavior admin_seeder(caf::event_based_actor* self, caf::actor router, admin_seed seed) {
-  auto ask = [=](auto... xs) {
+  auto ask = [=](auto request) {
     return self->request(router, std::chrono::seconds(5), atoms::accounts_call::value,
-                         seed.shard, caf::make_message(xs...));
+                         shard_key{shard_key::by::email, seed.admin.email},
+                         caf::make_message(std::move(request)));
   };
   auto retry = [=] { self->delayed_send(self, std::chrono::seconds(1), atoms::tick::value); };
   auto done = [=](const std::string& line) {
@@ -25,19 +26,9 @@ caf::behavior admin_seeder(caf::event_based_actor* self, caf::actor router, admi
     }
     self->quit();
   };
-  self->send(self, atoms::tick::value);
-  return {
-    [=](atoms::tick) {
-      ask(atoms::register_user::value, seed.admin)
-        .then([=](const user_record&) { done(fmt::format("admin {} created", seed.admin.email)); },
-              [=](const caf::error& err) {
-                if (to_errc(err) != errc::conflict)
-                  return retry();
-                self->send(self, atoms::find_email::value); // it exists: whose is it?
-              });
-    },
-    [=](atoms::find_email) {
-      ask(atoms::find_email::value, seed.admin.email)
+  // The email exists: whose is it? Promote it if allowed, else refuse.
+  auto claim_existing = [=] {
+    ask(find_account_by_email{seed.admin.email})
         .then(
           [=](const user_record& existing) {
             if (existing.role == "admin")
@@ -50,7 +41,7 @@ caf::behavior admin_seeder(caf::event_based_actor* self, caf::actor router, admi
                 seed.admin.email));
               return done("");
             }
-            ask(atoms::promote::value, seed.admin.email)
+            ask(promote_account{seed.admin.email})
               .then(
                 [=](const user_record&) {
                   done(fmt::format("account {} promoted to admin (--promote-admin)",
@@ -59,6 +50,17 @@ caf::behavior admin_seeder(caf::event_based_actor* self, caf::actor router, admi
                 [=](const caf::error&) { retry(); });
           },
           [=](const caf::error&) { retry(); });
+  };
+  self->send(self, atoms::tick::value);
+  return {
+    [=](atoms::tick) {
+      ask(register_account{seed.admin})
+        .then([=](const user_record&) { done(fmt::format("admin {} created", seed.admin.email)); },
+              [=](const caf::error& err) {
+                if (to_errc(err) != errc::conflict)
+                  return retry();
+                claim_existing();
+              });
     },
   };
 }

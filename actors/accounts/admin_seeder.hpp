@@ -12,8 +12,7 @@
 namespace emporium {
 
 struct admin_seed {
-  user_record admin;       ///< id, email and password hash already made
-  std::uint32_t shard = 0; ///< the shard its email lives in
+  user_record admin;       ///< email and password hash (the accounts actor gives the id)
   bool promote = false;    ///< --promote-admin: a customer holding the email becomes admin
   /// Called when the email belongs to a customer and promote is off: the
   /// node must not run (the message says why and what to do).

@@ -1,7 +1,7 @@
 // One actor per user's cart. Applies cart_rules, persists the new snapshot,
 // and answers the whole cart once the change is durable.
 #include "actors/entity_runtime.hpp"
-#include "actors/state_codec.hpp"
+#include "persistence/state_codec.hpp"
 
 namespace emporium {
 
@@ -39,26 +39,22 @@ caf::behavior cart_actor(cart_self* self, std::string user, entity_services svc)
       self->quit(make_error(errc::storage_failure));
   });
   return {
-    [self](atoms::add, product_id product, std::int32_t delta, cents price,
-           std::string& name) {
-      return finish(self, cart_add(self->state.cart, product, delta, price, name));
+    [self](const add_to_cart& r) {
+      return finish(self, cart_add(self->state.cart, r.product, r.quantity, r.unit_price, r.name,
+                                   r.limit));
     },
-    [self](atoms::add, product_id product, std::int32_t delta, cents price,
-           std::string& name, std::int64_t limit) {
-      return finish(self, cart_add(self->state.cart, product, delta, price, name, limit));
+    [self](const set_cart_line& r) {
+      return finish(self, cart_set(self->state.cart, r.product, r.quantity, r.unit_price, r.name,
+                                   r.limit));
     },
-    [self](atoms::set, product_id product, std::int32_t quantity, cents price,
-           std::string& name, std::int64_t limit) {
-      return finish(self, cart_set(self->state.cart, product, quantity, price, name, limit));
+    [self](const remove_from_cart& r) {
+      return finish(self, cart_remove(self->state.cart, r.product));
     },
-    [self](atoms::remove, product_id product) {
-      return finish(self, cart_remove(self->state.cart, product));
-    },
-    [self](atoms::clear) {
+    [self](const clear_cart&) {
       self->state.cart.lines.clear();
       return finish(self, errc::none);
     },
-    [self](atoms::get) { return view_of(self->state.cart); },
+    [self](const get_cart&) { return view_of(self->state.cart); },
     [self](atoms::passivate) { passivate_when_idle(self); },
   };
 }

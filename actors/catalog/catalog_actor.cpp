@@ -5,7 +5,7 @@
 #include "domain/shard_map.hpp"
 #include "actors/guarded.hpp"
 #include "actors/protocol.hpp"
-#include "actors/state_codec.hpp"
+#include "persistence/state_codec.hpp"
 #include "persistence/catalog_store.hpp"
 #include "persistence/entity_store.hpp"
 

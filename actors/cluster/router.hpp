@@ -2,8 +2,8 @@
 // wherever it lives.
 //
 //   (entity_key, message)              -> the entity's answer
-//   (shard_call, shard, message)       -> the answer of that shard's order index
-//   (accounts_call, shard, message)    -> the answer of that shard's accounts
+//   (shard_call, shard_key, message)   -> the answer of the key's shard's order index
+//   (accounts_call, shard_key, message) -> the answer of the key's shard's accounts
 //
 // It hashes the key to a shard, computes the shard's owner from the live
 // members (rendezvous hashing), and either hands the message to the shard's
@@ -20,10 +20,13 @@
 // and its unfinished order sagas resume.
 //
 // Membership: the router is published on the node port; it connects to every
-// seed (retrying with backoff), introduces itself with (hello, name, self)
+// seed (retrying with backoff) through the connector (CAF's middleman, or a
+// simulated network in a test), introduces itself with (hello, name, self)
 // and monitors each peer; CAF's heartbeat and connection timeout turn a dead
 // or frozen peer into a down message. Without a majority of the configured
 // members it owns no shard and refuses entity messages (unavailable).
+// The parts live in routing.cpp, shard_hosting.cpp, membership.cpp and
+// cluster_status.cpp (router_state.hpp lists them).
 #pragma once
 
 #include "domain/shard_map.hpp"
@@ -50,6 +53,13 @@ struct router_options {
   std::chrono::milliseconds max_reconnect{2000}; ///< backoff cap for a seed that is down
   std::size_t max_parked = 10'000;               ///< per shard, while it moves
   bool tls = false; ///< connect to seeds through CAF's OpenSSL module (loaded by main)
+  /// The network seam: answers (connect_atom, host, port) like CAF's
+  /// middleman; invalid = the middleman (or its OpenSSL module with `tls`).
+  /// A deterministic test plugs a simulated network in here.
+  caf::actor connector;
+  /// The store and accounts actors block on SQLite: their own threads in
+  /// production, the test scheduler in a deterministic test.
+  spawn_mode sqlite_actors = spawn_mode::own_thread;
 };
 
 struct router_services {

@@ -5,7 +5,7 @@
 
 #include "actors/guarded.hpp"
 #include "actors/protocol.hpp"
-#include "actors/state_codec.hpp"
+#include "persistence/state_codec.hpp"
 #include "persistence/order_store.hpp"
 #include "support/json_field.hpp"
 
@@ -42,7 +42,8 @@ using index_self = order_index_actor::stateful_pointer<index_state>;
 /// The placement of a new order: its id, Submitted snapshot, event, index
 /// row and answer, handed to the store so they share one transaction (and
 /// the store's group commit: one writer per file never waits for a lock).
-persistence::entity_write placement(index_self self, order_state order, const std::string& user,
+/// `order` becomes the placed order.
+persistence::entity_write placement(index_self self, order_state& order, const std::string& user,
                                     const std::string& key, const std::string& hash,
                                     const std::string& answer) {
   auto& st = self->state;
@@ -50,6 +51,7 @@ persistence::entity_write placement(index_self self, order_state order, const st
   st.last_id = id;
   auto now = wall_clock_ms();
   order.id = id;
+  order.user = user;
   order.placed_at = now;
   order.status = order_status::submitted;
   order.reason.clear();
@@ -61,7 +63,7 @@ persistence::entity_write placement(index_self self, order_state order, const st
     j = nlohmann::json::object();
   j["orderId"] = id;
   return {static_cast<std::uint8_t>(entity_kind::order), std::to_string(id), encode(order),
-          {persistence::outbox_row{user, id, order_event_payload(order, now), 0}},
+          {event_of(order, now)},
           persistence::order_index_row{id, user, key, hash,
                                     json_read::dump(j), now}};
 }
@@ -104,25 +106,21 @@ std::optional<caf::result<std::string>> replay(index_self self, const place_orde
 /// A new order: written with its index row and event, then its saga starts.
 caf::result<std::string> place_new(index_self self, place_order& req) {
   auto& st = self->state;
-  auto order = decode_order(req.order_state);
-  if (!order)
-    return make_error(errc::invalid_argument);
-  auto write = placement(self, std::move(*order), req.user, req.idempotency_key,
+  auto write = placement(self, req.draft, req.user, req.idempotency_key,
                          req.request_hash, req.answer);
   auto id = write.placed->id;
   auto response = write.placed->response;
-  auto snapshot = write.state;
   auto rp = self->make_response_promise<std::string>();
   auto slot = std::make_pair(req.user, req.idempotency_key);
   if (!req.idempotency_key.empty())
     st.inflight[slot] = inflight_key{req.request_hash, {}};
   self->request(st.writer, caf::infinite, save_state{std::move(write)})
     .then(
-      [self, rp, slot, id, response, snapshot = std::move(snapshot)]() mutable {
-        // Durably accepted; the saga starts now from this snapshot (and
-        // would be resumed at start-up if this message were lost).
+      [self, rp, slot, id, response, placed = std::move(req.draft)]() mutable {
+        // Durably accepted; the saga starts now from this state (and would
+        // be resumed at start-up if this message were lost).
         caf::anon_send(self->state.directory, entity_key{entity_kind::order, std::to_string(id)},
-                       caf::make_message(atoms::start::value, std::move(snapshot)));
+                       caf::make_message(start_order{std::move(placed)}));
         rp.deliver(response);
         settle(self, slot, response);
       },
@@ -148,14 +146,18 @@ order_index_actor::behavior_type order_index(index_self self, std::string path,
       return guarded([&]() -> caf::result<std::string> {
         if (auto answer = replay(self, req))
           return std::move(*answer);
-        if (req.order_state.empty())
+        if (req.lookup_only)
           return make_error(errc::not_found); // a lookup only: nothing placed yet
         return place_new(self, req);
       });
     },
     [self](const order_history& req) {
-      return guarded([&]() -> caf::result<std::vector<std::string>> {
-        return self->state.store->history(req.user, 200);
+      return guarded([&]() -> caf::result<std::vector<order_state>> {
+        std::vector<order_state> out;
+        for (const auto& row : self->state.store->history(req.user, 200))
+          if (auto order = decode_order(row))
+            out.push_back(std::move(*order)); // an unreadable row is left out, not fatal
+        return out;
       });
     },
     [self](const find_order& req) {
@@ -163,11 +165,14 @@ order_index_actor::behavior_type order_index(index_self self, std::string path,
         auto found = self->state.store->find(req.id);
         if (!found)
           return make_error(errc::not_found);
-        return found_order{found->first, found->second};
+        auto order = decode_order(found->second);
+        if (!order)
+          return make_error(errc::storage_failure);
+        return found_order{found->first, std::move(*order)};
       });
     },
     [self](const events_after& req) {
-      return guarded([&]() -> caf::result<std::vector<persistence::outbox_row>> {
+      return guarded([&]() -> caf::result<std::vector<order_event>> {
         return self->state.store->events_since(req.user, req.seq, 10'000);
       });
     },

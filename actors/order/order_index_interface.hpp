@@ -3,8 +3,9 @@
 // router's (shard_call, shard, request) envelope.
 #pragma once
 
-#include "domain/stock_rules.hpp" // order_id
-#include "domain/views.hpp"       // found_order
+#include "domain/order_rules.hpp"
+#include "domain/views.hpp" // found_order
+#include "actors/order/order_interface.hpp" // order_state's inspect
 #include "persistence/entity_store.hpp"
 
 #include <caf/meta/type_name.hpp>
@@ -22,17 +23,18 @@ namespace emporium {
 /// Idempotent by (user, key): a repeated key with the same request hash gets
 /// the stored answer byte for byte, another hash gets conflict.
 struct place_order {
-  using reply = std::string; ///< the answer (JSON with orderId)
+  using reply = std::string; ///< the answer (the JSON response body, with orderId)
   std::string user;
   std::string idempotency_key; ///< "" = none
   std::string request_hash;
-  std::string order_state; ///< the draft's snapshot; "" = only look the key up (not_found if new)
-  std::string answer;      ///< what to answer now and on every replay
+  bool lookup_only = false; ///< only look the key up (not_found if new)
+  order_state draft;        ///< lines, total and payment method; the index fills in the rest
+  std::string answer;       ///< what to answer now and on every replay
 };
 
-/// The user's order snapshots, newest first (at most 200).
+/// The user's orders, newest first (at most 200).
 struct order_history {
-  using reply = std::vector<std::string>;
+  using reply = std::vector<order_state>;
   std::string user;
 };
 
@@ -44,7 +46,7 @@ struct find_order {
 
 /// Outbox events of the user after `seq`, oldest first (at most 10,000).
 struct events_after {
-  using reply = std::vector<persistence::outbox_row>;
+  using reply = std::vector<order_event>;
   std::string user;
   std::int64_t seq = 0;
 };
@@ -57,7 +59,7 @@ struct unfinished_orders {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, place_order& x) {
   return f(caf::meta::type_name("place_order"), x.user, x.idempotency_key, x.request_hash,
-           x.order_state, x.answer);
+           x.lookup_only, x.draft, x.answer);
 }
 
 template <class Inspector>
@@ -82,9 +84,9 @@ typename Inspector::result_type inspect(Inspector& f, unfinished_orders&) {
 
 using order_index_actor = caf::typed_actor<
   caf::replies_to<place_order>::with<std::string>,
-  caf::replies_to<order_history>::with<std::vector<std::string>>,
+  caf::replies_to<order_history>::with<std::vector<order_state>>,
   caf::replies_to<find_order>::with<found_order>,
-  caf::replies_to<events_after>::with<std::vector<persistence::outbox_row>>,
+  caf::replies_to<events_after>::with<std::vector<order_event>>,
   caf::replies_to<unfinished_orders>::with<std::vector<std::int64_t>>>;
 
 } // namespace emporium

@@ -7,7 +7,7 @@
 #include "domain/backoff.hpp"
 #include "domain/wall_clock.hpp"
 #include "actors/entity_runtime.hpp"
-#include "actors/state_codec.hpp"
+#include "persistence/state_codec.hpp"
 
 #include <chrono>
 
@@ -48,11 +48,9 @@ bool transition(saga_self* self, saga_event ev, const std::string& reason,
   auto undo = compensation_for(from, ev);
   ++st.step;
   st.attempts = 0;
-  auto snapshot = encode(st.order);
-  auto answer = snapshot;
   persist(
-    self, std::move(snapshot),
-    [self, undo, reply, answer]() mutable {
+    self, encode(st.order),
+    [self, undo, reply, answer = st.order]() mutable {
       if (reply.pending())
         reply.deliver(answer);
       if (self->state.order.status == order_status::cancelled)
@@ -64,7 +62,7 @@ bool transition(saga_self* self, saga_event ev, const std::string& reason,
       if (reply.pending())
         reply.deliver(make_error(errc::storage_failure));
     },
-    {{st.order.user, st.order.id, order_event_payload(st.order, now), 0}});
+    {event_of(st.order, now)});
   return true;
 }
 
@@ -89,9 +87,10 @@ void retry_or(saga_self* self, saga_event ev, const std::string& reason) {
 /// Sends one request per order line to the stock actors and calls
 /// `done(refused, failed)` once all answered: `classify` says whether a
 /// reply counts as done; not_found counts as refused, other errors as failed.
-template <class Msg, class OnReply>
-void ask_every_line(saga_self* self, Msg make_msg, OnReply classify,
+template <class MakeRequest, class Classify>
+void ask_every_line(saga_self* self, MakeRequest make_request, Classify classify,
                     std::function<void(int refused, int failed)> done) {
+  using request = std::invoke_result_t<MakeRequest&, const order_line&>;
   auto& st = self->state;
   struct tally {
     std::size_t left;
@@ -106,41 +105,32 @@ void ask_every_line(saga_self* self, Msg make_msg, OnReply classify,
   };
   auto timeout = std::chrono::milliseconds(st.rt.svc.saga.step_timeout_ms);
   for (const auto& line : st.order.lines) {
-    self->request(entity_router(st.rt.svc), timeout, stock_key(line.product), make_msg(line))
-      .then(
-        [t, finish_one, classify](typename OnReply::argument_type reply) {
-          if (!classify(reply))
-            ++t->refused;
-          finish_one();
-        },
-        [t, finish_one](caf::error& err) {
-          if (to_errc(err) == errc::not_found)
-            ++t->refused;
-          else
-            ++t->failed;
-          finish_one();
-        });
+    ask_entity(
+      self, entity_router(st.rt.svc), timeout, stock_key(line.product), make_request(line),
+      [t, finish_one, classify](typename request::reply& reply) {
+        if (!classify(reply))
+          ++t->refused;
+        finish_one();
+      },
+      [t, finish_one](caf::error& err) {
+        if (to_errc(err) == errc::not_found)
+          ++t->refused;
+        else
+          ++t->failed;
+        finish_one();
+      });
   }
 }
-
-template <class T>
-struct classifier {
-  using argument_type = T&;
-  std::function<bool(T&)> fn;
-  bool operator()(T& x) const { return fn(x); }
-};
 
 void reserve_all(saga_self* self) {
   auto& o = self->state.order;
   auto ttl = self->state.rt.svc.saga.reserve_ttl_ms;
   ask_every_line(
     self,
-    [&o, ttl](const order_line& l) {
-      return caf::make_message(atoms::reserve::value, o.id, l.quantity, ttl);
-    },
-    classifier<reserve_reply>{[](reserve_reply& r) {
+    [&o, ttl](const order_line& l) { return reserve_stock{o.id, l.quantity, ttl}; },
+    [](const reserve_reply& r) {
       return r.status == reserve_status::granted || r.status == reserve_status::already_held;
-    }},
+    },
     [self](int refused, int failed) {
       if (refused > 0)
         transition(self, saga_event::out_of_stock, "out_of_stock");
@@ -154,8 +144,8 @@ void reserve_all(saga_self* self) {
 void commit_all(saga_self* self) {
   auto id = self->state.order.id;
   ask_every_line(
-    self, [id](const order_line&) { return caf::make_message(atoms::commit::value, id); },
-    classifier<stock_view>{[](stock_view&) { return true; }},
+    self, [id](const order_line&) { return commit_stock{id}; },
+    [](const stock_view&) { return true; },
     [self](int refused, int failed) {
       if (refused > 0) {
         transition(self, saga_event::commit_failed, "reservation_expired");
@@ -166,8 +156,8 @@ void commit_all(saga_self* self) {
         auto& o = self->state.order;
         for (const auto& l : o.lines)
           caf::anon_send(entity_router(self->state.rt.svc), entity_key{entity_kind::cart, o.user},
-                         caf::make_message(atoms::add::value, l.product, -l.quantity,
-                                           l.unit_price, l.name));
+                         caf::make_message(add_to_cart{l.product, -l.quantity, l.unit_price,
+                                                       l.name}));
       }
     });
 }
@@ -239,13 +229,13 @@ void compensate(saga_self* self, compensation what) {
     return;
   }
   for (const auto& line : st.order.lines)
-    self->request(entity_router(st.rt.svc), timeout, stock_key(line.product),
-                  caf::make_message(atoms::release::value, st.order.id))
-      .then([finish_one](bool) { finish_one(); },
-            [t, finish_one](caf::error&) {
-              t->failed = true;
-              finish_one();
-            });
+    ask_entity(
+      self, entity_router(st.rt.svc), timeout, stock_key(line.product),
+      release_stock{st.order.id}, [finish_one](bool) { finish_one(); },
+      [t, finish_one](caf::error&) {
+        t->failed = true;
+        finish_one();
+      });
   if (what.refund_payment)
     self->request(st.rt.svc.payment, timeout, refund_order{st.order.id})
       .then([finish_one](bool) { finish_one(); },
@@ -277,48 +267,47 @@ void resume(saga_self* self) {
 }
 
 caf::behavior order_saga(saga_self* self, std::string id, entity_services svc,
-                         std::optional<std::string> snapshot) {
+                         std::optional<order_state> placed) {
   self->state.rt = entity_runtime{entity_key{entity_kind::order, std::move(id)}, svc};
   crash_on_exception(self);
-  auto adopt = [self](std::optional<std::string> text) {
-    if (!text)
-      return; // never placed: every request answers not_found
-    auto order = decode_order(*text);
-    if (!order) {
-      self->quit(make_error(errc::storage_failure));
-      return;
-    }
-    self->state.order = std::move(*order);
+  auto adopt = [self](order_state order) {
+    self->state.order = std::move(order);
     self->state.known = true;
     resume(self);
   };
-  // A new order arrives with its first snapshot, written durably by the
-  // index just before; any other activation reads the store.
-  if (snapshot)
-    adopt(std::move(snapshot));
+  // A new order arrives with its first state, written durably by the index
+  // just before; any other activation reads the store.
+  if (placed)
+    adopt(std::move(*placed));
   else
-    load_snapshot(self, adopt);
+    load_snapshot(self, [self, adopt](std::optional<std::string> text) {
+      if (!text)
+        return; // never placed: every request answers not_found
+      auto order = decode_order(*text);
+      if (!order)
+        return self->quit(make_error(errc::storage_failure));
+      adopt(std::move(*order));
+    });
   auto start = [self]() -> caf::result<bool> {
     if (!self->state.known)
       return make_error(errc::not_found);
     return true;
   };
   return {
-    [start](atoms::start) { return start(); },
-    [start](atoms::start, const std::string&) { return start(); },
-    [self](atoms::get) -> caf::result<std::string> {
+    [start](const start_order&) { return start(); },
+    [self](const get_order&) -> caf::result<order_state> {
       if (!self->state.known)
         return make_error(errc::not_found);
-      return encode(self->state.order);
+      return self->state.order;
     },
-    [self](atoms::cancel) -> caf::result<std::string> {
+    [self](const cancel_order&) -> caf::result<order_state> {
       auto& st = self->state;
       if (!st.known)
         return make_error(errc::not_found);
       if (st.order.status == order_status::confirmed)
         return make_error(errc::conflict);
       if (st.order.status == order_status::cancelled)
-        return encode(st.order); // idempotent
+        return st.order; // idempotent
       auto rp = self->make_response_promise();
       transition(self, saga_event::user_cancel, "cancelled_by_user", rp);
       return rp;
@@ -339,8 +328,8 @@ caf::behavior order_saga(saga_self* self, std::string id, entity_services svc,
 } // namespace
 
 caf::actor spawn_order(caf::actor_system& sys, const std::string& order,
-                       const entity_services& svc, std::optional<std::string> snapshot) {
-  return sys.spawn<caf::lazy_init>(order_saga, order, svc, std::move(snapshot));
+                       const entity_services& svc, std::optional<order_state> placed) {
+  return sys.spawn<caf::lazy_init>(order_saga, order, svc, std::move(placed));
 }
 
 } // namespace emporium

@@ -4,7 +4,7 @@
 // restarts because the expiry instant is part of the persisted snapshot.
 #include "domain/wall_clock.hpp"
 #include "actors/entity_runtime.hpp"
-#include "actors/state_codec.hpp"
+#include "persistence/state_codec.hpp"
 
 #include <chrono>
 
@@ -71,43 +71,47 @@ caf::result<stock_view> commit_repeat(stock_self* self, order_id order) {
   return rp;
 }
 
+/// Takes the loaded snapshot (none = a new record) and re-arms the expiry
+/// of every reservation it holds.
+void adopt_snapshot(stock_self* self, std::optional<std::string> text) {
+  if (!text)
+    return;
+  auto stock = decode_stock(*text);
+  if (!stock) {
+    self->quit(make_error(errc::storage_failure));
+    return;
+  }
+  self->state.stock = std::move(*stock);
+  for (const auto& r : self->state.stock.reservations)
+    arm_expiry(self, r);
+  update_pin(self, !self->state.stock.reservations.empty());
+}
+
 caf::behavior stock_actor(stock_self* self, std::string product, entity_services svc) {
   self->state.product = std::stoll(product);
   self->state.rt = entity_runtime{entity_key{entity_kind::stock, std::move(product)}, svc};
   crash_on_exception(self);
-  load_snapshot(self, [self](std::optional<std::string> text) {
-    if (!text)
-      return;
-    auto stock = decode_stock(*text);
-    if (!stock) {
-      self->quit(make_error(errc::storage_failure));
-      return;
-    }
-    self->state.stock = std::move(*stock);
-    for (const auto& r : self->state.stock.reservations)
-      arm_expiry(self, r);
-    update_pin(self, !self->state.stock.reservations.empty());
-  });
+  load_snapshot(self, [self](std::optional<std::string> text) { adopt_snapshot(self, text); });
   return {
-    [self](atoms::reserve, order_id order, std::int32_t quantity,
-           millis ttl_ms) -> caf::result<reserve_reply> {
-      if (quantity <= 0 || ttl_ms <= 0)
+    [self](const reserve_stock& r) -> caf::result<reserve_reply> {
+      if (r.quantity <= 0 || r.ttl_ms <= 0)
         return make_error(errc::invalid_argument);
       auto& s = self->state.stock;
-      auto expires_at = wall_clock_ms() + ttl_ms;
-      auto out = stock_reserve(s, order, quantity, expires_at);
+      auto expires_at = wall_clock_ms() + r.ttl_ms;
+      auto out = stock_reserve(s, r.order, r.quantity, expires_at);
       reserve_reply reply{out.status, out.available};
       if (out.status != reserve_status::granted)
         return reply; // nothing changed: no write
       arm_expiry(self, s.reservations.back());
       return changed(self, reply);
     },
-    [self](atoms::release, order_id order) -> caf::result<bool> {
-      if (!stock_release(self->state.stock, order))
+    [self](const release_stock& r) -> caf::result<bool> {
+      if (!stock_release(self->state.stock, r.order))
         return false;
       return changed(self, true);
     },
-    [self](atoms::commit, order_id order) -> caf::result<stock_view> {
+    [self](const commit_stock& r) -> caf::result<stock_view> {
+      auto order = r.order;
       auto& s = self->state.stock;
       bool held = std::any_of(s.reservations.begin(), s.reservations.end(),
                               [order](const reservation& r) { return r.order == order; });
@@ -125,17 +129,17 @@ caf::behavior stock_actor(stock_self* self, std::string product, entity_services
         persist_unanswered(self, encode(self->state.stock));
       }
     },
-    [self](atoms::set, std::int64_t on_hand) -> caf::result<stock_view> {
-      if (auto ec = stock_set_on_hand(self->state.stock, on_hand); ec != errc::none)
+    [self](const set_stock& r) -> caf::result<stock_view> {
+      if (auto ec = stock_set_on_hand(self->state.stock, r.on_hand); ec != errc::none)
         return make_error(ec);
       return changed(self, view_of(self->state.stock));
     },
-    [self](atoms::adjust, std::int64_t delta) -> caf::result<stock_view> {
-      if (auto ec = stock_adjust(self->state.stock, delta); ec != errc::none)
+    [self](const adjust_stock& r) -> caf::result<stock_view> {
+      if (auto ec = stock_adjust(self->state.stock, r.delta); ec != errc::none)
         return make_error(ec);
       return changed(self, view_of(self->state.stock));
     },
-    [self](atoms::get) { return view_of(self->state.stock); },
+    [self](const get_stock&) { return view_of(self->state.stock); },
     [self](atoms::passivate) { passivate_when_idle(self); },
   };
 }

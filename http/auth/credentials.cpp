@@ -1,7 +1,6 @@
 // Password hashing pool and token helpers (see credentials.hpp).
 #include "http/auth/credentials.hpp"
 
-#include "domain/shard_map.hpp"
 
 #include "http/auth/jwt.hpp"
 #include "support/log.hpp"
@@ -119,23 +118,6 @@ std::string token_hash(const std::string& token) {
   char hex[sizeof digest * 2 + 1];
   sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
   return hex;
-}
-
-std::string new_user_id() {
-  unsigned char raw[16];
-  randombytes_buf(raw, sizeof raw);
-  char hex[sizeof raw * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
-  return hex;
-}
-
-std::string new_user_id_for(const std::string& email, std::uint32_t shards) {
-  auto want = cluster::shard_of_email(email, shards);
-  for (;;) { // about `shards` draws on average
-    auto id = new_user_id();
-    if (cluster::shard_of_user(id, shards) == want)
-      return id;
-  }
 }
 
 std::string new_refresh_token(const std::string& user_id) {

@@ -48,12 +48,6 @@ std::string random_token(std::size_t bytes);
 /// Hex SHA-256 of a token (what the database keeps of refresh tokens).
 std::string token_hash(const std::string& token);
 
-/// A fresh user id (32 hex characters).
-std::string new_user_id();
-
-/// A new user id that lands on the same shard as `email` (see shard_of_email).
-std::string new_user_id_for(const std::string& email, std::uint32_t shards);
-
 /// Refresh tokens carry their user's id ("<userId>.<random>") so a rotation
 /// finds the shard that stores them; the random part is the secret.
 std::string new_refresh_token(const std::string& user_id);

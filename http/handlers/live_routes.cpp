@@ -20,14 +20,12 @@ namespace emporium::http {
 
 namespace {
 
-/// The event as pushed: the outbox payload plus its sequence number. The
-/// payload was read back from disk: anything but an object is replaced.
-nlohmann::json event_json(const persistence::outbox_row& row) {
-  auto j = json_read::parse(row.payload).value_or(nlohmann::json::object());
-  if (!j.is_object())
-    j = nlohmann::json::object();
-  j["seq"] = row.seq;
-  return j;
+/// The event as pushed to live clients, with its sequence number.
+nlohmann::json event_json(const order_event& e) {
+  return {{"type", "order.status"},          {"orderId", e.order},
+          {"status", status_name(e.status)}, {"reason", e.reason},
+          {"at", e.at},                      {"totalAmount", cents_to_decimal(e.total)},
+          {"seq", e.seq}};
 }
 
 /// Delivers a user's events in sequence order, exactly once per connection:
@@ -35,11 +33,11 @@ nlohmann::json event_json(const persistence::outbox_row& row) {
 /// or below the last sequence sent is dropped.
 class ordered_delivery {
 public:
-  using emit_fn = std::function<void(const persistence::outbox_row&)>;
+  using emit_fn = std::function<void(const order_event&)>;
 
   explicit ordered_delivery(emit_fn emit) : emit_(std::move(emit)) {}
 
-  void live(const persistence::outbox_row& row) {
+  void live(const order_event& row) {
     std::lock_guard guard{mutex_};
     if (replaying_)
       held_.push_back(row);
@@ -57,7 +55,7 @@ public:
     return true;
   }
 
-  void end_replay(const std::vector<persistence::outbox_row>& missed) {
+  void end_replay(const std::vector<order_event>& missed) {
     std::lock_guard guard{mutex_};
     for (const auto& row : missed)
       deliver(row);
@@ -69,7 +67,7 @@ public:
   }
 
 private:
-  void deliver(const persistence::outbox_row& row) {
+  void deliver(const order_event& row) {
     if (row.seq <= last_)
       return;
     last_ = row.seq;
@@ -80,7 +78,7 @@ private:
   std::mutex mutex_;
   bool replaying_ = false;
   std::int64_t last_ = 0;
-  std::vector<persistence::outbox_row> held_;
+  std::vector<order_event> held_;
 };
 
 /// GET /ws: pushes {"type":"order.status",...,"seq"} for the user's orders;
@@ -90,7 +88,7 @@ class order_updates final : public ws_endpoint,
 public:
   order_updates(api_context& ctx, live_hub& hub, std::string user, std::shared_ptr<void> ticket)
     : ctx_(ctx), hub_(hub), user_(std::move(user)), ticket_(std::move(ticket)),
-      delivery_([this](const persistence::outbox_row& row) {
+      delivery_([this](const order_event& row) {
         if (sender_)
           sender_->send(json_read::dump(event_json(row)));
       }) {}
@@ -98,7 +96,7 @@ public:
   void on_open(std::shared_ptr<ws_sender> sender) override {
     sender_ = std::move(sender);
     std::weak_ptr<order_updates> weak = shared_from_this();
-    subscription_ = hub_.subscribe(user_, [weak](const persistence::outbox_row& row) {
+    subscription_ = hub_.subscribe(user_, [weak](const order_event& row) {
       if (auto self = weak.lock())
         self->delivery_.live(row);
     });
@@ -115,7 +113,7 @@ public:
     if (!delivery_.begin_replay(seq))
       return;
     std::weak_ptr<order_updates> weak = shared_from_this();
-    ctx_.actors.events_since(user_, seq, [weak](errc ec, std::vector<persistence::outbox_row> rows) {
+    ctx_.actors.events_since(user_, seq, [weak](errc ec, std::vector<order_event> rows) {
       if (auto self = weak.lock()) {
         if (ec != errc::none)
           self->sender_->send(live_ws::error_frame("could not replay events"));
@@ -173,7 +171,7 @@ private:
     if (subscription_ != 0)
       return;
     std::weak_ptr<signalr_hub> weak = shared_from_this();
-    subscription_ = hub_.subscribe(user_, [weak](const persistence::outbox_row& row) {
+    subscription_ = hub_.subscribe(user_, [weak](const order_event& row) {
       auto self = weak.lock();
       if (!self)
         return;

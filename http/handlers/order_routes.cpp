@@ -1,7 +1,6 @@
 // /api/orders: place (idempotent with Idempotency-Key), history, one order,
 // cancel. Placement answers once the order is durably accepted; the saga
 // then runs on its own and reports through the live update channels.
-#include "actors/state_codec.hpp"
 #include "http/api_context.hpp"
 #include "http/json_input.hpp"
 #include "http/response_helpers.hpp"
@@ -91,7 +90,7 @@ void place_from_cart(api_context& ctx, const std::string& user, const std::strin
                           {"seedStatus", seed_status_name(order_status::submitted)},
                           {"totalAmount", cents_to_decimal(draft.total)},
                           {"priceChanges", changes}};
-    ctx.actors.place_order(user, key, hash, encode(draft), answer.dump(),
+    ctx.actors.place_order(user, key, hash, std::move(draft), answer.dump(),
                            answer_placement(respond));
   });
 }
@@ -112,7 +111,7 @@ void place(api_context& ctx, request& req, responder respond) {
   if (key.empty())
     return place_from_cart(ctx, user, *method, key, hash, respond);
   // A retried key answers the original response, even once the cart is gone.
-  ctx.actors.place_order(user, key, hash, "", "",
+  ctx.actors.place_order(user, key, hash, std::nullopt, "",
                          [&ctx, user, method = *method, key, hash, respond](errc ec,
                                                                             std::string stored) {
                            if (ec == errc::not_found)
@@ -125,13 +124,12 @@ void history(api_context& ctx, request& req, responder respond) {
   auto claims = authenticate(ctx, req, respond);
   if (!claims)
     return;
-  ctx.actors.order_history(claims->user_id, [respond](errc ec, std::vector<std::string> rows) {
+  ctx.actors.order_history(claims->user_id, [respond](errc ec, std::vector<order_state> orders) {
     if (ec != errc::none)
       return respond(error_response(ec, "could not read the order history"));
     auto out = nlohmann::json::array();
-    for (const auto& row : rows)
-      if (auto o = decode_order(row))
-        out.push_back(order_json(*o));
+    for (const auto& o : orders)
+      out.push_back(order_json(o));
     respond(json_response(out));
   });
 }
@@ -153,10 +151,7 @@ void with_own_order(api_context& ctx, request& req, responder respond,
       return respond(error_response(ec, "could not read the order"));
     if (found.user != user)
       return respond(error_response(errc::forbidden, "that order belongs to another user"));
-    auto order = decode_order(found.snapshot);
-    if (!order)
-      return respond(error_response(errc::internal, "unreadable order"));
-    then(*order, respond);
+    then(found.order, respond);
   });
 }
 
@@ -168,15 +163,12 @@ void get_order(api_context& ctx, request& req, responder respond) {
 
 void cancel(api_context& ctx, request& req, responder respond) {
   with_own_order(ctx, req, std::move(respond), [&ctx](const order_state& o, responder respond) {
-    ctx.actors.cancel_order(o.id, [respond](errc ec, std::string snapshot) {
+    ctx.actors.cancel_order(o.id, [respond](errc ec, order_state order) {
       if (ec == errc::conflict)
         return respond(error_response(ec, "the order is already confirmed"));
       if (ec != errc::none)
         return respond(error_response(ec, "could not cancel the order"));
-      auto order = decode_order(snapshot);
-      if (!order)
-        return respond(error_response(errc::internal, "unreadable order"));
-      respond(json_response(order_json(*order)));
+      respond(json_response(order_json(order)));
     });
   });
 }

@@ -6,8 +6,7 @@ using namespace emporium::testing;
 
 namespace {
 cart_view add_one(deterministic& t, const std::string& user, product_id p) {
-  return t.call<cart_view>(cart_of(user), atoms::add::value, p, std::int32_t{1}, cents{100},
-                           std::string{"Item"});
+  return t.call(cart_of(user), add_to_cart{p, 1, 100, "Item"});
 }
 } // namespace
 
@@ -21,8 +20,7 @@ TEST_CASE_FIXTURE(deterministic, "a crashed entity restarts with its persisted s
   sched.run(); // the directory sees the crash and schedules a restart
   CHECK(stats().restarts == 1);
   // Messages sent while it restarts wait and are delivered afterwards.
-  auto parked = ask<cart_view>(cart_of("dana"), atoms::add::value, product_id{3},
-                               std::int32_t{1}, cents{100}, std::string{"Item"});
+  auto parked = ask(cart_of("dana"), add_to_cart{3, 1, 100, "Item"});
   sched.run();
   CHECK_FALSE(parked->value.has_value());
   sched.trigger_timeouts(); // backoff elapses
@@ -49,7 +47,7 @@ TEST_CASE_FIXTURE(deterministic, "repeated crashes back off exponentially") {
     sched.run();
     auto before = sched.clock().current_time;
     // Wake the entity by asking for it; it answers only after its backoff.
-    auto box = ask<cart_view>(cart_of("erin"), atoms::get::value);
+    auto box = ask(cart_of("erin"), get_cart{});
     sched.run();
     while (!box->value) {
       REQUIRE(sched.trigger_timeout());
@@ -78,7 +76,7 @@ TEST_CASE_FIXTURE(deterministic, "a passivated entity comes back with its state"
   CHECK(s.resident == 0);
   CHECK(s.passivations == 1);
   CHECK_FALSE(whereis(cart_of("fay")));
-  auto back = call<cart_view>(cart_of("fay"), atoms::get::value);
+  auto back = call(cart_of("fay"), get_cart{});
   CHECK(back.lines.size() == 2);
   CHECK(stats().activations == 2);
 }
@@ -95,7 +93,7 @@ TEST_CASE_FIXTURE(deterministic, "the cap passivates the least recently used ent
   CHECK_FALSE(whereis(cart_of("b")));
   CHECK(whereis(cart_of("c")));
   CHECK(stats().resident == 2);
-  CHECK(call<cart_view>(cart_of("b"), atoms::get::value).lines.size() == 1);
+  CHECK(call(cart_of("b"), get_cart{}).lines.size() == 1);
   CHECK_FALSE(whereis(cart_of("a"))); // bringing b back pushed out a (least recent now)
 }
 
@@ -103,10 +101,9 @@ TEST_CASE_FIXTURE(deterministic, "a stock record holding reservations is not pas
   directory_options opts;
   opts.idle_timeout = std::chrono::seconds(10);
   start("dir-pin", opts);
-  call<stock_view>(stock_of(1), atoms::set::value, std::int64_t{3});
-  call<reserve_reply>(stock_of(1), atoms::reserve::value, order_id{1}, std::int32_t{1},
-                      millis{3'600'000});
-  call<stock_view>(stock_of(2), atoms::set::value, std::int64_t{3});
+  call(stock_of(1), set_stock{3});
+  call(stock_of(1), reserve_stock{1, 1, 3'600'000});
+  call(stock_of(2), set_stock{3});
   sched.advance_time(std::chrono::seconds(20));
   sched.run();
   CHECK(whereis(stock_of(1)));
@@ -116,22 +113,21 @@ TEST_CASE_FIXTURE(deterministic, "a stock record holding reservations is not pas
 TEST_CASE_FIXTURE(deterministic, "a new directory (node restart) recovers state from SQLite") {
   start("dir-recover");
   add_one(*this, "gus", 7);
-  call<stock_view>(stock_of(7), atoms::set::value, std::int64_t{12});
-  call<reserve_reply>(stock_of(7), atoms::reserve::value, order_id{5}, std::int32_t{2},
-                      millis{3'600'000});
+  call(stock_of(7), set_stock{12});
+  call(stock_of(7), reserve_stock{5, 2, 3'600'000});
   caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
   sched.run();
   restart_directory();
-  CHECK(call<cart_view>(cart_of("gus"), atoms::get::value).lines.at(0).product == 7);
-  auto v = call<stock_view>(stock_of(7), atoms::get::value);
+  CHECK(call(cart_of("gus"), get_cart{}).lines.at(0).product == 7);
+  auto v = call(stock_of(7), get_stock{});
   CHECK(v.on_hand == 12);
   CHECK(v.reserved == 2);
 }
 
 TEST_CASE_FIXTURE(deterministic, "invalid entity keys are refused") {
   start("dir-keys");
-  auto bad = ask<stock_view>(entity_key{entity_kind::stock, "abc"}, atoms::get::value);
-  auto empty = ask<cart_view>(cart_of(""), atoms::get::value);
+  auto bad = ask(entity_key{entity_kind::stock, "abc"}, get_stock{});
+  auto empty = ask(cart_of(""), get_cart{});
   sched.run();
   CHECK(bad->error == errc::invalid_argument);
   CHECK(empty->error == errc::invalid_argument);
@@ -152,7 +148,7 @@ caf::behavior throwing_entity(caf::stateful_actor<boom_state>* self, entity_key 
   crash_on_exception(self);
   int incarnation = ++*incarnations;
   return {
-    [incarnation](atoms::get) -> std::int32_t {
+    [incarnation](const get_cart&) -> std::int32_t {
       if (incarnation == 1)
         throw std::runtime_error("bug in a handler");
       return incarnation;
@@ -172,14 +168,14 @@ TEST_CASE_FIXTURE(deterministic, "an exception inside an entity is its crash: re
     return spawn_entity(sys, key, {}, caf::message{});
   };
   start("dir-throw", opts);
-  auto first = ask<std::int32_t>(cart_of("boom"), atoms::get::value);
+  auto first = ask_raw<std::int32_t>(cart_of("boom"), get_cart{});
   sched.run();
   CHECK_FALSE(first->value.has_value());
   REQUIRE(first->error.has_value()); // the caller learns, it is not left waiting
   CHECK(stats().restarts == 1);
   // Other entities on the same directory were never touched.
   CHECK(add_one(*this, "fay", 7).lines.size() == 1);
-  auto second = ask<std::int32_t>(cart_of("boom"), atoms::get::value);
+  auto second = ask_raw<std::int32_t>(cart_of("boom"), get_cart{});
   sched.run();
   while (!second->value && !second->error) {
     REQUIRE(sched.trigger_timeout()); // the restart backoff

@@ -70,10 +70,26 @@ struct deterministic {
     return directory;
   }
 
-  /// Sends `xs...` to the entity `key` via the directory; the answer lands in
-  /// the returned box once the scheduler runs.
+  /// Sends a typed request to the entity `key` via the directory; the answer
+  /// (of the request's reply type) lands in the returned box once the
+  /// scheduler runs.
+  template <class Request>
+  std::shared_ptr<reply_box<typename Request::reply>> ask(entity_key key, Request req) {
+    return ask_raw<typename Request::reply>(std::move(key), std::move(req));
+  }
+
+  /// ask + run the scheduler until idle + require an answer.
+  template <class Request>
+  typename Request::reply call(entity_key key, Request req) {
+    auto box = ask(std::move(key), std::move(req));
+    sched.run();
+    REQUIRE(box->value.has_value());
+    return *box->value;
+  }
+
+  /// A message spelled as its elements (test entities of the directory).
   template <class T, class... Ts>
-  std::shared_ptr<reply_box<T>> ask(entity_key key, Ts... xs) {
+  std::shared_ptr<reply_box<T>> ask_raw(entity_key key, Ts... xs) {
     auto box = std::make_shared<reply_box<T>>();
     auto dir = directory;
     sys.spawn([=](caf::event_based_actor* self) {
@@ -82,15 +98,6 @@ struct deterministic {
               [box](caf::error& err) { box->error = to_errc(err); });
     });
     return box;
-  }
-
-  /// ask + run the scheduler until idle + require an answer.
-  template <class T, class... Ts>
-  T call(entity_key key, Ts... xs) {
-    auto box = ask<T>(std::move(key), xs...);
-    sched.run();
-    REQUIRE(box->value.has_value());
-    return *box->value;
   }
 
   directory_stats stats() {

@@ -3,7 +3,7 @@
 // payment actor over the test-mode provider.
 #include "actors/order/order_index_actor.hpp"
 #include "actors/payment/payment_actor.hpp"
-#include "actors/state_codec.hpp"
+#include "persistence/state_codec.hpp"
 #include "fixture.hpp"
 #include "persistence/order_store.hpp"
 #include "persistence/payment_ledger.hpp"
@@ -16,7 +16,7 @@ using namespace emporium::testing;
 namespace {
 
 struct saga_fixture : deterministic {
-  std::vector<persistence::outbox_row> published;
+  std::vector<order_event> published;
   payment_actor payment;
   std::shared_ptr<payment_health> health = std::make_shared<payment_health>();
 
@@ -25,7 +25,7 @@ struct saga_fixture : deterministic {
     db_path = fresh_db(name);
     persistence::prepare_database(db_path, persistence::durability::normal);
     store = spawn_store(sys, db_path, persistence::durability::normal, spawn_mode::workers,
-                        [this](const persistence::outbox_row& row) { published.push_back(row); });
+                        [this](const order_event& row) { published.push_back(row); });
     payment = spawn_payment(sys, make_test_mode_provider({db_path, {}, failure_rate, 7}), pay,
                             health, spawn_mode::workers);
     directory = spawn_directory(sys, {}, {store, {}, {}, payment, saga});
@@ -38,8 +38,8 @@ struct saga_fixture : deterministic {
   }
 
   /// Writes an order snapshot as the index would and starts its saga.
-  /// `hand_over`: the start message carries the snapshot, as the index's
-  /// does, and nothing is written (so only the hand-over can start it).
+  /// `hand_over`: the start message carries the order, as the index's does,
+  /// and nothing is written (so only the hand-over can start it).
   void place(order_id id, std::vector<order_line> lines, std::string method,
              bool hand_over = false) {
     order_state o;
@@ -51,30 +51,26 @@ struct saga_fixture : deterministic {
     o.timeline = {{order_status::submitted, "", 1}};
     entity_key key{entity_kind::order, std::to_string(id)};
     if (hand_over) {
-      caf::anon_send(directory, key, caf::make_message(atoms::start::value, encode(o)));
+      caf::anon_send(directory, key, caf::make_message(start_order{o}));
       return;
     }
     persistence::entity_store writer(db_path, persistence::durability::normal);
     std::vector<persistence::entity_write> batch{
       {static_cast<std::uint8_t>(entity_kind::order), std::to_string(id), encode(o), {}}};
     writer.commit(batch);
-    caf::anon_send(directory, key, caf::make_message(atoms::start::value));
+    caf::anon_send(directory, key, caf::make_message(start_order{}));
   }
 
   order_state order(order_id id) {
-    auto text = call<std::string>(entity_key{entity_kind::order, std::to_string(id)},
-                                  atoms::get::value);
-    auto o = decode_order(text);
-    REQUIRE(o.has_value());
-    return *o;
+    return call(entity_key{entity_kind::order, std::to_string(id)}, get_order{});
   }
 
   void stock(product_id p, std::int64_t units) {
-    call<stock_view>(stock_of(p), atoms::set::value, units);
+    call(stock_of(p), set_stock{units});
   }
 
   stock_view stock_of_product(product_id p) {
-    return call<stock_view>(stock_of(p), atoms::get::value);
+    return call(stock_of(p), get_stock{});
   }
 
   std::vector<std::string> statuses(order_id id) {
@@ -121,7 +117,7 @@ TEST_CASE_FIXTURE(saga_fixture, "success: reserve, charge, commit, confirm") {
   // Every transition was published from the outbox, in order.
   std::vector<std::string> events;
   for (const auto& e : published)
-    events.push_back(nlohmann::json::parse(e.payload)["status"].get<std::string>());
+    events.push_back(status_name(e.status));
   CHECK(events == std::vector<std::string>{"StockReserved", "PaymentAuthorized", "Confirmed"});
   CHECK(published.front().seq < published.back().seq);
 }
@@ -214,7 +210,7 @@ TEST_CASE_FIXTURE(saga_fixture, "user cancel before payment; cancel after confir
   stock(1, 4);
   place(500, {{1, 1, 100, "A"}}, "pm_card_visa");
   // Cancel while it is still being placed: queued behind the start message.
-  auto cancelled = ask<std::string>(entity_key{entity_kind::order, "500"}, atoms::cancel::value);
+  auto cancelled = ask(entity_key{entity_kind::order, "500"}, cancel_order{});
   sched.run();
   REQUIRE(cancelled->value.has_value());
   auto o = order(500);
@@ -222,11 +218,11 @@ TEST_CASE_FIXTURE(saga_fixture, "user cancel before payment; cancel after confir
   CHECK(o.reason == "cancelled_by_user");
   CHECK(stock_of_product(1).available == 4);
   // Duplicate cancel: same answer, nothing changes.
-  CHECK(decode_order(call<std::string>(entity_key{entity_kind::order, "500"},
-                                       atoms::cancel::value))->status == order_status::cancelled);
+  CHECK(call(entity_key{entity_kind::order, "500"}, cancel_order{}).status ==
+        order_status::cancelled);
   place(501, {{1, 1, 100, "A"}}, "pm_card_visa");
   sched.run();
-  auto late = ask<std::string>(entity_key{entity_kind::order, "501"}, atoms::cancel::value);
+  auto late = ask(entity_key{entity_kind::order, "501"}, cancel_order{});
   sched.run();
   CHECK(late->error == errc::conflict);
   CHECK(order(501).status == order_status::confirmed);
@@ -240,13 +236,12 @@ TEST_CASE_FIXTURE(saga_fixture, "duplicate and reordered messages change nothing
   REQUIRE(order(600).status == order_status::confirmed);
   auto key = entity_key{entity_kind::order, "600"};
   // Redelivered start, stale step and deadline messages after the end.
-  caf::anon_send(directory, key, caf::make_message(atoms::start::value));
+  caf::anon_send(directory, key, caf::make_message(start_order{}));
   caf::anon_send(directory, key, caf::make_message(atoms::step::value, std::uint64_t{1}));
   caf::anon_send(directory, key, caf::make_message(atoms::deadline::value, std::uint64_t{2}));
   // Redelivered stock operations for the same order.
-  call<reserve_reply>(stock_of(1), atoms::reserve::value, order_id{600}, std::int32_t{2},
-                      millis{60000});
-  call<bool>(stock_of(1), atoms::release::value, order_id{600});
+  call(stock_of(1), reserve_stock{600, 2, 60000});
+  call(stock_of(1), release_stock{600});
   sched.run();
   CHECK(statuses(600) == happy);
   auto s = stock_of_product(1);
@@ -272,7 +267,7 @@ TEST_CASE_FIXTURE(saga_fixture, "a crash at each step resumes to the same end") 
     directory = spawn_directory(sys, {}, {store, {}, {}, payment, {}});
     directories.push_back(directory);
     caf::anon_send(directory, entity_key{entity_kind::order, std::to_string(id)},
-                   caf::make_message(atoms::start::value));
+                   caf::make_message(start_order{}));
     sched.run();
     CHECK(order(id).status == order_status::confirmed);
     CHECK(ledger(id)->status == "succeeded");

@@ -11,11 +11,10 @@ constexpr millis ttl = 60'000;
 TEST_CASE_FIXTURE(deterministic, "20 concurrent reservations against 7 units: exactly 7") {
   start("stock-race");
   auto product = stock_of(42);
-  call<stock_view>(product, atoms::set::value, std::int64_t{7});
+  call(product, set_stock{7});
   std::vector<std::shared_ptr<reply_box<reserve_reply>>> replies;
   for (order_id order = 1; order <= 20; ++order)
-    replies.push_back(ask<reserve_reply>(product, atoms::reserve::value, order,
-                                         std::int32_t{1}, ttl));
+    replies.push_back(ask(product, reserve_stock{order, 1, ttl}));
   sched.run(); // all 20 requests are queued before any is processed
   int granted = 0, refused = 0;
   for (auto& r : replies) {
@@ -27,7 +26,7 @@ TEST_CASE_FIXTURE(deterministic, "20 concurrent reservations against 7 units: ex
   }
   CHECK(granted == 7);
   CHECK(refused == 13);
-  auto v = call<stock_view>(product, atoms::get::value);
+  auto v = call(product, get_stock{});
   CHECK(v.available == 0);
   CHECK(v.reserved == 7);
   CHECK(v.on_hand == v.available + v.reserved);
@@ -36,25 +35,25 @@ TEST_CASE_FIXTURE(deterministic, "20 concurrent reservations against 7 units: ex
 TEST_CASE_FIXTURE(deterministic, "duplicate reserve, release and commit are no-ops") {
   start("stock-idempotent");
   auto product = stock_of(5);
-  call<stock_view>(product, atoms::set::value, std::int64_t{10});
-  CHECK(call<reserve_reply>(product, atoms::reserve::value, order_id{1}, std::int32_t{3}, ttl)
+  call(product, set_stock{10});
+  CHECK(call(product, reserve_stock{1, 3, ttl})
           .status == reserve_status::granted);
-  CHECK(call<reserve_reply>(product, atoms::reserve::value, order_id{1}, std::int32_t{3}, ttl)
+  CHECK(call(product, reserve_stock{1, 3, ttl})
           .status == reserve_status::already_held);
-  CHECK(call<stock_view>(product, atoms::get::value).reserved == 3);
-  auto once = call<stock_view>(product, atoms::commit::value, order_id{1});
-  auto twice = call<stock_view>(product, atoms::commit::value, order_id{1});
+  CHECK(call(product, get_stock{}).reserved == 3);
+  auto once = call(product, commit_stock{1});
+  auto twice = call(product, commit_stock{1});
   CHECK(once.on_hand == 7);
   CHECK(twice.on_hand == 7);
   CHECK(twice.sold == 3);
-  CHECK(call<reserve_reply>(product, atoms::reserve::value, order_id{2}, std::int32_t{2}, ttl)
+  CHECK(call(product, reserve_stock{2, 2, ttl})
           .status == reserve_status::granted);
-  CHECK(call<bool>(product, atoms::release::value, order_id{2}));
-  CHECK_FALSE(call<bool>(product, atoms::release::value, order_id{2}));
-  auto v = call<stock_view>(product, atoms::get::value);
+  CHECK(call(product, release_stock{2}));
+  CHECK_FALSE(call(product, release_stock{2}));
+  auto v = call(product, get_stock{});
   CHECK(v.available == 7);
   CHECK(v.reserved == 0);
-  auto late = ask<stock_view>(product, atoms::commit::value, order_id{2});
+  auto late = ask(product, commit_stock{2});
   sched.run();
   CHECK(late->error == errc::not_found);
 }
@@ -62,21 +61,21 @@ TEST_CASE_FIXTURE(deterministic, "duplicate reserve, release and commit are no-o
 TEST_CASE_FIXTURE(deterministic, "a commit repeated long after is still recognised from file") {
   start("stock-sales-on-file");
   auto product = stock_of(8);
-  call<stock_view>(product, atoms::set::value, std::int64_t{1000});
+  call(product, set_stock{1000});
   auto sell = [&](order_id order) {
-    call<reserve_reply>(product, atoms::reserve::value, order, std::int32_t{1}, ttl);
-    return call<stock_view>(product, atoms::commit::value, order);
+    call(product, reserve_stock{order, 1, ttl});
+    return call(product, commit_stock{order});
   };
   sell(1);
   // Push order 1 out of the snapshot's short memory of settlements.
   for (order_id o = 2; o <= static_cast<order_id>(max_remembered_settlements) + 5; ++o)
     sell(o);
-  auto sold = call<stock_view>(product, atoms::get::value).sold;
+  auto sold = call(product, get_stock{}).sold;
   // Also after a restart (the entity is read back from SQLite).
   restart_directory();
-  auto again = call<stock_view>(stock_of(8), atoms::commit::value, order_id{1});
+  auto again = call(stock_of(8), commit_stock{1});
   CHECK(again.sold == sold); // recognised, not sold twice
-  auto never = ask<stock_view>(stock_of(8), atoms::commit::value, order_id{999'999});
+  auto never = ask(stock_of(8), commit_stock{999'999});
   sched.run();
   CHECK(never->error == errc::not_found);
 }
@@ -84,37 +83,34 @@ TEST_CASE_FIXTURE(deterministic, "a commit repeated long after is still recognis
 TEST_CASE_FIXTURE(deterministic, "reservations expire when their timer fires") {
   start("stock-expiry");
   auto product = stock_of(9);
-  call<stock_view>(product, atoms::set::value, std::int64_t{4});
-  call<reserve_reply>(product, atoms::reserve::value, order_id{77}, std::int32_t{3},
-                      millis{1000});
-  CHECK(call<stock_view>(product, atoms::get::value).available == 1);
+  call(product, set_stock{4});
+  call(product, reserve_stock{77, 3, 1000});
+  CHECK(call(product, get_stock{}).available == 1);
   sched.trigger_timeouts();
   sched.run();
-  auto v = call<stock_view>(product, atoms::get::value);
+  auto v = call(product, get_stock{});
   CHECK(v.available == 4);
   CHECK(v.reserved == 0);
   // The expired order cannot be committed, and a redelivered reserve is refused.
-  auto commit = ask<stock_view>(product, atoms::commit::value, order_id{77});
+  auto commit = ask(product, commit_stock{77});
   sched.run();
   CHECK(commit->error == errc::not_found);
-  CHECK(call<reserve_reply>(product, atoms::reserve::value, order_id{77}, std::int32_t{3},
-                            millis{1000})
+  CHECK(call(product, reserve_stock{77, 3, 1000})
           .status == reserve_status::settled);
 }
 
 TEST_CASE_FIXTURE(deterministic, "admin stock changes never go below reserved") {
   start("stock-admin");
   auto product = stock_of(3);
-  call<stock_view>(product, atoms::set::value, std::int64_t{5});
-  call<reserve_reply>(product, atoms::reserve::value, order_id{1}, std::int32_t{4}, ttl);
-  auto bad = ask<stock_view>(product, atoms::adjust::value, std::int64_t{-2});
+  call(product, set_stock{5});
+  call(product, reserve_stock{1, 4, ttl});
+  auto bad = ask(product, adjust_stock{-2});
   sched.run();
   CHECK(bad->error == errc::insufficient_stock);
-  auto v = call<stock_view>(product, atoms::adjust::value, std::int64_t{10});
+  auto v = call(product, adjust_stock{10});
   CHECK(v.on_hand == 15);
   CHECK(v.available == 11);
-  auto invalid = ask<stock_view>(stock_of(3), atoms::reserve::value, order_id{2},
-                                 std::int32_t{0}, ttl);
+  auto invalid = ask(stock_of(3), reserve_stock{2, 0, ttl});
   sched.run();
   CHECK(invalid->error == errc::invalid_argument);
 }

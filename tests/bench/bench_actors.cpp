@@ -87,8 +87,10 @@ long rss_kib() {
 }
 
 caf::behavior echo_server(caf::event_based_actor*) {
-  return {[](atoms::add, product_id p, std::int32_t q, cents c, std::string& n,
-             std::int64_t) { return cart_view{{cart_line{p, q, c, n}}, c * q}; }};
+  return {[](const add_to_cart& r) {
+    return cart_view{{cart_line{r.product, r.quantity, r.unit_price, r.name}},
+                     r.unit_price * r.quantity};
+  }};
 }
 
 void stop_directory(caf::actor_system& sys, const caf::actor& dir) {
@@ -107,8 +109,7 @@ int main(int argc, char** argv) {
   bench_config cfg;
   caf::actor_system sys{cfg};
   auto add_msg = [](int i) {
-    return caf::make_message(atoms::add::value, product_id{1 + i % 50}, std::int32_t{1},
-                             cents{999}, std::string{"Bench item"}, std::int64_t{1'000'000});
+    return caf::make_message(add_to_cart{1 + i % 50, 1, 999, "Bench item", 1'000'000});
   };
 
   // 1. Raw CAF: each client has its own server actor (same message shape).
@@ -161,7 +162,7 @@ int main(int argc, char** argv) {
     long sent = 0, answered = 0;
     auto send_one = [&] {
       self->send(dir_mem, entity_key{entity_kind::cart, fmt::format("m{}", sent++)},
-                 caf::make_message(atoms::get::value));
+                 caf::make_message(get_cart{}));
     };
     while (sent < std::min(window, carts))
       send_one();

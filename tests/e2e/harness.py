@@ -228,10 +228,21 @@ def orders_charged_twice(data_dir):
         db.close()
 
 
+def snapshot_keys():
+    """{(entity, field): key} from persistence/snapshot_keys.def, the one table of
+    snapshot key names the node's encoder, decoder and SQL use too."""
+    import re
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "persistence", "snapshot_keys.def")
+    with open(path) as f:
+        return {(m[0], m[1]): m[2]
+                for m in re.findall(r'^SNAPSHOT_KEY\((\w+), (\w+), "(\w+)"\)', f.read(), re.M)}
+
+
 def units_accounted(data_dir, product_id):
     """On hand plus sold for a product's stock record: constant while stock is conserved."""
     state = entity_state(data_dir, 2, product_id)
-    return state["h"] + state["s"]
+    keys = snapshot_keys()
+    return state[keys[("stock", "on_hand")]] + state[keys[("stock", "sold")]]
 
 
 def b64url(data):

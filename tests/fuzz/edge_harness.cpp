@@ -78,9 +78,9 @@ void instant_backend::delete_product(std::int64_t id, http::done_fn<bool> done) 
 }
 
 void instant_backend::place_order(const std::string&, const std::string&, const std::string&,
-                                  const std::string& draft, const std::string& answer,
+                                  std::optional<order_state> draft, const std::string& answer,
                                   http::done_fn<std::string> done) {
-  if (draft.empty()) // a lookup of an Idempotency-Key: never used before
+  if (!draft) // a lookup of an Idempotency-Key: never used before
     return done(errc::not_found, {});
   auto j = json_read::parse(answer).value_or(nlohmann::json::object());
   j["orderId"] = 1;
@@ -88,7 +88,7 @@ void instant_backend::place_order(const std::string&, const std::string&, const 
 }
 
 void instant_backend::order_history(const std::string&,
-                                    http::done_fn<std::vector<std::string>> done) {
+                                    http::done_fn<std::vector<order_state>> done) {
   done(errc::none, {});
 }
 
@@ -96,12 +96,12 @@ void instant_backend::find_order(std::int64_t, http::done_fn<found_order> done) 
   done(errc::not_found, {});
 }
 
-void instant_backend::cancel_order(std::int64_t, http::done_fn<std::string> done) {
+void instant_backend::cancel_order(std::int64_t, http::done_fn<order_state> done) {
   done(errc::not_found, {});
 }
 
 void instant_backend::events_since(const std::string&, std::int64_t,
-                                   http::done_fn<std::vector<persistence::outbox_row>> done) {
+                                   http::done_fn<std::vector<order_event>> done) {
   done(errc::none, {});
 }
 

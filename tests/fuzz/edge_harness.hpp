@@ -31,13 +31,13 @@ public:
   void update_product(product_record p, http::done_fn<product_record> done) override;
   void delete_product(std::int64_t, http::done_fn<bool> done) override;
   void place_order(const std::string&, const std::string&, const std::string&,
-                   const std::string&, const std::string& answer,
+                   std::optional<order_state> draft, const std::string& answer,
                    http::done_fn<std::string> done) override;
-  void order_history(const std::string&, http::done_fn<std::vector<std::string>> done) override;
+  void order_history(const std::string&, http::done_fn<std::vector<order_state>> done) override;
   void find_order(std::int64_t id, http::done_fn<found_order> done) override;
-  void cancel_order(std::int64_t, http::done_fn<std::string> done) override;
+  void cancel_order(std::int64_t, http::done_fn<order_state> done) override;
   void events_since(const std::string&, std::int64_t,
-                    http::done_fn<std::vector<persistence::outbox_row>> done) override;
+                    http::done_fn<std::vector<order_event>> done) override;
   bool ready() const override { return true; }
   std::string payment_breaker() const override { return "closed"; }
   http::cluster_info cluster() const override { return {}; }

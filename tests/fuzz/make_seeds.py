@@ -108,6 +108,9 @@ def snapshots():
     write("snapshots", "cart", b"\x00" + json.dumps(cart).encode())
     write("snapshots", "stock", b"\x01" + json.dumps(stock).encode())
     write("snapshots", "order", b"\x02" + json.dumps(order).encode())
+    event = {"type": "order.status", "orderId": 13, "status": "Confirmed", "reason": "", "at": 2,
+             "totalAmount": 50.0}
+    write("snapshots", "event", b"\x03" + json.dumps(event).encode())
 
 
 def domain_rules():

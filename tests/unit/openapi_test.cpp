@@ -33,16 +33,17 @@ struct unreachable_backend final : backend {
   void update_product(product_record, done_fn<product_record>) override { called(); }
   void delete_product(std::int64_t, done_fn<bool>) override { called(); }
   void place_order(const std::string&, const std::string&, const std::string&,
-                   const std::string&, const std::string&, done_fn<std::string>) override {
+                   std::optional<order_state>, const std::string&,
+                   done_fn<std::string>) override {
     called();
   }
-  void order_history(const std::string&, done_fn<std::vector<std::string>>) override {
+  void order_history(const std::string&, done_fn<std::vector<order_state>>) override {
     called();
   }
   void find_order(std::int64_t, done_fn<found_order>) override { called(); }
-  void cancel_order(std::int64_t, done_fn<std::string>) override { called(); }
+  void cancel_order(std::int64_t, done_fn<order_state>) override { called(); }
   void events_since(const std::string&, std::int64_t,
-                    done_fn<std::vector<persistence::outbox_row>>) override { called(); }
+                    done_fn<std::vector<order_event>>) override { called(); }
   bool ready() const override { return false; }
   std::string payment_breaker() const override { return "closed"; }
   cluster_info cluster() const override { return {}; }

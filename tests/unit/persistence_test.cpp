@@ -119,7 +119,8 @@ TEST_CASE("a version 3 file keeps its orders and events when the outbox loses AU
       PRAGMA user_version = 3;
     )sql");
   }
-  std::vector<entity_write> next{{3, "7", "{\"s\":2}", {{"u1", 7, "{}", 0}}}};
+  emporium::order_event placed{"u1", 7, emporium::order_status::stock_reserved, "", 5, 1000, 0};
+  std::vector<entity_write> next{{3, "7", "{\"s\":2}", {placed}}};
   entity_store(path, durability::normal).commit(next);
   CHECK(next[0].events[0].seq == 42); // continues after the kept event
   connection db(path, durability::normal);

@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <map>
 #include <set>
@@ -103,7 +105,8 @@ TEST_CASE("the highest order id survives in the shard file") {
     persistence::entity_store writes(path, persistence::durability::normal);
     std::vector<persistence::entity_write> batch;
     for (std::int64_t id : {5, 17})
-      batch.push_back({3, std::to_string(id), "{}", {{"u1", id, "{}", 0}},
+      batch.push_back({3, std::to_string(id), "{}",
+                       {order_event{"u1", id, order_status::submitted, "", 1, 100, 0}},
                        persistence::order_index_row{id, "u1", "", "h", "{}", 0}});
     writes.commit(batch);
     CHECK(batch[1].events[0].seq > batch[0].events[0].seq);
@@ -125,7 +128,8 @@ TEST_CASE("seeds drop the node's own address and repeats") {
 
 TEST_CASE("user ids land on their email's shard; refresh tokens name their user") {
   for (const char* email : {"ann@example.com", "Bob@Example.com", "c@d.io"}) {
-    auto id = http::new_user_id_for(email, 12);
+    int draws = 0;
+    auto id = user_id_for_email(email, 12, [&draws] { return fmt::format("{:032x}", ++draws); });
     CHECK(id.size() == 32);
     CHECK(shard_of_user(id, 12) == shard_of_email(email, 12));
   }

@@ -1,7 +1,7 @@
 // Snapshot encoding: written by hand (no JSON DOM), read back by nlohmann.
 // Every snapshot must parse and decode to what was encoded, whatever bytes
 // its strings hold.
-#include "actors/state_codec.hpp"
+#include "persistence/state_codec.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>

@@ -1,8 +1,11 @@
-// Snapshot encoding of entity state (JSON text in the entities table).
-// Kept beside the actors: persistence stores opaque text.
+// Snapshot encoding of entity state (JSON text in the entities table) and
+// of outbox events. Entity actors encode their own snapshots (on their own
+// threads: the store's single writer thread only writes); the key names are
+// in snapshot_keys.def.
 #pragma once
 
 #include "domain/cart_rules.hpp"
+#include "domain/order_event.hpp"
 #include "domain/order_rules.hpp"
 #include "domain/stock_rules.hpp"
 
@@ -15,9 +18,11 @@ std::string encode(const cart_state& cart);
 std::string encode(const stock_state& stock);
 std::string encode(const order_state& order);
 
-/// The payload of the `order.status` event an order publishes in its state
-/// at `at` (the outbox adds `seq` when it is read).
-std::string order_event_payload(const order_state& order, millis at);
+/// An event as the outbox keeps it: the JSON clients receive, without `seq`.
+std::string encode(const order_event& event);
+/// An outbox row back to its event; nullopt when the payload is not one.
+std::optional<order_event> decode_event(const std::string& payload, std::string user,
+                                        order_id order, std::int64_t seq);
 
 /// nullopt when the text is not a valid snapshot (the entity then refuses to
 /// start rather than serve an empty cart in place of a real one).

@@ -1,6 +1,8 @@
-// Snapshot encoding (see state_codec.hpp). Short keys: snapshots are written
-// on every acknowledged change, so their size is write bandwidth.
-#include "actors/state_codec.hpp"
+// Snapshot encoding (see state_codec.hpp). The keys come from
+// snapshot_keys.def, the one table the SQL and the test harness read too.
+#include "persistence/state_codec.hpp"
+
+#include "persistence/snapshot_keys.hpp"
 
 #include "support/json_field.hpp"
 
@@ -44,6 +46,15 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
 /// node's CPU under order load. Decoding still parses with nlohmann.
 class json_text {
 public:
+  /// `"key":`, after a comma unless it is the object's first member.
+  json_text& key(std::string_view k, bool first = false) {
+    if (!first)
+      out_ += ',';
+    out_ += '"';
+    out_ += k;
+    out_ += "\":";
+    return *this;
+  }
   json_text& raw(std::string_view s) {
     out_ += s;
     return *this;
@@ -98,9 +109,11 @@ private:
 
 } // namespace
 
+namespace keys = persistence::snapshot_keys;
+
 std::string encode(const cart_state& cart) {
   json_text j;
-  j.raw(R"({"v":1,"l":[)");
+  j.raw("{").key(keys::any::version, true).num(1).key(keys::cart::lines).raw("[");
   for (std::size_t i = 0; i < cart.lines.size(); ++i) {
     const auto& l = cart.lines[i];
     j.raw(i == 0 ? "[" : ",[").num(l.product).raw(",").num(l.quantity).raw(",");
@@ -111,13 +124,15 @@ std::string encode(const cart_state& cart) {
 
 std::string encode(const stock_state& stock) {
   json_text j;
-  j.raw(R"({"v":1,"h":)").num(stock.on_hand).raw(R"(,"s":)").num(stock.sold).raw(R"(,"r":[)");
+  j.raw("{").key(keys::any::version, true).num(1);
+  j.key(keys::stock::on_hand).num(stock.on_hand).key(keys::stock::sold).num(stock.sold);
+  j.key(keys::stock::reservations).raw("[");
   for (std::size_t i = 0; i < stock.reservations.size(); ++i) {
     const auto& r = stock.reservations[i];
     j.raw(i == 0 ? "[" : ",[").num(r.order).raw(",").num(r.quantity).raw(",");
     j.num(r.expires_at).raw("]");
   }
-  j.raw(R"(],"d":[)");
+  j.raw("]").key(keys::stock::settled).raw("[");
   for (std::size_t i = 0; i < stock.settled.size(); ++i) {
     const auto& d = stock.settled[i];
     j.raw(i == 0 ? "[" : ",[").num(d.order).raw(",").num(static_cast<int>(d.how)).raw("]");
@@ -176,7 +191,7 @@ std::optional<cart_state> decode_cart(const std::string& text) {
   auto j = json_read::parse(text);
   if (!j)
     return std::nullopt;
-  auto lines = decode_lines<cart_line>(json_read::member(*j, "l"));
+  auto lines = decode_lines<cart_line>(json_read::member(*j, keys::cart::lines));
   if (!lines)
     return std::nullopt;
   for (std::size_t i = 1; i < lines->size(); ++i)
@@ -190,10 +205,10 @@ std::optional<stock_state> decode_stock(const std::string& text) {
   if (!j)
     return std::nullopt;
   stock_state s;
-  auto on_hand = field<std::int64_t>(*j, "h");
-  auto sold = field<std::int64_t>(*j, "s");
-  auto reservations = json_read::member(*j, "r");
-  auto settled = json_read::member(*j, "d");
+  auto on_hand = field<std::int64_t>(*j, keys::stock::on_hand);
+  auto sold = field<std::int64_t>(*j, keys::stock::sold);
+  auto reservations = json_read::member(*j, keys::stock::reservations);
+  auto settled = json_read::member(*j, keys::stock::settled);
   if (!on_hand || !sold || *on_hand < 0 || *sold < 0 || reservations == nullptr ||
       !reservations->is_array() || settled == nullptr || !settled->is_array())
     return std::nullopt;
@@ -223,20 +238,20 @@ std::optional<stock_state> decode_stock(const std::string& text) {
 }
 
 std::string encode(const order_state& o) {
-  // "s" (status number) and "c" (compensated) are read by SQL at start-up
-  // (order_store::unfinished): keep their names.
+  namespace k = keys::order;
   json_text j;
-  j.raw(R"({"v":1,"id":)").num(o.id).raw(R"(,"u":)").str(o.user).raw(R"(,"l":[)");
+  j.raw("{").key(keys::any::version, true).num(1);
+  j.key(k::id).num(o.id).key(k::user).str(o.user).key(k::lines).raw("[");
   for (std::size_t i = 0; i < o.lines.size(); ++i) {
     const auto& l = o.lines[i];
     j.raw(i == 0 ? "[" : ",[").num(l.product).raw(",").num(l.quantity).raw(",");
     j.num(l.unit_price).raw(",").str(l.name).raw("]");
   }
-  j.raw(R"(],"t":)").num(o.total).raw(R"(,"pm":)").str(o.payment_method);
-  j.raw(R"(,"s":)").num(static_cast<int>(o.status)).raw(R"(,"r":)").str(o.reason);
-  j.raw(R"(,"p":)").str(o.payment_id).raw(R"(,"at":)").num(o.placed_at);
-  j.raw(R"(,"dl":)").num(o.payment_deadline).raw(R"(,"c":)").num(o.compensated ? 1 : 0);
-  j.raw(R"(,"tl":[)");
+  j.raw("]").key(k::total).num(o.total).key(k::payment_method).str(o.payment_method);
+  j.key(k::status).num(static_cast<int>(o.status)).key(k::reason).str(o.reason);
+  j.key(k::payment_id).str(o.payment_id).key(k::placed_at).num(o.placed_at);
+  j.key(k::payment_deadline).num(o.payment_deadline).key(k::compensated).num(o.compensated);
+  j.key(k::timeline).raw("[");
   for (std::size_t i = 0; i < o.timeline.size(); ++i) {
     const auto& t = o.timeline[i];
     j.raw(i == 0 ? "[" : ",[").num(static_cast<int>(t.status)).raw(",").str(t.reason);
@@ -245,11 +260,27 @@ std::string encode(const order_state& o) {
   return j.raw("]}").take();
 }
 
-std::string order_event_payload(const order_state& o, millis at) {
-  return json{{"type", "order.status"},      {"orderId", o.id},
-              {"status", status_name(o.status)}, {"reason", o.reason},
-              {"at", at},                    {"totalAmount", cents_to_decimal(o.total)}}
-    .dump();
+std::string encode(const order_event& e) {
+  return json{{"type", "order.status"},          {"orderId", e.order},
+              {"status", status_name(e.status)}, {"reason", e.reason},
+              {"at", e.at},                      {"totalAmount", cents_to_decimal(e.total)}}
+    .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::optional<order_event> decode_event(const std::string& payload, std::string user,
+                                        order_id order, std::int64_t seq) {
+  auto j = json_read::parse(payload);
+  if (!j)
+    return std::nullopt;
+  auto status_text = field<std::string>(*j, "status");
+  auto status = status_text ? parse_status(*status_text) : std::nullopt;
+  auto reason = field<std::string>(*j, "reason");
+  auto at = field<millis>(*j, "at");
+  auto total = field<double>(*j, "totalAmount");
+  auto cents = total ? cents_from_decimal(*total) : std::nullopt;
+  if (!status || !reason || !at || !cents)
+    return std::nullopt;
+  return order_event{std::move(user), order, *status, std::move(*reason), *at, *cents, seq};
 }
 
 std::optional<order_state> decode_order(const std::string& text) {
@@ -257,18 +288,19 @@ std::optional<order_state> decode_order(const std::string& text) {
   if (!j)
     return std::nullopt;
   order_state o;
-  auto id = field<order_id>(*j, "id");
-  auto user = field<std::string>(*j, "u");
-  auto lines = decode_lines<order_line>(json_read::member(*j, "l"));
-  auto total = field<cents>(*j, "t");
-  auto method = field<std::string>(*j, "pm");
-  auto status = decode_status(field<int>(*j, "s"));
-  auto reason = field<std::string>(*j, "r");
-  auto payment = field<std::string>(*j, "p");
-  auto placed = field<millis>(*j, "at");
-  auto deadline = field<millis>(*j, "dl");
-  auto compensated = field<int>(*j, "c");
-  auto timeline = json_read::member(*j, "tl");
+  namespace k = keys::order;
+  auto id = field<order_id>(*j, k::id);
+  auto user = field<std::string>(*j, k::user);
+  auto lines = decode_lines<order_line>(json_read::member(*j, k::lines));
+  auto total = field<cents>(*j, k::total);
+  auto method = field<std::string>(*j, k::payment_method);
+  auto status = decode_status(field<int>(*j, k::status));
+  auto reason = field<std::string>(*j, k::reason);
+  auto payment = field<std::string>(*j, k::payment_id);
+  auto placed = field<millis>(*j, k::placed_at);
+  auto deadline = field<millis>(*j, k::payment_deadline);
+  auto compensated = field<int>(*j, k::compensated);
+  auto timeline = json_read::member(*j, k::timeline);
   if (!id || *id < 0 || !user || !lines || !total || *total < 0 || !method || !status ||
       !reason || !payment || !placed || !deadline || !compensated ||
       (*compensated != 0 && *compensated != 1) || timeline == nullptr || !timeline->is_array())

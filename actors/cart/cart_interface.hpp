@@ -1,0 +1,78 @@
+// What a cart entity accepts. Carts are addressed through the router's
+// location-free (entity_key, message) envelope, so the handle stays untyped;
+// each request names its reply, and every caller asks through a helper that
+// takes the reply type from the request, so the two cannot drift apart.
+// Every change answers the whole cart once it is durable.
+#pragma once
+
+#include "domain/cart_rules.hpp"
+
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace emporium {
+
+/// Adds `quantity` units (negative takes them away; the line goes at zero).
+/// `limit` caps the line (the storefront's per-line limit).
+struct add_to_cart {
+  using reply = cart_view;
+  product_id product = 0;
+  std::int32_t quantity = 0;
+  cents unit_price = 0;
+  std::string name;
+  std::int64_t limit = max_line_quantity;
+};
+
+/// Sets a line to exactly `quantity` units (0 removes it).
+struct set_cart_line {
+  using reply = cart_view;
+  product_id product = 0;
+  std::int32_t quantity = 0;
+  cents unit_price = 0;
+  std::string name;
+  std::int64_t limit = max_line_quantity;
+};
+
+struct remove_from_cart {
+  using reply = cart_view;
+  product_id product = 0;
+};
+
+struct clear_cart {
+  using reply = cart_view;
+};
+
+struct get_cart {
+  using reply = cart_view;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, add_to_cart& x) {
+  return f(caf::meta::type_name("add_to_cart"), x.product, x.quantity, x.unit_price, x.name,
+           x.limit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, set_cart_line& x) {
+  return f(caf::meta::type_name("set_cart_line"), x.product, x.quantity, x.unit_price, x.name,
+           x.limit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remove_from_cart& x) {
+  return f(caf::meta::type_name("remove_from_cart"), x.product);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, clear_cart&) {
+  return f(caf::meta::type_name("clear_cart"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, get_cart&) {
+  return f(caf::meta::type_name("get_cart"));
+}
+
+} // namespace emporium

@@ -1,0 +1,122 @@
+// The router's state and the functions its parts call on each other.
+// Internal to actors/cluster/: included by the router's .cpp files only (it
+// pulls in CAF). The parts:
+//   routing.cpp        where a message goes: a local shard, a peer, a buffer
+//   shard_hosting.cpp  opening and draining the shards this node owns
+//   membership.cpp     peers, seeds, quorum, who owns which shard, leaving
+//   cluster_status.cpp GET /api/cluster, gathered from every member
+//   router.cpp         the behaviour that wires them together
+#pragma once
+
+#include "actors/accounts/accounts_interface.hpp"
+#include "actors/cluster/router.hpp"
+#include "actors/order/order_index_interface.hpp"
+#include "persistence/file_lock.hpp"
+
+#include <caf/all.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace emporium::cluster_router {
+
+/// Who in a shard a message is for: an entity (through the shard's
+/// directory), or one of the shard's services.
+enum class service : std::uint8_t { entity = 0, index = 1, accounts = 2 };
+
+struct target {
+  std::uint32_t shard = 0;
+  service to = service::entity;
+  entity_key key; // when to == entity
+};
+
+/// A message that waits while its shard changes hands.
+struct parked {
+  std::uint8_t hops = 0;
+  target where;
+  caf::message payload;
+  caf::response_promise promise;
+};
+
+enum class phase : std::uint8_t { absent, acquiring, ready, releasing };
+
+struct shard_slot {
+  std::string owner; // by the current view; "" = nobody (no quorum)
+  phase state = phase::absent;
+  std::unique_ptr<persistence::file_lock> lock;
+  store_actor store;
+  order_index_actor index;
+  caf::actor directory;
+  accounts_actor accounts;
+  int running = 0; // of the four actors above, while releasing
+  std::vector<parked> waiting;
+};
+
+struct peer {
+  caf::actor handle;
+  std::string address;
+};
+
+struct seed_state {
+  cluster::seed_address addr;
+  std::string name; // learned from its welcome; "" while not connected
+  bool connecting = false;
+  caf::actor_clock::time_point next_try{};
+  std::uint32_t failures = 0; // in a row: the reconnect backoff's attempt
+};
+
+/// The shard actors that run now. Shared with a functor attached to the
+/// router, so that a router that ends abruptly takes its shards' actors
+/// with it (in a process that would be the process ending).
+using running_actors = std::map<caf::actor_addr, std::pair<std::uint32_t, caf::actor>>;
+
+/// Hops a message may take between routers whose views disagree before it
+/// waits for the views to settle.
+constexpr std::uint8_t max_hops = 3;
+
+struct router_state {
+  router_options opts;
+  router_services svc;
+  std::shared_ptr<cluster_health> health;
+  std::vector<shard_slot> shards;
+  std::map<std::string, peer> peers;
+  std::vector<seed_state> seeds;
+  std::shared_ptr<running_actors> shard_actors = std::make_shared<running_actors>();
+  bool quorum = true;
+  bool stopping = false;
+  caf::error stop_reason;
+  event_sink sink; // shard stores publish through it
+  static inline const char* name = "router";
+};
+
+using router_self = caf::stateful_actor<router_state>;
+
+// routing.cpp
+target target_of(const entity_key& key, std::uint32_t shards);
+std::uint32_t shard_for(const shard_key& key, std::uint32_t shards);
+void route(router_self* self, std::uint8_t hops, target where, caf::message& payload);
+void flush_waiting(router_self* self, std::uint32_t shard);
+void retry_parked(router_self* self);
+
+// shard_hosting.cpp
+void try_acquire(router_self* self, std::uint32_t shard);
+void release_shard(router_self* self, std::uint32_t shard);
+void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down_msg& msg);
+void update_health(router_self* self);
+
+// membership.cpp
+void recompute(router_self* self);
+void add_peer(router_self* self, const std::string& name, const caf::actor& handle,
+              const std::string& address);
+void on_peer_down(router_self* self, const caf::down_msg& msg);
+void on_peer_leaving(router_self* self, const std::string& name);
+void connect_seeds(router_self* self);
+void begin_stop(router_self* self, caf::error reason);
+
+// cluster_status.cpp
+void local_status(router_self* self, caf::typed_response_promise<member_view> rp);
+void cluster_status(router_self* self, caf::typed_response_promise<cluster_view> rp);
+
+} // namespace emporium::cluster_router

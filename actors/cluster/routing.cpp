@@ -1,0 +1,123 @@
+// Where a message for a shard goes: into the shard here when it is ready,
+// to the owner's router, or into the shard's bounded buffer while it
+// changes hands (see router_state.hpp).
+#include "actors/cluster/router_state.hpp"
+
+#include "domain/shard_map.hpp"
+
+namespace emporium::cluster_router {
+
+namespace {
+
+/// Hands a message to its addressee inside a shard this node runs.
+template <class Sender>
+void hand_in(Sender& via, shard_slot& slot, target& where, caf::message& payload) {
+  switch (where.to) {
+    case service::entity:
+      via.delegate(slot.directory, std::move(where.key), std::move(payload));
+      return;
+    // The payload is the caller's typed request, checked where it was made.
+    case service::index:
+      via.delegate(caf::actor_cast<caf::actor>(slot.index), std::move(payload));
+      return;
+    case service::accounts:
+      via.delegate(caf::actor_cast<caf::actor>(slot.accounts), std::move(payload));
+      return;
+  }
+}
+
+void deliver_parked(router_self* self, parked p);
+
+void park(router_self* self, parked p) {
+  auto& slot = self->state.shards[p.where.shard];
+  if (slot.waiting.size() >= self->state.opts.max_parked) {
+    p.promise.deliver(make_error(errc::unavailable));
+    return;
+  }
+  slot.waiting.push_back(std::move(p));
+}
+
+/// Sends `p` on: into a local shard that is ready, to the owner's router, or
+/// into the shard's buffer. The promise keeps the original caller, so the
+/// answer goes straight back to it.
+void deliver_parked(router_self* self, parked p) {
+  auto& st = self->state;
+  auto& slot = st.shards[p.where.shard];
+  if (slot.owner.empty()) {
+    p.promise.deliver(make_error(errc::unavailable));
+    return;
+  }
+  if (slot.owner == st.opts.node_name) {
+    if (slot.state != phase::ready)
+      return park(self, std::move(p));
+    hand_in(p.promise, slot, p.where, p.payload);
+    return;
+  }
+  auto it = st.peers.find(slot.owner);
+  if (it == st.peers.end() || p.hops >= max_hops)
+    return park(self, std::move(p)); // views disagree: wait for them to settle
+  auto hops = static_cast<std::uint8_t>(p.hops + 1);
+  if (p.where.to == service::entity)
+    p.promise.delegate(it->second.handle, atoms::forward::value, hops, std::move(p.where.key),
+                       std::move(p.payload));
+  else
+    p.promise.delegate(it->second.handle, atoms::forward::value, hops, p.where.shard,
+                       static_cast<std::uint8_t>(p.where.to), std::move(p.payload));
+}
+
+} // namespace
+
+/// The router alone decides which shard a key lives in.
+target target_of(const entity_key& key, std::uint32_t shards) {
+  switch (key.kind) {
+    case entity_kind::cart: return {cluster::shard_of_user(key.id, shards), service::entity, key};
+    case entity_kind::stock:
+      return {cluster::shard_of_product(key.id, shards), service::entity, key};
+    case entity_kind::order:
+      return {cluster::shard_of_order(key.id, shards), service::entity, key};
+  }
+  return {0, service::entity, key};
+}
+
+std::uint32_t shard_for(const shard_key& key, std::uint32_t shards) {
+  switch (key.what) {
+    case shard_key::by::user: return cluster::shard_of_user(key.id, shards);
+    case shard_key::by::email: return cluster::shard_of_email(key.id, shards);
+    case shard_key::by::order: return cluster::shard_of_order(std::string_view{key.id}, shards);
+  }
+  return 0;
+}
+
+/// The hot path: a local, ready shard gets the message without a promise.
+void route(router_self* self, std::uint8_t hops, target where, caf::message& payload) {
+  auto& st = self->state;
+  auto& slot = st.shards[where.shard];
+  if (!st.stopping && slot.owner == st.opts.node_name && slot.state == phase::ready) {
+    hand_in(*self, slot, where, payload);
+    return;
+  }
+  deliver_parked(self, parked{hops, std::move(where), std::move(payload),
+                              self->make_response_promise()});
+}
+
+void flush_waiting(router_self* self, std::uint32_t shard) {
+  auto waiting = std::move(self->state.shards[shard].waiting);
+  self->state.shards[shard].waiting.clear();
+  for (auto& p : waiting)
+    deliver_parked(self, std::move(p));
+}
+
+/// Messages parked because views disagreed (hop limit reached) get another
+/// try with a fresh hop budget: the views may agree by now.
+void retry_parked(router_self* self) {
+  for (std::uint32_t s = 0; s < self->state.opts.shards; ++s) {
+    auto& slot = self->state.shards[s];
+    if (slot.waiting.empty() || slot.owner == self->state.opts.node_name)
+      continue;
+    for (auto& p : slot.waiting)
+      p.hops = 0;
+    flush_waiting(self, s);
+  }
+}
+
+} // namespace emporium::cluster_router

@@ -1,0 +1,162 @@
+// Opening and draining the shards this node owns (see router_state.hpp).
+// A shard here is an exclusive lock file plus a store, a directory, an order
+// index and an accounts actor on the shard's own SQLite file.
+#include "actors/cluster/router_state.hpp"
+
+#include "actors/accounts/accounts_actor.hpp"
+#include "actors/order/order_index_actor.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace emporium::cluster_router {
+
+namespace {
+
+/// Any handle of a shard's actors, typed or not.
+template <class Handle>
+void watch(router_self* self, const Handle& a, std::uint32_t shard) {
+  self->monitor(a);
+  (*self->state.shard_actors)[a.address()] = {shard, caf::actor_cast<caf::actor>(a)};
+}
+
+/// Its unfinished sagas resume once the shard is open.
+void resume_sagas(router_self* self, std::uint32_t shard) {
+  auto directory = self->state.shards[shard].directory;
+  self->request(self->state.shards[shard].index, std::chrono::seconds(30), unfinished_orders{})
+    .then(
+      [directory](const std::vector<std::int64_t>& ids) {
+        for (auto id : ids)
+          caf::anon_send(directory, entity_key{entity_kind::order, std::to_string(id)},
+                         caf::make_message(start_order{}));
+      },
+      [shard](const caf::error&) {
+        fmt::print(stderr, "emporium: shard {}: cannot list unfinished orders\n", shard);
+      });
+}
+
+/// Opens a shard whose lock is free: store, directory and order index on its
+/// file; then resumes its unfinished sagas and lets waiting messages in.
+bool open_shard(router_self* self, std::uint32_t shard) {
+  auto& st = self->state;
+  auto& slot = st.shards[shard];
+  slot.lock = persistence::file_lock::try_acquire(
+    persistence::shard_lock_path(st.opts.data_dir, shard));
+  if (!slot.lock)
+    return false; // the previous owner has not let go yet
+  auto path = persistence::shard_db_path(st.opts.data_dir, shard);
+  auto& sys = self->system();
+  slot.store = spawn_store(sys, path, st.opts.level, st.opts.sqlite_actors, st.sink);
+  entity_services svc;
+  svc.store = slot.store;
+  svc.router = caf::actor_cast<caf::actor>(self);
+  svc.stock_events = st.svc.catalog;
+  svc.payment = st.svc.payment;
+  svc.saga = st.svc.saga;
+  slot.directory = spawn_directory(sys, st.opts.directory, svc);
+  // The index runs on CAF's workers: a placement is in-memory work plus a
+  // hand-off to the store, and a thread of its own cost a wake-up per
+  // order; its reads (history, resume, start-up scan) are indexed and rare.
+  slot.index = spawn_order_index(sys, path, st.opts.level, slot.store, slot.directory,
+                                 {static_cast<std::int64_t>(shard) + 1,
+                                  static_cast<std::int64_t>(st.opts.shards)},
+                                 spawn_mode::workers);
+  slot.accounts =
+    spawn_accounts(sys, path, st.opts.level, st.opts.shards, st.opts.sqlite_actors);
+  watch(self, slot.store, shard);
+  watch(self, slot.directory, shard);
+  watch(self, slot.index, shard);
+  watch(self, slot.accounts, shard);
+  slot.state = phase::ready;
+  resume_sagas(self, shard);
+  flush_waiting(self, shard);
+  update_health(self);
+  return true;
+}
+
+/// The drained shard's actors are gone: unlock it, reopen it if it is still
+/// ours, and send what waited for it on.
+void shard_closed(router_self* self, std::uint32_t shard) {
+  auto& st = self->state;
+  auto& slot = st.shards[shard];
+  slot.store = nullptr;
+  slot.index = nullptr;
+  slot.directory = nullptr;
+  slot.accounts = nullptr;
+  slot.lock.reset(); // now the new owner may open the file
+  slot.state = phase::absent;
+  update_health(self);
+  if (st.stopping) {
+    bool all_closed = std::all_of(st.shards.begin(), st.shards.end(),
+                                  [](const shard_slot& s) { return s.state == phase::absent; });
+    if (all_closed)
+      self->quit(st.stop_reason);
+    return;
+  }
+  if (slot.owner == st.opts.node_name) {
+    slot.state = phase::acquiring;
+    try_acquire(self, shard);
+  }
+  flush_waiting(self, shard);
+}
+
+} // namespace
+
+void update_health(router_self* self) {
+  auto& st = self->state;
+  std::uint32_t owned = 0, ready = 0;
+  for (const auto& s : st.shards) {
+    owned += s.owner == st.opts.node_name;
+    ready += s.state == phase::ready;
+  }
+  st.health->quorum = st.quorum;
+  st.health->live_members = static_cast<std::uint32_t>(st.peers.size() + 1);
+  st.health->owned_shards = owned;
+  st.health->ready_shards = ready;
+}
+
+void try_acquire(router_self* self, std::uint32_t shard) {
+  auto& slot = self->state.shards[shard];
+  if (slot.state != phase::acquiring || self->state.stopping)
+    return;
+  if (!open_shard(self, shard))
+    self->delayed_send(self, std::chrono::milliseconds(100), atoms::acquire::value, shard);
+}
+
+/// Drains a shard: its directory stops every entity (they finish their
+/// mailboxes and writes), then the index and store stop, then the lock goes.
+void release_shard(router_self* self, std::uint32_t shard) {
+  auto& slot = self->state.shards[shard];
+  if (slot.state == phase::acquiring) {
+    slot.state = phase::absent;
+    return;
+  }
+  if (slot.state != phase::ready)
+    return;
+  slot.state = phase::releasing;
+  slot.running = 4;
+  self->send_exit(slot.directory, caf::exit_reason::user_shutdown);
+}
+
+void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down_msg& msg) {
+  auto& slot = self->state.shards[shard];
+  if (slot.state == phase::ready) {
+    // Something of a shard died unasked: reopen the shard from its file.
+    fmt::print(stderr, "emporium: shard {}: {} stopped unexpectedly ({}); reopening\n", shard,
+               msg.source == slot.store ? "store" : "an actor", caf::to_string(msg.reason));
+    slot.state = phase::releasing;
+    slot.running = 4;
+  }
+  if (slot.state != phase::releasing)
+    return;
+  if (msg.source == slot.directory) {
+    self->send_exit(slot.index, caf::exit_reason::user_shutdown);
+    self->send_exit(slot.accounts, caf::exit_reason::user_shutdown);
+    self->send_exit(slot.store, caf::exit_reason::user_shutdown);
+  }
+  if (--slot.running == 0)
+    shard_closed(self, shard);
+}
+
+} // namespace emporium::cluster_router

@@ -1,0 +1,67 @@
+// What an order saga accepts (through the router's (entity_key, message)
+// envelope; see cart/cart_interface.hpp for why the handle stays untyped).
+// Each request names its reply; the order crosses as its state, never as
+// snapshot text.
+#pragma once
+
+#include "domain/order_rules.hpp"
+
+#include <caf/meta/type_name.hpp>
+
+#include <string>
+
+namespace emporium {
+
+/// Wakes the saga (it resumes its next step); not_found for an order never
+/// placed. The index starts a new order with its first snapshot, so the
+/// saga need not read back what was just written.
+struct start_order {
+  using reply = bool;
+  order_state placed; ///< set by the index for a new order (id 0 = not new)
+};
+
+/// The order as it stands; not_found if never placed.
+struct get_order {
+  using reply = order_state;
+};
+
+/// Cancels an order the user no longer wants: the answer comes once the
+/// cancellation is durable; conflict once confirmed; a repeat answers the
+/// cancelled order again.
+struct cancel_order {
+  using reply = order_state;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, order_line& x) {
+  return f(caf::meta::type_name("order_line"), x.product, x.quantity, x.unit_price, x.name);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, timeline_entry& x) {
+  return f(caf::meta::type_name("timeline_entry"), x.status, x.reason, x.at);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, order_state& x) {
+  return f(caf::meta::type_name("order_state"), x.id, x.user, x.lines, x.total,
+           x.payment_method, x.status, x.reason, x.payment_id, x.placed_at,
+           x.payment_deadline, x.compensated, x.timeline);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, start_order& x) {
+  return f(caf::meta::type_name("start_order"), x.placed);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, get_order&) {
+  return f(caf::meta::type_name("get_order"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cancel_order&) {
+  return f(caf::meta::type_name("cancel_order"));
+}
+
+} // namespace emporium

@@ -1,0 +1,80 @@
+// What a product's stock record accepts (through the router's
+// (entity_key, message) envelope; see cart_interface.hpp for why the handle
+// stays untyped). Each request names its reply. Reservations are keyed by
+// order, so every saga step is idempotent.
+#pragma once
+
+#include "domain/stock_rules.hpp"
+
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+
+namespace emporium {
+
+/// Holds `quantity` units for `order` for `ttl_ms`; refused (not an error)
+/// when too few are available.
+struct reserve_stock {
+  using reply = reserve_reply;
+  order_id order = 0;
+  std::int32_t quantity = 0;
+  millis ttl_ms = 0;
+};
+
+/// Lets an order's hold go; true when there was one.
+struct release_stock {
+  using reply = bool;
+  order_id order = 0;
+};
+
+/// Turns an order's hold into a sale; repeating it answers the same view.
+struct commit_stock {
+  using reply = stock_view;
+  order_id order = 0;
+};
+
+struct set_stock {
+  using reply = stock_view;
+  std::int64_t on_hand = 0;
+};
+
+struct adjust_stock {
+  using reply = stock_view;
+  std::int64_t delta = 0;
+};
+
+struct get_stock {
+  using reply = stock_view;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reserve_stock& x) {
+  return f(caf::meta::type_name("reserve_stock"), x.order, x.quantity, x.ttl_ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, release_stock& x) {
+  return f(caf::meta::type_name("release_stock"), x.order);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, commit_stock& x) {
+  return f(caf::meta::type_name("commit_stock"), x.order);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, set_stock& x) {
+  return f(caf::meta::type_name("set_stock"), x.on_hand);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, adjust_stock& x) {
+  return f(caf::meta::type_name("adjust_stock"), x.delta);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, get_stock&) {
+  return f(caf::meta::type_name("get_stock"));
+}
+
+} // namespace emporium

@@ -1,0 +1,29 @@
+// An order's change of status as its owner's live clients receive it. The
+// saga writes it to the outbox in the transaction that makes the change
+// durable; the outbox numbers it (`seq`), and clients resume from a number.
+#pragma once
+
+#include "domain/money.hpp"
+#include "domain/order_rules.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace emporium {
+
+struct order_event {
+  std::string user;
+  order_id order = 0;
+  order_status status = order_status::submitted;
+  std::string reason;
+  millis at = 0;
+  cents total = 0;
+  std::int64_t seq = 0; ///< assigned by the outbox when the event is written
+};
+
+/// The event an order in its current state publishes at `at`.
+inline order_event event_of(const order_state& o, millis at) {
+  return {o.user, o.id, o.status, o.reason, at, o.total, 0};
+}
+
+} // namespace emporium

@@ -1,0 +1,40 @@
+// Connection counts of the HTTP edge (see edge_state.hpp).
+#include "http/edge_state.hpp"
+
+namespace emporium::http {
+
+std::shared_ptr<connection_slot> connection_slot::take(const std::shared_ptr<shared_state>& state,
+                                                       const std::string& peer,
+                                                       bool& per_client_full) {
+  per_client_full = false;
+  if (++state->connections > state->opts.max_connections) {
+    --state->connections;
+    return nullptr;
+  }
+  bool per_client = !state->opts.proxies.trusts(peer);
+  if (per_client) {
+    std::lock_guard guard{state->per_client_mutex};
+    auto& n = state->per_client[peer];
+    if (n >= state->opts.max_connections_per_client) {
+      per_client_full = true;
+      if (n == 0)
+        state->per_client.erase(peer);
+      --state->connections;
+      return nullptr;
+    }
+    ++n;
+  }
+  return std::shared_ptr<connection_slot>(new connection_slot(state, peer, per_client));
+}
+
+connection_slot::~connection_slot() {
+  --state_->connections;
+  if (!per_client_)
+    return;
+  std::lock_guard guard{state_->per_client_mutex};
+  auto it = state_->per_client.find(peer_);
+  if (it != state_->per_client.end() && --it->second == 0)
+    state_->per_client.erase(it);
+}
+
+} // namespace emporium::http

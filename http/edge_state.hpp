@@ -1,0 +1,49 @@
+// What the listener and every session of the HTTP edge share: the options,
+// the routes, and the connection counts (global and per client). Internal to
+// the edge's socket code (server.cpp, http_session.cpp, websocket_session.cpp).
+#pragma once
+
+#include "http/server.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace emporium::http {
+
+/// Owned by the server and every open session (a session may outlive stop()).
+struct shared_state {
+  shared_state(server_options o, const router& r) : opts(std::move(o)), routes(r) {
+  }
+  server_options opts;
+  const router& routes;
+  std::atomic<unsigned> connections{0};
+  std::atomic<std::uint64_t> in_flight{0};
+  std::mutex per_client_mutex;
+  std::unordered_map<std::string, unsigned> per_client; // open connections by peer address
+};
+
+/// One open connection's place in the global and per-client counts, held by
+/// the HTTP session and handed on to the WebSocket session after an
+/// upgrade; released when the last of them ends.
+class connection_slot {
+public:
+  /// nullptr when over a cap. A trusted proxy's connections carry many
+  /// clients: they count globally, not per client.
+  static std::shared_ptr<connection_slot> take(const std::shared_ptr<shared_state>& state,
+                                               const std::string& peer, bool& per_client_full);
+  ~connection_slot();
+
+private:
+  connection_slot(std::shared_ptr<shared_state> s, std::string peer, bool per_client)
+    : state_(std::move(s)), peer_(std::move(peer)), per_client_(per_client) {
+  }
+  std::shared_ptr<shared_state> state_;
+  std::string peer_;
+  bool per_client_;
+};
+
+} // namespace emporium::http

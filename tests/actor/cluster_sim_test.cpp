@@ -1,0 +1,238 @@
+// Three nodes' routers in one deterministic actor system, over a simulated
+// network (sim_network.hpp) driven by a seed: the real routing, membership
+// and shard hosting, the real shard actors on one shared data directory,
+// CAF's test scheduler and clock. No sockets, no sleeps; a failure replays
+// exactly with its seed.
+#include "actors/cluster/router.hpp"
+#include "actors/protocol.hpp"
+#include "fixture.hpp"
+#include "sim_network.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <map>
+
+using namespace emporium;
+using namespace emporium::testing;
+
+namespace {
+
+struct sim_node {
+  std::string name;
+  caf::actor router;
+  std::shared_ptr<cluster_health> health = std::make_shared<cluster_health>();
+};
+
+struct cluster_fixture {
+  static constexpr std::uint32_t shards = 6;
+
+  caf::actor_system_config cfg;
+  caf::actor_system sys{deterministic::init(cfg)};
+  caf::scheduler::test_coordinator& sched =
+    dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  sim_network net;
+  std::string data_dir;
+  std::vector<sim_node> nodes;
+  std::vector<caf::actor> connectors;
+
+  explicit cluster_fixture(std::uint32_t seed) : net(sys, seed) {}
+
+  ~cluster_fixture() {
+    for (auto& n : nodes)
+      caf::anon_send_exit(n.router, caf::exit_reason::kill);
+    for (auto& c : connectors)
+      caf::anon_send_exit(c, caf::exit_reason::kill);
+    sched.run();
+    std::filesystem::remove_all(data_dir);
+  }
+
+  void start(const std::string& name) {
+    data_dir = (std::filesystem::temp_directory_path() / ("emporium-sim-" + name)).string();
+    std::filesystem::remove_all(data_dir);
+    std::filesystem::create_directories(data_dir);
+    std::vector<std::string> names{"n1", "n2", "n3"};
+    for (const auto& me : names) {
+      router_options opts;
+      opts.node_name = me;
+      for (const auto& other : names)
+        if (other != me)
+          opts.seeds.push_back({other, 4000});
+      opts.shards = shards;
+      opts.data_dir = data_dir;
+      opts.sqlite_actors = spawn_mode::workers;
+      opts.connector = net.connector_for(me);
+      connectors.push_back(opts.connector);
+      sim_node n{me, {}, std::make_shared<cluster_health>()};
+      n.router = spawn_router(sys, std::move(opts), {}, n.health);
+      net.add_node(me, me, 4000, n.router);
+      nodes.push_back(n);
+    }
+  }
+
+  sim_node& node(const std::string& name) {
+    for (auto& n : nodes)
+      if (n.name == name)
+        return n;
+    FAIL("no node " << name);
+    return nodes.front();
+  }
+
+  /// Runs the simulation for `span` of simulated time, 10 ms at a time.
+  void advance(std::chrono::milliseconds span) {
+    for (auto t = std::chrono::milliseconds(0); t < span; t += std::chrono::milliseconds(10)) {
+      sched.run();
+      sched.advance_time(std::chrono::milliseconds(10));
+    }
+    sched.run();
+  }
+
+  /// Runs until `done()` holds, at most `limit` of simulated time.
+  template <class Pred>
+  bool advance_until(Pred done, std::chrono::milliseconds limit) {
+    for (auto t = std::chrono::milliseconds(0); t < limit; t += std::chrono::milliseconds(10)) {
+      if (done())
+        return true;
+      advance(std::chrono::milliseconds(10));
+    }
+    return done();
+  }
+
+  /// True when the named live nodes all see each other, agree on a quorum
+  /// and together run every shard exactly once.
+  bool settled(const std::vector<std::string>& live) {
+    std::uint32_t owned = 0, ready = 0;
+    for (const auto& name : live) {
+      auto& h = *node(name).health;
+      if (!h.quorum || h.live_members != live.size())
+        return false;
+      owned += h.owned_shards;
+      ready += h.ready_shards;
+    }
+    return owned == shards && ready == shards;
+  }
+
+  /// A typed request to an entity through `via`'s router.
+  template <class Request>
+  std::shared_ptr<reply_box<typename Request::reply>> ask(const std::string& via,
+                                                          entity_key key, Request req) {
+    using reply = typename Request::reply;
+    auto box = std::make_shared<reply_box<reply>>();
+    auto router = node(via).router;
+    sys.spawn([=](caf::event_based_actor* self) {
+      self->request(router, std::chrono::seconds(10), key, caf::make_message(req))
+        .then([box](reply& value) { box->value = std::move(value); },
+              [box](caf::error& err) { box->error = to_errc(err); });
+    });
+    return box;
+  }
+};
+
+/// Real user ids are 32 hex characters.
+std::string user_id(int i) {
+  return fmt::format("{:032x}", 0x5eedULL * 1'000'003ULL + static_cast<unsigned>(i));
+}
+
+/// Cart adds spread over the nodes: user i gets one unit of product 1 per
+/// add. Returns the boxes by user, to count acknowledged adds afterwards.
+using adds = std::map<int, std::vector<std::shared_ptr<reply_box<cart_view>>>>;
+
+void add_round(cluster_fixture& c, adds& sent, const std::vector<std::string>& via, int users,
+               int round) {
+  for (int i = 0; i < users; ++i) {
+    const auto& through = via[static_cast<std::size_t>(i + round) % via.size()];
+    sent[i].push_back(c.ask(through, {entity_kind::cart, user_id(i)},
+                            add_to_cart{1, 1, 250, "Tea", 1'000'000}));
+  }
+}
+
+/// Every acknowledged add is in the cart (an add whose answer was lost may
+/// be there too, never more than were sent).
+void check_no_acknowledged_write_lost(cluster_fixture& c, const adds& sent,
+                                      const std::string& via) {
+  for (const auto& [i, boxes] : sent) {
+    long acknowledged = 0;
+    for (const auto& b : boxes)
+      acknowledged += b->value.has_value();
+    auto cart = c.ask(via, {entity_kind::cart, user_id(i)}, get_cart{});
+    c.advance(std::chrono::milliseconds(500));
+    REQUIRE(cart->value.has_value());
+    long held = cart->value->lines.empty() ? 0 : cart->value->lines.front().quantity;
+    CHECK(held >= acknowledged);
+    CHECK(held <= static_cast<long>(boxes.size()));
+  }
+}
+
+long count_acknowledged(const adds& sent) {
+  long n = 0;
+  for (const auto& [i, boxes] : sent)
+    for (const auto& b : boxes)
+      n += b->value.has_value();
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("simulated 3-node cluster: a node killed under load, its shards move, no acknowledged "
+          "write lost") {
+  for (std::uint32_t seed : {1u, 2u, 3u}) {
+    CAPTURE(seed);
+    cluster_fixture c(seed);
+    c.net.max_delay = std::chrono::milliseconds(20); // delays reorder messages
+    c.start(fmt::format("kill-{}", seed));
+    REQUIRE(c.advance_until([&] { return c.settled({"n1", "n2", "n3"}); },
+                            std::chrono::seconds(10)));
+    CHECK(c.node("n3").health->owned_shards > 0); // it has shards to lose
+    adds sent;
+    constexpr int users = 24;
+    add_round(c, sent, {"n1", "n2", "n3"}, users, 0);
+    c.advance(std::chrono::milliseconds(300));
+    CHECK(count_acknowledged(sent) == users); // a healthy cluster answers every add
+    // Kill n3 while a round of adds is in flight through the survivors.
+    add_round(c, sent, {"n1", "n2"}, users, 1);
+    c.net.kill("n3");
+    add_round(c, sent, {"n1", "n2"}, users, 2);
+    REQUIRE(c.advance_until([&] { return c.settled({"n1", "n2"}); }, std::chrono::seconds(10)));
+    c.advance(std::chrono::seconds(2));
+    // The survivors own every shard now, and what was written is there.
+    CHECK(c.node("n1").health->owned_shards + c.node("n2").health->owned_shards == c.shards);
+    add_round(c, sent, {"n1", "n2"}, users, 3);
+    c.advance(std::chrono::milliseconds(500));
+    check_no_acknowledged_write_lost(c, sent, "n1");
+    check_no_acknowledged_write_lost(c, sent, "n2");
+    // Adds sent after the hand-off settled were all answered.
+    for (const auto& [i, boxes] : sent)
+      CHECK(boxes.back()->value.has_value());
+    CHECK(c.net.delivered > 0);
+  }
+}
+
+TEST_CASE("simulated partition: the isolated node holds no shard, the majority serves, the "
+          "cluster is whole after the link returns") {
+  cluster_fixture c(7);
+  c.net.max_delay = std::chrono::milliseconds(10);
+  c.net.drop_rate = 0.25; // hellos get lost: joining retries until it succeeds
+  c.start("partition");
+  REQUIRE(c.advance_until([&] { return c.settled({"n1", "n2", "n3"}); }, std::chrono::seconds(20)));
+  c.net.drop_rate = 0.0;
+  c.net.cut("n1", "n2");
+  c.net.cut("n1", "n3");
+  REQUIRE(c.advance_until(
+    [&] { return c.settled({"n2", "n3"}) && c.node("n1").health->owned_shards == 0; },
+    std::chrono::seconds(10)));
+  CHECK_FALSE(c.node("n1").health->quorum.load());
+  // The minority refuses writes; the majority takes them.
+  auto refused = c.ask("n1", {entity_kind::cart, user_id(1)}, add_to_cart{1, 1, 250, "Tea"});
+  adds sent;
+  add_round(c, sent, {"n2", "n3"}, 12, 0);
+  c.advance(std::chrono::milliseconds(500));
+  REQUIRE(refused->error.has_value());
+  CHECK(*refused->error == errc::unavailable);
+  CHECK(count_acknowledged(sent) == 12);
+  c.net.heal("n1", "n2");
+  c.net.heal("n1", "n3");
+  REQUIRE(c.advance_until([&] { return c.settled({"n1", "n2", "n3"}); }, std::chrono::seconds(20)));
+  CHECK(c.node("n1").health->owned_shards > 0);
+  check_no_acknowledged_write_lost(c, sent, "n1");
+  CHECK(c.net.dropped > 0);
+}
