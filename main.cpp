@@ -10,6 +10,7 @@
 #include "actors/payment/payment_actor.hpp"
 #include "actors/protocol.hpp"
 #include "config/node_config.hpp"
+#include "http/metrics_listener.hpp"
 #include "http/actor_backend.hpp"
 #include "http/api_context.hpp"
 #include "http/auth/credentials.hpp"
@@ -347,11 +348,19 @@ int serve_until_signal(caf::actor_system& sys, const emporium::node_config& cfg,
   opts.websocket = emporium::http::make_live_endpoints(ctx, hub, cfg.max_sockets_per_user);
   emporium::http::server edge{opts, routes};
   int code = ok;
+  std::unique_ptr<emporium::http::metrics_listener> metrics;
   try {
+    if (cfg.metrics_port != 0) {
+      emporium::http::register_process_metrics();
+      metrics = std::make_unique<emporium::http::metrics_listener>(cfg.metrics_bind,
+                                                                   cfg.metrics_port);
+    }
     seeder = start_admin_seeder(sys, a.router, cfg);
     auto port = edge.start();
     fmt::print("emporium: listening on http://{}:{} ({} products, data in {})\n", cfg.bind, port,
                products, cfg.data_dir);
+    if (metrics)
+      fmt::print("emporium: metrics on http://{}:{}/metrics\n", cfg.metrics_bind, metrics->port());
     std::fflush(stdout);
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);

@@ -3,6 +3,7 @@
 #include "domain/backoff.hpp"
 
 #include "actors/entity_runtime.hpp"
+#include "actors/node_metrics.hpp"
 
 #include <list>
 #include <unordered_map>
@@ -23,6 +24,7 @@ struct slot {
   caf::actor handle;
   phase state = phase::running;
   bool pinned = false; // entity asked not to be passivated (timers running)
+  entity_kind kind = entity_kind::cart; // for the metrics (fits in the padding)
   caf::actor_clock::time_point last_used;
   std::list<const entity_key*>::iterator lru_pos; // valid while running
   std::vector<parked> waiting; // a vector: an empty deque costs ~600 bytes per slot
@@ -72,6 +74,9 @@ void passivate(directory_self* self, slot& s) {
   s.state = phase::stopping;
   --st.stats.resident;
   ++st.stats.passivations;
+  auto kind = static_cast<std::size_t>(s.kind);
+  node_metrics::get().resident[kind]->add(-1);
+  node_metrics::get().passivations[kind]->inc();
 }
 
 /// Keeps the node under its cap by passivating the least recently used
@@ -104,6 +109,11 @@ void activate(directory_self* self, const entity_key& key, slot& s,
   st.by_actor[s.handle.id()] = &key;
   ++st.stats.resident;
   ++st.stats.activations;
+  s.kind = key.kind;
+  auto& m = node_metrics::get();
+  m.resident[static_cast<std::size_t>(key.kind)]->add(1);
+  m.activations[static_cast<std::size_t>(key.kind)]->inc();
+  m.parked->add(-static_cast<double>(s.waiting.size()));
   for (auto& p : s.waiting)
     p.promise.delegate(s.handle, std::move(p.payload));
   s.waiting.clear();
@@ -117,6 +127,7 @@ void park(directory_self* self, slot& s, caf::message& payload) {
     return;
   }
   s.waiting.push_back(parked{std::move(payload), std::move(rp)});
+  node_metrics::get().parked->add(1);
 }
 
 void route(directory_self* self, entity_key& key, caf::message& payload) {
@@ -163,6 +174,7 @@ void begin_shutdown(directory_self* self, caf::error reason) {
   for (auto& [key, s] : st.slots) {
     for (auto& p : s.waiting)
       p.promise.deliver(make_error(errc::unavailable));
+    node_metrics::get().parked->add(-static_cast<double>(s.waiting.size()));
     s.waiting.clear();
     if (s.state == phase::running)
       queue_passivation(self, key);
@@ -190,6 +202,7 @@ void on_down(directory_self* self, const caf::down_msg& msg) {
     // Died without being asked: it is no longer resident.
     st.lru.erase(s.lru_pos);
     --st.stats.resident;
+    node_metrics::get().resident[static_cast<std::size_t>(s.kind)]->add(-1);
   }
   if (crashed) {
     s.state = phase::restarting;
@@ -197,6 +210,7 @@ void on_down(directory_self* self, const caf::down_msg& msg) {
       s.crash_streak = 0;
     ++s.crash_streak;
     ++st.stats.restarts;
+    node_metrics::get().crashes[static_cast<std::size_t>(s.kind)]->inc();
     self->delayed_send(self, restart_delay(st.opts, s.crash_streak), atoms::restart::value, key);
     return;
   }
@@ -270,8 +284,10 @@ caf::behavior directory_actor(directory_self* self, directory_options opts,
       if (self->state.shutdown_reason)
         return;
       auto it = self->state.slots.find(key);
-      if (it != self->state.slots.end() && it->second.state == phase::restarting)
+      if (it != self->state.slots.end() && it->second.state == phase::restarting) {
+        node_metrics::get().restarts[static_cast<std::size_t>(key.kind)]->inc();
         activate(self, it->first, it->second);
+      }
     },
     [self, sweep_every](atoms::sweep) {
       sweep_idle(self);

@@ -3,10 +3,13 @@
 // so every save already in the mailbox joins the same transaction (group
 // commit), and each saver gets its answer only after that commit.
 #include "actors/entity_runtime.hpp"
+#include "actors/node_metrics.hpp"
 #include "actors/spawn_in.hpp"
 #include "persistence/entity_store.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -20,6 +23,9 @@ struct store_actor_state {
   std::vector<caf::response_promise> waiting;
   bool flush_queued = false;
   event_sink on_event;
+  metrics::counter* commits = nullptr; // this database file's cells
+  metrics::histogram* saves_per_commit = nullptr;
+  metrics::histogram* commit_duration = nullptr;
   static inline const char* name = "store";
 };
 
@@ -33,10 +39,17 @@ void flush(store_self self) {
   if (st.batch.empty())
     return;
   caf::error outcome;
+  auto started = std::chrono::steady_clock::now();
   try {
     st.store->commit(st.batch);
   } catch (const std::exception&) {
     outcome = make_error(errc::storage_failure);
+  }
+  if (!outcome) {
+    st.commits->inc();
+    st.saves_per_commit->observe(static_cast<double>(st.batch.size()));
+    st.commit_duration->observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
   for (auto& rp : st.waiting) {
     if (outcome)
@@ -81,6 +94,11 @@ store_impl::behavior_type store_behavior(store_self self, std::string path,
                                          persistence::durability level, event_sink on_event) {
   self->state.store = std::make_unique<persistence::entity_store>(path, level);
   self->state.on_event = std::move(on_event);
+  auto& m = node_metrics::get();
+  auto db = std::filesystem::path{path}.filename().string();
+  self->state.commits = &m.commits->with({db});
+  self->state.saves_per_commit = &m.saves_per_commit->with({db});
+  self->state.commit_duration = &m.commit_duration->with({db});
   return {
     [self](const load_state& req) -> caf::result<std::string> {
       flush_if_pending(self, req.kind, req.id);

@@ -25,6 +25,8 @@ struct node_config {
   bool sync_full = false; // SQLite synchronous=FULL (power-loss safe) instead of NORMAL
   bool demo_catalog = true;
   unsigned threads = 0; // HTTP I/O threads; 0 = one per core
+  std::uint16_t metrics_port = 9464;    // GET /metrics (Prometheus); 0 = off
+  std::string metrics_bind = "127.0.0.1";
 
   // -- cluster (node_port 0 = a single node, no cluster listener)
   std::string node_name;          // default: <bind>:<node-port>, or "local"

@@ -1,7 +1,25 @@
 // Connection counts of the HTTP edge (see edge_state.hpp).
 #include "http/edge_state.hpp"
 
+#include "support/metrics.hpp"
+
 namespace emporium::http {
+
+namespace {
+
+metrics::gauge& open_connections() {
+  static auto& cell =
+    metrics::default_registry().gauge_of("emporium_http_open_connections", "Open HTTP connections");
+  return cell;
+}
+
+} // namespace
+
+metrics::gauge& live_sockets_gauge() {
+  static auto& cell = metrics::default_registry().gauge_of(
+    "emporium_http_live_sockets", "Open WebSocket connections (live order updates)");
+  return cell;
+}
 
 std::shared_ptr<connection_slot> connection_slot::take(const std::shared_ptr<shared_state>& state,
                                                        const std::string& peer,
@@ -24,11 +42,13 @@ std::shared_ptr<connection_slot> connection_slot::take(const std::shared_ptr<sha
     }
     ++n;
   }
+  open_connections().add(1);
   return std::shared_ptr<connection_slot>(new connection_slot(state, peer, per_client));
 }
 
 connection_slot::~connection_slot() {
   --state_->connections;
+  open_connections().add(-1);
   if (!per_client_)
     return;
   std::lock_guard guard{state_->per_client_mutex};

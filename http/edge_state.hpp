@@ -4,6 +4,7 @@
 #pragma once
 
 #include "http/server.hpp"
+#include "support/metrics.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -45,5 +46,8 @@ private:
   std::string peer_;
   bool per_client_;
 };
+
+/// WebSocket sessions open now (the session counts itself in and out).
+metrics::gauge& live_sockets_gauge();
 
 } // namespace emporium::http

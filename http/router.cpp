@@ -44,9 +44,19 @@ void router::add(std::string method, std::string pattern, handler fn) {
   compiled c;
   for (auto& seg : split_path(pattern))
     c.segments.push_back(seg.front() == '{' ? "{}" : to_lower(seg));
+  c.cells = make_route_cells(method, pattern);
   routes_.push_back(route{std::move(method), std::move(pattern), std::move(fn)});
   compiled_.push_back(std::move(c));
 }
+
+namespace {
+
+bool is_api_path(const std::string& path) {
+  auto lower = to_lower(path);
+  return lower.rfind("/api/", 0) == 0 || lower == "/api";
+}
+
+} // namespace
 
 void router::dispatch(request& req, responder respond) const {
   auto segments = split_path(to_lower(req.path)); // lower once, compare many times
@@ -79,6 +89,7 @@ void router::dispatch(request& req, responder respond) const {
         continue;
       }
       req.params = std::move(params);
+      respond = counted(compiled_[i].cells, std::move(respond));
       if (guard_ && guard_(req, respond))
         return;
       routes_[i].fn(req, std::move(respond));
@@ -87,15 +98,16 @@ void router::dispatch(request& req, responder respond) const {
     if (!allowed.empty())
       break; // the literal route exists with other methods: do not try placeholders
   }
+  if (fallback_ && allowed.empty() && (req.method == "GET" || req.method == "HEAD") &&
+      !is_api_path(req.path)) {
+    fallback_(req, counted(static_, std::move(respond)));
+    return;
+  }
+  respond = counted(unmatched_, std::move(respond));
   if (!allowed.empty()) {
     auto res = error_response(errc::invalid_argument, "method not allowed", 405);
     res.headers.emplace_back("Allow", allowed);
     respond(std::move(res));
-    return;
-  }
-  bool is_api = to_lower(req.path).rfind("/api/", 0) == 0 || to_lower(req.path) == "/api";
-  if (fallback_ && !is_api && (req.method == "GET" || req.method == "HEAD")) {
-    fallback_(req, std::move(respond));
     return;
   }
   respond(error_response(errc::not_found, "no such route: " + req.method + " " + req.path));

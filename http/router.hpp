@@ -4,6 +4,7 @@
 #pragma once
 
 #include "http/message.hpp"
+#include "http/request_metrics.hpp"
 
 #include <functional>
 #include <string>
@@ -42,7 +43,10 @@ private:
   guard guard_;
   struct compiled {
     std::vector<std::string> segments; // lower-cased; "{}" = placeholder
+    route_cells cells;                 // its request metrics
   };
+  route_cells unmatched_ = make_route_cells("any", "unmatched"); // 404, 405
+  route_cells static_ = make_route_cells("GET", "static");        // the fallback
   std::vector<route> routes_;
   std::vector<compiled> compiled_;
 };

@@ -32,7 +32,10 @@ public:
                     std::shared_ptr<connection_slot> slot, std::shared_ptr<ws_endpoint> endpoint)
     : ws_(std::move(socket)), state_(std::move(state)), slot_(std::move(slot)),
       endpoint_(std::move(endpoint)), keepalive_timer_(ws_.get_executor()) {
+    live_sockets_gauge().add(1);
   }
+
+  ~websocket_session() { live_sockets_gauge().add(-1); }
 
   void run(bhttp::request<bhttp::string_body> req, std::string path) {
     path_ = std::move(path);

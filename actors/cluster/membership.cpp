@@ -90,6 +90,7 @@ void recompute(router_self* self) {
     bool mine = slot.owner == st.opts.node_name;
     if (mine && slot.state == phase::absent) {
       slot.state = phase::acquiring;
+      slot.acquiring_since = self->clock().now();
       try_acquire(self, s);
     } else if (!mine && (slot.state == phase::ready || slot.state == phase::acquiring)) {
       release_shard(self, s);

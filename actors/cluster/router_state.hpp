@@ -51,6 +51,7 @@ struct shard_slot {
   caf::actor directory;
   accounts_actor accounts;
   int running = 0; // of the four actors above, while releasing
+  caf::actor_clock::time_point acquiring_since; // for the hand-off duration
   std::vector<parked> waiting;
 };
 

@@ -3,6 +3,7 @@
 // changes hands (see router_state.hpp).
 #include "actors/cluster/router_state.hpp"
 
+#include "actors/node_metrics.hpp"
 #include "domain/shard_map.hpp"
 
 namespace emporium::cluster_router {
@@ -35,6 +36,7 @@ void park(router_self* self, parked p) {
     return;
   }
   slot.waiting.push_back(std::move(p));
+  node_metrics::get().parked->add(1);
 }
 
 /// Sends `p` on: into a local shard that is ready, to the owner's router, or
@@ -57,6 +59,7 @@ void deliver_parked(router_self* self, parked p) {
   if (it == st.peers.end() || p.hops >= max_hops)
     return park(self, std::move(p)); // views disagree: wait for them to settle
   auto hops = static_cast<std::uint8_t>(p.hops + 1);
+  node_metrics::get().forwarded->inc();
   if (p.where.to == service::entity)
     p.promise.delegate(it->second.handle, atoms::forward::value, hops, std::move(p.where.key),
                        std::move(p.payload));
@@ -103,6 +106,7 @@ void route(router_self* self, std::uint8_t hops, target where, caf::message& pay
 void flush_waiting(router_self* self, std::uint32_t shard) {
   auto waiting = std::move(self->state.shards[shard].waiting);
   self->state.shards[shard].waiting.clear();
+  node_metrics::get().parked->add(-static_cast<double>(waiting.size()));
   for (auto& p : waiting)
     deliver_parked(self, std::move(p));
 }

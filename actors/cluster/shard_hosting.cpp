@@ -4,6 +4,7 @@
 #include "actors/cluster/router_state.hpp"
 
 #include "actors/accounts/accounts_actor.hpp"
+#include "actors/node_metrics.hpp"
 #include "actors/order/order_index_actor.hpp"
 
 #include <fmt/format.h>
@@ -69,6 +70,10 @@ bool open_shard(router_self* self, std::uint32_t shard) {
   watch(self, slot.index, shard);
   watch(self, slot.accounts, shard);
   slot.state = phase::ready;
+  auto& m = node_metrics::get();
+  m.handoffs->inc();
+  m.handoff_duration->observe(
+    std::chrono::duration<double>(self->clock().now() - slot.acquiring_since).count());
   resume_sagas(self, shard);
   flush_waiting(self, shard);
   update_health(self);
@@ -96,6 +101,7 @@ void shard_closed(router_self* self, std::uint32_t shard) {
   }
   if (slot.owner == st.opts.node_name) {
     slot.state = phase::acquiring;
+    slot.acquiring_since = self->clock().now();
     try_acquire(self, shard);
   }
   flush_waiting(self, shard);
@@ -114,6 +120,12 @@ void update_health(router_self* self) {
   st.health->live_members = static_cast<std::uint32_t>(st.peers.size() + 1);
   st.health->owned_shards = owned;
   st.health->ready_shards = ready;
+  auto& m = node_metrics::get();
+  m.quorum->set(st.quorum ? 1 : 0);
+  m.live_members->set(static_cast<double>(st.peers.size() + 1));
+  m.configured_members->set(static_cast<double>(st.seeds.size() + 1));
+  m.shards_owned->set(owned);
+  m.shards_ready->set(ready);
 }
 
 void try_acquire(router_self* self, std::uint32_t shard) {

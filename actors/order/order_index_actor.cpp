@@ -4,6 +4,7 @@
 #include "actors/spawn_in.hpp"
 
 #include "actors/guarded.hpp"
+#include "actors/node_metrics.hpp"
 #include "actors/protocol.hpp"
 #include "persistence/state_codec.hpp"
 #include "persistence/order_store.hpp"
@@ -121,6 +122,7 @@ caf::result<std::string> place_new(index_self self, place_order& req) {
         // be resumed at start-up if this message were lost).
         caf::anon_send(self->state.directory, entity_key{entity_kind::order, std::to_string(id)},
                        caf::make_message(start_order{std::move(placed)}));
+        node_metrics::get().orders_placed->inc();
         rp.deliver(response);
         settle(self, slot, response);
       },

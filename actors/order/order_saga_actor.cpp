@@ -7,6 +7,7 @@
 #include "domain/backoff.hpp"
 #include "domain/wall_clock.hpp"
 #include "actors/entity_runtime.hpp"
+#include "actors/node_metrics.hpp"
 #include "persistence/state_codec.hpp"
 
 #include <chrono>
@@ -21,6 +22,7 @@ struct saga_state {
   bool known = false;        // a snapshot existed (placed orders only)
   std::uint64_t step = 0;    // answers of a superseded step are ignored
   int attempts = 0;          // of the current step
+  std::shared_ptr<bool> in_flight; // counted in the sagas-in-flight gauge
   static inline const char* name = "order";
 };
 
@@ -33,6 +35,26 @@ entity_key stock_key(product_id p) {
 
 void resume(saga_self* self);
 void compensate(saga_self* self, compensation what);
+
+/// The sagas-in-flight gauge counts this saga from its adoption of an
+/// unfinished order until that order ends or this actor does.
+void enter_in_flight(saga_self* self) {
+  if (self->state.in_flight || is_terminal(self->state.order.status))
+    return;
+  self->state.in_flight = std::make_shared<bool>(true);
+  node_metrics::get().sagas_in_flight->add(1);
+  self->attach_functor([flag = self->state.in_flight](const caf::error&) {
+    if (*flag)
+      node_metrics::get().sagas_in_flight->add(-1);
+  });
+}
+
+void leave_in_flight(saga_self* self) {
+  if (self->state.in_flight && *self->state.in_flight) {
+    *self->state.in_flight = false;
+    node_metrics::get().sagas_in_flight->add(-1);
+  }
+}
 
 /// Persists the transition with its event, then acts: the next step, or the
 /// compensation of a cancel. `reply` (user cancel) is answered when durable.
@@ -50,7 +72,10 @@ bool transition(saga_self* self, saga_event ev, const std::string& reason,
   st.attempts = 0;
   persist(
     self, encode(st.order),
-    [self, undo, reply, answer = st.order]() mutable {
+    [self, undo, reply, answer = st.order, from, now]() mutable {
+      record_transition(answer, from, now);
+      if (is_terminal(answer.status))
+        leave_in_flight(self);
       if (reply.pending())
         reply.deliver(answer);
       if (self->state.order.status == order_status::cancelled)
@@ -273,6 +298,7 @@ caf::behavior order_saga(saga_self* self, std::string id, entity_services svc,
   auto adopt = [self](order_state order) {
     self->state.order = std::move(order);
     self->state.known = true;
+    enter_in_flight(self);
     resume(self);
   };
   // A new order arrives with its first state, written durably by the index

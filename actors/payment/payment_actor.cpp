@@ -4,6 +4,7 @@
 
 #include "domain/backoff.hpp"
 #include "domain/circuit_breaker.hpp"
+#include "actors/node_metrics.hpp"
 #include "actors/protocol.hpp"
 #include "actors/spawn_in.hpp"
 
@@ -23,6 +24,7 @@ struct call {
   charge_request req;
   int attempt = 1;
   caf::response_promise promise;
+  std::chrono::steady_clock::time_point started; // of the current attempt
 };
 
 struct payment_state {
@@ -44,14 +46,16 @@ using payment_impl = payment_actor::extend<
 using payment_self_ptr = payment_impl::stateful_pointer<payment_state>;
 
 
+/// The breaker's state for the health check and the metrics: 0 closed,
+/// 1 open, 2 half-open.
 void publish_health(payment_self_ptr self) {
   auto& st = self->state;
+  int code = st.breaker.current == circuit_breaker::state::closed ? 0
+             : st.breaker.current == circuit_breaker::state::open ? 1
+                                                                  : 2;
+  node_metrics::get().breaker_state->set(code);
   if (st.health)
-    st.health->breaker = static_cast<int>(st.breaker.current == circuit_breaker::state::closed
-                                            ? 0
-                                            : st.breaker.current == circuit_breaker::state::open
-                                                ? 1
-                                                : 2);
+    st.health->breaker = code;
 }
 
 void finish(payment_self_ptr self, std::uint64_t id, caf::message answer) {
@@ -74,6 +78,7 @@ void attempt(payment_self_ptr self, std::uint64_t id) {
   }
   if (!c.is_refund && st.health)
     ++st.health->charges;
+  c.started = std::chrono::steady_clock::now();
   charge_result r;
   try {
     r = c.is_refund ? st.provider->refund(c.req.idempotency_key) : st.provider->charge(c.req);
@@ -96,6 +101,15 @@ void on_result(payment_self_ptr self, std::uint64_t id, charge_status status,
   if (it == st.calls.end())
     return;
   auto& c = it->second;
+  auto& m = node_metrics::get();
+  m.provider_call_duration->observe(
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - c.started).count());
+  m.provider_calls
+    ->with({c.is_refund ? (status == charge_status::transient ? "refund_failed" : "refunded")
+            : status == charge_status::succeeded ? "approved"
+            : status == charge_status::transient ? "transient"
+                                                 : "declined"})
+    .inc();
   if (status == charge_status::transient) {
     breaker_failure(st.breaker, wall_clock_ms());
     publish_health(self);
@@ -110,6 +124,7 @@ void on_result(payment_self_ptr self, std::uint64_t id, charge_status status,
     auto base = backoff{first, first * 1024}.delay(static_cast<std::uint32_t>(c.attempt)).count();
     auto delay = std::uniform_int_distribution<std::int64_t>{base / 2, base + base / 2}(st.jitter);
     ++c.attempt;
+    m.provider_retries->inc();
     self->delayed_send(self, std::chrono::milliseconds(delay), atoms::retry::value, id);
     return;
   }

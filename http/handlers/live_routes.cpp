@@ -176,10 +176,8 @@ private:
       if (!self)
         return;
       auto e = event_json(row);
-      auto status = json_read::field<std::string>(e, "status").value_or("");
-      auto parsed = parse_status(status);
-      e["seedStatus"] = parsed ? seed_status_name(*parsed) : std::string{"Pending"};
-      e["message"] = "Order " + std::to_string(row.order) + " is " + status;
+      e["seedStatus"] = seed_status_name(row.status);
+      e["message"] = "Order " + std::to_string(row.order) + " is " + status_name(row.status);
       nlohmann::json message{
         {"type", 1}, {"target", "ReceiveOrderNotification"}, {"arguments", {e}}};
       self->sender_->send(json_read::dump(message) + signalr::record_separator);

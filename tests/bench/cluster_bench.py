@@ -80,7 +80,7 @@ class Nodes:
         self.procs = []
         seeds = ",".join(f"127.0.0.1:{p}" for p in self.node_ports)
         # The load comes from 127.0.0.1 alone: lift the per-client limits.
-        env = dict(os.environ, EMPORIUM_ADMIN_EMAIL=ADMIN[0], EMPORIUM_ADMIN_PASSWORD=ADMIN[1],
+        env = dict(os.environ, EMPORIUM_METRICS_PORT="0", EMPORIUM_ADMIN_EMAIL=ADMIN[0], EMPORIUM_ADMIN_PASSWORD=ADMIN[1],
                    EMPORIUM_JWT_SECRET="bench-secret-0123456789abcdef0123456789",
                    EMPORIUM_REGISTRATIONS_PER_MINUTE_IP="100000",
                    EMPORIUM_MAX_CONNECTIONS_PER_CLIENT="1000000")

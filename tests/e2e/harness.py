@@ -15,6 +15,11 @@ import subprocess
 import tempfile
 import time
 
+# Nodes started by the tests (many at once, in parallel test files) serve no
+# metrics listener unless a test asks for one with --metrics-port: the
+# default port (9464) would be taken by the first.
+os.environ.setdefault("EMPORIUM_METRICS_PORT", "0")
+
 BINARY = os.environ.get("EMPORIUM_TEST_BINARY", "build/test/emporium")
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 JWT_SECRET = "e2e-secret-0123456789abcdef0123456789abcdef"

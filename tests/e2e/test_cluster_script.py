@@ -15,7 +15,7 @@ from wsclient import WebSocket
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
-def free_block(size=9):
+def free_block(size=13):
     """A base port with `size` free ports after it, below the ephemeral range."""
     import socket
     for _ in range(200):
@@ -43,6 +43,7 @@ class ClusterScriptTests(unittest.TestCase):
         self.env = dict(os.environ, EMPORIUM_DATA_DIR=self.data,
                         EMPORIUM_BINARY=os.path.abspath(BINARY),
                         EMPORIUM_HTTP_BASE=str(base), EMPORIUM_NODE_BASE=str(base + 5),
+                        EMPORIUM_METRICS_BASE=str(base + 9),
                         EMPORIUM_ADMIN_EMAIL=ADMIN_EMAIL, EMPORIUM_ADMIN_PASSWORD=ADMIN_PASSWORD,
                         EMPORIUM_JWT_SECRET=JWT_SECRET)
 

@@ -28,7 +28,7 @@ export async function startNode(extraArgs = []) {
   const log = openSync(logPath, "a");
   const proc = spawn(
     binary,
-    ["--port", String(port), "--data-dir", dataDir, "--static-dir", join(uiDir, "dist"), ...extraArgs],
+    ["--port", String(port), "--metrics-port", "0", "--data-dir", dataDir, "--static-dir", join(uiDir, "dist"), ...extraArgs],
     {
       stdio: ["ignore", log, log],
       env: {

@@ -1,0 +1,62 @@
+// The node's metrics as cells made once (see support/metrics.hpp): actors
+// keep references and update them with relaxed atomics, never a lock.
+// Families whose labels are open-ended (cancellation reasons, shards) make
+// a cell on first use under the family's lock; those paths are per order or
+// per commit, not per message.
+#pragma once
+
+#include "domain/order_rules.hpp"
+#include "support/metrics.hpp"
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace emporium {
+
+struct node_metrics {
+  /// The process's cells (made on first use).
+  static node_metrics& get();
+
+  // -- entities, by kind (1 cart, 2 stock, 3 order)
+  std::array<metrics::gauge*, 4> resident{};
+  std::array<metrics::counter*, 4> activations{}, passivations{}, crashes{}, restarts{};
+  metrics::gauge* parked = nullptr; // messages waiting for an entity or a moving shard
+
+  // -- orders
+  metrics::counter* orders_placed = nullptr;
+  std::array<std::array<metrics::counter*, 6>, 6> transitions{}; // [from][to], by status number
+  metrics::family<metrics::counter>* cancellations = nullptr;     // {reason}
+  metrics::histogram* place_to_terminal = nullptr;
+  metrics::gauge* sagas_in_flight = nullptr;
+
+  // -- payments
+  metrics::family<metrics::counter>* provider_calls = nullptr; // {outcome}
+  metrics::histogram* provider_call_duration = nullptr;
+  metrics::counter* provider_retries = nullptr;
+  metrics::gauge* breaker_state = nullptr; // 0 closed, 1 open, 2 half-open
+
+  // -- SQLite, by database file
+  metrics::family<metrics::counter>* commits = nullptr;           // {db}
+  metrics::family<metrics::histogram>* saves_per_commit = nullptr; // {db}
+  metrics::family<metrics::histogram>* commit_duration = nullptr;  // {db}
+
+  // -- cluster
+  metrics::gauge* live_members = nullptr;
+  metrics::gauge* configured_members = nullptr;
+  metrics::gauge* quorum = nullptr;
+  metrics::gauge* shards_owned = nullptr;
+  metrics::gauge* shards_ready = nullptr;
+  metrics::counter* handoffs = nullptr;
+  metrics::histogram* handoff_duration = nullptr;
+  metrics::counter* forwarded = nullptr;
+
+private:
+  node_metrics();
+};
+
+/// Counts the transition and, on a terminal status, the cancellation
+/// reason and the time since the order was placed.
+void record_transition(const order_state& order, order_status from, millis now);
+
+} // namespace emporium

@@ -1,0 +1,36 @@
+// Request metrics (see request_metrics.hpp).
+#include "http/request_metrics.hpp"
+
+#include <chrono>
+
+namespace emporium::http {
+
+route_cells make_route_cells(const std::string& method, const std::string& route) {
+  auto& reg = metrics::default_registry();
+  auto& requests = reg.counter_family("emporium_http_requests_total",
+                                      "HTTP requests answered, by route template, method and "
+                                      "status class",
+                                      {"route", "method", "code"});
+  auto& durations = reg.histogram_family("emporium_http_request_duration_seconds",
+                                         "Time from a parsed request to its answer, by route",
+                                         {"route"});
+  route_cells cells;
+  for (int c = 1; c <= 5; ++c)
+    cells.by_class[c - 1] = &requests.with({route, method, std::to_string(c) + "xx"});
+  cells.duration = &durations.with({route});
+  return cells;
+}
+
+responder counted(const route_cells& cells, responder respond) {
+  auto start = std::chrono::steady_clock::now();
+  return [cells, start, respond = std::move(respond)](response res) {
+    auto cls = res.status / 100;
+    if (cls >= 1 && cls <= 5)
+      cells.by_class[cls - 1]->inc();
+    cells.duration->observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    respond(std::move(res));
+  };
+}
+
+} // namespace emporium::http

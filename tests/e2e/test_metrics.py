@@ -1,0 +1,239 @@
+"""Metrics: GET /metrics on its own listener, checked by promtool, its figures
+against what the test did, and a real Prometheus (Debian's) scraping a
+3-node cluster every second while orders flow, queried through its HTTP API
+and compared with the load generator's own counts. The shipped scrape
+config and alert rules pass promtool."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from harness import REPO, Cluster, Node, free_port, wait_for
+
+PROMTOOL = shutil.which("promtool")
+PROMETHEUS = shutil.which("prometheus")
+
+
+def setUpModule():
+    # scripts/test installs them; in CI a missing tool is a failure, not a skip.
+    if os.environ.get("CI") and not (PROMTOOL and PROMETHEUS):
+        raise RuntimeError("prometheus/promtool missing: run scripts/install-deps metrics")
+
+
+def scrape(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as res:
+        return res.headers.get("Content-Type"), res.read().decode()
+
+
+def sample(text, name, **labels):
+    """The value of the sample `name{labels}` (labels matched exactly), or None."""
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$', line)
+        if not m or m.group(1) != name:
+            continue
+        got = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(3) or ""))
+        if got == {k: str(v) for k, v in labels.items()}:
+            return float(m.group(4))
+    return None
+
+
+def shop_order(node, email):
+    """Signs up, puts one unit in the cart and places an order; the order id."""
+    token = node.new_user(email)["token"]
+    products = node.request("GET", "/api/products?pageSize=50")[1]
+    pid = next(p["id"] for p in products if p["stockQuantity"] >= 5)
+    status, _, _ = node.request("POST", "/api/cart/add", {"productId": pid, "quantity": 1},
+                                token=token)
+    assert status == 200, status
+    status, placed, _ = node.request("POST", "/api/orders/place",
+                                     {"paymentMethodId": "pm_card_visa"}, token=token)
+    assert status == 200, (status, placed)
+    return token, placed["orderId"]
+
+
+def wait_terminal(node, token, order_id):
+    def terminal():
+        status, body, _ = node.request("GET", f"/api/orders/{order_id}", token=token)
+        return status == 200 and body["state"] in ("Confirmed", "Cancelled") and body["state"]
+    return wait_for(terminal, timeout=30, what=f"order {order_id} to end")
+
+
+@unittest.skipUnless(PROMTOOL, "promtool missing (scripts/install-deps metrics)")
+class MetricsEndpointTests(unittest.TestCase):
+    def setUp(self):
+        self.metrics_port = free_port()
+        self.node = Node(extra_args=["--metrics-port", str(self.metrics_port)]).start()
+
+    def tearDown(self):
+        self.node.close()
+
+    def test_figures_match_what_was_done_and_promtool_is_content(self):
+        token, order_id = shop_order(self.node, f"metrics-{time.time_ns()}@example.com")
+        self.assertEqual(wait_terminal(self.node, token, order_id), "Confirmed")
+        for _ in range(2):  # two more placements, one of them refused (empty cart)
+            self.node.request("POST", "/api/orders/place", {"paymentMethodId": "pm_card_visa"},
+                              token=token)
+        content_type, text = wait_for(
+            lambda: (lambda r: r if sample(r[1], "emporium_order_transitions_total",
+                                           **{"from": "PaymentAuthorized", "to": "Confirmed"}) == 1
+                     else None)(scrape(self.metrics_port)),
+            timeout=10, what="the confirmation in the metrics")
+        self.assertTrue(content_type.startswith("text/plain; version=0.0.4"))
+        lint = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True,
+                              text=True)
+        self.assertEqual(lint.returncode, 0, lint.stdout + lint.stderr)
+        self.assertEqual(lint.stdout.strip() + lint.stderr.strip(), "")
+        self.assertEqual(sample(text, "emporium_orders_placed_total"), 1)
+        self.assertEqual(sample(text, "emporium_http_requests_total",
+                                route="/api/orders/place", method="POST", code="2xx"), 1)
+        self.assertEqual(sample(text, "emporium_http_requests_total",
+                                route="/api/orders/place", method="POST", code="4xx"), 2)
+        self.assertEqual(sample(text, "emporium_http_request_duration_seconds_count",
+                                route="/api/orders/place"), 3)
+        self.assertEqual(sample(text, "emporium_order_duration_seconds_count"), 1)
+        self.assertGreaterEqual(sample(text, "emporium_payment_provider_calls_total",
+                                       outcome="approved"), 1)
+        self.assertEqual(sample(text, "emporium_payment_breaker_state"), 0)
+        self.assertEqual(sample(text, "emporium_entities_resident", kind="order"), 1)
+        self.assertGreaterEqual(sample(text, "emporium_sqlite_commits_total", db="shard-00.db")
+                                or 0, 0)
+        commits = sum(float(v) for v in re.findall(r'^emporium_sqlite_commits_total\{[^}]*\} (\S+)$',
+                                                   text, re.M))
+        self.assertGreater(commits, 0)
+        self.assertGreater(sample(text, "process_resident_memory_bytes"), 10_000_000)
+        self.assertLess(abs(sample(text, "process_start_time_seconds") - time.time()), 120)
+        self.assertGreater(sample(text, "process_open_fds"), 5)
+        self.assertGreaterEqual(sample(text, "emporium_http_open_connections"), 0)
+
+    def test_the_listener_is_apart_from_the_shop(self):
+        status, _, _ = self.node.request("GET", "/metrics")
+        self.assertEqual(status, 404)  # not on the shop's port
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/api/products")
+        self.assertEqual(refused.exception.code, 404)  # and the shop not on the metrics port
+
+    def test_a_taken_metrics_port_stops_the_node_with_a_message(self):
+        other = Node(extra_args=["--metrics-port", str(self.metrics_port)])
+        other.start(wait=False)
+        code = other.proc.wait(timeout=60)
+        with open(other.log_path) as f:
+            log = f.read()
+        other.close()
+        self.assertNotEqual(code, 0)
+        self.assertIn(str(self.metrics_port), log)
+
+
+@unittest.skipUnless(PROMTOOL, "promtool missing (scripts/install-deps metrics)")
+class ShippedConfigTests(unittest.TestCase):
+    def test_scrape_config_and_alert_rules_pass_promtool(self):
+        for args in (["check", "config", os.path.join(REPO, "config", "prometheus.yml")],
+                     ["check", "rules", os.path.join(REPO, "config", "alerts.yml")]):
+            result = subprocess.run([PROMTOOL] + args, capture_output=True, text=True)
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        with open(os.path.join(REPO, "config", "alerts.yml")) as f:
+            rules = f.read()
+        for alert in ("EmporiumNodeDown", "EmporiumQuorumLost", "EmporiumOrdersFailing",
+                      "EmporiumPaymentBreakerOpen", "EmporiumRequestLatencyHigh"):
+            self.assertIn(f"alert: {alert}", rules)
+
+
+@unittest.skipUnless(PROMETHEUS, "prometheus missing (scripts/install-deps metrics)")
+class PrometheusScrapesAClusterTests(unittest.TestCase):
+    def setUp(self):
+        self.cluster = Cluster(3)
+        self.metrics_ports = []
+        for node in self.cluster.nodes:
+            port = free_port()
+            self.metrics_ports.append(port)
+            node.extra_args += ["--metrics-port", str(port)]
+        self.cluster.start()
+        self.cluster.wait_formed()
+        self.prom_dir = tempfile.mkdtemp(prefix="emporium-prometheus-")
+        self.prom_port = free_port()
+        config = os.path.join(self.prom_dir, "prometheus.yml")
+        with open(config, "w") as f:
+            json.dump({"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+                       "scrape_configs": [{"job_name": "emporium", "static_configs": [
+                           {"targets": [f"127.0.0.1:{p}" for p in self.metrics_ports]}]}]}, f)
+        self.prom_log = open(os.path.join(self.prom_dir, "prometheus.log"), "wb")
+        self.prom = subprocess.Popen(
+            [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={self.prom_dir}/data",
+             f"--web.listen-address=127.0.0.1:{self.prom_port}"],
+            stdout=self.prom_log, stderr=subprocess.STDOUT)
+
+    def tearDown(self):
+        self.prom.terminate()
+        try:
+            self.prom.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.prom.kill()
+        self.prom_log.close()
+        shutil.rmtree(self.prom_dir, ignore_errors=True)
+        self.cluster.close()
+
+    def query(self, expr):
+        """The first value of an instant query; None when empty or while
+        Prometheus is still starting."""
+        url = (f"http://127.0.0.1:{self.prom_port}/api/v1/query?" +
+               urllib.parse.urlencode({"query": expr}))
+        try:
+            with urllib.request.urlopen(url, timeout=10) as res:
+                body = json.loads(res.read())
+        except OSError:
+            return None
+        assert body["status"] == "success", body
+        result = body["data"]["result"]
+        return float(result[0]["value"][1]) if result else None
+
+    def test_prometheus_sees_the_orders_the_load_generator_placed(self):
+        wait_for(lambda: self.query('sum(up{job="emporium"})') == 3, timeout=60,
+                 what="prometheus to scrape all three nodes")
+        placed, outcomes, lock = [], {}, threading.Lock()
+
+        def buyer(i):
+            node = self.cluster[i % 3]
+            token, order_id = shop_order(node, f"prom-{i}-{time.time_ns()}@example.com")
+            outcome = wait_terminal(node, token, order_id)
+            with lock:
+                placed.append(order_id)
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
+        threads = [threading.Thread(target=buyer, args=(i,)) for i in range(24)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(len(placed), 24)
+        confirmed = outcomes.get("Confirmed", 0)
+        # Counters summed over the nodes (each order's saga ran on one node).
+        wait_for(lambda: self.query("sum(emporium_orders_placed_total)") == 24, timeout=20,
+                 what="24 placed orders in prometheus")
+        wait_for(lambda: self.query('sum(emporium_order_transitions_total{to="Confirmed"})')
+                 == confirmed, timeout=20, what=f"{confirmed} confirmations in prometheus")
+        increase = self.query("sum(increase(emporium_orders_placed_total[1m]))")
+        self.assertIsNotNone(increase)
+        self.assertGreater(increase, 12)   # extrapolated by prometheus, so not exact
+        self.assertLess(increase, 48)
+        self.assertEqual(self.query('sum(emporium_http_requests_total{route="/api/orders/place",'
+                                    'code="2xx"})'), 24)
+        self.assertEqual(self.query("sum(emporium_cluster_shards_owned)"), 12)
+        self.assertEqual(self.query("min(emporium_cluster_quorum)"), 1)
+        self.assertEqual(self.query("max(emporium_cluster_live_members)"), 3)
+        p99 = self.query('histogram_quantile(0.99, sum by (le) (rate('
+                         'emporium_http_request_duration_seconds_bucket{route="/api/orders/place"}[1m])))')
+        self.assertIsNotNone(p99)
+        self.assertGreater(p99, 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
