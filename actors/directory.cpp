@@ -47,6 +47,8 @@ struct directory_state {
   // over many entities never holds up routing for long.
   std::vector<entity_key> to_passivate;
   bool passivation_queued = false;
+  metrics::gauge* mailbox = nullptr;
+  std::uint32_t mailbox_samples = 0;
   static inline const char* name = "directory";
 };
 
@@ -267,6 +269,9 @@ caf::behavior directory_actor(directory_self* self, directory_options opts,
   svc.directory = caf::actor_cast<caf::actor>(self);
   self->state.opts = opts;
   self->state.svc = std::move(svc);
+  // Labelled by actor id: one directory per shard a node runs.
+  self->state.mailbox =
+    &node_metrics::get().mailbox_depth->with({"directory", std::to_string(self->id())});
   self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });
   self->set_exit_handler([self](caf::exit_msg& msg) { begin_shutdown(self, msg.reason); });
   auto sweep_every = std::max<std::chrono::milliseconds>(opts.idle_timeout / 4,
@@ -274,7 +279,10 @@ caf::behavior directory_actor(directory_self* self, directory_options opts,
   if (opts.idle_timeout.count() > 0)
     self->delayed_send(self, sweep_every, atoms::sweep::value);
   return {
-    [self](entity_key& key, caf::message& payload) { route(self, key, payload); },
+    [self](entity_key& key, caf::message& payload) {
+      sample_mailbox(self, *self->state.mailbox, self->state.mailbox_samples);
+      route(self, key, payload);
+    },
     [self](atoms::pin, const entity_key& key, bool pinned) {
       auto it = self->state.slots.find(key);
       if (it != self->state.slots.end())

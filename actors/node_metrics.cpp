@@ -86,6 +86,10 @@ node_metrics::node_metrics() {
   handoff_duration = &r.histogram_family("emporium_cluster_shard_handoff_duration_seconds",
                                          "From deciding to own a shard to serving it")
                         .with({});
+  mailbox_depth = &r.gauge_family("emporium_actor_mailbox_depth",
+                                  "Messages waiting in the mailbox of a store, router, directory "
+                                  "or payment actor (sampled every 64 messages)",
+                                  {"actor", "instance"});
   forwarded = &r.counter_of("emporium_cluster_forwarded_messages_total",
                             "Messages this node's router sent on to another node");
 }

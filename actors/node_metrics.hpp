@@ -51,9 +51,20 @@ struct node_metrics {
   metrics::histogram* handoff_duration = nullptr;
   metrics::counter* forwarded = nullptr;
 
+  // -- mailboxes of the actors everything goes through
+  metrics::family<metrics::gauge>* mailbox_depth = nullptr; // {actor, instance}
+
 private:
   node_metrics();
 };
+
+/// Samples an actor's mailbox depth into `cell` on every 64th call. Call
+/// from inside the actor only (reading a mailbox moves its new arrivals).
+template <class Self>
+void sample_mailbox(Self* self, metrics::gauge& cell, std::uint32_t& calls) {
+  if ((calls++ & 63u) == 0)
+    cell.set(static_cast<double>(self->mailbox().size()));
+}
 
 /// Counts the transition and, on a terminal status, the cancellation
 /// reason and the time since the order was placed.

@@ -26,6 +26,8 @@ struct store_actor_state {
   metrics::counter* commits = nullptr; // this database file's cells
   metrics::histogram* saves_per_commit = nullptr;
   metrics::histogram* commit_duration = nullptr;
+  metrics::gauge* mailbox = nullptr;
+  std::uint32_t mailbox_samples = 0;
   static inline const char* name = "store";
 };
 
@@ -99,6 +101,7 @@ store_impl::behavior_type store_behavior(store_self self, std::string path,
   self->state.commits = &m.commits->with({db});
   self->state.saves_per_commit = &m.saves_per_commit->with({db});
   self->state.commit_duration = &m.commit_duration->with({db});
+  self->state.mailbox = &m.mailbox_depth->with({"store", db});
   return {
     [self](const load_state& req) -> caf::result<std::string> {
       flush_if_pending(self, req.kind, req.id);
@@ -109,6 +112,7 @@ store_impl::behavior_type store_behavior(store_self self, std::string path,
       }
     },
     [self](save_state& req) -> caf::result<void> {
+      sample_mailbox(self, *self->state.mailbox, self->state.mailbox_samples);
       return enqueue(self, std::move(req.write));
     },
     [self](const was_sold& req) -> caf::result<bool> {

@@ -1,6 +1,7 @@
 // The node's router (see router.hpp): the behaviour that wires routing,
 // shard hosting, membership and status together (router_state.hpp).
 #include "actors/cluster/router_state.hpp"
+#include "actors/node_metrics.hpp"
 
 namespace emporium {
 
@@ -97,6 +98,7 @@ caf::behavior router_actor(router_self* self, router_options opts, router_servic
   st.svc = std::move(svc);
   st.health = std::move(health);
   st.sink = make_sink(self);
+  st.mailbox = &node_metrics::get().mailbox_depth->with({"router", st.opts.node_name});
   install_handlers(self);
   if (st.svc.catalog && !st.seeds.empty()) // nobody to tell on a single node
     self->send(st.svc.catalog, announce_to{caf::actor_cast<caf::actor>(self)});
@@ -105,6 +107,7 @@ caf::behavior router_actor(router_self* self, router_options opts, router_servic
     self->send(self, atoms::tick::value);
   return {
     [self](entity_key& key, caf::message& payload) {
+      sample_mailbox(self, *self->state.mailbox, self->state.mailbox_samples);
       route(self, 0, target_of(key, self->state.opts.shards), payload);
     },
     [self](atoms::shard_call, const shard_key& key, caf::message& payload) {

@@ -12,6 +12,7 @@
 #include "actors/cluster/router.hpp"
 #include "actors/order/order_index_interface.hpp"
 #include "persistence/file_lock.hpp"
+#include "support/metrics.hpp"
 
 #include <caf/all.hpp>
 
@@ -52,6 +53,7 @@ struct shard_slot {
   accounts_actor accounts;
   int running = 0; // of the four actors above, while releasing
   caf::actor_clock::time_point acquiring_since; // for the hand-off duration
+  caf::actor_clock::time_point releasing_since; // for the drain duration
   std::vector<parked> waiting;
 };
 
@@ -89,6 +91,8 @@ struct router_state {
   bool stopping = false;
   caf::error stop_reason;
   event_sink sink; // shard stores publish through it
+  metrics::gauge* mailbox = nullptr;
+  std::uint32_t mailbox_samples = 0;
   static inline const char* name = "router";
 };
 

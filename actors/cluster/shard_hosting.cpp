@@ -7,6 +7,8 @@
 #include "actors/node_metrics.hpp"
 #include "actors/order/order_index_actor.hpp"
 
+#include "support/log.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -71,9 +73,13 @@ bool open_shard(router_self* self, std::uint32_t shard) {
   watch(self, slot.accounts, shard);
   slot.state = phase::ready;
   auto& m = node_metrics::get();
+  auto took = std::chrono::duration<double>(self->clock().now() - slot.acquiring_since).count();
   m.handoffs->inc();
-  m.handoff_duration->observe(
-    std::chrono::duration<double>(self->clock().now() - slot.acquiring_since).count());
+  m.handoff_duration->observe(took);
+  log::write("info", "shard_opened",
+             {{"shard", std::to_string(shard)},
+              {"waited_ms", std::to_string(static_cast<long>(took * 1000))},
+              {"parked", std::to_string(slot.waiting.size())}});
   resume_sagas(self, shard);
   flush_waiting(self, shard);
   update_health(self);
@@ -91,6 +97,11 @@ void shard_closed(router_self* self, std::uint32_t shard) {
   slot.accounts = nullptr;
   slot.lock.reset(); // now the new owner may open the file
   slot.state = phase::absent;
+  auto took = std::chrono::duration<double>(self->clock().now() - slot.releasing_since).count();
+  log::write("info", "shard_released",
+             {{"shard", std::to_string(shard)},
+              {"drained_ms", std::to_string(static_cast<long>(took * 1000))},
+              {"new_owner", slot.owner}});
   update_health(self);
   if (st.stopping) {
     bool all_closed = std::all_of(st.shards.begin(), st.shards.end(),
@@ -148,6 +159,7 @@ void release_shard(router_self* self, std::uint32_t shard) {
     return;
   slot.state = phase::releasing;
   slot.running = 4;
+  slot.releasing_since = self->clock().now();
   self->send_exit(slot.directory, caf::exit_reason::user_shutdown);
 }
 

@@ -34,6 +34,7 @@ struct payment_state {
   circuit_breaker breaker;
   std::unordered_map<std::uint64_t, call> calls;
   std::uint64_t next_call = 1;
+  std::uint32_t mailbox_samples = 0;
   std::mt19937_64 jitter{std::random_device{}()};
   static inline const char* name = "payment";
 };
@@ -147,7 +148,9 @@ payment_impl::behavior_type payment_behavior(payment_self_ptr self,
   st.health = std::move(health);
   st.breaker.threshold = opts.breaker_threshold;
   st.breaker.cooldown_ms = opts.breaker_cooldown_ms;
-  auto start = [self](bool is_refund, charge_request req) {
+  auto* mailbox = &node_metrics::get().mailbox_depth->with({"payment", "node"});
+  auto start = [self, mailbox](bool is_refund, charge_request req) {
+    sample_mailbox(self, *mailbox, self->state.mailbox_samples);
     auto id = self->state.next_call++;
     auto promise = self->make_response_promise();
     self->state.calls.emplace(id, call{is_refund, std::move(req), 1, promise});

@@ -196,7 +196,11 @@ class ClusterTests(unittest.TestCase):
             for w in writers:
                 w.join(timeout=60)
             print(f"  rejoin: {len(views)} nodes, shards {[v['ownedShards'] for v in views]}", flush=True)
-            self.assertEqual(errors, [])
+            # On failure, the shard moves each node logged (when, how long).
+            moves = "\n".join(f"node{n + 1}: {line}" for n in range(3)
+                              for line in open(c[n].log_path, errors="replace").read().splitlines()
+                              if "shard_" in line or "joined" in line or "down" in line)
+            self.assertEqual(errors, [], moves)
             self.assertGreater(views[2]["ownedShards"], 0)
             self.assertIn("joined", c[2].log())
         finally:

@@ -114,6 +114,9 @@ class MetricsEndpointTests(unittest.TestCase):
         self.assertLess(abs(sample(text, "process_start_time_seconds") - time.time()), 120)
         self.assertGreater(sample(text, "process_open_fds"), 5)
         self.assertGreaterEqual(sample(text, "emporium_http_open_connections"), 0)
+        for actor in ("store", "router", "directory", "payment"):
+            self.assertRegex(text, rf'(?m)^emporium_actor_mailbox_depth\{{actor="{actor}",'
+                                   rf'instance="[^"]+"\}} \d+$')
 
     def test_the_listener_is_apart_from_the_shop(self):
         status, _, _ = self.node.request("GET", "/metrics")
