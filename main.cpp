@@ -10,7 +10,9 @@
 #include "actors/payment/payment_actor.hpp"
 #include "actors/protocol.hpp"
 #include "config/node_config.hpp"
+#include "support/log.hpp"
 #include "http/metrics_listener.hpp"
+#include "http/request_metrics.hpp"
 #include "http/actor_backend.hpp"
 #include "http/api_context.hpp"
 #include "http/auth/credentials.hpp"
@@ -30,6 +32,7 @@
 #include <unistd.h>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <fstream>
 #include <sodium.h>
 #include <thread>
@@ -291,10 +294,11 @@ bool listen_for_nodes(caf::actor_system& sys, const emporium::node_config& cfg,
                cfg.node_port, sys.render(published.error()));
     return false;
   }
-  fmt::print("emporium: node {} on {}:{} ({} shards, {} other members, {})\n", node_name(cfg),
-             cfg.bind, cfg.node_port, cfg.shards, other_members,
-             cfg.cluster_tls ? "TLS with mutual authentication"
-                             : "plain TCP without authentication (cluster-tls off)");
+  emporium::log::info(
+    fmt::format("node {} on {}:{} ({} shards, {} other members, {})", node_name(cfg), cfg.bind,
+                cfg.node_port, cfg.shards, other_members,
+                cfg.cluster_tls ? "TLS with mutual authentication"
+                                : "plain TCP without authentication (cluster-tls off)"));
   return true;
 }
 
@@ -357,17 +361,17 @@ int serve_until_signal(caf::actor_system& sys, const emporium::node_config& cfg,
     }
     seeder = start_admin_seeder(sys, a.router, cfg);
     auto port = edge.start();
-    fmt::print("emporium: listening on http://{}:{} ({} products, data in {})\n", cfg.bind, port,
-               products, cfg.data_dir);
+    emporium::log::info(fmt::format("listening on http://{}:{} ({} products, data in {})",
+                                    cfg.bind, port, products, cfg.data_dir));
     if (metrics)
-      fmt::print("emporium: metrics on http://{}:{}/metrics\n", cfg.metrics_bind, metrics->port());
-    std::fflush(stdout);
+      emporium::log::info(
+        fmt::format("metrics on http://{}:{}/metrics", cfg.metrics_bind, metrics->port()));
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);
     if (refused_to_start)
       code = bad_config;
     else
-      fmt::print("emporium: signal {} received, shutting down\n", signal_number);
+      emporium::log::info(fmt::format("signal {} received, shutting down", signal_number));
   } catch (const std::exception& e) {
     fmt::print(stderr, "emporium: {}\n", e.what());
     code = failure;
@@ -385,6 +389,30 @@ void stop_node_actors(caf::actor_system& sys, const node_actors& a, const caf::a
   stop_actor(self, a.router, caf::exit_reason::user_shutdown);
   stop_actor(self, a.payment, caf::exit_reason::user_shutdown);
   stop_actor(self, a.catalog_writer, caf::exit_reason::user_shutdown);
+}
+
+/// Log settings, then the first line: what this node runs with. Secrets
+/// are never in it (the JWT secret, admin password and payment keys are
+/// shown as set or not).
+void configure_logging(const emporium::node_config& cfg) {
+  emporium::log::configure({cfg.log_format == "json",
+                            emporium::log::parse_level(cfg.log_level).value_or(
+                              emporium::log::level::info),
+                            node_name(cfg)});
+  emporium::http::set_slow_request_threshold(cfg.slow_request_ms / 1000.0);
+  auto set_or_not = [](const std::string& secret) { return secret.empty() ? "unset" : "***"; };
+  emporium::log::info(
+    "starting",
+    {{"bind", cfg.bind}, {"port", std::to_string(cfg.port)}, {"data_dir", cfg.data_dir},
+     {"node_port", std::to_string(cfg.node_port)}, {"shards", std::to_string(cfg.shards)},
+     {"seeds", fmt::format("{}", fmt::join(cfg.seeds, ","))},
+     {"cluster_tls", cfg.cluster_tls ? "on" : "off"},
+     {"metrics", cfg.metrics_port ? fmt::format("{}:{}", cfg.metrics_bind, cfg.metrics_port)
+                                  : std::string{"off"}},
+     {"sync_full", cfg.sync_full ? "true" : "false"},
+     {"log_level", cfg.log_level}, {"slow_request_ms", std::to_string(cfg.slow_request_ms)},
+     {"jwt_secret", set_or_not(cfg.jwt_secret)},
+     {"admin_email", cfg.admin_email}, {"admin_password", set_or_not(cfg.admin_password)}});
 }
 
 int run(const emporium::node_config& cfg) {
@@ -427,7 +455,8 @@ int run(const emporium::node_config& cfg) {
                                 stop_signals, seeder);
   stop_node_actors(sys, actors, seeder);
   if (code == ok)
-    fmt::print("emporium: stopped cleanly\n");
+    emporium::log::info("stopped cleanly",
+                        {{"log_lines_dropped", std::to_string(emporium::log::dropped())}});
   return code;
 }
 
@@ -451,5 +480,8 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "emporium: {}\n", e.what());
     return bad_config;
   }
-  return run(cfg);
+  configure_logging(cfg);
+  auto code = run(cfg);
+  emporium::log::flush();
+  return code;
 }

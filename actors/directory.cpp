@@ -213,6 +213,11 @@ void on_down(directory_self* self, const caf::down_msg& msg) {
     ++s.crash_streak;
     ++st.stats.restarts;
     node_metrics::get().crashes[static_cast<std::size_t>(s.kind)]->inc();
+    auto delay = restart_delay(st.opts, s.crash_streak);
+    log::warn("entity_crashed", {{"kind", std::to_string(static_cast<int>(s.kind))},
+                                 {"id", key.id},
+                                 {"reason", caf::to_string(msg.reason)},
+                                 {"restart_in_ms", std::to_string(delay.count())}});
     self->delayed_send(self, restart_delay(st.opts, s.crash_streak), atoms::restart::value, key);
     return;
   }
@@ -294,6 +299,8 @@ caf::behavior directory_actor(directory_self* self, directory_options opts,
       auto it = self->state.slots.find(key);
       if (it != self->state.slots.end() && it->second.state == phase::restarting) {
         node_metrics::get().restarts[static_cast<std::size_t>(key.kind)]->inc();
+        log::info("entity_restarted",
+                  {{"kind", std::to_string(static_cast<int>(key.kind))}, {"id", key.id}});
         activate(self, it->first, it->second);
       }
     },

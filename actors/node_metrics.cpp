@@ -1,6 +1,8 @@
 // The node's metric cells (see node_metrics.hpp).
 #include "actors/node_metrics.hpp"
 
+#include "support/log.hpp"
+
 namespace emporium {
 
 namespace {
@@ -101,8 +103,10 @@ void record_transition(const order_state& order, order_status from, millis now) 
     m.transitions[f][t]->inc();
   if (!is_terminal(order.status))
     return;
-  if (order.status == order_status::cancelled)
+  if (order.status == order_status::cancelled) {
     m.cancellations->with({order.reason}).inc();
+    log::info("order_cancelled", {{"order", std::to_string(order.id)}, {"reason", order.reason}});
+  }
   if (order.placed_at > 0 && now >= order.placed_at)
     m.place_to_terminal->observe(static_cast<double>(now - order.placed_at) / 1000.0);
 }

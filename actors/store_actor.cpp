@@ -28,6 +28,7 @@ struct store_actor_state {
   metrics::histogram* commit_duration = nullptr;
   metrics::gauge* mailbox = nullptr;
   std::uint32_t mailbox_samples = 0;
+  std::string db; // the file's name, for logs and metrics
   static inline const char* name = "store";
 };
 
@@ -44,8 +45,10 @@ void flush(store_self self) {
   auto started = std::chrono::steady_clock::now();
   try {
     st.store->commit(st.batch);
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
     outcome = make_error(errc::storage_failure);
+    log::error("sqlite_commit_failed", {{"db", self->state.db}, {"error", e.what()},
+                                        {"writes", std::to_string(st.batch.size())}});
   }
   if (!outcome) {
     st.commits->inc();
@@ -98,6 +101,7 @@ store_impl::behavior_type store_behavior(store_self self, std::string path,
   self->state.on_event = std::move(on_event);
   auto& m = node_metrics::get();
   auto db = std::filesystem::path{path}.filename().string();
+  self->state.db = db;
   self->state.commits = &m.commits->with({db});
   self->state.saves_per_commit = &m.saves_per_commit->with({db});
   self->state.commit_duration = &m.commit_duration->with({db});

@@ -118,6 +118,18 @@ const std::vector<option>& options() {
     {"metrics-port", "port of GET /metrics in the Prometheus text format (0 = off)",
      number<std::uint16_t>(&c::metrics_port, 0, 65535)},
     {"metrics-bind", "address the metrics listener binds to", text(&c::metrics_bind)},
+    {"log-format", "json (one object per line) or text",
+     [](c& cfg, std::string_view v) {
+       cfg.log_format = std::string{v};
+       return v == "json" || v == "text";
+     }},
+    {"log-level", "debug (every request), info, warn, error or off",
+     [](c& cfg, std::string_view v) {
+       cfg.log_level = std::string{v};
+       return v == "debug" || v == "info" || v == "warn" || v == "error" || v == "off";
+     }},
+    {"slow-request-ms", "requests slower than this are logged at warn",
+     number<unsigned>(&c::slow_request_ms, 1, 3'600'000)},
     {"node-name", "this node's name in the cluster (default bind:node-port)",
      text(&c::node_name)},
     {"node-port", "port other nodes connect to (0 = single node, no cluster)",

@@ -27,6 +27,9 @@ struct node_config {
   unsigned threads = 0; // HTTP I/O threads; 0 = one per core
   std::uint16_t metrics_port = 9464;    // GET /metrics (Prometheus); 0 = off
   std::string metrics_bind = "127.0.0.1";
+  std::string log_format = "json";     // json | text (stdout, one line per event)
+  std::string log_level = "info";      // debug | info | warn | error | off
+  unsigned slow_request_ms = 500;      // slower requests are logged at warn
 
   // -- cluster (node_port 0 = a single node, no cluster listener)
   std::string node_name;          // default: <bind>:<node-port>, or "local"

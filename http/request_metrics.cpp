@@ -1,9 +1,20 @@
 // Request metrics (see request_metrics.hpp).
 #include "http/request_metrics.hpp"
 
+#include "support/log.hpp"
+
+#include <atomic>
 #include <chrono>
 
 namespace emporium::http {
+
+namespace {
+std::atomic<double> slow_threshold{0.5};
+} // namespace
+
+void set_slow_request_threshold(double seconds) {
+  slow_threshold.store(seconds);
+}
 
 route_cells make_route_cells(const std::string& method, const std::string& route) {
   auto& reg = metrics::default_registry();
@@ -18,6 +29,8 @@ route_cells make_route_cells(const std::string& method, const std::string& route
   for (int c = 1; c <= 5; ++c)
     cells.by_class[c - 1] = &requests.with({route, method, std::to_string(c) + "xx"});
   cells.duration = &durations.with({route});
+  cells.route = route;
+  cells.method = method;
   return cells;
 }
 
@@ -27,8 +40,17 @@ responder counted(const route_cells& cells, responder respond) {
     auto cls = res.status / 100;
     if (cls >= 1 && cls <= 5)
       cells.by_class[cls - 1]->inc();
-    cells.duration->observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    cells.duration->observe(took);
+    auto lvl = res.status >= 500                  ? log::level::error
+               : took > slow_threshold.load()     ? log::level::warn
+                                                  : log::level::debug;
+    if (log::enabled(lvl))
+      log::write(lvl, lvl == log::level::warn ? "slow_request" : "request",
+                 {{"route", cells.route},
+                  {"method", cells.method},
+                  {"status", std::to_string(res.status)},
+                  {"duration_ms", std::to_string(static_cast<long>(took * 1000))}});
     respond(std::move(res));
   };
 }

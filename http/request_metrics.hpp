@@ -14,13 +14,19 @@ namespace emporium::http {
 struct route_cells {
   std::array<metrics::counter*, 5> by_class{}; // 1xx .. 5xx
   metrics::histogram* duration = nullptr;
+  std::string route, method; // for the request log
 };
+
+/// Requests slower than this are logged at warn (--slow-request-ms).
+void set_slow_request_threshold(double seconds);
 
 /// The cells of one route (`route` is its template, e.g. /api/orders/{id}).
 route_cells make_route_cells(const std::string& method, const std::string& route);
 
-/// A responder that counts the answer and observes its duration, measured
-/// from now, before passing it on.
+/// A responder that counts the answer, observes its duration (measured
+/// from now) and logs it: every 5xx at error, a slow request at warn,
+/// every request at debug (route template, method, status, duration: never
+/// the path's ids, the query or the body). Then passes the answer on.
 responder counted(const route_cells& cells, responder respond);
 
 } // namespace emporium::http

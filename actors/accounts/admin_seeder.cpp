@@ -2,6 +2,7 @@
 #include "actors/accounts/admin_seeder.hpp"
 
 #include "actors/protocol.hpp"
+#include "support/log.hpp"
 
 #include <caf/all.hpp>
 
@@ -21,8 +22,7 @@ caf::behavior admin_seeder(caf::event_based_actor* self, caf::actor router, admi
   auto retry = [=] { self->delayed_send(self, std::chrono::seconds(1), atoms::tick::value); };
   auto done = [=](const std::string& line) {
     if (!line.empty()) {
-      fmt::print("emporium: {}\n", line);
-      std::fflush(stdout);
+      log::info(line);
     }
     self->quit();
   };

@@ -13,6 +13,8 @@
 
 #include <caf/io/all.hpp>
 #include <caf/openssl/manager.hpp>
+#include "support/log.hpp"
+
 #include <fmt/format.h>
 
 namespace emporium::cluster_router {
@@ -116,8 +118,8 @@ void add_peer(router_self* self, const std::string& name, const caf::actor& hand
     self->demonitor(it->second.handle);
   self->monitor(handle);
   st.peers[name] = peer{handle, address};
-  fmt::print("emporium: node {} joined ({} live)\n", name, st.peers.size() + 1);
-  std::fflush(stdout);
+  log::info(fmt::format("node {} joined ({} live)", name, st.peers.size() + 1),
+            {{"peer", name}, {"live", std::to_string(st.peers.size() + 1)}});
   // It may have changed the catalog while we were apart.
   if (st.svc.catalog)
     self->send(st.svc.catalog, reload_catalog{});
@@ -132,9 +134,10 @@ void on_peer_down(router_self* self, const caf::down_msg& msg) {
     auto name = it->first;
     st.peers.erase(it);
     forget_seed_name(self, name);
-    fmt::print("emporium: node {} is down ({}); {} live\n", name, caf::to_string(msg.reason),
-               st.peers.size() + 1);
-    std::fflush(stdout);
+    log::warn(fmt::format("node {} is down; {} live", name, st.peers.size() + 1),
+              {{"peer", name},
+               {"reason", caf::to_string(msg.reason)},
+               {"live", std::to_string(st.peers.size() + 1)}});
     recompute(self);
     return;
   }
@@ -148,8 +151,8 @@ void on_peer_leaving(router_self* self, const std::string& name) {
   self->demonitor(it->second.handle);
   st.peers.erase(it);
   forget_seed_name(self, name);
-  fmt::print("emporium: node {} is leaving; {} live\n", name, st.peers.size() + 1);
-  std::fflush(stdout);
+  log::info(fmt::format("node {} is leaving; {} live", name, st.peers.size() + 1),
+            {{"peer", name}, {"live", std::to_string(st.peers.size() + 1)}});
   recompute(self);
 }
 

@@ -35,7 +35,7 @@ void resume_sagas(router_self* self, std::uint32_t shard) {
                          caf::make_message(start_order{}));
       },
       [shard](const caf::error&) {
-        fmt::print(stderr, "emporium: shard {}: cannot list unfinished orders\n", shard);
+        log::error("cannot list unfinished orders", {{"shard", std::to_string(shard)}});
       });
 }
 
@@ -167,8 +167,10 @@ void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down
   auto& slot = self->state.shards[shard];
   if (slot.state == phase::ready) {
     // Something of a shard died unasked: reopen the shard from its file.
-    fmt::print(stderr, "emporium: shard {}: {} stopped unexpectedly ({}); reopening\n", shard,
-               msg.source == slot.store ? "store" : "an actor", caf::to_string(msg.reason));
+    log::error("shard actor stopped unexpectedly; reopening the shard",
+               {{"shard", std::to_string(shard)},
+                {"actor", msg.source == slot.store ? "store" : "other"},
+                {"reason", caf::to_string(msg.reason)}});
     slot.state = phase::releasing;
     slot.running = 4;
   }

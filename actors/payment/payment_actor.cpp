@@ -5,6 +5,7 @@
 #include "domain/backoff.hpp"
 #include "domain/circuit_breaker.hpp"
 #include "actors/node_metrics.hpp"
+#include "support/log.hpp"
 #include "actors/protocol.hpp"
 #include "actors/spawn_in.hpp"
 
@@ -54,7 +55,11 @@ void publish_health(payment_self_ptr self) {
   int code = st.breaker.current == circuit_breaker::state::closed ? 0
              : st.breaker.current == circuit_breaker::state::open ? 1
                                                                   : 2;
-  node_metrics::get().breaker_state->set(code);
+  auto& gauge = *node_metrics::get().breaker_state;
+  if (gauge.value() != code)
+    log::write(code == 0 ? log::level::info : log::level::warn, "payment_breaker",
+               {{"state", code == 0 ? "closed" : code == 1 ? "open" : "half_open"}});
+  gauge.set(code);
   if (st.health)
     st.health->breaker = code;
 }
