@@ -11,6 +11,7 @@
 #include "actors/protocol.hpp"
 #include "config/node_config.hpp"
 #include "support/log.hpp"
+#include "config/node_logging.hpp"
 #include "http/metrics_listener.hpp"
 #include "http/request_metrics.hpp"
 #include "http/actor_backend.hpp"
@@ -73,12 +74,6 @@ struct node_system_config : caf::actor_system_config {
     set("middleman.workers", size_t{0});
   }
 };
-
-std::string node_name(const emporium::node_config& cfg) {
-  if (!cfg.node_name.empty())
-    return cfg.node_name;
-  return cfg.node_port == 0 ? "local" : fmt::format("{}:{}", cfg.bind, cfg.node_port);
-}
 
 /// The shard count is part of the data: files were hashed with it.
 void check_shard_count(const emporium::node_config& cfg) {
@@ -266,7 +261,7 @@ node_actors spawn_node_actors(caf::actor_system& sys, const emporium::node_confi
   saga.reserve_ttl_ms = std::int64_t{cfg.reserve_ttl_s} * 1000;
   saga.payment_timeout_ms = cfg.payment_timeout_ms;
   emporium::router_options route_opts;
-  route_opts.node_name = node_name(cfg);
+  route_opts.node_name = emporium::node_name(cfg);
   route_opts.seeds = std::move(seeds);
   route_opts.shards = cfg.shards;
   route_opts.data_dir = cfg.data_dir;
@@ -295,8 +290,8 @@ bool listen_for_nodes(caf::actor_system& sys, const emporium::node_config& cfg,
     return false;
   }
   emporium::log::info(
-    fmt::format("node {} on {}:{} ({} shards, {} other members, {})", node_name(cfg), cfg.bind,
-                cfg.node_port, cfg.shards, other_members,
+    fmt::format("node {} on {}:{} ({} shards, {} other members, {})", emporium::node_name(cfg),
+                cfg.bind, cfg.node_port, cfg.shards, other_members,
                 cfg.cluster_tls ? "TLS with mutual authentication"
                                 : "plain TCP without authentication (cluster-tls off)"));
   return true;
@@ -391,30 +386,6 @@ void stop_node_actors(caf::actor_system& sys, const node_actors& a, const caf::a
   stop_actor(self, a.catalog_writer, caf::exit_reason::user_shutdown);
 }
 
-/// Log settings, then the first line: what this node runs with. Secrets
-/// are never in it (the JWT secret, admin password and payment keys are
-/// shown as set or not).
-void configure_logging(const emporium::node_config& cfg) {
-  emporium::log::configure({cfg.log_format == "json",
-                            emporium::log::parse_level(cfg.log_level).value_or(
-                              emporium::log::level::info),
-                            node_name(cfg)});
-  emporium::http::set_slow_request_threshold(cfg.slow_request_ms / 1000.0);
-  auto set_or_not = [](const std::string& secret) { return secret.empty() ? "unset" : "***"; };
-  emporium::log::info(
-    "starting",
-    {{"bind", cfg.bind}, {"port", std::to_string(cfg.port)}, {"data_dir", cfg.data_dir},
-     {"node_port", std::to_string(cfg.node_port)}, {"shards", std::to_string(cfg.shards)},
-     {"seeds", fmt::format("{}", fmt::join(cfg.seeds, ","))},
-     {"cluster_tls", cfg.cluster_tls ? "on" : "off"},
-     {"metrics", cfg.metrics_port ? fmt::format("{}:{}", cfg.metrics_bind, cfg.metrics_port)
-                                  : std::string{"off"}},
-     {"sync_full", cfg.sync_full ? "true" : "false"},
-     {"log_level", cfg.log_level}, {"slow_request_ms", std::to_string(cfg.slow_request_ms)},
-     {"jwt_secret", set_or_not(cfg.jwt_secret)},
-     {"admin_email", cfg.admin_email}, {"admin_password", set_or_not(cfg.admin_password)}});
-}
-
 int run(const emporium::node_config& cfg) {
   if (auto code = prepare_process(cfg))
     return *code;
@@ -480,7 +451,8 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "emporium: {}\n", e.what());
     return bad_config;
   }
-  configure_logging(cfg);
+  emporium::configure_logging(cfg);
+  emporium::http::set_slow_request_threshold(cfg.slow_request_ms / 1000.0);
   auto code = run(cfg);
   emporium::log::flush();
   return code;
