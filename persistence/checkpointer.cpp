@@ -4,6 +4,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <map>
 
 namespace emporium::persistence {
@@ -23,8 +24,41 @@ std::shared_ptr<checkpointer> checkpointer::for_file(const std::string& path, du
 
 checkpointer::checkpointer(const std::string& path, durability level,
                            std::chrono::milliseconds every)
-  : db_(open_database(path, level)), every_(every) {
+  : path_(path), db_(open_database(path, level)), every_(every) {
+  auto& r = metrics::default_registry();
+  auto db = std::filesystem::path{path}.filename().string();
+  cells_.checkpoints = &r.counter_family("emporium_sqlite_checkpoints_total",
+                                         "Background WAL checkpoints that copied pages",
+                                         {"db"})
+                          .with({db});
+  cells_.frames = &r.counter_family("emporium_sqlite_checkpointed_pages_total",
+                                    "WAL pages copied into the database file", {"db"})
+                     .with({db});
+  cells_.wal_frames = &r.gauge_family("emporium_sqlite_wal_pages",
+                                      "Pages in the write-ahead log at the last checkpoint pass",
+                                      {"db"})
+                         .with({db});
+  cells_.file_bytes = &r.gauge_family("emporium_sqlite_file_bytes",
+                                      "Bytes of the database file and its write-ahead log",
+                                      {"db"})
+                         .with({db});
   thread_ = std::thread([this] { loop(); });
+}
+
+void checkpointer::publish(int log, std::uint64_t delta) {
+  if (delta > 0) {
+    cells_.checkpoints->inc();
+    cells_.frames->inc(delta);
+  }
+  cells_.wal_frames->set(log);
+  std::error_code ec;
+  double bytes = 0;
+  for (const auto& file : {path_, path_ + "-wal"}) {
+    auto size = std::filesystem::file_size(file, ec);
+    if (!ec)
+      bytes += static_cast<double>(size);
+  }
+  cells_.file_bytes->set(bytes);
 }
 
 checkpointer::~checkpointer() {
@@ -53,6 +87,7 @@ void checkpointer::run_once() {
     frames_ += static_cast<std::uint64_t>(delta);
   last_log_ = log;
   last_copied_ = copied;
+  publish(log, delta > 0 ? static_cast<std::uint64_t>(delta) : 0);
 }
 
 void checkpointer::loop() {

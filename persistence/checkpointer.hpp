@@ -8,6 +8,7 @@
 #pragma once
 
 #include "persistence/database.hpp"
+#include "support/metrics.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -47,6 +48,17 @@ public:
 private:
   void loop();
 
+  /// Its metrics: checkpoints, frames copied, WAL length, file bytes.
+  struct cells {
+    metrics::counter* checkpoints = nullptr;
+    metrics::counter* frames = nullptr;
+    metrics::gauge* wal_frames = nullptr;
+    metrics::gauge* file_bytes = nullptr;
+  };
+  void publish(int log, std::uint64_t delta);
+
+  std::string path_;
+  cells cells_;
   std::unique_ptr<SQLite::Database> db_;
   std::chrono::milliseconds every_;
   std::atomic<std::uint64_t> frames_{0};

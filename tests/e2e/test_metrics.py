@@ -110,6 +110,11 @@ class MetricsEndpointTests(unittest.TestCase):
         commits = sum(float(v) for v in re.findall(r'^emporium_sqlite_commits_total\{[^}]*\} (\S+)$',
                                                    text, re.M))
         self.assertGreater(commits, 0)
+        file_bytes = [float(v) for v in re.findall(
+            r'^emporium_sqlite_file_bytes\{db="shard-\d+\.db"\} (\S+)$', text, re.M)]
+        self.assertEqual(len(file_bytes), 12)  # one per shard file
+        self.assertTrue(all(b >= 4096 for b in file_bytes))
+        self.assertIsNotNone(re.search(r'(?m)^emporium_sqlite_wal_pages\{db="[^"]+"\} \d+$', text))
         self.assertGreater(sample(text, "process_resident_memory_bytes"), 10_000_000)
         self.assertLess(abs(sample(text, "process_start_time_seconds") - time.time()), 120)
         self.assertGreater(sample(text, "process_open_fds"), 5)
