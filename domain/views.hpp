@@ -64,6 +64,7 @@ struct cluster_view {
   std::uint32_t live_members = 0;
   std::vector<std::string> owners; ///< by shard: the owner's name, "" for none
   std::vector<member_view> members;
+  std::int64_t user_shard = -1; ///< asked with a user id: the shard of its cart and orders
 };
 
 /// Counters the directory answers to `(atoms::stats)`.

@@ -153,7 +153,9 @@ public:
             cluster_->owned_shards.load(), cluster_->ready_shards.load()};
   }
 
-  void cluster_status(done_fn<cluster_view> done) override {
+  void cluster_status(const std::string& locate_user, done_fn<cluster_view> done) override {
+    if (!locate_user.empty())
+      return ask_message<cluster_view>(router_, done, atoms::status::value, locate_user);
     ask_message<cluster_view>(router_, done, atoms::status::value);
   }
 

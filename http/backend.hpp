@@ -85,7 +85,8 @@ public:
   /// This node's view of the cluster (a single node is a cluster of one).
   virtual cluster_info cluster() const = 0;
   /// Members, their shards and entity counts, and every shard's owner (JSON).
-  virtual void cluster_status(done_fn<cluster_view> done) = 0;
+  /// With `locate_user` (not empty), also the shard of that user's data.
+  virtual void cluster_status(const std::string& locate_user, done_fn<cluster_view> done) = 0;
 };
 
 } // namespace emporium::http

@@ -39,7 +39,8 @@ void local_status(router_self* self, caf::typed_response_promise<member_view> rp
 }
 
 /// GET /api/cluster: every member's state and share, and who owns what.
-void cluster_status(router_self* self, caf::typed_response_promise<cluster_view> rp) {
+void cluster_status(router_self* self, caf::typed_response_promise<cluster_view> rp,
+                    std::optional<std::string> user) {
   auto& st = self->state;
   struct gather {
     cluster_view view;
@@ -54,6 +55,8 @@ void cluster_status(router_self* self, caf::typed_response_promise<cluster_view>
   v.quorum = st.quorum;
   v.configured_members = static_cast<std::uint32_t>(st.seeds.size() + 1);
   v.live_members = static_cast<std::uint32_t>(st.peers.size() + 1);
+  if (user)
+    v.user_shard = shard_for(shard_key{shard_key::by::user, *user}, st.opts.shards);
   for (std::uint32_t s = 0; s < st.opts.shards; ++s)
     v.owners.push_back(st.shards[s].owner);
   for (const auto& seed : st.seeds)

@@ -141,7 +141,12 @@ caf::behavior router_actor(router_self* self, router_options opts, router_servic
     },
     [self](atoms::status) {
       auto rp = self->make_response_promise<cluster_view>();
-      cluster_status(self, rp);
+      cluster_status(self, rp, std::nullopt);
+      return rp;
+    },
+    [self](atoms::status, const std::string& user) {
+      auto rp = self->make_response_promise<cluster_view>();
+      cluster_status(self, rp, user);
       return rp;
     },
   };

@@ -17,6 +17,7 @@
 #include <caf/all.hpp>
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -122,6 +123,9 @@ void begin_stop(router_self* self, caf::error reason);
 
 // cluster_status.cpp
 void local_status(router_self* self, caf::typed_response_promise<member_view> rp);
-void cluster_status(router_self* self, caf::typed_response_promise<cluster_view> rp);
+/// With `user`, the view also names the shard of that user's cart and
+/// orders (the router's own answer: callers never hash keys themselves).
+void cluster_status(router_self* self, caf::typed_response_promise<cluster_view> rp,
+                    std::optional<std::string> user);
 
 } // namespace emporium::cluster_router

@@ -27,19 +27,25 @@ nlohmann::json cluster_json(const cluster_view& v) {
   nlohmann::json members = nlohmann::json::array();
   for (const auto& m : v.members)
     members.push_back(member_json(m));
-  return {{"node", v.node},
-          {"quorum", v.quorum},
-          {"configuredMembers", v.configured_members},
-          {"liveMembers", v.live_members},
-          {"shardCount", v.owners.size()},
-          {"owners", std::move(owners)},
-          {"members", std::move(members)}};
+  nlohmann::json out{{"node", v.node},
+                     {"quorum", v.quorum},
+                     {"configuredMembers", v.configured_members},
+                     {"liveMembers", v.live_members},
+                     {"shardCount", v.owners.size()},
+                     {"owners", std::move(owners)},
+                     {"members", std::move(members)}};
+  if (v.user_shard >= 0)
+    out["userShard"] = v.user_shard;
+  return out;
 }
 
 void cluster_status(api_context& ctx, request& req, responder respond) {
   if (!authenticate_admin(ctx, req, respond))
     return;
-  ctx.actors.cluster_status([respond](errc ec, cluster_view view) {
+  auto user = req.query_param("user").value_or("");
+  if (user.size() > 128)
+    return respond(field_error("user", "is longer than 128 characters"));
+  ctx.actors.cluster_status(user, [respond](errc ec, cluster_view view) {
     if (ec != errc::none)
       return respond(error_response(ec, "cluster status unavailable"));
     respond(json_response(cluster_json(view)));

@@ -54,16 +54,9 @@ def call(port, method, path, body=None, token=None):
         return json.loads(data) if data else None
 
 
-def stable_hash(text):
-    """domain/shard_map.cpp's hash, to know where a user's cart lives."""
-    h = 14695981039346656037
-    for c in text.encode():
-        h ^= c
-        h = (h * 1099511628211) & 0xFFFFFFFFFFFFFFFF
-    h ^= h >> 33
-    h = (h * 0xFF51AFD7ED558CCD) & 0xFFFFFFFFFFFFFFFF
-    h ^= h >> 33
-    return h
+def user_shard(port, admin, user):
+    """The shard of a user's cart, as the node's router computes it."""
+    return call(port, "GET", f"/api/cluster?user={user}", token=admin)["userShard"]
 
 
 class Nodes:
@@ -214,7 +207,7 @@ def tls_cost(work, runs=3):
             admin = prepare(nodes.http[0], tokens)
             owners = call(nodes.http[0], "GET", "/api/cluster", token=admin)["owners"]
             remote = next(t for u, t in tokens.items()
-                          if owners[str(stable_hash(u) % SHARDS)] != "node1")
+                          if owners[str(user_shard(nodes.http[0], admin, u))] != "node1")
             setup[mode] = (nodes, tokens, remote)
         results = {mode: {"read": [], "add": []} for mode in clusters}
         for _ in range(runs):
@@ -306,9 +299,9 @@ def main():
         # -- 2. local vs remote entity ------------------------------------------
         owners = call(three.http[0], "GET", "/api/cluster", token=admin)["owners"]
         local = next(t for u, t in tokens.items()
-                     if owners[str(stable_hash(u) % SHARDS)] == "node1")
+                     if owners[str(user_shard(three.http[0], admin, u))] == "node1")
         remote = next(t for u, t in tokens.items()
-                      if owners[str(stable_hash(u) % SHARDS)] != "node1")
+                      if owners[str(user_shard(three.http[0], admin, u))] != "node1")
         lat_local = wrk(f"http://127.0.0.1:{three.http[0]}/api/cart", 4, SECS,
                         os.path.join(ROOT, "tests", "bench", "get_cart.lua"),
                         {"EMPORIUM_BENCH_TOKEN": local}, threads=1)

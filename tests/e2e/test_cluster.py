@@ -66,6 +66,23 @@ class ClusterTests(unittest.TestCase):
             ws = WebSocket(a.port, f"/ws?access_token={token}")
             self.assertEqual(ws.recv_json()["type"], "hello")
             uid = d.request("GET", "/api/auth/profile", token=token)[1]["id"]
+            # Every router names the same shard for the user (callers never
+            # hash keys themselves), and the cart lives on its owner.
+            admin = a.admin_token()
+            located = [n.request("GET", f"/api/cluster?user={uid}", token=admin)[1]
+                       for n in (a, b, d)]
+            shards = {view["userShard"] for view in located}
+            self.assertEqual(len(shards), 1, located)
+            shard = shards.pop()
+            self.assertIn(shard, range(12))
+            owner = located[0]["owners"][str(shard)]
+            holders = [m["name"] for m in located[0]["members"]
+                       if m["state"] == "up" and shard in m["shards"]]
+            self.assertEqual(holders, [owner])
+            self.assertNotIn("userShard",
+                             a.request("GET", "/api/cluster", token=admin)[1])
+            self.assertEqual(a.request("GET", "/api/cluster?user=" + "x" * 129,
+                                       token=admin)[0], 400)
             neg = d.request("POST", "/notificationHub/negotiate?negotiateVersion=1",
                             token=token)[1]
             hub = WebSocket(d.port, f"/notificationHub?id={neg['connectionToken']}"

@@ -41,7 +41,7 @@ public:
   bool ready() const override { return true; }
   std::string payment_breaker() const override { return "closed"; }
   http::cluster_info cluster() const override { return {}; }
-  void cluster_status(http::done_fn<cluster_view> done) override;
+  void cluster_status(const std::string&, http::done_fn<cluster_view> done) override;
 
   /// Forgets carts between inputs, so each input runs alone.
   void reset() { carts_.clear(); }

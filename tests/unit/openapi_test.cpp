@@ -47,7 +47,7 @@ struct unreachable_backend final : backend {
   bool ready() const override { return false; }
   std::string payment_breaker() const override { return "closed"; }
   cluster_info cluster() const override { return {}; }
-  void cluster_status(done_fn<cluster_view>) override { called(); }
+  void cluster_status(const std::string&, done_fn<cluster_view>) override { called(); }
 };
 
 /// "METHOD /path" pairs from the YAML's paths section (2-space path keys,
