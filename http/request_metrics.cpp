@@ -36,19 +36,21 @@ route_cells make_route_cells(const std::string& method, const std::string& route
 
 responder counted(const route_cells& cells, responder respond) {
   auto start = std::chrono::steady_clock::now();
-  return [cells, start, respond = std::move(respond)](response res) {
+  // The cells outlive every request (the router owns them): a pointer, not
+  // a copy of their route and method strings per request.
+  return [cells = &cells, start, respond = std::move(respond)](response res) {
     auto cls = res.status / 100;
     if (cls >= 1 && cls <= 5)
-      cells.by_class[cls - 1]->inc();
+      cells->by_class[cls - 1]->inc();
     auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    cells.duration->observe(took);
+    cells->duration->observe(took);
     auto lvl = res.status >= 500                  ? log::level::error
                : took > slow_threshold.load()     ? log::level::warn
                                                   : log::level::debug;
     if (log::enabled(lvl))
       log::write(lvl, lvl == log::level::warn ? "slow_request" : "request",
-                 {{"route", cells.route},
-                  {"method", cells.method},
+                 {{"route", cells->route},
+                  {"method", cells->method},
                   {"status", std::to_string(res.status)},
                   {"duration_ms", std::to_string(static_cast<long>(took * 1000))}});
     respond(std::move(res));

@@ -27,6 +27,7 @@ route_cells make_route_cells(const std::string& method, const std::string& route
 /// from now) and logs it: every 5xx at error, a slow request at warn,
 /// every request at debug (route template, method, status, duration: never
 /// the path's ids, the query or the body). Then passes the answer on.
+/// `cells` must outlive the request (the router owns them).
 responder counted(const route_cells& cells, responder respond);
 
 } // namespace emporium::http
