@@ -95,7 +95,12 @@ describe("cart and checkout", () => {
     visit("/cart");
     const user = userEvent.setup();
     const qty = await screen.findByLabelText("Quantity of Brass Lamp");
+    // Both cart loads (the header's and the page's) are in before typing: a
+    // late one re-sets the field, and "2" typed after it would read "12".
+    await screen.findByRole("link", { name: "Cart (1)" });
+    await waitFor(() => expect(screen.getByTestId("cart-total").textContent).toBe("$40.00"));
     await user.clear(qty);
+    await waitFor(() => expect((qty as HTMLInputElement).value).toBe(""));
     await user.type(qty, "2{Enter}");
     await waitFor(() => expect(screen.getByTestId("cart-total").textContent).toBe("$80.00"));
     expect(calls.find((c) => c.method === "PUT")!.body).toEqual({ quantity: 2 });
