@@ -99,25 +99,6 @@ emporium::catalog_files data_files(const emporium::node_config& cfg,
   return files;
 }
 
-/// The configured secret, or the one kept in the data directory (created
-/// with owner-only permissions on first start).
-std::string jwt_secret(const emporium::node_config& cfg) {
-  if (!cfg.jwt_secret.empty())
-    return cfg.jwt_secret;
-  auto path = fs::path{cfg.data_dir} / "jwt.secret";
-  std::ifstream in(path);
-  std::string secret;
-  if (in && std::getline(in, secret) && secret.size() >= 32)
-    return secret;
-  secret = emporium::http::random_token(48);
-  {
-    std::ofstream out(path, std::ios::trunc);
-    out << secret << '\n';
-  }
-  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
-  return secret;
-}
-
 /// Set when the node must not run (the configured admin email belongs to a
 /// customer); main then exits with bad_config.
 std::atomic<bool> refused_to_start{false};
@@ -332,7 +313,7 @@ int serve_until_signal(caf::actor_system& sys, const emporium::node_config& cfg,
     std::chrono::milliseconds(cfg.request_timeout_ms), threads);
   emporium::http::api_context ctx{*backend,
                                   catalog,
-                                  {jwt_secret(cfg), cfg.jwt_issuer},
+                                  {emporium::http::jwt_secret(cfg.jwt_secret, cfg.data_dir), cfg.jwt_issuer},
                                   hasher,
                                   emporium::http::auth_limits{
                                     cfg.login_failures_per_minute_ip,
@@ -386,7 +367,20 @@ void stop_node_actors(caf::actor_system& sys, const node_actors& a, const caf::a
   stop_actor(self, a.catalog_writer, caf::exit_reason::user_shutdown);
 }
 
-int run(const emporium::node_config& cfg) {
+/// The stop signals, blocked in every thread (main blocks them before it
+/// starts any thread, the log writer included): a signal directed at the
+/// process then waits for main's sigwait instead of killing the process
+/// through a thread that never blocked it.
+sigset_t block_stop_signals() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  return stop_signals;
+}
+
+int run(const emporium::node_config& cfg, const sigset_t& stop_signals) {
   if (auto code = prepare_process(cfg))
     return *code;
   auto level = cfg.sync_full ? emporium::persistence::durability::full
@@ -400,13 +394,6 @@ int run(const emporium::node_config& cfg) {
   if (auto* code = std::get_if<int>(&seeds))
     return *code;
   auto other_members = std::get<0>(seeds).size();
-
-  // Block the stop signals in every thread; the main thread waits for them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   // Outlives the actor system: the store publishes into it until the end.
   emporium::http::live_hub hub;
@@ -434,6 +421,7 @@ int run(const emporium::node_config& cfg) {
 } // namespace
 
 int main(int argc, char** argv) {
+  auto stop_signals = block_stop_signals();
   emporium::node_config cfg;
   try {
     for (int i = 1; i < argc; ++i)
@@ -453,7 +441,7 @@ int main(int argc, char** argv) {
   }
   emporium::configure_logging(cfg);
   emporium::http::set_slow_request_threshold(cfg.slow_request_ms / 1000.0);
-  auto code = run(cfg);
+  auto code = run(cfg, stop_signals);
   emporium::log::flush();
   return code;
 }

@@ -77,17 +77,17 @@ template <class State, class OnLoaded>
 void load_snapshot(caf::stateful_actor<State>* self, OnLoaded on_loaded) {
   auto& rt = self->state.rt;
   if (!rt.svc.store) {
-    on_loaded(std::optional<std::string>{});
+    on_loaded(std::optional<persistence::snapshot>{});
     return;
   }
   self->request(rt.svc.store, caf::infinite,
                 load_state{static_cast<std::uint8_t>(rt.key.kind), rt.key.id})
     .await(
-      [self, on_loaded](std::string& text) mutable {
-        if (text.empty())
-          on_loaded(std::optional<std::string>{});
+      [self, on_loaded](persistence::snapshot& found) mutable {
+        if (found.empty())
+          on_loaded(std::optional<persistence::snapshot>{});
         else
-          on_loaded(std::optional<std::string>{std::move(text)});
+          on_loaded(std::optional<persistence::snapshot>{std::move(found)});
       },
       [self](caf::error& err) { self->quit(err); });
 }
@@ -98,7 +98,8 @@ void load_snapshot(caf::stateful_actor<State>* self, OnLoaded on_loaded) {
 /// With `events`, they are written in the same transaction (the outbox).
 /// With `sold_to` (stock records), the sale to that order is recorded too.
 template <class State, class OnDurable, class OnFailed>
-void persist(caf::stateful_actor<State>* self, std::string snapshot, OnDurable on_durable,
+void persist(caf::stateful_actor<State>* self, persistence::snapshot snapshot,
+             OnDurable on_durable,
              OnFailed on_failed, std::vector<order_event> events = {},
              std::optional<std::int64_t> sold_to = {}) {
   auto& rt = self->state.rt;
@@ -125,7 +126,7 @@ void persist(caf::stateful_actor<State>* self, std::string snapshot, OnDurable o
 /// reply); the caller gets storage_failure if the write fails.
 template <class State, class Reply>
 caf::result<Reply> persist_then_reply(caf::stateful_actor<State>* self,
-                                      std::string snapshot, Reply reply,
+                                      persistence::snapshot snapshot, Reply reply,
                                       std::optional<std::int64_t> sold_to = {}) {
   if (!self->state.rt.svc.store)
     return reply;
@@ -139,7 +140,7 @@ caf::result<Reply> persist_then_reply(caf::stateful_actor<State>* self,
 
 /// Persists a change nobody waits for (a timer fired).
 template <class State>
-void persist_unanswered(caf::stateful_actor<State>* self, std::string snapshot) {
+void persist_unanswered(caf::stateful_actor<State>* self, persistence::snapshot snapshot) {
   if (self->state.rt.svc.store)
     persist(self, std::move(snapshot), [] {}, [] {});
 }

@@ -51,6 +51,16 @@ struct shard_key {
   std::string id;
 };
 
+/// Router to router: `node` has opened `shard` (open) or has begun to drain
+/// it (!open). Whoever has a shard open holds its lock and is its only
+/// writer, so a router sends there while the owner its own view names is
+/// still waiting for that lock (views diverge while nodes join).
+struct shard_holding {
+  std::uint32_t shard = 0;
+  std::string node;
+  bool open = false;
+};
+
 struct entity_key_hash {
   std::size_t operator()(const entity_key& k) const noexcept {
     return std::hash<std::string>{}(k.id) * 31 + static_cast<std::size_t>(k.kind);
@@ -114,6 +124,11 @@ typename Inspector::result_type inspect(Inspector& f, entity_key& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, shard_key& x) {
   return f(caf::meta::type_name("shard_key"), x.what, x.id);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, shard_holding& x) {
+  return f(caf::meta::type_name("shard_holding"), x.shard, x.node, x.open);
 }
 
 template <class Inspector>
@@ -214,11 +229,13 @@ CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(emporium, (emporium::store_refresh_token))
   CAF_ADD_TYPE_ID(emporium, (emporium::rotate_refresh_token))
   CAF_ADD_TYPE_ID(emporium, (emporium::revoke_refresh_tokens))
+  CAF_ADD_TYPE_ID(emporium, (emporium::shard_holding))
 CAF_END_TYPE_ID_BLOCK(emporium)
 
 // A write goes to the store of the entity's own node only: never serialized.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(emporium::persistence::entity_write)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(emporium::save_state)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(emporium::persistence::snapshot)
 
 namespace emporium::atoms {
 using expire = caf::atom_constant<caf::atom("expire")>;
@@ -244,6 +261,7 @@ using welcome = caf::atom_constant<caf::atom("welcome")>;
 using leaving = caf::atom_constant<caf::atom("leaving")>;
 using tick = caf::atom_constant<caf::atom("tick")>;
 using acquire = caf::atom_constant<caf::atom("acquire")>;
+using reconnect = caf::atom_constant<caf::atom("reconnect")>;
 using status = caf::atom_constant<caf::atom("status")>;
 using local_status = caf::atom_constant<caf::atom("localstat")>;
 } // namespace emporium::atoms

@@ -107,10 +107,10 @@ store_impl::behavior_type store_behavior(store_self self, std::string path,
   self->state.commit_duration = &m.commit_duration->with({db});
   self->state.mailbox = &m.mailbox_depth->with({"store", db});
   return {
-    [self](const load_state& req) -> caf::result<std::string> {
+    [self](const load_state& req) -> caf::result<persistence::snapshot> {
       flush_if_pending(self, req.kind, req.id);
       try {
-        return self->state.store->load(req.kind, req.id).value_or(std::string{});
+        return self->state.store->load(req.kind, req.id);
       } catch (const std::exception&) {
         return make_error(errc::storage_failure);
       }

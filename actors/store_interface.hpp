@@ -16,10 +16,10 @@
 
 namespace emporium {
 
-/// An entity's snapshot; "" when it has none yet. A save of it still in the
-/// batch is committed first.
+/// An entity's snapshot; empty when it has none yet. A save of it still in
+/// the batch is committed first.
 struct load_state {
-  using reply = std::string;
+  using reply = persistence::snapshot;
   std::uint8_t kind = 0;
   std::string id;
 };
@@ -51,7 +51,7 @@ typename Inspector::result_type inspect(Inspector& f, was_sold& x) {
   return f(caf::meta::type_name("was_sold"), x.kind, x.product, x.order);
 }
 
-using store_actor = caf::typed_actor<caf::replies_to<load_state>::with<std::string>,
+using store_actor = caf::typed_actor<caf::replies_to<load_state>::with<persistence::snapshot>,
                                      caf::replies_to<save_state>::with<void>,
                                      caf::replies_to<was_sold>::with<bool>>;
 

@@ -13,21 +13,22 @@ entity_store::entity_store(const std::string& path, durability level)
 
 entity_store::~entity_store() = default;
 
-std::optional<std::string> entity_store::load(std::uint8_t kind, const std::string& id) {
+snapshot entity_store::load(std::uint8_t kind, const std::string& id) {
   auto q = db_.statement("SELECT state FROM entities WHERE kind = ? AND id = ?");
   q->bind(1, kind);
   q->bind(2, id);
   if (q->executeStep())
-    return q->getColumn(0).getString();
-  return std::nullopt;
+    return snapshot_access::make(q->getColumn(0).getString());
+  return {};
 }
 
-std::vector<std::pair<std::string, std::string>> entity_store::load_all(std::uint8_t kind) {
-  std::vector<std::pair<std::string, std::string>> rows;
+std::vector<std::pair<std::string, snapshot>> entity_store::load_all(std::uint8_t kind) {
+  std::vector<std::pair<std::string, snapshot>> rows;
   auto q = db_.statement("SELECT id, state FROM entities WHERE kind = ?");
   q->bind(1, kind);
   while (q->executeStep())
-    rows.emplace_back(q->getColumn(0).getString(), q->getColumn(1).getString());
+    rows.emplace_back(q->getColumn(0).getString(),
+                      snapshot_access::make(q->getColumn(1).getString()));
   return rows;
 }
 
@@ -73,7 +74,7 @@ void write_snapshots(connection& db, std::vector<entity_write>& batch) {
     }
     upsert->bind(1, w.kind);
     upsert->bind(2, w.id);
-    upsert->bind(3, w.state);
+    upsert->bind(3, snapshot_access::text(w.state));
     upsert->exec();
     upsert->reset();
     for (auto& e : w.events) {

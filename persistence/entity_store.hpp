@@ -4,6 +4,7 @@
 
 #include "domain/order_event.hpp"
 #include "persistence/connection.hpp"
+#include "persistence/snapshot.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -27,7 +28,7 @@ struct order_index_row {
 struct entity_write {
   std::uint8_t kind = 0;
   std::string id;
-  std::string state;
+  snapshot state;
   std::vector<order_event> events; ///< published iff the snapshot is written (the outbox)
   std::optional<order_index_row> placed; // set for an order's placement
   std::optional<std::int64_t> sold_to;   // a stock record's sale to this order
@@ -46,10 +47,11 @@ public:
   entity_store(const entity_store&) = delete;
   entity_store& operator=(const entity_store&) = delete;
 
-  std::optional<std::string> load(std::uint8_t kind, const std::string& id);
+  /// The entity's snapshot; empty when it has none.
+  snapshot load(std::uint8_t kind, const std::string& id);
 
   /// Every (id, state) of one kind, for start-up projections.
-  std::vector<std::pair<std::string, std::string>> load_all(std::uint8_t kind);
+  std::vector<std::pair<std::string, snapshot>> load_all(std::uint8_t kind);
 
   /// Whether `product`'s stock was ever sold to `order` (a committed sale).
   bool sold(std::int64_t product, std::int64_t order);

@@ -33,25 +33,26 @@ std::int64_t order_store::max_order_id() {
   return q->getColumn(0).getInt64();
 }
 
-std::vector<std::string> order_store::history(const std::string& user, std::size_t limit) {
+std::vector<order_state> order_store::history(const std::string& user, std::size_t limit) {
   auto q = db_.statement("SELECT e.state FROM orders o JOIN entities e "
                             "ON e.kind = 3 AND e.id = CAST(o.id AS TEXT) "
                             "WHERE o.user_id = ? ORDER BY o.id DESC LIMIT ?");
   q->bind(1, user);
   q->bind(2, static_cast<std::int64_t>(limit));
-  std::vector<std::string> out;
+  std::vector<order_state> out;
   while (q->executeStep())
-    out.push_back(q->getColumn(0).getString());
+    if (auto order = decode_order(q->getColumn(0).getString()))
+      out.push_back(std::move(*order));
   return out;
 }
 
-std::optional<std::pair<std::string, std::string>> order_store::find(std::int64_t id) {
+std::optional<order_store::stored_order> order_store::find(std::int64_t id) {
   auto q = db_.statement("SELECT o.user_id, e.state FROM orders o JOIN entities e "
                             "ON e.kind = 3 AND e.id = CAST(o.id AS TEXT) WHERE o.id = ?");
   q->bind(1, id);
   if (!q->executeStep())
     return std::nullopt;
-  return std::pair{q->getColumn(0).getString(), q->getColumn(1).getString()};
+  return stored_order{q->getColumn(0).getString(), decode_order(q->getColumn(1).getString())};
 }
 
 std::vector<order_event> order_store::events_since(const std::string& user, std::int64_t seq,

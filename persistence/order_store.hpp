@@ -43,11 +43,16 @@ public:
   /// The highest order id in this file (0 if none): ids continue from it.
   std::int64_t max_order_id();
 
-  /// Snapshots of a user's orders, newest first (at most `limit`).
-  std::vector<std::string> history(const std::string& user, std::size_t limit);
+  /// A user's orders, newest first (at most `limit`); a row that does not
+  /// decode is left out (one bad row must not hide the others).
+  std::vector<order_state> history(const std::string& user, std::size_t limit);
 
-  /// One order's snapshot and owner.
-  std::optional<std::pair<std::string, std::string>> find(std::int64_t id);
+  /// One order and its owner; `order` is nullopt when its row does not decode.
+  struct stored_order {
+    std::string user;
+    std::optional<order_state> order;
+  };
+  std::optional<stored_order> find(std::int64_t id);
 
   /// Events of `user` after `seq`, oldest first (at most `limit`).
   std::vector<order_event> events_since(const std::string& user, std::int64_t seq,

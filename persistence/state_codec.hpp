@@ -1,7 +1,7 @@
 // Snapshot encoding of entity state (JSON text in the entities table) and
-// of outbox events. Entity actors encode their own snapshots (on their own
-// threads: the store's single writer thread only writes); the key names are
-// in snapshot_keys.def.
+// of outbox events. Private to persistence (and its tests and fuzzers):
+// entities hold opaque snapshots (snapshot.hpp), made and read on their own
+// threads; the key names are in snapshot_keys.def.
 #pragma once
 
 #include "domain/cart_rules.hpp"

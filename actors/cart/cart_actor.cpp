@@ -1,7 +1,7 @@
 // One actor per user's cart. Applies cart_rules, persists the new snapshot,
 // and answers the whole cart once the change is durable.
 #include "actors/entity_runtime.hpp"
-#include "persistence/state_codec.hpp"
+#include "persistence/snapshot.hpp"
 
 namespace emporium {
 
@@ -24,16 +24,16 @@ caf::result<cart_view> finish(cart_self* self, errc outcome) {
   if (outcome != errc::none)
     return make_error(outcome);
   const auto& cart = self->state.cart;
-  return persist_then_reply(self, encode(cart), view_of(cart));
+  return persist_then_reply(self, persistence::snapshot_of(cart), view_of(cart));
 }
 
 caf::behavior cart_actor(cart_self* self, std::string user, entity_services svc) {
   self->state.rt = entity_runtime{entity_key{entity_kind::cart, std::move(user)}, svc};
   crash_on_exception(self);
-  load_snapshot(self, [self](std::optional<std::string> text) {
-    if (!text)
+  load_snapshot(self, [self](std::optional<persistence::snapshot> found) {
+    if (!found)
       return;
-    if (auto cart = decode_cart(*text))
+    if (auto cart = persistence::read_cart(*found))
       self->state.cart = std::move(*cart);
     else
       self->quit(make_error(errc::storage_failure));

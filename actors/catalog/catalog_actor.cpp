@@ -2,10 +2,10 @@
 #include "actors/catalog/catalog_actor.hpp"
 
 #include "actors/catalog/demo_catalog.hpp"
-#include "domain/shard_map.hpp"
+#include "actors/cluster/router.hpp"
 #include "actors/guarded.hpp"
 #include "actors/protocol.hpp"
-#include "persistence/state_codec.hpp"
+#include "persistence/snapshot.hpp"
 #include "persistence/catalog_store.hpp"
 #include "persistence/entity_store.hpp"
 
@@ -146,7 +146,8 @@ std::size_t load_catalog(const catalog_files& files, catalog_view& view, bool se
       stock_state s;
       s.on_hand = d.stock;
       auto id = std::to_string(d.product.id);
-      stock[cluster::shard_of_product(id, shards)].push_back({stock_kind, id, encode(s), {}});
+      stock[shard_of(entity_key{entity_kind::stock, id}, shards)].push_back(
+        {stock_kind, id, persistence::snapshot_of(s), {}});
     }
     // Stock first: a crash in between leaves no product without its stock
     // (a second start finds no products and seeds again, overwriting it).
@@ -157,8 +158,8 @@ std::size_t load_catalog(const catalog_files& files, catalog_view& view, bool se
   }
   std::vector<std::pair<std::int64_t, std::int64_t>> available;
   for (const auto& path : files.shard_dbs)
-    for (const auto& [id, text] : persistence::entity_store(path, files.level).load_all(stock_kind))
-      if (auto s = decode_stock(text))
+    for (const auto& [id, found] : persistence::entity_store(path, files.level).load_all(stock_kind))
+      if (auto s = persistence::read_stock(found))
         available.emplace_back(std::stoll(id), stock_available(*s));
   view.reset(loaded, available);
   return loaded.size();

@@ -21,10 +21,14 @@ namespace emporium::cluster_router {
 
 namespace {
 
-void forget_seed_name(router_self* self, const std::string& name) {
+/// A peer that is gone (or leaving) forgets its seed name and holds nothing.
+void forget_peer(router_self* self, const std::string& name) {
   for (auto& seed : self->state.seeds)
     if (seed.name == name)
       seed.name.clear();
+  for (auto& slot : self->state.shards)
+    if (slot.holder == name)
+      slot.holder.clear();
 }
 
 /// CAF's middleman unless the options name another connector.
@@ -38,16 +42,48 @@ caf::actor connector_of(router_self* self) {
                                                : self->system().middleman().actor_handle());
 }
 
+/// Handshakes cut by CAF's heartbeat tick in a row that are retried at once.
+constexpr std::uint32_t max_quick_retries = 40;
+
+/// Tries one seed; on failure the next try waits by the seed's backoff. The
+/// first failure in a row is logged (then one in ten): a pair of nodes that
+/// cannot meet keeps the cluster's views apart.
+///
+/// One failure is retried soon instead: CAF 0.17's BASP broker starts an
+/// outgoing connection's "last seen" time at zero, so the first heartbeat
+/// tick that comes before the peer's handshake closes it with
+/// connection_timeout. That error arrives just after a tick, so a retry
+/// within 100 ms has most of a heartbeat interval to finish; a retry on our
+/// own tick would keep the same phase against CAF's and could fail for as
+/// long as the two periods stay aligned (rejoins took up to 26 s that way).
+/// Every delay is jittered so that two nodes dialling each other do not
+/// collide again and again.
 void connect_seed(router_self* self, std::size_t i) {
   auto& seed = self->state.seeds[i];
   seed.connecting = true;
-  auto failed = [self, i] {
+  auto failed = [self, i](const caf::error& why) {
     auto& s = self->state.seeds[i];
     s.connecting = false;
     ++s.failures;
-    s.next_try = self->clock().now() +
-                 backoff{std::chrono::milliseconds(100), self->state.opts.max_reconnect}.delay(
-                   s.failures);
+    bool cut_by_tick = why == caf::sec::connection_timeout;
+    s.quick_retries = cut_by_tick ? s.quick_retries + 1 : 0;
+    auto delay =
+      backoff{std::chrono::milliseconds(100), self->state.opts.max_reconnect}.delay(s.failures);
+    if (cut_by_tick && s.quick_retries <= max_quick_retries)
+      delay = std::chrono::milliseconds{100};
+    // U(0.5, 1) of the delay, or of 100 ms: never two nodes in step.
+    auto span = std::max<std::int64_t>(delay.count() / 2, 1);
+    delay = std::chrono::milliseconds{
+      delay.count() - std::uniform_int_distribution<std::int64_t>{0, span}(self->state.jitter)};
+    s.next_try = self->clock().now() + delay;
+    if (s.failures % 10 == 1)
+      log::write(s.failures == 1 ? "info" : "warn", "seed_unreachable",
+                 {{"seed", fmt::format("{}:{}", s.addr.host, s.addr.port)},
+                  {"attempts", std::to_string(s.failures)},
+                  {"error", caf::to_string(why)},
+                  {"retry_ms", std::to_string(delay.count())}});
+    if (cut_by_tick && s.quick_retries <= max_quick_retries && !self->state.stopping)
+      self->delayed_send(self, delay, atoms::reconnect::value); // not on our tick's phase
   };
   self->request(connector_of(self), std::chrono::seconds(5), caf::connect_atom::value,
                 seed.addr.host, seed.addr.port)
@@ -56,7 +92,7 @@ void connect_seed(router_self* self, std::size_t i) {
                         const std::set<std::string>&) {
         auto remote = caf::actor_cast<caf::actor>(ptr);
         if (!remote)
-          return failed();
+          return failed(make_error(errc::unavailable));
         self->request(remote, std::chrono::seconds(5), atoms::hello::value,
                       self->state.opts.node_name, caf::actor_cast<caf::actor>(self))
           .then(
@@ -66,12 +102,13 @@ void connect_seed(router_self* self, std::size_t i) {
               auto& s = self->state.seeds[i];
               s.connecting = false;
               s.failures = 0;
+              s.quick_retries = 0;
               s.name = name;
               add_peer(self, name, remote, fmt::format("{}:{}", s.addr.host, s.addr.port));
             },
-            [failed](const caf::error&) { failed(); });
+            failed);
       },
-      [failed](const caf::error&) { failed(); });
+      failed);
 }
 
 } // namespace
@@ -118,6 +155,7 @@ void add_peer(router_self* self, const std::string& name, const caf::actor& hand
     self->demonitor(it->second.handle);
   self->monitor(handle);
   st.peers[name] = peer{handle, address};
+  announce_open_shards(self, handle);
   log::info(fmt::format("node {} joined ({} live)", name, st.peers.size() + 1),
             {{"peer", name}, {"live", std::to_string(st.peers.size() + 1)}});
   // It may have changed the catalog while we were apart.
@@ -133,7 +171,7 @@ void on_peer_down(router_self* self, const caf::down_msg& msg) {
       continue;
     auto name = it->first;
     st.peers.erase(it);
-    forget_seed_name(self, name);
+    forget_peer(self, name);
     log::warn(fmt::format("node {} is down; {} live", name, st.peers.size() + 1),
               {{"peer", name},
                {"reason", caf::to_string(msg.reason)},
@@ -150,7 +188,7 @@ void on_peer_leaving(router_self* self, const std::string& name) {
     return;
   self->demonitor(it->second.handle);
   st.peers.erase(it);
-  forget_seed_name(self, name);
+  forget_peer(self, name);
   log::info(fmt::format("node {} is leaving; {} live", name, st.peers.size() + 1),
             {{"peer", name}, {"live", std::to_string(st.peers.size() + 1)}});
   recompute(self);
@@ -161,8 +199,11 @@ void connect_seeds(router_self* self) {
   auto now = self->clock().now();
   for (std::size_t i = 0; i < st.seeds.size(); ++i) {
     auto& seed = st.seeds[i];
-    if (seed.connecting || now < seed.next_try ||
-        (!seed.name.empty() && st.peers.count(seed.name) > 0))
+    // A seed already met (by our call, or by its own when its node name is
+    // its address) is not dialled again.
+    auto known = !seed.name.empty() ? seed.name
+                                    : fmt::format("{}:{}", seed.addr.host, seed.addr.port);
+    if (seed.connecting || now < seed.next_try || st.peers.count(known) > 0)
       continue;
     connect_seed(self, i);
   }

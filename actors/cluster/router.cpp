@@ -93,11 +93,12 @@ caf::behavior router_actor(router_self* self, router_options opts, router_servic
   auto& st = self->state;
   st.shards.resize(opts.shards);
   for (const auto& s : opts.seeds)
-    st.seeds.push_back(seed_state{s, {}, false, {}, 0});
+    st.seeds.push_back(seed_state{s, {}, false, {}, 0, 0});
   st.opts = std::move(opts);
   st.svc = std::move(svc);
   st.health = std::move(health);
   st.sink = make_sink(self);
+  st.jitter.seed(static_cast<std::uint32_t>(std::hash<std::string>{}(st.opts.node_name)));
   st.mailbox = &node_metrics::get().mailbox_depth->with({"router", st.opts.node_name});
   install_handlers(self);
   if (st.svc.catalog && !st.seeds.empty()) // nobody to tell on a single node
@@ -132,7 +133,12 @@ caf::behavior router_actor(router_self* self, router_options opts, router_servic
       return on_hello(self, name, handle);
     },
     [self](atoms::leaving, const std::string& name) { on_peer_leaving(self, name); },
+    [self](const shard_holding& note) { on_holding(self, note); },
     [self](atoms::tick) { on_tick(self); },
+    [self](atoms::reconnect) {
+      if (!self->state.stopping)
+        connect_seeds(self);
+    },
     [self](atoms::acquire, std::uint32_t shard) { try_acquire(self, shard); },
     [self](atoms::local_status) {
       auto rp = self->make_response_promise<member_view>();

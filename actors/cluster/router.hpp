@@ -10,7 +10,10 @@
 // local directory or delegates it to the owner's router (the entity answers
 // the caller directly, across the network if need be). Messages for a shard
 // that is changing hands wait in a bounded buffer until the new owner has
-// recovered it.
+// recovered it. Routers tell each other which shards they have open: while
+// views diverge (a node joins and not every pair has met yet), the owner by
+// one router's view may still wait for the lock another node holds, and
+// messages go to that holder instead of waiting.
 //
 // Shards owned here each have an exclusive lock file, a store actor, a
 // directory, an order index and an accounts actor on the shard's own SQLite
@@ -79,5 +82,10 @@ struct cluster_health {
 
 caf::actor spawn_router(caf::actor_system& sys, router_options opts, router_services svc,
                         std::shared_ptr<cluster_health> health);
+
+/// The shard an entity lives in: the router's rule, which start-up seeding
+/// (stock rows written before any actor runs) uses too, so that no one
+/// else hashes keys.
+std::uint32_t shard_of(const entity_key& key, std::uint32_t shards);
 
 } // namespace emporium

@@ -18,6 +18,7 @@
 
 #include <map>
 #include <optional>
+#include <random>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,11 @@ enum class phase : std::uint8_t { absent, acquiring, ready, releasing };
 
 struct shard_slot {
   std::string owner; // by the current view; "" = nobody (no quorum)
+  /// The peer that said it has the shard open ("" = none known). While
+  /// views diverge (a node joins, and not every pair has met yet) the owner
+  /// by our view may still wait for the lock its previous holder keeps:
+  /// messages go to the holder instead of waiting with the owner.
+  std::string holder;
   phase state = phase::absent;
   std::unique_ptr<persistence::file_lock> lock;
   store_actor store;
@@ -69,6 +75,7 @@ struct seed_state {
   bool connecting = false;
   caf::actor_clock::time_point next_try{};
   std::uint32_t failures = 0; // in a row: the reconnect backoff's attempt
+  std::uint32_t quick_retries = 0; // handshakes cut by a tick, in a row
 };
 
 /// The shard actors that run now. Shared with a functor attached to the
@@ -94,6 +101,10 @@ struct router_state {
   event_sink sink; // shard stores publish through it
   metrics::gauge* mailbox = nullptr;
   std::uint32_t mailbox_samples = 0;
+  /// Spreads reconnect attempts: two nodes dialling each other in step
+  /// keep colliding (CAF drops one of two simultaneous connections on each
+  /// side). Seeded by the node name, so a simulation stays deterministic.
+  std::minstd_rand jitter;
   static inline const char* name = "router";
 };
 
@@ -110,6 +121,10 @@ void retry_parked(router_self* self);
 void try_acquire(router_self* self, std::uint32_t shard);
 void release_shard(router_self* self, std::uint32_t shard);
 void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down_msg& msg);
+/// Tells every peer (or one) that this node opened or began to drain a shard.
+void announce_holding(router_self* self, std::uint32_t shard, bool open);
+void announce_open_shards(router_self* self, const caf::actor& peer);
+void on_holding(router_self* self, const shard_holding& note);
 void update_health(router_self* self);
 
 // membership.cpp

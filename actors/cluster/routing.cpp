@@ -39,9 +39,10 @@ void park(router_self* self, parked p) {
   node_metrics::get().parked->add(1);
 }
 
-/// Sends `p` on: into a local shard that is ready, to the owner's router, or
-/// into the shard's buffer. The promise keeps the original caller, so the
-/// answer goes straight back to it.
+/// Sends `p` on: into a local shard that is ready, to the router that has
+/// the shard open (it may not be the owner by our view while views
+/// diverge), to the owner's router, or into the shard's buffer. The promise
+/// keeps the original caller, so the answer goes straight back to it.
 void deliver_parked(router_self* self, parked p) {
   auto& st = self->state;
   auto& slot = st.shards[p.where.shard];
@@ -49,15 +50,15 @@ void deliver_parked(router_self* self, parked p) {
     p.promise.deliver(make_error(errc::unavailable));
     return;
   }
-  if (slot.owner == st.opts.node_name) {
-    if (slot.state != phase::ready)
-      return park(self, std::move(p));
+  if (slot.owner == st.opts.node_name && slot.state == phase::ready) {
     hand_in(p.promise, slot, p.where, p.payload);
     return;
   }
-  auto it = st.peers.find(slot.owner);
+  auto it = st.peers.find(slot.holder);
+  if (it == st.peers.end() && slot.owner != st.opts.node_name)
+    it = st.peers.find(slot.owner);
   if (it == st.peers.end() || p.hops >= max_hops)
-    return park(self, std::move(p)); // views disagree: wait for them to settle
+    return park(self, std::move(p)); // ours soon, or views disagree: wait
   auto hops = static_cast<std::uint8_t>(p.hops + 1);
   node_metrics::get().forwarded->inc();
   if (p.where.to == service::entity)
@@ -81,6 +82,18 @@ target target_of(const entity_key& key, std::uint32_t shards) {
   }
   return {0, service::entity, key};
 }
+
+} // namespace emporium::cluster_router
+
+namespace emporium {
+
+std::uint32_t shard_of(const entity_key& key, std::uint32_t shards) {
+  return cluster_router::target_of(key, shards).shard;
+}
+
+} // namespace emporium
+
+namespace emporium::cluster_router {
 
 std::uint32_t shard_for(const shard_key& key, std::uint32_t shards) {
   switch (key.what) {

@@ -72,6 +72,7 @@ bool open_shard(router_self* self, std::uint32_t shard) {
   watch(self, slot.index, shard);
   watch(self, slot.accounts, shard);
   slot.state = phase::ready;
+  slot.holder.clear(); // we are
   auto& m = node_metrics::get();
   auto took = std::chrono::duration<double>(self->clock().now() - slot.acquiring_since).count();
   m.handoffs->inc();
@@ -80,6 +81,7 @@ bool open_shard(router_self* self, std::uint32_t shard) {
              {{"shard", std::to_string(shard)},
               {"waited_ms", std::to_string(static_cast<long>(took * 1000))},
               {"parked", std::to_string(slot.waiting.size())}});
+  announce_holding(self, shard, true);
   resume_sagas(self, shard);
   flush_waiting(self, shard);
   update_health(self);
@@ -160,7 +162,33 @@ void release_shard(router_self* self, std::uint32_t shard) {
   slot.state = phase::releasing;
   slot.running = 4;
   slot.releasing_since = self->clock().now();
+  announce_holding(self, shard, false);
   self->send_exit(slot.directory, caf::exit_reason::user_shutdown);
+}
+
+void announce_holding(router_self* self, std::uint32_t shard, bool open) {
+  for (const auto& [name, p] : self->state.peers)
+    self->send(p.handle, shard_holding{shard, self->state.opts.node_name, open});
+}
+
+void announce_open_shards(router_self* self, const caf::actor& peer) {
+  auto& st = self->state;
+  for (std::uint32_t s = 0; s < st.opts.shards; ++s)
+    if (st.shards[s].state == phase::ready)
+      self->send(peer, shard_holding{s, st.opts.node_name, true});
+}
+
+void on_holding(router_self* self, const shard_holding& note) {
+  auto& st = self->state;
+  if (note.shard >= st.opts.shards || note.node == st.opts.node_name)
+    return; // from the network: checked before it indexes anything
+  auto& slot = st.shards[note.shard];
+  if (note.open) {
+    slot.holder = note.node;
+    flush_waiting(self, note.shard); // what waited for the lock can go there now
+  } else if (slot.holder == note.node) {
+    slot.holder.clear();
+  }
 }
 
 void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down_msg& msg) {
@@ -173,6 +201,7 @@ void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down
                 {"reason", caf::to_string(msg.reason)}});
     slot.state = phase::releasing;
     slot.running = 4;
+    announce_holding(self, shard, false);
   }
   if (slot.state != phase::releasing)
     return;

@@ -6,7 +6,7 @@
 #include "actors/guarded.hpp"
 #include "actors/node_metrics.hpp"
 #include "actors/protocol.hpp"
-#include "persistence/state_codec.hpp"
+#include "persistence/snapshot.hpp"
 #include "persistence/order_store.hpp"
 #include "support/json_field.hpp"
 
@@ -63,7 +63,8 @@ persistence::entity_write placement(index_self self, order_state& order, const s
   if (!j.is_object())
     j = nlohmann::json::object();
   j["orderId"] = id;
-  return {static_cast<std::uint8_t>(entity_kind::order), std::to_string(id), encode(order),
+  return {static_cast<std::uint8_t>(entity_kind::order), std::to_string(id),
+          persistence::snapshot_of(order),
           {event_of(order, now)},
           persistence::order_index_row{id, user, key, hash,
                                     json_read::dump(j), now}};
@@ -155,11 +156,7 @@ order_index_actor::behavior_type order_index(index_self self, std::string path,
     },
     [self](const order_history& req) {
       return guarded([&]() -> caf::result<std::vector<order_state>> {
-        std::vector<order_state> out;
-        for (const auto& row : self->state.store->history(req.user, 200))
-          if (auto order = decode_order(row))
-            out.push_back(std::move(*order)); // an unreadable row is left out, not fatal
-        return out;
+        return self->state.store->history(req.user, 200);
       });
     },
     [self](const find_order& req) {
@@ -167,10 +164,9 @@ order_index_actor::behavior_type order_index(index_self self, std::string path,
         auto found = self->state.store->find(req.id);
         if (!found)
           return make_error(errc::not_found);
-        auto order = decode_order(found->second);
-        if (!order)
+        if (!found->order)
           return make_error(errc::storage_failure);
-        return found_order{found->first, std::move(*order)};
+        return found_order{found->user, std::move(*found->order)};
       });
     },
     [self](const events_after& req) {

@@ -8,7 +8,7 @@
 #include "domain/wall_clock.hpp"
 #include "actors/entity_runtime.hpp"
 #include "actors/node_metrics.hpp"
-#include "persistence/state_codec.hpp"
+#include "persistence/snapshot.hpp"
 
 #include <chrono>
 
@@ -71,7 +71,7 @@ bool transition(saga_self* self, saga_event ev, const std::string& reason,
   ++st.step;
   st.attempts = 0;
   persist(
-    self, encode(st.order),
+    self, persistence::snapshot_of(st.order),
     [self, undo, reply, answer = st.order, from, now]() mutable {
       record_transition(answer, from, now);
       if (is_terminal(answer.status))
@@ -246,7 +246,7 @@ void compensate(saga_self* self, compensation what) {
     }
     self->state.order.compensated = true;
     update_pin(self, false);
-    persist(self, encode(self->state.order), [] {}, [] {});
+    persist(self, persistence::snapshot_of(self->state.order), [] {}, [] {});
   };
   if (t->left == 0) {
     t->left = 1;
@@ -306,10 +306,10 @@ caf::behavior order_saga(saga_self* self, std::string id, entity_services svc,
   if (placed)
     adopt(std::move(*placed));
   else
-    load_snapshot(self, [self, adopt](std::optional<std::string> text) {
-      if (!text)
+    load_snapshot(self, [self, adopt](std::optional<persistence::snapshot> found) {
+      if (!found)
         return; // never placed: every request answers not_found
-      auto order = decode_order(*text);
+      auto order = persistence::read_order(*found);
       if (!order)
         return self->quit(make_error(errc::storage_failure));
       adopt(std::move(*order));

@@ -4,7 +4,7 @@
 // restarts because the expiry instant is part of the persisted snapshot.
 #include "domain/wall_clock.hpp"
 #include "actors/entity_runtime.hpp"
-#include "persistence/state_codec.hpp"
+#include "persistence/snapshot.hpp"
 
 #include <chrono>
 
@@ -47,7 +47,8 @@ template <class Reply>
 caf::result<Reply> changed(stock_self* self, Reply reply,
                            std::optional<order_id> sold_to = {}) {
   publish(self);
-  return persist_then_reply(self, encode(self->state.stock), std::move(reply), sold_to);
+  return persist_then_reply(self, persistence::snapshot_of(self->state.stock), std::move(reply),
+                            sold_to);
 }
 
 /// A commit for an order this record holds no reservation for, and that is
@@ -73,10 +74,10 @@ caf::result<stock_view> commit_repeat(stock_self* self, order_id order) {
 
 /// Takes the loaded snapshot (none = a new record) and re-arms the expiry
 /// of every reservation it holds.
-void adopt_snapshot(stock_self* self, std::optional<std::string> text) {
-  if (!text)
+void adopt_snapshot(stock_self* self, std::optional<persistence::snapshot> found) {
+  if (!found)
     return;
-  auto stock = decode_stock(*text);
+  auto stock = persistence::read_stock(*found);
   if (!stock) {
     self->quit(make_error(errc::storage_failure));
     return;
@@ -91,7 +92,9 @@ caf::behavior stock_actor(stock_self* self, std::string product, entity_services
   self->state.product = std::stoll(product);
   self->state.rt = entity_runtime{entity_key{entity_kind::stock, std::move(product)}, svc};
   crash_on_exception(self);
-  load_snapshot(self, [self](std::optional<std::string> text) { adopt_snapshot(self, text); });
+  load_snapshot(self, [self](std::optional<persistence::snapshot> found) {
+    adopt_snapshot(self, std::move(found));
+  });
   return {
     [self](const reserve_stock& r) -> caf::result<reserve_reply> {
       if (r.quantity <= 0 || r.ttl_ms <= 0)
@@ -126,7 +129,7 @@ caf::behavior stock_actor(stock_self* self, std::string product, entity_services
     [self](atoms::expire, order_id order, millis expires_at) {
       if (stock_expire(self->state.stock, order, expires_at)) {
         publish(self);
-        persist_unanswered(self, encode(self->state.stock));
+        persist_unanswered(self, persistence::snapshot_of(self->state.stock));
       }
     },
     [self](const set_stock& r) -> caf::result<stock_view> {

@@ -11,6 +11,8 @@
 #include <sodium.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 
 namespace emporium::http {
 
@@ -109,6 +111,24 @@ std::string random_token(std::size_t bytes) {
   std::string raw(bytes, '\0');
   randombytes_buf(raw.data(), raw.size());
   return base64url_encode(raw);
+}
+
+std::string jwt_secret(const std::string& configured, const std::string& data_dir) {
+  namespace fs = std::filesystem;
+  if (!configured.empty())
+    return configured;
+  auto path = fs::path{data_dir} / "jwt.secret";
+  std::ifstream in(path);
+  std::string secret;
+  if (in && std::getline(in, secret) && secret.size() >= 32)
+    return secret;
+  secret = random_token(48);
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << secret << '\n';
+  }
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+  return secret;
 }
 
 std::string token_hash(const std::string& token) {

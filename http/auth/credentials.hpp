@@ -45,6 +45,11 @@ private:
 /// `bytes` random bytes, base64url-encoded.
 std::string random_token(std::size_t bytes);
 
+/// The signing secret: `configured` when set, else the one kept in
+/// `data_dir`/jwt.secret (created with owner-only permissions on first
+/// start, so tokens outlive a restart).
+std::string jwt_secret(const std::string& configured, const std::string& data_dir);
+
 /// Hex SHA-256 of a token (what the database keeps of refresh tokens).
 std::string token_hash(const std::string& token);
 

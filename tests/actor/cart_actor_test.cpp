@@ -50,7 +50,11 @@ TEST_CASE_FIXTURE(deterministic, "acknowledged cart changes are in the database"
   start("cart-durable");
   call(cart_of("carol"), add_to_cart{4, 3, 700, "Pan"});
   persistence::entity_store reader(db_path, persistence::durability::normal);
-  auto text = reader.load(static_cast<std::uint8_t>(entity_kind::cart), "carol");
-  REQUIRE(text.has_value());
-  CHECK(text->find("Pan") != std::string::npos);
+  auto found = reader.load(static_cast<std::uint8_t>(entity_kind::cart), "carol");
+  REQUIRE_FALSE(found.empty());
+  auto cart = persistence::read_cart(found);
+  REQUIRE(cart.has_value());
+  REQUIRE(cart->lines.size() == 1);
+  CHECK(cart->lines[0].name == "Pan");
+  CHECK(cart->lines[0].quantity == 3);
 }

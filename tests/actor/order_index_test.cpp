@@ -3,7 +3,7 @@
 // Idempotency-Key answers replayed, and a retry racing the first placement
 // waiting for its answer instead of placing twice.
 #include "actors/order/order_index_actor.hpp"
-#include "persistence/state_codec.hpp"
+#include "persistence/snapshot.hpp"
 #include "fixture.hpp"
 #include "persistence/order_store.hpp"
 
@@ -76,7 +76,7 @@ struct index_fixture : deterministic {
     return out;
   }
 
-  std::vector<std::string> history() {
+  std::vector<order_state> history() {
     persistence::order_store reads(db_path, persistence::durability::normal);
     return reads.history("buyer", 10);
   }

@@ -3,7 +3,7 @@
 // payment actor over the test-mode provider.
 #include "actors/order/order_index_actor.hpp"
 #include "actors/payment/payment_actor.hpp"
-#include "persistence/state_codec.hpp"
+#include "persistence/snapshot.hpp"
 #include "fixture.hpp"
 #include "persistence/order_store.hpp"
 #include "persistence/payment_ledger.hpp"
@@ -56,7 +56,7 @@ struct saga_fixture : deterministic {
     }
     persistence::entity_store writer(db_path, persistence::durability::normal);
     std::vector<persistence::entity_write> batch{
-      {static_cast<std::uint8_t>(entity_kind::order), std::to_string(id), encode(o), {}}};
+      {static_cast<std::uint8_t>(entity_kind::order), std::to_string(id), persistence::snapshot_of(o), {}}};
     writer.commit(batch);
     caf::anon_send(directory, key, caf::make_message(start_order{}));
   }

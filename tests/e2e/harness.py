@@ -74,9 +74,11 @@ class Node:
             time.sleep(0.1)
         raise RuntimeError("node did not become ready: " + self.log())
 
-    def log(self):
+    def log(self, tail=4000):
+        """The end of the node's log (all of it with tail=None)."""
         with open(self.log_path, "rb") as f:
-            return f.read().decode(errors="replace")[-4000:]
+            text = f.read().decode(errors="replace")
+        return text if tail is None else text[-tail:]
 
     def kill(self):
         self.proc.send_signal(signal.SIGKILL)
@@ -165,7 +167,7 @@ class Cluster:
         seeds = ",".join(f"127.0.0.1:{p}" for p in self.node_ports)
         self.nodes = [
             Node(self.data_dir, ["--node-port", str(p), "--seeds", seeds,
-                                 "--heartbeat-ms", "250", "--peer-timeout-ms", "1500"]
+                                 "--heartbeat-ms", "500", "--peer-timeout-ms", "2000"]
                  + (tls_args(self.tls_dir, f"node{i + 1}") if tls else ["--cluster-tls", "off"])
                  + list(extra_args), log_name=f"node{i + 1}.log")
             for i, p in enumerate(self.node_ports)]
@@ -203,6 +205,12 @@ class Cluster:
     def close(self):
         for n in self.nodes:
             n.close()
+        keep = os.environ.get("EMPORIUM_TEST_KEEP_LOGS")  # a directory, for diagnosis
+        if keep:
+            target = tempfile.mkdtemp(prefix="cluster-", dir=keep)
+            for n in self.nodes:
+                if os.path.exists(n.log_path):
+                    shutil.copy(n.log_path, target)
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 

@@ -207,18 +207,24 @@ class ClusterTests(unittest.TestCase):
             writers = [threading.Thread(target=writer, args=(users[k], k)) for k in range(4)]
             for w in writers:
                 w.start()
+            restarted_at = time.time()
             c[2].start(wait=False)
             views = c.wait_formed()
+            formed = time.time() - restarted_at
             done.set()
             for w in writers:
                 w.join(timeout=60)
-            print(f"  rejoin: {len(views)} nodes, shards {[v['ownedShards'] for v in views]}", flush=True)
+            print(f"  rejoin: {len(views)} nodes in {formed:.2f} s, "
+                  f"shards {[v['ownedShards'] for v in views]}", flush=True)
             # On failure, the shard moves each node logged (when, how long).
             moves = "\n".join(f"node{n + 1}: {line}" for n in range(3)
-                              for line in open(c[n].log_path, errors="replace").read().splitlines()
-                              if "shard_" in line or "joined" in line or "down" in line)
+                              for line in c[n].log(tail=None).splitlines()
+                              if "shard_" in line or "joined" in line or "down" in line
+                              or "seed_" in line)
             self.assertEqual(errors, [], moves)
-            self.assertGreater(views[2]["ownedShards"], 0)
+            # wait_formed saw every node count 3 members and serve all it owns,
+            # 12 shards in all. (How many the restarted node owns is up to the
+            # hash of its name: with 12 shards, none at all 1 time in 130.)
             self.assertIn("joined", c[2].log())
         finally:
             c.close()
@@ -261,7 +267,7 @@ class ClusterTests(unittest.TestCase):
             c.close()
 
     def test_a_frozen_node_is_detected_and_never_shares_a_shard(self):
-        c = Cluster(3).start()  # peer timeout 1.5 s
+        c = Cluster(3).start()  # peer timeout 2 s
         try:
             c.wait_formed()
             frozen_at = time.time()

@@ -72,7 +72,7 @@ class ClusterTlsTests(unittest.TestCase):
             outsider = Node(outsider_dir, [
                 "--node-port", str(c.node_ports[2]),
                 "--seeds", ",".join(f"127.0.0.1:{p}" for p in c.node_ports),
-                "--node-name", "node3", "--heartbeat-ms", "250", "--peer-timeout-ms", "1500"]
+                "--node-name", "node3", "--heartbeat-ms", "500", "--peer-timeout-ms", "2000"]
                 + tls_args(os.path.join(outsider_dir, "tls"), "node3")).start()
             wait_for(lambda: len(refusals(c[0])) >= 2 and len(refusals(c[1])) >= 2,
                      what="both members logging the outsider's refusal")

@@ -105,7 +105,7 @@ TEST_CASE("the highest order id survives in the shard file") {
     persistence::entity_store writes(path, persistence::durability::normal);
     std::vector<persistence::entity_write> batch;
     for (std::int64_t id : {5, 17})
-      batch.push_back({3, std::to_string(id), "{}",
+      batch.push_back({3, std::to_string(id), persistence::snapshot_of(order_state{}),
                        {order_event{"u1", id, order_status::submitted, "", 1, 100, 0}},
                        persistence::order_index_row{id, "u1", "", "h", "{}", 0}});
     writes.commit(batch);
