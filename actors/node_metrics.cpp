@@ -68,6 +68,10 @@ node_metrics::node_metrics() {
                                    "Payment provider calls repeated after a transient failure");
   breaker_state = &r.gauge_of("emporium_payment_breaker_state",
                               "Payment circuit breaker: 0 closed, 1 open, 2 half-open");
+  payments_in_flight = &r.gauge_of("emporium_payment_calls_in_flight",
+                                   "Payment provider calls started and not yet answered");
+  payments_queued = &r.gauge_of("emporium_payment_calls_queued",
+                                "Payment calls waiting for a place in flight");
 
   commits = &r.counter_family("emporium_sqlite_commits_total",
                               "Write transactions committed, by database file", {"db"});

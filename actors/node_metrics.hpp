@@ -35,6 +35,8 @@ struct node_metrics {
   metrics::histogram* provider_call_duration = nullptr;
   metrics::counter* provider_retries = nullptr;
   metrics::gauge* breaker_state = nullptr; // 0 closed, 1 open, 2 half-open
+  metrics::gauge* payments_in_flight = nullptr; // attempts at the provider now
+  metrics::gauge* payments_queued = nullptr;    // calls waiting for a place
 
   // -- SQLite, by database file
   metrics::family<metrics::counter>* commits = nullptr;           // {db}

@@ -66,6 +66,8 @@ struct node_config {
   unsigned reserve_ttl_s = 600;
   unsigned payment_timeout_ms = 30'000;
   unsigned payment_latency_ms = 0;
+  unsigned payment_max_in_flight = 512;
+  unsigned payment_call_timeout_ms = 10'000;
   double payment_failure_rate = 0.0;
   unsigned payment_breaker_threshold = 5;
   unsigned payment_breaker_cooldown_ms = 5'000;

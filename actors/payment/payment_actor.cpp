@@ -12,6 +12,7 @@
 #include <caf/all.hpp>
 
 #include <chrono>
+#include <deque>
 #include <fmt/format.h>
 #include <random>
 #include <unordered_map>
@@ -26,6 +27,7 @@ struct call {
   int attempt = 1;
   caf::response_promise promise;
   std::chrono::steady_clock::time_point started; // of the current attempt
+  std::uint64_t token = 0; // the attempt in flight (0: none); older answers are late
 };
 
 struct payment_state {
@@ -34,16 +36,21 @@ struct payment_state {
   std::shared_ptr<payment_health> health;
   circuit_breaker breaker;
   std::unordered_map<std::uint64_t, call> calls;
+  std::deque<std::uint64_t> queued; // calls waiting for a place in flight
+  std::size_t in_flight = 0;
   std::uint64_t next_call = 1;
+  std::uint64_t next_token = 1;
   std::uint32_t mailbox_samples = 0;
   std::mt19937_64 jitter{std::random_device{}()};
   static inline const char* name = "payment";
 };
 
-// The public interface plus what the actor sends itself: a provider's answer
-// held for its latency, and a retry after backoff.
+// The public interface plus what the actor sends itself: a provider's
+// answer (from the provider's thread), an attempt's deadline, a retry.
 using payment_impl = payment_actor::extend<
-  caf::reacts_to<atoms::result, std::uint64_t, std::uint8_t, std::string, std::string>,
+  caf::reacts_to<atoms::result, std::uint64_t, std::uint64_t, std::uint8_t, std::string,
+                 std::string>,
+  caf::reacts_to<atoms::deadline, std::uint64_t, std::uint64_t>,
   caf::reacts_to<atoms::retry, std::uint64_t>>;
 using payment_self_ptr = payment_impl::stateful_pointer<payment_state>;
 
@@ -64,6 +71,12 @@ void publish_health(payment_self_ptr self) {
     st.health->breaker = code;
 }
 
+void publish_load(payment_self_ptr self) {
+  auto& m = node_metrics::get();
+  m.payments_in_flight->set(static_cast<double>(self->state.in_flight));
+  m.payments_queued->set(static_cast<double>(self->state.queued.size()));
+}
+
 void finish(payment_self_ptr self, std::uint64_t id, caf::message answer) {
   auto it = self->state.calls.find(id);
   if (it == self->state.calls.end())
@@ -72,8 +85,26 @@ void finish(payment_self_ptr self, std::uint64_t id, caf::message answer) {
   self->state.calls.erase(it);
 }
 
-/// One attempt: ask the provider, then hold the answer for the provider's
-/// latency (the test-mode provider simulates a network round trip).
+void attempt(payment_self_ptr self, std::uint64_t id);
+
+/// An attempt ended (answered or timed out): its place goes to the next call
+/// that waits for one.
+void leave_flight(payment_self_ptr self, call& c) {
+  auto& st = self->state;
+  c.token = 0;
+  --st.in_flight;
+  while (!st.queued.empty() && st.in_flight < st.opts.max_in_flight) {
+    auto next = st.queued.front();
+    st.queued.pop_front();
+    if (st.calls.count(next) > 0)
+      attempt(self, next);
+  }
+  publish_load(self);
+}
+
+/// One attempt: start the provider call and arm its deadline. Beyond
+/// `max_in_flight` calls at the provider, the call waits in the queue (a
+/// message-driven queue: no thread waits).
 void attempt(payment_self_ptr self, std::uint64_t id) {
   auto& st = self->state;
   auto& c = st.calls.at(id);
@@ -82,32 +113,77 @@ void attempt(payment_self_ptr self, std::uint64_t id) {
     finish(self, id, caf::make_message(make_error(errc::unavailable)));
     return;
   }
+  if (st.in_flight >= st.opts.max_in_flight) {
+    st.queued.push_back(id);
+    publish_load(self);
+    return;
+  }
   if (!c.is_refund && st.health)
     ++st.health->charges;
+  ++st.in_flight;
+  publish_load(self);
   c.started = std::chrono::steady_clock::now();
-  charge_result r;
+  c.token = st.next_token++;
+  // The answer comes back as a message, from whatever thread the provider
+  // answers on; a weak handle, so a provider that never answers keeps no
+  // actor alive.
+  caf::weak_actor_ptr weak = self->ctrl();
+  auto done = [weak, id, token = c.token](charge_result r) {
+    if (auto strong = weak.lock())
+      caf::anon_send(caf::actor_cast<caf::actor>(strong), atoms::result::value, id, token,
+                     static_cast<std::uint8_t>(r.status), std::move(r.reason),
+                     std::move(r.payment_id));
+  };
+  self->delayed_send(self, st.opts.call_timeout, atoms::deadline::value, id, c.token);
   try {
-    r = c.is_refund ? st.provider->refund(c.req.idempotency_key) : st.provider->charge(c.req);
+    if (c.is_refund)
+      st.provider->refund(c.req.idempotency_key, std::move(done));
+    else
+      st.provider->charge(c.req, std::move(done));
   } catch (const std::exception& e) {
-    r = {charge_status::transient, e.what(), {}};
+    // A provider that cannot even start the call: a failure on the way.
+    caf::anon_send(caf::actor_cast<caf::actor>(self), atoms::result::value, id, c.token,
+                   static_cast<std::uint8_t>(charge_status::transient), std::string{e.what()},
+                   std::string{});
   }
-  auto latency = st.provider->latency();
-  if (latency.count() == 0)
-    self->send(self, atoms::result::value, id, static_cast<std::uint8_t>(r.status), r.reason,
-               r.payment_id);
-  else
-    self->delayed_send(self, latency, atoms::result::value, id,
-                       static_cast<std::uint8_t>(r.status), r.reason, r.payment_id);
 }
 
-void on_result(payment_self_ptr self, std::uint64_t id, charge_status status,
-               const std::string& reason, const std::string& payment_id) {
+/// A transient failure (or a timeout): retry with backoff, or give up.
+void retry_or_fail(payment_self_ptr self, std::uint64_t id) {
+  auto& st = self->state;
+  auto& c = st.calls.at(id);
+  breaker_failure(st.breaker, wall_clock_ms());
+  publish_health(self);
+  if (st.health)
+    ++st.health->transient_failures;
+  if (c.attempt >= st.opts.max_attempts) {
+    finish(self, id, caf::make_message(make_error(errc::unavailable)));
+    return;
+  }
+  // Exponential backoff with jitter: base * 2^(n-1) * U(0.5, 1.5).
+  auto first = std::chrono::milliseconds(st.opts.backoff_base_ms);
+  auto base = backoff{first, first * 1024}.delay(static_cast<std::uint32_t>(c.attempt)).count();
+  auto delay = std::uniform_int_distribution<std::int64_t>{base / 2, base + base / 2}(st.jitter);
+  ++c.attempt;
+  node_metrics::get().provider_retries->inc();
+  self->delayed_send(self, std::chrono::milliseconds(delay), atoms::retry::value, id);
+}
+
+void on_result(payment_self_ptr self, std::uint64_t id, std::uint64_t token,
+               charge_status status, const std::string& reason,
+               const std::string& payment_id) {
   auto& st = self->state;
   auto it = st.calls.find(id);
-  if (it == st.calls.end())
-    return;
-  auto& c = it->second;
   auto& m = node_metrics::get();
+  if (it == st.calls.end() || it->second.token != token) {
+    // Its attempt timed out: the retry asks again under the same
+    // idempotency key, and a refund voids the key, so a late answer is
+    // only counted.
+    m.provider_calls->with({"late"}).inc();
+    return;
+  }
+  auto& c = it->second;
+  leave_flight(self, c);
   m.provider_call_duration->observe(
     std::chrono::duration<double>(std::chrono::steady_clock::now() - c.started).count());
   m.provider_calls
@@ -116,24 +192,8 @@ void on_result(payment_self_ptr self, std::uint64_t id, charge_status status,
             : status == charge_status::transient ? "transient"
                                                  : "declined"})
     .inc();
-  if (status == charge_status::transient) {
-    breaker_failure(st.breaker, wall_clock_ms());
-    publish_health(self);
-    if (st.health)
-      ++st.health->transient_failures;
-    if (c.attempt >= st.opts.max_attempts) {
-      finish(self, id, caf::make_message(make_error(errc::unavailable)));
-      return;
-    }
-    // Exponential backoff with jitter: base * 2^(n-1) * U(0.5, 1.5).
-    auto first = std::chrono::milliseconds(st.opts.backoff_base_ms);
-    auto base = backoff{first, first * 1024}.delay(static_cast<std::uint32_t>(c.attempt)).count();
-    auto delay = std::uniform_int_distribution<std::int64_t>{base / 2, base + base / 2}(st.jitter);
-    ++c.attempt;
-    m.provider_retries->inc();
-    self->delayed_send(self, std::chrono::milliseconds(delay), atoms::retry::value, id);
-    return;
-  }
+  if (status == charge_status::transient)
+    return retry_or_fail(self, id);
   breaker_success(st.breaker);
   publish_health(self);
   if (c.is_refund)
@@ -141,6 +201,21 @@ void on_result(payment_self_ptr self, std::uint64_t id, charge_status status,
   else
     finish(self, id,
            caf::make_message(payment_reply{status == charge_status::succeeded, reason, payment_id}));
+}
+
+void on_deadline(payment_self_ptr self, std::uint64_t id, std::uint64_t token) {
+  auto it = self->state.calls.find(id);
+  if (it == self->state.calls.end() || it->second.token != token)
+    return; // answered in time
+  leave_flight(self, it->second);
+  auto& m = node_metrics::get();
+  m.provider_calls->with({"timed_out"}).inc();
+  m.provider_call_duration->observe(
+    std::chrono::duration<double>(self->state.opts.call_timeout).count());
+  log::write(log::level::warn, "payment_call_timeout",
+             {{"key", it->second.req.idempotency_key},
+              {"attempt", std::to_string(it->second.attempt)}});
+  retry_or_fail(self, id);
 }
 
 payment_impl::behavior_type payment_behavior(payment_self_ptr self,
@@ -158,7 +233,7 @@ payment_impl::behavior_type payment_behavior(payment_self_ptr self,
     sample_mailbox(self, *mailbox, self->state.mailbox_samples);
     auto id = self->state.next_call++;
     auto promise = self->make_response_promise();
-    self->state.calls.emplace(id, call{is_refund, std::move(req), 1, promise});
+    self->state.calls.emplace(id, call{is_refund, std::move(req), 1, promise, {}, 0});
     attempt(self, id);
     return promise;
   };
@@ -170,12 +245,16 @@ payment_impl::behavior_type payment_behavior(payment_self_ptr self,
     [start](const refund_order& req) -> caf::result<bool> {
       return start(true, charge_request{fmt::format("order-{}", req.order), req.order, 0, {}});
     },
-    [self](atoms::result, std::uint64_t id, std::uint8_t status, const std::string& reason,
-           const std::string& payment_id) {
-      on_result(self, id, static_cast<charge_status>(status), reason, payment_id);
+    [self](atoms::result, std::uint64_t id, std::uint64_t token, std::uint8_t status,
+           const std::string& reason, const std::string& payment_id) {
+      on_result(self, id, token, static_cast<charge_status>(status), reason, payment_id);
+    },
+    [self](atoms::deadline, std::uint64_t id, std::uint64_t token) {
+      on_deadline(self, id, token);
     },
     [self](atoms::retry, std::uint64_t id) {
-      if (self->state.calls.count(id) > 0)
+      auto it = self->state.calls.find(id);
+      if (it != self->state.calls.end() && it->second.token == 0)
         attempt(self, id);
     },
   };

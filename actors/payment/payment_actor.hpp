@@ -1,6 +1,9 @@
-// The payment actor: calls the provider with a timeout per call, retries
-// transient failures with exponential backoff and jitter (never declines),
-// and fails fast through a circuit breaker while the provider is down.
+// The payment actor: starts provider calls without waiting for them (their
+// answers come back as messages), keeps at most `max_in_flight` at the
+// provider and queues the rest, times each attempt out, retries transient
+// failures and timeouts with exponential backoff and jitter under the same
+// idempotency key (never declines), and fails fast through a circuit breaker
+// while the provider is down. Nothing in it blocks: it runs on CAF's workers.
 //
 // Its interface: actors/payment/payment_interface.hpp.
 #pragma once
@@ -12,12 +15,16 @@
 #include <caf/fwd.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 
 namespace emporium {
 
 struct payment_options {
+  std::size_t max_in_flight = 512;              ///< calls at the provider at once
+  std::chrono::milliseconds call_timeout{10'000}; ///< per attempt
   int max_attempts = 4;
   std::int64_t backoff_base_ms = 50;
   int breaker_threshold = 5;

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -31,22 +32,31 @@ struct charge_result {
   std::string payment_id; // provider's id when succeeded
 };
 
+/// Receives a provider call's result: exactly once, from any thread (maybe
+/// before the call that started it has returned).
+using charge_done = std::function<void(charge_result)>;
+
+/// Calls are asynchronous: a call starts a request and returns at once, and
+/// many calls are in flight together (the payment actor bounds how many and
+/// times each one out). A provider never blocks its caller.
 class payment_provider {
 public:
   virtual ~payment_provider() = default;
-  virtual charge_result charge(const charge_request& req) = 0;
+  virtual void charge(const charge_request& req, charge_done done) = 0;
   /// Refunds (or voids) whatever was charged under `idempotency_key`;
   /// succeeds with nothing to do when nothing was charged.
-  virtual charge_result refund(const std::string& idempotency_key) = 0;
-  /// How long one provider call takes (simulated by the test-mode provider).
-  virtual std::chrono::milliseconds latency() const = 0;
+  virtual void refund(const std::string& idempotency_key, charge_done done) = 0;
 };
 
 struct test_mode_options {
   std::string ledger_path;              // SQLite file holding the provider's ledger
-  std::chrono::milliseconds latency{0}; // per call
+  std::chrono::milliseconds latency{0}; // per call, before the answer is delivered
   double transient_failure_rate = 0.0;  // 0..1
   std::uint64_t seed = 42;
+  /// A thread of its own answers (after `latency`), as a remote provider
+  /// would. Off, a call answers before it returns, ignoring `latency`: for
+  /// deterministic tests, where no other thread may deliver messages.
+  bool own_thread = true;
 };
 
 /// Behaves like Stripe's test mode: pm_card_visa / pm_card_mastercard

@@ -4,24 +4,32 @@
 
 #include "persistence/payment_ledger.hpp"
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include <fmt/format.h>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
+#include <thread>
 
 namespace emporium {
 
 namespace {
 
-class test_mode_provider final : public payment_provider {
+/// The provider's side of the conversation: a ledger, and what it answers.
+class test_mode_ledger {
 public:
-  explicit test_mode_provider(const test_mode_options& opts)
+  explicit test_mode_ledger(const test_mode_options& opts)
     : ledger_(opts.ledger_path, persistence::durability::normal),
-      latency_(opts.latency),
       failure_rate_(opts.transient_failure_rate),
       rng_(opts.seed) {
   }
 
-  charge_result charge(const charge_request& req) override {
+  charge_result charge(const charge_request& req) {
     std::lock_guard guard{mutex_};
     if (fails_in_transit())
       return {charge_status::transient, "network_error", {}};
@@ -43,7 +51,7 @@ public:
     return result_of(e);
   }
 
-  charge_result refund(const std::string& key) override {
+  charge_result refund(const std::string& key) {
     std::lock_guard guard{mutex_};
     if (fails_in_transit())
       return {charge_status::transient, "network_error", {}};
@@ -59,10 +67,6 @@ public:
     return {charge_status::succeeded, "", known->payment_id};
   }
 
-  std::chrono::milliseconds latency() const override {
-    return latency_;
-  }
-
 private:
   bool fails_in_transit() {
     return failure_rate_ > 0 && std::uniform_real_distribution<double>{0, 1}(rng_) < failure_rate_;
@@ -76,9 +80,74 @@ private:
 
   std::mutex mutex_;
   persistence::payment_ledger ledger_;
-  std::chrono::milliseconds latency_;
   double failure_rate_;
   std::mt19937_64 rng_;
+};
+
+/// Answers on a thread of its own after the configured latency, the way a
+/// remote provider answers over the network: the ledger work runs there
+/// and a timer holds each answer, so any number of calls wait at once and
+/// the caller never blocks. Inline (deterministic tests), it answers at once.
+class test_mode_provider final : public payment_provider {
+public:
+  explicit test_mode_provider(const test_mode_options& opts)
+    : ledger_(opts), latency_(opts.latency) {
+    if (opts.own_thread) {
+      work_.emplace(io_.get_executor());
+      thread_ = std::thread([this] { io_.run(); });
+    }
+  }
+
+  ~test_mode_provider() override {
+    if (!thread_.joinable())
+      return;
+    work_.reset();
+    io_.stop(); // answers still waiting are dropped: their callers time out
+    thread_.join();
+  }
+
+  void charge(const charge_request& req, charge_done done) override {
+    run([this, req] { return ledger_.charge(req); }, std::move(done));
+  }
+
+  void refund(const std::string& key, charge_done done) override {
+    run([this, key] { return ledger_.refund(key); }, std::move(done));
+  }
+
+private:
+  template <class Work>
+  void run(Work work, charge_done done) {
+    if (!thread_.joinable()) {
+      done(guarded(work));
+      return;
+    }
+    boost::asio::post(io_, [this, work = std::move(work), done = std::move(done)]() mutable {
+      auto result = guarded(work);
+      if (latency_.count() == 0) {
+        done(std::move(result));
+        return;
+      }
+      auto timer = std::make_shared<boost::asio::steady_timer>(io_, latency_);
+      timer->async_wait([timer, result = std::move(result), done = std::move(done)](
+                          const boost::system::error_code&) mutable { done(std::move(result)); });
+    });
+  }
+
+  /// A ledger that cannot be written is a failure on the way, not a crash.
+  template <class Work>
+  static charge_result guarded(Work& work) {
+    try {
+      return work();
+    } catch (const std::exception& e) {
+      return {charge_status::transient, e.what(), {}};
+    }
+  }
+
+  test_mode_ledger ledger_;
+  std::chrono::milliseconds latency_;
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::thread thread_;
 };
 
 } // namespace

@@ -26,7 +26,7 @@ struct saga_fixture : deterministic {
     persistence::prepare_database(db_path, persistence::durability::normal);
     store = spawn_store(sys, db_path, persistence::durability::normal, spawn_mode::workers,
                         [this](const order_event& row) { published.push_back(row); });
-    payment = spawn_payment(sys, make_test_mode_provider({db_path, {}, failure_rate, 7}), pay,
+    payment = spawn_payment(sys, make_test_mode_provider({db_path, {}, failure_rate, 7, false}), pay,
                             health, spawn_mode::workers);
     directory = spawn_directory(sys, {}, {store, {}, {}, payment, saga});
     directories.push_back(directory);

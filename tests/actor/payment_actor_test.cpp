@@ -1,0 +1,197 @@
+// The asynchronous payment actor on CAF's test scheduler: a provider whose
+// calls the test answers by hand (or never), so that calls in flight, the
+// queue beyond the bound, timeouts, late answers and the breaker are all
+// deterministic.
+#include "actors/payment/payment_actor.hpp"
+#include "fixture.hpp"
+
+#include <vector>
+
+namespace emporium::testing {
+namespace {
+
+/// Holds every call until the test answers it.
+class held_provider final : public payment_provider {
+public:
+  struct held {
+    charge_request req;
+    bool refund = false;
+    charge_done done;
+  };
+  std::vector<held> calls;
+
+  void charge(const charge_request& req, charge_done done) override {
+    calls.push_back({req, false, std::move(done)});
+  }
+  void refund(const std::string& key, charge_done done) override {
+    calls.push_back({{key, 0, 0, {}}, true, std::move(done)});
+  }
+};
+
+struct payment_fixture : deterministic {
+  std::shared_ptr<held_provider> provider = std::make_shared<held_provider>();
+  std::shared_ptr<payment_health> health = std::make_shared<payment_health>();
+  payment_actor payment;
+
+  explicit payment_fixture(payment_options opts) {
+    payment = spawn_payment(sys, provider, opts, health, spawn_mode::workers);
+    sched.run();
+  }
+
+  ~payment_fixture() {
+    caf::anon_send_exit(payment, caf::exit_reason::kill);
+    // Requests still waiting end with the actor.
+    sched.run();
+  }
+
+  std::shared_ptr<reply_box<payment_reply>> charge(order_id order, cents amount = 1500) {
+    auto box = std::make_shared<reply_box<payment_reply>>();
+    auto to = payment;
+    sys.spawn([=](caf::event_based_actor* self) {
+      self->request(to, caf::infinite, charge_order{order, amount, "pm_card_visa"})
+        .then([box](payment_reply& r) { box->value = std::move(r); },
+              [box](caf::error& err) { box->error = to_errc(err); });
+    });
+    return box;
+  }
+
+  void answer(std::size_t i, charge_status status, std::string reason = {}) {
+    REQUIRE(i < provider->calls.size());
+    provider->calls[i].done({status, std::move(reason),
+                             status == charge_status::succeeded
+                               ? "pi_" + provider->calls[i].req.idempotency_key
+                               : std::string{}});
+  }
+
+  /// Runs the simulated clock forward, 10 ms at a time.
+  void advance(std::chrono::milliseconds span) {
+    for (auto t = std::chrono::milliseconds(0); t < span; t += std::chrono::milliseconds(10)) {
+      sched.run();
+      sched.advance_time(std::chrono::milliseconds(10));
+    }
+    sched.run();
+  }
+};
+
+payment_options bounded(std::size_t in_flight) {
+  payment_options o;
+  o.max_in_flight = in_flight;
+  o.call_timeout = std::chrono::seconds(1);
+  return o;
+}
+
+} // namespace
+
+TEST_CASE("many payment calls are in flight at once; beyond the bound they queue") {
+  payment_fixture f(bounded(3));
+  std::vector<std::shared_ptr<reply_box<payment_reply>>> replies;
+  for (order_id o = 1; o <= 10; ++o)
+    replies.push_back(f.charge(o));
+  f.sched.run();
+  // Three at the provider, none answered, the actor free for more work.
+  CHECK(f.provider->calls.size() == 3);
+  for (const auto& r : replies)
+    CHECK_FALSE(r->value.has_value());
+  // Each answer lets one queued call in, in arrival order.
+  f.answer(1, charge_status::succeeded);
+  f.sched.run();
+  CHECK(f.provider->calls.size() == 4);
+  CHECK(f.provider->calls[3].req.idempotency_key == "order-4");
+  REQUIRE(replies[1]->value.has_value());
+  CHECK(replies[1]->value->approved);
+  for (std::size_t i = 0; i < 10; ++i) {
+    if (i != 1)
+      f.answer(i, i == 5 ? charge_status::declined : charge_status::succeeded,
+               i == 5 ? "card_declined" : "");
+    f.sched.run();
+  }
+  CHECK(f.provider->calls.size() == 10);
+  for (std::size_t i = 0; i < 10; ++i) {
+    CAPTURE(i);
+    REQUIRE(replies[i]->value.has_value());
+    CHECK(replies[i]->value->approved == (i != 5));
+  }
+  CHECK(replies[5]->value->reason == "card_declined");
+}
+
+TEST_CASE("an unanswered call times out and is retried under the same key; its late answer is "
+          "ignored") {
+  payment_fixture f(bounded(8));
+  auto reply = f.charge(42);
+  f.sched.run();
+  REQUIRE(f.provider->calls.size() == 1);
+  f.advance(std::chrono::milliseconds(900));
+  CHECK(f.provider->calls.size() == 1); // not yet: the timeout is 1 s
+  f.advance(std::chrono::milliseconds(300)); // timeout, then the backoff (25..75 ms)
+  REQUIRE(f.provider->calls.size() == 2);
+  CHECK(f.provider->calls[1].req.idempotency_key == f.provider->calls[0].req.idempotency_key);
+  CHECK_FALSE(reply->value.has_value());
+  // The first attempt answers after all, too late: it does not decide.
+  f.answer(0, charge_status::declined, "card_declined");
+  f.sched.run();
+  CHECK_FALSE(reply->value.has_value());
+  f.answer(1, charge_status::succeeded);
+  f.sched.run();
+  REQUIRE(reply->value.has_value());
+  CHECK(reply->value->approved);
+  CHECK(reply->value->payment_id == "pi_order-42");
+}
+
+TEST_CASE("a call that never answers gives up after its attempts, and timeouts open the "
+          "breaker") {
+  auto opts = bounded(8);
+  opts.max_attempts = 2;
+  opts.breaker_threshold = 3;
+  payment_fixture f(opts);
+  auto first = f.charge(1);
+  f.advance(std::chrono::seconds(3)); // two attempts, both unanswered
+  CHECK(f.provider->calls.size() == 2);
+  REQUIRE(first->error.has_value());
+  CHECK(*first->error == errc::unavailable);
+  CHECK(f.health->breaker == 0); // two failures: still closed
+  auto second = f.charge(2);
+  f.advance(std::chrono::milliseconds(1100)); // the third timeout opens it
+  CHECK(f.health->breaker == 1);
+  CHECK(f.provider->calls.size() == 3);
+  // Open: calls fail fast without reaching the provider.
+  auto third = f.charge(3);
+  f.sched.run();
+  REQUIRE(third->error.has_value());
+  CHECK(*third->error == errc::unavailable);
+  CHECK(f.provider->calls.size() == 3);
+  f.advance(std::chrono::seconds(2)); // the second call's retry is refused too
+  REQUIRE(second->error.has_value());
+  CHECK(*second->error == errc::unavailable);
+}
+
+TEST_CASE("a transient answer is retried with the same key; a refund is a call like any other") {
+  payment_fixture f(bounded(8));
+  auto reply = f.charge(7);
+  f.sched.run();
+  f.answer(0, charge_status::transient, "network_error");
+  f.advance(std::chrono::milliseconds(200));
+  REQUIRE(f.provider->calls.size() == 2);
+  CHECK(f.provider->calls[1].req.idempotency_key == "order-7");
+  f.answer(1, charge_status::succeeded);
+  f.sched.run();
+  REQUIRE(reply->value.has_value());
+  CHECK(reply->value->approved);
+
+  auto refunded = std::make_shared<std::optional<bool>>();
+  auto to = f.payment;
+  f.sys.spawn([=](caf::event_based_actor* self) {
+    self->request(to, caf::infinite, refund_order{7}).then([refunded](bool ok) {
+      *refunded = ok;
+    });
+  });
+  f.sched.run();
+  REQUIRE(f.provider->calls.size() == 3);
+  CHECK(f.provider->calls[2].refund);
+  CHECK(f.provider->calls[2].req.idempotency_key == "order-7");
+  f.answer(2, charge_status::succeeded);
+  f.sched.run();
+  REQUIRE(refunded->has_value());
+  CHECK(**refunded);
+}
+
+} // namespace emporium::testing
