@@ -19,6 +19,7 @@
 #include "http/auth/credentials.hpp"
 #include "http/live_hub.hpp"
 #include "http/server.hpp"
+#include "persistence/backup.hpp"
 #include "persistence/file_modes.hpp"
 #include "persistence/database.hpp"
 #include "persistence/file_lock.hpp"
@@ -230,6 +231,8 @@ node_actors spawn_node_actors(caf::actor_system& sys, const emporium::node_confi
   a.catalog_writer = emporium::spawn_catalog(sys, files, std::move(catalog));
   a.payment_health = std::make_shared<emporium::payment_health>();
   emporium::payment_options pay_opts;
+  pay_opts.max_in_flight = cfg.payment_max_in_flight;
+  pay_opts.call_timeout = std::chrono::milliseconds(cfg.payment_call_timeout_ms);
   pay_opts.breaker_threshold = static_cast<int>(cfg.payment_breaker_threshold);
   pay_opts.breaker_cooldown_ms = cfg.payment_breaker_cooldown_ms;
   a.payment = emporium::spawn_payment(
@@ -237,7 +240,8 @@ node_actors spawn_node_actors(caf::actor_system& sys, const emporium::node_confi
     emporium::make_test_mode_provider({files.global_db,
                                        std::chrono::milliseconds(cfg.payment_latency_ms),
                                        cfg.payment_failure_rate, 42}),
-    pay_opts, a.payment_health, emporium::spawn_mode::own_thread);
+    // Provider calls answer as messages: nothing in the actor blocks.
+    pay_opts, a.payment_health, emporium::spawn_mode::workers);
   emporium::saga_options saga;
   saga.reserve_ttl_ms = std::int64_t{cfg.reserve_ttl_s} * 1000;
   saga.payment_timeout_ms = cfg.payment_timeout_ms;
@@ -421,6 +425,8 @@ int run(const emporium::node_config& cfg, const sigset_t& stop_signals) {
 } // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && (std::string_view{argv[1]} == "backup" || std::string_view{argv[1]} == "restore"))
+    return emporium::persistence::run_backup_command(argc, argv);
   auto stop_signals = block_stop_signals();
   emporium::node_config cfg;
   try {
