@@ -99,4 +99,8 @@ std::string user_id_for_email(std::string_view email, std::uint32_t shards,
   }
 }
 
+std::string to_string(const seed_address& seed) {
+  return seed.host + ':' + std::to_string(seed.port);
+}
+
 } // namespace emporium::cluster

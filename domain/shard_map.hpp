@@ -48,6 +48,9 @@ struct seed_address {
   friend bool operator==(const seed_address&, const seed_address&) = default;
 };
 
+/// "host:port", as the seed was configured (and as peers are named in logs).
+std::string to_string(const seed_address& seed);
+
 /// The members other than this node, from "host:port" entries (already
 /// validated by the config): the node's own address and repeats dropped.
 std::vector<seed_address> parse_seeds(const std::vector<std::string>& seeds,

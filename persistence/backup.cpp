@@ -2,6 +2,7 @@
 #include "persistence/backup.hpp"
 
 #include "persistence/database.hpp"
+#include "persistence/file_modes.hpp"
 #include "support/json_field.hpp"
 
 #include <SQLiteCpp/Backup.h>
@@ -64,6 +65,11 @@ std::string hex_sha256(const fs::path& path, std::uint64_t& bytes) {
   return hex;
 }
 
+void restrict_all(const fs::path& dir) {
+  if (auto problem = restrict_to_owner(dir.string()); !problem.empty())
+    throw store_error(problem);
+}
+
 void require_empty_or_absent(const fs::path& dir, const char* what) {
   std::error_code ec;
   if (!fs::exists(dir, ec))
@@ -75,13 +81,11 @@ void require_empty_or_absent(const fs::path& dir, const char* what) {
       fmt::format("{} {} is not empty: refusing to overwrite anything", what, dir.string()));
 }
 
+/// Creates `dir` for the node's user alone (files in it follow the umask
+/// that run_backup_command sets; restrict_all tightens what was copied).
 void make_private_dir(const fs::path& dir) {
   fs::create_directories(dir);
-  fs::permissions(dir, fs::perms::owner_all);
-}
-
-void make_private_file(const fs::path& file) {
-  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+  restrict_all(dir);
 }
 
 std::string now_rfc3339() {
@@ -113,11 +117,10 @@ void write_manifest(const fs::path& dir, const backup_manifest& m) {
     if (!out.flush())
       throw store_error(fmt::format("cannot write {}", partial.string()));
   }
-  make_private_file(partial);
   fs::rename(partial, dir / manifest_name); // last: its presence means complete
 }
 
-/// The manifest as written by make_backup; anything else is refused.
+/// The manifest in `dir`; refused with a store_error naming the file.
 backup_manifest read_manifest(const fs::path& dir) {
   auto path = dir / manifest_name;
   std::error_code ec;
@@ -128,33 +131,11 @@ backup_manifest read_manifest(const fs::path& dir) {
     throw store_error(fmt::format("{} is too large to be a manifest", path.string()));
   std::ifstream in(path, std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto doc = json_read::parse(text);
-  auto bad = [&](const std::string& why) {
-    return store_error(fmt::format("{} is not a valid manifest: {}", path.string(), why));
-  };
-  if (!doc || json_read::field<int>(*doc, "format") != 1)
-    throw bad("not JSON of format 1");
-  backup_manifest m;
-  m.created_at = json_read::field<std::string>(*doc, "createdAt").value_or("");
-  const auto* files = json_read::member(*doc, "files");
-  if (!files || !files->is_array() || files->empty())
-    throw bad("no files");
-  for (const auto& f : *files) {
-    auto name = json_read::field<std::string>(f, "name");
-    auto bytes = json_read::field<std::uint64_t>(f, "bytes");
-    auto sha = json_read::field<std::string>(f, "sha256");
-    auto version = json_read::field<int>(f, "schemaVersion");
-    if (!name || !is_plain_name(*name) || !(is_database(*name) || is_kept_file(*name)))
-      throw bad("a file name that is not one of a data directory's");
-    if (!bytes || !sha || sha->size() != 64 || !version)
-      throw bad(fmt::format("{}: size, SHA-256 or schema version missing", *name));
-    m.files.push_back({*name, *bytes, *sha, *version});
-  }
-  bool has_global = std::any_of(m.files.begin(), m.files.end(),
-                                [](const backup_file& f) { return f.name == "emporium.db"; });
-  if (!has_global)
-    throw bad("emporium.db is missing");
-  return m;
+  std::string why;
+  auto m = parse_manifest(text, why);
+  if (!m)
+    throw store_error(fmt::format("{} is not a valid manifest: {}", path.string(), why));
+  return std::move(*m);
 }
 
 /// Every file as the manifest says, every database whole and readable by
@@ -181,6 +162,43 @@ void verify_copies(const fs::path& staged, const backup_manifest& m) {
 }
 
 } // namespace
+
+std::optional<backup_manifest> parse_manifest(std::string_view text, std::string& why) {
+  auto refuse = [&](std::string reason) {
+    why = std::move(reason);
+    return std::optional<backup_manifest>{};
+  };
+  if (text.size() > max_manifest_bytes)
+    return refuse("too large");
+  auto doc = json_read::parse(text);
+  if (!doc || json_read::field<int>(*doc, "format") != 1)
+    return refuse("not JSON of format 1");
+  backup_manifest m;
+  m.created_at = json_read::field<std::string>(*doc, "createdAt").value_or("");
+  const auto* files = json_read::member(*doc, "files");
+  if (!files || !files->is_array() || files->empty())
+    return refuse("no files");
+  for (const auto& f : *files) {
+    auto name = json_read::field<std::string>(f, "name");
+    auto bytes = json_read::field<std::uint64_t>(f, "bytes");
+    auto sha = json_read::field<std::string>(f, "sha256");
+    auto version = json_read::field<int>(f, "schemaVersion");
+    if (!name || !is_plain_name(*name) || !(is_database(*name) || is_kept_file(*name)))
+      return refuse("a file name that is not one of a data directory's");
+    if (!bytes || !sha || sha->size() != 64 || !version)
+      return refuse(fmt::format("{}: size, SHA-256 or schema version missing", *name));
+    bool twice = std::any_of(m.files.begin(), m.files.end(),
+                             [&](const backup_file& seen) { return seen.name == *name; });
+    if (twice)
+      return refuse(fmt::format("{} is named twice", *name));
+    m.files.push_back({*name, *bytes, *sha, *version});
+  }
+  bool has_global = std::any_of(m.files.begin(), m.files.end(),
+                                [](const backup_file& f) { return f.name == "emporium.db"; });
+  if (!has_global)
+    return refuse("emporium.db is missing");
+  return m;
+}
 
 backup_manifest make_backup(const std::string& data_dir, const std::string& out_dir) {
   fs::path src{data_dir}, out{out_dir};
@@ -222,14 +240,13 @@ backup_manifest make_backup(const std::string& data_dir, const std::string& out_
         version = schema_version_of(copy);
       }
       sources[i]->exec("COMMIT");
-      make_private_file(out / databases[i]);
       m.files.push_back(describe(out, databases[i], version));
     }
     for (const auto& name : kept) {
       fs::copy_file(src / name, out / name, fs::copy_options::overwrite_existing);
-      make_private_file(out / name);
       m.files.push_back(describe(out, name, 0));
     }
+    restrict_all(out);
     write_manifest(out, m);
     return m;
   } catch (const SQLite::Exception& e) {
@@ -253,8 +270,8 @@ backup_manifest restore_backup(const std::string& from, const std::string& data_
       if (!fs::is_regular_file(in / f.name, ec))
         throw store_error(fmt::format("the backup lacks {} (named in its manifest)", f.name));
       fs::copy_file(in / f.name, staged / f.name);
-      make_private_file(staged / f.name);
     }
+    restrict_all(staged);
     verify_copies(staged, m);
     if (!fs::exists(target, ec)) {
       fs::rename(staged, target);
@@ -301,6 +318,7 @@ int run_backup_command(int argc, char** argv) {
                "       emporium restore --from BACKUP_DIR --data-dir DIR\n");
     return 2;
   }
+  private_file_creation(); // what a backup holds is as private as the data directory
   try {
     auto m = command == "backup" ? make_backup(data_dir, other) : restore_backup(other, data_dir);
     std::uint64_t total = 0;

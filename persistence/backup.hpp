@@ -11,7 +11,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace emporium::persistence {
@@ -27,6 +29,12 @@ struct backup_manifest {
   std::string created_at; ///< RFC 3339, UTC
   std::vector<backup_file> files;
 };
+
+/// The manifest in `text` (bytes read from disk, so hostile): nullopt with
+/// `why` set unless it is one make_backup writes (format 1, plain names of a
+/// data directory's files, each once with size, SHA-256 and schema version,
+/// emporium.db among them).
+std::optional<backup_manifest> parse_manifest(std::string_view text, std::string& why);
 
 /// Backs `data_dir` up into `out_dir` (created; it must not exist or be
 /// empty). Throws store_error with a message saying what failed.

@@ -62,7 +62,7 @@ void cluster_status(router_self* self, caf::typed_response_promise<cluster_view>
   for (const auto& seed : st.seeds)
     if (seed.name.empty() || st.peers.count(seed.name) == 0)
       v.members.push_back({member_view::state::down, "",
-                           fmt::format("{}:{}", seed.addr.host, seed.addr.port), {}, 0});
+                           to_string(seed.addr), {}, 0});
   g->pending = st.peers.size() + 1;
   auto done = [g](member_view m, const std::string& address) {
     m.status = member_view::state::up;

@@ -78,7 +78,7 @@ void connect_seed(router_self* self, std::size_t i) {
     s.next_try = self->clock().now() + delay;
     if (s.failures % 10 == 1)
       log::write(s.failures == 1 ? "info" : "warn", "seed_unreachable",
-                 {{"seed", fmt::format("{}:{}", s.addr.host, s.addr.port)},
+                 {{"seed", to_string(s.addr)},
                   {"attempts", std::to_string(s.failures)},
                   {"error", caf::to_string(why)},
                   {"retry_ms", std::to_string(delay.count())}});
@@ -104,7 +104,7 @@ void connect_seed(router_self* self, std::size_t i) {
               s.failures = 0;
               s.quick_retries = 0;
               s.name = name;
-              add_peer(self, name, remote, fmt::format("{}:{}", s.addr.host, s.addr.port));
+              add_peer(self, name, remote, to_string(s.addr));
             },
             failed);
       },
@@ -202,7 +202,7 @@ void connect_seeds(router_self* self) {
     // A seed already met (by our call, or by its own when its node name is
     // its address) is not dialled again.
     auto known = !seed.name.empty() ? seed.name
-                                    : fmt::format("{}:{}", seed.addr.host, seed.addr.port);
+                                    : to_string(seed.addr);
     if (seed.connecting || now < seed.next_try || st.peers.count(known) > 0)
       continue;
     connect_seed(self, i);

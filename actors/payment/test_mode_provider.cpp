@@ -11,7 +11,6 @@
 
 #include <fmt/format.h>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
@@ -21,6 +20,8 @@ namespace emporium {
 namespace {
 
 /// The provider's side of the conversation: a ledger, and what it answers.
+/// Not locked: only the provider's own thread touches it (or, inline in
+/// deterministic tests, the one payment actor).
 class test_mode_ledger {
 public:
   explicit test_mode_ledger(const test_mode_options& opts)
@@ -30,7 +31,6 @@ public:
   }
 
   charge_result charge(const charge_request& req) {
-    std::lock_guard guard{mutex_};
     if (fails_in_transit())
       return {charge_status::transient, "network_error", {}};
     if (auto known = ledger_.find(req.idempotency_key))
@@ -52,7 +52,6 @@ public:
   }
 
   charge_result refund(const std::string& key) {
-    std::lock_guard guard{mutex_};
     if (fails_in_transit())
       return {charge_status::transient, "network_error", {}};
     auto known = ledger_.find(key);
@@ -78,7 +77,6 @@ private:
     return {charge_status::declined, e.reason, {}};
   }
 
-  std::mutex mutex_;
   persistence::payment_ledger ledger_;
   double failure_rate_;
   std::mt19937_64 rng_;

@@ -3,6 +3,7 @@
 // stock never negative, reserved <= on hand, on hand + sold conserved,
 // cart totals equal the sum of their lines and lines stay within bounds,
 // terminal order states absorb every later event.
+#include "tests/fuzz/fuzz_check.hpp"
 #include "domain/cart_rules.hpp"
 #include "domain/order_rules.hpp"
 #include "domain/stock_rules.hpp"
@@ -14,10 +15,7 @@ using namespace emporium;
 
 namespace {
 
-void check(bool ok) {
-  if (!ok)
-    std::abort();
-}
+using emporium::fuzz::check;
 
 struct reader {
   const std::uint8_t* data;

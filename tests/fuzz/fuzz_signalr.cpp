@@ -2,6 +2,7 @@
 // separated by 0xFF (never a byte of UTF-8 text). Each goes through frame
 // splitting on 0x1E, the handshake and hub message handling; what the hub
 // would send is recorded and checked.
+#include "tests/fuzz/fuzz_check.hpp"
 #include "http/live/signalr_protocol.hpp"
 #include "support/json_field.hpp"
 
@@ -14,10 +15,7 @@ using namespace emporium::http;
 namespace {
 constexpr std::string_view user = "0123456789abcdef0123456789abcdef";
 
-void check(bool ok) {
-  if (!ok)
-    std::abort();
-}
+using emporium::fuzz::check;
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

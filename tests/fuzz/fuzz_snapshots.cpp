@@ -2,6 +2,7 @@
 // snapshot or an outbox event, the rest is the row's text. A row either is
 // refused or decodes to a value that keeps the rules' invariants and
 // survives encode -> decode.
+#include "tests/fuzz/fuzz_check.hpp"
 #include "persistence/state_codec.hpp"
 
 #include <cstdint>
@@ -10,12 +11,7 @@
 
 using namespace emporium;
 
-namespace {
-void check(bool ok) {
-  if (!ok)
-    std::abort();
-}
-} // namespace
+using emporium::fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0)

@@ -118,7 +118,20 @@ def domain_rules():
     write("domain_rules", "saga", bytes([5] + [11, 0, 11, 3, 11, 6, 11, 8, 11, 4]))
 
 
+def manifest():
+    sha = "ab" * 32
+    files = [{"name": "emporium.db", "bytes": 4096, "sha256": sha, "schemaVersion": 5},
+             {"name": "shard-0000.db", "bytes": 8192, "sha256": sha, "schemaVersion": 5},
+             {"name": "shards", "bytes": 3, "sha256": sha, "schemaVersion": 0},
+             {"name": "jwt.secret", "bytes": 64, "sha256": sha, "schemaVersion": 0}]
+    doc = {"format": 1, "createdAt": "2026-11-30T20:00:00Z", "files": files}
+    write("manifest", "backup", json.dumps(doc, indent=1))
+    write("manifest", "path_in_name", json.dumps(dict(doc, files=[dict(files[0], name="../etc/passwd")])))
+    write("manifest", "named_twice", json.dumps(dict(doc, files=[files[0], files[0]])))
+    write("manifest", "no_global", json.dumps(dict(doc, files=files[1:])))
+
+
 if __name__ == "__main__":
-    for fn in (signalr, ws_messages, http_request, route_bodies, jwt, config, snapshots, domain_rules):
+    for fn in (signalr, ws_messages, http_request, route_bodies, jwt, config, snapshots, domain_rules, manifest):
         fn()
     print("seeds written", file=sys.stderr)
