@@ -13,6 +13,7 @@
 #include "support/log.hpp"
 #include "config/node_logging.hpp"
 #include "http/metrics_listener.hpp"
+#include "http/otlp_exporter.hpp"
 #include "http/request_metrics.hpp"
 #include "http/actor_backend.hpp"
 #include "http/api_context.hpp"
@@ -384,6 +385,20 @@ sigset_t block_stop_signals() {
   return stop_signals;
 }
 
+/// Spans go to --otlp-endpoint when one is set (validated with the config).
+std::unique_ptr<emporium::http::otlp_exporter> start_tracing(const emporium::node_config& cfg) {
+  std::string why;
+  auto to = emporium::otlp::parse_endpoint(cfg.otlp_endpoint, why);
+  if (!to)
+    return nullptr;
+  char host[256] = "";
+  gethostname(host, sizeof host - 1);
+  return std::make_unique<emporium::http::otlp_exporter>(
+    *to, emporium::otlp::attributes{{"service.name", "emporium"},
+                                    {"service.instance.id", emporium::node_name(cfg)},
+                                    {"host.name", host}});
+}
+
 int run(const emporium::node_config& cfg, const sigset_t& stop_signals) {
   if (auto code = prepare_process(cfg))
     return *code;
@@ -447,7 +462,9 @@ int main(int argc, char** argv) {
   }
   emporium::configure_logging(cfg);
   emporium::http::set_slow_request_threshold(cfg.slow_request_ms / 1000.0);
+  auto tracing = start_tracing(cfg);
   auto code = run(cfg, stop_signals);
+  tracing.reset(); // after the actors: their last spans go out too
   emporium::log::flush();
   return code;
 }

@@ -29,8 +29,10 @@ caf::actor spawn_entity(caf::actor_system& sys, const entity_key& key,
     case entity_kind::cart: return spawn_cart(sys, key.id, svc);
     case entity_kind::stock: return spawn_stock(sys, key.id, svc);
     case entity_kind::order:
-      if (first.match_elements<start_order>() && first.get_as<start_order>(0).placed.id != 0)
-        return spawn_order(sys, key.id, svc, first.get_as<start_order>(0).placed);
+      if (first.match_elements<start_order>() && first.get_as<start_order>(0).placed.id != 0) {
+        const auto& start = first.get_as<start_order>(0);
+        return spawn_order(sys, key.id, svc, start.placed, start.trace);
+      }
       return spawn_order(sys, key.id, svc);
   }
   return {};

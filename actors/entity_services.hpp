@@ -1,6 +1,8 @@
 // What every entity actor is given at spawn: where to persist, whom to tell.
 #pragma once
 
+#include "support/trace.hpp"
+
 #include "actors/protocol.hpp"
 #include "actors/spawn_mode.hpp"
 
@@ -48,8 +50,11 @@ caf::actor spawn_cart(caf::actor_system& sys, const std::string& user,
                       const entity_services& svc);
 caf::actor spawn_stock(caf::actor_system& sys, const std::string& product,
                        const entity_services& svc);
+/// `placed`: a new order's first state; `trace`: the placement's span,
+/// which the saga's steps join.
 caf::actor spawn_order(caf::actor_system& sys, const std::string& order,
-                       const entity_services& svc, std::optional<order_state> placed = {});
+                       const entity_services& svc, std::optional<order_state> placed = {},
+                       trace::context trace = {});
 
 /// Receives every outbox row right after the transaction that wrote it.
 using event_sink = std::function<void(const order_event&)>;

@@ -1,6 +1,8 @@
 // Reading node_config from file, environment and flags (see node_config.hpp).
 #include "config/node_config.hpp"
 
+#include "support/otlp.hpp"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -130,6 +132,13 @@ const std::vector<option>& options() {
      }},
     {"slow-request-ms", "requests slower than this are logged at warn",
      number<unsigned>(&c::slow_request_ms, 1, 3'600'000)},
+    {"otlp-endpoint", "OpenTelemetry collector for traces (OTLP/HTTP JSON), http://host:port; "
+                      "empty = no traces",
+     [](c& cfg, std::string_view v) {
+       cfg.otlp_endpoint = std::string{v};
+       std::string why;
+       return v.empty() || otlp::parse_endpoint(v, why).has_value();
+     }},
     {"node-name", "this node's name in the cluster (default bind:node-port)",
      text(&c::node_name)},
     {"node-port", "port other nodes connect to (0 = single node, no cluster)",

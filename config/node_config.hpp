@@ -30,6 +30,7 @@ struct node_config {
   std::string log_format = "json";     // json | text (stdout, one line per event)
   std::string log_level = "info";      // debug | info | warn | error | off
   unsigned slow_request_ms = 500;      // slower requests are logged at warn
+  std::string otlp_endpoint;           // http://host:port of an OTLP collector; "" = no traces
 
   // -- cluster (node_port 0 = a single node, no cluster listener)
   std::string node_name;          // default: <bind>:<node-port>, or "local"

@@ -30,6 +30,7 @@ void configure_logging(const node_config& cfg) {
      {"metrics", cfg.metrics_port ? fmt::format("{}:{}", cfg.metrics_bind, cfg.metrics_port)
                                   : std::string{"off"}},
      {"sync_full", cfg.sync_full ? "true" : "false"},
+     {"traces", cfg.otlp_endpoint.empty() ? std::string{"off"} : cfg.otlp_endpoint},
      {"log_level", cfg.log_level}, {"slow_request_ms", std::to_string(cfg.slow_request_ms)},
      {"jwt_secret", set_or_not(cfg.jwt_secret)},
      {"admin_email", cfg.admin_email}, {"admin_password", set_or_not(cfg.admin_password)}});

@@ -3,6 +3,7 @@
 
 #include "actors/protocol.hpp"
 #include "support/log.hpp"
+#include "support/trace.hpp"
 
 #include <caf/all.hpp>
 
@@ -154,9 +155,11 @@ public:
   }
 
   void cluster_status(const std::string& locate_user, done_fn<cluster_view> done) override {
+    call_span call{trace::current(), trace::follow(trace::current()), trace::now_ns(),
+                   "cluster_status"};
     if (!locate_user.empty())
-      return ask_message<cluster_view>(router_, done, atoms::status::value, locate_user);
-    ask_message<cluster_view>(router_, done, atoms::status::value);
+      return ask_message<cluster_view>(router_, done, call, atoms::status::value, locate_user);
+    ask_message<cluster_view>(router_, done, call, atoms::status::value);
   }
 
   std::string payment_breaker() const override {
@@ -175,35 +178,71 @@ private:
     caf::anon_send(bridges_[i], std::move(fn));
   }
 
+  /// One actor call of a request: a client span under the request's span
+  /// (trace::current() on the calling thread), recorded when the answer
+  /// comes; the answer is handled inside the request's trace again, so a
+  /// call made from it joins the same trace.
+  struct call_span {
+    trace::context request, self;
+    std::int64_t started = 0;
+    const char* name = "";
+
+    template <class Request>
+    static call_span of(Request& req) {
+      call_span c{trace::current(), trace::follow(trace::current()), trace::now_ns(),
+                  caf::type_name<Request>::value};
+      if constexpr (requires { req.trace; })
+        req.trace = c.self; // the work it causes joins this span
+      return c;
+    }
+
+    void finish(errc result) const {
+      trace::record(self, request.span, name, trace::span_kind::client, started,
+                    {{"rpc.result", std::string{to_string(result)}}},
+                    result == errc::internal || result == errc::storage_failure ||
+                      result == errc::timeout || result == errc::unavailable);
+    }
+  };
+
+  /// Hands the answer to `done` within the request's trace.
+  template <class T>
+  static void answer(const call_span& call, const done_fn<T>& done, errc result, T value) {
+    call.finish(result);
+    trace::scope in_request{call.request};
+    shielded([&] { done(result, std::move(value)); });
+  }
+
   /// A request whose struct names its reply: `done` takes that type, and a
   /// typed handle checks at compile time that the actor accepts it.
   template <class Handle, class Request>
   void ask(const Handle& target, done_fn<typename Request::reply> done, Request req) {
     using reply = typename Request::reply;
     auto timeout = timeout_;
+    auto call = call_span::of(req);
     post([=](caf::event_based_actor* self) {
       self->request(target, timeout, req)
-        .then([done](reply& value) { shielded([&] { done(errc::none, std::move(value)); }); },
-              [done](caf::error& err) { shielded([&] { done(to_errc(err), reply{}); }); });
+        .then([call, done](reply& value) { answer(call, done, errc::none, std::move(value)); },
+              [call, done](caf::error& err) { answer(call, done, to_errc(err), reply{}); });
     });
   }
 
   /// A message spelled as its elements, to the router: its envelopes
   /// (entity, shard, accounts) carry the typed requests of the helpers below.
   template <class T, class... Ts>
-  void ask_message(const caf::actor& target, done_fn<T> done, Ts... xs) {
+  void ask_message(const caf::actor& target, done_fn<T> done, call_span call, Ts... xs) {
     auto timeout = timeout_;
     post([=](caf::event_based_actor* self) {
       self->request(target, timeout, xs...)
-        .then([done](T& value) { shielded([&] { done(errc::none, std::move(value)); }); },
-              [done](caf::error& err) { shielded([&] { done(to_errc(err), T{}); }); });
+        .then([call, done](T& value) { answer(call, done, errc::none, std::move(value)); },
+              [call, done](caf::error& err) { answer(call, done, to_errc(err), T{}); });
     });
   }
 
   /// A request to an entity goes through the router, never to a handle.
   template <class Request>
   void entity(entity_key key, done_fn<typename Request::reply> done, Request req) {
-    ask_message<typename Request::reply>(router_, std::move(done), std::move(key),
+    auto call = call_span::of(req);
+    ask_message<typename Request::reply>(router_, std::move(done), call, std::move(key),
                                          caf::make_message(std::move(req)));
   }
 
@@ -216,14 +255,17 @@ private:
   /// A request to the accounts of the key's shard, wherever that shard lives.
   template <class Request>
   void accounts(shard_key key, done_fn<typename Request::reply> done, Request req) {
-    ask_message<typename Request::reply>(router_, std::move(done), atoms::accounts_call::value,
+    auto call = call_span::of(req);
+    ask_message<typename Request::reply>(router_, std::move(done), call,
+                                         atoms::accounts_call::value,
                                          std::move(key), caf::make_message(std::move(req)));
   }
 
   /// A request to the order index of the key's shard, wherever it lives.
   template <class Request>
   void index(shard_key key, done_fn<typename Request::reply> done, Request req) {
-    ask_message<typename Request::reply>(router_, std::move(done), atoms::shard_call::value,
+    auto call = call_span::of(req);
+    ask_message<typename Request::reply>(router_, std::move(done), call, atoms::shard_call::value,
                                          std::move(key), caf::make_message(std::move(req)));
   }
 

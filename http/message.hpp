@@ -2,6 +2,8 @@
 // in them, so routing and handlers compile fast and test without sockets.
 #pragma once
 
+#include "support/trace.hpp"
+
 #include <functional>
 #include <map>
 #include <optional>
@@ -19,6 +21,8 @@ struct request {
   std::string body;
   std::string client_address;
   std::vector<std::string> params; // values of {placeholders} in the route
+  trace::context trace;            // this request's server span
+  std::uint64_t trace_parent = 0;  // the caller's span (from traceparent), 0 = a new trace
 
   /// Header value or empty.
   const std::string& header(const std::string& lower_name) const;

@@ -106,6 +106,14 @@ std::variant<request, response> decode_request(
   }
   req.body = std::move(msg.body());
   req.client_address = proxies.client_of(peer, req.header("x-forwarded-for"));
+  // A caller's trace is continued; a missing, malformed or repeated
+  // traceparent starts a new one (never an error: tracing is advisory).
+  if (auto parent = trace::parse_traceparent(req.header("traceparent"))) {
+    req.trace = trace::child_of(*parent);
+    req.trace_parent = parent->span;
+  } else {
+    req.trace = trace::start_trace();
+  }
   return req;
 }
 

@@ -34,11 +34,23 @@ route_cells make_route_cells(const std::string& method, const std::string& route
   return cells;
 }
 
-responder counted(const route_cells& cells, responder respond) {
+responder counted(const route_cells& cells, const request& req, responder respond) {
   auto start = std::chrono::steady_clock::now();
+  auto start_ns = trace::now_ns();
   // The cells outlive every request (the router owns them): a pointer, not
   // a copy of their route and method strings per request.
-  return [cells = &cells, start, respond = std::move(respond)](response res) {
+  return [cells = &cells, start, start_ns, ctx = req.trace, parent = req.trace_parent,
+          respond = std::move(respond)](response res) {
+    trace::scope in_request{ctx};
+    if (ctx.valid())
+      res.headers.emplace_back("traceparent", trace::traceparent(ctx));
+    if (trace::recording())
+      trace::record(ctx, parent, cells->method + " " + cells->route, trace::span_kind::server,
+                    start_ns,
+                    {{"http.request.method", cells->method},
+                     {"http.route", cells->route},
+                     {"http.response.status_code", std::to_string(res.status)}},
+                    res.status >= 500);
     auto cls = res.status / 100;
     if (cls >= 1 && cls <= 5)
       cells->by_class[cls - 1]->inc();

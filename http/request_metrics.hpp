@@ -26,8 +26,10 @@ route_cells make_route_cells(const std::string& method, const std::string& route
 /// A responder that counts the answer, observes its duration (measured
 /// from now) and logs it: every 5xx at error, a slow request at warn,
 /// every request at debug (route template, method, status, duration: never
-/// the path's ids, the query or the body). Then passes the answer on.
-/// `cells` must outlive the request (the router owns them).
-responder counted(const route_cells& cells, responder respond);
+/// the path's ids, the query or the body), with the request's trace ids.
+/// It answers with a `traceparent` header and records the request's server
+/// span. Then passes the answer on. `cells` must outlive the request (the
+/// router owns them).
+responder counted(const route_cells& cells, const request& req, responder respond);
 
 } // namespace emporium::http

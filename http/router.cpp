@@ -89,7 +89,9 @@ void router::dispatch(request& req, responder respond) const {
         continue;
       }
       req.params = std::move(params);
-      respond = counted(compiled_[i].cells, std::move(respond));
+      respond = counted(compiled_[i].cells, req, std::move(respond));
+      // Backend calls the handler makes join the request's trace.
+      trace::scope in_request{req.trace};
       if (guard_ && guard_(req, respond))
         return;
       routes_[i].fn(req, std::move(respond));
@@ -100,10 +102,10 @@ void router::dispatch(request& req, responder respond) const {
   }
   if (fallback_ && allowed.empty() && (req.method == "GET" || req.method == "HEAD") &&
       !is_api_path(req.path)) {
-    fallback_(req, counted(static_, std::move(respond)));
+    fallback_(req, counted(static_, req, std::move(respond)));
     return;
   }
-  respond = counted(unmatched_, std::move(respond));
+  respond = counted(unmatched_, req, std::move(respond));
   if (!allowed.empty()) {
     auto res = error_response(errc::invalid_argument, "method not allowed", 405);
     res.headers.emplace_back("Allow", allowed);

@@ -2,6 +2,7 @@
 #include "support/log.hpp"
 
 #include "support/json_field.hpp"
+#include "support/trace.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -156,13 +157,18 @@ bool enabled(level l) noexcept {
 }
 
 std::string format_line(const settings& s, level l, std::string_view msg,
-                        std::initializer_list<field> fields, std::int64_t unix_ms) {
+                        std::initializer_list<field> fields, std::int64_t unix_ms,
+                        const trace_ids& trace) {
   if (s.json) {
     // An ordered object: ts, level, node, msg first, then the fields.
     nlohmann::ordered_json line{
       {"ts", rfc3339_ms(unix_ms)}, {"level", level_name(l)}, {"node", s.node}, {"msg", msg}};
     for (const auto& [key, value] : fields)
       line[std::string{key}] = value;
+    if (!trace.trace_id.empty()) {
+      line["trace_id"] = trace.trace_id;
+      line["span_id"] = trace.span_id;
+    }
     // replace: a client's bytes in a field must not make the dump throw.
     return line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   }
@@ -180,6 +186,8 @@ std::string format_line(const settings& s, level l, std::string_view msg,
     out += '=';
     out += text_value(value);
   }
+  if (!trace.trace_id.empty())
+    out += " trace_id=" + trace.trace_id + " span_id=" + trace.span_id;
   return out;
 }
 
@@ -189,7 +197,10 @@ void write(level l, std::string_view msg, std::initializer_list<field> fields) n
   try {
     using namespace std::chrono;
     auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-    auto line = format_line(current(), l, msg, fields, now);
+    trace_ids ids;
+    if (const auto& ctx = trace::current(); ctx.valid())
+      ids = {trace::trace_id_hex(ctx), trace::span_id_hex(ctx.span)};
+    auto line = format_line(current(), l, msg, fields, now, ids);
     line += '\n';
     sink::get().push(std::move(line));
   } catch (...) {

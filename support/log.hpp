@@ -35,7 +35,8 @@ bool enabled(level l) noexcept;
 
 using field = std::pair<std::string_view, std::string>;
 
-/// Writes one line; never throws, never blocks on I/O.
+/// Writes one line; never throws, never blocks on I/O. Inside a request or
+/// a saga step (trace::current() valid) the line carries its trace ids.
 void write(level l, std::string_view msg, std::initializer_list<field> fields = {}) noexcept;
 
 /// The same with the level by name ("debug", "info", "warn", "error").
@@ -62,9 +63,16 @@ std::uint64_t dropped() noexcept;
 /// written directly).
 void flush() noexcept;
 
+/// The ids of the trace a line belongs to (hex), or empty.
+struct trace_ids {
+  std::string trace_id, span_id;
+};
+
 /// One line as it would be written (for tests): no trailing newline.
+/// `trace_id` and `span_id` follow the event's fields when set.
 std::string format_line(const settings& s, level l, std::string_view msg,
-                        std::initializer_list<field> fields, std::int64_t unix_ms);
+                        std::initializer_list<field> fields, std::int64_t unix_ms,
+                        const trace_ids& trace = {});
 
 /// The message of the exception being handled (call inside a catch block).
 std::string current_exception_text() noexcept;

@@ -4,6 +4,8 @@
 #include "actors/cluster/router_state.hpp"
 
 #include "actors/node_metrics.hpp"
+#include "actors/order/order_interface.hpp"
+#include "actors/stock/stock_interface.hpp"
 #include "domain/shard_map.hpp"
 
 namespace emporium::cluster_router {
@@ -28,6 +30,36 @@ void hand_in(Sender& via, shard_slot& slot, target& where, caf::message& payload
 }
 
 void deliver_parked(router_self* self, parked p);
+
+/// The trace context inside a request of the order path, or nullptr.
+trace::context* trace_in(caf::message& m) {
+  trace::context* found = nullptr;
+  auto look = [&](auto* type) {
+    using T = std::remove_pointer_t<decltype(type)>;
+    if (!found && m.match_elements<T>())
+      found = &m.get_mutable_as<T>(0).trace;
+  };
+  look(static_cast<place_order*>(nullptr));
+  look(static_cast<start_order*>(nullptr));
+  look(static_cast<reserve_stock*>(nullptr));
+  look(static_cast<commit_stock*>(nullptr));
+  look(static_cast<release_stock*>(nullptr));
+  return found;
+}
+
+/// A traced request leaving for another node: the hop is a span of its
+/// own, and the work on the other node continues from it.
+void trace_hop(caf::message& payload, const std::string& to, std::uint32_t shard) {
+  if (!trace::recording())
+    return;
+  auto* ctx = trace_in(payload);
+  if (!ctx || !ctx->valid())
+    return;
+  auto hop = trace::child_of(*ctx);
+  trace::record(hop, ctx->span, "cluster.forward", trace::span_kind::producer, trace::now_ns(),
+                {{"peer.node", to}, {"emporium.shard", std::to_string(shard)}});
+  ctx->span = hop.span;
+}
 
 void park(router_self* self, parked p) {
   auto& slot = self->state.shards[p.where.shard];
@@ -61,6 +93,7 @@ void deliver_parked(router_self* self, parked p) {
     return park(self, std::move(p)); // ours soon, or views disagree: wait
   auto hops = static_cast<std::uint8_t>(p.hops + 1);
   node_metrics::get().forwarded->inc();
+  trace_hop(p.payload, it->first, p.where.shard);
   if (p.where.to == service::entity)
     p.promise.delegate(it->second.handle, atoms::forward::value, hops, std::move(p.where.key),
                        std::move(p.payload));

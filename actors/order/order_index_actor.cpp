@@ -9,6 +9,7 @@
 #include "persistence/snapshot.hpp"
 #include "persistence/order_store.hpp"
 #include "support/json_field.hpp"
+#include "support/log.hpp"
 
 #include <caf/all.hpp>
 
@@ -116,13 +117,25 @@ caf::result<std::string> place_new(index_self self, place_order& req) {
   auto slot = std::make_pair(req.user, req.idempotency_key);
   if (!req.idempotency_key.empty())
     st.inflight[slot] = inflight_key{req.request_hash, {}};
+  // Spans: the placement (a child of the edge's call) and, inside it, the
+  // SQLite commit that made the order durable.
+  auto place_span = trace::follow(req.trace);
+  auto commit_span = trace::follow(place_span);
+  auto started = trace::now_ns();
   self->request(st.writer, caf::infinite, save_state{std::move(write)})
     .then(
-      [self, rp, slot, id, response, placed = std::move(req.draft)]() mutable {
+      [self, rp, slot, id, response, placed = std::move(req.draft), place_span, commit_span,
+       parent = req.trace.span, started]() mutable {
+        trace::scope in_trace{place_span};
+        trace::record(commit_span, place_span.span, "sqlite.commit", trace::span_kind::internal,
+                      started, {{"order.id", std::to_string(id)}});
+        trace::record(place_span, parent, "order.place", trace::span_kind::consumer, started,
+                      {{"order.id", std::to_string(id)}});
+        log::debug("order_placed", {{"order", std::to_string(id)}});
         // Durably accepted; the saga starts now from this state (and would
         // be resumed at start-up if this message were lost).
         caf::anon_send(self->state.directory, entity_key{entity_kind::order, std::to_string(id)},
-                       caf::make_message(start_order{std::move(placed)}));
+                       caf::make_message(start_order{std::move(placed), place_span}));
         node_metrics::get().orders_placed->inc();
         rp.deliver(response);
         settle(self, slot, response);

@@ -30,6 +30,7 @@ struct place_order {
   bool lookup_only = false; ///< only look the key up (not_found if new)
   order_state draft;        ///< lines, total and payment method; the index fills in the rest
   std::string answer;       ///< what to answer now and on every replay
+  trace::context trace;     ///< the edge's call span
 };
 
 /// The user's orders, newest first (at most 200).
@@ -59,7 +60,7 @@ struct unfinished_orders {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, place_order& x) {
   return f(caf::meta::type_name("place_order"), x.user, x.idempotency_key, x.request_hash,
-           x.lookup_only, x.draft, x.answer);
+           x.lookup_only, x.draft, x.answer, x.trace);
 }
 
 template <class Inspector>

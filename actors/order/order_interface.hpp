@@ -4,6 +4,7 @@
 // snapshot text.
 #pragma once
 
+#include "actors/trace_field.hpp"
 #include "domain/order_rules.hpp"
 
 #include <caf/meta/type_name.hpp>
@@ -18,6 +19,7 @@ namespace emporium {
 struct start_order {
   using reply = bool;
   order_state placed; ///< set by the index for a new order (id 0 = not new)
+  trace::context trace; ///< the placing request's trace: the saga's steps join it
 };
 
 /// The order as it stands; not_found if never placed.
@@ -51,7 +53,7 @@ typename Inspector::result_type inspect(Inspector& f, order_state& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, start_order& x) {
-  return f(caf::meta::type_name("start_order"), x.placed);
+  return f(caf::meta::type_name("start_order"), x.placed, x.trace);
 }
 
 template <class Inspector>

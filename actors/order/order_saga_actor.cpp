@@ -23,6 +23,7 @@ struct saga_state {
   std::uint64_t step = 0;    // answers of a superseded step are ignored
   int attempts = 0;          // of the current step
   std::shared_ptr<bool> in_flight; // counted in the sagas-in-flight gauge
+  trace::context trace;      // the placement's span (none for a resumed saga)
   static inline const char* name = "order";
 };
 
@@ -56,6 +57,11 @@ void leave_in_flight(saga_self* self) {
   }
 }
 
+/// A span of this saga's trace (nothing when the saga is not traced).
+trace::context step_span(saga_self* self) {
+  return trace::follow(self->state.trace);
+}
+
 /// Persists the transition with its event, then acts: the next step, or the
 /// compensation of a cancel. `reply` (user cancel) is answered when durable.
 bool transition(saga_self* self, saga_event ev, const std::string& reason,
@@ -65,6 +71,10 @@ bool transition(saga_self* self, saga_event ev, const std::string& reason,
   auto now = wall_clock_ms();
   if (!apply_event(st.order, ev, reason, now))
     return false;
+  // The transition's span holds the SQLite commit that made it durable.
+  auto span = step_span(self);
+  auto commit = trace::follow(span);
+  auto started = trace::now_ns();
   if (st.order.status == order_status::stock_reserved)
     st.order.payment_deadline = now + st.rt.svc.saga.payment_timeout_ms;
   auto undo = compensation_for(from, ev);
@@ -72,7 +82,18 @@ bool transition(saga_self* self, saga_event ev, const std::string& reason,
   st.attempts = 0;
   persist(
     self, persistence::snapshot_of(st.order),
-    [self, undo, reply, answer = st.order, from, now]() mutable {
+    [self, undo, reply, answer = st.order, from, now, span, commit, started]() mutable {
+      trace::scope in_trace{span};
+      trace::record(commit, span.span, "sqlite.commit", trace::span_kind::internal, started);
+      trace::record(span, self->state.trace.span, std::string{"order."} + status_name(answer.status),
+                    trace::span_kind::internal, started,
+                    {{"order.id", std::to_string(answer.id)},
+                     {"order.from", status_name(from)},
+                     {"order.reason", answer.reason}},
+                    answer.status == order_status::cancelled);
+      log::debug("order_transition", {{"order", std::to_string(answer.id)},
+                                      {"from", std::string{status_name(from)}},
+                                      {"to", std::string{status_name(answer.status)}}});
       record_transition(answer, from, now);
       if (is_terminal(answer.status))
         leave_in_flight(self);
@@ -112,11 +133,24 @@ void retry_or(saga_self* self, saga_event ev, const std::string& reason) {
 /// Sends one request per order line to the stock actors and calls
 /// `done(refused, failed)` once all answered: `classify` says whether a
 /// reply counts as done; not_found counts as refused, other errors as failed.
+/// Each line's call is a span of the step's span `step_name`, and carries
+/// its context to the stock record (on this node or another).
 template <class MakeRequest, class Classify>
-void ask_every_line(saga_self* self, MakeRequest make_request, Classify classify,
-                    std::function<void(int refused, int failed)> done) {
+void ask_every_line(saga_self* self, const char* step_name, MakeRequest make_request,
+                    Classify classify, std::function<void(int refused, int failed)> done) {
   using request = std::invoke_result_t<MakeRequest&, const order_line&>;
   auto& st = self->state;
+  auto span = step_span(self);
+  auto started = trace::now_ns();
+  done = [self, span, started, step_name, done = std::move(done)](int refused, int failed) {
+    trace::record(span, self->state.trace.span, step_name, trace::span_kind::internal, started,
+                  {{"order.id", std::to_string(self->state.order.id)},
+                   {"lines.refused", std::to_string(refused)},
+                   {"lines.failed", std::to_string(failed)}},
+                  failed > 0);
+    trace::scope in_trace{span};
+    done(refused, failed);
+  };
   struct tally {
     std::size_t left;
     int refused = 0;
@@ -130,14 +164,24 @@ void ask_every_line(saga_self* self, MakeRequest make_request, Classify classify
   };
   auto timeout = std::chrono::milliseconds(st.rt.svc.saga.step_timeout_ms);
   for (const auto& line : st.order.lines) {
+    auto req = make_request(line);
+    req.trace = trace::follow(span);
+    auto line_span = [ctx = req.trace, parent = span.span, started = trace::now_ns(),
+                      product = std::to_string(line.product)](const char* name, bool error) {
+      trace::record(ctx, parent, name, trace::span_kind::client, started,
+                    {{"product.id", product}}, error);
+    };
     ask_entity(
-      self, entity_router(st.rt.svc), timeout, stock_key(line.product), make_request(line),
-      [t, finish_one, classify](typename request::reply& reply) {
-        if (!classify(reply))
+      self, entity_router(st.rt.svc), timeout, stock_key(line.product), std::move(req),
+      [t, finish_one, classify, line_span](typename request::reply& reply) {
+        bool counted = classify(reply);
+        line_span("stock.line", !counted);
+        if (!counted)
           ++t->refused;
         finish_one();
       },
-      [t, finish_one](caf::error& err) {
+      [t, finish_one, line_span](caf::error& err) {
+        line_span("stock.line", true);
         if (to_errc(err) == errc::not_found)
           ++t->refused;
         else
@@ -151,7 +195,7 @@ void reserve_all(saga_self* self) {
   auto& o = self->state.order;
   auto ttl = self->state.rt.svc.saga.reserve_ttl_ms;
   ask_every_line(
-    self,
+    self, "saga.reserve",
     [&o, ttl](const order_line& l) { return reserve_stock{o.id, l.quantity, ttl}; },
     [](const reserve_reply& r) {
       return r.status == reserve_status::granted || r.status == reserve_status::already_held;
@@ -169,7 +213,7 @@ void reserve_all(saga_self* self) {
 void commit_all(saga_self* self) {
   auto id = self->state.order.id;
   ask_every_line(
-    self, [id](const order_line&) { return commit_stock{id}; },
+    self, "saga.commit", [id](const order_line&) { return commit_stock{id}; },
     [](const stock_view&) { return true; },
     [self](int refused, int failed) {
       if (refused > 0) {
@@ -197,10 +241,20 @@ void charge(saga_self* self) {
   auto step = st.step;
   if (st.attempts == 0)
     self->delayed_send(self, std::chrono::milliseconds(remaining), atoms::deadline::value, step);
+  auto span = step_span(self);
+  auto started = trace::now_ns();
+  auto charged = [self, span, started](const std::string& outcome) {
+    trace::record(span, self->state.trace.span, "saga.charge", trace::span_kind::client, started,
+                  {{"order.id", std::to_string(self->state.order.id)},
+                   {"payment.outcome", outcome}},
+                  outcome != "approved");
+  };
   self->request(st.rt.svc.payment, std::chrono::milliseconds(remaining),
                 charge_order{st.order.id, st.order.total, st.order.payment_method})
     .then(
-      [self, step](payment_reply& r) {
+      [self, step, charged](payment_reply& r) {
+        charged(r.approved ? "approved" : r.reason);
+        trace::scope in_trace{self->state.trace};
         if (step != self->state.step)
           return; // a cancel or the deadline got there first
         if (r.approved) {
@@ -210,7 +264,8 @@ void charge(saga_self* self) {
           transition(self, saga_event::declined, r.reason);
         }
       },
-      [self, step](caf::error&) {
+      [self, step, charged](caf::error&) {
+        charged("error");
         if (step != self->state.step)
           return;
         // Transient trouble (breaker open, retries exhausted): try again
@@ -292,8 +347,9 @@ void resume(saga_self* self) {
 }
 
 caf::behavior order_saga(saga_self* self, std::string id, entity_services svc,
-                         std::optional<order_state> placed) {
+                         std::optional<order_state> placed, trace::context trace) {
   self->state.rt = entity_runtime{entity_key{entity_kind::order, std::move(id)}, svc};
+  self->state.trace = trace;
   crash_on_exception(self);
   auto adopt = [self](order_state order) {
     self->state.order = std::move(order);
@@ -354,8 +410,9 @@ caf::behavior order_saga(saga_self* self, std::string id, entity_services svc,
 } // namespace
 
 caf::actor spawn_order(caf::actor_system& sys, const std::string& order,
-                       const entity_services& svc, std::optional<order_state> placed) {
-  return sys.spawn<caf::lazy_init>(order_saga, order, svc, std::move(placed));
+                       const entity_services& svc, std::optional<order_state> placed,
+                       trace::context trace) {
+  return sys.spawn<caf::lazy_init>(order_saga, order, svc, std::move(placed), trace);
 }
 
 } // namespace emporium

@@ -4,6 +4,7 @@
 // order, so every saga step is idempotent.
 #pragma once
 
+#include "actors/trace_field.hpp"
 #include "domain/stock_rules.hpp"
 
 #include <caf/meta/type_name.hpp>
@@ -19,18 +20,21 @@ struct reserve_stock {
   order_id order = 0;
   std::int32_t quantity = 0;
   millis ttl_ms = 0;
+  trace::context trace; ///< the saga's span for this line
 };
 
 /// Lets an order's hold go; true when there was one.
 struct release_stock {
   using reply = bool;
   order_id order = 0;
+  trace::context trace;
 };
 
 /// Turns an order's hold into a sale; repeating it answers the same view.
 struct commit_stock {
   using reply = stock_view;
   order_id order = 0;
+  trace::context trace;
 };
 
 struct set_stock {
@@ -49,17 +53,17 @@ struct get_stock {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reserve_stock& x) {
-  return f(caf::meta::type_name("reserve_stock"), x.order, x.quantity, x.ttl_ms);
+  return f(caf::meta::type_name("reserve_stock"), x.order, x.quantity, x.ttl_ms, x.trace);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, release_stock& x) {
-  return f(caf::meta::type_name("release_stock"), x.order);
+  return f(caf::meta::type_name("release_stock"), x.order, x.trace);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, commit_stock& x) {
-  return f(caf::meta::type_name("commit_stock"), x.order);
+  return f(caf::meta::type_name("commit_stock"), x.order, x.trace);
 }
 
 template <class Inspector>

@@ -88,3 +88,34 @@ TEST_CASE("CORS: only listed origins read answers; a preflight names what may be
       idempotency_key_allowed = value.find("Idempotency-Key") != std::string::npos;
   CHECK(idempotency_key_allowed);
 }
+
+TEST_CASE("a traceparent is continued; a bad or repeated one starts a new trace, never a 400") {
+  const std::string caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  auto with = raw("/api/products");
+  with.set("traceparent", caller);
+  auto continued = std::get<request>(decode_request(with, "10.0.0.1", trusted_proxies{}));
+  CHECK(emporium::trace::trace_id_hex(continued.trace) == "4bf92f3577b34da6a3ce929d0e0e4736");
+  CHECK(continued.trace_parent == 0x00f067aa0ba902b7ULL);
+  CHECK(continued.trace.span != continued.trace_parent);
+
+  for (const std::string bad : {std::string{"garbage"}, std::string(4000, 'a'),
+                                std::string{"ff"} + caller.substr(2)}) {
+    auto msg = raw("/api/products");
+    msg.set("traceparent", bad);
+    auto decoded = decode_request(msg, "10.0.0.1", trusted_proxies{});
+    REQUIRE(std::holds_alternative<request>(decoded));
+    auto& req = std::get<request>(decoded);
+    CHECK(req.trace.valid());
+    CHECK(req.trace_parent == 0);
+    CHECK(emporium::trace::trace_id_hex(req.trace) != "4bf92f3577b34da6a3ce929d0e0e4736");
+  }
+  auto twice = raw("/api/products");
+  twice.insert("traceparent", caller);
+  twice.insert("traceparent", caller);
+  auto repeated = std::get<request>(decode_request(twice, "10.0.0.1", trusted_proxies{}));
+  CHECK(repeated.trace_parent == 0);
+  auto bare = raw("/");
+  auto none = std::get<request>(decode_request(bare, "10.0.0.1", trusted_proxies{}));
+  CHECK(none.trace.valid());
+  CHECK(none.trace_parent == 0);
+}
