@@ -91,11 +91,26 @@ typename Inspector::result_type inspect(Inspector& f, cluster_view& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
+  return f(caf::meta::type_name("node_stats"), x.node, x.reachable, x.unix_ms, x.points);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, payment_reply& x) {
   return f(caf::meta::type_name("payment_reply"), x.approved, x.reason, x.payment_id);
 }
 
 } // namespace emporium
+
+namespace emporium::metrics {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, point& x) {
+  return f(caf::meta::type_name("metric_point"), x.name, x.label_names, x.label_values, x.value,
+           x.count, x.bounds, x.buckets);
+}
+
+} // namespace emporium::metrics
 
 namespace emporium {
 
@@ -230,6 +245,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(emporium, (emporium::rotate_refresh_token))
   CAF_ADD_TYPE_ID(emporium, (emporium::revoke_refresh_tokens))
   CAF_ADD_TYPE_ID(emporium, (emporium::shard_holding))
+  CAF_ADD_TYPE_ID(emporium, (emporium::node_stats))
+  CAF_ADD_TYPE_ID(emporium, (std::vector<emporium::node_stats>))
 CAF_END_TYPE_ID_BLOCK(emporium)
 
 // A write goes to the store of the entity's own node only: never serialized.
@@ -264,6 +281,7 @@ using acquire = caf::atom_constant<caf::atom("acquire")>;
 using reconnect = caf::atom_constant<caf::atom("reconnect")>;
 using status = caf::atom_constant<caf::atom("status")>;
 using local_status = caf::atom_constant<caf::atom("localstat")>;
+using local_stats = caf::atom_constant<caf::atom("localstats")>;
 } // namespace emporium::atoms
 
 namespace emporium {

@@ -5,6 +5,7 @@
 #include "domain/cart_rules.hpp"
 #include "domain/order_rules.hpp"
 #include "domain/stock_rules.hpp"
+#include "support/metrics.hpp"
 
 #include <cstdint>
 #include <string>
@@ -65,6 +66,15 @@ struct cluster_view {
   std::vector<std::string> owners; ///< by shard: the owner's name, "" for none
   std::vector<member_view> members;
   std::int64_t user_shard = -1; ///< asked with a user id: the shard of its cart and orders
+};
+
+/// One member's part of GET /api/admin/stats: the figures of its metrics
+/// registry that the operations page shows.
+struct node_stats {
+  std::string node;
+  bool reachable = true; ///< false: the member did not answer in time
+  std::int64_t unix_ms = 0;
+  std::vector<metrics::point> points;
 };
 
 /// Counters the directory answers to `(atoms::stats)`.

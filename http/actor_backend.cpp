@@ -162,6 +162,12 @@ public:
     ask_message<cluster_view>(router_, done, call, atoms::status::value);
   }
 
+  void node_stats(done_fn<std::vector<emporium::node_stats>> done) override {
+    call_span call{trace::current(), trace::follow(trace::current()), trace::now_ns(),
+                   "node_stats"};
+    ask_message<std::vector<emporium::node_stats>>(router_, done, call, atoms::stats::value);
+  }
+
   std::string payment_breaker() const override {
     if (!payment_)
       return "closed";

@@ -87,6 +87,8 @@ public:
   /// Members, their shards and entity counts, and every shard's owner (JSON).
   /// With `locate_user` (not empty), also the shard of that user's data.
   virtual void cluster_status(const std::string& locate_user, done_fn<cluster_view> done) = 0;
+  /// Every member's figures for the operations page.
+  virtual void node_stats(done_fn<std::vector<emporium::node_stats>> done) = 0;
 };
 
 } // namespace emporium::http

@@ -1,6 +1,8 @@
 // The metrics registry and its text format (see metrics.hpp).
 #include "support/metrics.hpp"
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -196,6 +198,37 @@ std::string registry::expose() const {
   for (const auto& collect : collectors_)
     collect(out);
   return out.take();
+}
+
+std::vector<point> registry::points(const std::vector<std::string>& names) const {
+  auto wanted = [&](const std::string& name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  std::lock_guard guard{mutex_};
+  std::vector<point> out;
+  for (const auto& f : counters_)
+    if (wanted(f->name()))
+      f->each([&](const labels& values, const counter& c) {
+        if (c.value() > 0)
+          out.push_back({f->name(), f->label_names(), values, static_cast<double>(c.value())});
+      });
+  for (const auto& f : gauges_)
+    if (wanted(f->name()))
+      f->each([&](const labels& values, const gauge& g) {
+        out.push_back({f->name(), f->label_names(), values, g.value()});
+      });
+  for (const auto& f : histograms_)
+    if (wanted(f->name()))
+      f->each([&](const labels& values, const histogram& h) {
+        auto counts = h.counts();
+        std::uint64_t total = 0;
+        for (auto n : counts)
+          total += n;
+        if (total > 0)
+          out.push_back({f->name(), f->label_names(), values, h.sum(), total, h.bounds(),
+                         std::move(counts)});
+      });
+  return out;
 }
 
 } // namespace emporium::metrics

@@ -116,6 +116,17 @@ private:
   std::string out_;
 };
 
+/// One series of the registry as plain values, for GET /api/admin/stats
+/// (the same figures as /metrics, typed instead of text).
+struct point {
+  std::string name;
+  std::vector<std::string> label_names, label_values;
+  double value = 0;                   ///< a counter's or gauge's value; a histogram's sum
+  std::uint64_t count = 0;            ///< a histogram's observations
+  std::vector<double> bounds;         ///< a histogram's upper bounds (+Inf after the last)
+  std::vector<std::uint64_t> buckets; ///< per bucket, not cumulative; +Inf last
+};
+
 class registry {
 public:
   family<counter>& counter_family(std::string name, std::string help,
@@ -137,6 +148,10 @@ public:
 
   /// The whole registry in the text format.
   std::string expose() const;
+
+  /// The series of the metrics named in `names`, leaving out counters at
+  /// zero and histograms without observations (computed metrics excluded).
+  std::vector<point> points(const std::vector<std::string>& names) const;
 
 private:
   mutable std::mutex mutex_;

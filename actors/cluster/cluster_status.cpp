@@ -1,8 +1,9 @@
-// GET /api/cluster: gathered from every member's router (see
+// GET /api/cluster and GET /api/admin/stats: gathered from every member's router (see
 // router_state.hpp).
 #include "actors/cluster/router_state.hpp"
 
-#include <fmt/format.h>
+#include <chrono>
+#include <functional>
 
 namespace emporium::cluster_router {
 
@@ -38,19 +39,53 @@ void local_status(router_self* self, caf::typed_response_promise<member_view> rp
     g->finish();
 }
 
+namespace {
+
+/// Asks every member with `what` (this node through itself, so all are
+/// asked alike): `each(name, address, answer)` per member, the answer empty
+/// for a member that failed or did not answer in 3 s; `finish` after all.
+template <class T, class Atom>
+void ask_every_member(
+  router_self* self, Atom what,
+  std::function<void(const std::string&, const std::string&, std::optional<T>)> each,
+  std::function<void()> finish) {
+  auto& st = self->state;
+  auto pending = std::make_shared<std::size_t>(st.peers.size() + 1);
+  auto one = [pending, each, finish](const std::string& name, const std::string& address,
+                                     std::optional<T> answer) {
+    each(name, address, std::move(answer));
+    if (--*pending == 0)
+      finish();
+  };
+  auto ask = [&](const caf::actor& whom, const std::string& name, const std::string& address) {
+    self->request(whom, std::chrono::seconds(3), what)
+      .then([one, name, address](T& answer) { one(name, address, std::move(answer)); },
+            [one, name, address](const caf::error&) { one(name, address, std::nullopt); });
+  };
+  ask(caf::actor_cast<caf::actor>(self), st.opts.node_name, "self");
+  for (const auto& [name, p] : st.peers)
+    ask(p.handle, name, p.address);
+}
+
+/// The registry's figures the operations page shows.
+const std::vector<std::string>& stats_metrics() {
+  static const std::vector<std::string> names{
+    "emporium_orders_placed_total",        "emporium_order_transitions_total",
+    "emporium_order_cancellations_total",  "emporium_http_requests_total",
+    "emporium_http_request_duration_seconds", "emporium_payment_breaker_state",
+    "emporium_cluster_shards_owned",       "emporium_entities_resident",
+    "emporium_sqlite_commit_duration_seconds"};
+  return names;
+}
+
+} // namespace
+
 /// GET /api/cluster: every member's state and share, and who owns what.
 void cluster_status(router_self* self, caf::typed_response_promise<cluster_view> rp,
                     std::optional<std::string> user) {
   auto& st = self->state;
-  struct gather {
-    cluster_view view;
-    std::size_t pending = 0;
-    caf::typed_response_promise<cluster_view> rp;
-    void finish() { rp.deliver(std::move(view)); }
-  };
-  auto g = std::make_shared<gather>();
-  g->rp = std::move(rp);
-  auto& v = g->view;
+  auto view = std::make_shared<cluster_view>();
+  auto& v = *view;
   v.node = st.opts.node_name;
   v.quorum = st.quorum;
   v.configured_members = static_cast<std::uint32_t>(st.seeds.size() + 1);
@@ -61,32 +96,36 @@ void cluster_status(router_self* self, caf::typed_response_promise<cluster_view>
     v.owners.push_back(st.shards[s].owner);
   for (const auto& seed : st.seeds)
     if (seed.name.empty() || st.peers.count(seed.name) == 0)
-      v.members.push_back({member_view::state::down, "",
-                           to_string(seed.addr), {}, 0});
-  g->pending = st.peers.size() + 1;
-  auto done = [g](member_view m, const std::string& address) {
-    m.status = member_view::state::up;
-    m.address = address;
-    g->view.members.push_back(std::move(m));
-    if (--g->pending == 0)
-      g->finish();
-  };
-  auto failed = [g](const std::string& name, const std::string& address) {
-    g->view.members.push_back({member_view::state::unreachable, name, address, {}, 0});
-    if (--g->pending == 0)
-      g->finish();
-  };
-  // Our own part through ourselves, so all members are gathered alike.
-  self->request(caf::actor_cast<caf::actor>(self), std::chrono::seconds(3),
-                atoms::local_status::value)
-    .then([done](member_view& m) { done(std::move(m), "self"); },
-          [failed, name = st.opts.node_name](const caf::error&) { failed(name, "self"); });
-  for (const auto& [name, p] : st.peers)
-    self->request(p.handle, std::chrono::seconds(3), atoms::local_status::value)
-      .then([done, address = p.address](member_view& m) { done(std::move(m), address); },
-            [failed, name = name, address = p.address](const caf::error&) {
-              failed(name, address);
-            });
+      v.members.push_back({member_view::state::down, "", to_string(seed.addr), {}, 0});
+  ask_every_member<member_view>(
+    self, atoms::local_status::value,
+    [view](const std::string& name, const std::string& address, std::optional<member_view> m) {
+      if (!m) {
+        view->members.push_back({member_view::state::unreachable, name, address, {}, 0});
+        return;
+      }
+      m->status = member_view::state::up;
+      m->address = address;
+      view->members.push_back(std::move(*m));
+    },
+    [view, rp]() mutable { rp.deliver(std::move(*view)); });
+}
+
+node_stats local_stats(router_self* self) {
+  using namespace std::chrono;
+  return {self->state.opts.node_name, true,
+          duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count(),
+          metrics::default_registry().points(stats_metrics())};
+}
+
+void cluster_stats(router_self* self, caf::typed_response_promise<std::vector<node_stats>> rp) {
+  auto all = std::make_shared<std::vector<node_stats>>();
+  ask_every_member<node_stats>(
+    self, atoms::local_stats::value,
+    [all](const std::string& name, const std::string&, std::optional<node_stats> s) {
+      all->push_back(s ? std::move(*s) : node_stats{name, false, 0, {}});
+    },
+    [all, rp]() mutable { rp.deliver(std::move(*all)); });
 }
 
 } // namespace emporium::cluster_router

@@ -155,6 +155,12 @@ caf::behavior router_actor(router_self* self, router_options opts, router_servic
       cluster_status(self, rp, user);
       return rp;
     },
+    [self](atoms::local_stats) { return local_stats(self); },
+    [self](atoms::stats) {
+      auto rp = self->make_response_promise<std::vector<node_stats>>();
+      cluster_stats(self, rp);
+      return rp;
+    },
   };
 }
 

@@ -142,5 +142,9 @@ void local_status(router_self* self, caf::typed_response_promise<member_view> rp
 /// orders (the router's own answer: callers never hash keys themselves).
 void cluster_status(router_self* self, caf::typed_response_promise<cluster_view> rp,
                     std::optional<std::string> user);
+/// This node's figures for GET /api/admin/stats.
+node_stats local_stats(router_self* self);
+/// Every member's figures (one that does not answer in 3 s as unreachable).
+void cluster_stats(router_self* self, caf::typed_response_promise<std::vector<node_stats>> rp);
 
 } // namespace emporium::cluster_router

@@ -1,6 +1,10 @@
-// GET /api/cluster (admin), and the write guard of a node without quorum.
+// GET /api/cluster and GET /api/admin/stats (admin), and the write guard of
+// a node without quorum.
 #include "http/api_context.hpp"
 #include "http/response_helpers.hpp"
+#include "http/stats_json.hpp"
+
+#include <chrono>
 
 #include <nlohmann/json.hpp>
 
@@ -52,6 +56,19 @@ void cluster_status(api_context& ctx, request& req, responder respond) {
   });
 }
 
+/// The operations page's figures, from every member's registry.
+void admin_stats(api_context& ctx, request& req, responder respond) {
+  if (!authenticate_admin(ctx, req, respond))
+    return;
+  ctx.actors.node_stats([respond](errc ec, std::vector<node_stats> nodes) {
+    if (ec != errc::none)
+      return respond(error_response(ec, "cluster statistics unavailable"));
+    using namespace std::chrono;
+    auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+    respond(json_response(stats_json(std::move(nodes), now)));
+  });
+}
+
 bool is_write(const request& req) {
   return req.method == "POST" || req.method == "PUT" || req.method == "DELETE";
 }
@@ -60,6 +77,7 @@ bool is_write(const request& req) {
 
 void add_cluster_routes(router& r, api_context& ctx) {
   r.add("GET", "/api/cluster", with_context(ctx, cluster_status));
+  r.add("GET", "/api/admin/stats", with_context(ctx, admin_stats));
   // A node that reaches no majority owns no shard; rather than queue writes
   // it cannot place, it says so at once and when to try again. Checking a
   // token touches no shard and keeps working.

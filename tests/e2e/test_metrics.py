@@ -250,6 +250,26 @@ class PrometheusScrapesAClusterTests(unittest.TestCase):
         self.assertIsNotNone(p99)
         self.assertGreater(p99, 0)
 
+        # The operations page's figures: the same registries, gathered
+        # cluster-wide through any one node; admins only.
+        status, stats, _ = self.cluster[1].request("GET", "/api/admin/stats",
+                                                   token=self.cluster[1].admin_token())
+        self.assertEqual(status, 200, stats)
+        nodes = stats["nodes"]
+        self.assertEqual(len(nodes), 3)
+        self.assertTrue(all(n["reachable"] for n in nodes), nodes)
+        self.assertEqual(sum(n["orders"]["placed"] for n in nodes), 24)
+        self.assertEqual(sum(n["orders"]["confirmed"] for n in nodes), confirmed)
+        self.assertEqual(sum(n["orders"]["cancelled"] for n in nodes), 24 - confirmed)
+        self.assertEqual(sum(n["shardsOwned"] for n in nodes), 12)
+        self.assertEqual(sum(r["requests"] for n in nodes for r in n["routes"]
+                             if r["route"] == "/api/orders/place"), 24)
+        self.assertTrue(all(n["breaker"] == "closed" for n in nodes))
+        self.assertGreater(sum(n["commit"]["count"] for n in nodes if n["commit"]), 24)
+        self.assertEqual(self.cluster[0].request("GET", "/api/admin/stats", token=tokens[0])[0],
+                         403)
+        self.assertEqual(self.cluster[0].request("GET", "/api/admin/stats")[0], 401)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -42,6 +42,7 @@ public:
   std::string payment_breaker() const override { return "closed"; }
   http::cluster_info cluster() const override { return {}; }
   void cluster_status(const std::string&, http::done_fn<cluster_view> done) override;
+  void node_stats(http::done_fn<std::vector<emporium::node_stats>> done) override;
 
   /// Forgets carts between inputs, so each input runs alone.
   void reset() { carts_.clear(); }

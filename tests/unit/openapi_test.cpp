@@ -48,6 +48,7 @@ struct unreachable_backend final : backend {
   std::string payment_breaker() const override { return "closed"; }
   cluster_info cluster() const override { return {}; }
   void cluster_status(const std::string&, done_fn<cluster_view>) override { called(); }
+  void node_stats(done_fn<std::vector<emporium::node_stats>>) override { called(); }
 };
 
 /// "METHOD /path" pairs from the YAML's paths section (2-space path keys,
