@@ -1,6 +1,7 @@
 // The storefront in a real browser against the real binary: a shopper buys
 // with a good card and sees Confirmed arrive live, a declined card shows its
-// reason, and an admin's stock change shows on the product page.
+// reason, an admin's stock change shows on the product page, and the
+// operations page charts live figures for admins only.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { accessibilityViolations, launch, screenshot } from "./browser.mjs";
@@ -35,6 +36,14 @@ async function newPage(viewport = { width: 1280, height: 900 }) {
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
   return page;
+}
+
+async function logIn(page, email, password) {
+  await page.goto(node.base + "/login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("button", { name: /Log out/ }).waitFor();
 }
 
 async function registerAndLogin(page, email, password = "secret-pass") {
@@ -136,10 +145,7 @@ test("a declined card cancels the order and says why, on a phone-sized screen", 
 test("an admin sets a product's stock and the product page shows it", async () => {
   const [, product] = await twoProducts();
   const page = await newPage();
-  await page.goto(node.base + "/login");
-  await page.getByLabel("Email").fill(admin.email);
-  await page.getByLabel("Password").fill(admin.password);
-  await page.getByRole("button", { name: "Log in" }).click();
+  await logIn(page, admin.email, admin.password);
   await page.getByRole("link", { name: "Admin" }).click();
   await page.getByLabel("Find product").fill(product.name);
   await page.getByRole("button", { name: "Find" }).click();
@@ -165,4 +171,49 @@ test("an admin sets a product's stock and the product page shows it", async () =
   assert.deepEqual(await accessibilityViolations(visitor), [], "catalog");
   await visitor.context().close();
   await page.context().close();
+});
+
+test("the operations page charts orders and requests for an admin, and is closed to customers", async () => {
+  const [product] = await twoProducts();
+  const page = await newPage();
+  await logIn(page, admin.email, admin.password);
+  await page.getByRole("link", { name: "Operations" }).click();
+  await page.getByRole("heading", { name: "Operations" }).waitFor();
+
+  // A customer buys through the API while the page polls.
+  const email = "ops-load@ui-e2e.test";
+  await node.api("/api/auth/register", { method: "POST", body: JSON.stringify({ email, password: "secret-pass" }) });
+  const { body: session } = await node.api("/api/auth/login", { method: "POST", body: JSON.stringify({ email, password: "secret-pass" }) });
+  const auth = { Authorization: `Bearer ${session.token}` };
+  for (let i = 0; i < 4; i++) {
+    const added = await node.api("/api/cart/add", { method: "POST", headers: auth, body: JSON.stringify({ productId: product.id, quantity: 1 }) });
+    assert.equal(added.status, 200);
+    const placed = await node.api("/api/orders/place", { method: "POST", headers: auth, body: JSON.stringify({ paymentMethodId: "pm_card_visa" }) });
+    assert.equal(placed.status, 200);
+  }
+
+  // Charts with figures: orders confirmed (after the 1.5 s payment), requests, p99.
+  const orders = page.locator('figure.chart[data-title="Orders"]');
+  await page.locator('figure.chart[data-title="Orders"][data-nonempty=yes]').waitFor({ timeout: 30_000 });
+  for (const title of ["Requests", "p99 latency by route"])
+    await page.locator(`figure.chart[data-title="${title}"][data-nonempty=yes]`).waitFor();
+  assert.match(await orders.locator("figcaption").innerText(), /Confirmed\/s: \d/);
+  // A line, not a dot: at least two intervals charted.
+  await page.waitForFunction(() => Number(document.querySelector('figure.chart[data-title="Orders"]')?.dataset.points) >= 2);
+  assert.equal(await page.locator("figure.chart canvas").count() >= 4, true, "uPlot drew on canvases");
+  const row = page.getByRole("table", { name: "Nodes" }).getByRole("row").nth(1);
+  assert.match(await row.innerText(), /up\s+closed\s+12/);
+  await screenshot(page, "operations");
+  assert.deepEqual(await accessibilityViolations(page), [], "operations page");
+  await page.context().close();
+
+  // A customer sees neither the page nor its figures.
+  const customer = await newPage();
+  await logIn(customer, email, "secret-pass");
+  assert.equal(await customer.getByRole("link", { name: "Operations" }).count(), 0);
+  await customer.goto(node.base + "/admin/operations");
+  await customer.getByText("This page is for admin accounts.").waitFor();
+  assert.equal((await node.api("/api/admin/stats", { headers: auth })).status, 403);
+  assert.equal((await node.api("/api/admin/stats")).status, 401);
+  await customer.context().close();
 });

@@ -1,5 +1,6 @@
 // Routes and the providers every page needs.
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-router";
+import { lazy, Suspense } from "react";
 import type { ReactNode } from "react";
 import { AuthProvider, useAuth } from "./auth/session";
 import { CartProvider } from "./cart/CartProvider";
@@ -13,6 +14,9 @@ import { CatalogPage } from "./pages/CatalogPage";
 import { OrderPage } from "./pages/OrderPage";
 import { OrdersPage } from "./pages/OrdersPage";
 import { ProductPage } from "./pages/ProductPage";
+
+// uPlot (charts) loads with the operations page only: shoppers never fetch it.
+const OperationsPage = lazy(() => import("./pages/OperationsPage").then((m) => ({ default: m.OperationsPage })));
 
 /** Pages that need a login send visitors to /login and back afterwards. */
 function RequireLogin({ children }: { children: ReactNode }) {
@@ -35,6 +39,7 @@ export function AppRoutes() {
         <Route path="orders" element={<RequireLogin><OrdersPage /></RequireLogin>} />
         <Route path="orders/:id" element={<RequireLogin><OrderPage /></RequireLogin>} />
         <Route path="admin" element={<RequireLogin><AdminPage /></RequireLogin>} />
+        <Route path="admin/operations" element={<RequireLogin><Suspense fallback={<Loading what="the operations page" />}><OperationsPage /></Suspense></RequireLogin>} />
         <Route path="*" element={<p role="alert">This page does not exist.</p>} />
       </Route>
     </Routes>

@@ -2,6 +2,7 @@
 // turned into an ApiError whose message a person can read.
 import type {
   Cart,
+  ClusterStats,
   Order,
   PlacedOrder,
   Product,
@@ -133,6 +134,8 @@ export const api = {
   orders: (token: string) => json<Order[]>("/api/orders/history", { token }),
   order: (token: string, id: number) => json<Order>(`/api/orders/${id}`, { token }),
   cancelOrder: (token: string, id: number) => json<Order>(`/api/orders/${id}/cancel`, { method: "POST", token }),
+
+  stats: (token: string, signal?: AbortSignal) => json<ClusterStats>("/api/admin/stats", { token, signal }),
 
   createProduct: (token: string, p: Omit<Product, "id">) =>
     json<Product>("/api/products", { method: "POST", token, body: p }),

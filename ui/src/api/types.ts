@@ -107,3 +107,29 @@ export interface OrderEvent {
   seq: number;
   at: string;
 }
+
+/** A histogram as GET /api/admin/stats gives it: counts per bucket (not cumulative), +Inf last. */
+export interface Histogram {
+  count: number;
+  sum: number;
+  bounds: number[];
+  buckets: number[];
+}
+
+/** One member's cumulative figures from GET /api/admin/stats. */
+export interface NodeStats {
+  node: string;
+  reachable: boolean;
+  at: number;
+  breaker?: "closed" | "open" | "half_open";
+  shardsOwned?: number;
+  entitiesResident?: number;
+  orders?: { placed: number; confirmed: number; cancelled: number; cancelledByReason: Record<string, number> };
+  commit?: Histogram | null;
+  routes?: { route: string; requests: number; serverErrors: number; duration: Histogram | null }[];
+}
+
+export interface ClusterStats {
+  at: number;
+  nodes: NodeStats[];
+}

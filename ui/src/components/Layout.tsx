@@ -26,7 +26,8 @@ export function Layout() {
           </NavLink>
           {session && <NavLink to="/cart">Cart ({count})</NavLink>}
           {session && <NavLink to="/orders">Orders</NavLink>}
-          {isAdmin && <NavLink to="/admin">Admin</NavLink>}
+          {isAdmin && <NavLink to="/admin" end>Admin</NavLink>}
+          {isAdmin && <NavLink to="/admin/operations">Operations</NavLink>}
           {session ? (
             <button
               type="button"
