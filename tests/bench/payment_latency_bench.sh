@@ -13,26 +13,13 @@ runs=${1:-3}; secs=${2:-10}; buyers=${3:-1000}
 scripts/build bench >/dev/null
 
 # One data directory for every run: the buyers sign up once (a thousand
-# Argon2 hashes take minutes) and their tokens are reused, because a node
-# restarted on the directory keeps its JWT secret.
+# Argon2 hashes take minutes).
 work=$(mktemp -d /tmp/emporium-paylat.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+source tests/bench/closed_loop.sh
 
 one() { # one <latency-ms>: prints "orders/s failed p50 p99"
-  local port node_pid row
-  port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-  EMPORIUM_ADMIN_EMAIL=admin@bench.test EMPORIUM_ADMIN_PASSWORD=bench-admin \
-    EMPORIUM_REGISTRATIONS_PER_MINUTE_IP=100000 EMPORIUM_MAX_CONNECTIONS_PER_CLIENT=1000000 \
-    build/bench/emporium --port "$port" --data-dir "$work" --payment-latency-ms "$1" --metrics-port 0 \
-      >>"$work/node.log" 2>&1 &
-  node_pid=$!
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
-  row=$(ORDER_LOAD_TOKENS="$work/tokens" \
-    build/bench/tests/bench/order_load "$port" "$buyers" "$secs" admin@bench.test bench-admin | tail -1)
-  kill "$node_pid" 2>/dev/null || true
-  wait "$node_pid" 2>/dev/null || true
-  # | buyers | load | orders/s | p50 | p99 | max | failed |
-  echo "$row" | awk -F'|' '{gsub(/ /,"",$4); gsub(/ /,"",$8); gsub(/ /,"",$5); gsub(/ /,"",$6); print $4, $8, $5, $6}'
+  closed_loop_row "$work" "$buyers" "$secs" --payment-latency-ms "$1"
 }
 
 echo "| run | 0 ms: orders/s | failed | 300 ms: orders/s | failed | p50 / p99 at 300 ms | ratio |"

@@ -1,0 +1,34 @@
+# Sourced by the order benchmarks: one closed-loop row against a fresh
+# Release node on a shared data directory (the buyers sign up once and
+# their tokens are reused: a node restarted on the directory keeps its JWT
+# secret).
+#   closed_loop_row <work-dir> <buyers> <seconds> [node flags...]
+# prints "orders/s failed p50 p99"; the node's log goes to <work-dir>/node.log.
+closed_loop_row() {
+  local work=$1 buyers=$2 secs=$3 port node_pid row
+  shift 3
+  port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+  # Every buyer signs up and connects from 127.0.0.1: the per-client limits
+  # of a real deployment would refuse the load generator itself.
+  EMPORIUM_ADMIN_EMAIL=admin@bench.test EMPORIUM_ADMIN_PASSWORD=bench-admin \
+    EMPORIUM_REGISTRATIONS_PER_MINUTE_IP=100000 EMPORIUM_MAX_CONNECTIONS_PER_CLIENT=1000000 \
+    build/bench/emporium --port "$port" --data-dir "$work" --metrics-port 0 "$@" \
+      >>"$work/node.log" 2>&1 &
+  node_pid=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
+  row=$(ORDER_LOAD_TOKENS="$work/tokens" \
+    build/bench/tests/bench/order_load "$port" "$buyers" "$secs" admin@bench.test bench-admin | tail -1)
+  kill "$node_pid" 2>/dev/null || true
+  wait "$node_pid" 2>/dev/null || true
+  # | buyers | load | orders/s | p50 | p99 | max | failed |
+  echo "$row" | awk -F'|' '{gsub(/ /,"",$4); gsub(/ /,"",$8); gsub(/ /,"",$5); gsub(/ /,"",$6); print $4, $8, $5, $6}'
+}
+
+# median_of <values...>: "median (min-max)"
+median_of() {
+  python3 - "$@" <<'PY'
+import statistics, sys
+v = sorted(float(x) for x in sys.argv[1:])
+print(f"{statistics.median(v):.0f} ({v[0]:.0f}-{v[-1]:.0f})" if v else "n/a")
+PY
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env python3
+"""A collector for benchmarks: accepts OTLP/HTTP JSON on POST /v1/traces,
+counts the spans and writes the running total to a file.
+    otlp_sink.py <port> <count-file>"""
+import json
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+port, count_file = int(sys.argv[1]), sys.argv[2]
+total = 0
+
+
+class Sink(BaseHTTPRequestHandler):
+    def do_POST(self):
+        global total
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        doc = json.loads(body)
+        total += sum(len(ss["spans"]) for rs in doc["resourceSpans"] for ss in rs["scopeSpans"])
+        with open(count_file, "w") as f:
+            f.write(str(total))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+ThreadingHTTPServer(("127.0.0.1", port), Sink).serve_forever()
