@@ -161,3 +161,15 @@ TEST_CASE("OTLP endpoints: http URLs with an optional port and prefix") {
     CHECK(!why.empty());
   }
 }
+
+TEST_CASE("OTLP JSON escapes hostile names and values and stays valid JSON") {
+  auto ctx = trace::start_trace();
+  trace::span s{ctx, 0, "a \"quoted\"\nname\\", trace::span_kind::internal, 1, 2,
+                {{"reason", std::string{"bad\xff\xfe bytes\x01"}}}, false};
+  auto j = nlohmann::json::parse(otlp::encode({s}, {{"service.name", "emporium"}}));
+  auto& span = j["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+  CHECK(span["name"] == "a \"quoted\"\nname\\");
+  CHECK(span["attributes"][0]["value"]["stringValue"] == "bad?? bytes\x01");
+  CHECK(nlohmann::json::parse(otlp::encode({}, {}))["resourceSpans"][0]["scopeSpans"][0]["spans"]
+          .empty());
+}
