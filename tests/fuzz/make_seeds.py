@@ -131,7 +131,16 @@ def manifest():
     write("manifest", "no_global", json.dumps(dict(doc, files=files[1:])))
 
 
+def traceparent():
+    write("traceparent", "w3c_example", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+    write("traceparent", "future_version", "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-x")
+    write("traceparent", "zero_trace", "00-00000000000000000000000000000000-00f067aa0ba902b7-01")
+    write("traceparent", "repeated", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01, "
+          "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+
+
 if __name__ == "__main__":
-    for fn in (signalr, ws_messages, http_request, route_bodies, jwt, config, snapshots, domain_rules, manifest):
+    for fn in (signalr, ws_messages, http_request, route_bodies, jwt, config, snapshots, domain_rules, manifest,
+               traceparent):
         fn()
     print("seeds written", file=sys.stderr)
