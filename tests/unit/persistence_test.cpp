@@ -132,6 +132,10 @@ TEST_CASE("a version 3 file keeps its orders and events when the outbox loses AU
   CHECK(one_text(db, "SELECT response FROM orders WHERE user_id = 'u1' AND "
                      "idempotency_key = 'key-1'") == "{\"orderId\":7}");
   CHECK(one_int(db, "SELECT COUNT(*) FROM sqlite_sequence") == 0);
+  // Migration 7: the old row's payload has no `at` (written at 0, pruned
+  // first); the new row carries its event's time.
+  CHECK(one_int(db, "SELECT created_at FROM outbox WHERE seq = 41") == 0);
+  CHECK(one_int(db, "SELECT created_at FROM outbox WHERE seq = 42") == 5);
 }
 
 TEST_CASE("statements are prepared once per connection and reset after each use") {
