@@ -89,6 +89,14 @@ void deliver_parked(router_self* self, parked p) {
   auto it = st.peers.find(slot.holder);
   if (it == st.peers.end() && slot.owner != st.opts.node_name)
     it = st.peers.find(slot.owner);
+  // Ours by our view, but another node still has the lock and we do not
+  // know which: it may be one we have not met yet (a restarted node that
+  // reached one peer and not the other). A peer may know it: the first hop
+  // goes there instead of waiting for the lock; it comes back to wait here
+  // if the peer knows no better (the hop limit bounds the trip).
+  if (it == st.peers.end() && slot.owner == st.opts.node_name &&
+      slot.state == phase::acquiring && p.hops == 0 && !st.peers.empty())
+    it = st.peers.begin();
   if (it == st.peers.end() || p.hops >= max_hops)
     return park(self, std::move(p)); // ours soon, or views disagree: wait
   auto hops = static_cast<std::uint8_t>(p.hops + 1);

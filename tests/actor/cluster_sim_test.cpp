@@ -274,3 +274,31 @@ TEST_CASE("simulated diverging views: writes through the node that sees everyone
   CHECK(count_acknowledged(sent) == users);
   check_no_acknowledged_write_lost(c, sent, "n1");
 }
+
+TEST_CASE("simulated diverging views: writes through a node that cannot reach the shard's holder "
+          "go through a peer that can") {
+  // As above, from the other side: n3 owns some shards by its view, but n2
+  // (which n3 cannot reach) took their locks first. n3 does not know the
+  // holder; n1 does. Without the relay n3 would hold these writes until
+  // the lock came free, which it does not while the link is down.
+  cluster_fixture c(11);
+  c.net.max_delay = std::chrono::milliseconds(5);
+  c.net.cut("n2", "n3");
+  c.start("relay");
+  auto ready = [&] {
+    std::uint32_t n = 0;
+    for (const auto& name : {"n1", "n2", "n3"})
+      n += c.node(name).health->ready_shards;
+    return n;
+  };
+  REQUIRE(c.advance_until([&] { return ready() == c.shards; }, std::chrono::seconds(10)));
+  c.advance(std::chrono::seconds(1));
+  CHECK(c.node("n3").health->ready_shards < c.node("n3").health->owned_shards);
+  adds sent;
+  constexpr int users = 36;
+  add_round(c, sent, {"n3"}, users, 0);
+  c.advance(std::chrono::seconds(2)); // far below the callers' 10 s timeout
+  CHECK(count_acknowledged(sent) == users);
+  check_no_acknowledged_write_lost(c, sent, "n1");
+}
+
