@@ -201,17 +201,18 @@ std::unique_ptr<SQLite::Database> open_database(const std::string& path, durabil
     db->setBusyTimeout(5000);
     // The first statement reads the header: a file that is not a database
     // fails here with SQLITE_NOTADB instead of being silently replaced.
+    // Space freed by retention goes back to the file system a little at a
+    // time (incremental_vacuum). The mode must be chosen before the file
+    // gets its first page (switching to WAL writes one); prepare_database
+    // converts an older file once.
+    if (db->execAndGet("SELECT COUNT(*) FROM sqlite_master").getInt() == 0)
+      db->exec("PRAGMA auto_vacuum=INCREMENTAL");
     auto mode = db->execAndGet("PRAGMA journal_mode=WAL").getString();
     if (mode != "wal")
       throw store_error(fmt::format("{}: cannot switch to WAL mode (got '{}')", path, mode));
     db->exec(level == durability::full ? "PRAGMA synchronous=FULL"
                                        : "PRAGMA synchronous=NORMAL");
     db->exec("PRAGMA foreign_keys=ON");
-    // Space freed by retention goes back to the file system a little at a
-    // time (incremental_vacuum). The mode must be chosen before the first
-    // table; prepare_database converts an older file once.
-    if (db->execAndGet("SELECT COUNT(*) FROM sqlite_master").getInt() == 0)
-      db->exec("PRAGMA auto_vacuum=INCREMENTAL");
     migrate(*db, path);
     return db;
   } catch (const store_error&) {
