@@ -186,9 +186,12 @@ TEST_CASE("sales are on file one row each; version 4 stock snapshots carry their
     // A version 4 file: migrate to 4, then write a stock snapshot whose
     // settled list ("d") holds a commit (1) of order 11 and a release (2).
     auto db = open_database(path, durability::normal);
-    // Back to what version 4 had: no sales table, no token families.
+    // Back to what version 4 had: no sales table, no token families, no
+    // retention columns.
     db->exec("DROP TABLE stock_sales; DROP INDEX refresh_tokens_by_family; "
              "DROP INDEX refresh_tokens_by_expiry; ALTER TABLE refresh_tokens DROP COLUMN family; "
+             "DROP INDEX outbox_by_time; ALTER TABLE outbox DROP COLUMN created_at; "
+             "DROP TABLE retention; DROP INDEX orders_by_key_age; "
              "PRAGMA user_version = 4");
     db->exec(R"(INSERT INTO entities VALUES (2, '5', '{"v":1,"h":3,"s":1,"r":[],"d":[[11,1],[12,2]]}'))");
   }
