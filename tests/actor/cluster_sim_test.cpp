@@ -243,6 +243,34 @@ TEST_CASE("simulated partition: the isolated node holds no shard, the majority s
   CHECK(c.net.dropped > 0);
 }
 
+/// Starts the three nodes with n2 and n3 never meeting (as when a restarted
+/// node is slow to reconnect to one peer), until every shard is open
+/// somewhere, plus a second for the views to settle as far as they can.
+void start_without_link_n2_n3(cluster_fixture& c, const std::string& name) {
+  c.net.max_delay = std::chrono::milliseconds(5);
+  c.net.cut("n2", "n3");
+  c.start(name);
+  auto ready = [&] {
+    std::uint32_t n = 0;
+    for (const auto& node : {"n1", "n2", "n3"})
+      n += c.node(node).health->ready_shards;
+    return n;
+  };
+  REQUIRE(c.advance_until([&] { return ready() == c.shards; }, std::chrono::seconds(10)));
+  c.advance(std::chrono::seconds(1));
+}
+
+/// 36 users' cart adds through `via`: all answered within 2 s (far below
+/// the callers' 10 s timeout), none lost.
+void check_writes_through(cluster_fixture& c, const std::string& via) {
+  adds sent;
+  constexpr int users = 36;
+  add_round(c, sent, {via}, users, 0);
+  c.advance(std::chrono::seconds(2));
+  CHECK(count_acknowledged(sent) == users);
+  check_no_acknowledged_write_lost(c, sent, "n1");
+}
+
 TEST_CASE("simulated diverging views: writes through the node that sees everyone go to whoever "
           "has the shard open") {
   // n2 and n3 never meet (as when a restarted node is slow to reconnect to
@@ -250,29 +278,14 @@ TEST_CASE("simulated diverging views: writes through the node that sees everyone
   // shard that n3 owns by n1's view may be open at n2 (its owner by n2's
   // view, which took the lock first); n1 must send there, not wait with n3.
   cluster_fixture c(11);
-  c.net.max_delay = std::chrono::milliseconds(5);
-  c.net.cut("n2", "n3");
-  c.start("diverging");
-  auto ready = [&] {
-    std::uint32_t n = 0;
-    for (const auto& name : {"n1", "n2", "n3"})
-      n += c.node(name).health->ready_shards;
-    return n;
-  };
-  REQUIRE(c.advance_until([&] { return ready() == c.shards; }, std::chrono::seconds(10)));
-  c.advance(std::chrono::seconds(1));
+  start_without_link_n2_n3(c, "diverging");
   std::uint32_t claimed = 0;
   for (const auto& name : {"n1", "n2", "n3"})
     claimed += c.node(name).health->owned_shards;
   CHECK(claimed > c.shards); // the views disagree: some shards have two owners
   CHECK(c.node("n1").health->live_members == 3u);
   CHECK(c.node("n2").health->live_members == 2u);
-  adds sent;
-  constexpr int users = 36;
-  add_round(c, sent, {"n1"}, users, 0);
-  c.advance(std::chrono::seconds(2)); // far below the callers' 10 s timeout
-  CHECK(count_acknowledged(sent) == users);
-  check_no_acknowledged_write_lost(c, sent, "n1");
+  check_writes_through(c, "n1");
 }
 
 TEST_CASE("simulated diverging views: writes through a node that cannot reach the shard's holder "
@@ -282,23 +295,8 @@ TEST_CASE("simulated diverging views: writes through a node that cannot reach th
   // holder; n1 does. Without the relay n3 would hold these writes until
   // the lock came free, which it does not while the link is down.
   cluster_fixture c(11);
-  c.net.max_delay = std::chrono::milliseconds(5);
-  c.net.cut("n2", "n3");
-  c.start("relay");
-  auto ready = [&] {
-    std::uint32_t n = 0;
-    for (const auto& name : {"n1", "n2", "n3"})
-      n += c.node(name).health->ready_shards;
-    return n;
-  };
-  REQUIRE(c.advance_until([&] { return ready() == c.shards; }, std::chrono::seconds(10)));
-  c.advance(std::chrono::seconds(1));
+  start_without_link_n2_n3(c, "relay");
   CHECK(c.node("n3").health->ready_shards < c.node("n3").health->owned_shards);
-  adds sent;
-  constexpr int users = 36;
-  add_round(c, sent, {"n3"}, users, 0);
-  c.advance(std::chrono::seconds(2)); // far below the callers' 10 s timeout
-  CHECK(count_acknowledged(sent) == users);
-  check_no_acknowledged_write_lost(c, sent, "n1");
+  check_writes_through(c, "n3");
 }
 
