@@ -1,5 +1,6 @@
 // Order index and order reads (see order_store.hpp).
 #include "persistence/order_store.hpp"
+#include "persistence/retention.hpp"
 
 #include "persistence/snapshot_keys.hpp"
 #include "persistence/state_codec.hpp"
@@ -89,51 +90,21 @@ std::vector<std::int64_t> order_store::unfinished(std::uint8_t kind) {
   return out;
 }
 
-std::int64_t order_store::prune_events(std::int64_t cutoff_ms, std::size_t limit) {
-  write_transaction tx(db_);
-  auto highest = db_.statement(
-    "SELECT COALESCE(MAX(seq), 0) FROM (SELECT seq FROM outbox WHERE created_at < ? "
-    "AND seq < (SELECT MAX(seq) FROM outbox) ORDER BY seq LIMIT ?)");
-  highest->bind(1, cutoff_ms);
-  highest->bind(2, static_cast<std::int64_t>(limit));
-  highest->executeStep();
-  auto through = highest->getColumn(0).getInt64();
-  if (through == 0)
-    return 0;
-  // Rows are written in time order, so "older than the cutoff, up to
-  // `through`" is a prefix of the table by seq.
-  auto remove = db_.statement("DELETE FROM outbox WHERE seq <= ? AND created_at < ?");
-  remove->bind(1, through);
-  remove->bind(2, cutoff_ms);
-  remove->exec();
-  auto removed = db_.database().getChanges();
-  auto mark = db_.statement(
-    "INSERT INTO retention(name, value) VALUES('outbox_pruned_through', ?) "
-    "ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)");
-  mark->bind(1, through);
-  mark->exec();
-  tx.commit();
-  return removed;
-}
-
-std::int64_t order_store::events_pruned_through() {
-  auto q = db_.statement("SELECT value FROM retention WHERE name = 'outbox_pruned_through'");
-  return q->executeStep() ? q->getColumn(0).getInt64() : 0;
-}
-
-std::int64_t order_store::forget_idempotency(std::int64_t cutoff_ms, std::size_t limit) {
-  auto q = db_.statement(
-    "UPDATE orders SET idempotency_key = NULL, request_hash = '', response = '' "
-    "WHERE id IN (SELECT id FROM orders WHERE idempotency_key IS NOT NULL AND placed_at < ? "
-    "LIMIT ?)");
-  q->bind(1, cutoff_ms);
-  q->bind(2, static_cast<std::int64_t>(limit));
-  q->exec();
-  return db_.database().getChanges();
-}
-
-void order_store::reclaim(int pages) {
-  db_.database().exec(fmt::format("PRAGMA incremental_vacuum({})", pages));
+event_page order_store::events_page(const std::string& user, std::int64_t seq,
+                                    std::size_t limit) {
+  event_page page;
+  page.events = events_since(user, seq, limit);
+  // The watermark is read after the events and only ever rises: if the
+  // read above missed rows, the prune that deleted them had committed, and
+  // this read sees its mark.
+  if (seq < events_pruned_through(db_)) {
+    page.reset = true;
+    page.events.clear();
+    auto newest = db_.statement("SELECT COALESCE(MAX(seq), 0) FROM outbox");
+    newest->executeStep();
+    page.resume_from = newest->getColumn(0).getInt64();
+  }
+  return page;
 }
 
 } // namespace emporium::persistence

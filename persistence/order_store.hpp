@@ -61,26 +61,9 @@ public:
   /// Ids of orders whose snapshot is not terminal (resumed at start-up).
   std::vector<std::int64_t> unfinished(std::uint8_t kind);
 
-  // Retention (issue 16): run by the order index every sweep interval.
-
-  /// Deletes up to `limit` outbox rows written before `cutoff_ms`, never the
-  /// newest row (seq is max(seq) + 1: deleting the newest would hand its
-  /// seq out again), and remembers the highest seq deleted. Returns the
-  /// number deleted.
-  std::int64_t prune_events(std::int64_t cutoff_ms, std::size_t limit);
-
-  /// The highest seq pruned so far (0: none). A client resuming from a seq
-  /// below it missed events it can no longer get.
-  std::int64_t events_pruned_through();
-
-  /// Forgets the Idempotency-Key, request hash and stored answer of up to
-  /// `limit` orders placed before `cutoff_ms` (the orders stay); a retry with
-  /// such a key is a new request, as with Stripe after 24 hours.
-  std::int64_t forget_idempotency(std::int64_t cutoff_ms, std::size_t limit);
-
-  /// Returns up to `pages` free pages to the file system (the file uses
-  /// auto_vacuum=INCREMENTAL; a file from before that only reuses them).
-  void reclaim(int pages);
+  /// What a client resuming after `seq` gets: the events (as above), or
+  /// `reset` when retention pruned events after `seq` (it reloads instead).
+  event_page events_page(const std::string& user, std::int64_t seq, std::size_t limit);
 
 private:
   connection db_;
