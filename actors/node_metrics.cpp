@@ -42,6 +42,12 @@ node_metrics::node_metrics() {
   parked = &r.gauge_of("emporium_parked_messages",
                        "Messages waiting for an entity to start or a shard to change hands");
 
+  events_pruned = &r.counter_of("emporium_retention_events_pruned_total",
+                                "Outbox events deleted after the event retention");
+  keys_forgotten = &r.counter_of("emporium_retention_keys_forgotten_total",
+                                 "Idempotency-Keys forgotten after the key retention");
+  pages_reclaimed = &r.counter_of("emporium_retention_pages_reclaimed_total",
+                                  "Free SQLite pages given back to the file system");
   orders_placed = &r.counter_of("emporium_orders_placed_total", "Orders durably placed");
   auto& moves = r.counter_family("emporium_order_transitions_total",
                                  "Order status changes made durable", {"from", "to"});

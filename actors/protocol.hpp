@@ -120,6 +120,11 @@ typename Inspector::result_type inspect(Inspector& f, order_event& x) {
            x.total, x.seq);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_page& x) {
+  return f(caf::meta::type_name("event_page"), x.reset, x.resume_from, x.events);
+}
+
 } // namespace emporium
 
 namespace emporium {
@@ -247,12 +252,15 @@ CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(emporium, (emporium::shard_holding))
   CAF_ADD_TYPE_ID(emporium, (emporium::node_stats))
   CAF_ADD_TYPE_ID(emporium, (std::vector<emporium::node_stats>))
+  CAF_ADD_TYPE_ID(emporium, (emporium::event_page))
 CAF_END_TYPE_ID_BLOCK(emporium)
 
 // A write goes to the store of the entity's own node only: never serialized.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(emporium::persistence::entity_write)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(emporium::save_state)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(emporium::persistence::snapshot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(emporium::sweep_retention)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(emporium::persistence::retention_swept)
 
 namespace emporium::atoms {
 using expire = caf::atom_constant<caf::atom("expire")>;

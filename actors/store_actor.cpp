@@ -127,6 +127,14 @@ store_impl::behavior_type store_behavior(store_self self, std::string path,
         return make_error(errc::storage_failure);
       }
     },
+    [self](const sweep_retention& req) -> caf::result<persistence::retention_swept> {
+      try {
+        return self->state.store->sweep(req.cutoffs);
+      } catch (const std::exception& e) {
+        log::error("retention_sweep_failed", {{"db", self->state.db}, {"error", e.what()}});
+        return make_error(errc::storage_failure);
+      }
+    },
     [self](atoms::flush) { flush(self); },
   };
 }

@@ -41,6 +41,13 @@ struct was_sold {
   std::int64_t order = 0;
 };
 
+/// Deletes and forgets what retention says is old, in the writer's own
+/// transactions (see persistence/retention.hpp). Local, like save_state.
+struct sweep_retention {
+  using reply = persistence::retention_swept;
+  persistence::retention_cutoffs cutoffs;
+};
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, load_state& x) {
   return f(caf::meta::type_name("load_state"), x.kind, x.id);
@@ -51,8 +58,10 @@ typename Inspector::result_type inspect(Inspector& f, was_sold& x) {
   return f(caf::meta::type_name("was_sold"), x.kind, x.product, x.order);
 }
 
-using store_actor = caf::typed_actor<caf::replies_to<load_state>::with<persistence::snapshot>,
-                                     caf::replies_to<save_state>::with<void>,
-                                     caf::replies_to<was_sold>::with<bool>>;
+using store_actor =
+  caf::typed_actor<caf::replies_to<load_state>::with<persistence::snapshot>,
+                   caf::replies_to<save_state>::with<void>,
+                   caf::replies_to<was_sold>::with<bool>,
+                   caf::replies_to<sweep_retention>::with<persistence::retention_swept>>;
 
 } // namespace emporium

@@ -223,6 +223,17 @@ const std::vector<option>& options() {
      number<unsigned>(&c::payment_breaker_threshold, 1, 1000)},
     {"payment-breaker-cooldown-ms", "how long the open breaker fails fast before a probe",
      number<unsigned>(&c::payment_breaker_cooldown_ms, 10, 3'600'000)},
+    {"event-retention-days",
+     "days order events are kept for live sockets to resume from; a socket resuming from "
+     "an older one is told to reload (0 = keep forever)",
+     number<unsigned>(&c::event_retention_days, 0, 36'500)},
+    {"idempotency-retention-hours",
+     "hours an order's Idempotency-Key is remembered; a retry after that is a new order "
+     "(0 = forever)",
+     number<unsigned>(&c::idempotency_retention_hours, 0, 876'000)},
+    {"retention-sweep-seconds",
+     "how often each shard deletes what retention says is old and gives the space back",
+     number<unsigned>(&c::retention_sweep_s, 1, 86'400)},
     {"jwt-secret", "HS256 signing secret (default: random, kept in data-dir)",
      text(&c::jwt_secret)},
     {"jwt-issuer", "the iss claim of issued tokens", text(&c::jwt_issuer)},

@@ -73,6 +73,11 @@ struct node_config {
   unsigned payment_breaker_threshold = 5;
   unsigned payment_breaker_cooldown_ms = 5'000;
 
+  // -- retention (0 = keep forever); orders themselves always stay
+  unsigned event_retention_days = 30;        // outbox events live sockets resume from
+  unsigned idempotency_retention_hours = 24; // Idempotency-Keys of placed orders (as Stripe)
+  unsigned retention_sweep_s = 600;          // how often each shard deletes and reclaims
+
   // -- accounts
   std::string jwt_secret;
   std::string jwt_issuer = "emporium";

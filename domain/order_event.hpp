@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace emporium {
 
@@ -19,6 +20,15 @@ struct order_event {
   millis at = 0;
   cents total = 0;
   std::int64_t seq = 0; ///< assigned by the outbox when the event is written
+};
+
+/// What a client resuming after a seq gets: the events it missed, oldest
+/// first; or, when retention deleted some of them, `reset` and the newest
+/// seq to go on from (it reloads the orders it shows instead).
+struct event_page {
+  bool reset = false;
+  std::int64_t resume_from = 0; ///< with reset: the newest seq when asked
+  std::vector<order_event> events;
 };
 
 /// The event an order in its current state publishes at `at`.

@@ -135,7 +135,7 @@ public:
     entity({entity_kind::order, std::to_string(id)}, done, emporium::cancel_order{});
   }
   void events_since(const std::string& user, std::int64_t seq,
-                    done_fn<std::vector<order_event>> done) override {
+                    done_fn<event_page> done) override {
     index(by_user(user), std::move(done), events_after{user, seq});
   }
 

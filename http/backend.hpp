@@ -73,8 +73,9 @@ public:
   virtual void find_order(std::int64_t id, done_fn<found_order> done) = 0;
   /// Cancels through the order's saga; answers the cancelled order.
   virtual void cancel_order(std::int64_t id, done_fn<order_state> done) = 0;
+  /// The user's events after `seq`, or a reset when some were pruned.
   virtual void events_since(const std::string& user, std::int64_t seq,
-                            done_fn<std::vector<order_event>> done) = 0;
+                            done_fn<event_page> done) = 0;
 
   /// True while the actor system and persistence are up (readiness).
   virtual bool ready() const = 0;

@@ -137,6 +137,22 @@ constexpr std::array migrations = {
     CREATE INDEX refresh_tokens_by_family ON refresh_tokens(family);
     CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens(expires_at);
   )sql",
+  // 7: retention. Outbox rows carry when they were written (older rows take
+  // their event's `at`; a row that is not JSON gets 0 and goes at the first
+  // sweep) so old ones can be pruned by time; `retention` keeps the highest
+  // seq pruned, which tells a client resuming from before it that it missed
+  // events.
+  R"sql(
+    ALTER TABLE outbox ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+    UPDATE outbox SET created_at = CASE WHEN json_valid(payload)
+      THEN COALESCE(CAST(json_extract(payload, '$.at') AS INTEGER), 0) ELSE 0 END;
+    CREATE INDEX outbox_by_time ON outbox(created_at);
+    CREATE TABLE retention (
+      name  TEXT PRIMARY KEY,
+      value INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX orders_by_key_age ON orders(placed_at) WHERE idempotency_key IS NOT NULL;
+  )sql",
 };
 
 void migrate(SQLite::Database& db, const std::string& path) {
@@ -157,7 +173,19 @@ void migrate(SQLite::Database& db, const std::string& path) {
 } // namespace
 
 void prepare_database(const std::string& path, durability level) {
-  open_database(path, level);
+  auto db = open_database(path, level);
+  if (db->execAndGet("PRAGMA auto_vacuum").getInt() == 2)
+    return;
+  // A file from before retention: VACUUM rewrites it with the new mode.
+  // It needs the file to itself; another node holding it open makes this
+  // fail, and the file then keeps reusing its free pages without returning
+  // them (tried again at the next start).
+  try {
+    db->setBusyTimeout(0); // busy: give up at once, never delay the start
+    db->exec("PRAGMA auto_vacuum=INCREMENTAL");
+    db->exec("VACUUM");
+  } catch (const SQLite::Exception&) {
+  }
 }
 
 int current_schema_version() {
@@ -173,6 +201,12 @@ std::unique_ptr<SQLite::Database> open_database(const std::string& path, durabil
     db->setBusyTimeout(5000);
     // The first statement reads the header: a file that is not a database
     // fails here with SQLITE_NOTADB instead of being silently replaced.
+    // Space freed by retention goes back to the file system a little at a
+    // time (incremental_vacuum). The mode must be chosen before the file
+    // gets its first page (switching to WAL writes one); prepare_database
+    // converts an older file once.
+    if (db->execAndGet("SELECT COUNT(*) FROM sqlite_master").getInt() == 0)
+      db->exec("PRAGMA auto_vacuum=INCREMENTAL");
     auto mode = db->execAndGet("PRAGMA journal_mode=WAL").getString();
     if (mode != "wal")
       throw store_error(fmt::format("{}: cannot switch to WAL mode (got '{}')", path, mode));

@@ -61,7 +61,8 @@ bool entity_store::sold(std::int64_t product, std::int64_t order) {
 void write_snapshots(connection& db, std::vector<entity_write>& batch) {
   auto upsert = db.statement("INSERT INTO entities(kind, id, state) VALUES(?, ?, ?) "
                              "ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state");
-  auto event = db.statement("INSERT INTO outbox(user_id, order_id, payload) VALUES(?,?,?)");
+  auto event =
+    db.statement("INSERT INTO outbox(user_id, order_id, payload, created_at) VALUES(?,?,?,?)");
   for (auto& w : batch) {
     if (w.placed)
       insert_index_row(db, *w.placed);
@@ -81,6 +82,7 @@ void write_snapshots(connection& db, std::vector<entity_write>& batch) {
       event->bind(1, e.user);
       event->bind(2, e.order);
       event->bind(3, encode(e));
+      event->bind(4, e.at);
       event->exec();
       event->reset();
       e.seq = db.last_insert_rowid();

@@ -4,6 +4,7 @@
 
 #include "domain/order_event.hpp"
 #include "persistence/connection.hpp"
+#include "persistence/retention.hpp"
 #include "persistence/snapshot.hpp"
 
 #include <cstdint>
@@ -59,6 +60,9 @@ public:
   /// Writes all snapshots in ONE transaction; durable when it returns
   /// (at the configured durability level). Throws on failure, nothing written.
   void commit(std::vector<entity_write>& batch);
+
+  /// Deletes and forgets what retention says is old (see retention.hpp).
+  retention_swept sweep(const retention_cutoffs& cut) { return persistence::sweep(db_, cut); }
 
 private:
   connection db_;

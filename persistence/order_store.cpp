@@ -1,5 +1,6 @@
 // Order index and order reads (see order_store.hpp).
 #include "persistence/order_store.hpp"
+#include "persistence/retention.hpp"
 
 #include "persistence/snapshot_keys.hpp"
 #include "persistence/state_codec.hpp"
@@ -87,6 +88,23 @@ std::vector<std::int64_t> order_store::unfinished(std::uint8_t kind) {
   while (q->executeStep())
     out.push_back(q->getColumn(0).getInt64());
   return out;
+}
+
+event_page order_store::events_page(const std::string& user, std::int64_t seq,
+                                    std::size_t limit) {
+  event_page page;
+  page.events = events_since(user, seq, limit);
+  // The watermark is read after the events and only ever rises: if the
+  // read above missed rows, the prune that deleted them had committed, and
+  // this read sees its mark.
+  if (seq < events_pruned_through(db_)) {
+    page.reset = true;
+    page.events.clear();
+    auto newest = db_.statement("SELECT COALESCE(MAX(seq), 0) FROM outbox");
+    newest->executeStep();
+    page.resume_from = newest->getColumn(0).getInt64();
+  }
+  return page;
 }
 
 } // namespace emporium::persistence

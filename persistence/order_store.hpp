@@ -61,6 +61,10 @@ public:
   /// Ids of orders whose snapshot is not terminal (resumed at start-up).
   std::vector<std::int64_t> unfinished(std::uint8_t kind);
 
+  /// What a client resuming after `seq` gets: the events (as above), or
+  /// `reset` when retention pruned events after `seq` (it reloads instead).
+  event_page events_page(const std::string& user, std::int64_t seq, std::size_t limit);
+
 private:
   connection db_;
 };

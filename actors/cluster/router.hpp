@@ -35,6 +35,7 @@
 #include "domain/shard_map.hpp"
 #include "actors/directory.hpp"
 #include "actors/entity_services.hpp"
+#include "persistence/retention.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -55,6 +56,7 @@ struct router_options {
   std::chrono::milliseconds tick{250};          ///< membership and retry period
   std::chrono::milliseconds max_reconnect{2000}; ///< backoff cap for a seed that is down
   std::size_t max_parked = 10'000;               ///< per shard, while it moves
+  persistence::retention_policy retention;        ///< each open shard's sweeps
   bool tls = false; ///< connect to seeds through CAF's OpenSSL module (loaded by main)
   /// The network seam: answers (connect_atom, host, port) like CAF's
   /// middleman; invalid = the middleman (or its OpenSSL module with `tls`).

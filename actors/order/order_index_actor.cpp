@@ -36,10 +36,40 @@ struct index_state {
   persistence::order_id_space ids;
   std::int64_t last_id = 0;
   std::map<std::pair<std::string, std::string>, inflight_key> inflight;
+  persistence::retention_policy retention;
   static inline const char* name = "order_index";
 };
 
-using index_self = order_index_actor::stateful_pointer<index_state>;
+// The public interface plus its retention timer.
+using index_impl = order_index_actor::extend<caf::reacts_to<atoms::sweep>>;
+using index_self = index_impl::stateful_pointer<index_state>;
+
+/// Asks the store (the file's only writer) to sweep, then schedules the
+/// next sweep: soon when a limit was reached, else after the interval.
+void sweep(index_self self) {
+  auto cut = persistence::cutoffs_at(self->state.retention, wall_clock_ms());
+  self->request(self->state.writer, std::chrono::minutes(5), sweep_retention{cut})
+    .then(
+      [self](const persistence::retention_swept& done) {
+        auto& m = node_metrics::get();
+        m.events_pruned->inc(static_cast<double>(done.events));
+        m.keys_forgotten->inc(static_cast<double>(done.keys));
+        m.pages_reclaimed->inc(static_cast<double>(done.pages));
+        if (done.events + done.keys + done.pages > 0)
+          log::write("info", "retention_swept",
+                     {{"events", std::to_string(done.events)},
+                      {"keys", std::to_string(done.keys)},
+                      {"pages", std::to_string(done.pages)}});
+        auto next = done.more ? std::chrono::milliseconds(1000)
+                              : std::chrono::milliseconds(self->state.retention.interval_ms);
+        self->delayed_send(self, next, atoms::sweep::value);
+      },
+      [self](const caf::error&) {
+        // Logged by the store; tried again at the next interval.
+        self->delayed_send(self, std::chrono::milliseconds(self->state.retention.interval_ms),
+                           atoms::sweep::value);
+      });
+}
 
 /// The placement of a new order: its id, Submitted snapshot, event, index
 /// row and answer, handed to the store so they share one transaction (and
@@ -147,11 +177,14 @@ caf::result<std::string> place_new(index_self self, place_order& req) {
   return rp;
 }
 
-order_index_actor::behavior_type order_index(index_self self, std::string path,
-                                             persistence::durability level, store_actor writer,
-                                             caf::actor directory,
-                                             persistence::order_id_space ids) {
+index_impl::behavior_type order_index(index_self self, std::string path,
+                                      persistence::durability level, store_actor writer,
+                                      caf::actor directory, persistence::order_id_space ids,
+                                      persistence::retention_policy retention) {
   auto& st = self->state;
+  st.retention = retention;
+  if (retention.enabled())
+    self->send(self, atoms::sweep::value); // at once: a node may have been down for long
   st.store = std::make_unique<persistence::order_store>(path, level);
   st.writer = std::move(writer);
   st.directory = std::move(directory);
@@ -183,8 +216,8 @@ order_index_actor::behavior_type order_index(index_self self, std::string path,
       });
     },
     [self](const events_after& req) {
-      return guarded([&]() -> caf::result<std::vector<order_event>> {
-        return self->state.store->events_since(req.user, req.seq, 10'000);
+      return guarded([&]() -> caf::result<event_page> {
+        return self->state.store->events_page(req.user, req.seq, 10'000);
       });
     },
     [self](const unfinished_orders&) {
@@ -192,17 +225,18 @@ order_index_actor::behavior_type order_index(index_self self, std::string path,
         return self->state.store->unfinished(static_cast<std::uint8_t>(entity_kind::order));
       });
     },
+    [self](atoms::sweep) { sweep(self); },
   };
 }
 
 } // namespace
 
 order_index_actor spawn_order_index(caf::actor_system& sys, const std::string& db_path,
-                             persistence::durability level, store_actor store,
-                             caf::actor directory, persistence::order_id_space ids,
-                             spawn_mode mode) {
+                                    persistence::durability level, store_actor store,
+                                    caf::actor directory, persistence::order_id_space ids,
+                                    spawn_mode mode, persistence::retention_policy retention) {
   return spawn_in(sys, mode, order_index, db_path, level, std::move(store), std::move(directory),
-                  ids);
+                  ids, retention);
 }
 
 } // namespace emporium

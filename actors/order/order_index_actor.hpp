@@ -16,9 +16,11 @@ namespace emporium {
 
 /// The router runs it on CAF's
 /// workers (see router.cpp), deterministic tests on the test scheduler.
+/// Every `retention.interval_ms` it has the store sweep what `retention`
+/// says is old (see persistence/retention.hpp).
 order_index_actor spawn_order_index(caf::actor_system& sys, const std::string& db_path,
-                             persistence::durability level, store_actor store,
-                             caf::actor directory, persistence::order_id_space ids,
-                             spawn_mode mode);
+                                    persistence::durability level, store_actor store,
+                                    caf::actor directory, persistence::order_id_space ids,
+                                    spawn_mode mode, persistence::retention_policy retention = {});
 
 } // namespace emporium

@@ -45,9 +45,10 @@ struct find_order {
   order_id id = 0;
 };
 
-/// Outbox events of the user after `seq`, oldest first (at most 10,000).
+/// Outbox events of the user after `seq`, oldest first (at most 10,000),
+/// or a reset when retention pruned some of them (see event_page).
 struct events_after {
-  using reply = std::vector<order_event>;
+  using reply = event_page;
   std::string user;
   std::int64_t seq = 0;
 };
@@ -87,7 +88,7 @@ using order_index_actor = caf::typed_actor<
   caf::replies_to<place_order>::with<std::string>,
   caf::replies_to<order_history>::with<std::vector<order_state>>,
   caf::replies_to<find_order>::with<found_order>,
-  caf::replies_to<events_after>::with<std::vector<order_event>>,
+  caf::replies_to<events_after>::with<event_page>,
   caf::replies_to<unfinished_orders>::with<std::vector<std::int64_t>>>;
 
 } // namespace emporium

@@ -8,6 +8,7 @@
 #include "http/live_hub.hpp"
 #include "http/response_helpers.hpp"
 #include "support/json_field.hpp"
+#include "support/metrics.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -19,6 +20,12 @@
 namespace emporium::http {
 
 namespace {
+
+metrics::counter& resets_sent() {
+  static auto& cell = metrics::default_registry().counter_of(
+    "emporium_live_resets_total", "Resuming sockets told to reload: their events were pruned");
+  return cell;
+}
 
 /// The event as pushed to live clients, with its sequence number.
 nlohmann::json event_json(const order_event& e) {
@@ -34,8 +41,10 @@ nlohmann::json event_json(const order_event& e) {
 class ordered_delivery {
 public:
   using emit_fn = std::function<void(const order_event&)>;
+  using reset_fn = std::function<void(std::int64_t resume_from)>;
 
-  explicit ordered_delivery(emit_fn emit) : emit_(std::move(emit)) {}
+  ordered_delivery(emit_fn emit, reset_fn reset)
+    : emit_(std::move(emit)), reset_(std::move(reset)) {}
 
   void live(const order_event& row) {
     std::lock_guard guard{mutex_};
@@ -55,9 +64,15 @@ public:
     return true;
   }
 
-  void end_replay(const std::vector<order_event>& missed) {
+  /// Ends the replay with what the outbox had; with a reset the client
+  /// reloads instead, and only events after `page.resume_from` follow.
+  void end_replay(const event_page& page) {
     std::lock_guard guard{mutex_};
-    for (const auto& row : missed)
+    if (page.reset) {
+      last_ = std::max(last_, page.resume_from);
+      reset_(page.resume_from);
+    }
+    for (const auto& row : page.events)
       deliver(row);
     std::sort(held_.begin(), held_.end(), [](auto& a, auto& b) { return a.seq < b.seq; });
     for (const auto& row : held_)
@@ -75,6 +90,7 @@ private:
   }
 
   emit_fn emit_;
+  reset_fn reset_;
   std::mutex mutex_;
   bool replaying_ = false;
   std::int64_t last_ = 0;
@@ -88,10 +104,16 @@ class order_updates final : public ws_endpoint,
 public:
   order_updates(api_context& ctx, live_hub& hub, std::string user, std::shared_ptr<void> ticket)
     : ctx_(ctx), hub_(hub), user_(std::move(user)), ticket_(std::move(ticket)),
-      delivery_([this](const order_event& row) {
-        if (sender_)
-          sender_->send(json_read::dump(event_json(row)));
-      }) {}
+      delivery_(
+        [this](const order_event& row) {
+          if (sender_)
+            sender_->send(json_read::dump(event_json(row)));
+        },
+        [this](std::int64_t resume_from) {
+          resets_sent().inc();
+          if (sender_)
+            sender_->send(live_ws::reset_frame(resume_from));
+        }) {}
 
   void on_open(std::shared_ptr<ws_sender> sender) override {
     sender_ = std::move(sender);
@@ -113,11 +135,11 @@ public:
     if (!delivery_.begin_replay(seq))
       return;
     std::weak_ptr<order_updates> weak = shared_from_this();
-    ctx_.actors.events_since(user_, seq, [weak](errc ec, std::vector<order_event> rows) {
+    ctx_.actors.events_since(user_, seq, [weak](errc ec, event_page page) {
       if (auto self = weak.lock()) {
         if (ec != errc::none)
           self->sender_->send(live_ws::error_frame("could not replay events"));
-        self->delivery_.end_replay(rows);
+        self->delivery_.end_replay(page);
       }
     });
   }

@@ -49,6 +49,10 @@ std::string pong_frame() {
   return R"({"type":"pong"})";
 }
 
+std::string reset_frame(std::int64_t resume_from) {
+  return json_read::dump({{"type", "reset"}, {"seq", resume_from}});
+}
+
 std::string error_frame(std::string_view message) {
   return json_read::dump({{"type", "error"}, {"message", message}});
 }

@@ -27,5 +27,8 @@ command decode(std::string_view text);
 std::string hello_frame(std::string_view user);
 std::string pong_frame();
 std::string error_frame(std::string_view message);
+/// Events after the client's seq were deleted by retention: it reloads the
+/// orders it shows and goes on from `resume_from` (events after it follow).
+std::string reset_frame(std::int64_t resume_from);
 
 } // namespace emporium::http::live_ws

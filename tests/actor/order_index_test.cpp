@@ -6,6 +6,7 @@
 #include "persistence/snapshot.hpp"
 #include "fixture.hpp"
 #include "persistence/order_store.hpp"
+#include "domain/wall_clock.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -18,7 +19,8 @@ struct index_fixture : deterministic {
   std::vector<order_event> published;
   order_index_actor index;
 
-  void open(const std::string& name, bool fresh = true) {
+  void open(const std::string& name, bool fresh = true,
+            persistence::retention_policy retention = {}) {
     if (fresh)
       db_path = fresh_db(name);
     persistence::prepare_database(db_path, persistence::durability::normal);
@@ -29,8 +31,20 @@ struct index_fixture : deterministic {
     directory = spawn_directory(sys, {}, {store, {}, {}, {}, {}});
     directories.push_back(directory);
     index = spawn_order_index(sys, db_path, persistence::durability::normal, store, directory,
-                              {3, 12}, spawn_mode::workers);
+                              {3, 12}, spawn_mode::workers, retention);
     sched.run();
+  }
+
+  /// What a socket resuming after `seq` gets.
+  std::shared_ptr<reply_box<event_page>> resume(std::int64_t seq) {
+    auto box = std::make_shared<reply_box<event_page>>();
+    auto target = index;
+    sys.spawn([=](caf::event_based_actor* self) {
+      self->request(target, caf::infinite, events_after{"buyer", seq})
+        .then([box](event_page& page) { box->value = std::move(page); },
+              [box](caf::error& err) { box->error = to_errc(err); });
+    });
+    return box;
   }
 
   ~index_fixture() {
@@ -145,4 +159,61 @@ TEST_CASE_FIXTURE(index_fixture, "a retry racing the first placement waits for i
   CHECK(*conflicting->error == errc::conflict);
   CHECK(history().size() == 1);
   CHECK(events("Submitted").size() == 1);
+}
+
+namespace {
+
+/// An order placed `age_ms` ago with Idempotency-Key `key`, and `count`
+/// events of it, written before the index starts (as a file from an
+/// earlier run would hold them).
+void write_old_order(const std::string& path, std::int64_t id, const std::string& key,
+                     millis age_ms, int count) {
+  persistence::prepare_database(path, persistence::durability::normal);
+  persistence::entity_store store(path, persistence::durability::normal);
+  auto at = wall_clock_ms() - age_ms;
+  std::vector<persistence::entity_write> batch{
+    {3, std::to_string(id), persistence::snapshot_access::make("{}"), {}}};
+  batch[0].placed = persistence::order_index_row{id, "buyer", key, "h", R"({"orderId":1})", at};
+  for (int i = 0; i < count; ++i)
+    batch[0].events.push_back({"buyer", id, order_status::submitted, "", at + i, 100, 0});
+  store.commit(batch);
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(index_fixture, "the index sweeps at start and every interval; a resume "
+                                 "from before the pruned events is a reset") {
+  db_path = fresh_db("index-retention");
+  write_old_order(db_path, 3, "old-key", 2 * 3600'000, 4); // seqs 1..4, two hours old
+  write_old_order(db_path, 15, "new-key", 0, 1);           // seq 5, now
+  persistence::retention_policy keep_an_hour{3600'000, 3600'000, 600'000};
+  open("", false, keep_an_hour); // the first sweep runs at start
+  auto page = resume(2);
+  auto fresh = resume(4);
+  sched.run();
+  REQUIRE(page->value);
+  CHECK(page->value->reset);
+  CHECK(page->value->resume_from == 5);
+  CHECK(page->value->events.empty());
+  REQUIRE(fresh->value);
+  CHECK_FALSE(fresh->value->reset); // it saw everything that was pruned
+  REQUIRE(fresh->value->events.size() == 1);
+  CHECK(fresh->value->events[0].seq == 5);
+  // The old key is forgotten (a retry is a new order); the recent one is not.
+  auto old_key = place("old-key", "h", std::nullopt);
+  auto new_key = place("new-key", "h", std::nullopt);
+  sched.run();
+  CHECK(old_key->error == errc::not_found);
+  REQUIRE(new_key->value);
+  persistence::order_store reads(db_path, persistence::durability::normal);
+  CHECK(reads.find(3).has_value()); // the orders themselves stay
+  CHECK(reads.max_order_id() == 15);
+  // Old rows that appear later go at the next interval, not before.
+  write_old_order(db_path, 27, "", 2 * 3600'000, 2);
+  write_old_order(db_path, 39, "", 0, 1); // the newest row is never pruned
+  sched.run();
+  CHECK(reads.events_since("buyer", 0, 100).size() == 4);
+  sched.advance_time(std::chrono::minutes(10));
+  sched.run();
+  CHECK(reads.events_since("buyer", 0, 100).size() == 2);
 }

@@ -101,7 +101,7 @@ void instant_backend::cancel_order(std::int64_t, http::done_fn<order_state> done
 }
 
 void instant_backend::events_since(const std::string&, std::int64_t,
-                                   http::done_fn<std::vector<order_event>> done) {
+                                   http::done_fn<event_page> done) {
   done(errc::none, {});
 }
 

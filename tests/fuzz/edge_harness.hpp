@@ -37,7 +37,7 @@ public:
   void find_order(std::int64_t id, http::done_fn<found_order> done) override;
   void cancel_order(std::int64_t, http::done_fn<order_state> done) override;
   void events_since(const std::string&, std::int64_t,
-                    http::done_fn<std::vector<order_event>> done) override;
+                    http::done_fn<event_page> done) override;
   bool ready() const override { return true; }
   std::string payment_breaker() const override { return "closed"; }
   http::cluster_info cluster() const override { return {}; }

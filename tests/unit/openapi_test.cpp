@@ -43,7 +43,7 @@ struct unreachable_backend final : backend {
   void find_order(std::int64_t, done_fn<found_order>) override { called(); }
   void cancel_order(std::int64_t, done_fn<order_state>) override { called(); }
   void events_since(const std::string&, std::int64_t,
-                    done_fn<std::vector<order_event>>) override { called(); }
+                    done_fn<event_page>) override { called(); }
   bool ready() const override { return false; }
   std::string payment_breaker() const override { return "closed"; }
   cluster_info cluster() const override { return {}; }

@@ -132,6 +132,10 @@ TEST_CASE("a version 3 file keeps its orders and events when the outbox loses AU
   CHECK(one_text(db, "SELECT response FROM orders WHERE user_id = 'u1' AND "
                      "idempotency_key = 'key-1'") == "{\"orderId\":7}");
   CHECK(one_int(db, "SELECT COUNT(*) FROM sqlite_sequence") == 0);
+  // Migration 7: the old row's payload has no `at` (written at 0, pruned
+  // first); the new row carries its event's time.
+  CHECK(one_int(db, "SELECT created_at FROM outbox WHERE seq = 41") == 0);
+  CHECK(one_int(db, "SELECT created_at FROM outbox WHERE seq = 42") == 5);
 }
 
 TEST_CASE("statements are prepared once per connection and reset after each use") {
@@ -182,9 +186,12 @@ TEST_CASE("sales are on file one row each; version 4 stock snapshots carry their
     // A version 4 file: migrate to 4, then write a stock snapshot whose
     // settled list ("d") holds a commit (1) of order 11 and a release (2).
     auto db = open_database(path, durability::normal);
-    // Back to what version 4 had: no sales table, no token families.
+    // Back to what version 4 had: no sales table, no token families, no
+    // retention columns.
     db->exec("DROP TABLE stock_sales; DROP INDEX refresh_tokens_by_family; "
              "DROP INDEX refresh_tokens_by_expiry; ALTER TABLE refresh_tokens DROP COLUMN family; "
+             "DROP INDEX outbox_by_time; ALTER TABLE outbox DROP COLUMN created_at; "
+             "DROP TABLE retention; DROP INDEX orders_by_key_age; "
              "PRAGMA user_version = 4");
     db->exec(R"(INSERT INTO entities VALUES (2, '5', '{"v":1,"h":3,"s":1,"r":[],"d":[[11,1],[12,2]]}'))");
   }

@@ -132,6 +132,33 @@ describe("cart and checkout", () => {
     await screen.findByRole("link", { name: "Cart (0)" }); // the cart was reloaded after Confirmed
   });
 
+  it("reloads the orders shown when the server says missed events are gone", async () => {
+    const order = (state: string) => ({
+      id: 7, userId: "u-1", orderDate: "2026-11-24T10:00:00Z", totalAmount: 40, status: state === "Confirmed" ? "Completed" : "Pending",
+      state, reason: "", items: [{ productId: 1, quantity: 1, unitPrice: 40, productName: "Brass Lamp" }],
+      timeline: [{ status: state, reason: "", at: "2026-11-24T10:00:00Z" }],
+    });
+    let current = order("Submitted");
+    const calls = fakeFetch({
+      "POST /api/auth/refresh": loggedIn,
+      "GET /api/cart": () => [200, { userId: "u-1", items: [], totalPrice: 0 }],
+      "GET /api/orders/history": () => [200, [current]],
+    });
+    visit("/orders");
+    const badge = () => document.querySelector(".orders h2 .status")?.textContent;
+    await waitFor(() => expect(badge()).toBe("Submitted"));
+    const loads = () => calls.filter((c) => c.path === "/api/orders/history").length;
+    expect(loads()).toBe(1);
+    const socket = FakeSocket.all.at(-1)!;
+    current = order("Confirmed"); // confirmed while the events of it were pruned
+    act(() => {
+      socket.open();
+      socket.push({ type: "reset", seq: 50 });
+    });
+    await waitFor(() => expect(badge()).toBe("Confirmed"));
+    expect(loads()).toBe(2);
+  });
+
   it("explains a refused quantity and keeps the old one", async () => {
     const cart = { userId: "u-1", items: [{ productId: 1, quantity: 1, priceAtAddition: 40, productName: "Brass Lamp", lineTotal: 40 }], totalPrice: 40 };
     fakeFetch({

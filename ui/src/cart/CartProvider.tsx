@@ -39,6 +39,10 @@ export function CartProvider({ children }: { children: ReactNode }) {
     () => live.subscribe((e) => void (e.status === "Confirmed" && reload().catch(() => undefined))),
     [live, reload],
   );
+  // Missed events are gone (a confirmation among them, maybe): load afresh.
+  useEffect(() => {
+    if (live.resets > 0) reload().catch(() => undefined);
+  }, [live.resets, reload]);
 
   const value = useMemo<CartApi>(
     () => ({

@@ -75,6 +75,30 @@ describe("OrderFeed", () => {
     expect(h.feed.state).toBe("live");
   });
 
+  it("a reset from the server tells listeners to reload and moves past the pruned events", () => {
+    const h = harness();
+    let resets = 0;
+    h.feed.onReset(() => resets++);
+    h.feed.start();
+    h.sockets[0].open();
+    h.sockets[0].push(event(3, "Submitted"));
+    h.sockets[0].drop();
+    h.timers[0].fn();
+    h.sockets[1].open();
+    expect(h.sockets[1].sent).toEqual([JSON.stringify({ resume: 3 })]);
+    h.sockets[1].push({ type: "reset", seq: 40 }); // events 4..39 were pruned
+    expect(resets).toBe(1);
+    h.sockets[1].push(event(39, "Confirmed")); // at or before the reset point: in the reload
+    h.sockets[1].push(event(41, "Submitted"));
+    expect(h.events.map((e) => e.seq)).toEqual([3, 41]);
+    h.sockets[1].push({ type: "reset", seq: "x" }); // malformed: ignored
+    expect(resets).toBe(1);
+    h.sockets[1].drop();
+    h.timers[1].fn();
+    h.sockets[2].open();
+    expect(h.sockets[2].sent).toEqual([JSON.stringify({ resume: 41 })]);
+  });
+
   it("stops for good: no reconnect after stop, and late messages are ignored", () => {
     const h = harness();
     h.feed.start();

@@ -1,6 +1,9 @@
 // Live order updates from GET /ws. Keeps the last sequence number it saw;
 // after a dropped connection it reconnects with backoff and sends
 // {"resume": lastSeq}, so the server replays every event that was missed.
+// When the server no longer has them (retention deleted old events) it
+// answers {"type":"reset","seq":n}: reset listeners reload what they show,
+// and events after n follow.
 import type { OrderEvent } from "../api/types";
 
 export type FeedState = "offline" | "connecting" | "live" | "reconnecting";
@@ -41,6 +44,7 @@ export class OrderFeed {
   private stopped = true;
   private readonly eventListeners = new Set<(e: OrderEvent) => void>();
   private readonly stateListeners = new Set<(s: FeedState) => void>();
+  private readonly resetListeners = new Set<() => void>();
   state: FeedState = "offline";
 
   constructor(private readonly opts: FeedOptions) {}
@@ -48,6 +52,12 @@ export class OrderFeed {
   onEvent(fn: (e: OrderEvent) => void): () => void {
     this.eventListeners.add(fn);
     return () => this.eventListeners.delete(fn);
+  }
+
+  /** Called when missed events are gone: whoever shows orders reloads them. */
+  onReset(fn: () => void): () => void {
+    this.resetListeners.add(fn);
+    return () => this.resetListeners.delete(fn);
   }
 
   onState(fn: (s: FeedState) => void): () => void {
@@ -108,13 +118,19 @@ export class OrderFeed {
   }
 
   private handle(data: string) {
-    let msg: Partial<OrderEvent>;
+    let msg: Partial<OrderEvent> | { type: "reset"; seq?: unknown };
     try {
       msg = JSON.parse(data);
     } catch {
       return;
     }
-    if (msg.type !== "order.status" || typeof msg.seq !== "number") return;
+    if (msg?.type === "reset") {
+      if (typeof msg.seq !== "number") return;
+      this.lastSeq = Math.max(this.lastSeq, msg.seq);
+      for (const fn of this.resetListeners) fn();
+      return;
+    }
+    if (msg?.type !== "order.status" || typeof msg.seq !== "number") return;
     if (msg.seq <= this.lastSeq) return; // already seen (a resume may overlap)
     this.lastSeq = msg.seq;
     for (const fn of this.eventListeners) fn(msg as OrderEvent);

@@ -15,13 +15,14 @@ export function applyEvent(order: Order, e: OrderEvent): Order {
   return { ...order, state: e.status, status: seedName(e.status), reason: e.reason, timeline };
 }
 
-/** Every status change pushed since the page opened (for order `id`, or all). */
+/** Every status change pushed since the page opened (for order `id`, or
+ *  all); after a reset, since the reload it triggers. */
 export function useOrderEvents(id?: number): OrderEvent[] {
   const live = useLive();
   const [events, setEvents] = useState<OrderEvent[]>([]);
   useEffect(() => {
     setEvents([]);
-  }, [id]);
+  }, [id, live.resets]);
   useEffect(
     () => live.subscribe((e) => (id === undefined || e.orderId === id) && setEvents((list) => [...list, e])),
     [live, id],

@@ -7,6 +7,7 @@ import { ErrorMessage, Loading, StatusBadge, Timeline } from "../components/comm
 import { formatMoney, formatTime, isFinal, reasonText } from "../format";
 import { useAction } from "../hooks/useAction";
 import { useLoad } from "../hooks/useLoad";
+import { useLive } from "../live/LiveProvider";
 import { useOrderEvents, withEvents } from "../orders/applyEvent";
 
 export function OrderPage() {
@@ -14,7 +15,8 @@ export function OrderPage() {
   const { withToken } = useAuth();
   const location = useLocation();
   const priceChanges = (location.state as { priceChanges?: PriceChange[] } | null)?.priceChanges ?? [];
-  const order = useLoad(() => withToken((t) => api.order(t, id)), [id, withToken]);
+  const { resets } = useLive(); // missed events are gone: load afresh
+  const order = useLoad(() => withToken((t) => api.order(t, id)), [id, withToken, resets]);
   const { busy: cancelling, error: cancelError, run } = useAction();
   const { setValue } = order;
   const events = useOrderEvents(id);

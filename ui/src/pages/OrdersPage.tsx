@@ -6,11 +6,13 @@ import { useAuth } from "../auth/session";
 import { ErrorMessage, Loading, StatusBadge, Timeline } from "../components/common";
 import { formatMoney, formatTime } from "../format";
 import { useLoad } from "../hooks/useLoad";
+import { useLive } from "../live/LiveProvider";
 import { useOrderEvents, withEvents } from "../orders/applyEvent";
 
 export function OrdersPage() {
   const { withToken } = useAuth();
-  const orders = useLoad(() => withToken((t) => api.orders(t)), [withToken]);
+  const { resets } = useLive(); // missed events are gone: load afresh
+  const orders = useLoad(() => withToken((t) => api.orders(t)), [withToken, resets]);
   const events = useOrderEvents();
 
   return (

@@ -1,0 +1,153 @@
+"""Retention end to end: old outbox events are deleted by the running node
+(a socket resuming from before them is told to reload), Idempotency-Keys are
+forgotten after their time while the orders stay, freed pages go back to the
+disk, and the figures show in /metrics. Rows are aged by rewriting their
+times in the shard files (what 30 days of waiting would do)."""
+import glob
+import json
+import os
+import sqlite3
+import time
+import unittest
+
+from harness import Node, free_port, wait_for
+from test_metrics import sample, scrape
+from wsclient import WebSocket
+
+DAY_MS = 24 * 3600 * 1000
+
+
+def metric(port, name):
+    return sample(scrape(port)[1], name) or 0
+
+
+def shard_files(data_dir):
+    return sorted(glob.glob(os.path.join(data_dir, "shard-*.db")))
+
+
+def in_every_shard(data_dir, sql, args=()):
+    """Runs `sql` on every shard file beside the running node (WAL: it keeps serving)."""
+    for path in shard_files(data_dir):
+        db = sqlite3.connect(path, timeout=10)
+        try:
+            db.execute(sql, args)
+            db.commit()
+        finally:
+            db.close()
+
+
+def scalar(path, sql):
+    db = sqlite3.connect(path, timeout=10)
+    try:
+        return db.execute(sql).fetchone()[0]
+    finally:
+        db.close()
+
+
+class RetentionTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.metrics_port = free_port()
+        cls.node = Node(extra_args=["--retention-sweep-seconds", "1",
+                                    "--metrics-port", str(cls.metrics_port)]).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.node.close()
+
+    def place(self, token, key=None):
+        node = self.node
+        products = node.request("GET", "/api/products?pageSize=50")[1]
+        pid = next(p["id"] for p in products if p["stockQuantity"] >= 5)
+        self.assertEqual(node.request("POST", "/api/cart/add", {"productId": pid, "quantity": 1},
+                                      token=token)[0], 200)
+        status, placed, _ = node.request("POST", "/api/orders/place",
+                                         {"paymentMethodId": "pm_card_visa"}, token=token,
+                                         headers={"Idempotency-Key": key} if key else None)
+        self.assertEqual(status, 200, placed)
+        return placed["orderId"]
+
+    def events(self, ws, until_order):
+        """Frames up to and including `until_order`'s Confirmed event."""
+        seen = []
+        while True:
+            frame = ws.recv_json()
+            seen.append(frame)
+            if frame.get("orderId") == until_order and frame.get("status") == "Confirmed":
+                return seen
+
+    def test_a_socket_resuming_from_pruned_events_is_told_to_reload(self):
+        node = self.node
+        login = node.new_user(f"keep-{time.time_ns()}@example.com")
+        token = login["token"]
+        ws = WebSocket(node.port, f"/ws?access_token={token}")
+        self.assertEqual(ws.recv_json()["type"], "hello")
+        first = self.place(token)
+        seqs = [e["seq"] for e in self.events(ws, first)]
+        ws.close()
+        # Every event so far is 40 days old; one order more is written now.
+        in_every_shard(node.data_dir, "UPDATE outbox SET created_at = created_at - ?",
+                       (40 * DAY_MS,))
+        ws = WebSocket(node.port, f"/ws?access_token={token}")
+        ws.recv_json()
+        second = self.place(token)
+        fresh = [e for e in self.events(ws, second) if e.get("type") == "order.status"]
+        ws.close()
+        wait_for(lambda: metric(self.metrics_port, "emporium_retention_events_pruned_total") >= len(seqs),
+                 what="the sweep deleting the aged events")
+        # Resuming from the first order's first event: its later events are gone.
+        ws = WebSocket(node.port, f"/ws?access_token={token}")
+        ws.recv_json()
+        ws.send(json.dumps({"resume": seqs[0]}))
+        reset = ws.recv_json()
+        self.assertEqual(reset["type"], "reset")
+        self.assertGreaterEqual(reset["seq"], fresh[-1]["seq"])
+        ws.close()
+        # Resuming from the last event before the second order is not a
+        # reset: everything after it is still there.
+        ws = WebSocket(node.port, f"/ws?access_token={token}")
+        ws.recv_json()
+        ws.send(json.dumps({"resume": fresh[0]["seq"] - 1}))
+        replay = [ws.recv_json() for _ in fresh]
+        self.assertEqual([e["seq"] for e in replay], [e["seq"] for e in fresh])
+        ws.close()
+        # The orders themselves stay, with their timelines.
+        history = node.request("GET", "/api/orders/history", token=token)[1]
+        self.assertEqual({o["id"] for o in history}, {first, second})
+        self.assertGreater(metric(self.metrics_port, "emporium_live_resets_total"), 0)
+
+    def test_an_idempotency_key_is_forgotten_after_its_time(self):
+        node = self.node
+        token = node.new_user(f"keys-{time.time_ns()}@example.com")["token"]
+        key = f"order-{time.time_ns()}"
+        first = self.place(token, key)
+        # A retry within the retention gets the same order.
+        status, again, _ = node.request("POST", "/api/orders/place",
+                                        {"paymentMethodId": "pm_card_visa"}, token=token,
+                                        headers={"Idempotency-Key": key})
+        self.assertEqual((status, again["orderId"]), (200, first))
+        in_every_shard(node.data_dir, "UPDATE orders SET placed_at = placed_at - ? WHERE id = ?",
+                       (2 * DAY_MS, first))
+        wait_for(lambda: metric(self.metrics_port, "emporium_retention_keys_forgotten_total") >= 1,
+                 what="the sweep forgetting the aged key")
+        # Now the same key is a new request: a new order (here refused, the
+        # cart being empty, which shows it was not the stored answer).
+        status, body, _ = node.request("POST", "/api/orders/place",
+                                       {"paymentMethodId": "pm_card_visa"}, token=token,
+                                       headers={"Idempotency-Key": key})
+        self.assertNotEqual(body.get("orderId") if isinstance(body, dict) else None, first)
+        self.assertEqual(status, 400, body)
+        order = node.request("GET", f"/api/orders/{first}", token=token)
+        self.assertEqual(order[0], 200)
+
+    def test_shard_files_give_freed_pages_back(self):
+        node = self.node
+        for path in shard_files(node.data_dir):
+            self.assertEqual(scalar(path, "PRAGMA auto_vacuum"), 2, path)  # incremental
+        wait_for(lambda: all(scalar(p, "PRAGMA freelist_count") == 0
+                             for p in shard_files(node.data_dir)),
+                 what="free pages handed back")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,152 @@
+// Retention in the SQLite layer: old outbox events pruned (never the
+// newest, so no seq comes back) with a watermark, Idempotency-Keys
+// forgotten after their time while orders stay, and the space handed back
+// (disk use flat over cycles of activity and pruning).
+#include "persistence/order_store.hpp"
+#include "persistence/retention.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+using namespace emporium;
+using namespace emporium::persistence;
+
+namespace {
+
+std::string fresh(const char* name) {
+  auto dir = std::filesystem::temp_directory_path() / "emporium-unit";
+  std::filesystem::create_directories(dir);
+  auto path = (dir / name).string();
+  for (auto suffix : {"", "-wal", "-shm"})
+    std::filesystem::remove(path + suffix);
+  return path;
+}
+
+/// `count` events of user "u" for order `order`, at times from..from+count-1.
+std::vector<std::int64_t> write_events(entity_store& store, std::int64_t order, millis from,
+                                       int count) {
+  std::vector<entity_write> batch{{3, std::to_string(order), snapshot_access::make("{}"), {}}};
+  for (int i = 0; i < count; ++i)
+    batch[0].events.push_back(
+      {"u", order, order_status::submitted, std::string(120, 'r'), from + i, 100, 0});
+  store.commit(batch);
+  std::vector<std::int64_t> seqs;
+  for (const auto& e : batch[0].events)
+    seqs.push_back(e.seq);
+  return seqs;
+}
+
+std::int64_t pragma(const std::string& path, const char* name) {
+  SQLite::Database db(path);
+  return db.execAndGet(std::string{"PRAGMA "} + name).getInt64();
+}
+
+} // namespace
+
+TEST_CASE("old events are pruned, never the newest, and the watermark says up to where") {
+  auto path = fresh("retention-events.db");
+  entity_store store(path, durability::normal);
+  order_store orders(path, durability::normal);
+  connection db(path, durability::normal); // the writer's connection
+  auto seqs = write_events(store, 1, 100, 10); // at 100..109
+  CHECK(events_pruned_through(db) == 0);
+  CHECK(prune_events(db, 105, 1000) == 5);  // 100..104
+  CHECK(events_pruned_through(db) == seqs[4]);
+  auto left = orders.events_since("u", 0, 100);
+  REQUIRE(left.size() == 5);
+  CHECK(left.front().seq == seqs[5]);
+  // Everything old: the newest row stays, so the next seq is still new.
+  CHECK(prune_events(db, 1'000'000, 1000) == 4);
+  CHECK(orders.events_since("u", 0, 100).size() == 1);
+  CHECK(events_pruned_through(db) == seqs[8]);
+  auto next = write_events(store, 1, 200, 1);
+  CHECK(next[0] > seqs.back());
+  // A limit bounds one sweep; the watermark never goes back.
+  write_events(store, 1, 300, 20);
+  CHECK(prune_events(db, 1'000'000, 7) == 7);
+  CHECK(prune_events(db, 10, 1000) == 0);
+  CHECK(events_pruned_through(db) > seqs[8]);
+}
+
+TEST_CASE("Idempotency-Keys are forgotten after their time; the orders stay") {
+  auto path = fresh("retention-keys.db");
+  entity_store store(path, durability::normal);
+  order_store orders(path, durability::normal);
+  connection db(path, durability::normal); // the writer's connection
+  std::vector<entity_write> batch;
+  for (std::int64_t id : {1, 2}) {
+    entity_write w{3, std::to_string(id), snapshot_access::make("{}"), {}};
+    w.placed = order_index_row{id, "u", "key-" + std::to_string(id), "hash", "{\"orderId\":1}",
+                               id == 1 ? 1'000 : 9'000};
+    batch.push_back(std::move(w));
+  }
+  store.commit(batch);
+  CHECK(forget_idempotency(db, 5'000, 100) == 1);
+  CHECK_FALSE(orders.find_by_key("u", "key-1").has_value());
+  REQUIRE(orders.find_by_key("u", "key-2").has_value());
+  CHECK(orders.find_by_key("u", "key-2")->response == "{\"orderId\":1}");
+  CHECK(orders.find(1).has_value()); // the order itself is a record
+  CHECK(orders.max_order_id() == 2);
+  CHECK(forget_idempotency(db, 5'000, 100) == 0);
+}
+
+TEST_CASE("disk use is flat over cycles of activity and pruning") {
+  auto path = fresh("retention-flat.db");
+  entity_store store(path, durability::normal);
+  order_store orders(path, durability::normal);
+  connection db(path, durability::normal); // the writer's connection
+  CHECK(pragma(path, "auto_vacuum") == 2); // incremental, set on a new file
+  std::vector<std::int64_t> pages;
+  millis now = 1'000'000;
+  for (int cycle = 0; cycle < 6; ++cycle) {
+    write_events(store, 1, now, 3000);
+    auto grown = pragma(path, "page_count");
+    now += 3000;
+    while (prune_events(db, now, 1000) > 0) {
+    }
+    reclaim(db, 100'000);
+    pages.push_back(pragma(path, "page_count"));
+    CHECK(pages.back() < grown); // space went back
+    CHECK(pragma(path, "freelist_count") == 0);
+  }
+  // Six cycles of 3,000 events each (~0.5 MB): the file ends where the
+  // first cycle left it, give or take a page or two of index.
+  CHECK(pages.back() <= pages.front() + 2);
+}
+
+TEST_CASE("a client resuming from before the watermark gets a reset, not a silent gap") {
+  auto path = fresh("retention-page.db");
+  entity_store store(path, durability::normal);
+  order_store orders(path, durability::normal);
+  auto seqs = write_events(store, 1, 100, 6); // at 100..105
+  auto page = orders.events_page("u", seqs[1], 100);
+  CHECK_FALSE(page.reset);
+  CHECK(page.events.size() == 4);
+  CHECK(store.sweep({103, 0, 1000, 100}).events == 3); // 100..102 gone
+  page = orders.events_page("u", seqs[1], 100); // it missed seqs[2]
+  CHECK(page.reset);
+  CHECK(page.events.empty());
+  CHECK(page.resume_from == seqs[5]);
+  page = orders.events_page("u", seqs[2], 100); // saw everything pruned
+  CHECK_FALSE(page.reset);
+  REQUIRE(page.events.size() == 3);
+  CHECK(page.events.front().seq == seqs[3]);
+  // Keys are forgotten only with a cutoff; a sweep at a limit says so.
+  auto swept = store.sweep({1'000, 0, 2, 100});
+  CHECK(swept.events == 2);
+  CHECK(swept.keys == 0);
+  CHECK(swept.more);
+}
+
+TEST_CASE("a file from before retention gets incremental vacuum when prepared") {
+  auto path = fresh("retention-old.db");
+  {
+    SQLite::Database old(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    old.exec("CREATE TABLE leftover(a)");
+  }
+  CHECK(pragma(path, "auto_vacuum") == 0);
+  prepare_database(path, durability::normal);
+  CHECK(pragma(path, "auto_vacuum") == 2);
+}
