@@ -24,6 +24,8 @@
 #include "persistence/file_modes.hpp"
 #include "persistence/database.hpp"
 #include "persistence/file_lock.hpp"
+#include "persistence/settings.hpp"
+#include "payments/stripe_provider.hpp"
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -214,6 +216,36 @@ or_exit<std::vector<emporium::cluster::seed_address>> cluster_settings(
   return seeds;
 }
 
+/// The payment provider the config names. Stripe's is checked here (URL, CA
+/// file), before anything starts, so a typo is an exit code, not a node
+/// whose every order fails.
+or_exit<std::shared_ptr<emporium::payment_provider>> make_payment_provider(
+  const emporium::node_config& cfg, const emporium::catalog_files& files) {
+  if (cfg.payment_provider != "stripe")
+    return std::shared_ptr<emporium::payment_provider>{emporium::make_test_mode_provider(
+      {files.global_db, std::chrono::milliseconds(cfg.payment_latency_ms),
+       cfg.payment_failure_rate, 42})};
+  try {
+    emporium::payments::stripe_options opts;
+    opts.http.base_url = cfg.stripe_api_base;
+    opts.http.ca_file = cfg.stripe_ca_file;
+    opts.http.max_connections = cfg.stripe_max_connections;
+    opts.http.timeout = std::chrono::milliseconds(cfg.payment_call_timeout_ms);
+    opts.secret_key = cfg.stripe_secret_key;
+    opts.currency = cfg.currency;
+    opts.key_prefix =
+      "emporium-" + emporium::persistence::installation_id(files.global_db, files.level);
+    return std::shared_ptr<emporium::payment_provider>{
+      emporium::payments::make_stripe_provider(std::move(opts))};
+  } catch (const emporium::persistence::store_error& e) {
+    fmt::print(stderr, "emporium: {}\n", e.what());
+    return bad_storage;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "emporium: stripe: {}\n", e.what());
+    return bad_config;
+  }
+}
+
 /// The node's long-lived actors and what the edge reads from them directly.
 struct node_actors {
   emporium::catalog_actor catalog_writer;
@@ -227,6 +259,7 @@ node_actors spawn_node_actors(caf::actor_system& sys, const emporium::node_confi
                               const emporium::catalog_files& files,
                               std::shared_ptr<emporium::catalog_view> catalog,
                               std::vector<emporium::cluster::seed_address> seeds,
+                              std::shared_ptr<emporium::payment_provider> provider,
                               emporium::event_sink publish) {
   node_actors a;
   a.catalog_writer = emporium::spawn_catalog(sys, files, std::move(catalog));
@@ -236,13 +269,9 @@ node_actors spawn_node_actors(caf::actor_system& sys, const emporium::node_confi
   pay_opts.call_timeout = std::chrono::milliseconds(cfg.payment_call_timeout_ms);
   pay_opts.breaker_threshold = static_cast<int>(cfg.payment_breaker_threshold);
   pay_opts.breaker_cooldown_ms = cfg.payment_breaker_cooldown_ms;
-  a.payment = emporium::spawn_payment(
-    sys,
-    emporium::make_test_mode_provider({files.global_db,
-                                       std::chrono::milliseconds(cfg.payment_latency_ms),
-                                       cfg.payment_failure_rate, 42}),
-    // Provider calls answer as messages: nothing in the actor blocks.
-    pay_opts, a.payment_health, emporium::spawn_mode::workers);
+  // Provider calls answer as messages: nothing in the actor blocks.
+  a.payment = emporium::spawn_payment(sys, std::move(provider), pay_opts, a.payment_health,
+                                      emporium::spawn_mode::workers);
   emporium::saga_options saga;
   saga.reserve_ttl_ms = std::int64_t{cfg.reserve_ttl_s} * 1000;
   saga.payment_timeout_ms = cfg.payment_timeout_ms;
@@ -329,7 +358,8 @@ int serve_until_signal(caf::actor_system& sys, const emporium::node_config& cfg,
                                     cfg.registrations_per_minute_ip},
                                   cfg.access_token_minutes,
                                   cfg.refresh_token_days,
-                                  cfg.static_dir};
+                                  cfg.static_dir,
+                                  cfg.stripe_webhook_secret};
   emporium::http::router routes;
   emporium::http::add_all_routes(routes, ctx);
   auto opts = edge_options(cfg, threads);
@@ -416,13 +446,16 @@ int run(const emporium::node_config& cfg, const sigset_t& stop_signals) {
   if (auto* code = std::get_if<int>(&seeds))
     return *code;
   auto other_members = std::get<0>(seeds).size();
+  auto provider = make_payment_provider(cfg, files);
+  if (auto* code = std::get_if<int>(&provider))
+    return *code;
 
   // Outlives the actor system: the store publishes into it until the end.
   emporium::http::live_hub hub;
   node_system_config sys_cfg{cfg};
   caf::actor_system sys{sys_cfg};
   auto actors = spawn_node_actors(
-    sys, cfg, files, catalog, std::get<0>(std::move(seeds)),
+    sys, cfg, files, catalog, std::get<0>(std::move(seeds)), std::get<0>(std::move(provider)),
     [&hub](const emporium::order_event& row) { hub.publish(row); });
   if (!listen_for_nodes(sys, cfg, actors, other_members)) {
     caf::anon_send_exit(actors.router, caf::exit_reason::user_shutdown);

@@ -253,6 +253,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(emporium, (emporium::node_stats))
   CAF_ADD_TYPE_ID(emporium, (std::vector<emporium::node_stats>))
   CAF_ADD_TYPE_ID(emporium, (emporium::event_page))
+  CAF_ADD_TYPE_ID(emporium, (emporium::notice_kind))
+  CAF_ADD_TYPE_ID(emporium, (emporium::payment_notice))
 CAF_END_TYPE_ID_BLOCK(emporium)
 
 // A write goes to the store of the entity's own node only: never serialized.

@@ -223,6 +223,34 @@ const std::vector<option>& options() {
      number<unsigned>(&c::payment_breaker_threshold, 1, 1000)},
     {"payment-breaker-cooldown-ms", "how long the open breaker fails fast before a probe",
      number<unsigned>(&c::payment_breaker_cooldown_ms, 10, 3'600'000)},
+    {"payment-provider", "test (built in, behaves like Stripe's test mode) or stripe",
+     [](c& cfg, std::string_view v) {
+       cfg.payment_provider = std::string{v};
+       return v == "test" || v == "stripe";
+     }},
+    {"currency", "ISO currency of every charge, lower case (usd, eur...)",
+     [](c& cfg, std::string_view v) {
+       cfg.currency = std::string{v};
+       return v.size() == 3 && std::all_of(v.begin(), v.end(), [](char ch) {
+                return ch >= 'a' && ch <= 'z';
+              });
+     }},
+    {"stripe-secret-key", "Stripe secret key (sk_test_... or sk_live_...); never logged",
+     text(&c::stripe_secret_key)},
+    {"stripe-api-base", "Stripe API base URL (https only)",
+     [](c& cfg, std::string_view v) {
+       cfg.stripe_api_base = std::string{v};
+       return v.substr(0, 8) == "https://" && v.size() > 8;
+     }},
+    {"stripe-ca-file", "PEM CA bundle the Stripe API's certificate must chain to "
+                       "(default: the system's store)",
+     text(&c::stripe_ca_file)},
+    {"stripe-webhook-secret",
+     "signing secret (whsec_...) of the webhook endpoint POST /api/payments/webhook; "
+     "empty = the endpoint answers 404",
+     text(&c::stripe_webhook_secret)},
+    {"stripe-max-connections", "HTTPS connections to the Stripe API at once",
+     number<unsigned>(&c::stripe_max_connections, 1, 10'000)},
     {"event-retention-days",
      "days order events are kept for live sockets to resume from; a socket resuming from "
      "an older one is told to reload (0 = keep forever)",
@@ -394,6 +422,9 @@ config_result load_config(int argc, const char* const* argv, const char* const* 
     if (auto error = apply(cfg, key, value, "flag --" + key))
       return config_error{std::move(*error)};
   cfg.config_file = file;
+  if (cfg.payment_provider == "stripe" && cfg.stripe_secret_key.empty())
+    return config_error{"payment-provider stripe needs stripe-secret-key "
+                        "(or EMPORIUM_STRIPE_SECRET_KEY)"};
   return cfg;
 }
 

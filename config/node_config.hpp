@@ -72,6 +72,13 @@ struct node_config {
   double payment_failure_rate = 0.0;
   unsigned payment_breaker_threshold = 5;
   unsigned payment_breaker_cooldown_ms = 5'000;
+  std::string payment_provider = "test"; // test (built in, Stripe-like) | stripe
+  std::string currency = "usd";
+  std::string stripe_secret_key;        // sk_test_... / sk_live_...; never logged or shown
+  std::string stripe_api_base = "https://api.stripe.com";
+  std::string stripe_ca_file;           // PEM bundle for a private CA ("" = system store)
+  std::string stripe_webhook_secret;    // whsec_...: POST /api/payments/webhook needs it
+  unsigned stripe_max_connections = 64; // HTTPS connections to the API at once
 
   // -- retention (0 = keep forever); orders themselves always stay
   unsigned event_retention_days = 30;        // outbox events live sockets resume from

@@ -1,6 +1,8 @@
 // The saga's transition table (see order_rules.hpp).
 #include "domain/order_rules.hpp"
 
+#include <algorithm>
+
 namespace emporium {
 
 std::string status_name(order_status s) {
@@ -93,6 +95,47 @@ bool apply_event(order_state& order, saga_event ev, const std::string& reason, m
     order.reason = reason;
   order.timeline.push_back({*next, *next == order_status::cancelled ? reason : "", now});
   return true;
+}
+
+notice_effect notice_effect_of(const order_state& order, notice_kind kind,
+                               const std::string& event_id, cents refunded) {
+  if (std::find(order.payment_events.begin(), order.payment_events.end(), event_id) !=
+      order.payment_events.end())
+    return notice_effect::duplicate;
+  switch (kind) {
+    case notice_kind::charge_succeeded:
+      if (order.status == order_status::stock_reserved)
+        return notice_effect::authorize;
+      // A charge that succeeded after the order was given up (its answer
+      // came too late, or never): the compensation must run again.
+      if (order.status == order_status::cancelled)
+        return notice_effect::refund_again;
+      return notice_effect::nothing;
+    case notice_kind::charge_failed:
+      return order.status == order_status::stock_reserved ? notice_effect::decline
+                                                          : notice_effect::nothing;
+    case notice_kind::refunded:
+      return refunded > order.refunded ? notice_effect::record_refund : notice_effect::nothing;
+  }
+  return notice_effect::nothing;
+}
+
+std::string notice_effect_name(notice_effect e) {
+  switch (e) {
+    case notice_effect::duplicate: return "duplicate";
+    case notice_effect::nothing: return "ignored";
+    case notice_effect::authorize: return "authorized";
+    case notice_effect::decline: return "declined";
+    case notice_effect::refund_again: return "refunding";
+    case notice_effect::record_refund: return "refund_recorded";
+  }
+  return "ignored";
+}
+
+void remember_notice(order_state& order, const std::string& event_id) {
+  order.payment_events.push_back(event_id);
+  if (order.payment_events.size() > remembered_notices)
+    order.payment_events.erase(order.payment_events.begin());
 }
 
 } // namespace emporium

@@ -86,11 +86,55 @@ struct order_state {
   millis payment_deadline = 0; // absolute; survives restarts
   bool compensated = false;    // a cancelled order's releases/refund are done
   std::vector<timeline_entry> timeline;
+  std::vector<std::string> payment_events; // provider notices acted on (newest last)
+  cents refunded = 0;                      // given back, as the provider reports it
 };
 
 cents order_total(const std::vector<order_line>& lines);
 
 /// Applies a transition (status, reason, timeline). False when not allowed.
 bool apply_event(order_state& order, saga_event ev, const std::string& reason, millis now);
+
+/// What the payment provider tells about an order on its own (a webhook):
+/// each notice has the provider's event id and is acted on once.
+enum class notice_kind : std::uint8_t {
+  charge_succeeded = 1, ///< the order's charge went through
+  charge_failed = 2,    ///< the order's charge was declined
+  refunded = 3,         ///< money was given back (`refunded` in total)
+};
+
+enum class notice_effect : std::uint8_t {
+  duplicate,     ///< this event id was acted on before
+  nothing,       ///< the order is past the point where the notice matters
+  authorize,     ///< awaiting payment: the charge is through (the saga goes on)
+  decline,       ///< awaiting payment: the charge was declined (cancel)
+  refund_again,  ///< cancelled, yet charged: give the money back
+  record_refund, ///< more was refunded than the order knew
+};
+
+/// What the payment provider reported about an order on its own (a
+/// webhook); a request to the order's saga. Its answer names the effect
+/// (notice_effect_name): "duplicate" and "ignored" changed nothing; any
+/// other is durable when answered. not_found for an order never placed.
+struct payment_notice {
+  using reply = std::string;
+  std::string event_id;
+  notice_kind kind = notice_kind::charge_succeeded;
+  std::string payment_id; ///< the provider's id of the charge
+  std::string reason;     ///< charge_failed: the decline, in the saga's words
+  cents refunded = 0;     ///< refunded: the total given back so far
+};
+
+/// Keeps the ids of the last 16 notices acted on per order: a provider
+/// redelivers an event for days, but an order gets few events.
+inline constexpr std::size_t remembered_notices = 16;
+
+/// The rule for a notice about `order` (the saga then acts on it).
+notice_effect notice_effect_of(const order_state& order, notice_kind kind,
+                               const std::string& event_id, cents refunded);
+std::string notice_effect_name(notice_effect e);
+
+/// Records an acted-on notice's event id (dropping the oldest beyond 16).
+void remember_notice(order_state& order, const std::string& event_id);
 
 } // namespace emporium

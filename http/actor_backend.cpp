@@ -134,6 +134,10 @@ public:
   void cancel_order(std::int64_t id, done_fn<order_state> done) override {
     entity({entity_kind::order, std::to_string(id)}, done, emporium::cancel_order{});
   }
+  void payment_notice(std::int64_t id, emporium::payment_notice n,
+                      done_fn<std::string> done) override {
+    entity({entity_kind::order, std::to_string(id)}, done, std::move(n));
+  }
   void events_since(const std::string& user, std::int64_t seq,
                     done_fn<event_page> done) override {
     index(by_user(user), std::move(done), events_after{user, seq});

@@ -47,6 +47,7 @@ struct api_context {
   unsigned access_token_minutes = 15;
   unsigned refresh_token_days = 7;
   std::string static_dir;
+  std::string stripe_webhook_secret; ///< "" = no webhook endpoint (404)
 };
 
 /// The caller's verified claims, or nullopt after answering 401 through
@@ -74,6 +75,7 @@ void add_cart_routes(router& r, api_context& ctx);
 void add_order_routes(router& r, api_context& ctx);
 void add_live_routes(router& r, api_context& ctx);
 void add_cluster_routes(router& r, api_context& ctx);
+void add_payment_routes(router& r, api_context& ctx);
 
 class live_hub;
 /// Upgrades for GET /ws and GET /notificationHub (token required; at most

@@ -73,6 +73,10 @@ public:
   virtual void find_order(std::int64_t id, done_fn<found_order> done) = 0;
   /// Cancels through the order's saga; answers the cancelled order.
   virtual void cancel_order(std::int64_t id, done_fn<order_state> done) = 0;
+  /// A payment provider's notice for an order's saga; answers its effect
+  /// (notice_effect_name), not_found for an unknown order.
+  virtual void payment_notice(std::int64_t order, emporium::payment_notice n,
+                              done_fn<std::string> done) = 0;
   /// The user's events after `seq`, or a reset when some were pruned.
   virtual void events_since(const std::string& user, std::int64_t seq,
                             done_fn<event_page> done) = 0;

@@ -153,6 +153,14 @@ constexpr std::array migrations = {
     ) WITHOUT ROWID;
     CREATE INDEX orders_by_key_age ON orders(placed_at) WHERE idempotency_key IS NOT NULL;
   )sql",
+  // 8: settings an installation makes once and keeps (its id, which starts
+  // the idempotency keys it sends a payment provider).
+  R"sql(
+    CREATE TABLE settings (
+      name  TEXT PRIMARY KEY,
+      value TEXT NOT NULL
+    ) WITHOUT ROWID;
+  )sql",
 };
 
 void migrate(SQLite::Database& db, const std::string& path) {

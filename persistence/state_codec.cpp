@@ -257,7 +257,17 @@ std::string encode(const order_state& o) {
     j.raw(i == 0 ? "[" : ",[").num(static_cast<int>(t.status)).raw(",").str(t.reason);
     j.raw(",").num(t.at).raw("]");
   }
-  return j.raw("]}").take();
+  j.raw("]");
+  // Written only when there are any: most orders never get a notice.
+  if (!o.payment_events.empty()) {
+    j.key(k::payment_events).raw("[");
+    for (std::size_t i = 0; i < o.payment_events.size(); ++i)
+      j.raw(i == 0 ? "" : ",").str(o.payment_events[i]);
+    j.raw("]");
+  }
+  if (o.refunded != 0)
+    j.key(k::refunded).num(o.refunded);
+  return j.raw("}").take();
 }
 
 std::string encode(const order_event& e) {
@@ -323,6 +333,23 @@ std::optional<order_state> decode_order(const std::string& text) {
     if (!at_status || !why || !at)
       return std::nullopt;
     o.timeline.push_back(timeline_entry{*at_status, std::move(*why), *at});
+  }
+  // Absent in snapshots from before payment notices.
+  if (auto events = json_read::member(*j, k::payment_events)) {
+    if (!events->is_array() || events->size() > remembered_notices)
+      return std::nullopt;
+    for (const auto& e : *events) {
+      auto id = json_read::as<std::string>(e);
+      if (!id)
+        return std::nullopt;
+      o.payment_events.push_back(std::move(*id));
+    }
+  }
+  if (json_read::member(*j, k::refunded) != nullptr) {
+    auto refunded = field<cents>(*j, k::refunded);
+    if (!refunded || *refunded < 0)
+      return std::nullopt;
+    o.refunded = *refunded;
   }
   return o;
 }

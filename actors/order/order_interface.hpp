@@ -35,6 +35,12 @@ struct cancel_order {
 };
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, payment_notice& x) {
+  return f(caf::meta::type_name("payment_notice"), x.event_id, x.kind, x.payment_id, x.reason,
+           x.refunded);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, order_line& x) {
   return f(caf::meta::type_name("order_line"), x.product, x.quantity, x.unit_price, x.name);
 }
@@ -48,7 +54,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, order_state& x) {
   return f(caf::meta::type_name("order_state"), x.id, x.user, x.lines, x.total,
            x.payment_method, x.status, x.reason, x.payment_id, x.placed_at,
-           x.payment_deadline, x.compensated, x.timeline);
+           x.payment_deadline, x.compensated, x.timeline, x.payment_events, x.refunded);
 }
 
 template <class Inspector>

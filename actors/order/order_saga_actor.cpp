@@ -62,10 +62,15 @@ trace::context step_span(saga_self* self) {
   return trace::follow(self->state.trace);
 }
 
+/// Called once a transition is durable (the order as written), or with
+/// nullptr when it could not be written.
+using on_durable = std::function<void(const order_state*)>;
+
 /// Persists the transition with its event, then acts: the next step, or the
-/// compensation of a cancel. `reply` (user cancel) is answered when durable.
+/// compensation of a cancel. `reply` (user cancel, payment notice) runs when
+/// durable.
 bool transition(saga_self* self, saga_event ev, const std::string& reason,
-                caf::response_promise reply = {}) {
+                on_durable reply = {}) {
   auto& st = self->state;
   auto from = st.order.status;
   auto now = wall_clock_ms();
@@ -97,16 +102,16 @@ bool transition(saga_self* self, saga_event ev, const std::string& reason,
       record_transition(answer, from, now);
       if (is_terminal(answer.status))
         leave_in_flight(self);
-      if (reply.pending())
-        reply.deliver(answer);
+      if (reply)
+        reply(&answer);
       if (self->state.order.status == order_status::cancelled)
         compensate(self, undo);
       else
         resume(self);
     },
     [reply]() mutable {
-      if (reply.pending())
-        reply.deliver(make_error(errc::storage_failure));
+      if (reply)
+        reply(nullptr);
     },
     {event_of(st.order, now)});
   return true;
@@ -317,12 +322,65 @@ void compensate(saga_self* self, compensation what) {
         finish_one();
       });
   if (what.refund_payment)
-    self->request(st.rt.svc.payment, timeout, refund_order{st.order.id})
+    self->request(st.rt.svc.payment, timeout,
+                  refund_order{st.order.id, st.order.total, st.order.payment_method})
       .then([finish_one](bool) { finish_one(); },
             [t, finish_one](caf::error&) {
               t->failed = true;
               finish_one();
             });
+}
+
+/// Acts on a payment provider's notice (a webhook) once per event id; the
+/// answer comes when what it changed is durable.
+caf::result<std::string> on_notice(saga_self* self, const payment_notice& n) {
+  auto& o = self->state.order;
+  auto effect = notice_effect_of(o, n.kind, n.event_id, n.refunded);
+  auto name = notice_effect_name(effect);
+  if (effect == notice_effect::duplicate || effect == notice_effect::nothing)
+    return name;
+  log::write(log::level::info, "payment_notice",
+             {{"order", std::to_string(o.id)}, {"event", n.event_id}, {"effect", name}});
+  auto rp = self->make_response_promise();
+  auto answer = [rp, name](const order_state* done) mutable {
+    if (done)
+      rp.deliver(name);
+    else
+      rp.deliver(make_error(errc::storage_failure));
+  };
+  remember_notice(o, n.event_id);
+  switch (effect) {
+    case notice_effect::authorize:
+      // The notice beat the charge call's own answer: the saga goes on
+      // (the call's answer, when it comes, belongs to a past step).
+      o.payment_id = n.payment_id;
+      transition(self, saga_event::authorized, "", answer);
+      break;
+    case notice_effect::decline:
+      transition(self, saga_event::declined, n.reason.empty() ? "card_declined" : n.reason,
+                 answer);
+      break;
+    case notice_effect::refund_again:
+      // The charge went through after the order was given up: undo it
+      // again (refunds are idempotent; the stock releases too).
+      o.compensated = false;
+      update_pin(self, true);
+      persist(
+        self, persistence::snapshot_of(o),
+        [self, answer]() mutable {
+          answer(&self->state.order);
+          compensate(self, {false, true});
+        },
+        [answer]() mutable { answer(nullptr); });
+      break;
+    default: // record_refund
+      o.refunded = n.refunded;
+      persist(
+        self, persistence::snapshot_of(o), [self, answer]() mutable { answer(&self->state.order); },
+        [answer]() mutable { answer(nullptr); });
+      break;
+  }
+  return rp;
 }
 
 void resume(saga_self* self) {
@@ -391,8 +449,19 @@ caf::behavior order_saga(saga_self* self, std::string id, entity_services svc,
       if (st.order.status == order_status::cancelled)
         return st.order; // idempotent
       auto rp = self->make_response_promise();
-      transition(self, saga_event::user_cancel, "cancelled_by_user", rp);
+      transition(self, saga_event::user_cancel, "cancelled_by_user",
+                 [rp](const order_state* o) mutable {
+                   if (o)
+                     rp.deliver(*o);
+                   else
+                     rp.deliver(make_error(errc::storage_failure));
+                 });
       return rp;
+    },
+    [self](payment_notice& n) -> caf::result<std::string> {
+      if (!self->state.known)
+        return make_error(errc::not_found);
+      return on_notice(self, n);
     },
     [self](atoms::step, std::uint64_t step) {
       if (step == self->state.step)

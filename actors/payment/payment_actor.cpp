@@ -137,7 +137,7 @@ void attempt(payment_self_ptr self, std::uint64_t id) {
   self->delayed_send(self, st.opts.call_timeout, atoms::deadline::value, id, c.token);
   try {
     if (c.is_refund)
-      st.provider->refund(c.req.idempotency_key, std::move(done));
+      st.provider->refund(c.req, std::move(done));
     else
       st.provider->charge(c.req, std::move(done));
   } catch (const std::exception& e) {
@@ -242,8 +242,9 @@ payment_impl::behavior_type payment_behavior(payment_self_ptr self,
       return start(false, charge_request{fmt::format("order-{}", req.order), req.order,
                                          req.amount, std::move(req.method)});
     },
-    [start](const refund_order& req) -> caf::result<bool> {
-      return start(true, charge_request{fmt::format("order-{}", req.order), req.order, 0, {}});
+    [start](refund_order& req) -> caf::result<bool> {
+      return start(true, charge_request{fmt::format("order-{}", req.order), req.order,
+                                        req.amount, std::move(req.method)});
     },
     [self](atoms::result, std::uint64_t id, std::uint64_t token, std::uint8_t status,
            const std::string& reason, const std::string& payment_id) {

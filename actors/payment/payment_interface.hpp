@@ -26,10 +26,13 @@ struct charge_order {
 };
 
 /// Give an order's charge back (or void one whose answer never came); true
-/// once the provider holds no money for it.
+/// once the provider holds no money for it. Carries the charge's amount and
+/// method: a provider may replay the charge's request to learn its fate.
 struct refund_order {
   using reply = bool;
   order_id order = 0;
+  cents amount = 0;
+  std::string method;
 };
 
 template <class Inspector>
@@ -39,7 +42,7 @@ typename Inspector::result_type inspect(Inspector& f, charge_order& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, refund_order& x) {
-  return f(caf::meta::type_name("refund_order"), x.order);
+  return f(caf::meta::type_name("refund_order"), x.order, x.amount, x.method);
 }
 
 using payment_actor = caf::typed_actor<caf::replies_to<charge_order>::with<payment_reply>,

@@ -43,9 +43,11 @@ class payment_provider {
 public:
   virtual ~payment_provider() = default;
   virtual void charge(const charge_request& req, charge_done done) = 0;
-  /// Refunds (or voids) whatever was charged under `idempotency_key`;
-  /// succeeds with nothing to do when nothing was charged.
-  virtual void refund(const std::string& idempotency_key, charge_done done) = 0;
+  /// Refunds (or voids) whatever was charged under `req.idempotency_key`;
+  /// succeeds with nothing to do when nothing was charged. `req` is the
+  /// charge's request (same amount and method), which a provider may replay
+  /// to learn what became of it.
+  virtual void refund(const charge_request& req, charge_done done) = 0;
 };
 
 struct test_mode_options {

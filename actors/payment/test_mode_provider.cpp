@@ -108,8 +108,8 @@ public:
     run([this, req] { return ledger_.charge(req); }, std::move(done));
   }
 
-  void refund(const std::string& key, charge_done done) override {
-    run([this, key] { return ledger_.refund(key); }, std::move(done));
+  void refund(const charge_request& req, charge_done done) override {
+    run([this, key = req.idempotency_key] { return ledger_.refund(key); }, std::move(done));
   }
 
 private:

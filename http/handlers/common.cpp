@@ -64,6 +64,7 @@ void add_all_routes(router& r, api_context& ctx) {
   add_order_routes(r, ctx);
   add_live_routes(r, ctx);
   add_cluster_routes(r, ctx);
+  add_payment_routes(r, ctx);
   add_static_files(r, ctx);
 }
 

@@ -34,7 +34,7 @@ nlohmann::json order_json(const order_state& o) {
     timeline.push_back({{"status", status_name(t.status)},
                         {"reason", t.reason},
                         {"at", iso8601(t.at)}});
-  return {{"id", o.id},
+  nlohmann::json out = {{"id", o.id},
           {"userId", o.user},
           {"orderDate", iso8601(o.placed_at)},
           {"totalAmount", cents_to_decimal(o.total)},
@@ -44,6 +44,10 @@ nlohmann::json order_json(const order_state& o) {
           {"paymentMethodId", o.payment_method},
           {"items", std::move(items)},
           {"timeline", std::move(timeline)}};
+  // Money the provider reports given back (a refund made in its dashboard).
+  if (o.refunded > 0)
+    out["refundedAmount"] = cents_to_decimal(o.refunded);
+  return out;
 }
 
 /// Answers a placement: the stored answer, 409 for a reused key, or the error.

@@ -2,6 +2,7 @@
 // transition table, with a real store, real stock actors and the real
 // payment actor over the test-mode provider.
 #include "actors/order/order_index_actor.hpp"
+#include "actors/node_metrics.hpp"
 #include "actors/payment/payment_actor.hpp"
 #include "persistence/snapshot.hpp"
 #include "fixture.hpp"
@@ -276,4 +277,74 @@ TEST_CASE_FIXTURE(saga_fixture, "a crash at each step resumes to the same end") 
   CHECK(s.sold == 12);
   CHECK(s.on_hand == 38);
   CHECK(s.on_hand == s.available + s.reserved);
+}
+
+TEST_CASE_FIXTURE(saga_fixture, "a payment notice authorizes a waiting order, once per event id") {
+  payment_options pay;
+  pay.max_attempts = 1000000; // the provider's own answers never come through
+  pay.breaker_threshold = 1000000;
+  start_shop("saga-notice-authorize", 1.0, {}, pay);
+  stock(1, 3);
+  place(700, {{1, 1, 900, "A"}}, "pm_card_visa");
+  sched.run();
+  REQUIRE(order(700).status == order_status::stock_reserved);
+  entity_key key{entity_kind::order, "700"};
+  payment_notice n{"evt_1", notice_kind::charge_succeeded, "pi_webhook", "", 0};
+  CHECK(call(key, n) == "authorized");
+  sched.run();
+  auto o = order(700);
+  CHECK(o.status == order_status::confirmed);
+  CHECK(o.payment_id == "pi_webhook");
+  CHECK(o.payment_events == std::vector<std::string>{"evt_1"});
+  CHECK(stock_of_product(1).sold == 1);
+  // Delivered again (Stripe retries): nothing changes.
+  CHECK(call(key, n) == "duplicate");
+  // A failure notice for a confirmed order is past mattering.
+  CHECK(call(key, payment_notice{"evt_2", notice_kind::charge_failed, "pi_x", "card_declined", 0}) ==
+        "ignored");
+  CHECK(order(700).status == order_status::confirmed);
+  auto unknown = ask(entity_key{entity_kind::order, "999"}, n);
+  sched.run();
+  CHECK(unknown->error == errc::not_found);
+}
+
+TEST_CASE_FIXTURE(saga_fixture, "a charge that succeeds after the order was cancelled is refunded") {
+  start_shop("saga-notice-refund");
+  stock(1, 3);
+  place(710, {{1, 1, 900, "A"}}, "pm_card_visa");
+  auto cancelled = ask(entity_key{entity_kind::order, "710"}, cancel_order{});
+  sched.run();
+  REQUIRE(cancelled->value.has_value());
+  REQUIRE(order(710).compensated);
+  // The provider says a charge went through after all: the refund is asked
+  // for again (the payment actor counts it).
+  auto& refunds = node_metrics::get().provider_calls->with({"refunded"});
+  auto refunds_before = refunds.value();
+  entity_key key{entity_kind::order, "710"};
+  CHECK(call(key, payment_notice{"evt_9", notice_kind::charge_succeeded, "pi_late", "", 0}) ==
+        "refunding");
+  sched.run();
+  auto o = order(710);
+  CHECK(o.status == order_status::cancelled);
+  CHECK(o.compensated); // the refund ran again and finished
+  CHECK(refunds.value() == refunds_before + 1);
+  CHECK(o.payment_events == std::vector<std::string>{"evt_9"});
+  CHECK(stock_of_product(1).available == 3);
+  CHECK(call(key, payment_notice{"evt_9", notice_kind::charge_succeeded, "pi_late", "", 0}) ==
+        "duplicate");
+}
+
+TEST_CASE_FIXTURE(saga_fixture, "a refund made at the provider is recorded on the order") {
+  start_shop("saga-notice-refunded");
+  stock(1, 3);
+  place(720, {{1, 2, 450, "A"}}, "pm_card_visa");
+  sched.run();
+  REQUIRE(order(720).status == order_status::confirmed);
+  entity_key key{entity_kind::order, "720"};
+  CHECK(call(key, payment_notice{"evt_r1", notice_kind::refunded, "pi_test_720", "", 900}) ==
+        "refund_recorded");
+  CHECK(order(720).refunded == 900);
+  CHECK(order(720).status == order_status::confirmed);
+  CHECK(call(key, payment_notice{"evt_r2", notice_kind::refunded, "pi_test_720", "", 900}) ==
+        "ignored");
 }

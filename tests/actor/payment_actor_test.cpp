@@ -23,8 +23,8 @@ public:
   void charge(const charge_request& req, charge_done done) override {
     calls.push_back({req, false, std::move(done)});
   }
-  void refund(const std::string& key, charge_done done) override {
-    calls.push_back({{key, 0, 0, {}}, true, std::move(done)});
+  void refund(const charge_request& req, charge_done done) override {
+    calls.push_back({req, true, std::move(done)});
   }
 };
 
@@ -180,7 +180,7 @@ TEST_CASE("a transient answer is retried with the same key; a refund is a call l
   auto refunded = std::make_shared<std::optional<bool>>();
   auto to = f.payment;
   f.sys.spawn([=](caf::event_based_actor* self) {
-    self->request(to, caf::infinite, refund_order{7}).then([refunded](bool ok) {
+    self->request(to, caf::infinite, refund_order{7, 1250, "pm_card_visa"}).then([refunded](bool ok) {
       *refunded = ok;
     });
   });
@@ -188,6 +188,9 @@ TEST_CASE("a transient answer is retried with the same key; a refund is a call l
   REQUIRE(f.provider->calls.size() == 3);
   CHECK(f.provider->calls[2].refund);
   CHECK(f.provider->calls[2].req.idempotency_key == "order-7");
+  // The charge's amount and method go along: a provider may replay it.
+  CHECK(f.provider->calls[2].req.amount == 1250);
+  CHECK(f.provider->calls[2].req.payment_method == "pm_card_visa");
   f.answer(2, charge_status::succeeded);
   f.sched.run();
   REQUIRE(refunded->has_value());

@@ -100,6 +100,13 @@ void instant_backend::cancel_order(std::int64_t, http::done_fn<order_state> done
   done(errc::not_found, {});
 }
 
+void instant_backend::payment_notice(std::int64_t, emporium::payment_notice n,
+                                     http::done_fn<std::string> done) {
+  // Echoes what the route made of the event: the fuzzer checks it is one of
+  // the kinds the parser can produce.
+  done(errc::none, n.event_id.empty() ? "ignored" : "authorized");
+}
+
 void instant_backend::events_since(const std::string&, std::int64_t,
                                    http::done_fn<event_page> done) {
   done(errc::none, {});
@@ -130,7 +137,8 @@ edge::edge()
         http::auth_limits{1'000'000, 1'000'000, 1'000'000},
         15,
         7,
-        "/nonexistent-static-dir"} {
+        "/nonexistent-static-dir",
+        std::string{webhook_secret}} {
   catalog.reset({product_record{1, "Kettle", "A kettle", 2500, "Kitchen"},
                  product_record{2, "Mug", "A mug", 800, "Kitchen"}},
                 {{1, 40}, {2, 5}});

@@ -36,6 +36,8 @@ public:
   void order_history(const std::string&, http::done_fn<std::vector<order_state>> done) override;
   void find_order(std::int64_t id, http::done_fn<found_order> done) override;
   void cancel_order(std::int64_t, http::done_fn<order_state> done) override;
+  void payment_notice(std::int64_t, emporium::payment_notice n,
+                      http::done_fn<std::string> done) override;
   void events_since(const std::string&, std::int64_t,
                     http::done_fn<event_page> done) override;
   bool ready() const override { return true; }
@@ -52,6 +54,9 @@ private:
 };
 
 /// The router with every route, over the instant backend; built once.
+/// The payment webhook's signing secret in the fuzzed edge.
+inline constexpr std::string_view webhook_secret = "whsec_fuzz";
+
 struct edge {
   edge();
   instant_backend backend;

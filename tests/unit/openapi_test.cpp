@@ -42,6 +42,9 @@ struct unreachable_backend final : backend {
   }
   void find_order(std::int64_t, done_fn<found_order>) override { called(); }
   void cancel_order(std::int64_t, done_fn<order_state>) override { called(); }
+  void payment_notice(std::int64_t, emporium::payment_notice, done_fn<std::string>) override {
+    called();
+  }
   void events_since(const std::string&, std::int64_t,
                     done_fn<event_page>) override { called(); }
   bool ready() const override { return false; }

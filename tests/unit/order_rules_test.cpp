@@ -61,6 +61,31 @@ TEST_CASE("apply_event records the timeline and the reason; status names map to 
   CHECK(order_total({{1, 2, 150, "a"}, {2, 1, 99, "b"}}) == 399);
 }
 
+TEST_CASE("payment notices: each event once, and only where it still matters") {
+  order_state o;
+  o.status = order_status::stock_reserved;
+  using k = notice_kind;
+  CHECK(notice_effect_of(o, k::charge_succeeded, "evt_1", 0) == notice_effect::authorize);
+  CHECK(notice_effect_of(o, k::charge_failed, "evt_1", 0) == notice_effect::decline);
+  remember_notice(o, "evt_1");
+  CHECK(notice_effect_of(o, k::charge_succeeded, "evt_1", 0) == notice_effect::duplicate);
+  o.status = order_status::cancelled;
+  CHECK(notice_effect_of(o, k::charge_succeeded, "evt_2", 0) == notice_effect::refund_again);
+  CHECK(notice_effect_of(o, k::charge_failed, "evt_2", 0) == notice_effect::nothing);
+  o.status = order_status::confirmed;
+  CHECK(notice_effect_of(o, k::charge_succeeded, "evt_2", 0) == notice_effect::nothing);
+  CHECK(notice_effect_of(o, k::refunded, "evt_3", 500) == notice_effect::record_refund);
+  o.refunded = 500;
+  CHECK(notice_effect_of(o, k::refunded, "evt_4", 500) == notice_effect::nothing);
+  CHECK(notice_effect_name(notice_effect::refund_again) == "refunding");
+  // Only the last 16 are kept: an order's notices are few.
+  for (int i = 0; i < 20; ++i)
+    remember_notice(o, "evt_x" + std::to_string(i));
+  CHECK(o.payment_events.size() == remembered_notices);
+  CHECK(o.payment_events.front() == "evt_x4");
+  CHECK(o.payment_events.back() == "evt_x19");
+}
+
 TEST_CASE("circuit breaker: opens after the threshold, probes once after the cooldown") {
   circuit_breaker b;
   b.threshold = 3;

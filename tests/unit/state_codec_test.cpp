@@ -43,6 +43,33 @@ TEST_CASE("order snapshots round-trip, strings of any bytes included") {
   CHECK(encode(*back) == text);
 }
 
+TEST_CASE("payment notices and refunds round-trip; older snapshots read without them") {
+  order_state o;
+  o.id = 7;
+  o.user = "u";
+  o.status = order_status::confirmed;
+  auto plain = encode(o);
+  CHECK(plain.find("\"pe\"") == std::string::npos); // absent when there are none
+  REQUIRE(decode_order(plain));
+  CHECK(decode_order(plain)->payment_events.empty());
+  o.payment_events = {"evt_1", tricky};
+  o.refunded = 2599;
+  auto text = encode(o);
+  auto back = decode_order(text);
+  REQUIRE(back);
+  CHECK(back->payment_events == o.payment_events);
+  CHECK(back->refunded == 2599);
+  // Hostile rows: a wrong type, too many ids, a negative refund.
+  auto j = nlohmann::json::parse(text);
+  j["pe"] = "evt_1";
+  CHECK_FALSE(decode_order(j.dump()));
+  j["pe"] = std::vector<std::string>(17, "evt");
+  CHECK_FALSE(decode_order(j.dump()));
+  j["pe"] = std::vector<std::string>{"evt"};
+  j["rf"] = -1;
+  CHECK_FALSE(decode_order(j.dump()));
+}
+
 TEST_CASE("invalid UTF-8 is replaced, never written as broken JSON") {
   order_state o;
   o.user = invalid;
