@@ -17,6 +17,7 @@
 #include "http/request_metrics.hpp"
 #include "http/actor_backend.hpp"
 #include "http/api_context.hpp"
+#include "http/health_probe.hpp"
 #include "http/auth/credentials.hpp"
 #include "http/live_hub.hpp"
 #include "http/server.hpp"
@@ -200,7 +201,7 @@ or_exit<std::size_t> prepare_storage(const emporium::node_config& cfg,
 /// files, which CAF would otherwise first read on its I/O thread).
 or_exit<std::vector<emporium::cluster::seed_address>> cluster_settings(
   const emporium::node_config& cfg) {
-  auto seeds = emporium::cluster::parse_seeds(cfg.seeds, cfg.bind, cfg.node_port);
+  auto seeds = emporium::cluster::parse_seeds(cfg.seeds, cfg.bind, cfg.node_port, cfg.node_name);
   if (cfg.node_port == 0 && !seeds.empty()) {
     fmt::print(stderr, "emporium: --seeds needs --node-port (the port other nodes reach)\n");
     return bad_config;
@@ -478,6 +479,8 @@ int run(const emporium::node_config& cfg, const sigset_t& stop_signals) {
 int main(int argc, char** argv) {
   if (argc > 1 && (std::string_view{argv[1]} == "backup" || std::string_view{argv[1]} == "restore"))
     return emporium::persistence::run_backup_command(argc, argv);
+  if (argc > 1 && std::string_view{argv[1]} == "healthcheck")
+    return emporium::http::run_health_probe(argc, argv);
   auto stop_signals = block_stop_signals();
   emporium::node_config cfg;
   try {

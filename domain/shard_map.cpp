@@ -68,18 +68,29 @@ bool has_quorum(std::size_t live, std::size_t configured) {
 }
 
 std::vector<seed_address> parse_seeds(const std::vector<std::string>& seeds,
-                                      const std::string& own_host, std::uint16_t own_port) {
+                                      const std::string& own_host, std::uint16_t own_port,
+                                      const std::string& node_name) {
   auto is_loopback = [](const std::string& h) {
     return h == "127.0.0.1" || h == "localhost" || h == "::1";
   };
-  std::vector<seed_address> out;
+  auto names_node = [&](const seed_address& a) {
+    return !node_name.empty() && a.port == own_port &&
+           (a.host == node_name || a.host.rfind(node_name + ".", 0) == 0);
+  };
+  std::vector<seed_address> all;
   for (const auto& s : seeds) {
     auto colon = s.rfind(':');
-    seed_address a{s.substr(0, colon),
-                   static_cast<std::uint16_t>(std::stoul(s.substr(colon + 1)))};
-    bool self_address = a.port == own_port &&
-                        (a.host == own_host || (is_loopback(a.host) && is_loopback(own_host)) ||
-                         own_host == "0.0.0.0");
+    all.push_back({s.substr(0, colon),
+                   static_cast<std::uint16_t>(std::stoul(s.substr(colon + 1)))});
+  }
+  bool by_name = std::any_of(all.begin(), all.end(), names_node);
+  std::vector<seed_address> out;
+  for (const auto& a : all) {
+    bool self_address =
+      by_name ? names_node(a)
+              : a.port == own_port &&
+                  (a.host == own_host || (is_loopback(a.host) && is_loopback(own_host)) ||
+                   own_host == "0.0.0.0");
     bool duplicate = std::any_of(out.begin(), out.end(), [&](const seed_address& b) {
       return b.host == a.host && b.port == a.port;
     });

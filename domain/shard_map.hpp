@@ -53,7 +53,12 @@ std::string to_string(const seed_address& seed);
 
 /// The members other than this node, from "host:port" entries (already
 /// validated by the config): the node's own address and repeats dropped.
+/// A seed whose host is the node's name, or starts with "<name>." (a
+/// StatefulSet's `emporium-0.emporium-nodes`), is the node itself; when no
+/// seed names the node, its own address is recognised by host and port
+/// (with a wildcard bind, by port alone: nodes of one host differ by port).
 std::vector<seed_address> parse_seeds(const std::vector<std::string>& seeds,
-                                      const std::string& own_host, std::uint16_t own_port);
+                                      const std::string& own_host, std::uint16_t own_port,
+                                      const std::string& node_name = {});
 
 } // namespace emporium::cluster

@@ -21,6 +21,9 @@ import time
 os.environ.setdefault("EMPORIUM_METRICS_PORT", "0")
 
 BINARY = os.environ.get("EMPORIUM_TEST_BINARY", "build/test/emporium")
+# With an image (scripts/image), every Node is a container of it instead of
+# a process of BINARY: podman, host network, the data directory as /data.
+IMAGE = os.environ.get("EMPORIUM_TEST_IMAGE")
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 JWT_SECRET = "e2e-secret-0123456789abcdef0123456789abcdef"
 ADMIN_EMAIL = "admin@e2e.test"
@@ -50,12 +53,42 @@ class Node:
         self.proc = None
         self.log_path = os.path.join(self.data_dir, log_name)
 
+    def command(self):
+        if not IMAGE:
+            return [BINARY, "--port", str(self.port), "--data-dir", self.data_dir] + self.extra_args
+        # The image runs as uid 10001 and makes /data owner-only. Attached,
+        # so this process lives as long as the container and SIGTERM reaches
+        # the node (podman proxies signals; SIGKILL goes through podman kill).
+        os.chown(self.data_dir, 10001, 10001)
+        self.container = f"emporium-e2e-{self.port}"
+        subprocess.run(["podman", "rm", "-f", self.container], capture_output=True)
+        env = [x for k, v in self.env.items() if k.startswith("EMPORIUM_")
+               and k not in ("EMPORIUM_TEST_BINARY", "EMPORIUM_TEST_IMAGE")
+               for x in ("-e", f"{k}={v}")]
+        # Host files the flags name (a static directory, certificates) are
+        # mounted at the same path, read-only (and a directory opened to the
+        # image's user, which a test's mkdtemp made owner-only).
+        named = [a for a in self.extra_args if os.path.isabs(a) and os.path.exists(a)]
+        for a in named:
+            if os.path.isdir(a):
+                os.chmod(a, 0o755)
+        mounts = [x for a in named for x in ("-v", f"{a}:{a}:ro")]
+        # The sanitizers' settings too, with their suppression files.
+        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+            if k in self.env:
+                env += ["-e", f"{k}={self.env[k]}"]
+        tests_dir = os.path.join(REPO, "tests")
+        mounts += ["-v", f"{tests_dir}:{tests_dir}:ro"]
+        return (["podman", "run", "--rm", "--name", self.container, "--network", "host",
+                 "-v", f"{self.data_dir}:/data"] + mounts + env +
+                # The port as a variable: the image's health check reads it.
+                ["-e", f"EMPORIUM_PORT={self.port}", IMAGE] + self.extra_args)
+
     def start(self, wait=True):
         self.port = free_port() if self.proc is not None else self.port
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                [BINARY, "--port", str(self.port), "--data-dir", self.data_dir] + self.extra_args,
-                stdout=log, stderr=subprocess.STDOUT, env=self.env)
+            self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
+                                         env=self.env)
         if wait:
             self.wait_ready()
         return self
@@ -81,7 +114,10 @@ class Node:
         return text if tail is None else text[-tail:]
 
     def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
+        if IMAGE:
+            subprocess.run(["podman", "kill", "-s", "KILL", self.container], capture_output=True)
+        else:
+            self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=30)
 
     def terminate(self, timeout=60):
@@ -89,6 +125,8 @@ class Node:
         return self.proc.wait(timeout=timeout)
 
     def close(self):
+        if IMAGE and self.proc:
+            subprocess.run(["podman", "rm", "-f", self.container], capture_output=True)
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=30)

@@ -126,6 +126,21 @@ TEST_CASE("seeds drop the node's own address and repeats") {
   CHECK(parse_seeds({}, "127.0.0.1", 4241).empty());
 }
 
+TEST_CASE("in a StatefulSet every member has the same port: the node's name tells which seed "
+          "it is") {
+  std::vector<std::string> list{"emporium-0.emporium-nodes:7101", "emporium-1.emporium-nodes:7101",
+                                "emporium-2.emporium-nodes:7101"};
+  auto others = parse_seeds(list, "0.0.0.0", 7101, "emporium-1");
+  CHECK(others == std::vector<seed_address>{{"emporium-0.emporium-nodes", 7101},
+                                            {"emporium-2.emporium-nodes", 7101}});
+  // "emporium-1" must not match "emporium-10".
+  CHECK(parse_seeds({"emporium-10.x:7101", "emporium-1.x:7101"}, "0.0.0.0", 7101, "emporium-1") ==
+        std::vector<seed_address>{{"emporium-10.x", 7101}});
+  // No seed names the node: as before, a wildcard bind recognises its port.
+  CHECK(parse_seeds({"10.0.0.1:7101", "10.0.0.2:7102"}, "0.0.0.0", 7101, "node1") ==
+        std::vector<seed_address>{{"10.0.0.2", 7102}});
+}
+
 TEST_CASE("user ids land on their email's shard; refresh tokens name their user") {
   for (const char* email : {"ann@example.com", "Bob@Example.com", "c@d.io"}) {
     int draws = 0;
