@@ -163,11 +163,14 @@ class ClusterTlsTests(unittest.TestCase):
             threads = [threading.Thread(target=attacker) for _ in range(2)]
             for t in threads:
                 t.start()
-            # 6 s of writes, longer (up to 30 s) until the attack has made
-            # 100 attempts: a loaded machine (sanitizers, ctest -j2) managed
-            # only 60 in 6 s, and the point is the members under attack.
+            # 6 s of writes, longer (up to 60 s) until the attack has made
+            # 100 attempts and the members took 36 writes under it: a loaded
+            # machine (sanitizers, ctest -j2 beside the cluster tests)
+            # managed only 60 attempts, or 24 writes, in 6 s, and the point
+            # is the members under attack, not their speed.
             failures, done, start = [], 0, time.time()
-            while time.time() < start + 6 or (attempts[0] <= 100 and time.time() < start + 30):
+            while time.time() < start + 6 or ((attempts[0] <= 100 or done <= 36)
+                                              and time.time() < start + 60):
                 for i, t in enumerate(users):
                     p = products[(done + i) % len(products)]["id"]
                     status, body, _ = entry.request("POST", "/api/cart/add",
@@ -179,6 +182,7 @@ class ClusterTlsTests(unittest.TestCase):
                 if any(v["liveMembers"] != 3 for v in views):
                     failures.append(("membership", views))
             stop.set()
+            attacked_for = time.time() - start
             for t in threads:
                 t.join()
             self.assertEqual(failures, [])
@@ -191,7 +195,7 @@ class ClusterTlsTests(unittest.TestCase):
             # Refusals were logged but bounded (at most ~20 lines a second).
             lines = refusals(c[0])
             self.assertGreater(len(lines), 10)
-            self.assertLess(len(lines), 20 * 10)
+            self.assertLess(len(lines), 20 * (attacked_for + 4))
             self.assertGreater(int(lines[-1]["refused_total"]), len(lines) - 1)
         finally:
             stop.set()
