@@ -20,7 +20,6 @@
 
 #include <openssl/err.h>
 
-#include <atomic>
 #include <charconv>
 #include <deque>
 #include <stdexcept>
@@ -95,7 +94,6 @@ struct https_client::impl {
   std::vector<std::unique_ptr<stream_type>> idle;
   std::deque<pending> waiting;
   std::size_t busy = 0;
-  std::atomic<std::size_t> open{0};
 
   explicit impl(https_options o) : opts(std::move(o)) {
     std::string why;
@@ -189,7 +187,6 @@ struct https_client::impl {
       error = describe("handshake", ec);
       co_return nullptr;
     }
-    ++open;
     co_return s;
   }
 
@@ -240,7 +237,6 @@ struct https_client::impl {
   void close(std::unique_ptr<stream_type> s) {
     if (!s)
       return;
-    --open;
     boost::system::error_code ignored;
     beast::get_lowest_layer(*s).socket().shutdown(tcp::socket::shutdown_both, ignored);
     beast::get_lowest_layer(*s).close();
@@ -302,10 +298,6 @@ void https_client::send(https_request req, https_done done) {
   net::post(impl_->io, [self = impl_.get(), p = pending{std::move(req), std::move(done)}]() mutable {
     self->submit(std::move(p));
   });
-}
-
-std::size_t https_client::open_connections() const {
-  return impl_->open.load();
 }
 
 } // namespace emporium::payments

@@ -62,9 +62,6 @@ public:
   /// client is destroyed first).
   void send(https_request req, https_done done);
 
-  /// Connections open now (idle and busy), for tests and metrics.
-  std::size_t open_connections() const;
-
   struct impl;
 
 private:

@@ -124,8 +124,8 @@ settle_verdict read_settle_answer(int status, std::string_view body) noexcept {
     if (status == 0 || status == 429 || status == 409 || status >= 500)
       return settle_verdict::retry;
     auto doc = jr::parse(body);
-    if (doc) {
-      auto code = text_of(jr::member(*doc, "error") ? *jr::member(*doc, "error") : *doc, "code");
+    if (auto err = doc ? jr::member(*doc, "error") : nullptr) {
+      auto code = text_of(*err, "code");
       if (code == "charge_already_refunded")
         return settle_verdict::done;
       // The intent moved on (say, succeeded while being canceled): read it

@@ -11,7 +11,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <chrono>
 
 namespace emporium::http {
 
@@ -59,11 +58,8 @@ void add_payment_routes(router& r, api_context& ctx) {
   r.add("POST", "/api/payments/webhook", [&ctx](request& req, responder respond) {
     if (ctx.stripe_webhook_secret.empty())
       return respond(error_response(errc::not_found, "no payment webhook is configured"));
-    auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
     auto check = stripe::verify_signature(req.header("stripe-signature"), req.body,
-                                          ctx.stripe_webhook_secret, now);
+                                          ctx.stripe_webhook_secret, now_seconds());
     if (check != stripe::signature_check::valid) {
       webhook_count("invalid_signature").inc();
       return respond(error_response(
