@@ -6,7 +6,7 @@
 #include "actors/protocol.hpp"
 #include "actors/spawn_mode.hpp"
 
-#include "persistence/database.hpp"
+#include "persistence/fencing.hpp"
 
 #include <caf/actor.hpp>
 
@@ -61,8 +61,10 @@ using event_sink = std::function<void(const order_event&)>;
 
 /// The store actor: loads snapshots and writes them with group commit. Its
 /// own thread in production; the deterministic scheduler in tests.
+/// With a fence (the shard's ownership epoch, persistence/fencing.hpp) a
+/// commit that finds another node's epoch fails and stops the store.
 store_actor spawn_store(caf::actor_system& sys, const std::string& db_path,
                         persistence::durability level, spawn_mode mode,
-                        event_sink on_event = {});
+                        event_sink on_event = {}, persistence::epoch_fence fence = {});
 
 } // namespace emporium

@@ -292,6 +292,7 @@ using reconnect = caf::atom_constant<caf::atom("reconnect")>;
 using status = caf::atom_constant<caf::atom("status")>;
 using local_status = caf::atom_constant<caf::atom("localstat")>;
 using local_stats = caf::atom_constant<caf::atom("localstats")>;
+using sees = caf::atom_constant<caf::atom("sees")>; // (sees, node) -> bool: a live member here?
 } // namespace emporium::atoms
 
 namespace emporium {

@@ -6,6 +6,7 @@
 #include "actors/node_metrics.hpp"
 #include "actors/spawn_in.hpp"
 #include "persistence/entity_store.hpp"
+#include "persistence/fencing.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -42,9 +43,19 @@ void flush(store_self self) {
   if (st.batch.empty())
     return;
   caf::error outcome;
+  bool fenced = false;
   auto started = std::chrono::steady_clock::now();
   try {
     st.store->commit(st.batch);
+  } catch (const persistence::fenced_error& e) {
+    // Another node owns the file now (this node was frozen or cut off):
+    // nothing of the batch was written, and nothing more will be. The
+    // savers hear "unavailable" (a retry reaches the new owner), and the
+    // router, seeing the store stop, lets the shard go.
+    outcome = make_error(errc::unavailable);
+    fenced = true;
+    log::write("warn", "shard_fenced", {{"db", self->state.db}, {"error", e.what()},
+                                         {"writes", std::to_string(st.batch.size())}});
   } catch (const std::exception& e) {
     outcome = make_error(errc::storage_failure);
     log::error("sqlite_commit_failed", {{"db", self->state.db}, {"error", e.what()},
@@ -71,6 +82,8 @@ void flush(store_self self) {
         st.on_event(e);
   st.batch.clear();
   st.waiting.clear();
+  if (fenced)
+    self->quit(make_error(errc::unavailable));
 }
 
 /// A write for this entity may still sit in the batch (its previous
@@ -96,8 +109,9 @@ caf::response_promise enqueue(store_self self, persistence::entity_write write) 
 }
 
 store_impl::behavior_type store_behavior(store_self self, std::string path,
-                                         persistence::durability level, event_sink on_event) {
-  self->state.store = std::make_unique<persistence::entity_store>(path, level);
+                                         persistence::durability level, event_sink on_event,
+                                         persistence::epoch_fence fence) {
+  self->state.store = std::make_unique<persistence::entity_store>(path, level, std::move(fence));
   self->state.on_event = std::move(on_event);
   auto& m = node_metrics::get();
   auto db = std::filesystem::path{path}.filename().string();
@@ -142,8 +156,10 @@ store_impl::behavior_type store_behavior(store_self self, std::string path,
 } // namespace
 
 store_actor spawn_store(caf::actor_system& sys, const std::string& db_path,
-                        persistence::durability level, spawn_mode mode, event_sink on_event) {
-  return spawn_in(sys, mode, store_behavior, db_path, level, std::move(on_event));
+                        persistence::durability level, spawn_mode mode, event_sink on_event,
+                        persistence::epoch_fence fence) {
+  return spawn_in(sys, mode, store_behavior, db_path, level, std::move(on_event),
+                  std::move(fence));
 }
 
 } // namespace emporium

@@ -5,8 +5,8 @@
 
 namespace emporium::persistence {
 
-account_store::account_store(const std::string& path, durability level)
-  : db_(path, level) {
+account_store::account_store(const std::string& path, durability level, epoch_fence fence)
+  : db_(path, level, std::move(fence)) {
 }
 
 account_store::~account_store() = default;

@@ -12,7 +12,7 @@ namespace emporium::persistence {
 
 class account_store {
 public:
-  account_store(const std::string& path, durability level);
+  account_store(const std::string& path, durability level, epoch_fence fence = {});
   ~account_store();
 
   std::vector<user_record> load_users();

@@ -1,8 +1,11 @@
 // Cached prepared statements (see connection.hpp).
 #include "persistence/connection.hpp"
 
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
+
+#include <chrono>
 
 namespace emporium::persistence {
 
@@ -18,8 +21,9 @@ statement_lease::~statement_lease() {
   s_->clearBindings();
 }
 
-connection::connection(const std::string& path, durability level)
-  : db_(open_database(path, level)), checkpoints_(checkpointer::for_file(path, level)) {
+connection::connection(const std::string& path, durability level, epoch_fence fence)
+  : db_(open_database(path, level)), checkpoints_(checkpointer::for_file(path, level)),
+    fence_(std::move(fence)) {
   db_->exec(fmt::format("PRAGMA wal_autocheckpoint={}", fallback_autocheckpoint_pages));
 }
 
@@ -38,9 +42,31 @@ statement_lease connection::statement(std::string_view sql) {
 
 void connection::begin() {
   statement("BEGIN IMMEDIATE")->exec();
+  epoch_ = fence_ ? fence_->load() : 0;
+  if (epoch_ == 0)
+    return;
+  std::int64_t found = 0;
+  {
+    auto q = statement("SELECT COALESCE(MAX(epoch), 0) FROM shard_epochs");
+    q->executeStep();
+    found = q->getColumn(0).getInt64();
+  }
+  if (found != epoch_) {
+    rollback();
+    throw fenced_error(fmt::format("{}: ownership epoch is {} now, this node holds {}",
+                                   db_->getFilename(), found, epoch_));
+  }
 }
 
 void connection::commit() {
+  if (epoch_ != 0) {
+    auto q = statement("UPDATE shard_epochs SET last_write_ns = ? WHERE epoch = ?");
+    q->bind(1, static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count()));
+    q->bind(2, epoch_);
+    q->exec();
+  }
   statement("COMMIT")->exec();
 }
 

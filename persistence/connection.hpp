@@ -7,6 +7,9 @@
 
 #include "persistence/checkpointer.hpp"
 #include "persistence/database.hpp"
+#include "persistence/fencing.hpp"
+
+#include <atomic>
 
 #include <cstdint>
 #include <memory>
@@ -38,7 +41,8 @@ private:
 class connection {
 public:
   /// Opens (creating and migrating if needed) the database at `path`.
-  connection(const std::string& path, durability level);
+  /// With a fence, every write transaction first checks the file's epoch.
+  connection(const std::string& path, durability level, epoch_fence fence = {});
   ~connection();
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
@@ -46,7 +50,10 @@ public:
   /// The statement for `sql`, prepared on its first use on this connection.
   statement_lease statement(std::string_view sql);
 
-  /// BEGIN IMMEDIATE / COMMIT / ROLLBACK through cached statements.
+  /// BEGIN IMMEDIATE / COMMIT / ROLLBACK through cached statements. On a
+  /// fenced shard file (fencing.hpp) begin() throws fenced_error when
+  /// another node has raised the file's epoch, and commit() records the
+  /// write under this process's epoch.
   void begin();
   void commit();
   void rollback() noexcept;
@@ -57,6 +64,8 @@ public:
 private:
   std::unique_ptr<SQLite::Database> db_;
   std::shared_ptr<checkpointer> checkpoints_; // shared by the file's connections
+  epoch_fence fence_; // the epoch this node holds the file at
+  std::int64_t epoch_ = 0; // of the open transaction (0: unfenced)
   std::unordered_map<std::string_view, std::unique_ptr<SQLite::Statement>> prepared_;
 };
 

@@ -161,6 +161,18 @@ constexpr std::array migrations = {
       value TEXT NOT NULL
     ) WITHOUT ROWID;
   )sql",
+  // 9: shard ownership epochs (fencing.hpp): one row per opening of a shard
+  // file by a node, with the span of its writes. (emporium.db gets the
+  // table too and leaves it empty: one schema for every file.)
+  R"sql(
+    CREATE TABLE shard_epochs (
+      epoch         INTEGER PRIMARY KEY,
+      node          TEXT    NOT NULL,
+      pid           INTEGER NOT NULL,
+      opened_ns     INTEGER NOT NULL,
+      last_write_ns INTEGER NOT NULL
+    );
+  )sql",
 };
 
 void migrate(SQLite::Database& db, const std::string& path) {

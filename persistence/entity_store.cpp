@@ -7,8 +7,8 @@
 
 namespace emporium::persistence {
 
-entity_store::entity_store(const std::string& path, durability level)
-  : db_(path, level) {
+entity_store::entity_store(const std::string& path, durability level, epoch_fence fence)
+  : db_(path, level, std::move(fence)) {
 }
 
 entity_store::~entity_store() = default;

@@ -43,7 +43,7 @@ void write_snapshots(connection& db, std::vector<entity_write>& batch);
 class entity_store {
 public:
   /// Opens its own connection to the database at `path`.
-  entity_store(const std::string& path, durability level);
+  entity_store(const std::string& path, durability level, epoch_fence fence = {});
   ~entity_store();
   entity_store(const entity_store&) = delete;
   entity_store& operator=(const entity_store&) = delete;

@@ -83,9 +83,10 @@ caf::result<user_record> rotate(accounts_self self, const rotate_refresh_token& 
 
 accounts_actor::behavior_type accounts_behavior(accounts_self self, std::string path,
                                                 persistence::durability level,
-                                                std::uint32_t shards) {
+                                                std::uint32_t shards,
+                                                persistence::epoch_fence fence) {
   auto& st = self->state;
-  st.store = std::make_unique<persistence::account_store>(path, level);
+  st.store = std::make_unique<persistence::account_store>(path, level, std::move(fence));
   // One accounts actor per shard, and only the shard's owner runs it: every
   // user of the shard is loaded here and every new one registers through
   // here, so a miss in these maps is a user that does not exist.
@@ -145,8 +146,8 @@ accounts_actor::behavior_type accounts_behavior(accounts_self self, std::string 
 
 accounts_actor spawn_accounts(caf::actor_system& sys, const std::string& db_path,
                               persistence::durability level, std::uint32_t shards,
-                              spawn_mode mode) {
-  return spawn_in(sys, mode, accounts_behavior, db_path, level, shards);
+                              spawn_mode mode, persistence::epoch_fence fence) {
+  return spawn_in(sys, mode, accounts_behavior, db_path, level, shards, std::move(fence));
 }
 
 } // namespace emporium

@@ -6,7 +6,7 @@
 
 #include "actors/accounts/accounts_interface.hpp"
 #include "actors/spawn_mode.hpp"
-#include "persistence/database.hpp"
+#include "persistence/fencing.hpp"
 
 #include <caf/fwd.hpp>
 #include <string>
@@ -17,6 +17,6 @@ namespace emporium {
 /// email's shard).
 accounts_actor spawn_accounts(caf::actor_system& sys, const std::string& db_path,
                               persistence::durability level, std::uint32_t shards,
-                              spawn_mode mode);
+                              spawn_mode mode, persistence::epoch_fence fence = {});
 
 } // namespace emporium

@@ -134,6 +134,9 @@ caf::behavior router_actor(router_self* self, router_options opts, router_servic
     },
     [self](atoms::leaving, const std::string& name) { on_peer_leaving(self, name); },
     [self](const shard_holding& note) { on_holding(self, note); },
+    [self](atoms::sees, const std::string& node) {
+      return node == self->state.opts.node_name || self->state.peers.count(node) > 0;
+    },
     [self](atoms::tick) { on_tick(self); },
     [self](atoms::reconnect) {
       if (!self->state.stopping)

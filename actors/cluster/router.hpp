@@ -56,6 +56,14 @@ struct router_options {
   std::chrono::milliseconds tick{250};          ///< membership and retry period
   std::chrono::milliseconds max_reconnect{2000}; ///< backoff cap for a seed that is down
   std::size_t max_parked = 10'000;               ///< per shard, while it moves
+  /// How long a silent peer takes to be declared down (CAF's connection
+  /// timeout, set by main): a node whose shard was fenced waits twice this
+  /// before opening it again, by then its view of the members is current.
+  std::chrono::milliseconds peer_timeout{2000};
+  /// How long the owner by a quorum's view waits for a shard's lock before
+  /// it takes the shard from a holder that is not a live member (frozen,
+  /// or cut off but still alive) by raising the file's ownership epoch.
+  std::chrono::milliseconds takeover_grace{500};
   persistence::retention_policy retention;        ///< each open shard's sweeps
   bool tls = false; ///< connect to seeds through CAF's OpenSSL module (loaded by main)
   /// The network seam: answers (connect_atom, host, port) like CAF's

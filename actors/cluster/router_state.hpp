@@ -11,11 +11,13 @@
 #include "actors/accounts/accounts_interface.hpp"
 #include "actors/cluster/router.hpp"
 #include "actors/order/order_index_interface.hpp"
+#include "persistence/fencing.hpp"
 #include "persistence/file_lock.hpp"
 #include "support/metrics.hpp"
 
 #include <caf/all.hpp>
 
+#include <atomic>
 #include <map>
 #include <optional>
 #include <random>
@@ -53,7 +55,22 @@ struct shard_slot {
   /// messages go to the holder instead of waiting with the owner.
   std::string holder;
   phase state = phase::absent;
+  /// The shard's lock file; null while the shard is held by epoch alone
+  /// (taken over from a holder that still has the lock, see fencing.hpp).
   std::unique_ptr<persistence::file_lock> lock;
+  /// The ownership epoch this node opened the file at, shared with the
+  /// shard's connections (0 while not open).
+  std::shared_ptr<std::atomic<std::int64_t>> fence =
+    std::make_shared<std::atomic<std::int64_t>>(0);
+  /// After being fenced: not opened again before this (see router_options).
+  caf::actor_clock::time_point hold_until{};
+  bool write_lock_logged = false; // "the file's write lock is held" said once per wait
+  /// A takeover needs every live peer to agree that the holder is gone
+  /// (a holder one of them still reaches is alive, only not reachable from
+  /// here: taking its shard would make the two of us fence each other).
+  bool asking_peers = false;
+  std::string cleared_holder; // the holder the peers last agreed is gone
+  caf::actor_clock::time_point cleared_at{};
   store_actor store;
   order_index_actor index;
   caf::actor directory;

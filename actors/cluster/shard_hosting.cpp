@@ -39,18 +39,107 @@ void resume_sagas(router_self* self, std::uint32_t shard) {
       });
 }
 
-/// Opens a shard whose lock is free: store, directory and order index on its
-/// file; then resumes its unfinished sagas and lets waiting messages in.
+/// Asks every live peer whether it still reaches `holder`; when none does,
+/// the takeover of `shard` is cleared for a moment and tried again.
+void ask_peers_about(router_self* self, std::uint32_t shard, const std::string& holder) {
+  auto& st = self->state;
+  auto& slot = st.shards[shard];
+  if (slot.asking_peers)
+    return;
+  auto cleared = [self, shard, holder] {
+    auto& s = self->state.shards[shard];
+    s.cleared_holder = holder;
+    s.cleared_at = self->clock().now();
+    try_acquire(self, shard);
+  };
+  if (st.peers.empty())
+    return cleared();
+  slot.asking_peers = true;
+  struct tally {
+    std::size_t waiting;
+    bool someone_sees = false;
+  };
+  auto t = std::make_shared<tally>(tally{st.peers.size()});
+  auto answered = [self, shard, t, cleared](bool sees) {
+    t->someone_sees = t->someone_sees || sees;
+    if (--t->waiting > 0)
+      return;
+    self->state.shards[shard].asking_peers = false;
+    if (!t->someone_sees)
+      cleared();
+  };
+  for (const auto& [name, p] : st.peers)
+    self->request(p.handle, std::chrono::seconds(1), atoms::sees::value, holder)
+      .then([answered](bool sees) { answered(sees); },
+            // No answer: it may be leaving; not a "no".
+            [answered](const caf::error&) { answered(true); });
+}
+
+/// Whether this node may take a shard whose lock another process still
+/// holds. The lock says who holds a shard among nodes that cooperate: a live
+/// member keeps it while it drains, and we wait. A holder that no member of
+/// our quorum reaches (frozen, or alive on the other side of a partition)
+/// may never let go in time, so after the grace period the owner by the
+/// quorum's view raises the file's epoch instead, which fences the holder's
+/// writes (persistence/fencing.hpp), and takes the lock once it is free.
+bool may_take_over(router_self* self, std::uint32_t shard, const std::string& path) {
+  auto& st = self->state;
+  auto& slot = st.shards[shard];
+  auto now = self->clock().now();
+  if (!st.quorum || slot.owner != st.opts.node_name ||
+      now - slot.acquiring_since < st.opts.takeover_grace)
+    return false;
+  std::string holder;
+  try {
+    holder = persistence::current_ownership(path, st.opts.level).node;
+  } catch (const std::exception& e) {
+    log::error("cannot read shard ownership", {{"shard", std::to_string(shard)},
+                                               {"error", e.what()}});
+    return false;
+  }
+  if (holder.empty() || st.peers.count(holder) > 0)
+    return false; // a live member draining (or one that has not raised an epoch yet)
+  if (slot.cleared_holder == holder && now - slot.cleared_at < std::chrono::seconds(1))
+    return true;
+  ask_peers_about(self, shard, holder);
+  return false;
+}
+
+/// Opens a shard: takes its lock (or, failing that, takes it over), raises
+/// its ownership epoch, starts store, directory, order index and accounts on
+/// its file; then resumes its unfinished sagas and lets waiting messages in.
 bool open_shard(router_self* self, std::uint32_t shard) {
   auto& st = self->state;
   auto& slot = st.shards[shard];
-  slot.lock = persistence::file_lock::try_acquire(
-    persistence::shard_lock_path(st.opts.data_dir, shard));
-  if (!slot.lock)
-    return false; // the previous owner has not let go yet
+  if (self->clock().now() < slot.hold_until)
+    return false; // fenced a moment ago: let the membership view catch up
   auto path = persistence::shard_db_path(st.opts.data_dir, shard);
+  if (!slot.lock)
+    slot.lock = persistence::file_lock::try_acquire(
+      persistence::shard_lock_path(st.opts.data_dir, shard));
+  if (!slot.lock && !may_take_over(self, shard, path))
+    return false; // the previous owner has not let go yet
+  std::optional<std::int64_t> epoch;
+  try {
+    epoch = persistence::take_ownership(path, st.opts.node_name, st.opts.level);
+  } catch (const std::exception& e) {
+    log::error("cannot take shard ownership", {{"shard", std::to_string(shard)},
+                                               {"error", e.what()}});
+    return false;
+  }
+  if (!epoch) {
+    // Another process is inside a write transaction on the file. A node
+    // frozen there keeps SQLite's write lock until it runs again; no one
+    // can write the file before, so the shard waits (said once).
+    if (!slot.write_lock_logged)
+      log::write("warn", "shard_write_locked", {{"shard", std::to_string(shard)}});
+    slot.write_lock_logged = true;
+    return false;
+  }
+  slot.write_lock_logged = false;
+  slot.fence->store(*epoch);
   auto& sys = self->system();
-  slot.store = spawn_store(sys, path, st.opts.level, st.opts.sqlite_actors, st.sink);
+  slot.store = spawn_store(sys, path, st.opts.level, st.opts.sqlite_actors, st.sink, slot.fence);
   entity_services svc;
   svc.store = slot.store;
   svc.router = caf::actor_cast<caf::actor>(self);
@@ -65,8 +154,8 @@ bool open_shard(router_self* self, std::uint32_t shard) {
                                  {static_cast<std::int64_t>(shard) + 1,
                                   static_cast<std::int64_t>(st.opts.shards)},
                                  spawn_mode::workers, st.opts.retention);
-  slot.accounts =
-    spawn_accounts(sys, path, st.opts.level, st.opts.shards, st.opts.sqlite_actors);
+  slot.accounts = spawn_accounts(sys, path, st.opts.level, st.opts.shards,
+                                 st.opts.sqlite_actors, slot.fence);
   watch(self, slot.store, shard);
   watch(self, slot.directory, shard);
   watch(self, slot.index, shard);
@@ -79,8 +168,12 @@ bool open_shard(router_self* self, std::uint32_t shard) {
   m.handoff_duration->observe(took);
   log::write("info", "shard_opened",
              {{"shard", std::to_string(shard)},
+              {"epoch", std::to_string(*epoch)},
+              {"taken_over", slot.lock ? "false" : "true"},
               {"waited_ms", std::to_string(static_cast<long>(took * 1000))},
               {"parked", std::to_string(slot.waiting.size())}});
+  if (!slot.lock) // taken over: the lock follows once its holder lets go
+    self->delayed_send(self, std::chrono::milliseconds(200), atoms::acquire::value, shard);
   announce_holding(self, shard, true);
   resume_sagas(self, shard);
   flush_waiting(self, shard);
@@ -98,6 +191,7 @@ void shard_closed(router_self* self, std::uint32_t shard) {
   slot.directory = nullptr;
   slot.accounts = nullptr;
   slot.lock.reset(); // now the new owner may open the file
+  slot.fence->store(0);
   slot.state = phase::absent;
   auto took = std::chrono::duration<double>(self->clock().now() - slot.releasing_since).count();
   log::write("info", "shard_released",
@@ -142,8 +236,18 @@ void update_health(router_self* self) {
 }
 
 void try_acquire(router_self* self, std::uint32_t shard) {
-  auto& slot = self->state.shards[shard];
-  if (slot.state != phase::acquiring || self->state.stopping)
+  auto& st = self->state;
+  auto& slot = st.shards[shard];
+  if (slot.state == phase::ready && !slot.lock && !st.stopping) {
+    // Held by epoch since a takeover: take the lock as soon as it is free,
+    // so that a cooperating node sees the shard held again.
+    slot.lock = persistence::file_lock::try_acquire(
+      persistence::shard_lock_path(st.opts.data_dir, shard));
+    if (!slot.lock)
+      self->delayed_send(self, std::chrono::milliseconds(200), atoms::acquire::value, shard);
+    return;
+  }
+  if (slot.state != phase::acquiring || st.stopping)
     return;
   if (!open_shard(self, shard))
     self->delayed_send(self, std::chrono::milliseconds(100), atoms::acquire::value, shard);
@@ -192,10 +296,22 @@ void on_holding(router_self* self, const shard_holding& note) {
 }
 
 void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down_msg& msg) {
-  auto& slot = self->state.shards[shard];
+  auto& st = self->state;
+  auto& slot = st.shards[shard];
   if (slot.state == phase::ready) {
-    // Something of a shard died unasked: reopen the shard from its file.
-    log::error("shard actor stopped unexpectedly; reopening the shard",
+    // Something of a shard died unasked: reopen the shard from its file,
+    // unless another node took it (fenced): then let it go, and do not
+    // take it back before our view of the members is current.
+    bool fenced = false;
+    try {
+      auto path = persistence::shard_db_path(st.opts.data_dir, shard);
+      fenced = persistence::current_ownership(path, st.opts.level).epoch != slot.fence->load();
+    } catch (const std::exception&) {
+    }
+    if (fenced)
+      slot.hold_until = self->clock().now() + 2 * st.opts.peer_timeout;
+    log::write(fenced ? "warn" : "error",
+               fenced ? "shard_lost_to_newer_epoch" : "shard_actor_stopped",
                {{"shard", std::to_string(shard)},
                 {"actor", msg.source == slot.store ? "store" : "other"},
                 {"reason", caf::to_string(msg.reason)}});

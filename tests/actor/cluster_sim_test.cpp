@@ -6,6 +6,8 @@
 #include "actors/cluster/router.hpp"
 #include "actors/protocol.hpp"
 #include "fixture.hpp"
+#include "persistence/entity_store.hpp"
+#include "persistence/file_lock.hpp"
 #include "sim_network.hpp"
 
 #include <fmt/format.h>
@@ -298,5 +300,54 @@ TEST_CASE("simulated diverging views: writes through a node that cannot reach th
   start_without_link_n2_n3(c, "relay");
   CHECK(c.node("n3").health->ready_shards < c.node("n3").health->owned_shards);
   check_writes_through(c, "n3");
+  // n1 still reaches n2: n3 never takes n2's shards over (the two would
+  // fence each other in turn), however long it waits.
+  c.advance(std::chrono::seconds(5));
+  CHECK(c.node("n3").health->ready_shards < c.node("n3").health->owned_shards);
+}
+
+TEST_CASE("simulated frozen holder: the owner by the quorum's view takes the shard over by "
+          "epoch, and the holder's writes are fenced") {
+  // n3 is cut off from both peers from the start, and two shard files are
+  // held by "n3" as a frozen process holds them: their lock taken, their
+  // epoch raised, a connection open at that epoch. n1 and n2 have a quorum.
+  cluster_fixture c(5);
+  c.net.cut("n1", "n3");
+  c.net.cut("n2", "n3");
+  c.start("frozen-holder");
+  std::vector<std::unique_ptr<persistence::file_lock>> held;
+  std::vector<std::unique_ptr<persistence::entity_store>> frozen;
+  for (std::uint32_t shard : {0u, 1u}) {
+    held.push_back(persistence::file_lock::try_acquire(
+      persistence::shard_lock_path(c.data_dir, shard)));
+    REQUIRE(held.back());
+    auto path = persistence::shard_db_path(c.data_dir, shard);
+    auto epoch = persistence::take_ownership(path, "n3", persistence::durability::normal);
+    REQUIRE(epoch.has_value());
+    frozen.push_back(std::make_unique<persistence::entity_store>(
+      path, persistence::durability::normal,
+      std::make_shared<std::atomic<std::int64_t>>(*epoch)));
+  }
+  // Every shard serves within the peer timeout's worth of simulated time
+  // (here the holder was never a member: the grace and one round of asking).
+  REQUIRE(c.advance_until([&] { return c.settled({"n1", "n2"}); }, std::chrono::seconds(3)));
+  for (std::uint32_t shard : {0u, 1u}) {
+    auto now = persistence::current_ownership(persistence::shard_db_path(c.data_dir, shard),
+                                              persistence::durability::normal);
+    CHECK(now.epoch == 2);
+    CHECK((now.node == "n1" || now.node == "n2"));
+    // The frozen holder wakes up and writes: refused, nothing written.
+    std::vector<persistence::entity_write> late{
+      {1, "stale", persistence::snapshot_access::make("{}"), {}}};
+    CHECK_THROWS_AS(frozen[shard]->commit(late), persistence::fenced_error);
+    CHECK(frozen[shard]->load(1, "stale").empty());
+  }
+  check_writes_through(c, "n1");
+  // The holder lets go of its locks (it died): the new owners take them.
+  held.clear();
+  c.advance(std::chrono::milliseconds(500));
+  for (std::uint32_t shard : {0u, 1u})
+    CHECK_FALSE(persistence::file_lock::try_acquire(
+      persistence::shard_lock_path(c.data_dir, shard)));
 }
 

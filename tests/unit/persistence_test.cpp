@@ -3,22 +3,15 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
+#include "temp_db.hpp"
 
 #include <filesystem>
 #include <fstream>
 
 using namespace emporium::persistence;
+using emporium::testing::fresh_db_path;
 
 namespace {
-std::string fresh_path(const char* name) {
-  auto dir = std::filesystem::temp_directory_path() / "emporium-unit";
-  std::filesystem::create_directories(dir);
-  auto path = dir / name;
-  for (auto suffix : {"", "-wal", "-shm"})
-    std::filesystem::remove(path.string() + suffix);
-  return path.string();
-}
-
 /// The first column of the one row `sql` returns.
 int one_int(connection& db, const char* sql) {
   auto q = db.statement(sql);
@@ -37,7 +30,7 @@ snapshot raw(std::string text) { return snapshot_access::make(std::move(text)); 
 std::string text_of(const snapshot& s) { return snapshot_access::text(s); }
 
 TEST_CASE("a batch commits atomically and survives reopening") {
-  auto path = fresh_path("batch.db");
+  auto path = fresh_db_path("batch.db");
   {
     entity_store store(path, durability::normal);
     std::vector<entity_write> first{{1, "alice", raw("{\"a\":1}"), {}},
@@ -55,7 +48,7 @@ TEST_CASE("a batch commits atomically and survives reopening") {
 }
 
 TEST_CASE("a corrupt file is refused with a clear error, never reset") {
-  auto path = fresh_path("corrupt.db");
+  auto path = fresh_db_path("corrupt.db");
   {
     std::ofstream out(path, std::ios::binary);
     for (int i = 0; i < 512; ++i)
@@ -68,7 +61,7 @@ TEST_CASE("a corrupt file is refused with a clear error, never reset") {
 }
 
 TEST_CASE("a database from a newer schema is refused; a current one reopens") {
-  auto path = fresh_path("newer.db");
+  auto path = fresh_db_path("newer.db");
   {
     entity_store store(path, durability::normal);
     std::vector<entity_write> batch{{1, "x", raw("{}"), {}}};
@@ -88,7 +81,7 @@ TEST_CASE("a database from a newer schema is refused; a current one reopens") {
 }
 
 TEST_CASE("a version 3 file keeps its orders and events when the outbox loses AUTOINCREMENT") {
-  auto path = fresh_path("v3.db");
+  auto path = fresh_db_path("v3.db");
   {
     // The version 3 tables, as such a file holds them.
     SQLite::Database old(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
@@ -139,7 +132,7 @@ TEST_CASE("a version 3 file keeps its orders and events when the outbox loses AU
 }
 
 TEST_CASE("statements are prepared once per connection and reset after each use") {
-  auto path = fresh_path("cache.db");
+  auto path = fresh_db_path("cache.db");
   connection db(path, durability::normal);
   for (int i = 0; i < 3; ++i) {
     auto q = db.statement("SELECT ? + 1");
@@ -160,7 +153,7 @@ TEST_CASE("statements are prepared once per connection and reset after each use"
 }
 
 TEST_CASE("the WAL is checkpointed off the writer's path") {
-  auto path = fresh_path("checkpoint.db");
+  auto path = fresh_db_path("checkpoint.db");
   entity_store store(path, durability::normal);
   std::vector<entity_write> batch;
   for (int i = 0; i < 200; ++i)
@@ -177,7 +170,7 @@ TEST_CASE("the WAL is checkpointed off the writer's path") {
 }
 
 TEST_CASE("sales are on file one row each; version 4 stock snapshots carry theirs over") {
-  auto path = fresh_path("sales.db");
+  auto path = fresh_db_path("sales.db");
   {
     SQLite::Database old(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     old.exec("PRAGMA journal_mode=WAL");
@@ -192,6 +185,7 @@ TEST_CASE("sales are on file one row each; version 4 stock snapshots carry their
              "DROP INDEX refresh_tokens_by_expiry; ALTER TABLE refresh_tokens DROP COLUMN family; "
              "DROP INDEX outbox_by_time; ALTER TABLE outbox DROP COLUMN created_at; "
              "DROP TABLE retention; DROP INDEX orders_by_key_age; DROP TABLE settings; "
+             "DROP TABLE shard_epochs; "
              "PRAGMA user_version = 4");
     db->exec(R"(INSERT INTO entities VALUES (2, '5', '{"v":1,"h":3,"s":1,"r":[],"d":[[11,1],[12,2]]}'))");
   }
@@ -208,7 +202,7 @@ TEST_CASE("sales are on file one row each; version 4 stock snapshots carry their
 #include "persistence/account_store.hpp"
 
 TEST_CASE("a rotated refresh token presented again revokes its whole family") {
-  auto path = fresh_path("families.db");
+  auto path = fresh_db_path("families.db");
   account_store store{path, durability::normal};
   const std::int64_t now = 1'000'000, later = now + 86'400'000;
   store.insert_refresh("A", "u1", later);

@@ -7,22 +7,15 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
+#include "temp_db.hpp"
 
 #include <filesystem>
 
 using namespace emporium;
 using namespace emporium::persistence;
+using emporium::testing::fresh_db_path;
 
 namespace {
-
-std::string fresh(const char* name) {
-  auto dir = std::filesystem::temp_directory_path() / "emporium-unit";
-  std::filesystem::create_directories(dir);
-  auto path = (dir / name).string();
-  for (auto suffix : {"", "-wal", "-shm"})
-    std::filesystem::remove(path + suffix);
-  return path;
-}
 
 /// `count` events of user "u" for order `order`, at times from..from+count-1.
 std::vector<std::int64_t> write_events(entity_store& store, std::int64_t order, millis from,
@@ -46,7 +39,7 @@ std::int64_t pragma(const std::string& path, const char* name) {
 } // namespace
 
 TEST_CASE("old events are pruned, never the newest, and the watermark says up to where") {
-  auto path = fresh("retention-events.db");
+  auto path = fresh_db_path("retention-events.db");
   entity_store store(path, durability::normal);
   order_store orders(path, durability::normal);
   connection db(path, durability::normal); // the writer's connection
@@ -71,7 +64,7 @@ TEST_CASE("old events are pruned, never the newest, and the watermark says up to
 }
 
 TEST_CASE("Idempotency-Keys are forgotten after their time; the orders stay") {
-  auto path = fresh("retention-keys.db");
+  auto path = fresh_db_path("retention-keys.db");
   entity_store store(path, durability::normal);
   order_store orders(path, durability::normal);
   connection db(path, durability::normal); // the writer's connection
@@ -93,7 +86,7 @@ TEST_CASE("Idempotency-Keys are forgotten after their time; the orders stay") {
 }
 
 TEST_CASE("disk use is flat over cycles of activity and pruning") {
-  auto path = fresh("retention-flat.db");
+  auto path = fresh_db_path("retention-flat.db");
   entity_store store(path, durability::normal);
   order_store orders(path, durability::normal);
   connection db(path, durability::normal); // the writer's connection
@@ -117,7 +110,7 @@ TEST_CASE("disk use is flat over cycles of activity and pruning") {
 }
 
 TEST_CASE("a client resuming from before the watermark gets a reset, not a silent gap") {
-  auto path = fresh("retention-page.db");
+  auto path = fresh_db_path("retention-page.db");
   entity_store store(path, durability::normal);
   order_store orders(path, durability::normal);
   auto seqs = write_events(store, 1, 100, 6); // at 100..105
@@ -141,7 +134,7 @@ TEST_CASE("a client resuming from before the watermark gets a reset, not a silen
 }
 
 TEST_CASE("a file from before retention gets incremental vacuum when prepared") {
-  auto path = fresh("retention-old.db");
+  auto path = fresh_db_path("retention-old.db");
   {
     SQLite::Database old(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     old.exec("CREATE TABLE leftover(a)");

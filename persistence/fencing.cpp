@@ -1,0 +1,57 @@
+// Shard ownership epochs (see fencing.hpp).
+#include "persistence/fencing.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include <chrono>
+
+#include <unistd.h>
+
+namespace emporium::persistence {
+
+namespace {
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+} // namespace
+
+shard_ownership current_ownership(const std::string& path, durability level) {
+  auto db = open_database(path, level);
+  SQLite::Statement q{*db, "SELECT epoch, node FROM shard_epochs ORDER BY epoch DESC LIMIT 1"};
+  if (!q.executeStep())
+    return {};
+  return {q.getColumn(0).getInt64(), q.getColumn(1).getString()};
+}
+
+std::optional<std::int64_t> take_ownership(const std::string& path, const std::string& node,
+                                           durability level) {
+  auto db = open_database(path, level);
+  db->setBusyTimeout(0);
+  std::optional<SQLite::Transaction> tx;
+  try {
+    tx.emplace(*db, SQLite::TransactionBehavior::IMMEDIATE);
+  } catch (const SQLite::Exception& e) {
+    if (e.getErrorCode() == SQLITE_BUSY || e.getErrorCode() == SQLITE_LOCKED)
+      return std::nullopt;
+    throw;
+  }
+  auto epoch = db->execAndGet("SELECT COALESCE(MAX(epoch), 0) + 1 FROM shard_epochs").getInt64();
+  SQLite::Statement insert{*db, "INSERT INTO shard_epochs(epoch, node, pid, opened_ns, "
+                                "last_write_ns) VALUES(?, ?, ?, ?, ?)"};
+  auto now = now_ns();
+  insert.bind(1, epoch);
+  insert.bind(2, node);
+  insert.bind(3, static_cast<std::int64_t>(::getpid()));
+  insert.bind(4, now);
+  insert.bind(5, now);
+  insert.exec();
+  tx->commit();
+  return epoch;
+}
+
+} // namespace emporium::persistence

@@ -1,0 +1,113 @@
+// Shard ownership epochs: a writer of an older epoch fails its commit and
+// writes nothing; each epoch's span of writes is on file.
+#include "persistence/entity_store.hpp"
+#include "persistence/fencing.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <doctest/doctest.h>
+#include "temp_db.hpp"
+
+#include <filesystem>
+
+using namespace emporium::persistence;
+using emporium::testing::fresh_db_path;
+
+namespace {
+
+std::shared_ptr<std::atomic<std::int64_t>> fence_at(std::int64_t epoch) {
+  return std::make_shared<std::atomic<std::int64_t>>(epoch);
+}
+
+std::vector<entity_write> one_write(const std::string& id, const std::string& state) {
+  return {{1, id, snapshot_access::make(state), {}}};
+}
+
+struct epoch_row {
+  std::int64_t epoch;
+  std::string node;
+  std::int64_t opened_ns;
+  std::int64_t last_write_ns;
+};
+
+std::vector<epoch_row> epochs(const std::string& path) {
+  SQLite::Database db{path};
+  SQLite::Statement q{db, "SELECT epoch, node, opened_ns, last_write_ns FROM shard_epochs "
+                          "ORDER BY epoch"};
+  std::vector<epoch_row> rows;
+  while (q.executeStep())
+    rows.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                    q.getColumn(2).getInt64(), q.getColumn(3).getInt64()});
+  return rows;
+}
+
+} // namespace
+
+TEST_CASE("each opening raises the epoch and names its node") {
+  auto path = fresh_db_path("epochs.db");
+  CHECK(current_ownership(path, durability::normal).epoch == 0);
+  CHECK(take_ownership(path, "n1", durability::normal) == 1);
+  CHECK(take_ownership(path, "n2", durability::normal) == 2);
+  auto now = current_ownership(path, durability::normal);
+  CHECK(now.epoch == 2);
+  CHECK(now.node == "n2");
+}
+
+TEST_CASE("a writer from an older epoch is fenced and writes nothing") {
+  auto path = fresh_db_path("fenced.db");
+  auto first = fence_at(*take_ownership(path, "n1", durability::normal));
+  entity_store old_owner(path, durability::normal, first);
+  auto w = one_write("alice", "{\"v\":1}");
+  old_owner.commit(w);
+
+  // n2 takes the shard over while n1 still has the file open (frozen, cut off).
+  auto second = fence_at(*take_ownership(path, "n2", durability::normal));
+  entity_store new_owner(path, durability::normal, second);
+  auto stale = one_write("alice", "{\"v\":2}");
+  CHECK_THROWS_AS(old_owner.commit(stale), fenced_error);
+  auto fresh = one_write("alice", "{\"v\":3}");
+  new_owner.commit(fresh);
+  // The fenced transaction was rolled back, and the store can still read.
+  CHECK(snapshot_access::text(old_owner.load(1, "alice")) == "{\"v\":3}");
+  auto again = one_write("bob", "{}");
+  CHECK_THROWS_AS(old_owner.commit(again), fenced_error);
+  CHECK(new_owner.load(1, "bob").empty());
+}
+
+TEST_CASE("each epoch's writes are recorded and never interleave") {
+  auto path = fresh_db_path("spans.db");
+  auto first = fence_at(*take_ownership(path, "n1", durability::normal));
+  entity_store a(path, durability::normal, first);
+  for (int i = 0; i < 3; ++i) {
+    auto w = one_write("k" + std::to_string(i), "{}");
+    a.commit(w);
+  }
+  auto second = fence_at(*take_ownership(path, "n2", durability::normal));
+  entity_store b(path, durability::normal, second);
+  auto w = one_write("k9", "{}");
+  b.commit(w);
+  auto rows = epochs(path);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].node == "n1");
+  CHECK(rows[0].last_write_ns > rows[0].opened_ns);
+  CHECK(rows[0].last_write_ns <= rows[1].opened_ns);
+  CHECK(rows[1].last_write_ns > rows[1].opened_ns);
+}
+
+TEST_CASE("taking ownership never waits for a writer inside a transaction") {
+  auto path = fresh_db_path("busy.db");
+  REQUIRE(take_ownership(path, "n1", durability::normal) == 1);
+  SQLite::Database holder{path, SQLite::OPEN_READWRITE};
+  holder.exec("BEGIN IMMEDIATE"); // a writer frozen mid-transaction
+  CHECK_FALSE(take_ownership(path, "n2", durability::normal).has_value());
+  holder.exec("COMMIT");
+  CHECK(take_ownership(path, "n2", durability::normal) == 2);
+}
+
+TEST_CASE("a file without a fence is written as before") {
+  auto path = fresh_db_path("unfenced.db");
+  entity_store plain(path, durability::normal);
+  take_ownership(path, "n1", durability::normal);
+  auto w = one_write("x", "{}");
+  CHECK_NOTHROW(plain.commit(w));
+  CHECK(snapshot_access::text(plain.load(1, "x")) == "{}");
+}
