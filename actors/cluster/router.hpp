@@ -63,7 +63,7 @@ struct router_options {
   /// How long the owner by a quorum's view waits for a shard's lock before
   /// it takes the shard from a holder that is not a live member (frozen,
   /// or cut off but still alive) by raising the file's ownership epoch.
-  std::chrono::milliseconds takeover_grace{500};
+  std::chrono::milliseconds takeover_grace{200};
   persistence::retention_policy retention;        ///< each open shard's sweeps
   bool tls = false; ///< connect to seeds through CAF's OpenSSL module (loaded by main)
   /// The network seam: answers (connect_atom, host, port) like CAF's

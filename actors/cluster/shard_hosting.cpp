@@ -318,6 +318,9 @@ void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down
     slot.state = phase::releasing;
     slot.running = 4;
     announce_holding(self, shard, false);
+    // The rest stop the way a drain stops them: the directory first.
+    if (msg.source != slot.directory)
+      self->send_exit(slot.directory, caf::exit_reason::user_shutdown);
   }
   if (slot.state != phase::releasing)
     return;

@@ -279,6 +279,36 @@ def orders_charged_twice(data_dir):
         db.close()
 
 
+def writer_epochs(data_dir):
+    """{shard file: [(epoch, node, pid, opened_ns, last_write_ns)]} from each
+    shard's ownership epochs (persistence/fencing.hpp)."""
+    import glob
+    import sqlite3
+    epochs = {}
+    for path in sorted(glob.glob(os.path.join(data_dir, "shard-*.db"))):
+        db = sqlite3.connect(path)
+        try:
+            epochs[os.path.basename(path)] = db.execute(
+                "SELECT epoch, node, pid, opened_ns, last_write_ns FROM shard_epochs "
+                "ORDER BY epoch").fetchall()
+        finally:
+            db.close()
+    return epochs
+
+
+def overlapping_writers(data_dir):
+    """Every pair of epochs of one shard file whose writes interleaved: an
+    older epoch that wrote after a newer one was opened. Empty when no two
+    nodes ever wrote the same shard at once."""
+    found = []
+    for name, rows in writer_epochs(data_dir).items():
+        for i, older in enumerate(rows):
+            for newer in rows[i + 1:]:
+                if older[4] > newer[3]:
+                    found.append((name, older, newer))
+    return found
+
+
 def snapshot_keys():
     """{(entity, field): key} from persistence/snapshot_keys.def, the one table of
     snapshot key names the node's encoder, decoder and SQL use too."""
