@@ -42,6 +42,7 @@ class Node:
     def __init__(self, data_dir=None, extra_args=(), env=None, log_name="node.log"):
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="emporium-e2e-")
+        self.host = "127.0.0.1"
         self.port = free_port()
         self.extra_args = list(extra_args)
         self.env = dict(os.environ, **(env or {}))
@@ -138,7 +139,7 @@ class Node:
                 timeout=30, source=None):
         """`source`: a local address such as 127.0.0.2, so one node sees
         several clients."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout,
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout,
                                           source_address=(source, 0) if source else None)
         try:
             h = dict(headers or {})
