@@ -23,6 +23,7 @@ std::vector<user_record> account_store::load_users() {
 }
 
 bool account_store::insert_user(const user_record& u, std::int64_t now_ms) {
+  write_transaction tx(db_); // fenced like every write to a shard file
   auto q = db_.statement("INSERT INTO users(id, email, password_hash, first_name, "
                             "last_name, role, created_at) VALUES(?,?,?,?,?,?,?) "
                             "ON CONFLICT DO NOTHING");
@@ -33,11 +34,14 @@ bool account_store::insert_user(const user_record& u, std::int64_t now_ms) {
   q->bind(5, u.last_name);
   q->bind(6, u.role);
   q->bind(7, now_ms);
-  return q->exec() == 1;
+  bool inserted = q->exec() == 1;
+  tx.commit();
+  return inserted;
 }
 
 void account_store::insert_refresh(const std::string& token_hash, const std::string& user_id,
                                    std::int64_t expires_at_ms) {
+  write_transaction tx(db_); // fenced like every write to a shard file
   auto q = db_.statement("INSERT INTO refresh_tokens(token_hash, user_id, expires_at, family) "
                             "VALUES(?,?,?,?)");
   q->bind(1, token_hash);
@@ -45,12 +49,16 @@ void account_store::insert_refresh(const std::string& token_hash, const std::str
   q->bind(3, expires_at_ms);
   q->bind(4, token_hash); // a login's first token names its family
   q->exec();
+  tx.commit();
 }
 
 std::int64_t account_store::prune_refresh(std::int64_t now_ms) {
+  write_transaction tx(db_); // fenced like every write to a shard file
   auto q = db_.statement("DELETE FROM refresh_tokens WHERE expires_at <= ?");
   q->bind(1, now_ms);
-  return q->exec();
+  auto pruned = q->exec();
+  tx.commit();
+  return pruned;
 }
 
 std::optional<std::string> account_store::rotate_refresh(const std::string& old_hash,
@@ -95,15 +103,19 @@ std::optional<std::string> account_store::rotate_refresh(const std::string& old_
 }
 
 void account_store::promote_to_admin(const std::string& user_id) {
+  write_transaction tx(db_); // fenced like every write to a shard file
   auto q = db_.statement("UPDATE users SET role = 'admin' WHERE id = ?");
   q->bind(1, user_id);
   q->exec();
+  tx.commit();
 }
 
 void account_store::revoke_all(const std::string& user_id) {
+  write_transaction tx(db_); // fenced like every write to a shard file
   auto q = db_.statement("UPDATE refresh_tokens SET revoked = 1 WHERE user_id = ?");
   q->bind(1, user_id);
   q->exec();
+  tx.commit();
 }
 
 } // namespace emporium::persistence

@@ -43,6 +43,7 @@ std::int64_t events_pruned_through(connection& db) {
 }
 
 std::int64_t forget_idempotency(connection& db, std::int64_t cutoff_ms, std::int64_t limit) {
+  write_transaction tx(db); // fenced like every write to a shard file
   auto q = db.statement(
     "UPDATE orders SET idempotency_key = NULL, request_hash = '', response = '' "
     "WHERE id IN (SELECT id FROM orders WHERE idempotency_key IS NOT NULL AND placed_at < ? "
@@ -50,7 +51,9 @@ std::int64_t forget_idempotency(connection& db, std::int64_t cutoff_ms, std::int
   q->bind(1, cutoff_ms);
   q->bind(2, limit);
   q->exec();
-  return db.database().getChanges();
+  auto forgotten = db.database().getChanges();
+  tx.commit();
+  return forgotten;
 }
 
 std::int64_t reclaim(connection& db, std::int64_t pages) {

@@ -1,5 +1,6 @@
 // Shard ownership epochs: a writer of an older epoch fails its commit and
 // writes nothing; each epoch's span of writes is on file.
+#include "persistence/account_store.hpp"
 #include "persistence/entity_store.hpp"
 #include "persistence/fencing.hpp"
 
@@ -110,4 +111,21 @@ TEST_CASE("a file without a fence is written as before") {
   auto w = one_write("x", "{}");
   CHECK_NOTHROW(plain.commit(w));
   CHECK(snapshot_access::text(plain.load(1, "x")) == "{}");
+}
+
+TEST_CASE("accounts and refresh tokens on a shard file are fenced too") {
+  auto path = fresh_db_path("fenced-accounts.db");
+  auto first = fence_at(*take_ownership(path, "n1", durability::normal));
+  account_store old_owner(path, durability::normal, first);
+  emporium::user_record ann{"a1", "ann@example.com", "hash", "", "", "customer"};
+  CHECK(old_owner.insert_user(ann, 1));
+  take_ownership(path, "n2", durability::normal);
+  emporium::user_record bob{"b2", "bob@example.com", "hash", "", "", "customer"};
+  CHECK_THROWS_AS(old_owner.insert_user(bob, 2), fenced_error);
+  CHECK_THROWS_AS(old_owner.insert_refresh("h", "a1", 100), fenced_error);
+  CHECK_THROWS_AS(old_owner.revoke_all("a1"), fenced_error);
+  account_store reader(path, durability::normal);
+  auto users = reader.load_users();
+  REQUIRE(users.size() == 1);
+  CHECK(users[0].email == "ann@example.com");
 }
