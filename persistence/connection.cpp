@@ -1,11 +1,11 @@
 // Cached prepared statements (see connection.hpp).
 #include "persistence/connection.hpp"
 
+#include "domain/wall_clock.hpp"
+
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
-
-#include <chrono>
 
 namespace emporium::persistence {
 
@@ -61,9 +61,7 @@ void connection::begin() {
 void connection::commit() {
   if (epoch_ != 0) {
     auto q = statement("UPDATE shard_epochs SET last_write_ns = ? WHERE epoch = ?");
-    q->bind(1, static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count()));
+    q->bind(1, wall_clock_ns());
     q->bind(2, epoch_);
     q->exec();
   }

@@ -1,24 +1,14 @@
 // Shard ownership epochs (see fencing.hpp).
 #include "persistence/fencing.hpp"
 
+#include "domain/wall_clock.hpp"
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
-
-#include <chrono>
 
 #include <unistd.h>
 
 namespace emporium::persistence {
-
-namespace {
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
-
-} // namespace
 
 shard_ownership current_ownership(const std::string& path, durability level) {
   auto db = open_database(path, level);
@@ -43,7 +33,7 @@ std::optional<std::int64_t> take_ownership(const std::string& path, const std::s
   auto epoch = db->execAndGet("SELECT COALESCE(MAX(epoch), 0) + 1 FROM shard_epochs").getInt64();
   SQLite::Statement insert{*db, "INSERT INTO shard_epochs(epoch, node, pid, opened_ns, "
                                 "last_write_ns) VALUES(?, ?, ?, ?, ?)"};
-  auto now = now_ns();
+  auto now = wall_clock_ns();
   insert.bind(1, epoch);
   insert.bind(2, node);
   insert.bind(3, static_cast<std::int64_t>(::getpid()));

@@ -18,6 +18,7 @@ and anything a killed earlier run left is removed by its name prefix first.
 """
 import os
 import random
+import shutil
 import subprocess
 import tempfile
 
@@ -48,7 +49,6 @@ def remove_leftovers():
     for line in sh("ip", "netns", "list", check=False).stdout.splitlines():
         name = line.split()[0] if line.split() else ""
         if name.startswith(PREFIX):
-            sh("ip", "netns", "pids", name, check=False)
             for pid in sh("ip", "netns", "pids", name, check=False).stdout.split():
                 sh("kill", "-9", pid, check=False)
             sh("ip", "netns", "del", name, check=False)
@@ -176,7 +176,6 @@ class NetnsCluster:
             node.close()
         keep = os.environ.get("EMPORIUM_TEST_KEEP_LOGS")
         if keep:
-            import shutil
             target = tempfile.mkdtemp(prefix="netns-", dir=keep)
             for node in self.nodes:
                 if os.path.exists(node.log_path):
@@ -187,5 +186,4 @@ class NetnsCluster:
                 sh("ip", "link", "del", self.client_link(i), check=False)
                 sh("ip", "link", "del", self.peer_link(i), check=False)
             sh("ip", "link", "del", self.bridge, check=False)
-        import shutil
         shutil.rmtree(self.data_dir, ignore_errors=True)

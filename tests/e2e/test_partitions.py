@@ -191,6 +191,23 @@ class PartitionTests(unittest.TestCase):
         """A request sent once the cluster is whole again gets no error."""
         self.assertEqual(load.errors_since(moment, nodes), [])
 
+    def heal_and_check(self, load, read_via, heal, timeout=60):
+        """Mends the network with `heal()`, waits for the cluster to be whole,
+        lets the load run 2 s more, and checks what must hold."""
+        heal()
+        self.wait_whole(timeout=timeout)
+        whole_at = time.time()
+        time.sleep(2.0)
+        load.finish()
+        self.check_invariants(load, read_via=read_via)
+        self.check_no_errors_after(load, whole_at, (1, 2))
+        return whole_at
+
+    def wait_majority_serves(self, bound):
+        return self.wait_until(
+            lambda: sum(v["readyShards"] for v in self.views((1, 2)).values()) == 12,
+            bound, "the majority serving all 12 shards")
+
     def refuses_writes(self, i, token):
         status, body, headers = self.c[i].request(
             "POST", "/api/cart/add", {"productId": 1, "quantity": 1}, token=token, timeout=15)
@@ -212,23 +229,15 @@ class PartitionTests(unittest.TestCase):
         alone = self.wait_until(lambda: self.c.health(3)["ownedShards"] == 0 and
                                 self.c.health(3)["readyShards"] == 0 and
                                 self.refuses_writes(3, probe), bound, "node 3 letting go")
-        served = self.wait_until(
-            lambda: sum(v["readyShards"] for v in self.views((1, 2)).values()) == 12,
-            bound, "the majority serving all 12 shards")
+        served = self.wait_majority_serves(bound)
         print(f"\n  isolated: node 3 refused writes after {alone:.2f} s, "
               f"the majority served all shards after {time.time() - cut_at:.2f} s", flush=True)
         time.sleep(2.0)
-        self.c.reconnect(3)
-        self.wait_whole()
-        whole_at = time.time()
-        time.sleep(2.0)
-        load.finish()
-        self.check_invariants(load, read_via=1)
+        self.heal_and_check(load, 1, lambda: self.c.reconnect(3))
         during = load.errors_since(cut_at, (1, 2))
         print(f"  {load.adds()} adds, {len(load.orders)} orders acknowledged; "
               f"{len(during)} errors at the majority since the cut (requests in flight "
               f"to node 3): {[e[2:] for e in during][:6]}", flush=True)
-        self.check_no_errors_after(load, whole_at, (1, 2))
         self.assertTrue(served <= bound)
 
     def test_a_node_that_hears_but_is_not_heard(self):
@@ -238,18 +247,10 @@ class PartitionTests(unittest.TestCase):
         bound = PEER_TIMEOUT + HEARTBEAT + 1.0
         self.wait_until(lambda: self.c.health(3)["ownedShards"] == 0, bound + 2.0,
                         "the muted node letting go")
-        self.wait_until(
-            lambda: sum(v["readyShards"] for v in self.views((1, 2)).values()) == 12,
-            bound, "the majority serving all 12 shards")
+        self.wait_majority_serves(bound)
         self.assertTrue(self.refuses_writes(3, load.order_tokens[0]))
         time.sleep(2.0)
-        self.c.unmute(3)
-        self.wait_whole()
-        whole_at = time.time()
-        time.sleep(2.0)
-        load.finish()
-        self.check_invariants(load, read_via=2)
-        self.check_no_errors_after(load, whole_at, (1, 2))
+        self.heal_and_check(load, 2, lambda: self.c.unmute(3))
 
     def test_a_flapping_link(self):
         load = Load(self.c, via=(1, 2)).start()
@@ -260,13 +261,7 @@ class PartitionTests(unittest.TestCase):
             up = not up
             (self.c.reconnect if up else self.c.isolate)(3)
             time.sleep(0.3)
-        self.c.reconnect(3)
-        self.wait_whole(timeout=90)
-        whole_at = time.time()
-        time.sleep(2.0)
-        load.finish()
-        self.check_invariants(load, read_via=1)
-        self.check_no_errors_after(load, whole_at, (1, 2))
+        self.heal_and_check(load, 1, lambda: self.c.reconnect(3), timeout=90)
         epochs = sum(len(rows) for rows in writer_epochs(self.c.data_dir).values())
         print(f"\n  flapping: {epochs} shard openings in all, "
               f"{load.adds()} adds and {len(load.orders)} orders acknowledged", flush=True)
@@ -277,9 +272,7 @@ class PartitionTests(unittest.TestCase):
         time.sleep(1.0)
         self.c.isolate(3)
         bound = PEER_TIMEOUT + HEARTBEAT + 1.0
-        self.wait_until(
-            lambda: sum(v["readyShards"] for v in self.views((1, 2)).values()) == 12,
-            bound, "the majority serving all 12 shards")
+        self.wait_majority_serves(bound)
         self.c.isolate(2)  # now each node is alone
         self.wait_until(lambda: all(not v["quorum"] and v["ownedShards"] == 0 and
                                     v["readyShards"] == 0
@@ -290,14 +283,7 @@ class PartitionTests(unittest.TestCase):
             status, _, _ = self.c[i].request("GET", "/api/products?pageSize=1")
             self.assertEqual(status, 200)  # reads of the catalog go on
         time.sleep(1.0)
-        self.c.reconnect(2)
-        self.c.reconnect(3)
-        self.wait_whole()
-        whole_at = time.time()
-        time.sleep(2.0)
-        load.finish()
-        self.check_invariants(load, read_via=1)
-        self.check_no_errors_after(load, whole_at, (1, 2))
+        self.heal_and_check(load, 1, lambda: (self.c.reconnect(2), self.c.reconnect(3)))
 
 
 if __name__ == "__main__":
