@@ -9,7 +9,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 
@@ -54,16 +54,30 @@ void run_io(net::io_context& ioc) {
 
 } // namespace
 
+/// One io_context per I/O thread, each run by its thread alone: a session
+/// lives on one context and needs no strand, and the threads do not share
+/// one scheduler's lock. The acceptor runs on the first context and deals
+/// connections out in turn. (Measured with wrk: a shared context with a
+/// strand per session spent more time in strand dispatch, type-erased
+/// executor copies and the scheduler's mutex than in the catalog query;
+/// see docs/benchmarks.md.)
 struct server::impl {
   std::shared_ptr<shared_state> state;
-  net::io_context ioc;
-  tcp::acceptor acceptor{ioc};
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::size_t next_context = 0;
   std::vector<std::thread> threads;
 
+  net::io_context& context_for_next_connection() {
+    auto& ioc = *contexts[next_context];
+    next_context = (next_context + 1) % contexts.size();
+    return ioc;
+  }
+
   void do_accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec,
-                                                        tcp::socket socket) {
-      if (ec == net::error::operation_aborted || !acceptor.is_open())
+    acceptor->async_accept(context_for_next_connection(), [this](beast::error_code ec,
+                                                                 tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !acceptor->is_open())
         return;
       if (!ec) {
         beast::error_code peer_ec;
@@ -96,12 +110,16 @@ server::~server() {
 
 std::uint16_t server::start() {
   auto& opts = impl_->state->opts;
+  auto threads = std::max(1u, opts.threads);
+  for (unsigned i = 0; i < threads; ++i)
+    impl_->contexts.push_back(std::make_unique<net::io_context>(1));
+  impl_->acceptor = std::make_unique<tcp::acceptor>(*impl_->contexts.front());
   beast::error_code ec;
   auto address = net::ip::make_address(opts.bind, ec);
   if (ec)
     throw std::runtime_error(fmt::format("bad bind address '{}': {}", opts.bind, ec.message()));
   tcp::endpoint endpoint{address, opts.port};
-  auto& acc = impl_->acceptor;
+  auto& acc = *impl_->acceptor;
   acc.open(endpoint.protocol(), ec);
   if (!ec)
     acc.set_option(net::socket_base::reuse_address(true), ec);
@@ -114,20 +132,28 @@ std::uint16_t server::start() {
       fmt::format("cannot listen on {}:{}: {}", opts.bind, opts.port, ec.message()));
   auto port = acc.local_endpoint().port();
   impl_->do_accept();
-  for (unsigned i = 0; i < std::max(1u, opts.threads); ++i)
-    impl_->threads.emplace_back([this] { run_io(impl_->ioc); });
+  // Each context has work (the acceptor, or a guard) so that its thread
+  // runs until stop(), not until its first quiet moment.
+  for (auto& ioc : impl_->contexts) {
+    auto* context = ioc.get();
+    impl_->threads.emplace_back([context] {
+      auto guard = net::make_work_guard(*context);
+      run_io(*context);
+    });
+  }
   return port;
 }
 
 void server::stop(std::chrono::milliseconds grace) {
-  net::post(impl_->ioc, [this] {
+  net::post(*impl_->contexts.front(), [this] {
     beast::error_code ignored;
-    impl_->acceptor.close(ignored);
+    impl_->acceptor->close(ignored);
   });
   auto deadline = std::chrono::steady_clock::now() + grace;
   while (impl_->state->in_flight > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  impl_->ioc.stop();
+  for (auto& ioc : impl_->contexts)
+    ioc->stop();
   for (auto& t : impl_->threads)
     t.join();
   impl_->threads.clear();

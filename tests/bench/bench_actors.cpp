@@ -1,21 +1,30 @@
-// Actor-level benchmarks, printed as one table from one run:
+// Actor-level benchmarks, printed as tables from one run:
 //   1. raw CAF request/response round trips/s between client/server pairs
-//      (the ceiling),
-//   2. cart adds/s through the directory with persistence OFF,
-//   3. the same with persistence ON (WAL, synchronous=NORMAL, group commit),
-//   4. resident memory per cart actor with N carts active (RSS delta / N).
-// Usage: bench_actors [seconds-per-phase=3] [clients=64] [carts=1000000]
+//      (a ceiling that scales with cores),
+//   2. the same through ONE forwarding actor that looks each key up and
+//      delegates (the directory's topology without its work: the ceiling
+//      for anything that routes through one actor),
+//   3. cart adds/s through the directory, persistence off,
+//   4. the same with persistence on (WAL, synchronous=NORMAL, group commit),
+//   5. resident memory per cart with real ids and 3 lines, persistence on.
+// Cart adds spread over 10,000 users (32 hex characters, as real ids) and
+// 200 products; each (user, product) gets +1 then -1, so no line ever
+// reaches its cap, and every error answer is counted, not dropped. Phases
+// 2-4 alternate over `runs` runs; each figure is the median (min-max).
+// Usage: bench_actors [seconds-per-phase=3] [clients=64] [carts=1000000] [runs=3]
 #include "actors/directory.hpp"
 #include "actors/entity_runtime.hpp"
 #include "actors/protocol.hpp"
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
 #include <thread>
+#include <unordered_map>
 #include <unistd.h>
 
 using namespace emporium;
@@ -33,50 +42,86 @@ struct bench_config : caf::actor_system_config {
   }
 };
 
-/// Closed loop: each client sends the next request when the previous answer
-/// arrives, until `stop` is set; `done` counts answers.
+/// The i-th of 10,000 users: 32 hex characters, as real ids are.
+std::string user_id(std::uint64_t i) {
+  return fmt::format("{:016x}{:016x}", i * 0x9E3779B97F4A7C15ull, i + 1);
+}
+
+constexpr std::uint64_t users = 10'000;
+constexpr std::int32_t products = 200;
+
+/// A client's k-th cart add: user and product move on every second step,
+/// and the second of the two takes the unit back out.
+caf::message cart_add(int client, int clients, std::uint64_t k) {
+  auto pair = k / 2;
+  auto user = (static_cast<std::uint64_t>(client) + pair * static_cast<std::uint64_t>(clients)) % users;
+  auto product = static_cast<product_id>(1 + (pair / users + user) % products);
+  return caf::make_message(entity_key{entity_kind::cart, user_id(user)},
+                           caf::make_message(add_to_cart{product, k % 2 == 0 ? 1 : -1, 999,
+                                                         "Bench item", 1'000'000}));
+}
+
+struct counters {
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> done{0};
+  std::atomic<std::uint64_t> errors{0};
+};
+
+/// Closed loop: each client sends its next request when the previous answer
+/// arrives, until `stop` is set. An error answer is counted and the client
+/// goes on (the requests are independent).
 caf::behavior looping_client(caf::event_based_actor* self, caf::actor target,
-                             caf::message msg, std::atomic<bool>* stop,
-                             std::atomic<std::uint64_t>* done) {
+                             std::function<caf::message(std::uint64_t)> next, counters* c) {
   auto step = std::make_shared<std::function<void()>>();
+  auto k = std::make_shared<std::uint64_t>(0);
   *step = [=] {
-    if (stop->load(std::memory_order_relaxed))
+    if (c->stop.load(std::memory_order_relaxed))
       return self->quit();
-    self->request(target, caf::infinite, msg)
+    self->request(target, caf::infinite, next((*k)++))
       .then(
         [=](cart_view&) {
-          done->fetch_add(1, std::memory_order_relaxed);
+          c->done.fetch_add(1, std::memory_order_relaxed);
           (*step)();
         },
-        [=](caf::error&) { self->quit(); });
+        [=](caf::error&) {
+          c->errors.fetch_add(1, std::memory_order_relaxed);
+          (*step)();
+        });
   };
-  // First request once started.
   self->send(self, caf::atom("go"));
   return {[=](caf::atom_value) { (*step)(); }};
 }
 
-double run_loop(caf::actor_system& sys, int clients, double seconds,
-                const std::function<std::pair<caf::actor, caf::message>(int)>& make) {
-  std::atomic<bool> stop{false};
-  std::atomic<std::uint64_t> done{0};
+struct rate {
+  double per_second = 0;
+  std::uint64_t errors = 0;
+};
+
+/// `clients` closed-loop clients for `seconds` after a 300 ms warm-up.
+rate run_loop(caf::actor_system& sys, int clients, double seconds,
+              const std::function<std::pair<caf::actor, std::function<caf::message(std::uint64_t)>>(
+                int)>& make) {
+  counters c;
   std::vector<caf::actor> spawned;
   for (int i = 0; i < clients; ++i) {
-    auto [target, msg] = make(i);
-    spawned.push_back(sys.spawn(looping_client, target, msg, &stop, &done));
+    auto [target, next] = make(i);
+    spawned.push_back(sys.spawn(looping_client, target, next, &c));
   }
   std::this_thread::sleep_for(milliseconds(300)); // warm-up
-  auto start_count = done.load();
+  auto start_count = c.done.load();
+  auto start_errors = c.errors.load();
   auto t0 = steady_clock::now();
   std::this_thread::sleep_for(duration<double>(seconds));
-  auto n = done.load() - start_count;
+  auto n = c.done.load() - start_count;
+  auto errors = c.errors.load() - start_errors;
   auto dt = duration<double>(steady_clock::now() - t0).count();
-  stop = true;
+  c.stop = true;
   caf::scoped_actor self{sys};
   for (auto& a : spawned) {
     self->monitor(a);
     self->receive([](const caf::down_msg&) {});
   }
-  return static_cast<double>(n) / dt;
+  return {static_cast<double>(n) / dt, errors};
 }
 
 long rss_kib() {
@@ -93,11 +138,37 @@ caf::behavior echo_server(caf::event_based_actor*) {
   }};
 }
 
+/// One actor in front of many: looks the key up (spawning its server on
+/// first use) and delegates the payload, as the directory does.
+struct forwarder_state {
+  std::unordered_map<std::string, caf::actor> servers;
+};
+
+caf::behavior forwarder(caf::stateful_actor<forwarder_state>* self) {
+  return {[self](entity_key& key, caf::message& payload) {
+    auto& server = self->state.servers[key.id];
+    if (!server)
+      server = self->spawn(echo_server);
+    self->delegate(server, std::move(payload));
+  }};
+}
+
 void stop_directory(caf::actor_system& sys, const caf::actor& dir) {
   caf::scoped_actor self{sys};
   self->monitor(dir);
   self->send_exit(dir, caf::exit_reason::user_shutdown);
   self->receive([](const caf::down_msg&) {});
+}
+
+/// "median (min-max)" of per-second figures.
+std::string spread(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return fmt::format("{:.0f} ({:.0f}-{:.0f})", v[v.size() / 2], v.front(), v.back());
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
 }
 
 } // namespace
@@ -106,69 +177,98 @@ int main(int argc, char** argv) {
   double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
   int clients = argc > 2 ? std::atoi(argv[2]) : 64;
   long carts = argc > 3 ? std::atol(argv[3]) : 1'000'000;
+  int runs = argc > 4 ? std::max(1, std::atoi(argv[4])) : 3;
   bench_config cfg;
   caf::actor_system sys{cfg};
-  auto add_msg = [](int i) {
-    return caf::make_message(add_to_cart{1 + i % 50, 1, 999, "Bench item", 1'000'000});
+  auto adds = [clients](int i) {
+    return [i, clients](std::uint64_t k) { return cart_add(i, clients, k); };
+  };
+  auto bare_adds = [clients](int i) {
+    return [i, clients](std::uint64_t k) {
+      return cart_add(i, clients, k).get_as<caf::message>(1);
+    };
   };
 
   // 1. Raw CAF: each client has its own server actor (same message shape).
   std::vector<caf::actor> servers;
   auto raw = run_loop(sys, clients, seconds, [&](int i) {
     servers.push_back(sys.spawn(echo_server));
-    return std::pair{servers.back(), add_msg(i)};
+    return std::pair{servers.back(), std::function<caf::message(std::uint64_t)>{bare_adds(i)}};
   });
   for (auto& s : servers)
     caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
-  fmt::print(stderr, "raw CAF: {:.0f}/s\n", raw);
+  fmt::print(stderr, "raw CAF: {:.0f}/s\n", raw.per_second);
 
-  // 2. Through the directory, persistence off.
   directory_options opts;
-  opts.max_resident = static_cast<std::size_t>(carts) + 1000;
+  opts.max_resident = static_cast<std::size_t>(carts) + users + 1000;
   opts.idle_timeout = milliseconds(0);
-  auto dir_off = spawn_directory(sys, opts, {});
-  // Each client talks to its own cart through the directory, and the payload
-  // is wrapped like every caller wraps it: (entity_key, message).
-  auto via_directory = [&](const caf::actor& dir) {
-    return [&, dir](int i) {
-      return std::pair{dir, caf::make_message(entity_key{entity_kind::cart,
-                                                         fmt::format("bench-{}", i)},
-                                              add_msg(i))};
+  auto via = [&](const caf::actor& target) {
+    return [&, target](int i) {
+      return std::pair{target, std::function<caf::message(std::uint64_t)>{adds(i)}};
     };
   };
-  auto off = run_loop(sys, clients, seconds, via_directory(dir_off));
-  stop_directory(sys, dir_off);
-  fmt::print(stderr, "persistence off: {:.0f}/s\n", off);
-
-  // 3. Through the directory, persistence on (a fresh database).
   auto db = (std::filesystem::temp_directory_path() / "emporium-bench.db").string();
-  for (auto suffix : {"", "-wal", "-shm"})
-    std::filesystem::remove(db + suffix);
-  persistence::prepare_database(db, persistence::durability::normal);
-  auto store = spawn_store(sys, db, persistence::durability::normal, spawn_mode::own_thread);
-  auto dir_on = spawn_directory(sys, opts, {store, {}, {}, {}, {}});
-  auto on = run_loop(sys, clients, seconds, via_directory(dir_on));
-  stop_directory(sys, dir_on);
-  caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
-  fmt::print(stderr, "persistence on: {:.0f}/s\n", on);
+  auto fresh_db = [&] {
+    for (auto suffix : {"", "-wal", "-shm"})
+      std::filesystem::remove(db + suffix);
+    persistence::prepare_database(db, persistence::durability::normal);
+  };
+  std::vector<double> fwd, off, on;
+  std::uint64_t fwd_errors = 0, off_errors = 0, on_errors = 0;
+  for (int r = 0; r < runs; ++r) {
+    // 2. One forwarding actor in front of an echo server per user.
+    auto front = sys.spawn(forwarder);
+    auto f = run_loop(sys, clients, seconds, via(front));
+    stop_directory(sys, front);
+    fwd.push_back(f.per_second);
+    fwd_errors += f.errors;
+    // 3. Through the directory, persistence off.
+    auto dir_off = spawn_directory(sys, opts, {});
+    auto o = run_loop(sys, clients, seconds, via(dir_off));
+    stop_directory(sys, dir_off);
+    off.push_back(o.per_second);
+    off_errors += o.errors;
+    // 4. Through the directory, persistence on (a fresh database).
+    fresh_db();
+    auto store = spawn_store(sys, db, persistence::durability::normal, spawn_mode::own_thread);
+    auto dir_on = spawn_directory(sys, opts, {store, {}, {}, {}, {}, {}});
+    auto d = run_loop(sys, clients, seconds, via(dir_on));
+    stop_directory(sys, dir_on);
+    caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
+    on.push_back(d.per_second);
+    on_errors += d.errors;
+    fmt::print(stderr, "run {}: forwarder {:.0f}/s, off {:.0f}/s, durable {:.0f}/s\n", r + 1,
+               f.per_second, o.per_second, d.per_second);
+  }
 
-  // 4. Memory per resident cart: activate `carts` carts (persistence off).
-  auto dir_mem = spawn_directory(sys, opts, {});
+  // 5. Memory per resident cart: `carts` carts with real ids and 3 lines
+  // each, persistence on.
+  fresh_db();
+  auto mem_store = spawn_store(sys, db, persistence::durability::normal, spawn_mode::own_thread);
+  auto dir_mem = spawn_directory(sys, opts, {mem_store, {}, {}, {}, {}, {}});
   auto before = rss_kib();
   auto activation_start = steady_clock::now();
+  long failed = 0;
   {
     caf::scoped_actor self{sys};
     constexpr long window = 2000; // requests in flight at once
-    long sent = 0, answered = 0;
+    long total = carts * 3, sent = 0, answered = 0;
     auto send_one = [&] {
-      self->send(dir_mem, entity_key{entity_kind::cart, fmt::format("m{}", sent++)},
-                 caf::make_message(get_cart{}));
+      auto cart = static_cast<std::uint64_t>(sent / 3);
+      auto line = static_cast<product_id>(1 + sent % 3);
+      self->send(dir_mem, entity_key{entity_kind::cart, user_id(users + cart)},
+                 caf::make_message(add_to_cart{line, 1, 999, "Bench item", 1'000'000}));
+      ++sent;
     };
-    while (sent < std::min(window, carts))
+    while (sent < std::min(window, total))
       send_one();
-    while (answered < carts) {
-      self->receive([&](cart_view&) { ++answered; });
-      if (sent < carts)
+    while (answered < total) {
+      self->receive([&](cart_view&) { ++answered; },
+                    [&](caf::error&) {
+                      ++answered;
+                      ++failed;
+                    });
+      if (sent < total)
         send_one();
     }
   }
@@ -176,16 +276,27 @@ int main(int argc, char** argv) {
   auto activation_seconds = duration<double>(steady_clock::now() - activation_start).count();
   double per_cart = static_cast<double>(after - before) * 1024.0 / static_cast<double>(carts);
 
-  fmt::print("| measurement ({} clients, {:.0f} s each) | per second | ratio to raw CAF |\n",
-             clients, seconds);
-  fmt::print("|---|---|---|\n");
-  fmt::print("| raw CAF request/response (ceiling) | {:.0f} | 1.00 |\n", raw);
-  fmt::print("| cart add via directory, persistence off | {:.0f} | {:.2f} |\n", off, off / raw);
-  fmt::print("| cart add via directory, durable (WAL, NORMAL, group commit) | {:.0f} | {:.2f} |\n",
-             on, on / raw);
-  fmt::print("\n| resident carts | RSS delta | bytes per cart |\n|---|---|---|\n");
-  fmt::print("| {} | {:.1f} MiB | {:.0f} |\n", carts, (after - before) / 1024.0, per_cart);
-  fmt::print("\n{} activations took {:.1f} s\n", carts, activation_seconds);
+  auto ceiling = median(fwd);
+  fmt::print("| measurement ({} clients, {:.0f} s each, {} runs) | per second | errors | ratio to "
+             "raw CAF | ratio to one forwarder |\n",
+             clients, seconds, runs);
+  fmt::print("|---|---|---|---|---|\n");
+  fmt::print("| raw CAF request/response, {} independent pairs | {:.0f} | {} | 1.00 | {:.2f} |\n",
+             clients, raw.per_second, raw.errors, raw.per_second / ceiling);
+  fmt::print("| through one forwarding actor (the directory's topology) | {} | {} | {:.2f} | 1.00 |\n",
+             spread(fwd), fwd_errors, ceiling / raw.per_second);
+  fmt::print("| cart add via directory, persistence off | {} | {} | {:.2f} | {:.2f} |\n",
+             spread(off), off_errors, median(off) / raw.per_second, median(off) / ceiling);
+  fmt::print("| cart add via directory, durable (WAL, NORMAL, group commit) | {} | {} | {:.2f} | "
+             "{:.2f} |\n",
+             spread(on), on_errors, median(on) / raw.per_second, median(on) / ceiling);
+  fmt::print("\n(cart adds over {} users with 32-hex ids and {} products, +1 then -1 per line)\n",
+             users, products);
+  fmt::print("\n| resident carts (32-hex ids, 3 lines, persistence on) | RSS delta | bytes per cart "
+             "| failed adds |\n|---|---|---|---|\n");
+  fmt::print("| {} | {:.1f} MiB | {:.0f} | {} |\n", carts, (after - before) / 1024.0, per_cart,
+             failed);
+  fmt::print("\n{} carts x 3 durable adds took {:.1f} s\n", carts, activation_seconds);
   if (std::getenv("BENCH_PASSIVATE") != nullptr) {
     auto t_stop = steady_clock::now();
     stop_directory(sys, dir_mem);

@@ -1,25 +1,57 @@
-# Sourced by the order benchmarks: one closed-loop row against a fresh
-# Release node on a shared data directory (the buyers sign up once and
-# their tokens are reused: a node restarted on the directory keeps its JWT
-# secret).
+# Sourced by the order benchmarks: a Release node on a shared data
+# directory, and one closed-loop row against a fresh node there (the
+# buyers sign up once and their tokens are reused: a node restarted on the
+# directory keeps its JWT secret).
 #   closed_loop_row <work-dir> <buyers> <seconds> [node flags...]
 # prints "orders/s failed p50 p99"; the node's log goes to <work-dir>/node.log.
-closed_loop_row() {
-  local work=$1 buyers=$2 secs=$3 port node_pid row
-  shift 3
-  port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+# bench_work_dir <dir or "">: sets `work` to the given directory, kept with
+# its buyers' sign-ups for the next invocation (minutes of Argon2), or to a
+# temporary one removed on exit.
+bench_work_dir() {
+  if [[ -n "$1" ]]; then
+    work=$1
+    mkdir -p "$work"
+  else
+    work=$(mktemp -d /tmp/emporium-bench.XXXXXX)
+    trap 'rm -rf "$work"' EXIT
+  fi
+}
+
+# start_bench_node <work-dir> [node flags...]: a Release node on a free
+# port of 127.0.0.1, its log appended to <work-dir>/node.log; sets
+# bench_port and bench_node_pid once it is ready.
+start_bench_node() {
+  local work=$1
+  shift
+  bench_port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
   # Every buyer signs up and connects from 127.0.0.1: the per-client limits
-  # of a real deployment would refuse the load generator itself.
+  # of a real deployment would refuse the load generator itself. Access
+  # tokens last a week: the saved tokens of a kept data directory would
+  # otherwise expire after 15 minutes (every socket handshake refused).
   EMPORIUM_ADMIN_EMAIL=admin@bench.test EMPORIUM_ADMIN_PASSWORD=bench-admin \
     EMPORIUM_REGISTRATIONS_PER_MINUTE_IP=100000 EMPORIUM_MAX_CONNECTIONS_PER_CLIENT=1000000 \
-    build/bench/emporium --port "$port" --data-dir "$work" --metrics-port 0 "$@" \
+    build/bench/emporium --port "$bench_port" --data-dir "$work" --metrics-port 0 \
+      --access-token-minutes 10080 "$@" \
       >>"$work/node.log" 2>&1 &
-  node_pid=$!
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
-  row=$(ORDER_LOAD_TOKENS="$work/tokens" \
-    build/bench/tests/bench/order_load "$port" "$buyers" "$secs" admin@bench.test bench-admin | tail -1)
-  kill "$node_pid" 2>/dev/null || true
-  wait "$node_pid" 2>/dev/null || true
+  bench_node_pid=$!
+  for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$bench_port/health/ready" >/dev/null && break
+    sleep 0.1
+  done
+}
+
+stop_bench_node() {
+  kill "$bench_node_pid" 2>/dev/null || true
+  wait "$bench_node_pid" 2>/dev/null || true
+}
+
+closed_loop_row() {
+  local work=$1 buyers=$2 secs=$3 row
+  shift 3
+  start_bench_node "$work" "$@"
+  row=$(ORDER_LOAD_TOKENS="$work/tokens" build/bench/tests/bench/order_load \
+    "$bench_port" "$buyers" "$secs" admin@bench.test bench-admin | tail -1)
+  stop_bench_node
   # | buyers | load | orders/s | p50 | p99 | max | failed |
   echo "$row" | awk -F'|' '{gsub(/ /,"",$4); gsub(/ /,"",$8); gsub(/ /,"",$5); gsub(/ /,"",$6); print $4, $8, $5, $6}'
 }

@@ -221,7 +221,8 @@ class ClusterTests(unittest.TestCase):
             moves = "\n".join(f"node{n + 1}: {line}" for n in range(3)
                               for line in c[n].log(tail=None).splitlines()
                               if "shard_" in line or "joined" in line or "down" in line
-                              or "seed_" in line)
+                              or "seed_" in line or " ERROR " in line or '"level":"error"' in line
+                              or "slow_request" in line)
             self.assertEqual(errors, [], moves)
             # wait_formed saw every node count 3 members and serve all it owns,
             # 12 shards in all. (How many the restarted node owns is up to the
