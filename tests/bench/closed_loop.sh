@@ -23,6 +23,7 @@ bench_work_dir() {
 start_bench_node() {
   local work=$1
   shift
+  mkdir -p "$work"
   bench_port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
   # Every buyer signs up and connects from 127.0.0.1: the per-client limits
   # of a real deployment would refuse the load generator itself. Access
