@@ -148,12 +148,13 @@ caf::behavior forwarder(caf::stateful_actor<forwarder_state>* self) {
   return {[self](entity_key& key, caf::message& payload) {
     auto& server = self->state.servers[key.id];
     if (!server)
-      server = self->spawn(echo_server);
+      server = self->spawn<caf::linked>(echo_server); // they end with the forwarder
     self->delegate(server, std::move(payload));
   }};
 }
 
-void stop_directory(caf::actor_system& sys, const caf::actor& dir) {
+/// Stops an actor (a directory, the forwarder) and waits until it is gone.
+void stop_and_wait(caf::actor_system& sys, const caf::actor& dir) {
   caf::scoped_actor self{sys};
   self->monitor(dir);
   self->send_exit(dir, caf::exit_reason::user_shutdown);
@@ -219,13 +220,13 @@ int main(int argc, char** argv) {
     // 2. One forwarding actor in front of an echo server per user.
     auto front = sys.spawn(forwarder);
     auto f = run_loop(sys, clients, seconds, via(front));
-    stop_directory(sys, front);
+    stop_and_wait(sys, front);
     fwd.push_back(f.per_second);
     fwd_errors += f.errors;
     // 3. Through the directory, persistence off.
     auto dir_off = spawn_directory(sys, opts, {});
     auto o = run_loop(sys, clients, seconds, via(dir_off));
-    stop_directory(sys, dir_off);
+    stop_and_wait(sys, dir_off);
     off.push_back(o.per_second);
     off_errors += o.errors;
     // 4. Through the directory, persistence on (a fresh database).
@@ -233,7 +234,7 @@ int main(int argc, char** argv) {
     auto store = spawn_store(sys, db, persistence::durability::normal, spawn_mode::own_thread);
     auto dir_on = spawn_directory(sys, opts, {store, {}, {}, {}, {}, {}});
     auto d = run_loop(sys, clients, seconds, via(dir_on));
-    stop_directory(sys, dir_on);
+    stop_and_wait(sys, dir_on);
     caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
     on.push_back(d.per_second);
     on_errors += d.errors;
@@ -299,7 +300,7 @@ int main(int argc, char** argv) {
   fmt::print("\n{} carts x 3 durable adds took {:.1f} s\n", carts, activation_seconds);
   if (std::getenv("BENCH_PASSIVATE") != nullptr) {
     auto t_stop = steady_clock::now();
-    stop_directory(sys, dir_mem);
+    stop_and_wait(sys, dir_mem);
     fmt::print("passivating them all took {:.1f} s\n",
                duration<double>(steady_clock::now() - t_stop).count());
   }
