@@ -59,9 +59,5 @@ closed_loop_row() {
 
 # median_of <values...>: "median (min-max)"
 median_of() {
-  python3 - "$@" <<'PY'
-import statistics, sys
-v = sorted(float(x) for x in sys.argv[1:])
-print(f"{statistics.median(v):.0f} ({v[0]:.0f}-{v[-1]:.0f})" if v else "n/a")
-PY
+  python3 tests/bench/spread.py "$@"
 }

@@ -108,9 +108,9 @@ for line in open(sys.argv[1]):
     name, conns, rps, p50, p99, non2xx, sock = line.strip().split("|")
     rows.setdefault((name, int(conns)), []).append(
         (float(rps), float(p50), float(p99), int(non2xx), int(sock)))
-def mmm(values, fmt):
-    v = sorted(values)
-    return f"{fmt(statistics.median(v))} ({fmt(v[0])}-{fmt(v[-1])})"
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
+sys.path.insert(0, "tests/bench")
+from spread import spread as mmm
 nginx = {c: statistics.median(r[0] for r in runs) for (n, c), runs in rows.items() if "nginx" in n}
 print("| request | connections | requests/s | p50 ms | p99 ms | non-2xx | socket errors | vs nginx |")
 print("|---|---|---|---|---|---|---|---|")

@@ -78,9 +78,9 @@ rows = OrderedDict()
 for line in open(sys.argv[1]):
     r = json.loads(line)
     rows.setdefault(r["label"], []).append(r)
-def mmm(v, f):
-    v = sorted(v)
-    return f"{f(statistics.median(v))} ({f(v[0])}-{f(v[-1])})"
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
+sys.path.insert(0, "tests/bench")
+from spread import spread as mmm
 n = lambda x: f"{x:,.0f}"
 t = lambda x: f"{x:.1f}"
 print("| row | confirmed/s | p50 ms | p99 ms | max ms | confirmed late | cancelled | add failed "
