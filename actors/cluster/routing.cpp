@@ -61,6 +61,26 @@ void trace_hop(caf::message& payload, const std::string& to, std::uint32_t shard
   ctx->span = hop.span;
 }
 
+/// Longer than any caller waits (the edge gives up after 5 s): an answer
+/// that comes later has nobody to go to.
+constexpr auto relay_timeout = std::chrono::seconds(10);
+
+/// Sends `xs` to `to` and passes whatever comes back, answer or error, to
+/// `rp`. CAF 0.17's response handlers match by type and have no catch-all:
+/// an answer that matches no handler arrives as `sec::unexpected_response`
+/// whose context is the answer itself, which is how an answer of any type
+/// is passed on untouched.
+template <class... Ts>
+void relay(router_self* self, caf::response_promise rp, const caf::actor& to, Ts&&... xs) {
+  self->request(to, relay_timeout, std::forward<Ts>(xs)...)
+    .then([rp](caf::error& err) mutable {
+      if (err == caf::sec::unexpected_response)
+        rp.deliver(std::move(err.context()));
+      else
+        rp.deliver(std::move(err));
+    });
+}
+
 void park(router_self* self, parked p) {
   auto& slot = self->state.shards[p.where.shard];
   if (slot.waiting.size() >= self->state.opts.max_parked) {
@@ -102,12 +122,23 @@ void deliver_parked(router_self* self, parked p) {
   auto hops = static_cast<std::uint8_t>(p.hops + 1);
   node_metrics::get().forwarded->inc();
   trace_hop(p.payload, it->first, p.where.shard);
+  // The first hop lets the answer go straight back to the caller: the node
+  // it goes to has just heard from the caller's node. A later hop goes to a
+  // node that may not reach the caller's node directly (views diverge while
+  // a node rejoins; its dials to one peer may be cut again and again), so
+  // the answer comes back through here, over connections that carried the
+  // request.
+  auto send_on = [&](auto&&... xs) {
+    if (p.hops == 0)
+      p.promise.delegate(it->second.handle, std::forward<decltype(xs)>(xs)...);
+    else
+      relay(self, std::move(p.promise), it->second.handle, std::forward<decltype(xs)>(xs)...);
+  };
   if (p.where.to == service::entity)
-    p.promise.delegate(it->second.handle, atoms::forward::value, hops, std::move(p.where.key),
-                       std::move(p.payload));
+    send_on(atoms::forward::value, hops, std::move(p.where.key), std::move(p.payload));
   else
-    p.promise.delegate(it->second.handle, atoms::forward::value, hops, p.where.shard,
-                       static_cast<std::uint8_t>(p.where.to), std::move(p.payload));
+    send_on(atoms::forward::value, hops, p.where.shard, static_cast<std::uint8_t>(p.where.to),
+            std::move(p.payload));
 }
 
 } // namespace

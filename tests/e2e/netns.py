@@ -158,6 +158,19 @@ class NetnsCluster:
     def unmute(self, i):
         sh("ip", "netns", "exec", self.ns(i), "iptables", "-F", "OUTPUT")
 
+    def cut_pair(self, i, j):
+        """Nodes i and j no longer reach each other; both still reach the rest."""
+        for a, b in ((i, j), (j, i)):
+            sh("ip", "netns", "exec", self.ns(a), "iptables", "-A", "OUTPUT", "-d",
+               self.peer_ip(b), "-j", "DROP")
+            sh("ip", "netns", "exec", self.ns(a), "iptables", "-A", "INPUT", "-s",
+               self.peer_ip(b), "-j", "DROP")
+
+    def mend_pair(self, i, j):
+        for a in (i, j):
+            sh("ip", "netns", "exec", self.ns(a), "iptables", "-F", "OUTPUT")
+            sh("ip", "netns", "exec", self.ns(a), "iptables", "-F", "INPUT")
+
     # -- nodes --------------------------------------------------------------
     def __getitem__(self, i):
         return self.nodes[i - 1]

@@ -266,6 +266,29 @@ class PartitionTests(unittest.TestCase):
         print(f"\n  flapping: {epochs} shard openings in all, "
               f"{load.adds()} adds and {len(load.orders)} orders acknowledged", flush=True)
 
+    def test_a_link_between_two_nodes_fails_and_the_third_reaches_both(self):
+        # Node 2 and node 3 lose each other; node 1 still reaches both. The
+        # views diverge ({1,2,3} at node 1, {1,2} at node 2, {1,3} at node 3)
+        # and a request may travel through node 1 to the node that has its
+        # shard open: every answer must find its way back to the client.
+        load = Load(self.c, via=(1, 2, 3)).start()
+        time.sleep(1.0)
+        self.c.cut_pair(2, 3)
+        bound = PEER_TIMEOUT + HEARTBEAT + 1.0
+        self.wait_until(lambda: self.c.health(2)["liveMembers"] == 2 and
+                        self.c.health(3)["liveMembers"] == 2, bound + 2.0,
+                        "nodes 2 and 3 noticing the cut")
+        diverged_at = time.time()
+        time.sleep(6.0)  # longer than a client's 5 s request timeout
+        during = load.errors_since(diverged_at, (1, 2, 3))
+        views = self.views((1, 2, 3))
+        print(f"\n  cut 2-3: views {[(i, v['liveMembers'], v['ownedShards'], v['readyShards']) for i, v in views.items()]}; "
+              f"errors while diverged: {[e[1:] for e in during][:6]}", flush=True)
+        self.assertEqual(views[1]["liveMembers"], 3)
+        whole_at = self.heal_and_check(load, 1, lambda: self.c.mend_pair(2, 3))
+        self.assertEqual(during, [])
+        self.check_no_errors_after(load, whole_at, (1, 2, 3))
+
     def test_the_majority_losing_a_second_node_leaves_no_quorum_anywhere(self):
         load = Load(self.c, via=(1, 2)).start()
         token = load.order_tokens[0]
