@@ -11,15 +11,30 @@ account_store::account_store(const std::string& path, durability level, epoch_fe
 
 account_store::~account_store() = default;
 
-std::vector<user_record> account_store::load_users() {
-  std::vector<user_record> users;
+namespace {
+
+std::optional<user_record> one_user(statement_lease& q) {
+  if (!q->executeStep())
+    return std::nullopt;
+  return user_record{q->getColumn(0).getString(), q->getColumn(1).getString(),
+                     q->getColumn(2).getString(), q->getColumn(3).getString(),
+                     q->getColumn(4).getString(), q->getColumn(5).getString()};
+}
+
+} // namespace
+
+std::optional<user_record> account_store::find_by_id(const std::string& id) {
   auto q = db_.statement("SELECT id, email, password_hash, first_name, last_name, role "
-                            "FROM users");
-  while (q->executeStep())
-    users.push_back(user_record{q->getColumn(0).getString(), q->getColumn(1).getString(),
-                                q->getColumn(2).getString(), q->getColumn(3).getString(),
-                                q->getColumn(4).getString(), q->getColumn(5).getString()});
-  return users;
+                         "FROM users WHERE id = ?");
+  q->bind(1, id);
+  return one_user(q);
+}
+
+std::optional<user_record> account_store::find_by_email(const std::string& email) {
+  auto q = db_.statement("SELECT id, email, password_hash, first_name, last_name, role "
+                         "FROM users WHERE email = ?");
+  q->bind(1, email);
+  return one_user(q);
 }
 
 bool account_store::insert_user(const user_record& u, std::int64_t now_ms) {

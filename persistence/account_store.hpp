@@ -15,7 +15,11 @@ public:
   account_store(const std::string& path, durability level, epoch_fence fence = {});
   ~account_store();
 
-  std::vector<user_record> load_users();
+  /// One user by id, or by email (case-insensitive, as the column's
+  /// NOCASE collation compares); nullopt when there is none. Each is one
+  /// index lookup: nothing is held in memory per user.
+  std::optional<user_record> find_by_id(const std::string& id);
+  std::optional<user_record> find_by_email(const std::string& email);
 
   /// Inserts a user; false when the email is taken (case-insensitive).
   bool insert_user(const user_record& user, std::int64_t now_ms);

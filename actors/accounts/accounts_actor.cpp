@@ -13,14 +13,9 @@
 #include <sodium.h>
 
 #include <chrono>
-#include <unordered_map>
 
 namespace emporium {
 
-namespace {
-
-
-/// 128 random bits as 32 hex characters.
 std::string random_user_id() {
   unsigned char raw[16];
   randombytes_buf(raw, sizeof raw);
@@ -29,16 +24,14 @@ std::string random_user_id() {
   return hex;
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+namespace {
 
+/// Users are looked up in the shard file each time (one index lookup), not
+/// held here: a shard with a million users costs no memory per user, and
+/// lookups are rare (sign-up, login, refresh, profile; requests carry
+/// signed tokens instead).
 struct accounts_state {
   std::unique_ptr<persistence::account_store> store;
-  std::unordered_map<std::string, user_record> by_id;
-  std::unordered_map<std::string, std::string> id_by_email; // lower-cased email
   millis last_prune = 0;
   static inline const char* name = "accounts";
 };
@@ -58,14 +51,11 @@ using accounts_self = accounts_actor::stateful_pointer<accounts_state>;
 caf::result<user_record> register_new(accounts_self self, std::uint32_t shards,
                                       user_record user) {
   auto& st = self->state;
-  auto key = lower(user.email);
-  if (st.id_by_email.count(key) > 0)
+  if (st.store->find_by_email(user.email))
     return make_error(errc::conflict);
   user.id = cluster::user_id_for_email(user.email, shards, random_user_id);
-  if (!st.store->insert_user(user, wall_clock_ms()))
+  if (!st.store->insert_user(user, wall_clock_ms())) // the email's UNIQUE index decides
     return make_error(errc::conflict);
-  st.id_by_email[key] = user.id;
-  st.by_id[user.id] = user;
   return user;
 }
 
@@ -75,10 +65,10 @@ caf::result<user_record> rotate(accounts_self self, const rotate_refresh_token& 
                                                 wall_clock_ms());
   if (!user)
     return make_error(errc::unauthenticated);
-  auto it = self->state.by_id.find(*user);
-  if (it == self->state.by_id.end())
+  auto found = self->state.store->find_by_id(*user);
+  if (!found)
     return make_error(errc::unauthenticated);
-  return it->second;
+  return *found;
 }
 
 accounts_actor::behavior_type accounts_behavior(accounts_self self, std::string path,
@@ -87,41 +77,35 @@ accounts_actor::behavior_type accounts_behavior(accounts_self self, std::string 
                                                 persistence::epoch_fence fence) {
   auto& st = self->state;
   st.store = std::make_unique<persistence::account_store>(path, level, std::move(fence));
-  // One accounts actor per shard, and only the shard's owner runs it: every
-  // user of the shard is loaded here and every new one registers through
-  // here, so a miss in these maps is a user that does not exist.
-  for (auto& u : st.store->load_users()) {
-    st.id_by_email[lower(u.email)] = u.id;
-    st.by_id[u.id] = std::move(u);
-  }
   return {
     [self, shards](register_account& req) {
       return guarded([&] { return register_new(self, shards, std::move(req.user)); });
     },
-    [self](const find_account_by_email& req) -> caf::result<user_record> {
-      auto& st = self->state;
-      auto it = st.id_by_email.find(lower(req.email));
-      if (it == st.id_by_email.end())
-        return make_error(errc::not_found);
-      return st.by_id.at(it->second);
+    [self](const find_account_by_email& req) {
+      return guarded([&]() -> caf::result<user_record> {
+        auto found = self->state.store->find_by_email(req.email);
+        if (!found)
+          return make_error(errc::not_found);
+        return *found;
+      });
     },
     [self](const promote_account& req) {
       return guarded([&]() -> caf::result<user_record> {
-        auto& st = self->state;
-        auto it = st.id_by_email.find(lower(req.email));
-        if (it == st.id_by_email.end())
+        auto user = self->state.store->find_by_email(req.email);
+        if (!user)
           return make_error(errc::not_found);
-        st.store->promote_to_admin(it->second);
-        auto& user = st.by_id.at(it->second);
-        user.role = "admin";
-        return user;
+        self->state.store->promote_to_admin(user->id);
+        user->role = "admin";
+        return *user;
       });
     },
-    [self](const find_account_by_id& req) -> caf::result<user_record> {
-      auto it = self->state.by_id.find(req.id);
-      if (it == self->state.by_id.end())
-        return make_error(errc::not_found);
-      return it->second;
+    [self](const find_account_by_id& req) {
+      return guarded([&]() -> caf::result<user_record> {
+        auto found = self->state.store->find_by_id(req.id);
+        if (!found)
+          return make_error(errc::not_found);
+        return *found;
+      });
     },
     [self](const store_refresh_token& req) {
       return guarded([&]() -> caf::result<bool> {

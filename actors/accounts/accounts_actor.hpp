@@ -19,4 +19,8 @@ accounts_actor spawn_accounts(caf::actor_system& sys, const std::string& db_path
                               persistence::durability level, std::uint32_t shards,
                               spawn_mode mode, persistence::epoch_fence fence = {});
 
+/// A new user id: 128 random bits as 32 hex characters (before it is
+/// fitted to its email's shard by cluster::user_id_for_email).
+std::string random_user_id();
+
 } // namespace emporium

@@ -45,24 +45,74 @@ std::shared_ptr<const catalog_item> with_stock(const catalog_item& item, std::in
   return next;
 }
 
-void rebuild_categories(catalog_snapshot& snap) {
-  std::set<std::string> names;
-  for (const auto& item : snap.items)
-    if (!item->product.category.empty())
-      names.insert(item->product.category);
-  snap.categories.assign(names.begin(), names.end());
+void count_category(catalog_snapshot& snap, const std::string& category, int delta) {
+  if (category.empty())
+    return;
+  auto& n = snap.category_counts[category];
+  n = static_cast<std::size_t>(static_cast<long long>(n) + delta);
+  if (n == 0)
+    snap.category_counts.erase(category);
 }
 
-template <class Items>
-auto position(Items& items, std::int64_t id) {
+void list_categories(catalog_snapshot& snap) {
+  snap.categories.clear();
+  for (const auto& [name, count] : snap.category_counts)
+    snap.categories.push_back(name);
+}
+
+using item_ptr = std::shared_ptr<const catalog_item>;
+
+/// The chunk where `id` is or would go: the first whose last id is >= id,
+/// else the last one.
+std::size_t chunk_for(const catalog_snapshot& snap, std::int64_t id) {
+  auto it = std::lower_bound(snap.chunks.begin(), snap.chunks.end(), id,
+                             [](const auto& c, std::int64_t v) {
+                               return c->items.back()->product.id < v;
+                             });
+  if (it == snap.chunks.end())
+    return snap.chunks.empty() ? 0 : snap.chunks.size() - 1;
+  return static_cast<std::size_t>(it - snap.chunks.begin());
+}
+
+auto position(std::vector<item_ptr>& items, std::int64_t id) {
   return std::lower_bound(items.begin(), items.end(), id,
                           [](const auto& i, std::int64_t v) { return i->product.id < v; });
+}
+
+/// Changes the chunk that holds (or would hold) `id` through `edit`, which
+/// gets a private copy of the chunk's items and the snapshot. A chunk that
+/// grows past the limit is split in two; an empty one is dropped.
+template <class Edit>
+void edit_chunk(catalog_snapshot& snap, std::int64_t id, Edit edit) {
+  if (snap.chunks.empty()) // the first product
+    snap.chunks.push_back(std::make_shared<const catalog_chunk>());
+  auto at = snap.chunks.front()->items.empty() ? 0 : chunk_for(snap, id);
+  auto copy = std::make_shared<catalog_chunk>(*snap.chunks[at]);
+  edit(copy->items);
+  if (copy->items.empty()) {
+    snap.chunks.erase(snap.chunks.begin() + static_cast<std::ptrdiff_t>(at));
+    return;
+  }
+  if (copy->items.size() <= catalog_chunk_max) {
+    snap.chunks[at] = std::move(copy);
+    return;
+  }
+  auto half = copy->items.begin() + static_cast<std::ptrdiff_t>(copy->items.size() / 2);
+  auto upper = std::make_shared<catalog_chunk>();
+  upper->items.assign(half, copy->items.end());
+  copy->items.erase(half, copy->items.end());
+  snap.chunks[at] = std::move(copy);
+  snap.chunks.insert(snap.chunks.begin() + static_cast<std::ptrdiff_t>(at) + 1, std::move(upper));
 }
 
 } // namespace
 
 const catalog_item* catalog_snapshot::find(std::int64_t id) const {
-  auto it = position(items, id);
+  if (chunks.empty())
+    return nullptr;
+  const auto& items = chunks[chunk_for(*this, id)]->items;
+  auto it = std::lower_bound(items.begin(), items.end(), id,
+                             [](const auto& i, std::int64_t v) { return i->product.id < v; });
   return it != items.end() && (*it)->product.id == id ? it->get() : nullptr;
 }
 
@@ -80,23 +130,34 @@ void catalog_view::publish(std::shared_ptr<catalog_snapshot> next) {
 void catalog_view::upsert(const product_record& product) {
   std::lock_guard guard{write_mutex_};
   auto next = std::make_shared<catalog_snapshot>(*snapshot());
-  auto it = position(next->items, product.id);
-  if (it != next->items.end() && (*it)->product.id == product.id)
-    *it = make_item(product, (*it)->stock);
-  else
-    next->items.insert(it, make_item(product, 0));
-  rebuild_categories(*next);
+  edit_chunk(*next, product.id, [&](std::vector<item_ptr>& items) {
+    auto it = position(items, product.id);
+    if (it != items.end() && (*it)->product.id == product.id) {
+      count_category(*next, (*it)->product.category, -1);
+      *it = make_item(product, (*it)->stock);
+    } else {
+      items.insert(it, make_item(product, 0));
+      ++next->size;
+    }
+    count_category(*next, product.category, +1);
+  });
+  list_categories(*next);
   publish(std::move(next));
 }
 
 void catalog_view::erase(std::int64_t id) {
   std::lock_guard guard{write_mutex_};
-  auto next = std::make_shared<catalog_snapshot>(*snapshot());
-  auto it = position(next->items, id);
-  if (it == next->items.end() || (*it)->product.id != id)
+  auto current = snapshot();
+  if (!current->find(id))
     return;
-  next->items.erase(it);
-  rebuild_categories(*next);
+  auto next = std::make_shared<catalog_snapshot>(*current);
+  edit_chunk(*next, id, [&](std::vector<item_ptr>& items) {
+    auto it = position(items, id);
+    count_category(*next, (*it)->product.category, -1);
+    items.erase(it);
+    --next->size;
+  });
+  list_categories(*next);
   publish(std::move(next));
 }
 
@@ -110,11 +171,13 @@ void catalog_view::set_stock(const stock_levels& changes) {
   if (std::none_of(changes.begin(), changes.end(), differs))
     return;
   auto next = std::make_shared<catalog_snapshot>(*current);
-  for (const auto& [id, available] : changes) {
-    auto it = position(next->items, id);
-    if (it == next->items.end() || (*it)->product.id != id || (*it)->stock == available)
+  for (const auto& change : changes) {
+    if (!differs(change))
       continue;
-    *it = with_stock(**it, available);
+    edit_chunk(*next, change.first, [&](std::vector<item_ptr>& items) {
+      auto it = position(items, change.first);
+      *it = with_stock(**it, change.second);
+    });
   }
   publish(std::move(next));
 }
@@ -122,38 +185,91 @@ void catalog_view::set_stock(const stock_levels& changes) {
 void catalog_view::reset(const std::vector<product_record>& products,
                          const stock_levels& stock) {
   std::lock_guard guard{write_mutex_};
-  auto next = std::make_shared<catalog_snapshot>();
+  std::vector<item_ptr> all;
+  all.reserve(products.size());
   for (const auto& p : products)
-    next->items.push_back(make_item(p, 0));
-  std::sort(next->items.begin(), next->items.end(),
+    all.push_back(make_item(p, 0));
+  std::sort(all.begin(), all.end(),
             [](const auto& a, const auto& b) { return a->product.id < b->product.id; });
   for (const auto& [id, available] : stock) {
-    auto it = position(next->items, id);
-    if (it != next->items.end() && (*it)->product.id == id)
+    auto it = position(all, id);
+    if (it != all.end() && (*it)->product.id == id)
       *it = with_stock(**it, available);
   }
-  rebuild_categories(*next);
+  auto next = std::make_shared<catalog_snapshot>();
+  next->size = all.size();
+  // Half-full chunks: room to grow before the first split.
+  for (std::size_t i = 0; i < all.size(); i += catalog_chunk_max / 2) {
+    auto chunk = std::make_shared<catalog_chunk>();
+    chunk->items.assign(all.begin() + static_cast<std::ptrdiff_t>(i),
+                        all.begin() + static_cast<std::ptrdiff_t>(
+                                        std::min(all.size(), i + catalog_chunk_max / 2)));
+    next->chunks.push_back(std::move(chunk));
+  }
+  for (const auto& item : all)
+    count_category(*next, item->product.category, +1);
+  list_categories(*next);
   publish(std::move(next));
 }
+
+namespace {
+
+bool orders_by_id(const catalog_query& q) {
+  return q.sort_by != "name" && q.sort_by != "price" && q.sort_by != "stock";
+}
+
+/// The page of an unfiltered query in id order, read off the chunks
+/// without touching the items before it (the storefront's first call).
+void page_in_id_order(const catalog_query& q, catalog_page& page) {
+  const auto& snap = *page.snapshot;
+  page.total = snap.size;
+  auto first = (q.page - 1) * q.page_size;
+  if (first >= snap.size)
+    return;
+  auto count = std::min(q.page_size, snap.size - first);
+  // Descending: the page starts `first` items from the end.
+  auto from = q.descending ? snap.size - first - count : first;
+  std::size_t seen = 0;
+  for (const auto& chunk : snap.chunks) {
+    auto n = chunk->items.size();
+    if (seen + n <= from) {
+      seen += n;
+      continue;
+    }
+    for (auto i = from > seen ? from - seen : 0; i < n && page.items.size() < count; ++i)
+      page.items.push_back(chunk->items[i].get());
+    seen += n;
+    if (page.items.size() == count)
+      break;
+  }
+  if (q.descending)
+    std::reverse(page.items.begin(), page.items.end());
+}
+
+} // namespace
 
 catalog_page catalog_view::query(const catalog_query& q) const {
   catalog_page page;
   page.snapshot = snapshot();
   auto search = lower(q.search);
   auto category = lower(q.category);
-  std::vector<const catalog_item*> hits;
-  for (const auto& shared : page.snapshot->items) {
-    const auto& item = *shared;
-    if (!category.empty() && item.category_key != category)
-      continue;
-    if (q.min_price && item.product.price < *q.min_price)
-      continue;
-    if (q.max_price && item.product.price > *q.max_price)
-      continue;
-    if (!search.empty() && item.search_text.find(search) == std::string::npos)
-      continue;
-    hits.push_back(&item);
+  bool filtered = !search.empty() || !category.empty() || q.min_price || q.max_price;
+  if (!filtered && q.page_size > 0 && orders_by_id(q)) {
+    page_in_id_order(q, page);
+    return page;
   }
+  std::vector<const catalog_item*> hits;
+  page.snapshot->for_each([&](const catalog_item& item) {
+    if (!category.empty() && item.category_key != category)
+      return;
+    if (q.min_price && item.product.price < *q.min_price)
+      return;
+    if (q.max_price && item.product.price > *q.max_price)
+      return;
+    if (!search.empty() && item.search_text.find(search) == std::string::npos)
+      return;
+    hits.push_back(&item);
+  });
   auto key = [&](const catalog_item* a, const catalog_item* b) {
     if (q.sort_by == "name" && a->product.name != b->product.name)
       return a->product.name < b->product.name;
@@ -163,18 +279,18 @@ catalog_page catalog_view::query(const catalog_query& q) const {
       return a->stock < b->stock;
     return a->product.id < b->product.id;
   };
-  std::stable_sort(hits.begin(), hits.end(), [&](auto a, auto b) {
-    return q.descending ? key(b, a) : key(a, b);
-  });
+  // Ties fall back to the (unique) id, so the order is total and sorting
+  // only as far as the page ends gives the same page as a full sort.
+  auto before = [&](auto a, auto b) { return q.descending ? key(b, a) : key(a, b); };
   page.total = hits.size();
-  if (q.page_size == 0) {
-    page.items = std::move(hits);
+  auto first = q.page_size == 0 ? 0 : (q.page - 1) * q.page_size;
+  auto end = q.page_size == 0 ? hits.size() : std::min(hits.size(), first + q.page_size);
+  if (first >= hits.size())
     return page;
-  }
-  auto first = (q.page - 1) * q.page_size;
-  if (first < hits.size())
-    page.items.assign(hits.begin() + first,
-                      hits.begin() + std::min(hits.size(), first + q.page_size));
+  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(end), hits.end(),
+                    before);
+  page.items.assign(hits.begin() + static_cast<std::ptrdiff_t>(first),
+                    hits.begin() + static_cast<std::ptrdiff_t>(end));
   return page;
 }
 

@@ -1,12 +1,13 @@
 // The catalog's read side: an in-memory model on every node, fed by the
 // write side's events (product upserts/deletes, stock changes). Readers take
-// an immutable snapshot without locking; writers copy and swap (products
-// change rarely; a stock change swaps one product's entry).
+// an immutable snapshot without locking; writers build the next snapshot
+// from the current one, sharing every chunk of items they do not change.
 #pragma once
 
 #include "domain/records.hpp"
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -29,12 +30,27 @@ struct catalog_item {
 /// {id, name, description, price, category, stockQuantity}.
 std::string render_product_json(const product_record& p, std::int64_t stock);
 
+/// Up to `catalog_chunk_max` items with adjacent ids, sorted by id. Chunks
+/// are immutable and shared between snapshots: a change copies the one
+/// chunk it touches and the list of chunk pointers, so a stock change or a
+/// product edit costs O(catalog / chunk size + chunk size), not O(catalog).
+struct catalog_chunk {
+  std::vector<std::shared_ptr<const catalog_item>> items;
+};
+constexpr std::size_t catalog_chunk_max = 512;
+
 struct catalog_snapshot {
-  // Items are immutable and shared between snapshots: a new snapshot copies
-  // pointers, and only a changed item is built anew.
-  std::vector<std::shared_ptr<const catalog_item>> items; // sorted by id
-  std::vector<std::string> categories; // sorted, unique
+  std::vector<std::shared_ptr<const catalog_chunk>> chunks; // by id, none empty
+  std::size_t size = 0;                                     // items in all chunks
+  std::map<std::string, std::size_t> category_counts;      // products per category
+  std::vector<std::string> categories; // sorted, unique (the keys above)
   const catalog_item* find(std::int64_t id) const;
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& chunk : chunks)
+      for (const auto& item : chunk->items)
+        f(*item);
+  }
 };
 
 struct catalog_query {
@@ -65,8 +81,8 @@ public:
   /// (product id, available units) pairs.
   using stock_levels = std::vector<std::pair<std::int64_t, std::int64_t>>;
 
-  /// Applies many stock changes with ONE copy of the snapshot: a copy costs
-  /// every item's strings, so changes are batched by the catalog actor.
+  /// Applies many stock changes with one new snapshot (the catalog actor
+  /// batches them): each changed chunk is copied once.
   void set_stock(const stock_levels& changes);
 
   /// Replaces everything (start-up load).

@@ -17,7 +17,7 @@ void add_health_routes(router& r, api_context& ctx) {
   });
   auto ready = [&ctx](request&, responder respond) {
     bool up = ctx.actors.ready();
-    auto products = ctx.catalog.snapshot()->items.size();
+    auto products = ctx.catalog.snapshot()->size;
     auto cluster = ctx.actors.cluster();
     nlohmann::json body{{"status", up ? "ready" : "unavailable"},
                         {"checks",

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <map>
 #include <set>
 
 using namespace emporium;
@@ -67,4 +69,128 @@ TEST_CASE("the demo catalog is deterministic and realistic") {
     categories.insert(d.product.category);
   }
   CHECK(categories.size() >= 5);
+}
+
+namespace {
+
+product_record numbered(std::int64_t id) {
+  return {id, "Item " + std::to_string(id % 97), "About item " + std::to_string(id),
+          100 + (id * 37) % 5000, "Cat" + std::to_string(id % 7)};
+}
+
+/// The page a full sort of `model` gives: the reference for the chunked view.
+std::vector<std::int64_t> reference_page(const std::map<std::int64_t, std::pair<product_record,
+                                                                             std::int64_t>>& model,
+                                         const catalog_query& q) {
+  std::vector<std::pair<const product_record*, std::int64_t>> all;
+  for (const auto& [id, entry] : model)
+    all.emplace_back(&entry.first, entry.second);
+  auto key = [&](const auto& a, const auto& b) {
+    if (q.sort_by == "price" && a.first->price != b.first->price)
+      return a.first->price < b.first->price;
+    if (q.sort_by == "stock" && a.second != b.second)
+      return a.second < b.second;
+    return a.first->id < b.first->id;
+  };
+  std::sort(all.begin(), all.end(), [&](auto& a, auto& b) {
+    return q.descending ? key(b, a) : key(a, b);
+  });
+  std::vector<std::int64_t> ids;
+  auto first = (q.page - 1) * q.page_size;
+  for (auto i = first; i < all.size() && i < first + q.page_size; ++i)
+    ids.push_back(all[i].first->id);
+  return ids;
+}
+
+std::vector<std::int64_t> ids_of(const catalog_page& page) {
+  std::vector<std::int64_t> ids;
+  for (const auto* item : page.items)
+    ids.push_back(item->product.id);
+  return ids;
+}
+
+} // namespace
+
+TEST_CASE("a large catalog in chunks: every change and page agrees with a plain sorted model") {
+  catalog_view view;
+  std::map<std::int64_t, std::pair<product_record, std::int64_t>> model;
+  std::vector<product_record> initial;
+  catalog_view::stock_levels levels;
+  for (std::int64_t id = 1; id <= 3000; id += 2) { // gaps: inserts land inside chunks
+    initial.push_back(numbered(id));
+    levels.emplace_back(id, id % 11);
+    model[id] = {numbered(id), id % 11};
+  }
+  view.reset(initial, levels);
+  REQUIRE(view.snapshot()->chunks.size() > 4);
+  std::uint32_t x = 12345; // a fixed pseudo-random walk: the test replays exactly
+  auto next = [&] { return x = x * 1103515245u + 12345u, (x >> 8) % 4000; };
+  for (int step = 0; step < 3000; ++step) {
+    auto id = static_cast<std::int64_t>(next()) + 1;
+    switch (step % 4) {
+      case 0:
+      case 1:
+        view.upsert(numbered(id));
+        model[id] = {numbered(id), model.count(id) ? model[id].second : 0};
+        break;
+      case 2:
+        view.set_stock({{id, step}});
+        if (model.count(id))
+          model[id].second = step;
+        break;
+      case 3:
+        view.erase(id);
+        model.erase(id);
+        break;
+    }
+  }
+  auto snap = view.snapshot();
+  CHECK(snap->size == model.size());
+  std::vector<std::int64_t> walked;
+  snap->for_each([&](const catalog_item& item) { walked.push_back(item.product.id); });
+  std::vector<std::int64_t> expected;
+  for (const auto& [id, entry] : model) {
+    expected.push_back(id);
+    REQUIRE(snap->find(id) != nullptr);
+    CHECK(snap->find(id)->stock == entry.second);
+  }
+  CHECK(walked == expected);
+  for (const auto& chunk : snap->chunks) {
+    CHECK_FALSE(chunk->items.empty());
+    CHECK(chunk->items.size() <= catalog_chunk_max);
+  }
+  for (const char* sort : {"id", "price", "stock"})
+    for (bool descending : {false, true})
+      for (std::size_t page : {1u, 2u, 37u, 1000u}) {
+        catalog_query q;
+        q.sort_by = sort;
+        q.descending = descending;
+        q.page = page;
+        q.page_size = 20;
+        CAPTURE(sort);
+        CAPTURE(descending);
+        CAPTURE(page);
+        auto got = view.query(q);
+        CHECK(got.total == model.size());
+        CHECK(ids_of(got) == reference_page(model, q));
+      }
+}
+
+TEST_CASE("a stock change copies one chunk; the others are shared with the last snapshot") {
+  catalog_view view;
+  std::vector<product_record> products;
+  for (std::int64_t id = 1; id <= 100'000; ++id)
+    products.push_back(numbered(id));
+  view.reset(products, {});
+  auto before = view.snapshot();
+  view.set_stock({{50'000, 3}});
+  auto after = view.snapshot();
+  REQUIRE(after->chunks.size() == before->chunks.size());
+  std::size_t copied = 0;
+  for (std::size_t i = 0; i < after->chunks.size(); ++i)
+    copied += after->chunks[i] != before->chunks[i];
+  CHECK(copied == 1);
+  CHECK(after->find(50'000)->stock == 3);
+  CHECK(before->find(50'000)->stock == 0);
+  CHECK(after->categories.size() == 7);
 }

@@ -125,7 +125,9 @@ TEST_CASE("accounts and refresh tokens on a shard file are fenced too") {
   CHECK_THROWS_AS(old_owner.insert_refresh("h", "a1", 100), fenced_error);
   CHECK_THROWS_AS(old_owner.revoke_all("a1"), fenced_error);
   account_store reader(path, durability::normal);
-  auto users = reader.load_users();
-  REQUIRE(users.size() == 1);
-  CHECK(users[0].email == "ann@example.com");
+  REQUIRE(reader.find_by_id("a1").has_value());
+  CHECK(reader.find_by_id("a1")->email == "ann@example.com");
+  CHECK(reader.find_by_email("ANN@example.com")->id == "a1"); // case-insensitive
+  CHECK_FALSE(reader.find_by_id("b2").has_value());
+  CHECK_FALSE(reader.find_by_email("bob@example.com").has_value());
 }
