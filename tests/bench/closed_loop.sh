@@ -17,9 +17,10 @@ bench_work_dir() {
   fi
 }
 
-# start_bench_node <work-dir> [node flags...]: a Release node on a free
-# port of 127.0.0.1, its log appended to <work-dir>/node.log; sets
-# bench_port and bench_node_pid once it is ready.
+# start_bench_node <work-dir> [node flags...]: a Release node (or
+# $bench_binary, another build to compare with) on a free port of
+# 127.0.0.1, its log appended to <work-dir>/node.log; sets bench_port and
+# bench_node_pid once it is ready (waits up to 60 s, polling every 20 ms).
 start_bench_node() {
   local work=$1
   shift
@@ -31,13 +32,13 @@ start_bench_node() {
   # otherwise expire after 15 minutes (every socket handshake refused).
   EMPORIUM_ADMIN_EMAIL=admin@bench.test EMPORIUM_ADMIN_PASSWORD=bench-admin \
     EMPORIUM_REGISTRATIONS_PER_MINUTE_IP=100000 EMPORIUM_MAX_CONNECTIONS_PER_CLIENT=1000000 \
-    build/bench/emporium --port "$bench_port" --data-dir "$work" --metrics-port 0 \
+    "${bench_binary:-build/bench/emporium}" --port "$bench_port" --data-dir "$work" --metrics-port 0 \
       --access-token-minutes 10080 "$@" \
       >>"$work/node.log" 2>&1 &
   bench_node_pid=$!
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 3000); do
     curl -sf "http://127.0.0.1:$bench_port/health/ready" >/dev/null && break
-    sleep 0.1
+    sleep 0.02
   done
 }
 

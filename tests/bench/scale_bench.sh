@@ -10,6 +10,8 @@
 # The large directory is the small one plus tests/bench/bulk_data's rows.
 #   tests/bench/scale_bench.sh [runs=3] [seconds=5] [products=100000] [users=1000000]
 # SCALE_WORK=<dir> keeps both directories for the next invocation.
+# SCALE_BEFORE=<binary>: adds a row of the large directory served by that
+# build (an earlier commit's), interleaved: the before/after of a change.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-3}; secs=${2:-5}; products=${3:-100000}; users=${4:-1000000}
@@ -95,6 +97,9 @@ PY
 for r in $(seq 1 "$runs"); do
   echo "small $(measure "$work/small" 1000)" >>"$work/rows"
   echo "large $(measure "$work/large" "$users")" >>"$work/rows"
+  if [[ -n "${SCALE_BEFORE:-}" ]]; then
+    echo "before $(bench_binary=$SCALE_BEFORE measure "$work/large" "$users")" >>"$work/rows"
+  fi
 done
 cat "$work/rows" >&2
 python3 - "$work/rows" "$products" "$users" <<'PY'
@@ -107,15 +112,19 @@ names = ["start-up (s)", "resident memory (MiB)", "catalog page 1 (req/s)", "cat
 def spread(values):
     v = sorted(values)
     return f"{statistics.median(v):g} ({v[0]:g}-{v[-1]:g})"
-by = {"small": [], "large": []}
+by = {"small": [], "large": [], "before": []}
 for r in rows:
     by[r[0]].append([float(x) for x in r[1:]])
-print(f"| | 320 products, 1,000 users | {int(sys.argv[2]):,} products, {int(sys.argv[3]):,} users | large/small |")
-print("|---|---|---|---|")
+before = bool(by["before"])
+large = f"{int(sys.argv[2]):,} products, {int(sys.argv[3]):,} users"
+print(f"| | 320 products, 1,000 users | {large} | large/small |"
+      + (f" {large}, the SCALE_BEFORE build |" if before else ""))
+print("|---|---|---|---|" + ("---|" if before else ""))
 for i, name in enumerate(names):
     s = [r[i] for r in by["small"]]; l = [r[i] for r in by["large"]]
     ratio = statistics.median(l) / statistics.median(s) if statistics.median(s) else float("nan")
-    print(f"| {name} | {spread(s)} | {spread(l)} | {ratio:.2f} |")
+    extra = f" {spread([r[i] for r in by['before']])} |" if before else ""
+    print(f"| {name} | {spread(s)} | {spread(l)} | {ratio:.2f} |{extra}")
 print(f"\n(median (min-max) of {len(by['small'])} runs, small and large interleaved; "
       "wrk -t2 -c20; 40 sequential logins of random accounts; order_load 50 buyers)")
 PY
