@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 
 namespace emporium {
@@ -105,6 +106,26 @@ void edit_chunk(catalog_snapshot& snap, std::int64_t id, Edit edit) {
   snap.chunks.insert(snap.chunks.begin() + static_cast<std::ptrdiff_t>(at) + 1, std::move(upper));
 }
 
+void build_index(catalog_snapshot& snap) {
+  auto index = std::make_shared<text_index>();
+  snap.for_each([&](const catalog_item& item) { index->add(item.product.id, item.search_text); });
+  index->shrink();
+  snap.index = std::move(index);
+  snap.unindexed.clear();
+}
+
+/// An edited or new product: searched directly until the next build. The
+/// index is rebuilt when these reach 1/32 of the catalog (at least 256),
+/// so a bulk import of n products costs O(n) builds' worth of work in all,
+/// amortized, and a search never checks more than that many directly.
+void mark_unindexed(catalog_snapshot& snap, std::int64_t id) {
+  auto it = std::lower_bound(snap.unindexed.begin(), snap.unindexed.end(), id);
+  if (it == snap.unindexed.end() || *it != id)
+    snap.unindexed.insert(it, id);
+  if (snap.unindexed.size() > std::max<std::size_t>(256, snap.size / 32))
+    build_index(snap);
+}
+
 } // namespace
 
 const catalog_item* catalog_snapshot::find(std::int64_t id) const {
@@ -142,6 +163,7 @@ void catalog_view::upsert(const product_record& product) {
     count_category(*next, product.category, +1);
   });
   list_categories(*next);
+  mark_unindexed(*next, product.id);
   publish(std::move(next));
 }
 
@@ -209,6 +231,7 @@ void catalog_view::reset(const std::vector<product_record>& products,
   for (const auto& item : all)
     count_category(*next, item->product.category, +1);
   list_categories(*next);
+  build_index(*next);
   publish(std::move(next));
 }
 
@@ -259,7 +282,7 @@ catalog_page catalog_view::query(const catalog_query& q) const {
     return page;
   }
   std::vector<const catalog_item*> hits;
-  page.snapshot->for_each([&](const catalog_item& item) {
+  auto consider = [&](const catalog_item& item) {
     if (!category.empty() && item.category_key != category)
       return;
     if (q.min_price && item.product.price < *q.min_price)
@@ -269,7 +292,20 @@ catalog_page catalog_view::query(const catalog_query& q) const {
     if (!search.empty() && item.search_text.find(search) == std::string::npos)
       return;
     hits.push_back(&item);
-  });
+  };
+  const auto& snap = *page.snapshot;
+  if (search.size() >= text_index::min_needle) {
+    // The index narrows the items down; every filter still checks each.
+    auto from_index = snap.index->candidates(search);
+    std::vector<std::int64_t> ids;
+    std::set_union(from_index.begin(), from_index.end(), snap.unindexed.begin(),
+                   snap.unindexed.end(), std::back_inserter(ids));
+    for (auto id : ids)
+      if (const auto* item = snap.find(id))
+        consider(*item);
+  } else {
+    snap.for_each(consider);
+  }
   auto key = [&](const catalog_item* a, const catalog_item* b) {
     if (q.sort_by == "name" && a->product.name != b->product.name)
       return a->product.name < b->product.name;

@@ -4,6 +4,7 @@
 // from the current one, sharing every chunk of items they do not change.
 #pragma once
 
+#include "actors/catalog/text_index.hpp"
 #include "domain/records.hpp"
 
 #include <atomic>
@@ -44,6 +45,11 @@ struct catalog_snapshot {
   std::size_t size = 0;                                     // items in all chunks
   std::map<std::string, std::size_t> category_counts;      // products per category
   std::vector<std::string> categories; // sorted, unique (the keys above)
+  /// The search index as of its last build, shared between snapshots, and
+  /// the ids added or edited since (sorted, unique), which a search checks
+  /// directly; an id erased since is simply not found.
+  std::shared_ptr<const text_index> index = std::make_shared<const text_index>();
+  std::vector<std::int64_t> unindexed;
   const catalog_item* find(std::int64_t id) const;
   template <class F>
   void for_each(F&& f) const {

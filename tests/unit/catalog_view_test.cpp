@@ -159,6 +159,25 @@ TEST_CASE("a large catalog in chunks: every change and page agrees with a plain 
     CHECK_FALSE(chunk->items.empty());
     CHECK(chunk->items.size() <= catalog_chunk_max);
   }
+  // Searches (through the index and the ids changed since it was built)
+  // find exactly what a scan finds; short needles scan.
+  for (const char* needle : {"item 1", "ABOUT ITEM 12", "tem 3", "zzz", "ab", "m", "\nabout"}) {
+    CAPTURE(needle);
+    catalog_query q;
+    q.search = needle;
+    std::string lowered = needle;
+    for (auto& c : lowered)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::vector<std::int64_t> scanned;
+    for (const auto& [id, entry] : model) {
+      auto text = entry.first.name + "\n" + entry.first.description;
+      for (auto& c : text)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (text.find(lowered) != std::string::npos)
+        scanned.push_back(id);
+    }
+    CHECK(ids_of(view.query(q)) == scanned);
+  }
   for (const char* sort : {"id", "price", "stock"})
     for (bool descending : {false, true})
       for (std::size_t page : {1u, 2u, 37u, 1000u}) {
@@ -193,4 +212,37 @@ TEST_CASE("a stock change copies one chunk; the others are shared with the last 
   CHECK(after->find(50'000)->stock == 3);
   CHECK(before->find(50'000)->stock == 0);
   CHECK(after->categories.size() == 7);
+}
+
+TEST_CASE("the text index: every id whose text holds each trigram of the needle") {
+  text_index index;
+  index.add(1, "red kettle\nboils water");
+  index.add(2, "blue mug\nholds tea");
+  index.add(3, "novel\na story about a kettle");
+  index.add(std::int64_t{1} << 40, "a wide id"); // beyond 32 bits: always a candidate
+  index.shrink();
+  CHECK(index.candidates("kettle") == std::vector<std::int64_t>{1, 3, std::int64_t{1} << 40});
+  CHECK(index.candidates("mug\nho") == std::vector<std::int64_t>{2, std::int64_t{1} << 40});
+  CHECK(index.candidates("qqq") == std::vector<std::int64_t>{std::int64_t{1} << 40});
+  // Candidates, not matches: every trigram present, the string itself not.
+  CHECK(index.candidates("kettle water") == std::vector<std::int64_t>{std::int64_t{1} << 40});
+  CHECK(index.candidates("tea") == std::vector<std::int64_t>{2, std::int64_t{1} << 40});
+}
+
+TEST_CASE("a product edited after the index was built is found by its new text, not its old") {
+  catalog_view view;
+  view.reset({{1, "Red Kettle", "Boils water", 2500, "Kitchen"},
+              {2, "Blue Mug", "Holds tea", 800, "Kitchen"}},
+             {});
+  view.upsert({2, "Green Teapot", "Brews tea", 1800, "Kitchen"});
+  view.upsert({3, "Travel Kettle", "Small", 1900, "Kitchen"});
+  view.erase(1);
+  catalog_query q;
+  q.search = "kettle";
+  CHECK(ids_of(view.query(q)) == std::vector<std::int64_t>{3});
+  q.search = "teapot";
+  CHECK(ids_of(view.query(q)) == std::vector<std::int64_t>{2});
+  q.search = "blue mug";
+  CHECK(view.query(q).items.empty());
+  CHECK(view.snapshot()->unindexed == std::vector<std::int64_t>{2, 3});
 }
