@@ -104,6 +104,9 @@ node_metrics::node_metrics() {
                                   {"actor", "instance"});
   forwarded = &r.counter_of("emporium_cluster_forwarded_messages_total",
                             "Messages this node's router sent on to another node");
+  resent = &r.counter_of("emporium_cluster_resent_messages_total",
+                         "Forwarded requests sent again because their node died before "
+                         "answering");
 }
 
 void record_transition(const order_state& order, order_status from, millis now) {

@@ -55,6 +55,7 @@ struct node_metrics {
   metrics::counter* handoffs = nullptr;
   metrics::histogram* handoff_duration = nullptr;
   metrics::counter* forwarded = nullptr;
+  metrics::counter* resent = nullptr;
 
   // -- mailboxes of the actors everything goes through
   metrics::family<metrics::gauge>* mailbox_depth = nullptr; // {actor, instance}

@@ -64,6 +64,18 @@ errc cart_set(cart_state& cart, product_id product, std::int32_t quantity, cents
   return errc::none;
 }
 
+bool cart_applied(const cart_state& cart, cart_op op) {
+  return op != 0 && std::find(cart.ops.begin(), cart.ops.end(), op) != cart.ops.end();
+}
+
+void cart_record(cart_state& cart, cart_op op) {
+  if (op == 0)
+    return;
+  if (cart.ops.size() >= cart_ops_kept)
+    cart.ops.erase(cart.ops.begin(), cart.ops.end() - (cart_ops_kept - 1));
+  cart.ops.push_back(op);
+}
+
 errc cart_remove(cart_state& cart, product_id product) {
   auto it = find_line(cart, product);
   if (it == cart.lines.end() || it->product != product)

@@ -21,11 +21,27 @@ struct cart_line {
   friend bool operator==(const cart_line&, const cart_line&) = default;
 };
 
+/// The caller's id of one change (0 = none). A change whose id the cart
+/// has applied is not applied again: a request resent after a node failure
+/// (the router replays what it had forwarded to a node that died, see
+/// actors/cluster/routing.cpp) changes the cart once.
+using cart_op = std::int64_t;
+
+/// How many applied operation ids a cart remembers (and persists).
+inline constexpr std::size_t cart_ops_kept = 8;
+
 /// A cart keeps its lines sorted by product id (stable output, cheap lookup).
 struct cart_state {
   std::vector<cart_line> lines;
+  std::vector<cart_op> ops; // the last applied operation ids, oldest first
   friend bool operator==(const cart_state&, const cart_state&) = default;
 };
+
+/// True when `op` (not 0) is among the cart's applied operations.
+bool cart_applied(const cart_state& cart, cart_op op);
+
+/// Records `op` (not 0) as applied, forgetting the oldest beyond cart_ops_kept.
+void cart_record(cart_state& cart, cart_op op);
 
 /// A single line may hold at most this many units.
 inline constexpr std::int32_t max_line_quantity = 10'000;

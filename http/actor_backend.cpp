@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 
 #include <atomic>
+#include <random>
 #include <vector>
 
 namespace emporium::http {
@@ -32,6 +33,13 @@ namespace {
 template <class Fn>
 void shielded(Fn&& fn) noexcept {
   log::shielded("backend_callback_threw", std::forward<Fn>(fn));
+}
+
+/// A new id for one cart change (cart_rules.hpp): random, so ids from
+/// every I/O thread of every node never meet; positive and never 0.
+cart_op new_cart_op() {
+  thread_local std::mt19937_64 draw{std::random_device{}()};
+  return static_cast<cart_op>(draw() >> 2) | 1;
 }
 
 caf::behavior bridge(caf::event_based_actor* self) {
@@ -61,12 +69,15 @@ public:
     using op = cart_command::op;
     switch (c.what) {
       case op::get: return entity(key, done, get_cart{});
+      // Each change gets an id, so a resend after a node failure applies once.
       case op::add:
-        return entity(key, done, add_to_cart{c.product, c.quantity, c.price, c.name, c.limit});
+        return entity(key, done, add_to_cart{c.product, c.quantity, c.price, c.name, c.limit,
+                                             new_cart_op()});
       case op::set:
-        return entity(key, done, set_cart_line{c.product, c.quantity, c.price, c.name, c.limit});
-      case op::remove: return entity(key, done, remove_from_cart{c.product});
-      case op::clear: return entity(key, done, clear_cart{});
+        return entity(key, done, set_cart_line{c.product, c.quantity, c.price, c.name, c.limit,
+                                               new_cart_op()});
+      case op::remove: return entity(key, done, remove_from_cart{c.product, new_cart_op()});
+      case op::clear: return entity(key, done, clear_cart{new_cart_op()});
     }
   }
 

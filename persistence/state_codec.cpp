@@ -119,7 +119,14 @@ std::string encode(const cart_state& cart) {
     j.raw(i == 0 ? "[" : ",[").num(l.product).raw(",").num(l.quantity).raw(",");
     j.num(l.unit_price).raw(",").str(l.name).raw("]");
   }
-  return j.raw("]}").take();
+  j.raw("]");
+  if (!cart.ops.empty()) { // written by the edge's changes; absent in older rows
+    j.key(keys::cart::ops).raw("[");
+    for (std::size_t i = 0; i < cart.ops.size(); ++i)
+      j.raw(i == 0 ? "" : ",").num(cart.ops[i]);
+    j.raw("]");
+  }
+  return j.raw("}").take();
 }
 
 std::string encode(const stock_state& stock) {
@@ -197,7 +204,17 @@ std::optional<cart_state> decode_cart(const std::string& text) {
   for (std::size_t i = 1; i < lines->size(); ++i)
     if ((*lines)[i - 1].product >= (*lines)[i].product)
       return std::nullopt; // cart_rules keeps lines sorted and unique
-  return cart_state{std::move(*lines)};
+  cart_state cart{std::move(*lines), {}};
+  if (const auto* ops = json_read::member(*j, keys::cart::ops)) {
+    if (!ops->is_array() || ops->size() > cart_ops_kept)
+      return std::nullopt;
+    for (const auto& op : *ops) {
+      if (!op.is_number_integer() || op.get<cart_op>() == 0)
+        return std::nullopt;
+      cart.ops.push_back(op.get<cart_op>());
+    }
+  }
+  return cart;
 }
 
 std::optional<stock_state> decode_stock(const std::string& text) {

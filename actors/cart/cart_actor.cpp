@@ -19,11 +19,19 @@ cart_view view_of(const cart_state& cart) {
   return cart_view{cart.lines, cart_total(cart)};
 }
 
-/// Persists the cart after a successful rule, or answers the rule's error.
-caf::result<cart_view> finish(cart_self* self, errc outcome) {
-  if (outcome != errc::none)
-    return make_error(outcome);
-  const auto& cart = self->state.cart;
+/// Applies `rule` to the cart once per operation id: persists the cart
+/// after a successful rule (recording `op`), or answers the rule's error.
+/// An op already applied answers the cart as it is; it is written again
+/// first, so the answer still waits for a durable cart (the first write of
+/// that op may still be in flight).
+template <class Rule>
+caf::result<cart_view> apply_once(cart_self* self, cart_op op, Rule rule) {
+  auto& cart = self->state.cart;
+  if (!cart_applied(cart, op)) {
+    if (auto outcome = rule(cart); outcome != errc::none)
+      return make_error(outcome);
+    cart_record(cart, op);
+  }
   return persist_then_reply(self, persistence::snapshot_of(cart), view_of(cart));
 }
 
@@ -40,19 +48,24 @@ caf::behavior cart_actor(cart_self* self, std::string user, entity_services svc)
   });
   return {
     [self](const add_to_cart& r) {
-      return finish(self, cart_add(self->state.cart, r.product, r.quantity, r.unit_price, r.name,
-                                   r.limit));
+      return apply_once(self, r.op, [&](cart_state& cart) {
+        return cart_add(cart, r.product, r.quantity, r.unit_price, r.name, r.limit);
+      });
     },
     [self](const set_cart_line& r) {
-      return finish(self, cart_set(self->state.cart, r.product, r.quantity, r.unit_price, r.name,
-                                   r.limit));
+      return apply_once(self, r.op, [&](cart_state& cart) {
+        return cart_set(cart, r.product, r.quantity, r.unit_price, r.name, r.limit);
+      });
     },
     [self](const remove_from_cart& r) {
-      return finish(self, cart_remove(self->state.cart, r.product));
+      return apply_once(self, r.op,
+                        [&](cart_state& cart) { return cart_remove(cart, r.product); });
     },
-    [self](const clear_cart&) {
-      self->state.cart.lines.clear();
-      return finish(self, errc::none);
+    [self](const clear_cart& r) {
+      return apply_once(self, r.op, [](cart_state& cart) {
+        cart.lines.clear();
+        return errc::none;
+      });
     },
     [self](const get_cart&) { return view_of(self->state.cart); },
     [self](atoms::passivate) { passivate_when_idle(self); },

@@ -2,7 +2,9 @@
 // location-free (entity_key, message) envelope, so the handle stays untyped;
 // each request names its reply, and every caller asks through a helper that
 // takes the reply type from the request, so the two cannot drift apart.
-// Every change answers the whole cart once it is durable.
+// Every change answers the whole cart once it is durable. A change that
+// carries an operation id (`op`, see cart_rules.hpp) is applied once: the
+// same id again answers the cart as it is, changing nothing.
 #pragma once
 
 #include "domain/cart_rules.hpp"
@@ -23,6 +25,7 @@ struct add_to_cart {
   cents unit_price = 0;
   std::string name;
   std::int64_t limit = max_line_quantity;
+  cart_op op = 0;
 };
 
 /// Sets a line to exactly `quantity` units (0 removes it).
@@ -33,15 +36,18 @@ struct set_cart_line {
   cents unit_price = 0;
   std::string name;
   std::int64_t limit = max_line_quantity;
+  cart_op op = 0;
 };
 
 struct remove_from_cart {
   using reply = cart_view;
   product_id product = 0;
+  cart_op op = 0;
 };
 
 struct clear_cart {
   using reply = cart_view;
+  cart_op op = 0;
 };
 
 struct get_cart {
@@ -51,23 +57,23 @@ struct get_cart {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, add_to_cart& x) {
   return f(caf::meta::type_name("add_to_cart"), x.product, x.quantity, x.unit_price, x.name,
-           x.limit);
+           x.limit, x.op);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, set_cart_line& x) {
   return f(caf::meta::type_name("set_cart_line"), x.product, x.quantity, x.unit_price, x.name,
-           x.limit);
+           x.limit, x.op);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, remove_from_cart& x) {
-  return f(caf::meta::type_name("remove_from_cart"), x.product);
+  return f(caf::meta::type_name("remove_from_cart"), x.product, x.op);
 }
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, clear_cart&) {
-  return f(caf::meta::type_name("clear_cart"));
+typename Inspector::result_type inspect(Inspector& f, clear_cart& x) {
+  return f(caf::meta::type_name("clear_cart"), x.op);
 }
 
 template <class Inspector>

@@ -17,6 +17,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace emporium::cluster_router {
 
 namespace {
@@ -177,6 +179,7 @@ void on_peer_down(router_self* self, const caf::down_msg& msg) {
                {"reason", caf::to_string(msg.reason)},
                {"live", std::to_string(st.peers.size() + 1)}});
     recompute(self);
+    resend_relayed(self, name); // after recompute: they go to the shards' new owners
     return;
   }
 }
@@ -242,6 +245,16 @@ void begin_stop(router_self* self, caf::error reason) {
   }
   update_health(self);
   if (!any)
+    quit_when_done(self);
+}
+
+void quit_when_done(router_self* self) {
+  auto& st = self->state;
+  bool all_closed = std::all_of(st.shards.begin(), st.shards.end(),
+                                [](const shard_slot& s) { return s.state == phase::absent; });
+  // A request it relayed is answered through it: it waits for those
+  // answers (each is bounded by the relay timeout) before it goes.
+  if (st.stopping && all_closed && st.relays.empty())
     self->quit(st.stop_reason);
 }
 

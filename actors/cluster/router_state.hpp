@@ -86,6 +86,13 @@ struct peer {
   std::string address;
 };
 
+/// A request forwarded to a peer whose answer has not come back: kept so
+/// that if the peer dies first it can be sent again or answered at once.
+struct relayed {
+  std::string peer;
+  parked request;
+};
+
 struct seed_state {
   cluster::seed_address addr;
   std::string name; // learned from its welcome; "" while not connected
@@ -115,6 +122,8 @@ struct router_state {
   bool quorum = true;
   bool stopping = false;
   caf::error stop_reason;
+  std::map<std::uint64_t, relayed> relays; // by relay number (routing.cpp)
+  std::uint64_t next_relay = 1;
   event_sink sink; // shard stores publish through it
   metrics::gauge* mailbox = nullptr;
   std::uint32_t mailbox_samples = 0;
@@ -133,6 +142,10 @@ std::uint32_t shard_for(const shard_key& key, std::uint32_t shards);
 void route(router_self* self, std::uint8_t hops, target where, caf::message& payload);
 void flush_waiting(router_self* self, std::uint32_t shard);
 void retry_parked(router_self* self);
+/// The requests forwarded to `peer` (which died) whose answers are still
+/// due: sent again where their shard is now if that is safe (reads, and
+/// changes that apply once, see routing.cpp), else answered `unavailable`.
+void resend_relayed(router_self* self, const std::string& peer);
 
 // shard_hosting.cpp
 void try_acquire(router_self* self, std::uint32_t shard);
@@ -152,6 +165,9 @@ void on_peer_down(router_self* self, const caf::down_msg& msg);
 void on_peer_leaving(router_self* self, const std::string& name);
 void connect_seeds(router_self* self);
 void begin_stop(router_self* self, caf::error reason);
+/// A stopping router ends once its shards are closed and every request it
+/// relayed has its answer.
+void quit_when_done(router_self* self);
 
 // cluster_status.cpp
 void local_status(router_self* self, caf::typed_response_promise<member_view> rp);

@@ -4,6 +4,9 @@
 #include "actors/cluster/router_state.hpp"
 
 #include "actors/node_metrics.hpp"
+#include "actors/accounts/accounts_interface.hpp"
+#include "actors/cart/cart_interface.hpp"
+#include "actors/order/order_index_interface.hpp"
 #include "actors/order/order_interface.hpp"
 #include "actors/stock/stock_interface.hpp"
 #include "domain/shard_map.hpp"
@@ -65,20 +68,58 @@ void trace_hop(caf::message& payload, const std::string& to, std::uint32_t shard
 /// that comes later has nobody to go to.
 constexpr auto relay_timeout = std::chrono::seconds(10);
 
-/// Sends `xs` to `to` and passes whatever comes back, answer or error, to
-/// `rp`. CAF 0.17's response handlers match by type and have no catch-all:
-/// an answer that matches no handler arrives as `sec::unexpected_response`
+/// Sends `msg` (the forward of `p`) to the peer `name` and passes whatever
+/// comes back, answer or error, to `p`'s caller. Until then `p` is kept in
+/// `relays`: if the peer dies first, resend_relayed takes it from there,
+/// and an answer that still arrives later finds nothing and is dropped.
+/// CAF 0.17's response handlers match by type and have no catch-all: an
+/// answer that matches no handler arrives as `sec::unexpected_response`
 /// whose context is the answer itself, which is how an answer of any type
 /// is passed on untouched.
-template <class... Ts>
-void relay(router_self* self, caf::response_promise rp, const caf::actor& to, Ts&&... xs) {
-  self->request(to, relay_timeout, std::forward<Ts>(xs)...)
-    .then([rp](caf::error& err) mutable {
-      if (err == caf::sec::unexpected_response)
-        rp.deliver(std::move(err.context()));
-      else
-        rp.deliver(std::move(err));
-    });
+void relay(router_self* self, const std::string& name, const caf::actor& to, parked p,
+           caf::message msg) {
+  auto& st = self->state;
+  auto id = st.next_relay++;
+  st.relays.emplace(id, relayed{name, std::move(p)});
+  self->request(to, relay_timeout, std::move(msg)).then([self, id](caf::error& err) {
+    auto it = self->state.relays.find(id);
+    if (it == self->state.relays.end())
+      return; // its peer died first: sent again or answered then
+    auto rp = std::move(it->second.request.promise);
+    self->state.relays.erase(it);
+    if (err == caf::sec::unexpected_response)
+      rp.deliver(std::move(err.context()));
+    else
+      rp.deliver(std::move(err));
+    if (self->state.stopping)
+      quit_when_done(self);
+  });
+}
+
+/// Whether a request may be sent again when the node it was forwarded to
+/// died before answering, so it may have been carried out there: reads,
+/// changes that say what to become (a stock level), changes that carry an
+/// id their entity applies once (cart operations, orders placed with an
+/// Idempotency-Key), and the saga's steps, which stock records and sagas
+/// apply once per order.
+bool safe_to_resend(const caf::message& m) {
+  if (m.match_elements<add_to_cart>())
+    return m.get_as<add_to_cart>(0).op != 0;
+  if (m.match_elements<set_cart_line>())
+    return m.get_as<set_cart_line>(0).op != 0;
+  if (m.match_elements<remove_from_cart>())
+    return m.get_as<remove_from_cart>(0).op != 0;
+  if (m.match_elements<clear_cart>())
+    return m.get_as<clear_cart>(0).op != 0;
+  if (m.match_elements<place_order>())
+    return !m.get_as<place_order>(0).idempotency_key.empty();
+  return m.match_elements<get_cart>() || m.match_elements<get_stock>() ||
+         m.match_elements<set_stock>() || m.match_elements<reserve_stock>() ||
+         m.match_elements<commit_stock>() || m.match_elements<release_stock>() ||
+         m.match_elements<start_order>() || m.match_elements<get_order>() ||
+         m.match_elements<order_history>() || m.match_elements<find_order>() ||
+         m.match_elements<events_after>() || m.match_elements<unfinished_orders>() ||
+         m.match_elements<find_account_by_email>() || m.match_elements<find_account_by_id>();
 }
 
 void park(router_self* self, parked p) {
@@ -122,23 +163,24 @@ void deliver_parked(router_self* self, parked p) {
   auto hops = static_cast<std::uint8_t>(p.hops + 1);
   node_metrics::get().forwarded->inc();
   trace_hop(p.payload, it->first, p.where.shard);
-  // The first hop lets the answer go straight back to the caller: the node
-  // it goes to has just heard from the caller's node. A later hop goes to a
-  // node that may not reach the caller's node directly (views diverge while
-  // a node rejoins; its dials to one peer may be cut again and again), so
-  // the answer comes back through here, over connections that carried the
-  // request.
-  auto send_on = [&](auto&&... xs) {
-    if (p.hops == 0)
-      p.promise.delegate(it->second.handle, std::forward<decltype(xs)>(xs)...);
-    else
-      relay(self, std::move(p.promise), it->second.handle, std::forward<decltype(xs)>(xs)...);
-  };
-  if (p.where.to == service::entity)
-    send_on(atoms::forward::value, hops, std::move(p.where.key), std::move(p.payload));
-  else
-    send_on(atoms::forward::value, hops, p.where.shard, static_cast<std::uint8_t>(p.where.to),
-            std::move(p.payload));
+  // The answer comes back through here, over the connection that carried
+  // the request, rather than straight to the caller: the node that answers
+  // may not reach the caller's node (views diverge while a node rejoins,
+  // and its dials to one peer may be cut again and again), and a request
+  // whose node dies before answering is sent again (resend_relayed).
+  auto msg = p.where.to == service::entity
+               ? caf::make_message(atoms::forward::value, hops, p.where.key, p.payload)
+               : caf::make_message(atoms::forward::value, hops, p.where.shard,
+                                   static_cast<std::uint8_t>(p.where.to), p.payload);
+  auto to = it->second.handle;
+  // A node that is leaving hands what still reaches it to the new owners
+  // and lets them answer the caller (whose node is one of them, or talks
+  // to them): it is about to go, and nothing would resend its relays.
+  if (st.stopping) {
+    p.promise.delegate(to, std::move(msg));
+    return;
+  }
+  relay(self, it->first, to, std::move(p), std::move(msg));
 }
 
 } // namespace
@@ -194,6 +236,28 @@ void flush_waiting(router_self* self, std::uint32_t shard) {
   node_metrics::get().parked->add(-static_cast<double>(waiting.size()));
   for (auto& p : waiting)
     deliver_parked(self, std::move(p));
+}
+
+void resend_relayed(router_self* self, const std::string& peer) {
+  auto& relays = self->state.relays;
+  std::vector<parked> again;
+  for (auto it = relays.begin(); it != relays.end();) {
+    if (it->second.peer == peer) {
+      again.push_back(std::move(it->second.request));
+      it = relays.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& p : again) {
+    if (!safe_to_resend(p.payload)) {
+      p.promise.deliver(make_error(errc::unavailable)); // now, not at the caller's timeout
+      continue;
+    }
+    node_metrics::get().resent->inc();
+    p.hops = 0; // a fresh trip: the views have changed
+    deliver_parked(self, std::move(p));
+  }
 }
 
 /// Messages parked because views disagreed (hop limit reached) get another

@@ -200,10 +200,7 @@ void shard_closed(router_self* self, std::uint32_t shard) {
               {"new_owner", slot.owner}});
   update_health(self);
   if (st.stopping) {
-    bool all_closed = std::all_of(st.shards.begin(), st.shards.end(),
-                                  [](const shard_slot& s) { return s.state == phase::absent; });
-    if (all_closed)
-      self->quit(st.stop_reason);
+    quit_when_done(self);
     return;
   }
   if (slot.owner == st.opts.node_name) {

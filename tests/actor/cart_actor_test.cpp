@@ -58,3 +58,27 @@ TEST_CASE_FIXTURE(deterministic, "acknowledged cart changes are in the database"
   CHECK(cart->lines[0].name == "Pan");
   CHECK(cart->lines[0].quantity == 3);
 }
+
+TEST_CASE_FIXTURE(deterministic, "a change sent twice with its operation id is applied once") {
+  start("cart-once");
+  auto dan = cart_of("dan");
+  auto v = call(dan, add_to_cart{1, 2, 1500, "Kettle", max_line_quantity, 41});
+  CHECK(v.lines[0].quantity == 2);
+  v = call(dan, add_to_cart{1, 2, 1500, "Kettle", max_line_quantity, 41}); // resent
+  CHECK(v.lines[0].quantity == 2);
+  v = call(dan, add_to_cart{1, 2, 1500, "Kettle", max_line_quantity, 42}); // a new change
+  CHECK(v.lines[0].quantity == 4);
+  v = call(dan, remove_from_cart{1, 43});
+  CHECK(v.lines.empty());
+  v = call(dan, remove_from_cart{1, 43}); // resent: answers the cart, no not_found
+  CHECK(v.lines.empty());
+  // Without an id every change applies (the saga's own messages).
+  call(dan, add_to_cart{2, 1, 250, "Tea"});
+  CHECK(call(dan, add_to_cart{2, 1, 250, "Tea"}).lines[0].quantity == 2);
+  // The ids are durable: a new owner of the shard knows them.
+  persistence::entity_store reader(db_path, persistence::durability::normal);
+  auto cart = persistence::read_cart(
+    reader.load(static_cast<std::uint8_t>(entity_kind::cart), "dan"));
+  REQUIRE(cart.has_value());
+  CHECK(cart->ops == std::vector<cart_op>{41, 42, 43});
+}

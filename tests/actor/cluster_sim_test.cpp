@@ -155,10 +155,11 @@ using adds = std::map<int, std::vector<std::shared_ptr<reply_box<cart_view>>>>;
 
 void add_round(cluster_fixture& c, adds& sent, const std::vector<std::string>& via, int users,
                int round) {
+  static cart_op next_op = 1; // every add has its id, as the edge gives them
   for (int i = 0; i < users; ++i) {
     const auto& through = via[static_cast<std::size_t>(i + round) % via.size()];
     sent[i].push_back(c.ask(through, {entity_kind::cart, user_id(i)},
-                            add_to_cart{1, 1, 250, "Tea", 1'000'000}));
+                            add_to_cart{1, 1, 250, "Tea", 1'000'000, next_op++}));
   }
 }
 
@@ -216,9 +217,17 @@ TEST_CASE("simulated 3-node cluster: a node killed under load, its shards move, 
     c.advance(std::chrono::milliseconds(500));
     check_no_acknowledged_write_lost(c, sent, "n1");
     check_no_acknowledged_write_lost(c, sent, "n2");
-    // Adds sent after the hand-off settled were all answered.
-    for (const auto& [i, boxes] : sent)
-      CHECK(boxes.back()->value.has_value());
+    // Every add was answered, the ones in flight to n3 when it died too
+    // (their routers sent them again to the shards' new owners), and each
+    // is in its cart exactly once.
+    CHECK(count_acknowledged(sent) == 4 * users);
+    for (const auto& [i, boxes] : sent) {
+      auto cart = c.ask("n1", {entity_kind::cart, user_id(i)}, get_cart{});
+      c.advance(std::chrono::milliseconds(200));
+      REQUIRE(cart->value.has_value());
+      REQUIRE(cart->value->lines.size() == 1);
+      CHECK(cart->value->lines.front().quantity == static_cast<std::int32_t>(boxes.size()));
+    }
     CHECK(c.net.delivered > 0);
   }
 }

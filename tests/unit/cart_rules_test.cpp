@@ -69,3 +69,19 @@ TEST_CASE("an increase beyond the stock limit is refused; a decrease never is") 
   CHECK(cart_set(cart, 1, 1, 100, "A", 0) == errc::none); // lowering is always fine
   CHECK(cart_quantity(cart, 1) == 1);
 }
+
+TEST_CASE("a cart remembers its last applied operation ids, the oldest forgotten first") {
+  cart_state cart;
+  CHECK_FALSE(cart_applied(cart, 0));
+  cart_record(cart, 0); // no id: nothing to remember
+  CHECK(cart.ops.empty());
+  for (cart_op op = 1; op <= 10; ++op)
+    cart_record(cart, op);
+  CHECK(cart.ops.size() == cart_ops_kept);
+  CHECK(cart.ops.front() == 3);
+  CHECK(cart.ops.back() == 10);
+  CHECK(cart_applied(cart, 10));
+  CHECK(cart_applied(cart, 3));
+  CHECK_FALSE(cart_applied(cart, 2));
+  CHECK_FALSE(cart_applied(cart, 0));
+}

@@ -88,6 +88,14 @@ TEST_CASE("cart and stock snapshots round-trip") {
   REQUIRE(cart.has_value());
   CHECK(cart->lines == c.lines);
   CHECK(decode_cart(encode(cart_state{}))->lines.empty());
+  c.ops = {7, 9'000'000'000'000'000'000};
+  CHECK(*decode_cart(encode(c)) == c); // the applied operation ids too
+  // Older rows have no ids; hostile ones are refused, never half-read.
+  CHECK(decode_cart(R"({"v":1,"l":[]})")->ops.empty());
+  CHECK_FALSE(decode_cart(R"({"v":1,"l":[],"o":[0]})"));
+  CHECK_FALSE(decode_cart(R"({"v":1,"l":[],"o":["x"]})"));
+  CHECK_FALSE(decode_cart(R"({"v":1,"l":[],"o":{}})"));
+  CHECK_FALSE(decode_cart(R"({"v":1,"l":[],"o":[1,2,3,4,5,6,7,8,9]})"));
 
   stock_state s;
   s.on_hand = 10;
