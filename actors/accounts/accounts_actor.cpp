@@ -48,13 +48,16 @@ void prune_now_and_then(accounts_state& st) {
 
 using accounts_self = accounts_actor::stateful_pointer<accounts_state>;
 
+caf::result<user_record> found_or_not_found(std::optional<user_record> user) {
+  if (!user)
+    return make_error(errc::not_found);
+  return std::move(*user);
+}
+
 caf::result<user_record> register_new(accounts_self self, std::uint32_t shards,
                                       user_record user) {
-  auto& st = self->state;
-  if (st.store->find_by_email(user.email))
-    return make_error(errc::conflict);
   user.id = cluster::user_id_for_email(user.email, shards, random_user_id);
-  if (!st.store->insert_user(user, wall_clock_ms())) // the email's UNIQUE index decides
+  if (!self->state.store->insert_user(user, wall_clock_ms())) // the email's UNIQUE index decides
     return make_error(errc::conflict);
   return user;
 }
@@ -82,12 +85,8 @@ accounts_actor::behavior_type accounts_behavior(accounts_self self, std::string 
       return guarded([&] { return register_new(self, shards, std::move(req.user)); });
     },
     [self](const find_account_by_email& req) {
-      return guarded([&]() -> caf::result<user_record> {
-        auto found = self->state.store->find_by_email(req.email);
-        if (!found)
-          return make_error(errc::not_found);
-        return *found;
-      });
+      return guarded(
+        [&] { return found_or_not_found(self->state.store->find_by_email(req.email)); });
     },
     [self](const promote_account& req) {
       return guarded([&]() -> caf::result<user_record> {
@@ -100,12 +99,7 @@ accounts_actor::behavior_type accounts_behavior(accounts_self self, std::string 
       });
     },
     [self](const find_account_by_id& req) {
-      return guarded([&]() -> caf::result<user_record> {
-        auto found = self->state.store->find_by_id(req.id);
-        if (!found)
-          return make_error(errc::not_found);
-        return *found;
-      });
+      return guarded([&] { return found_or_not_found(self->state.store->find_by_id(req.id)); });
     },
     [self](const store_refresh_token& req) {
       return guarded([&]() -> caf::result<bool> {

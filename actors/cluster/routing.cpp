@@ -102,24 +102,25 @@ void relay(router_self* self, const std::string& name, const caf::actor& to, par
 /// id their entity applies once (cart operations, orders placed with an
 /// Idempotency-Key), and the saga's steps, which stock records and sagas
 /// apply once per order.
+template <class... Ts>
+bool holds_one_of(const caf::message& m) {
+  return (m.match_elements<Ts>() || ...);
+}
+
+/// A cart change with an operation id (the cart applies it once).
+template <class... Changes>
+bool cart_change_with_op(const caf::message& m) {
+  return ((m.match_elements<Changes>() && m.get_as<Changes>(0).op != 0) || ...);
+}
+
 bool safe_to_resend(const caf::message& m) {
-  if (m.match_elements<add_to_cart>())
-    return m.get_as<add_to_cart>(0).op != 0;
-  if (m.match_elements<set_cart_line>())
-    return m.get_as<set_cart_line>(0).op != 0;
-  if (m.match_elements<remove_from_cart>())
-    return m.get_as<remove_from_cart>(0).op != 0;
-  if (m.match_elements<clear_cart>())
-    return m.get_as<clear_cart>(0).op != 0;
   if (m.match_elements<place_order>())
     return !m.get_as<place_order>(0).idempotency_key.empty();
-  return m.match_elements<get_cart>() || m.match_elements<get_stock>() ||
-         m.match_elements<set_stock>() || m.match_elements<reserve_stock>() ||
-         m.match_elements<commit_stock>() || m.match_elements<release_stock>() ||
-         m.match_elements<start_order>() || m.match_elements<get_order>() ||
-         m.match_elements<order_history>() || m.match_elements<find_order>() ||
-         m.match_elements<events_after>() || m.match_elements<unfinished_orders>() ||
-         m.match_elements<find_account_by_email>() || m.match_elements<find_account_by_id>();
+  return cart_change_with_op<add_to_cart, set_cart_line, remove_from_cart, clear_cart>(m) ||
+         holds_one_of<get_cart, get_stock, set_stock, reserve_stock, commit_stock,
+                      release_stock, start_order, get_order, order_history, find_order,
+                      events_after, unfinished_orders, find_account_by_email,
+                      find_account_by_id>(m);
 }
 
 void park(router_self* self, parked p) {
