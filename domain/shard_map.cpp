@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <tuple>
 
 namespace emporium::cluster {
 
@@ -50,17 +51,45 @@ std::uint32_t shard_of_order(std::string_view order_id, std::uint32_t shards) {
   return shard_of_order(id, shards);
 }
 
-std::string owner_of(std::uint32_t shard, const std::vector<std::string>& members) {
-  std::string best;
-  std::uint64_t best_score = 0;
-  for (const auto& m : members) {
-    auto score = stable_hash(m + "#" + std::to_string(shard));
-    if (best.empty() || score > best_score || (score == best_score && m < best)) {
-      best = m;
-      best_score = score;
+std::vector<std::string> assign_owners(std::uint32_t shards, std::vector<std::string> members) {
+  std::sort(members.begin(), members.end());
+  members.erase(std::unique(members.begin(), members.end()), members.end());
+  std::vector<std::string> owners(shards);
+  if (members.empty())
+    return owners;
+  struct pair_score {
+    std::uint64_t score;
+    std::uint32_t member;
+    std::uint32_t shard;
+  };
+  std::vector<pair_score> pairs;
+  pairs.reserve(members.size() * shards);
+  for (std::uint32_t m = 0; m < members.size(); ++m)
+    for (std::uint32_t s = 0; s < shards; ++s)
+      pairs.push_back({stable_hash(members[m] + "#" + std::to_string(s)), m, s});
+  // Members are sorted, so ties break the same way on every node.
+  std::sort(pairs.begin(), pairs.end(), [](const pair_score& a, const pair_score& b) {
+    return a.score != b.score ? a.score > b.score
+                              : std::tie(a.member, a.shard) < std::tie(b.member, b.shard);
+  });
+  const auto share = shards / members.size();
+  auto larger_shares = shards % members.size(); // members that may own share + 1
+  std::vector<std::size_t> owned(members.size(), 0);
+  for (const auto& p : pairs) {
+    if (!owners[p.shard].empty())
+      continue;
+    auto& count = owned[p.member];
+    if (count == share) {
+      if (larger_shares == 0)
+        continue;
+      --larger_shares;
+    } else if (count > share) {
+      continue;
     }
+    ++count;
+    owners[p.shard] = members[p.member];
   }
-  return best;
+  return owners;
 }
 
 bool has_quorum(std::size_t live, std::size_t configured) {

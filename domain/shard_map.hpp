@@ -3,10 +3,9 @@
 // Every entity hashes into one of a fixed number of shards. A user's cart,
 // orders, order index and outbox share the user's shard (order ids are
 // allocated in the shard's residue class, so an order's shard follows from
-// its id alone). The owner of a shard is chosen by rendezvous hashing over
-// the live members, so every node with the same view computes the same
-// owner without asking anyone, and a member joining or leaving moves only
-// the shards it wins or held.
+// its id alone). The owners of the shards follow from the live members
+// alone (assign_owners), so every node with the same view computes the
+// same owners without asking anyone.
 #pragma once
 
 #include <cstdint>
@@ -36,8 +35,14 @@ std::uint32_t shard_of_order(std::int64_t order_id, std::uint32_t shards);
 /// For an order id given as text; a non-number hashes like a user id.
 std::uint32_t shard_of_order(std::string_view order_id, std::uint32_t shards);
 
-/// The member that owns `shard`: highest hash of (member, shard); "" if none.
-std::string owner_of(std::uint32_t shard, const std::vector<std::string>& members);
+/// The owner of each of `shards` shards (index = shard; "" if no members).
+/// Balanced: every member owns shards / members or one more. Stable: every
+/// (member, shard) pair has a hash score and pairs are taken highest first
+/// while the member has room, so a member joining or leaving moves the
+/// shards it wins or held and, on average, fewer than one more. (Plain
+/// rendezvous hashing moves none more, but left one of three members with
+/// no shard in 2% of clusters and gave another up to 10 of 12.)
+std::vector<std::string> assign_owners(std::uint32_t shards, std::vector<std::string> members);
 
 /// Strictly more than half of the configured members.
 bool has_quorum(std::size_t live, std::size_t configured);

@@ -125,9 +125,10 @@ void recompute(router_self* self) {
   for (const auto& [name, p] : st.peers)
     live.push_back(name);
   st.quorum = cluster::has_quorum(live.size(), st.seeds.size() + 1);
+  auto owners = cluster::assign_owners(st.opts.shards, st.quorum ? live : std::vector<std::string>{});
   for (std::uint32_t s = 0; s < st.opts.shards; ++s) {
     auto& slot = st.shards[s];
-    slot.owner = st.quorum ? cluster::owner_of(s, live) : std::string{};
+    slot.owner = owners[s];
     bool mine = slot.owner == st.opts.node_name;
     if (mine && slot.state == phase::absent) {
       slot.state = phase::acquiring;
@@ -228,10 +229,11 @@ void begin_stop(router_self* self, caf::error reason) {
     self->send(p.handle, atoms::leaving::value, st.opts.node_name);
   }
   st.quorum = cluster::has_quorum(others.size(), st.seeds.size() + 1);
+  auto owners = cluster::assign_owners(st.opts.shards, st.quorum ? others : std::vector<std::string>{});
   bool any = false;
   for (std::uint32_t s = 0; s < st.opts.shards; ++s) {
     auto& slot = st.shards[s];
-    slot.owner = st.quorum ? cluster::owner_of(s, others) : std::string{};
+    slot.owner = owners[s];
     if (slot.state == phase::acquiring)
       slot.state = phase::absent;
     if (slot.state == phase::ready)

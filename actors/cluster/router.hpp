@@ -6,9 +6,9 @@
 //   (accounts_call, shard_key, message) -> the answer of the key's shard's accounts
 //
 // It hashes the key to a shard, computes the shard's owner from the live
-// members (rendezvous hashing), and either hands the message to the shard's
-// local directory or delegates it to the owner's router (the entity answers
-// the caller directly, across the network if need be). Messages for a shard
+// members (cluster::assign_owners), and either hands the message to the
+// shard's local directory or relays it to the owner's router (the answer
+// comes back through the routers it went through). Messages for a shard
 // that is changing hands wait in a bounded buffer until the new owner has
 // recovered it. Routers tell each other which shards they have open: while
 // views diverge (a node joins and not every pair has met yet), the owner by

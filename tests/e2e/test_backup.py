@@ -60,7 +60,7 @@ class Backups(unittest.TestCase):
                             accepted.append((i, body["orderId"], time.time()))
                     n += 1
 
-            threads = [threading.Thread(target=shop, args=(i, u)) for i, u in enumerate(users)]
+            threads = [threading.Thread(daemon=True, target=shop, args=(i, u)) for i, u in enumerate(users)]
             for t in threads:
                 t.start()
             deadline = time.time() + 120

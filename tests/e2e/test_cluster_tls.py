@@ -160,7 +160,7 @@ class ClusterTlsTests(unittest.TestCase):
             # Carts of users on every shard, through one edge: most adds cross
             # to another node over TLS while the attack runs.
             users = [entry.new_user(f"tls-{i}@c.test")["token"] for i in range(12)]
-            threads = [threading.Thread(target=attacker) for _ in range(2)]
+            threads = [threading.Thread(daemon=True, target=attacker) for _ in range(2)]
             for t in threads:
                 t.start()
             # 6 s of writes, longer (up to 60 s) until the attack has made

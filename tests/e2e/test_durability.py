@@ -34,7 +34,7 @@ class DurabilityTests(unittest.TestCase):
                             lines = acknowledged[u["userId"]]
                             lines[product] = lines.get(product, 0) + 1
 
-            threads = [threading.Thread(target=shop, args=(u, i)) for i, u in enumerate(users)]
+            threads = [threading.Thread(daemon=True, target=shop, args=(u, i)) for i, u in enumerate(users)]
             for t in threads:
                 t.start()
             for t in threads:
@@ -85,7 +85,7 @@ class DurabilityTests(unittest.TestCase):
                         else:
                             refused.append((status, body))
 
-            threads = [threading.Thread(target=shop, args=(i, u)) for i, u in enumerate(users)]
+            threads = [threading.Thread(daemon=True, target=shop, args=(i, u)) for i, u in enumerate(users)]
             for t in threads:
                 t.start()
             for t in threads:

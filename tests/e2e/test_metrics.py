@@ -222,7 +222,7 @@ class PrometheusScrapesAClusterTests(unittest.TestCase):
                     placed.append(order_id)
                     outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
-        threads = [threading.Thread(target=buyer, args=(i,)) for i in range(12)]
+        threads = [threading.Thread(daemon=True, target=buyer, args=(i,)) for i in range(12)]
         for t in threads:
             t.start()
         for t in threads:

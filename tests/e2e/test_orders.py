@@ -178,7 +178,7 @@ class ContentionTests(unittest.TestCase):
             orders[i] = node.request("POST", "/api/orders/place", {"paymentMethodId": "pm_card_visa"},
                                      token=buyers[i])[1]["orderId"]
 
-        threads = [threading.Thread(target=buy, args=(i,)) for i in range(60)]
+        threads = [threading.Thread(daemon=True, target=buy, args=(i,)) for i in range(60)]
         for t in threads:
             t.start()
         for t in threads:

@@ -106,9 +106,9 @@ class Load:
             time.sleep(0.05)
 
     def start(self):
-        self.threads = [threading.Thread(target=self.cart_user, args=(k,))
+        self.threads = [threading.Thread(daemon=True, target=self.cart_user, args=(k,))
                         for k in range(len(self.cart_tokens))]
-        self.threads += [threading.Thread(target=self.order_user, args=(k,))
+        self.threads += [threading.Thread(daemon=True, target=self.order_user, args=(k,))
                          for k in range(len(self.order_tokens))]
         for t in self.threads:
             t.start()

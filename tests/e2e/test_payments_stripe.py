@@ -271,7 +271,7 @@ class StripeCrashTests(unittest.TestCase):
                     with lock:
                         placed.append((token, oid))
 
-            threads = [threading.Thread(target=buy, args=(t,)) for t in tokens]
+            threads = [threading.Thread(daemon=True, target=buy, args=(t,)) for t in tokens]
             for t in threads:
                 t.start()
             wait_for(lambda: len(placed) >= 60, timeout=60, what="orders placed")
