@@ -26,6 +26,7 @@
 #include "persistence/database.hpp"
 #include "persistence/file_lock.hpp"
 #include "persistence/settings.hpp"
+#include "persistence/shard_files.hpp"
 #include "payments/stripe_provider.hpp"
 
 #include <caf/all.hpp>
@@ -183,8 +184,8 @@ or_exit<std::size_t> prepare_storage(const emporium::node_config& cfg,
   try {
     emporium::persistence::prepare_database(files.global_db, files.level);
     for (const auto& shard : files.shard_dbs) {
-      current = shard;
-      emporium::persistence::prepare_database(shard, files.level);
+      current = emporium::persistence::current_file_of(shard); // a relocation's, if any
+      emporium::persistence::prepare_database(current, files.level);
     }
     current = files.global_db;
     return emporium::load_catalog(files, catalog, cfg.demo_catalog);

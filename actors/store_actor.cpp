@@ -49,7 +49,8 @@ void flush(store_self self) {
     st.store->commit(st.batch);
   } catch (const persistence::fenced_error& e) {
     // Another node owns the file now (this node was frozen or cut off):
-    // nothing of the batch was written, and nothing more will be. The
+    // nothing of the batch was written to the shard (at most to the file
+    // it moved away from, which nobody reads), and nothing more will be. The
     // savers hear "unavailable" (a retry reaches the new owner), and the
     // router, seeing the store stop, lets the shard go.
     outcome = make_error(errc::unavailable);

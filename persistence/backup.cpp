@@ -2,7 +2,9 @@
 #include "persistence/backup.hpp"
 
 #include "persistence/database.hpp"
+#include "persistence/file_lock.hpp"
 #include "persistence/file_modes.hpp"
+#include "persistence/shard_files.hpp"
 #include "support/json_field.hpp"
 
 #include <SQLiteCpp/Backup.h>
@@ -17,6 +19,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 
 namespace emporium::persistence {
@@ -207,21 +210,29 @@ backup_manifest make_backup(const std::string& data_dir, const std::string& out_
     throw store_error(fmt::format("{} holds no Emporium data (no emporium.db)", data_dir));
   require_empty_or_absent(out, "backup directory");
   make_private_dir(out);
+  // Each shard once, from the file that holds it now (a relocation may have
+  // left an older one), under its plain name: a restore needs no marker.
   std::vector<std::string> databases, kept;
+  std::map<std::string, std::string> source_of; // backup name -> data-dir file
   for (const auto& entry : fs::directory_iterator(src)) {
     auto name = entry.path().filename().string();
-    if (is_database(name))
-      databases.push_back(name);
-    else if (is_kept_file(name))
+    if (name == "emporium.db") {
+      source_of[name] = entry.path().string();
+    } else if (auto shard = shard_of_file(name); shard && is_database(name)) {
+      auto plain = fs::path{shard_db_path(data_dir, *shard)}.filename().string();
+      source_of[plain] = current_shard_db(data_dir, *shard);
+    } else if (is_kept_file(name)) {
       kept.push_back(name);
+    }
   }
-  std::sort(databases.begin(), databases.end());
+  for (const auto& [name, path] : source_of)
+    databases.push_back(name);
   try {
     // A read transaction on every file first: the copies are snapshots
     // taken within moments of each other, while writers go on.
     std::vector<std::unique_ptr<SQLite::Database>> sources;
     for (const auto& name : databases) {
-      auto db = std::make_unique<SQLite::Database>((src / name).string(), SQLite::OPEN_READWRITE);
+      auto db = std::make_unique<SQLite::Database>(source_of[name], SQLite::OPEN_READWRITE);
       db->setBusyTimeout(10'000);
       db->exec("BEGIN");
       db->execAndGet("SELECT COUNT(*) FROM sqlite_master");

@@ -2,6 +2,9 @@
 #include "persistence/connection.hpp"
 
 #include "domain/wall_clock.hpp"
+#include "persistence/shard_files.hpp"
+
+#include <algorithm>
 
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -23,7 +26,7 @@ statement_lease::~statement_lease() {
 
 connection::connection(const std::string& path, durability level, epoch_fence fence)
   : db_(open_database(path, level)), checkpoints_(checkpointer::for_file(path, level)),
-    fence_(std::move(fence)) {
+    fence_(std::move(fence)), relocation_marker_(fence_ ? relocation_marker_for(path) : "") {
   db_->exec(fmt::format("PRAGMA wal_autocheckpoint={}", fallback_autocheckpoint_pages));
 }
 
@@ -51,6 +54,8 @@ void connection::begin() {
     q->executeStep();
     found = q->getColumn(0).getInt64();
   }
+  if (found == epoch_ && !relocation_marker_.empty())
+    found = std::max(found, relocated_epoch(relocation_marker_));
   if (found != epoch_) {
     rollback();
     throw fenced_error(fmt::format("{}: ownership epoch is {} now, this node holds {}",
@@ -66,6 +71,14 @@ void connection::commit() {
     q->exec();
   }
   statement("COMMIT")->exec();
+  // After COMMIT, not before: a relocation copies what committed before its
+  // marker appeared; a commit that finds the marker may not be in the copy.
+  if (epoch_ != 0 && !relocation_marker_.empty()) {
+    auto moved = relocated_epoch(relocation_marker_);
+    if (moved > epoch_)
+      throw fenced_error(fmt::format("{}: the shard moved to epoch {}, this node holds {}",
+                                     db_->getFilename(), moved, epoch_));
+  }
 }
 
 void connection::rollback() noexcept {

@@ -53,7 +53,9 @@ public:
   /// BEGIN IMMEDIATE / COMMIT / ROLLBACK through cached statements. On a
   /// fenced shard file (fencing.hpp) begin() throws fenced_error when
   /// another node has raised the file's epoch, and commit() records the
-  /// write under this process's epoch.
+  /// write under this process's epoch; commit() also throws fenced_error
+  /// when the shard moved to another file meanwhile (shard_files.hpp): the
+  /// write is then in a file nobody reads, and must not be acknowledged.
   void begin();
   void commit();
   void rollback() noexcept;
@@ -65,6 +67,7 @@ private:
   std::unique_ptr<SQLite::Database> db_;
   std::shared_ptr<checkpointer> checkpoints_; // shared by the file's connections
   epoch_fence fence_; // the epoch this node holds the file at
+  std::string relocation_marker_; // of a fenced shard file (shard_files.hpp)
   std::int64_t epoch_ = 0; // of the open transaction (0: unfenced)
   std::unordered_map<std::string_view, std::unique_ptr<SQLite::Statement>> prepared_;
 };

@@ -8,6 +8,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace emporium::persistence {
 
 shard_ownership current_ownership(const std::string& path, durability level) {
@@ -18,8 +20,20 @@ shard_ownership current_ownership(const std::string& path, durability level) {
   return {q.getColumn(0).getInt64(), q.getColumn(1).getString()};
 }
 
+void record_epoch(SQLite::Database& db, std::int64_t epoch, const std::string& node) {
+  SQLite::Statement insert{db, "INSERT INTO shard_epochs(epoch, node, pid, opened_ns, "
+                               "last_write_ns) VALUES(?, ?, ?, ?, ?)"};
+  auto now = wall_clock_ns();
+  insert.bind(1, epoch);
+  insert.bind(2, node);
+  insert.bind(3, static_cast<std::int64_t>(::getpid()));
+  insert.bind(4, now);
+  insert.bind(5, now);
+  insert.exec();
+}
+
 std::optional<std::int64_t> take_ownership(const std::string& path, const std::string& node,
-                                           durability level) {
+                                           durability level, std::int64_t above) {
   auto db = open_database(path, level);
   db->setBusyTimeout(0);
   std::optional<SQLite::Transaction> tx;
@@ -30,16 +44,10 @@ std::optional<std::int64_t> take_ownership(const std::string& path, const std::s
       return std::nullopt;
     throw;
   }
-  auto epoch = db->execAndGet("SELECT COALESCE(MAX(epoch), 0) + 1 FROM shard_epochs").getInt64();
-  SQLite::Statement insert{*db, "INSERT INTO shard_epochs(epoch, node, pid, opened_ns, "
-                                "last_write_ns) VALUES(?, ?, ?, ?, ?)"};
-  auto now = wall_clock_ns();
-  insert.bind(1, epoch);
-  insert.bind(2, node);
-  insert.bind(3, static_cast<std::int64_t>(::getpid()));
-  insert.bind(4, now);
-  insert.bind(5, now);
-  insert.exec();
+  auto epoch =
+    std::max(db->execAndGet("SELECT COALESCE(MAX(epoch), 0) FROM shard_epochs").getInt64(), above) +
+    1;
+  record_epoch(*db, epoch, node);
   tx->commit();
   return epoch;
 }

@@ -11,7 +11,9 @@
 // fenced_error instead of writing over the new owner's data: SQLite's own
 // write lock makes check-then-write atomic (BEGIN IMMEDIATE holds it until
 // COMMIT), so no transaction of an older epoch can commit after a newer
-// epoch was raised.
+// epoch was raised. A writer frozen inside a transaction holds that lock
+// until it runs again: its shard then moves to a new file instead
+// (shard_files.hpp), and a marker fences it.
 //
 // Each row also records when its writer first and last committed
 // (`opened_ns`, `last_write_ns`): the partition tests check from the file
@@ -50,10 +52,16 @@ shard_ownership current_ownership(const std::string& path, durability level);
 /// opened it. Empty (or 0): the file is not fenced (emporium.db, tools).
 using epoch_fence = std::shared_ptr<const std::atomic<std::int64_t>>;
 
+/// Records `epoch` as `node`'s (this process) in the open database, inside
+/// the caller's write transaction.
+void record_epoch(SQLite::Database& db, std::int64_t epoch, const std::string& node);
+
 /// Raises the file's epoch for `node`. Never waits: nullopt when another
 /// process holds the file's write lock right now (a writer that froze
 /// inside a transaction holds it until it runs again; the caller retries).
+/// The new epoch is above `above` too (a relocation marker's epoch,
+/// shard_files.hpp, which fences every writer below it).
 std::optional<std::int64_t> take_ownership(const std::string& path, const std::string& node,
-                                           durability level);
+                                           durability level, std::int64_t above = 0);
 
 } // namespace emporium::persistence

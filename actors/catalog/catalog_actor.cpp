@@ -5,9 +5,10 @@
 #include "actors/cluster/router.hpp"
 #include "actors/guarded.hpp"
 #include "actors/protocol.hpp"
-#include "persistence/snapshot.hpp"
 #include "persistence/catalog_store.hpp"
 #include "persistence/entity_store.hpp"
+#include "persistence/shard_files.hpp"
+#include "persistence/snapshot.hpp"
 
 #include <caf/all.hpp>
 
@@ -152,13 +153,16 @@ std::size_t load_catalog(const catalog_files& files, catalog_view& view, bool se
     // Stock first: a crash in between leaves no product without its stock
     // (a second start finds no products and seeds again, overwriting it).
     for (std::uint32_t i = 0; i < shards; ++i)
-      persistence::entity_store(files.shard_dbs[i], files.level).commit(stock[i]);
+      persistence::entity_store(persistence::current_file_of(files.shard_dbs[i]), files.level)
+        .commit(stock[i]);
     products.insert_many(records);
     loaded = products.load_products();
   }
   std::vector<std::pair<std::int64_t, std::int64_t>> available;
   for (const auto& path : files.shard_dbs)
-    for (const auto& [id, found] : persistence::entity_store(path, files.level).load_all(stock_kind))
+    for (const auto& [id, found] :
+         persistence::entity_store(persistence::current_file_of(path), files.level)
+           .load_all(stock_kind))
       if (auto s = persistence::read_stock(found))
         available.emplace_back(std::stoll(id), stock_available(*s));
   view.reset(loaded, available);

@@ -6,6 +6,7 @@
 #include "actors/accounts/accounts_actor.hpp"
 #include "actors/node_metrics.hpp"
 #include "actors/order/order_index_actor.hpp"
+#include "persistence/shard_files.hpp"
 
 #include "support/log.hpp"
 
@@ -75,6 +76,19 @@ void ask_peers_about(router_self* self, std::uint32_t shard, const std::string& 
             [answered](const caf::error&) { answered(true); });
 }
 
+/// With the shard's lock held, its former holder has let go of every file:
+/// the files a relocation left behind can go.
+void drop_superseded_files(std::uint32_t shard, const std::string& data_dir) {
+  try {
+    if (auto n = persistence::remove_superseded_files(data_dir, shard); n > 0)
+      log::write("info", "shard_files_removed",
+                 {{"shard", std::to_string(shard)}, {"files", std::to_string(n)}});
+  } catch (const std::exception& e) {
+    log::error("cannot remove superseded shard files",
+               {{"shard", std::to_string(shard)}, {"error", e.what()}});
+  }
+}
+
 /// Whether this node may take a shard whose lock another process still
 /// holds. The lock says who holds a shard among nodes that cooperate: a live
 /// member keeps it while it drains, and we wait. A holder that no member of
@@ -113,30 +127,53 @@ bool open_shard(router_self* self, std::uint32_t shard) {
   auto& slot = st.shards[shard];
   if (self->clock().now() < slot.hold_until)
     return false; // fenced a moment ago: let the membership view catch up
-  auto path = persistence::shard_db_path(st.opts.data_dir, shard);
   if (!slot.lock)
     slot.lock = persistence::file_lock::try_acquire(
       persistence::shard_lock_path(st.opts.data_dir, shard));
-  if (!slot.lock && !may_take_over(self, shard, path))
-    return false; // the previous owner has not let go yet
+  std::string path;
   std::optional<std::int64_t> epoch;
   try {
-    epoch = persistence::take_ownership(path, st.opts.node_name, st.opts.level);
+    path = persistence::current_shard_db(st.opts.data_dir, shard);
+    if (!slot.lock && !may_take_over(self, shard, path))
+      return false; // the previous owner has not let go yet
+    auto marker = persistence::relocation_marker_path(st.opts.data_dir, shard);
+    epoch = persistence::take_ownership(path, st.opts.node_name, st.opts.level,
+                                        persistence::relocated_epoch(marker));
+    if (!epoch && !slot.lock) {
+      // A holder no member reaches is inside a write transaction (frozen
+      // there: it keeps SQLite's write lock until it runs again). The
+      // shard moves to a new file, which fences it (shard_files.hpp).
+      auto started = std::chrono::steady_clock::now(); // real time: a copy is real work
+      auto moved = persistence::relocate_shard(st.opts.data_dir, shard, st.opts.node_name,
+                                               st.opts.level);
+      log::write("warn", "shard_relocated",
+                 {{"shard", std::to_string(shard)},
+                  {"from", path},
+                  {"to", moved.path},
+                  {"epoch", std::to_string(moved.epoch)},
+                  {"copy_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::steady_clock::now() - started)
+                                               .count())}});
+      path = moved.path;
+      epoch = moved.epoch;
+    }
   } catch (const std::exception& e) {
     log::error("cannot take shard ownership", {{"shard", std::to_string(shard)},
                                                {"error", e.what()}});
     return false;
   }
   if (!epoch) {
-    // Another process is inside a write transaction on the file. A node
-    // frozen there keeps SQLite's write lock until it runs again; no one
-    // can write the file before, so the shard waits (said once).
+    // Another process is inside a write transaction on the file although
+    // we hold the lock (a holder that just let go finishing its commit):
+    // a moment later (said once).
     if (!slot.write_lock_logged)
       log::write("warn", "shard_write_locked", {{"shard", std::to_string(shard)}});
     slot.write_lock_logged = true;
     return false;
   }
   slot.write_lock_logged = false;
+  if (slot.lock)
+    drop_superseded_files(shard, st.opts.data_dir);
   slot.fence->store(*epoch);
   auto& sys = self->system();
   slot.store = spawn_store(sys, path, st.opts.level, st.opts.sqlite_actors, st.sink, slot.fence);
@@ -242,6 +279,8 @@ void try_acquire(router_self* self, std::uint32_t shard) {
       persistence::shard_lock_path(st.opts.data_dir, shard));
     if (!slot.lock)
       self->delayed_send(self, std::chrono::milliseconds(200), atoms::acquire::value, shard);
+    else
+      drop_superseded_files(shard, st.opts.data_dir);
     return;
   }
   if (slot.state != phase::acquiring || st.stopping)
@@ -301,8 +340,8 @@ void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down
     // take it back before our view of the members is current.
     bool fenced = false;
     try {
-      auto path = persistence::shard_db_path(st.opts.data_dir, shard);
-      fenced = persistence::current_ownership(path, st.opts.level).epoch != slot.fence->load();
+      fenced = persistence::shard_epoch(st.opts.data_dir, shard, st.opts.level) !=
+               slot.fence->load();
     } catch (const std::exception&) {
     }
     if (fenced)

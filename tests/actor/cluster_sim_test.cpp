@@ -6,10 +6,13 @@
 #include "actors/cluster/router.hpp"
 #include "actors/protocol.hpp"
 #include "fixture.hpp"
+#include "persistence/connection.hpp"
 #include "persistence/entity_store.hpp"
+#include "persistence/shard_files.hpp"
 #include "persistence/file_lock.hpp"
 #include "sim_network.hpp"
 
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -323,28 +326,43 @@ TEST_CASE("simulated diverging views: writes through a node that cannot reach th
   CHECK(c.node("n3").health->ready_shards < c.node("n3").health->owned_shards);
 }
 
+/// A cluster whose n3 is cut off from both peers from the start, and shards
+/// 0 and 1 held by "n3" as a frozen process holds them: their lock taken
+/// and their epoch raised (the fences it writes with). n1 and n2 have a
+/// quorum.
+struct frozen_holder {
+  cluster_fixture c;
+  std::vector<std::unique_ptr<persistence::file_lock>> held;
+  std::vector<persistence::epoch_fence> fences;
+
+  frozen_holder(std::uint32_t seed, const std::string& name) : c(seed) {
+    c.net.cut("n1", "n3");
+    c.net.cut("n2", "n3");
+    c.start(name);
+    for (std::uint32_t shard : {0u, 1u}) {
+      held.push_back(persistence::file_lock::try_acquire(
+        persistence::shard_lock_path(c.data_dir, shard)));
+      REQUIRE(held.back());
+      auto epoch = persistence::take_ownership(path(shard), "n3", persistence::durability::normal);
+      REQUIRE(epoch.has_value());
+      fences.push_back(std::make_shared<std::atomic<std::int64_t>>(*epoch));
+    }
+  }
+  std::string path(std::uint32_t shard) const {
+    return persistence::shard_db_path(c.data_dir, shard);
+  }
+};
+
 TEST_CASE("simulated frozen holder: the owner by the quorum's view takes the shard over by "
           "epoch, and the holder's writes are fenced") {
-  // n3 is cut off from both peers from the start, and two shard files are
-  // held by "n3" as a frozen process holds them: their lock taken, their
-  // epoch raised, a connection open at that epoch. n1 and n2 have a quorum.
-  cluster_fixture c(5);
-  c.net.cut("n1", "n3");
-  c.net.cut("n2", "n3");
-  c.start("frozen-holder");
-  std::vector<std::unique_ptr<persistence::file_lock>> held;
+  // Each frozen holder has a connection open at its epoch.
+  frozen_holder f(5, "frozen-holder");
+  auto& c = f.c;
+  auto& held = f.held;
   std::vector<std::unique_ptr<persistence::entity_store>> frozen;
-  for (std::uint32_t shard : {0u, 1u}) {
-    held.push_back(persistence::file_lock::try_acquire(
-      persistence::shard_lock_path(c.data_dir, shard)));
-    REQUIRE(held.back());
-    auto path = persistence::shard_db_path(c.data_dir, shard);
-    auto epoch = persistence::take_ownership(path, "n3", persistence::durability::normal);
-    REQUIRE(epoch.has_value());
+  for (std::uint32_t shard : {0u, 1u})
     frozen.push_back(std::make_unique<persistence::entity_store>(
-      path, persistence::durability::normal,
-      std::make_shared<std::atomic<std::int64_t>>(*epoch)));
-  }
+      f.path(shard), persistence::durability::normal, f.fences[shard]));
   // Every shard serves within the peer timeout's worth of simulated time
   // (here the holder was never a member: the grace and one round of asking).
   REQUIRE(c.advance_until([&] { return c.settled({"n1", "n2"}); }, std::chrono::seconds(3)));
@@ -368,6 +386,47 @@ TEST_CASE("simulated frozen holder: the owner by the quorum's view takes the sha
       persistence::shard_lock_path(c.data_dir, shard)));
 }
 
+
+TEST_CASE("simulated holder frozen inside a write transaction: the shard moves to a new file and "
+          "serves in time; the holder's commit is refused") {
+  // As above, but the frozen process stopped between BEGIN and COMMIT: it
+  // holds SQLite's write lock, so the epoch cannot be raised in its file.
+  frozen_holder f(6, "frozen-in-tx");
+  auto& c = f.c;
+  auto& held = f.held;
+  std::vector<std::unique_ptr<persistence::connection>> frozen;
+  for (std::uint32_t shard : {0u, 1u}) {
+    std::vector<persistence::entity_write> before{
+      {1, "before", persistence::snapshot_access::make("{}"), {}}};
+    persistence::entity_store(f.path(shard), persistence::durability::normal, f.fences[shard])
+      .commit(before);
+    frozen.push_back(std::make_unique<persistence::connection>(
+      f.path(shard), persistence::durability::normal, f.fences[shard]));
+    frozen.back()->begin();
+    frozen.back()->statement("INSERT INTO entities(kind, id, state) VALUES(1, 'during', '{}')")
+      ->exec();
+  }
+  REQUIRE(c.advance_until([&] { return c.settled({"n1", "n2"}); }, std::chrono::seconds(3)));
+  for (std::uint32_t shard : {0u, 1u}) {
+    auto now = persistence::current_shard_db(c.data_dir, shard);
+    CHECK(now != persistence::shard_db_path(c.data_dir, shard)); // moved
+    CHECK(persistence::shard_epoch(c.data_dir, shard, persistence::durability::normal) == 2);
+    CHECK_THROWS_AS(frozen[shard]->commit(), persistence::fenced_error);
+    persistence::entity_store reader(now, persistence::durability::normal);
+    CHECK_FALSE(reader.load(1, "before").empty()); // acknowledged before: kept
+    CHECK(reader.load(1, "during").empty());       // never acknowledged: not in the shard
+  }
+  check_writes_through(c, "n1");
+  // The holder dies: the new owners take the locks and drop the old files.
+  frozen.clear();
+  held.clear();
+  c.advance(std::chrono::milliseconds(500));
+  for (std::uint32_t shard : {0u, 1u}) {
+    CHECK_FALSE(persistence::file_lock::try_acquire(
+      persistence::shard_lock_path(c.data_dir, shard)));
+    CHECK_FALSE(std::filesystem::exists(persistence::shard_db_path(c.data_dir, shard)));
+  }
+}
 
 TEST_CASE("simulated rejoin with diverging views: a killed node comes back and reaches one peer "
           "3 s before the other; every write through the others is answered in time") {

@@ -253,11 +253,31 @@ class Cluster:
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
+def current_shard_files(data_dir):
+    """The file holding each shard now: `shard-NN.db`, or the one its
+    relocation marker `shard-NN.moved` names (persistence/shard_files.hpp)."""
+    import glob
+    import re
+    shards = set()
+    for path in glob.glob(os.path.join(data_dir, "shard-*")):
+        m = re.match(r"shard-(\d+)\.(db|r\d+\.db|moved)$", os.path.basename(path))
+        if m:
+            shards.add(m.group(1))
+    files = []
+    for shard in sorted(shards):
+        marker = os.path.join(data_dir, f"shard-{shard}.moved")
+        if os.path.exists(marker):
+            with open(marker) as f:
+                files.append(os.path.join(data_dir, f.read().split()[1]))
+        else:
+            files.append(os.path.join(data_dir, f"shard-{shard}.db"))
+    return files
+
+
 def entity_state(data_dir, kind, entity_id):
     """An entity's persisted snapshot, from whichever shard file holds it."""
-    import glob
     import sqlite3
-    for path in sorted(glob.glob(os.path.join(data_dir, "shard-*.db"))):
+    for path in current_shard_files(data_dir):
         db = sqlite3.connect(path)
         try:
             row = db.execute("SELECT state FROM entities WHERE kind=? AND id=?",
@@ -283,10 +303,9 @@ def orders_charged_twice(data_dir):
 def writer_epochs(data_dir):
     """{shard file: [(epoch, node, pid, opened_ns, last_write_ns)]} from each
     shard's ownership epochs (persistence/fencing.hpp)."""
-    import glob
     import sqlite3
     epochs = {}
-    for path in sorted(glob.glob(os.path.join(data_dir, "shard-*.db"))):
+    for path in current_shard_files(data_dir):
         db = sqlite3.connect(path)
         try:
             epochs[os.path.basename(path)] = db.execute(
@@ -295,6 +314,27 @@ def writer_epochs(data_dir):
         finally:
             db.close()
     return epochs
+
+
+def write_locked_files(data_dir, node_name):
+    """The current shard files whose latest epoch is `node_name`'s and whose
+    SQLite write lock someone holds right now (a frozen node: mid-write)."""
+    import sqlite3
+    locked = []
+    for path in current_shard_files(data_dir):
+        db = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            row = db.execute("SELECT node FROM shard_epochs ORDER BY epoch DESC LIMIT 1").fetchone()
+            if not row or row[0] != node_name:
+                continue
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("ROLLBACK")
+            except sqlite3.OperationalError:
+                locked.append(path)
+        finally:
+            db.close()
+    return locked
 
 
 def overlapping_writers(data_dir):

@@ -2,13 +2,14 @@
 location transparency, failover after SIGKILL, rejoin with hand-off, start
 order, and the minority that refuses writes."""
 import json
+import os
 import signal
 import threading
 import time
 import unittest
 
 from harness import (Cluster, orders_charged_twice, overlapping_writers, units_accounted,
-                     writer_epochs)
+                     write_locked_files, writer_epochs)
 from wsclient import WebSocket
 
 RS = "\x1e"
@@ -296,9 +297,21 @@ class ClusterTests(unittest.TestCase):
             for w in writers:
                 w.start()
             time.sleep(0.5)
-            frozen_at = time.time()
-            frozen_at_ns = time.time_ns()
-            c[2].proc.send_signal(signal.SIGSTOP)
+            # Frozen inside a write transaction, the hardest case: it holds
+            # SQLite's write lock on a shard file. A short stop catches it
+            # there ~3 times in 100 under this load; stop until one does.
+            frozen_name = f"127.0.0.1:{c.node_ports[2]}"
+            for attempt in range(600):
+                c[2].proc.send_signal(signal.SIGSTOP)
+                frozen_at = time.time()
+                frozen_at_ns = time.time_ns()
+                time.sleep(0.005)
+                mid_write = write_locked_files(c.data_dir, frozen_name)
+                if mid_write:
+                    break
+                c[2].proc.send_signal(signal.SIGCONT)
+                time.sleep(0.03)
+            self.assertTrue(mid_write, "never frozen inside a write transaction in 600 tries")
             while c.cluster_health(0)["liveMembers"] != 2:
                 self.assertLess(time.time() - frozen_at, 5.0, "detected within 5 s")
                 time.sleep(0.02)
@@ -310,18 +323,18 @@ class ClusterTests(unittest.TestCase):
             # after the timeout; the takeover waits 200 ms and for the other
             # survivor to agree, which may notice a heartbeat later). A
             # shard whose file the node froze inside a write transaction
-            # waits for it (SQLite's write lock: see README, Fencing).
+            # moves to a new file (README, Fencing): it serves in time too.
             def ready_at_survivors():
                 return sum(c.cluster_health(i)["readyShards"] for i in (0, 1))
             while ready_at_survivors() < 12 and time.time() - frozen_at < detected + 1.5:
                 time.sleep(0.02)
             served = time.time() - frozen_at
-            blocked = [line for i in (0, 1) for line in c[i].log(tail=None).splitlines()
-                       if "shard_write_locked" in line]
+            relocated = [line for i in (0, 1) for line in c[i].log(tail=None).splitlines()
+                         if "shard_relocated" in line]
             print(f"\n  detected {detected:.2f} s, served {served:.2f} s after SIGSTOP; "
-                  f"{len(blocked)} shard(s) write-locked by the frozen node", flush=True)
-            self.assertGreaterEqual(ready_at_survivors(), 12 - len(blocked),
-                                    "every shard not write-locked served 1.5 s after detection")
+                  f"{len(relocated)} shard(s) moved to a new file (frozen mid-write)", flush=True)
+            self.assertEqual(ready_at_survivors(), 12, "every shard served 1.5 s after detection")
+            self.assertGreaterEqual(len(relocated), len(mid_write), relocated)
             self.assertIn('"taken_over":"true"', c[0].log(tail=None) + c[1].log(tail=None))
             time.sleep(0.5)
             thawed_at_ns = time.time_ns()
@@ -338,7 +351,12 @@ class ClusterTests(unittest.TestCase):
             late = [(name, row) for name, rows in writer_epochs(c.data_dir).items()
                     for row in rows if row[2] == frozen_pid and row[3] < frozen_at_ns
                     and row[4] > thawed_at_ns]
-            self.assertLessEqual(len(late), len(blocked), late)
+            self.assertEqual(late, [])
+            # The files it froze in are gone once it let go of their locks.
+            deadline = time.time() + 10
+            while any(os.path.exists(p) for p in mid_write) and time.time() < deadline:
+                time.sleep(0.1)
+            self.assertEqual([p for p in mid_write if os.path.exists(p)], [])
             # Every acknowledged add is in its cart.
             for k, token in enumerate(tokens):
                 status, cart, _ = c[0].request("GET", "/api/cart", token=token)

@@ -3,14 +3,13 @@
 forgotten after their time while the orders stay, freed pages go back to the
 disk, and the figures show in /metrics. Rows are aged by rewriting their
 times in the shard files (what 30 days of waiting would do)."""
-import glob
 import json
 import os
 import sqlite3
 import time
 import unittest
 
-from harness import Node, free_port, wait_for
+from harness import Node, current_shard_files as shard_files, free_port, wait_for
 from test_metrics import sample, scrape
 from wsclient import WebSocket
 
@@ -19,10 +18,6 @@ DAY_MS = 24 * 3600 * 1000
 
 def metric(port, name):
     return sample(scrape(port)[1], name) or 0
-
-
-def shard_files(data_dir):
-    return sorted(glob.glob(os.path.join(data_dir, "shard-*.db")))
 
 
 def in_every_shard(data_dir, sql, args=()):

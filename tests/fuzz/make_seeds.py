@@ -129,6 +129,10 @@ def manifest():
     write("manifest", "path_in_name", json.dumps(dict(doc, files=[dict(files[0], name="../etc/passwd")])))
     write("manifest", "named_twice", json.dumps(dict(doc, files=[files[0], files[0]])))
     write("manifest", "no_global", json.dumps(dict(doc, files=files[1:])))
+    # shard-03.moved, a relocation marker (persistence/shard_files.hpp)
+    write("manifest", "marker_moved", "7 shard-03.r7.db\n")
+    write("manifest", "marker_claim", "4 shard-03.db\n")
+    write("manifest", "marker_newer_file", "7 shard-03.r8.db\n")
 
 
 def traceparent():
