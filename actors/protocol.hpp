@@ -122,7 +122,7 @@ typename Inspector::result_type inspect(Inspector& f, order_event& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_page& x) {
-  return f(caf::meta::type_name("event_page"), x.reset, x.resume_from, x.events);
+  return f(caf::meta::type_name("event_page"), x.reset, x.resume_from, x.events, x.more_after);
 }
 
 } // namespace emporium

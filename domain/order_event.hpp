@@ -29,6 +29,8 @@ struct event_page {
   bool reset = false;
   std::int64_t resume_from = 0; ///< with reset: the newest seq when asked
   std::vector<order_event> events;
+  /// The page was full: more events may follow this seq (0: it was the last).
+  std::int64_t more_after = 0;
 };
 
 /// The event an order in its current state publishes at `at`.

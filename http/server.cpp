@@ -80,6 +80,11 @@ struct server::impl {
       if (ec == net::error::operation_aborted || !acceptor->is_open())
         return;
       if (!ec) {
+        // No Nagle: a socket's pushes are several small frames written one
+        // after another (a resume's replay), and with Nagle each waited for
+        // the client's delayed ACK of the one before: ~40 ms per resume.
+        beast::error_code nodelay_ec;
+        socket.set_option(tcp::no_delay(true), nodelay_ec);
         beast::error_code peer_ec;
         auto peer = socket.remote_endpoint(peer_ec);
         std::string address = peer_ec ? std::string{} : peer.address().to_string();

@@ -19,6 +19,11 @@ public:
   virtual ~ws_sender() = default;
   virtual void send(std::string text) = 0;
   virtual void close() = 0;
+  /// Runs `then` (on the connection's I/O thread) once every frame sent so
+  /// far has been written to the socket: at once when none waits. Never if
+  /// the connection ends first. Lets a long replay go a page at a time,
+  /// at the client's pace, without filling the bounded queue of frames.
+  virtual void when_drained(std::function<void()> then) = 0;
 };
 
 class ws_endpoint {

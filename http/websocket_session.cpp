@@ -12,7 +12,9 @@
 #include <boost/beast/websocket.hpp>
 
 #include <deque>
+#include <functional>
 #include <optional>
+#include <utility>
 
 namespace emporium::http {
 
@@ -78,7 +80,25 @@ private:
       if (auto s = session.lock())
         s->post_close();
     }
+    void when_drained(std::function<void()> then) override {
+      if (auto s = session.lock())
+        s->post_when_drained(std::move(then));
+    }
   };
+
+  void post_when_drained(std::function<void()> then) {
+    net::post(ws_.get_executor(), [self = shared_from_this(), then = std::move(then)]() mutable {
+      if (self->closed_)
+        return;
+      if (self->outbox_.empty() && !self->writing_)
+        return self->run_drained(std::move(then));
+      self->drained_ = std::move(then);
+    });
+  }
+
+  void run_drained(std::function<void()> then) {
+    guarded("drained", [&] { then(); });
+  }
 
   void on_accept(beast::error_code ec) {
     if (ec)
@@ -179,6 +199,8 @@ private:
       return;
     outbox_.pop_front();
     write_next();
+    if (outbox_.empty() && drained_)
+      run_drained(std::exchange(drained_, nullptr));
   }
 
   beast::websocket::stream<beast::tcp_stream> ws_;
@@ -190,6 +212,7 @@ private:
   net::steady_timer keepalive_timer_;
   beast::flat_buffer buffer_;
   std::deque<std::string> outbox_;
+  std::function<void()> drained_; // when_drained's, until the outbox empties
   bool writing_ = false;
   bool closed_ = false;
 };

@@ -57,18 +57,25 @@ std::optional<order_store::stored_order> order_store::find(std::int64_t id) {
 }
 
 std::vector<order_event> order_store::events_since(const std::string& user, std::int64_t seq,
-                                                   std::size_t limit) {
+                                                   std::size_t limit, std::int64_t* last_read) {
   auto q = db_.statement("SELECT user_id, order_id, payload, seq FROM outbox "
                             "WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?");
   q->bind(1, user);
   q->bind(2, seq);
   q->bind(3, static_cast<std::int64_t>(limit));
   std::vector<order_event> out;
-  while (q->executeStep())
+  std::size_t rows = 0;
+  while (q->executeStep()) {
+    ++rows;
+    if (last_read)
+      *last_read = q->getColumn(3).getInt64();
     // A row that does not read back as an event is skipped, not served.
     if (auto e = decode_event(q->getColumn(2).getString(), q->getColumn(0).getString(),
                               q->getColumn(1).getInt64(), q->getColumn(3).getInt64()))
       out.push_back(std::move(*e));
+  }
+  if (last_read && rows < limit)
+    *last_read = 0; // every row there was
   return out;
 }
 
@@ -93,13 +100,14 @@ std::vector<std::int64_t> order_store::unfinished(std::uint8_t kind) {
 event_page order_store::events_page(const std::string& user, std::int64_t seq,
                                     std::size_t limit) {
   event_page page;
-  page.events = events_since(user, seq, limit);
+  page.events = events_since(user, seq, limit, &page.more_after);
   // The watermark is read after the events and only ever rises: if the
   // read above missed rows, the prune that deleted them had committed, and
   // this read sees its mark.
   if (seq < events_pruned_through(db_)) {
     page.reset = true;
     page.events.clear();
+    page.more_after = 0;
     auto newest = db_.statement("SELECT COALESCE(MAX(seq), 0) FROM outbox");
     newest->executeStep();
     page.resume_from = newest->getColumn(0).getInt64();

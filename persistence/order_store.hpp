@@ -54,15 +54,18 @@ public:
   };
   std::optional<stored_order> find(std::int64_t id);
 
-  /// Events of `user` after `seq`, oldest first (at most `limit`).
+  /// Events of `user` after `seq`, oldest first (at most `limit`). With
+  /// `last_read`: the seq of the last row read when `limit` rows were (more
+  /// may follow it), else 0.
   std::vector<order_event> events_since(const std::string& user, std::int64_t seq,
-                                       std::size_t limit);
+                                       std::size_t limit, std::int64_t* last_read = nullptr);
 
   /// Ids of orders whose snapshot is not terminal (resumed at start-up).
   std::vector<std::int64_t> unfinished(std::uint8_t kind);
 
-  /// What a client resuming after `seq` gets: the events (as above), or
-  /// `reset` when retention pruned events after `seq` (it reloads instead).
+  /// What a client resuming after `seq` gets: the events (as above, and
+  /// `more_after` when the page was full), or `reset` when retention
+  /// pruned events after `seq` (it reloads instead).
   event_page events_page(const std::string& user, std::int64_t seq, std::size_t limit);
 
 private:

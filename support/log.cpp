@@ -102,7 +102,7 @@ std::string rfc3339_ms(std::int64_t unix_ms) {
   std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
   std::tm utc{};
   gmtime_r(&secs, &utc);
-  char buf[32];
+  char buf[80]; // room for any int the format could print (g++ checks it)
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
                 utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
                 static_cast<int>(unix_ms % 1000));

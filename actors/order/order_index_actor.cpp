@@ -217,7 +217,7 @@ index_impl::behavior_type order_index(index_self self, std::string path,
     },
     [self](const events_after& req) {
       return guarded([&]() -> caf::result<event_page> {
-        return self->state.store->events_page(req.user, req.seq, 10'000);
+        return self->state.store->events_page(req.user, req.seq, events_after::page_size);
       });
     },
     [self](const unfinished_orders&) {

@@ -45,10 +45,14 @@ struct find_order {
   order_id id = 0;
 };
 
-/// Outbox events of the user after `seq`, oldest first (at most 10,000),
-/// or a reset when retention pruned some of them (see event_page).
+/// Outbox events of the user after `seq`, oldest first, a page at a time
+/// (`more_after` names where the next page starts), or a reset when
+/// retention pruned some of them (see event_page).
 struct events_after {
   using reply = event_page;
+  /// Well below a socket's queue of 1,024 frames: a resume sends a page,
+  /// waits until the socket has written it, then asks for the next.
+  static constexpr std::size_t page_size = 256;
   std::string user;
   std::int64_t seq = 0;
 };

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -64,9 +65,12 @@ public:
     return true;
   }
 
-  /// Ends the replay with what the outbox had; with a reset the client
-  /// reloads instead, and only events after `page.resume_from` follow.
-  void end_replay(const event_page& page) {
+  /// Delivers a page of the replay; with a reset the client reloads
+  /// instead, and only events after `page.resume_from` follow. Returns the
+  /// seq the next page starts after while the outbox has more (the replay
+  /// goes on; live events keep waiting), else ends the replay (what waited
+  /// follows) and returns nullopt.
+  std::optional<std::int64_t> replay_page(const event_page& page) {
     std::lock_guard guard{mutex_};
     if (page.reset) {
       last_ = std::max(last_, page.resume_from);
@@ -74,11 +78,14 @@ public:
     }
     for (const auto& row : page.events)
       deliver(row);
+    if (!page.reset && page.more_after > 0)
+      return page.more_after;
     std::sort(held_.begin(), held_.end(), [](auto& a, auto& b) { return a.seq < b.seq; });
     for (const auto& row : held_)
       deliver(row);
     held_.clear();
     replaying_ = false;
+    return std::nullopt;
   }
 
 private:
@@ -132,16 +139,8 @@ public:
     if (std::holds_alternative<live_ws::ping>(cmd))
       return sender_->send(live_ws::pong_frame());
     auto seq = std::get<live_ws::resume>(cmd).after_seq;
-    if (!delivery_.begin_replay(seq))
-      return;
-    std::weak_ptr<order_updates> weak = shared_from_this();
-    ctx_.actors.events_since(user_, seq, [weak](errc ec, event_page page) {
-      if (auto self = weak.lock()) {
-        if (ec != errc::none)
-          self->sender_->send(live_ws::error_frame("could not replay events"));
-        self->delivery_.end_replay(page);
-      }
-    });
+    if (delivery_.begin_replay(seq))
+      replay_after(seq);
   }
 
   void on_close() override {
@@ -149,6 +148,27 @@ public:
   }
 
 private:
+  /// One page of the replay; the next is asked for once the socket has
+  /// written this one (a user with years of orders replays at the client's
+  /// pace, and a slow client is not cut off for the size of its history).
+  void replay_after(std::int64_t seq) {
+    std::weak_ptr<order_updates> weak = shared_from_this();
+    ctx_.actors.events_since(user_, seq, [weak](errc ec, event_page page) {
+      auto self = weak.lock();
+      if (!self)
+        return;
+      if (ec != errc::none) {
+        self->sender_->send(live_ws::error_frame("could not replay events"));
+        page = {};
+      }
+      if (auto next = self->delivery_.replay_page(page))
+        self->sender_->when_drained([weak, after = *next] {
+          if (auto again = weak.lock())
+            again->replay_after(after);
+        });
+    });
+  }
+
   api_context& ctx_;
   live_hub& hub_;
   std::string user_;

@@ -79,22 +79,22 @@ inline void stock_products(unsigned short port, const std::string& admin, int co
 }
 
 /// Tokens of `buyers` signed-up buyers: read from the file ORDER_LOAD_TOKENS
-/// names when it holds enough, else signed up (eight at a time) and saved
-/// there. nullopt when a sign-up failed.
+/// names, the ones it lacks signed up (eight at a time) and saved there
+/// after them. nullopt when a sign-up failed.
 inline std::optional<std::vector<std::string>> buyer_tokens(unsigned short port, int buyers) {
   std::vector<std::string> tokens(static_cast<std::size_t>(buyers));
   const char* saved = std::getenv("ORDER_LOAD_TOKENS");
+  int have = 0; // saved ones are kept; only the missing ones sign up
   if (saved) {
     std::ifstream in(saved);
     std::string line;
-    std::size_t n = 0;
-    while (n < tokens.size() && std::getline(in, line))
-      tokens[n++] = line;
-    if (n == tokens.size())
+    while (have < buyers && std::getline(in, line))
+      tokens[static_cast<std::size_t>(have++)] = line;
+    if (have == buyers)
       return tokens;
   }
   auto run_id = std::chrono::steady_clock::now().time_since_epoch().count();
-  std::atomic<int> next{0};
+  std::atomic<int> next{have};
   std::atomic<bool> failed{false};
   std::vector<std::thread> signups;
   for (int t = 0; t < std::min(buyers, 8); ++t)

@@ -23,7 +23,7 @@
 // Boost 1.74's awaitable.hpp uses std::exchange without including it.
 #include <utility>
 
-#include "load_client.hpp"
+#include "open_loop.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -39,15 +39,12 @@
 namespace {
 
 using namespace load;
-using clock_type = std::chrono::steady_clock;
 
 struct plan {
-  double rate = 1000;
-  bool poisson = true;
+  schedule arrivals;
   bool hot = false;
   int products = 200;
   clock_type::duration timeout = std::chrono::seconds(10);
-  clock_type::time_point start, stop;
 };
 
 struct tally {
@@ -55,36 +52,6 @@ struct tally {
   long arrivals = 0, placed = 0, confirmed = 0, confirmed_late = 0, cancelled = 0,
        add_failed = 0, place_failed = 0, timed_out = 0, errors = 0;
   std::map<int, long> statuses; // of failed calls
-};
-
-/// A buyer waiting for work parks on its own timer; the dispatcher hands it
-/// an arrival time and cancels the timer.
-struct buyer_slot {
-  std::optional<clock_type::time_point> job;
-  net::steady_timer* wake = nullptr;
-  bool in_free = false; // listed in pool::free (a socket event may wake it early)
-};
-
-struct pool {
-  std::vector<buyer_slot> buyers;
-  std::vector<int> free; // indexes of buyers waiting for work
-  std::deque<clock_type::time_point> backlog; // arrivals no buyer was free for
-  bool done = false; // no more arrivals
-  int running = 0; // buyer coroutines still alive
-  std::mt19937_64 rng{42};
-
-  /// An arrival: to a free buyer, or into the backlog.
-  void arrive(clock_type::time_point at) {
-    if (free.empty()) {
-      backlog.push_back(at);
-      return;
-    }
-    auto i = free.back();
-    free.pop_back();
-    buyers[static_cast<std::size_t>(i)].in_free = false;
-    buyers[static_cast<std::size_t>(i)].job = at;
-    buyers[static_cast<std::size_t>(i)].wake->cancel();
-  }
 };
 
 int pick_product(pool& p, const plan& pl) {
@@ -124,7 +91,6 @@ net::awaitable<void> buyer(int i, unsigned short port, std::string token, const 
   auto ex = co_await net::this_coro::executor;
   tcp::endpoint node{net::ip::make_address("127.0.0.1"), port};
   net::steady_timer wake{ex};
-  p.buyers[static_cast<std::size_t>(i)].wake = &wake;
   beast::websocket::stream<tcp::socket> ws{ex};
   std::map<long, std::string> ends; // order id -> Confirmed / Cancelled
   bool ws_closed = false;
@@ -156,29 +122,10 @@ net::awaitable<void> buyer(int i, unsigned short port, std::string token, const 
   };
   boost::system::error_code ec;
   for (;;) {
-    // Next arrival: the oldest in the backlog, or wait to be handed one.
-    auto& me = p.buyers[static_cast<std::size_t>(i)];
-    if (!me.job && !p.backlog.empty()) {
-      me.job = p.backlog.front();
-      p.backlog.pop_front();
-    }
-    if (!me.job) {
-      if (p.done || ws_closed) {
-        if (me.in_free) // its socket closed while it waited: no more work here
-          p.free.erase(std::find(p.free.begin(), p.free.end(), i));
-        me.in_free = false;
-        break;
-      }
-      if (!me.in_free) {
-        me.in_free = true;
-        p.free.push_back(i);
-      }
-      wake.expires_at(clock_type::time_point::max());
-      co_await wake.async_wait(net::redirect_error(net::use_awaitable, ec));
-      continue;
-    }
-    auto intended = *me.job;
-    me.job.reset();
+    auto job = co_await p.next_job(i, wake, ws_closed);
+    if (!job)
+      break;
+    auto intended = *job;
     auto deadline = intended + pl.timeout;
     if (clock_type::now() >= deadline) {
       ++t.timed_out; // waited out its whole timeout in the backlog: not sent
@@ -211,7 +158,7 @@ net::awaitable<void> buyer(int i, unsigned short port, std::string token, const 
         ++(ws_closed ? t.errors : t.timed_out);
       } else if (end->second == "Cancelled") {
         ++t.cancelled;
-      } else if (now <= pl.stop) {
+      } else if (now <= pl.arrivals.stop) {
         ++t.confirmed;
         t.latencies_ms.push_back(std::chrono::duration<double, std::milli>(now - intended).count());
       } else {
@@ -237,34 +184,6 @@ net::awaitable<void> buyer(int i, unsigned short port, std::string token, const 
   --p.running;
 }
 
-/// Hands out arrivals from `start` to `stop`, then says there are no more.
-net::awaitable<void> dispatcher(const plan& pl, pool& p, tally& t) {
-  auto ex = co_await net::this_coro::executor;
-  net::steady_timer timer{ex};
-  std::exponential_distribution<double> gap{pl.rate};
-  auto fixed = std::chrono::duration<double>(1.0 / pl.rate);
-  auto next = pl.start;
-  boost::system::error_code ec;
-  while (next < pl.stop) {
-    timer.expires_at(next);
-    co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
-    // Every arrival that is due by now (the timer may wake late).
-    auto now = clock_type::now();
-    while (next <= now && next < pl.stop) {
-      ++t.arrivals;
-      p.arrive(next);
-      auto d = pl.poisson ? std::chrono::duration<double>(gap(p.rng)) : fixed;
-      next += std::chrono::duration_cast<clock_type::duration>(d);
-    }
-  }
-  p.done = true;
-  for (auto i : p.free) {
-    p.buyers[static_cast<std::size_t>(i)].in_free = false;
-    p.buyers[static_cast<std::size_t>(i)].wake->cancel();
-  }
-  p.free.clear();
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -278,8 +197,8 @@ int main(int argc, char** argv) {
   int buyers = std::max(1, std::atoi(argv[2]));
   double seconds = std::atof(argv[3]);
   plan pl;
-  pl.rate = std::max(1.0, std::atof(argv[6]));
-  pl.poisson = argc <= 7 || std::string{argv[7]} != "fixed";
+  pl.arrivals.rate = std::max(1.0, std::atof(argv[6]));
+  pl.arrivals.poisson = argc <= 7 || std::string{argv[7]} != "fixed";
   pl.hot = argc > 8 && std::atoi(argv[8]) != 0;
   pl.products = argc > 9 ? std::max(11, std::atoi(argv[9])) : 200;
   pl.timeout = std::chrono::seconds(argc > 10 ? std::max(1, std::atoi(argv[10])) : 10);
@@ -292,17 +211,15 @@ int main(int argc, char** argv) {
 
   net::io_context ioc{1};
   // Connections are opened first; the schedule starts once all are.
-  pl.start = clock_type::now() + std::chrono::milliseconds(500 + 5 * buyers);
-  pl.stop = pl.start + std::chrono::duration_cast<clock_type::duration>(
-                         std::chrono::duration<double>(seconds));
-  pool p;
-  p.buyers.resize(static_cast<std::size_t>(buyers));
-  p.running = buyers;
+  pl.arrivals.start = clock_type::now() + std::chrono::milliseconds(500 + 5 * buyers);
+  pl.arrivals.stop = pl.arrivals.start + std::chrono::duration_cast<clock_type::duration>(
+                                           std::chrono::duration<double>(seconds));
+  pool p{buyers};
   tally t;
   for (int i = 0; i < buyers; ++i)
     net::co_spawn(ioc, buyer(i, port, (*tokens)[static_cast<std::size_t>(i)], pl, p, t),
                   net::detached);
-  net::co_spawn(ioc, dispatcher(pl, p, t), net::detached);
+  net::co_spawn(ioc, dispatcher(pl.arrivals, p, t.arrivals), net::detached);
   ioc.run();
 
   auto& lat = t.latencies_ms;
@@ -315,7 +232,7 @@ int main(int argc, char** argv) {
   fmt::print("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   fmt::print("| {:.0f} | {}{} | {:.0f} | {:.2f} ms | {:.2f} ms | {:.2f} ms | {} | {} | {} | {} | "
              "{} | {} |\n",
-             pl.rate, pl.poisson ? "poisson" : "fixed", pl.hot ? ", hot" : "",
+             pl.arrivals.rate, pl.arrivals.poisson ? "poisson" : "fixed", pl.hot ? ", hot" : "",
              static_cast<double>(t.confirmed) / seconds, quantile(lat, 0.5), quantile(lat, 0.99),
              lat.empty() ? 0.0 : lat.back(), t.confirmed_late, t.cancelled, t.add_failed,
              t.place_failed, t.timed_out, t.errors);

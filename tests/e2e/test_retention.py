@@ -111,6 +111,38 @@ class RetentionTests(unittest.TestCase):
         self.assertEqual({o["id"] for o in history}, {first, second})
         self.assertGreater(metric(self.metrics_port, "emporium_live_resets_total"), 0)
 
+    def test_a_socket_resuming_a_long_history_gets_all_of_it_and_stays_open(self):
+        # A socket queues at most 1,024 frames; a replay of the whole outbox
+        # at once closed the socket of any user with a longer history, on
+        # every reconnect. It goes a page at a time now.
+        node = self.node
+        token = node.new_user(f"long-{time.time_ns()}@example.com")["token"]
+        ws = WebSocket(node.port, f"/ws?access_token={token}")
+        self.assertEqual(ws.recv_json()["type"], "hello")
+        first = self.place(token)
+        own = len(self.events(ws, first))
+        ws.close()
+        # Years of orders: the first order's events written 1,000 times more.
+        in_every_shard(node.data_dir, """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
+            INSERT INTO outbox(user_id, order_id, payload, created_at)
+            SELECT user_id, order_id, payload, created_at FROM outbox, n
+            WHERE order_id = ? ORDER BY i, seq""", (first,))
+        total = own * 1001
+        self.assertGreater(total, 3 * 1024)
+        ws = WebSocket(node.port, f"/ws?access_token={token}", timeout=30)
+        ws.recv_json()
+        ws.send(json.dumps({"resume": 0}))
+        seqs = [ws.recv_json()["seq"] for _ in range(total)]
+        self.assertEqual(seqs, sorted(set(seqs)))  # each once, in order
+        # Still open, and live again: the next order's events follow.
+        second = self.place(token)
+        after = self.events(ws, second)
+        self.assertTrue(all(e["seq"] > seqs[-1] for e in after), after)
+        ws.close()
+        # The copies go, not to weigh on the other tests' retention sweeps.
+        in_every_shard(node.data_dir, "DELETE FROM outbox WHERE order_id = ?", (first,))
+
     def test_an_idempotency_key_is_forgotten_after_its_time(self):
         node = self.node
         token = node.new_user(f"keys-{time.time_ns()}@example.com")["token"]

@@ -98,7 +98,7 @@ TEST_CASE("a traceparent is continued; a bad or repeated one starts a new trace,
   CHECK(continued.trace_parent == 0x00f067aa0ba902b7ULL);
   CHECK(continued.trace.span != continued.trace_parent);
 
-  for (const std::string bad : {std::string{"garbage"}, std::string(4000, 'a'),
+  for (const std::string& bad : {std::string{"garbage"}, std::string(4000, 'a'),
                                 std::string{"ff"} + caller.substr(2)}) {
     auto msg = raw("/api/products");
     msg.set("traceparent", bad);
