@@ -12,9 +12,10 @@
 // - cart add: POST /api/cart/add of one unit of a random product (of 200)
 //   by a random one of `users` users;
 // - resume: what a browser does after a dropped connection: a new socket
-//   (TCP, upgrade, token check), then {"resume": 0} and the replay of the
-//   user's events up to the last one it has (each of the 100 resuming
-//   users places one order first, so there is something to replay).
+//   (TCP, upgrade, token check), then {"resume": seq} and the replay of
+//   what it missed: each of the 100 resuming users places one order first,
+//   and resumes from just before that order's first event (its 4 events
+//   are replayed, whatever history the data directory holds).
 //
 // Usage: mixed_open_loop <port> <seconds> <admin-email> <admin-password>
 //          <catalog/s> <adds/s> <resumes/s> [users=2000] [first-user=1000] [timeout-s=5]
@@ -56,6 +57,7 @@ struct setup {
   std::vector<std::string> cart_tokens;
   std::vector<std::string> resume_tokens;
   std::vector<long> resume_last_seq; // the user's last event, 0 if its setup failed
+  std::vector<long> resume_from;     // its setup order's first event (resumed from the one before)
 };
 
 tcp::endpoint node_of(const setup& su) {
@@ -70,7 +72,8 @@ long seq_of(const beast::flat_buffer& buf) {
 
 /// A resuming user's order, placed before the measurement: its last event's
 /// seq is what each resume waits for.
-net::awaitable<void> prepare_resumer(const setup& su, std::size_t i, long& last_seq) {
+net::awaitable<void> prepare_resumer(const setup& su, std::size_t i, long& first_seq,
+                                     long& last_seq) {
   auto ex = co_await net::this_coro::executor;
   try {
     const buyer_calls calls{su.resume_tokens[i]};
@@ -102,6 +105,8 @@ net::awaitable<void> prepare_resumer(const setup& su, std::size_t i, long& last_
       auto e = json::parse(beast::buffers_to_string(frame.data()), nullptr, false);
       frame.consume(frame.size());
       auto status = e.is_object() ? e.value("status", "") : std::string{};
+      if (e.is_object() && e.value("orderId", 0L) == id && first_seq == 0)
+        first_seq = e.value("seq", 0L);
       if (e.is_object() && e.value("orderId", 0L) == id &&
           (status == "Confirmed" || status == "Cancelled")) {
         last_seq = e.value("seq", 0L);
@@ -133,7 +138,7 @@ net::awaitable<int> one_call(kind k, const setup& su, std::optional<beast::tcp_s
     beast::get_lowest_layer(ws).expires_at(deadline);
     co_await beast::get_lowest_layer(ws).async_connect(node_of(su), net::use_awaitable);
     co_await ws.async_handshake(calls.host, calls.socket_target, net::use_awaitable);
-    const std::string resume = R"({"resume":0})";
+    const std::string resume = fmt::format(R"({{"resume":{}}})", su.resume_from[r] - 1);
     co_await ws.async_write(net::buffer(resume), net::use_awaitable);
     beast::flat_buffer frame;
     while (seq_of(frame) < su.resume_last_seq[r]) {
@@ -263,9 +268,11 @@ int main(int argc, char** argv) {
 
   net::io_context ioc{1};
   su.resume_last_seq.assign(resumers, 0);
+  su.resume_from.assign(resumers, 0);
   if (rates[2] > 0) {
     for (std::size_t i = 0; i < su.resume_tokens.size(); ++i)
-      net::co_spawn(ioc, prepare_resumer(su, i, su.resume_last_seq[i]), net::detached);
+      net::co_spawn(ioc, prepare_resumer(su, i, su.resume_from[i], su.resume_last_seq[i]),
+                    net::detached);
     ioc.run();
     ioc.restart();
     if (std::count(su.resume_last_seq.begin(), su.resume_last_seq.end(), 0L) == resumers) {
