@@ -190,7 +190,7 @@ std::string current_shard_db(const std::string& data_dir, std::uint32_t shard) {
 std::string current_file_of(const std::string& path) {
   fs::path p{path};
   auto shard = shard_of_file(p.filename().string());
-  if (!shard || p.filename().string() != fmt::format("shard-{:02}.db", *shard))
+  if (!shard || p.filename().string() != shard_prefix(*shard) + "db")
     return path;
   return current_shard_db(p.parent_path().string(), *shard);
 }
