@@ -67,9 +67,7 @@ using item_ptr = std::shared_ptr<const catalog_item>;
 /// else the last one.
 std::size_t chunk_for(const catalog_snapshot& snap, std::int64_t id) {
   auto it = std::lower_bound(snap.chunks.begin(), snap.chunks.end(), id,
-                             [](const auto& c, std::int64_t v) {
-                               return c->items.back()->product.id < v;
-                             });
+                             [](const auto& c, std::int64_t v) { return c->ids.back() < v; });
   if (it == snap.chunks.end())
     return snap.chunks.empty() ? 0 : snap.chunks.size() - 1;
   return static_cast<std::size_t>(it - snap.chunks.begin());
@@ -95,6 +93,7 @@ void edit_chunk(catalog_snapshot& snap, std::int64_t id, Edit edit) {
     return;
   }
   if (copy->items.size() <= catalog_chunk_max) {
+    copy->sync_ids();
     snap.chunks[at] = std::move(copy);
     return;
   }
@@ -102,6 +101,8 @@ void edit_chunk(catalog_snapshot& snap, std::int64_t id, Edit edit) {
   auto upper = std::make_shared<catalog_chunk>();
   upper->items.assign(half, copy->items.end());
   copy->items.erase(half, copy->items.end());
+  copy->sync_ids();
+  upper->sync_ids();
   snap.chunks[at] = std::move(copy);
   snap.chunks.insert(snap.chunks.begin() + static_cast<std::ptrdiff_t>(at) + 1, std::move(upper));
 }
@@ -131,10 +132,11 @@ void mark_unindexed(catalog_snapshot& snap, std::int64_t id) {
 const catalog_item* catalog_snapshot::find(std::int64_t id) const {
   if (chunks.empty())
     return nullptr;
-  const auto& items = chunks[chunk_for(*this, id)]->items;
-  auto it = std::lower_bound(items.begin(), items.end(), id,
-                             [](const auto& i, std::int64_t v) { return i->product.id < v; });
-  return it != items.end() && (*it)->product.id == id ? it->get() : nullptr;
+  const auto& chunk = *chunks[chunk_for(*this, id)];
+  auto it = std::lower_bound(chunk.ids.begin(), chunk.ids.end(), id);
+  return it != chunk.ids.end() && *it == id
+           ? chunk.items[static_cast<std::size_t>(it - chunk.ids.begin())].get()
+           : nullptr;
 }
 
 catalog_view::catalog_view() : current_(std::make_shared<catalog_snapshot>()) {
@@ -226,6 +228,7 @@ void catalog_view::reset(const std::vector<product_record>& products,
     chunk->items.assign(all.begin() + static_cast<std::ptrdiff_t>(i),
                         all.begin() + static_cast<std::ptrdiff_t>(
                                         std::min(all.size(), i + catalog_chunk_max / 2)));
+    chunk->sync_ids();
     next->chunks.push_back(std::move(chunk));
   }
   for (const auto& item : all)
@@ -282,27 +285,49 @@ catalog_page catalog_view::query(const catalog_query& q) const {
     return page;
   }
   std::vector<const catalog_item*> hits;
-  auto consider = [&](const catalog_item& item) {
+  auto passes_filters = [&](const catalog_item& item) {
     if (!category.empty() && item.category_key != category)
-      return;
+      return false;
     if (q.min_price && item.product.price < *q.min_price)
-      return;
+      return false;
     if (q.max_price && item.product.price > *q.max_price)
-      return;
-    if (!search.empty() && item.search_text.find(search) == std::string::npos)
-      return;
-    hits.push_back(&item);
+      return false;
+    return true;
+  };
+  auto holds_needle = [&](const catalog_item& item) {
+    return search.empty() || item.search_text.find(search) != std::string::npos;
+  };
+  auto consider = [&](const catalog_item& item) {
+    if (passes_filters(item) && holds_needle(item))
+      hits.push_back(&item);
   };
   const auto& snap = *page.snapshot;
   if (search.size() >= text_index::min_needle) {
-    // The index narrows the items down; every filter still checks each.
-    auto from_index = snap.index->candidates(search);
+    // The index's verified matches (remembered, or found now among its
+    // candidates) hold the needle; the ids edited since the build are
+    // checked in full. Every filter still checks each.
+    const auto& index = *snap.index;
+    auto matched = index.remembered(search);
+    if (!matched) {
+      auto from_index = index.candidates(search);
+      std::vector<std::int64_t> unedited, verified;
+      std::set_difference(from_index.begin(), from_index.end(), snap.unindexed.begin(),
+                          snap.unindexed.end(), std::back_inserter(unedited));
+      snap.for_each_of(unedited, [&](const catalog_item& item) {
+        if (holds_needle(item))
+          verified.push_back(item.product.id);
+      });
+      matched = index.remember(search, std::move(verified));
+    }
     std::vector<std::int64_t> ids;
-    std::set_union(from_index.begin(), from_index.end(), snap.unindexed.begin(),
+    std::set_union(matched->begin(), matched->end(), snap.unindexed.begin(),
                    snap.unindexed.end(), std::back_inserter(ids));
-    for (auto id : ids)
-      if (const auto* item = snap.find(id))
-        consider(*item);
+    snap.for_each_of(ids, [&](const catalog_item& item) {
+      bool edited = std::binary_search(snap.unindexed.begin(), snap.unindexed.end(),
+                                       item.product.id);
+      if (passes_filters(item) && (!edited || holds_needle(item)))
+        hits.push_back(&item);
+    });
   } else {
     snap.for_each(consider);
   }

@@ -8,6 +8,7 @@
 #include "domain/records.hpp"
 
 #include <atomic>
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -37,6 +38,15 @@ std::string render_product_json(const product_record& p, std::int64_t stock);
 /// product edit costs O(catalog / chunk size + chunk size), not O(catalog).
 struct catalog_chunk {
   std::vector<std::shared_ptr<const catalog_item>> items;
+  /// items[i]'s id, side by side: a search finds its candidates by binary
+  /// search here, in 4 KiB, instead of through a pointer to each item.
+  std::vector<std::int64_t> ids;
+  /// Call after changing `items`.
+  void sync_ids() {
+    ids.resize(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i)
+      ids[i] = items[i]->product.id;
+  }
 };
 constexpr std::size_t catalog_chunk_max = 512;
 
@@ -56,6 +66,28 @@ struct catalog_snapshot {
     for (const auto& chunk : chunks)
       for (const auto& item : chunk->items)
         f(*item);
+  }
+  /// Calls `f` for each item whose id is in `ids` (ascending), in one walk
+  /// over the chunks: a search's candidates are read in id order, and a
+  /// find() per id (two binary searches through pointers) was a quarter
+  /// of a search's time at 100,000 products.
+  template <class F>
+  void for_each_of(const std::vector<std::int64_t>& ids, F&& f) const {
+    std::size_t c = 0, at = 0;
+    for (auto id : ids) {
+      while (c < chunks.size() && chunks[c]->ids.back() < id) {
+        ++c;
+        at = 0;
+      }
+      if (c == chunks.size())
+        return;
+      // The chunk's last id is >= id, so this stops inside the chunk.
+      const auto& in = chunks[c]->ids;
+      at = static_cast<std::size_t>(
+        std::lower_bound(in.begin() + static_cast<std::ptrdiff_t>(at), in.end(), id) - in.begin());
+      if (in[at] == id)
+        f(*chunks[c]->items[at]);
+    }
   }
 };
 

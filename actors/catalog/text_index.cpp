@@ -2,6 +2,7 @@
 #include "actors/catalog/text_index.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 
 namespace emporium {
@@ -24,6 +25,30 @@ void trigrams_of(std::string_view text, std::vector<std::uint32_t>& grams) {
     grams.push_back(trigram_at(text, i));
   std::sort(grams.begin(), grams.end());
   grams.erase(std::unique(grams.begin(), grams.end()), grams.end());
+}
+
+/// Keeps in `ids` (ascending) only those also in `list` (ascending),
+/// galloping through `list` from where the previous id was found.
+void keep_present(std::vector<std::uint32_t>& ids, const std::vector<std::uint32_t>& list) {
+  auto from = list.begin();
+  auto kept = ids.begin();
+  for (auto id : ids) {
+    // Double the step until past `id`, then binary search that stretch.
+    std::size_t step = 1;
+    auto hi = from;
+    while (hi != list.end() && *hi < id) {
+      from = hi;
+      auto room = static_cast<std::size_t>(list.end() - hi);
+      hi += static_cast<std::ptrdiff_t>(std::min(step, room));
+      step *= 2;
+    }
+    from = std::lower_bound(from, hi == list.end() ? list.end() : hi + 1, id);
+    if (from == list.end())
+      break;
+    if (*from == id)
+      *kept++ = id;
+  }
+  ids.erase(kept, ids.end());
 }
 
 } // namespace
@@ -58,21 +83,45 @@ std::vector<std::int64_t> text_index::candidates(std::string_view needle) const 
   }
   std::vector<std::uint32_t> common;
   if (!lists.empty()) {
+    // Shortest list first; each longer one is searched for the survivors
+    // (galloping), so the cost follows the shortest list, not the longest:
+    // a common piece such as "ett" lists thousands of items.
     std::sort(lists.begin(), lists.end(),
               [](const auto* a, const auto* b) { return a->size() < b->size(); });
     common = *lists.front();
-    std::vector<std::uint32_t> next;
-    for (std::size_t i = 1; i < lists.size() && !common.empty(); ++i) {
-      next.clear();
-      std::set_intersection(common.begin(), common.end(), lists[i]->begin(), lists[i]->end(),
-                            std::back_inserter(next));
-      common.swap(next);
-    }
+    for (std::size_t i = 1; i < lists.size() && !common.empty(); ++i)
+      keep_present(common, *lists[i]);
   }
-  std::vector<std::int64_t> ids(common.begin(), common.end());
-  ids.insert(ids.end(), wide_.begin(), wide_.end());
-  std::sort(ids.begin(), ids.end());
+  // Both ascending: a merge keeps the result ascending.
+  std::vector<std::int64_t> ids;
+  ids.reserve(common.size() + wide_.size());
+  std::merge(common.begin(), common.end(), wide_.begin(), wide_.end(), std::back_inserter(ids),
+             [](std::int64_t a, std::int64_t b) { return a < b; });
   return ids;
+}
+
+text_index::matches text_index::remembered(const std::string& needle) const {
+  std::lock_guard<std::mutex> guard{remembered_mutex_};
+  auto it = remembered_.find(needle);
+  return it == remembered_.end() ? nullptr : it->second;
+}
+
+text_index::matches text_index::remember(const std::string& needle,
+                                         std::vector<std::int64_t> ids) const {
+  auto kept = std::make_shared<const std::vector<std::int64_t>>(std::move(ids));
+  std::lock_guard<std::mutex> guard{remembered_mutex_};
+  if (remembered_.count(needle) != 0)
+    return remembered_[needle]; // another thread was first: the same ids
+  if (remembered_.size() >= max_remembered_needles ||
+      remembered_ids_ + kept->size() > max_remembered_ids) {
+    remembered_.clear();
+    remembered_ids_ = 0;
+  }
+  if (kept->size() <= max_remembered_ids) {
+    remembered_ids_ += kept->size();
+    remembered_.emplace(needle, kept);
+  }
+  return kept;
 }
 
 } // namespace emporium

@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <array>
 #include <thread>
 #include <unordered_map>
 #include <unistd.h>
@@ -49,6 +50,12 @@ std::string user_id(std::uint64_t i) {
 
 constexpr std::uint64_t users = 10'000;
 constexpr std::int32_t products = 200;
+/// Names as long as the demo catalog's ("<adjective> <noun>", 11-33
+/// characters): most are past std::string's 15 inline characters, so each
+/// line's name is an allocation of its own, as in a real cart.
+constexpr std::array<const char*, 3> demo_like_names = {"Classic Tea Kettle",
+                                                         "Compact Wireless Mouse",
+                                                         "Premium Field Guide to Birds"};
 
 /// A client's k-th cart add: user and product move on every second step,
 /// and the second of the two takes the unit back out.
@@ -58,7 +65,7 @@ caf::message cart_add(int client, int clients, std::uint64_t k) {
   auto product = static_cast<product_id>(1 + (pair / users + user) % products);
   return caf::make_message(entity_key{entity_kind::cart, user_id(user)},
                            caf::make_message(add_to_cart{product, k % 2 == 0 ? 1 : -1, 999,
-                                                         "Bench item", 1'000'000}));
+                                                         demo_like_names[static_cast<std::size_t>(product) % 3], 1'000'000}));
 }
 
 struct counters {
@@ -258,7 +265,8 @@ int main(int argc, char** argv) {
       auto cart = static_cast<std::uint64_t>(sent / 3);
       auto line = static_cast<product_id>(1 + sent % 3);
       self->send(dir_mem, entity_key{entity_kind::cart, user_id(users + cart)},
-                 caf::make_message(add_to_cart{line, 1, 999, "Bench item", 1'000'000}));
+                 caf::make_message(add_to_cart{line, 1, 999, demo_like_names[sent % 3],
+                                               1'000'000}));
       ++sent;
     };
     while (sent < std::min(window, total))

@@ -4,7 +4,9 @@
 # products, 1,000,000 accounts), interleaved over `runs` runs, each on a
 # fresh start of a Release node:
 #   start-up (exec to ready), resident memory after the load, the
-#   storefront's catalog page and a catalog search (wrk, 20 connections),
+#   storefront's catalog page and a catalog search, once with a popular
+#   term (remembered) and once with a needle never remembered (wrk, 20
+#   connections),
 #   login latency (sequential logins of random accounts: Argon2 included),
 #   and closed-loop order throughput (order_load, 50 buyers).
 # The large directory is the small one plus tests/bench/bulk_data's rows.
@@ -38,16 +40,18 @@ if [[ ! -f "$work/large/ready" ]]; then
 fi
 
 # measure <dir> <accounts>: one line "startup_s rss_mib page_rps page_p99 search_rps search_p99
-# search_errors login_p50 login_p99 orders_s order_failed"
+# search_errors many_rps many_p99 many_errors login_p50 login_p99 orders_s order_failed"
 measure() {
   local dir=$1 accounts=$2 t0 startup
   t0=$(date +%s.%N)
   start_bench_node "$dir"
   startup=$(python3 -c "import sys;print(f'{float(sys.argv[2])-float(sys.argv[1]):.2f}')" "$t0" "$(date +%s.%N)")
   local base="http://127.0.0.1:$bench_port"
-  local page search
+  local page search searches
   page=$(wrk_figures "$base/api/products?page=1&pageSize=20")
   search=$(wrk_figures "$base/api/products?search=kettle&sortBy=price&page=1&pageSize=20")
+  # A needle the node has not remembered, every request (search_many.lua).
+  searches=$(wrk_figures "$base" -s tests/bench/search_many.lua)
   local logins
   logins=$(python3 - "$bench_port" "$accounts" "$password" <<'PY'
 import http.client, json, random, sys, time
@@ -74,12 +78,14 @@ PY
   local rss
   rss=$(awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$bench_node_pid/status")
   stop_bench_node
-  echo "$startup $rss $page $search $logins $orders"
+  echo "$startup $rss $page $search $searches $logins $orders"
 }
 
-# wrk_figures <url>: "rps p99_ms errors" (non-2xx and socket errors summed)
+# wrk_figures <url> [wrk options]: "rps p99_ms errors" (non-2xx and socket errors summed)
 wrk_figures() {
-  wrk -t2 -c20 -d"${secs}s" --latency "$1" >"$work/wrk.out" 2>&1 || true
+  local url=$1
+  shift
+  wrk -t2 -c20 -d"${secs}s" --latency "$@" "$url" >"$work/wrk.out" 2>&1 || true
   python3 - "$work/wrk.out" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
@@ -107,6 +113,7 @@ import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 names = ["start-up (s)", "resident memory (MiB)", "catalog page 1 (req/s)", "catalog page 1 p99 (ms)",
          "catalog page errors", "search+sort by price (req/s)", "search p99 (ms)", "search errors",
+         "search, a needle not remembered (req/s)", "its p99 (ms)", "its errors",
          "login p50 (ms)", "login p99 (ms)", "login failures", "orders/s (closed loop, 50 buyers)",
          "orders failed"]
 def spread(values):

@@ -123,16 +123,48 @@ TEST_CASE("a large catalog in chunks: every change and page agrees with a plain 
   }
   view.reset(initial, levels);
   REQUIRE(view.snapshot()->chunks.size() > 4);
+  // Searches (through the index, its remembered matches and the ids
+  // changed since it was built) find exactly what a scan finds; short
+  // needles scan. Checked during the walk too, so matches remembered
+  // before an edit, a deletion or a rebuild are checked after it.
+  auto check_searches = [&] {
+    for (const char* needle : {"item 1", "ABOUT ITEM 12", "tem 3", "zzz", "ab", "m", "\nabout"}) {
+      CAPTURE(needle);
+      catalog_query q;
+      q.search = needle;
+      std::string lowered = needle;
+      for (auto& c : lowered)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::vector<std::int64_t> scanned;
+      for (const auto& [id, entry] : model) {
+        auto text = entry.first.name + "\n" + entry.first.description;
+        for (auto& c : text)
+          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (text.find(lowered) != std::string::npos)
+          scanned.push_back(id);
+      }
+      CHECK(ids_of(view.query(q)) == scanned);
+    }
+  };
+  check_searches(); // remembers the matches of the first index
   std::uint32_t x = 12345; // a fixed pseudo-random walk: the test replays exactly
   auto next = [&] { return x = x * 1103515245u + 12345u, (x >> 8) % 4000; };
   for (int step = 0; step < 3000; ++step) {
     auto id = static_cast<std::int64_t>(next()) + 1;
+    if (step % 250 == 0)
+      check_searches();
     switch (step % 4) {
       case 0:
-      case 1:
         view.upsert(numbered(id));
         model[id] = {numbered(id), model.count(id) ? model[id].second : 0};
         break;
+      case 1: { // a new text: a remembered match may no longer hold
+        auto edited = numbered(id);
+        edited.description = "About thing " + std::to_string(id + step);
+        view.upsert(edited);
+        model[id] = {edited, model.count(id) ? model[id].second : 0};
+        break;
+      }
       case 2:
         view.set_stock({{id, step}});
         if (model.count(id))
@@ -159,25 +191,7 @@ TEST_CASE("a large catalog in chunks: every change and page agrees with a plain 
     CHECK_FALSE(chunk->items.empty());
     CHECK(chunk->items.size() <= catalog_chunk_max);
   }
-  // Searches (through the index and the ids changed since it was built)
-  // find exactly what a scan finds; short needles scan.
-  for (const char* needle : {"item 1", "ABOUT ITEM 12", "tem 3", "zzz", "ab", "m", "\nabout"}) {
-    CAPTURE(needle);
-    catalog_query q;
-    q.search = needle;
-    std::string lowered = needle;
-    for (auto& c : lowered)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::vector<std::int64_t> scanned;
-    for (const auto& [id, entry] : model) {
-      auto text = entry.first.name + "\n" + entry.first.description;
-      for (auto& c : text)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (text.find(lowered) != std::string::npos)
-        scanned.push_back(id);
-    }
-    CHECK(ids_of(view.query(q)) == scanned);
-  }
+  check_searches();
   for (const char* sort : {"id", "price", "stock"})
     for (bool descending : {false, true})
       for (std::size_t page : {1u, 2u, 37u, 1000u}) {
@@ -245,4 +259,25 @@ TEST_CASE("a product edited after the index was built is found by its new text, 
   q.search = "blue mug";
   CHECK(view.query(q).items.empty());
   CHECK(view.snapshot()->unindexed == std::vector<std::int64_t>{2, 3});
+}
+
+TEST_CASE("the text index remembers at most its bounds of matches, then starts afresh") {
+  text_index index;
+  index.add(1, "red kettle");
+  index.shrink();
+  CHECK(index.remembered("kettle") == nullptr);
+  auto kept = index.remember("kettle", {1});
+  REQUIRE(kept != nullptr);
+  CHECK(*index.remembered("kettle") == std::vector<std::int64_t>{1});
+  // Needles from any client: the 257th forgets the first 256.
+  for (std::size_t i = 1; i < text_index::max_remembered_needles; ++i)
+    index.remember("needle " + std::to_string(i), {});
+  CHECK(index.remembered("kettle") != nullptr);
+  index.remember("one too many", {});
+  CHECK(index.remembered("kettle") == nullptr);
+  CHECK(index.remembered("one too many") != nullptr);
+  // A list larger than the whole bound is answered but not kept.
+  std::vector<std::int64_t> huge(text_index::max_remembered_ids + 1);
+  CHECK(index.remember("huge", huge)->size() == huge.size());
+  CHECK(index.remembered("huge") == nullptr);
 }
