@@ -109,18 +109,18 @@ text_index::matches text_index::remembered(const std::string& needle) const {
 text_index::matches text_index::remember(const std::string& needle,
                                          std::vector<std::int64_t> ids) const {
   auto kept = std::make_shared<const std::vector<std::int64_t>>(std::move(ids));
+  if (kept->size() > max_remembered_ids)
+    return kept; // too large to keep: the others stay
   std::lock_guard<std::mutex> guard{remembered_mutex_};
-  if (remembered_.count(needle) != 0)
-    return remembered_[needle]; // another thread was first: the same ids
+  if (auto it = remembered_.find(needle); it != remembered_.end())
+    return it->second; // another thread was first: the same ids
   if (remembered_.size() >= max_remembered_needles ||
       remembered_ids_ + kept->size() > max_remembered_ids) {
     remembered_.clear();
     remembered_ids_ = 0;
   }
-  if (kept->size() <= max_remembered_ids) {
-    remembered_ids_ += kept->size();
-    remembered_.emplace(needle, kept);
-  }
+  remembered_ids_ += kept->size();
+  remembered_.emplace(needle, kept);
   return kept;
 }
 
