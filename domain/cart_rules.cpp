@@ -2,7 +2,6 @@
 #include "domain/cart_rules.hpp"
 
 #include <algorithm>
-#include <iterator>
 
 namespace emporium {
 
@@ -18,15 +17,9 @@ std::vector<cart_line>::iterator find_line(cart_state& cart, product_id product)
 /// of a three-line cart's 56-byte lines allocated and unused in each of
 /// up to hundreds of thousands of carts.
 void insert_line(cart_state& cart, std::vector<cart_line>::iterator at, cart_line line) {
-  if (cart.lines.size() == cart.lines.capacity()) {
-    auto offset = at - cart.lines.begin();
-    std::vector<cart_line> grown;
-    grown.reserve(cart.lines.size() + 1);
-    std::move(cart.lines.begin(), cart.lines.end(), std::back_inserter(grown));
-    cart.lines = std::move(grown);
-    at = cart.lines.begin() + offset;
-  }
-  cart.lines.insert(at, std::move(line));
+  auto offset = at - cart.lines.begin();
+  cart.lines.reserve(cart.lines.size() + 1); // exactly this many, where insert would double
+  cart.lines.insert(cart.lines.begin() + offset, std::move(line));
 }
 
 } // namespace

@@ -95,8 +95,7 @@ std::vector<std::int64_t> text_index::candidates(std::string_view needle) const 
   // Both ascending: a merge keeps the result ascending.
   std::vector<std::int64_t> ids;
   ids.reserve(common.size() + wide_.size());
-  std::merge(common.begin(), common.end(), wide_.begin(), wide_.end(), std::back_inserter(ids),
-             [](std::int64_t a, std::int64_t b) { return a < b; });
+  std::merge(common.begin(), common.end(), wide_.begin(), wide_.end(), std::back_inserter(ids));
   return ids;
 }
 

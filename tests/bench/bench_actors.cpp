@@ -19,11 +19,11 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
-#include <array>
 #include <thread>
 #include <unordered_map>
 #include <unistd.h>
@@ -50,9 +50,9 @@ std::string user_id(std::uint64_t i) {
 
 constexpr std::uint64_t users = 10'000;
 constexpr std::int32_t products = 200;
-/// Names as long as the demo catalog's ("<adjective> <noun>", 11-33
-/// characters): most are past std::string's 15 inline characters, so each
-/// line's name is an allocation of its own, as in a real cart.
+/// Names like the demo catalog's ("<adjective> <noun>", 18-28 characters
+/// here): past std::string's 15 inline characters, so each line's name is
+/// an allocation of its own, as in a real cart.
 constexpr std::array<const char*, 3> demo_like_names = {"Classic Tea Kettle",
                                                          "Compact Wireless Mouse",
                                                          "Premium Field Guide to Birds"};
@@ -63,9 +63,10 @@ caf::message cart_add(int client, int clients, std::uint64_t k) {
   auto pair = k / 2;
   auto user = (static_cast<std::uint64_t>(client) + pair * static_cast<std::uint64_t>(clients)) % users;
   auto product = static_cast<product_id>(1 + (pair / users + user) % products);
+  const auto* name = demo_like_names[static_cast<std::size_t>(product) % demo_like_names.size()];
   return caf::make_message(entity_key{entity_kind::cart, user_id(user)},
                            caf::make_message(add_to_cart{product, k % 2 == 0 ? 1 : -1, 999,
-                                                         demo_like_names[static_cast<std::size_t>(product) % 3], 1'000'000}));
+                                                         name, 1'000'000}));
 }
 
 struct counters {
