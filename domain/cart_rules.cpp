@@ -78,12 +78,98 @@ bool cart_applied(const cart_state& cart, cart_op op) {
   return op != 0 && std::find(cart.ops.begin(), cart.ops.end(), op) != cart.ops.end();
 }
 
+namespace {
+
+bool is_take_op(cart_op op) {
+  return op < 0 && op % 2 == 0;
+}
+
+/// Order ids are positive and far below 2^61; anything else is not an order.
+bool is_order_id(std::int64_t order) {
+  return order > 0 && order < (std::int64_t{1} << 61);
+}
+
+void forget_op(cart_state& cart, cart_op op) {
+  cart.ops.erase(std::remove(cart.ops.begin(), cart.ops.end(), op), cart.ops.end());
+}
+
+/// `line` added back, its quantity capped at max_line_quantity.
+void add_back(cart_state& cart, const cart_line& line) {
+  if (line.quantity <= 0)
+    return;
+  auto it = find_line(cart, line.product);
+  if (it == cart.lines.end() || it->product != line.product) {
+    auto back = line;
+    back.quantity = std::min(back.quantity, max_line_quantity);
+    insert_line(cart, it, std::move(back));
+    return;
+  }
+  it->quantity = static_cast<std::int32_t>(
+    std::min<std::int64_t>(std::int64_t{it->quantity} + line.quantity, max_line_quantity));
+}
+
+} // namespace
+
 void cart_record(cart_state& cart, cart_op op) {
   if (op == 0)
     return;
-  if (cart.ops.size() >= cart_ops_kept)
-    cart.ops.erase(cart.ops.begin(), cart.ops.end() - (cart_ops_kept - 1));
+  while (cart.ops.size() >= cart_ops_kept) {
+    auto victim = std::find_if(cart.ops.begin(), cart.ops.end(),
+                               [](cart_op kept) { return !is_take_op(kept); });
+    cart.ops.erase(victim == cart.ops.end() ? cart.ops.begin() : victim);
+  }
   cart.ops.push_back(op);
+}
+
+cart_op order_take_op(std::int64_t order) {
+  return -2 * order;
+}
+
+cart_op order_close_op(std::int64_t order) {
+  return -2 * order - 1;
+}
+
+bool cart_take_for_order(cart_state& cart, std::int64_t order,
+                         const std::vector<cart_line>& lines) {
+  if (!is_order_id(order) || cart_applied(cart, order_close_op(order)))
+    return false;
+  if (cart_applied(cart, order_take_op(order)))
+    return true;
+  // On a copy: a short line leaves the cart as it was.
+  auto after = cart;
+  for (const auto& line : lines) {
+    auto it = find_line(after, line.product);
+    if (line.quantity <= 0 || it == after.lines.end() || it->product != line.product ||
+        it->quantity < line.quantity)
+      return false;
+    if (it->quantity == line.quantity)
+      after.lines.erase(it);
+    else
+      it->quantity -= line.quantity;
+  }
+  cart = std::move(after);
+  cart_record(cart, order_take_op(order));
+  return true;
+}
+
+bool cart_give_back(cart_state& cart, std::int64_t order, const std::vector<cart_line>& lines) {
+  if (!is_order_id(order) || cart_applied(cart, order_close_op(order)))
+    return false;
+  if (cart_applied(cart, order_take_op(order))) {
+    for (const auto& line : lines)
+      add_back(cart, line);
+    forget_op(cart, order_take_op(order));
+  }
+  cart_record(cart, order_close_op(order));
+  return true;
+}
+
+bool cart_settle_order(cart_state& cart, std::int64_t order) {
+  if (!is_order_id(order) || cart_applied(cart, order_close_op(order)))
+    return false;
+  forget_op(cart, order_take_op(order));
+  cart_record(cart, order_close_op(order));
+  return true;
 }
 
 errc cart_remove(cart_state& cart, product_id product) {

@@ -40,8 +40,37 @@ struct cart_state {
 /// True when `op` (not 0) is among the cart's applied operations.
 bool cart_applied(const cart_state& cart, cart_op op);
 
-/// Records `op` (not 0) as applied, forgetting the oldest beyond cart_ops_kept.
+/// Records `op` (not 0) as applied. Beyond cart_ops_kept it forgets the
+/// oldest op that is not an open order's take (the oldest take only when
+/// all are takes).
 void cart_record(cart_state& cart, cart_op op);
+
+/// An order's units leave the cart when the order is placed, so a second
+/// order placed before the first ends cannot charge for them again, and
+/// come back if the order is cancelled. Each step is applied once per
+/// order, through two operation ids of that order: its take and its close
+/// (both negative, so they never meet the edge's ids, which are positive).
+/// A take is kept among the cart's ops while its order is open; a close
+/// is an ordinary op (it only refuses a take that arrives after it).
+cart_op order_take_op(std::int64_t order);
+cart_op order_close_op(std::int64_t order);
+
+/// Takes `lines` out of the cart for `order`, all or nothing: true when
+/// the cart held every unit (now taken) or this order took them before;
+/// false, changing nothing, when a line is short, a line is not positive,
+/// or the order was closed.
+bool cart_take_for_order(cart_state& cart, std::int64_t order,
+                         const std::vector<cart_line>& lines);
+
+/// A cancelled order gives back what it took (each line at most up to
+/// max_line_quantity) and is closed. An order that never took is closed
+/// too, so its take, should it still arrive, is refused. False when the
+/// order was already closed (nothing changes).
+bool cart_give_back(cart_state& cart, std::int64_t order, const std::vector<cart_line>& lines);
+
+/// A confirmed order's units stay gone: the order is closed and its take
+/// no longer kept. False when it was already closed.
+bool cart_settle_order(cart_state& cart, std::int64_t order);
 
 /// A single line may hold at most this many units.
 inline constexpr std::int32_t max_line_quantity = 10'000;

@@ -44,7 +44,8 @@ std::optional<order_status> next_status(order_status from, saga_event ev) {
     case S::submitted:
       if (ev == E::reserved)
         return S::stock_reserved;
-      if (ev == E::out_of_stock || ev == E::reserve_failed || ev == E::user_cancel)
+      if (ev == E::out_of_stock || ev == E::reserve_failed || ev == E::user_cancel ||
+          ev == E::cart_refused)
         return S::cancelled;
       return std::nullopt;
     case S::stock_reserved:

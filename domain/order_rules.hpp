@@ -34,13 +34,14 @@ enum class order_status : std::uint8_t {
 enum class saga_event : std::uint8_t {
   reserved,          // every line reserved
   out_of_stock,      // a line was refused
-  reserve_failed,    // the stock actors did not answer after retries
+  reserve_failed,    // the cart or the stock actors did not answer after retries
   authorized,        // the payment went through
   declined,          // the provider declined the card
   payment_timed_out, // no payment answer before the deadline
   committed,         // every reservation became a sale
   commit_failed,     // a reservation could not be committed (expired)
   user_cancel,       // POST /api/orders/{id}/cancel
+  cart_refused,      // the cart no longer held the ordered units (see cart_rules.hpp)
 };
 
 /// Emporium's status names (exact) and the seed's (Pending/Completed/Cancelled).

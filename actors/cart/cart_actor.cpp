@@ -68,6 +68,22 @@ caf::behavior cart_actor(cart_self* self, std::string user, entity_services svc)
       });
     },
     [self](const get_cart&) { return view_of(self->state.cart); },
+    [self](const take_for_order& r) -> caf::result<bool> {
+      if (!cart_take_for_order(self->state.cart, r.order, r.lines))
+        return false;
+      // Written again when taken before: the first write may be in flight.
+      return persist_then_reply(self, persistence::snapshot_of(self->state.cart), true);
+    },
+    [self](const give_back_for_order& r) {
+      cart_give_back(self->state.cart, r.order, r.lines);
+      return persist_then_reply(self, persistence::snapshot_of(self->state.cart),
+                                view_of(self->state.cart));
+    },
+    [self](const settle_for_order& r) {
+      cart_settle_order(self->state.cart, r.order);
+      return persist_then_reply(self, persistence::snapshot_of(self->state.cart),
+                                view_of(self->state.cart));
+    },
     [self](atoms::passivate) { passivate_when_idle(self); },
   };
 }

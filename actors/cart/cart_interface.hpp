@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace emporium {
 
@@ -54,6 +55,28 @@ struct get_cart {
   using reply = cart_view;
 };
 
+/// The order saga's steps on its user's cart (cart_take_for_order and the
+/// rules after it): each applied once per order, so they may be resent.
+/// true when the cart gave every unit of `lines` to `order`.
+struct take_for_order {
+  using reply = bool;
+  std::int64_t order = 0;
+  std::vector<cart_line> lines;
+};
+
+/// A cancelled order's units come back to the cart.
+struct give_back_for_order {
+  using reply = cart_view;
+  std::int64_t order = 0;
+  std::vector<cart_line> lines;
+};
+
+/// A confirmed order's units stay gone.
+struct settle_for_order {
+  using reply = cart_view;
+  std::int64_t order = 0;
+};
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, add_to_cart& x) {
   return f(caf::meta::type_name("add_to_cart"), x.product, x.quantity, x.unit_price, x.name,
@@ -79,6 +102,21 @@ typename Inspector::result_type inspect(Inspector& f, clear_cart& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, get_cart&) {
   return f(caf::meta::type_name("get_cart"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, take_for_order& x) {
+  return f(caf::meta::type_name("take_for_order"), x.order, x.lines);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, give_back_for_order& x) {
+  return f(caf::meta::type_name("give_back_for_order"), x.order, x.lines);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, settle_for_order& x) {
+  return f(caf::meta::type_name("settle_for_order"), x.order);
 }
 
 } // namespace emporium

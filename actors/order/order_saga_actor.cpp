@@ -196,6 +196,57 @@ void ask_every_line(saga_self* self, const char* step_name, MakeRequest make_req
   }
 }
 
+/// The order's lines as the cart holds them.
+std::vector<cart_line> cart_lines_of(const order_state& o) {
+  std::vector<cart_line> lines;
+  lines.reserve(o.lines.size());
+  for (const auto& l : o.lines)
+    lines.push_back({l.product, l.quantity, l.unit_price, l.name});
+  return lines;
+}
+
+entity_key cart_key(const order_state& o) {
+  return {entity_kind::cart, o.user};
+}
+
+void reserve_all(saga_self* self);
+
+/// The first step: the order takes its units out of its user's cart, all
+/// or nothing, once per order (so a resumed saga asks again safely). A
+/// cart that no longer holds them (a second order placed from the same
+/// cart before this one took them, or the user took them out) cancels the
+/// order before any stock is held or money asked.
+void take_from_cart(saga_self* self) {
+  auto& st = self->state;
+  auto step = st.step;
+  auto span = step_span(self);
+  auto started = trace::now_ns();
+  auto traced = [self, span, started](const char* outcome, bool error) {
+    trace::record(span, self->state.trace.span, "saga.take_from_cart", trace::span_kind::client,
+                  started,
+                  {{"order.id", std::to_string(self->state.order.id)}, {"cart.outcome", outcome}},
+                  error);
+  };
+  ask_entity(
+    self, entity_router(st.rt.svc), std::chrono::milliseconds(st.rt.svc.saga.step_timeout_ms),
+    cart_key(st.order), take_for_order{st.order.id, cart_lines_of(st.order)},
+    [self, step, traced](bool taken) {
+      if (step != self->state.step)
+        return;
+      traced(taken ? "taken" : "refused", !taken);
+      if (taken)
+        reserve_all(self);
+      else
+        transition(self, saga_event::cart_refused, "cart_changed");
+    },
+    [self, step, traced](caf::error&) {
+      if (step != self->state.step)
+        return;
+      traced("failed", true);
+      retry_or(self, saga_event::reserve_failed, "cart_unavailable");
+    });
+}
+
 void reserve_all(saga_self* self) {
   auto& o = self->state.order;
   auto ttl = self->state.rt.svc.saga.reserve_ttl_ms;
@@ -226,12 +277,11 @@ void commit_all(saga_self* self) {
       } else if (failed > 0) {
         retry_or(self, saga_event::commit_failed, "stock_unavailable");
       } else if (transition(self, saga_event::committed, "")) {
-        // The ordered units leave the cart; units the user added since stay.
+        // The units left the cart at the take; the cart stops keeping it.
+        // Lost, this costs nothing but one kept op (see cart_record).
         auto& o = self->state.order;
-        for (const auto& l : o.lines)
-          caf::anon_send(entity_router(self->state.rt.svc), entity_key{entity_kind::cart, o.user},
-                         caf::make_message(add_to_cart{l.product, -l.quantity, l.unit_price,
-                                                       l.name}));
+        caf::anon_send(entity_router(self->state.rt.svc), cart_key(o),
+                       caf::make_message(settle_for_order{o.id}));
       }
     });
 }
@@ -282,8 +332,9 @@ void charge(saga_self* self) {
       });
 }
 
-/// Undoes a cancelled order: releases every line, refunds/voids the charge.
-/// All idempotent; retried until done; then marked compensated (persisted).
+/// Undoes a cancelled order: gives its units back to the cart, releases
+/// every line, refunds/voids the charge. All idempotent; retried until
+/// done; then marked compensated (persisted).
 void compensate(saga_self* self, compensation what) {
   auto& st = self->state;
   struct tally {
@@ -291,7 +342,7 @@ void compensate(saga_self* self, compensation what) {
     bool failed = false;
   };
   auto lines = static_cast<int>(st.order.lines.size());
-  auto t = std::make_shared<tally>(tally{lines + (what.refund_payment ? 1 : 0)});
+  auto t = std::make_shared<tally>(tally{lines + 1 + (what.refund_payment ? 1 : 0)});
   auto timeout = std::chrono::milliseconds(st.rt.svc.saga.step_timeout_ms);
   auto step = st.step;
   auto finish_one = [self, t, what, step] {
@@ -308,11 +359,14 @@ void compensate(saga_self* self, compensation what) {
     update_pin(self, false);
     persist(self, persistence::snapshot_of(self->state.order), [] {}, [] {});
   };
-  if (t->left == 0) {
-    t->left = 1;
-    finish_one();
-    return;
-  }
+  ask_entity(
+    self, entity_router(st.rt.svc), timeout, cart_key(st.order),
+    give_back_for_order{st.order.id, cart_lines_of(st.order)},
+    [finish_one](cart_view&) { finish_one(); },
+    [t, finish_one](caf::error&) {
+      t->failed = true;
+      finish_one();
+    });
   for (const auto& line : st.order.lines)
     ask_entity(
       self, entity_router(st.rt.svc), timeout, stock_key(line.product),
@@ -389,7 +443,7 @@ void resume(saga_self* self) {
   update_pin(self, !is_terminal(o.status) ||
                      (o.status == order_status::cancelled && !o.compensated));
   switch (o.status) {
-    case order_status::submitted: return reserve_all(self);
+    case order_status::submitted: return take_from_cart(self);
     case order_status::stock_reserved: return charge(self);
     case order_status::payment_authorized: return commit_all(self);
     case order_status::cancelled:

@@ -41,8 +41,13 @@ struct saga_fixture : deterministic {
   /// Writes an order snapshot as the index would and starts its saga.
   /// `hand_over`: the start message carries the order, as the index's does,
   /// and nothing is written (so only the hand-over can start it).
+  /// `fill`: first puts the order's units into the buyer's cart, as the
+  /// edge builds an order from what the cart holds.
   void place(order_id id, std::vector<order_line> lines, std::string method,
-             bool hand_over = false) {
+             bool hand_over = false, bool fill = true) {
+    if (fill)
+      for (const auto& l : lines)
+        call(cart_of("buyer"), add_to_cart{l.product, l.quantity, l.unit_price, l.name});
     order_state o;
     o.id = id;
     o.user = "buyer";
@@ -81,6 +86,10 @@ struct saga_fixture : deterministic {
     return out;
   }
 
+  std::vector<cart_line> buyer_cart() {
+    return call(cart_of("buyer"), get_cart{}).lines;
+  }
+
   std::optional<persistence::ledger_entry> ledger(order_id id) {
     persistence::payment_ledger l(db_path, persistence::durability::normal);
     return l.find("order-" + std::to_string(id));
@@ -108,6 +117,7 @@ TEST_CASE_FIXTURE(saga_fixture, "success: reserve, charge, commit, confirm") {
   place(100, {{1, 2, 500, "A"}, {2, 1, 250, "B"}}, "pm_card_visa");
   sched.run();
   CHECK(statuses(100) == happy);
+  CHECK(buyer_cart().empty()); // the order took its units
   CHECK(stock_of_product(1).on_hand == 3);
   CHECK(stock_of_product(1).reserved == 0);
   CHECK(stock_of_product(2).sold == 1);
@@ -158,6 +168,56 @@ TEST_CASE_FIXTURE(saga_fixture, "each decline reason cancels and releases the st
   }
   CHECK(stock_of_product(1).available == 10);
   CHECK(stock_of_product(1).sold == 0);
+  // Each cancelled order gave its unit back to the cart.
+  CHECK(buyer_cart() == std::vector<cart_line>{{1, 4, 100, "A"}});
+}
+
+TEST_CASE_FIXTURE(saga_fixture, "a second order from the same cart cannot charge for units the first took") {
+  start_shop("saga-second-order");
+  stock(1, 10);
+  // Both orders were built from the cart as it was (two quick checkouts):
+  // the first takes the units, the second finds them gone.
+  place(160, {{1, 2, 500, "A"}}, "pm_card_visa");
+  place(161, {{1, 2, 500, "A"}}, "pm_card_visa", false, false);
+  sched.run();
+  CHECK(statuses(160) == happy);
+  auto second = order(161);
+  CHECK(second.status == order_status::cancelled);
+  CHECK(second.reason == "cart_changed");
+  CHECK(second.compensated);
+  CHECK_FALSE(ledger(161).has_value()); // never charged
+  CHECK(ledger(160)->amount == 1000);
+  CHECK(stock_of_product(1).sold == 2);
+  CHECK(stock_of_product(1).available == 8);
+  CHECK(buyer_cart().empty());
+  // Units added after the first order are the next order's alone.
+  place(162, {{1, 1, 500, "A"}}, "pm_card_visa");
+  sched.run();
+  CHECK(statuses(162) == happy);
+  CHECK(ledger(162)->amount == 500);
+  CHECK(buyer_cart().empty());
+  // A late give-back for a confirmed order (a resent message) brings nothing back.
+  call(cart_of("buyer"), give_back_for_order{162, {{1, 1, 500, "A"}}});
+  CHECK(buyer_cart().empty());
+}
+
+TEST_CASE_FIXTURE(saga_fixture, "a user cancel while the payment hangs gives the units back") {
+  payment_options pay;
+  pay.max_attempts = 1000000; // the provider keeps failing: the order waits for its payment
+  pay.breaker_threshold = 1000000;
+  start_shop("saga-give-back", 1.0, {}, pay);
+  stock(1, 10);
+  call(cart_of("buyer"), add_to_cart{1, 5, 500, "A"});
+  place(170, {{1, 2, 500, "A"}}, "pm_card_visa", false, false);
+  sched.run();
+  REQUIRE(order(170).status == order_status::stock_reserved);
+  CHECK(buyer_cart() == std::vector<cart_line>{{1, 3, 500, "A"}}); // taken at placement
+  call(cart_of("buyer"), add_to_cart{1, 1, 500, "A"}); // the user goes on shopping
+  call(entity_key{entity_kind::order, "170"}, cancel_order{});
+  sched.run();
+  CHECK(order(170).status == order_status::cancelled);
+  CHECK(buyer_cart() == std::vector<cart_line>{{1, 6, 500, "A"}});
+  CHECK(stock_of_product(1).available == 10);
 }
 
 TEST_CASE_FIXTURE(saga_fixture, "transient payment errors are retried, then it succeeds") {
@@ -258,7 +318,7 @@ TEST_CASE_FIXTURE(saga_fixture, "a crash at each step resumes to the same end") 
   // directory stops every entity; answers still in flight are lost), then
   // start a new directory: the saga resumes from its last persisted state
   // and must reach Confirmed, charging once.
-  for (int k = 1; k <= 12; k += 1) {
+  for (int k = 1; k <= 16; k += 1) {
     order_id id = 700 + k;
     place(id, {{1, 1, 100, "A"}}, "pm_card_visa");
     for (int i = 0; i < k; ++i)
@@ -272,10 +332,11 @@ TEST_CASE_FIXTURE(saga_fixture, "a crash at each step resumes to the same end") 
     sched.run();
     CHECK(order(id).status == order_status::confirmed);
     CHECK(ledger(id)->status == "succeeded");
+    CHECK(buyer_cart().empty()); // taken once, however often the take was asked
   }
   auto s = stock_of_product(1);
-  CHECK(s.sold == 12);
-  CHECK(s.on_hand == 38);
+  CHECK(s.sold == 16);
+  CHECK(s.on_hand == 34);
   CHECK(s.on_hand == s.available + s.reserved);
 }
 

@@ -139,8 +139,9 @@ class OrderFlowTests(unittest.TestCase):
         self.assertEqual(wait_for(lambda: node.request("GET", "/api/products/3")[1]["stockQuantity"] == before), True)
         history = node.request("GET", "/api/orders/history", token=token)[1]
         self.assertEqual([o["id"] for o in history], [oid])
-        # The cart was kept: the order failed.
-        self.assertEqual(len(node.request("GET", "/api/cart", token=token)[1]["items"]), 1)
+        # The order failed: its unit came back to the cart (compensation runs
+        # after the cancel is durable, so it may take a moment).
+        self.assertTrue(wait_for(lambda: len(node.request("GET", "/api/cart", token=token)[1]["items"]) == 1))
 
     def test_empty_cart_other_users_order_and_cancel(self):
         token, uid = self.shopper("cancel")
@@ -157,6 +158,56 @@ class OrderFlowTests(unittest.TestCase):
         wait_for(lambda: order_state(token, oid) == "Confirmed")
         status, body, _ = node.request("POST", f"/api/orders/{oid}/cancel", token=token)
         self.assertEqual(status, 409)
+
+
+class QuickSecondCheckoutTests(unittest.TestCase):
+    """A slow payment keeps the first order open; a second checkout meanwhile
+    must not charge for the same units again."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.slow = Node(extra_args=["--payment-latency-ms", "1500"], log_name="slow-node.log").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.slow.close()
+
+    def test_units_leave_the_cart_when_placed_and_are_charged_once(self):
+        slow = self.slow
+        login = slow.new_user(f"twice-{time.time_ns()}@example.com")
+        token = login["token"]
+        before = slow.request("GET", "/api/products/5")[1]["stockQuantity"]
+        slow.request("POST", "/api/cart/add", {"productId": 5, "quantity": 2}, token=token)
+        first = slow.request("POST", "/api/orders/place", {"paymentMethodId": "pm_card_visa"}, token=token)
+        self.assertEqual(first[0], 200)
+        # A second checkout at once: refused (the cart is already empty) or
+        # placed and then cancelled because the first order holds the units.
+        second = slow.request("POST", "/api/orders/place", {"paymentMethodId": "pm_card_visa"}, token=token)
+        self.assertIn(second[0], (200, 400))
+        # The units left the cart while the first order still waits for its payment.
+        self.assertTrue(wait_for(lambda: slow.request("GET", "/api/cart", token=token)[1]["items"] == []))
+        self.assertIn(slow.request("GET", f"/api/orders/{first[1]['orderId']}", token=token)[1]["state"],
+                      ("Submitted", "StockReserved"))
+        # Shopping on: the next order holds only what was added since.
+        slow.request("POST", "/api/cart/add", {"productId": 6, "quantity": 1}, token=token)
+        third = slow.request("POST", "/api/orders/place", {"paymentMethodId": "pm_card_visa"}, token=token)
+        self.assertEqual(third[0], 200)
+
+        def finals():
+            history = slow.request("GET", "/api/orders/history", token=token)[1]
+            if any(o["state"] not in ("Confirmed", "Cancelled") for o in history):
+                return None
+            return history
+        history = wait_for(finals, timeout=30)
+        self.assertTrue(history)
+        confirmed = sorted((o["id"], [(i["productId"], i["quantity"]) for i in o["items"]])
+                           for o in history if o["state"] == "Confirmed")
+        self.assertEqual(confirmed, [(first[1]["orderId"], [(5, 2)]), (third[1]["orderId"], [(6, 1)])])
+        if second[0] == 200:
+            cancelled = [o for o in history if o["id"] == second[1]["orderId"]][0]
+            self.assertEqual((cancelled["state"], cancelled["reason"]), ("Cancelled", "cart_changed"))
+        self.assertEqual(slow.request("GET", "/api/products/5")[1]["stockQuantity"], before - 2)
+        self.assertEqual(slow.request("GET", "/api/cart", token=token)[1]["items"], [])
 
 
 class ContentionTests(unittest.TestCase):

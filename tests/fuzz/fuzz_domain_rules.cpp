@@ -2,6 +2,7 @@
 // one operation), with their invariants asserted after every step:
 // stock never negative, reserved <= on hand, on hand + sold conserved,
 // cart totals equal the sum of their lines and lines stay within bounds,
+// an order takes units from a cart all or nothing and once,
 // terminal order states absorb every later event.
 #include "tests/fuzz/fuzz_check.hpp"
 #include "domain/cart_rules.hpp"
@@ -35,6 +36,14 @@ void check_cart(const cart_state& cart) {
     sum += l.unit_price * l.quantity;
   }
   check(cart_total(cart) == sum);
+  check(cart.ops.size() <= cart_ops_kept);
+}
+
+std::int64_t units_of(const cart_state& cart) {
+  std::int64_t units = 0;
+  for (const auto& l : cart.lines)
+    units += l.quantity;
+  return units;
 }
 
 void check_stock(const stock_state& s, std::int64_t initial) {
@@ -63,7 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     product_id product = 1 + arg % 8;
     order_id oid = 1 + arg % 6;
     now += 10;
-    switch (op % 12) {
+    switch (op % 15) {
       case 0:
         cart_add(cart, product, in.small_signed() * 200, 100 + arg, "p");
         break;
@@ -100,8 +109,42 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           supplied += stock.on_hand - before;
         break;
       }
+      case 9: {
+        // An order takes units, all or nothing, once.
+        std::vector<cart_line> lines{{product, 1 + in.byte() % 5, 100, "p"}};
+        if (in.byte() % 2)
+          lines.push_back({1 + in.byte() % 8, 1 + in.byte() % 5, 100, "p"});
+        auto before = cart;
+        bool taken_before = cart_applied(cart, order_take_op(oid));
+        bool taken = cart_take_for_order(cart, oid, lines);
+        std::int64_t ordered = 0;
+        for (const auto& l : lines)
+          ordered += l.quantity;
+        if (taken && !taken_before)
+          check(units_of(before) - units_of(cart) == ordered);
+        else
+          check(cart.lines == before.lines);
+        break;
+      }
+      case 10: {
+        auto before = cart;
+        bool taken = cart_applied(cart, order_take_op(oid));
+        cart_give_back(cart, oid, {{product, 1 + in.byte() % 5, 100, "p"}});
+        if (!taken)
+          check(cart.lines == before.lines);
+        check(units_of(cart) >= units_of(before));
+        check(!cart_applied(cart, order_take_op(oid)));
+        break;
+      }
+      case 11: {
+        auto before = cart;
+        cart_settle_order(cart, oid);
+        check(cart.lines == before.lines);
+        check(!cart_applied(cart, order_take_op(oid)));
+        break;
+      }
       default: {
-        auto ev = static_cast<saga_event>(arg % 9);
+        auto ev = static_cast<saga_event>(arg % 10);
         auto from = order.status;
         bool applied = apply_event(order, ev, "r", now);
         if (is_terminal(from))

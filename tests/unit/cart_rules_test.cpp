@@ -85,3 +85,100 @@ TEST_CASE("a cart remembers its last applied operation ids, the oldest forgotten
   CHECK_FALSE(cart_applied(cart, 2));
   CHECK_FALSE(cart_applied(cart, 0));
 }
+
+namespace {
+
+cart_state cart_of(std::vector<cart_line> lines) {
+  cart_state cart;
+  cart.lines = std::move(lines);
+  return cart;
+}
+
+} // namespace
+
+TEST_CASE("an order takes its units all or nothing, once, and a second order cannot take them") {
+  auto cart = cart_of({{1, 2, 100, "Tea"}, {2, 3, 250, "Mug"}});
+  std::vector<cart_line> ordered{{1, 2, 100, "Tea"}, {2, 1, 250, "Mug"}};
+  REQUIRE(cart_take_for_order(cart, 41, ordered));
+  CHECK(cart.lines == std::vector<cart_line>{{2, 2, 250, "Mug"}});
+  // Asked again (a resumed saga, a resent message): the same answer, nothing more taken.
+  CHECK(cart_take_for_order(cart, 41, ordered));
+  CHECK(cart.lines == std::vector<cart_line>{{2, 2, 250, "Mug"}});
+  // A second order built from the same cart before the first took its units.
+  auto before = cart;
+  CHECK_FALSE(cart_take_for_order(cart, 42, ordered));
+  CHECK(cart == before); // a short line takes nothing, not even the lines that were there
+  // What is there can be taken.
+  CHECK(cart_take_for_order(cart, 43, {{2, 2, 250, "Mug"}}));
+  CHECK(cart.lines.empty());
+}
+
+TEST_CASE("a take refuses lines that are not positive and ids that are not orders") {
+  auto cart = cart_of({{1, 2, 100, "Tea"}});
+  auto before = cart;
+  CHECK_FALSE(cart_take_for_order(cart, 5, {{1, 0, 100, "Tea"}}));
+  CHECK_FALSE(cart_take_for_order(cart, 5, {{1, -2, 100, "Tea"}}));
+  CHECK_FALSE(cart_take_for_order(cart, 0, {{1, 1, 100, "Tea"}}));
+  CHECK_FALSE(cart_take_for_order(cart, -4, {{1, 1, 100, "Tea"}}));
+  CHECK_FALSE(cart_take_for_order(cart, std::int64_t{1} << 62, {{1, 1, 100, "Tea"}}));
+  CHECK_FALSE(cart_take_for_order(cart, 5, {{1, 3, 100, "Tea"}})); // more than the line holds
+  CHECK_FALSE(cart_take_for_order(cart, 5, {{1, 1, 100, "Tea"}, {1, 2, 100, "Tea"}})); // twice
+  CHECK(cart == before);
+}
+
+TEST_CASE("a cancelled order gives back what it took, once; a take after the close is refused") {
+  auto cart = cart_of({{1, 2, 100, "Tea"}, {2, 1, 250, "Mug"}});
+  std::vector<cart_line> ordered{{1, 2, 100, "Tea"}, {2, 1, 250, "Mug"}};
+  REQUIRE(cart_take_for_order(cart, 7, ordered));
+  REQUIRE(cart_add(cart, 2, 4, 250, "Mug") == errc::none); // added while the order was open
+  CHECK(cart_give_back(cart, 7, ordered));
+  CHECK(cart.lines == std::vector<cart_line>{{1, 2, 100, "Tea"}, {2, 5, 250, "Mug"}});
+  CHECK_FALSE(cart_give_back(cart, 7, ordered)); // resent: nothing more comes back
+  CHECK(cart.lines == std::vector<cart_line>{{1, 2, 100, "Tea"}, {2, 5, 250, "Mug"}});
+  CHECK_FALSE(cart_take_for_order(cart, 7, ordered)); // a take arriving late is refused
+  CHECK(cart.lines == std::vector<cart_line>{{1, 2, 100, "Tea"}, {2, 5, 250, "Mug"}});
+  // An order cancelled before it took anything gives nothing back, and cannot take later.
+  CHECK(cart_give_back(cart, 8, {{1, 1, 100, "Tea"}}));
+  CHECK(cart.lines == std::vector<cart_line>{{1, 2, 100, "Tea"}, {2, 5, 250, "Mug"}});
+  CHECK_FALSE(cart_take_for_order(cart, 8, {{1, 1, 100, "Tea"}}));
+}
+
+TEST_CASE("a give-back stops a line at its cap") {
+  auto cart = cart_of({{1, 5, 100, "Tea"}});
+  REQUIRE(cart_take_for_order(cart, 3, {{1, 5, 100, "Tea"}}));
+  REQUIRE(cart_add(cart, 1, max_line_quantity - 1, 100, "Tea") == errc::none);
+  CHECK(cart_give_back(cart, 3, {{1, 5, 100, "Tea"}}));
+  CHECK(cart.lines == std::vector<cart_line>{{1, max_line_quantity, 100, "Tea"}});
+}
+
+TEST_CASE("a confirmed order's units stay gone and its take is no longer kept") {
+  auto cart = cart_of({{1, 2, 100, "Tea"}});
+  REQUIRE(cart_take_for_order(cart, 9, {{1, 2, 100, "Tea"}}));
+  CHECK(cart_applied(cart, order_take_op(9)));
+  CHECK(cart_settle_order(cart, 9));
+  CHECK_FALSE(cart_applied(cart, order_take_op(9)));
+  CHECK(cart.lines.empty());
+  CHECK_FALSE(cart_give_back(cart, 9, {{1, 2, 100, "Tea"}})); // closed: nothing comes back
+  CHECK(cart.lines.empty());
+  REQUIRE(cart_add(cart, 1, 2, 100, "Tea") == errc::none);
+  CHECK_FALSE(cart_take_for_order(cart, 9, {{1, 2, 100, "Tea"}})); // a resent take finds it closed
+  CHECK(cart.lines.size() == 1);
+}
+
+TEST_CASE("an open order's take outlives any number of the user's own changes") {
+  auto cart = cart_of({{1, 2, 100, "Tea"}});
+  REQUIRE(cart_take_for_order(cart, 11, {{1, 2, 100, "Tea"}}));
+  for (cart_op op = 1; op <= 3 * static_cast<cart_op>(cart_ops_kept); op += 2)
+    cart_record(cart, op);
+  CHECK(cart.ops.size() == cart_ops_kept);
+  CHECK(cart_applied(cart, order_take_op(11)));
+  CHECK_FALSE(cart_applied(cart, 1)); // the user's oldest ops went instead
+  CHECK(cart_give_back(cart, 11, {{1, 2, 100, "Tea"}}));
+  CHECK(cart.lines == std::vector<cart_line>{{1, 2, 100, "Tea"}});
+  // When every kept op is an open take, the oldest take goes.
+  for (std::int64_t order = 100; order < 100 + static_cast<std::int64_t>(cart_ops_kept) + 1; ++order)
+    cart_record(cart, order_take_op(order));
+  CHECK(cart.ops.size() == cart_ops_kept);
+  CHECK_FALSE(cart_applied(cart, order_take_op(100)));
+  CHECK(cart_applied(cart, order_take_op(100 + static_cast<std::int64_t>(cart_ops_kept))));
+}

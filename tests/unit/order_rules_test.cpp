@@ -13,6 +13,9 @@ TEST_CASE("the transition table: every allowed edge and that terminals absorb") 
   CHECK(next_status(S::submitted, E::out_of_stock) == S::cancelled);
   CHECK(next_status(S::submitted, E::reserve_failed) == S::cancelled);
   CHECK(next_status(S::submitted, E::user_cancel) == S::cancelled);
+  CHECK(next_status(S::submitted, E::cart_refused) == S::cancelled);
+  CHECK_FALSE(next_status(S::stock_reserved, E::cart_refused));
+  CHECK_FALSE(next_status(S::payment_authorized, E::cart_refused));
   CHECK_FALSE(next_status(S::submitted, E::authorized));
   CHECK(next_status(S::stock_reserved, E::authorized) == S::payment_authorized);
   CHECK(next_status(S::stock_reserved, E::declined) == S::cancelled);
@@ -23,7 +26,7 @@ TEST_CASE("the transition table: every allowed edge and that terminals absorb") 
   CHECK(next_status(S::payment_authorized, E::user_cancel) == S::cancelled);
   CHECK_FALSE(next_status(S::payment_authorized, E::declined));
   for (auto e : {E::reserved, E::out_of_stock, E::authorized, E::declined, E::committed,
-                 E::user_cancel, E::payment_timed_out}) {
+                 E::user_cancel, E::payment_timed_out, E::cart_refused}) {
     CHECK_FALSE(next_status(S::confirmed, e));
     CHECK_FALSE(next_status(S::cancelled, e));
   }

@@ -16,6 +16,7 @@ describe("wording", () => {
     expect(stateLabel("PaymentAuthorized")).toBe("Payment authorized");
     expect(stateLabel("Weird")).toBe("Weird");
     expect(reasonText("insufficient_funds")).toBe("the card has insufficient funds");
+    expect(reasonText("cart_changed")).toBe("its items were no longer in the cart (another order took them)");
     expect(reasonText("something_new")).toBe("something new");
     expect(reasonText("")).toBe("");
     expect(isFinal("Cancelled")).toBe(true);

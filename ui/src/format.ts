@@ -31,6 +31,8 @@ export function isFinal(state: string): boolean {
 }
 
 const reasons: Record<string, string> = {
+  cart_changed: "its items were no longer in the cart (another order took them)",
+  cart_unavailable: "the cart could not be reached",
   out_of_stock: "an item ran out of stock",
   card_declined: "the card was declined",
   insufficient_funds: "the card has insufficient funds",
