@@ -257,7 +257,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(emporium, (emporium::payment_notice))
   CAF_ADD_TYPE_ID(emporium, (emporium::take_for_order))
   CAF_ADD_TYPE_ID(emporium, (emporium::give_back_for_order))
-  CAF_ADD_TYPE_ID(emporium, (emporium::settle_for_order))
 CAF_END_TYPE_ID_BLOCK(emporium)
 
 // A write goes to the store of the entity's own node only: never serialized.

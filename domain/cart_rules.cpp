@@ -113,6 +113,9 @@ void add_back(cart_state& cart, const cart_line& line) {
 void cart_record(cart_state& cart, cart_op op) {
   if (op == 0)
     return;
+  auto takes = std::count_if(cart.ops.begin(), cart.ops.end(), is_take_op);
+  if (is_take_op(op) && static_cast<std::size_t>(takes) >= cart_takes_kept)
+    cart.ops.erase(std::find_if(cart.ops.begin(), cart.ops.end(), is_take_op));
   while (cart.ops.size() >= cart_ops_kept) {
     auto victim = std::find_if(cart.ops.begin(), cart.ops.end(),
                                [](cart_op kept) { return !is_take_op(kept); });
@@ -164,13 +167,6 @@ bool cart_give_back(cart_state& cart, std::int64_t order, const std::vector<cart
   return true;
 }
 
-bool cart_settle_order(cart_state& cart, std::int64_t order) {
-  if (!is_order_id(order) || cart_applied(cart, order_close_op(order)))
-    return false;
-  forget_op(cart, order_take_op(order));
-  cart_record(cart, order_close_op(order));
-  return true;
-}
 
 errc cart_remove(cart_state& cart, product_id product) {
   auto it = find_line(cart, product);

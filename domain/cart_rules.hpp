@@ -41,8 +41,8 @@ struct cart_state {
 bool cart_applied(const cart_state& cart, cart_op op);
 
 /// Records `op` (not 0) as applied. Beyond cart_ops_kept it forgets the
-/// oldest op that is not an open order's take (the oldest take only when
-/// all are takes).
+/// oldest op that is not an order's take; beyond cart_takes_kept takes, the
+/// oldest take.
 void cart_record(cart_state& cart, cart_op op);
 
 /// An order's units leave the cart when the order is placed, so a second
@@ -50,8 +50,12 @@ void cart_record(cart_state& cart, cart_op op);
 /// come back if the order is cancelled. Each step is applied once per
 /// order, through two operation ids of that order: its take and its close
 /// (both negative, so they never meet the edge's ids, which are positive).
-/// A take is kept among the cart's ops while its order is open; a close
-/// is an ordinary op (it only refuses a take that arrives after it).
+/// The cart keeps its last cart_takes_kept takes before any other op, so
+/// a cancel finds its order's take however much the user changed the cart
+/// meanwhile, unless the user placed that many orders since; a close is an
+/// ordinary op (it only refuses a take that arrives after it).
+inline constexpr std::size_t cart_takes_kept = 4;
+static_assert(cart_takes_kept < cart_ops_kept, "the user's own ops need room too");
 cart_op order_take_op(std::int64_t order);
 cart_op order_close_op(std::int64_t order);
 
@@ -67,10 +71,6 @@ bool cart_take_for_order(cart_state& cart, std::int64_t order,
 /// too, so its take, should it still arrive, is refused. False when the
 /// order was already closed (nothing changes).
 bool cart_give_back(cart_state& cart, std::int64_t order, const std::vector<cart_line>& lines);
-
-/// A confirmed order's units stay gone: the order is closed and its take
-/// no longer kept. False when it was already closed.
-bool cart_settle_order(cart_state& cart, std::int64_t order);
 
 /// A single line may hold at most this many units.
 inline constexpr std::int32_t max_line_quantity = 10'000;

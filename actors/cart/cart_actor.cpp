@@ -79,11 +79,6 @@ caf::behavior cart_actor(cart_self* self, std::string user, entity_services svc)
       return persist_then_reply(self, persistence::snapshot_of(self->state.cart),
                                 view_of(self->state.cart));
     },
-    [self](const settle_for_order& r) {
-      cart_settle_order(self->state.cart, r.order);
-      return persist_then_reply(self, persistence::snapshot_of(self->state.cart),
-                                view_of(self->state.cart));
-    },
     [self](atoms::passivate) { passivate_when_idle(self); },
   };
 }

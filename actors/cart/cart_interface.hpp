@@ -71,12 +71,6 @@ struct give_back_for_order {
   std::vector<cart_line> lines;
 };
 
-/// A confirmed order's units stay gone.
-struct settle_for_order {
-  using reply = cart_view;
-  std::int64_t order = 0;
-};
-
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, add_to_cart& x) {
   return f(caf::meta::type_name("add_to_cart"), x.product, x.quantity, x.unit_price, x.name,
@@ -112,11 +106,6 @@ typename Inspector::result_type inspect(Inspector& f, take_for_order& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, give_back_for_order& x) {
   return f(caf::meta::type_name("give_back_for_order"), x.order, x.lines);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, settle_for_order& x) {
-  return f(caf::meta::type_name("settle_for_order"), x.order);
 }
 
 } // namespace emporium

@@ -209,16 +209,38 @@ entity_key cart_key(const order_state& o) {
   return {entity_kind::cart, o.user};
 }
 
-void reserve_all(saga_self* self);
-
-/// The first step: the order takes its units out of its user's cart, all
-/// or nothing, once per order (so a resumed saga asks again safely). A
-/// cart that no longer holds them (a second order placed from the same
-/// cart before this one took them, or the user took them out) cancels the
-/// order before any stock is held or money asked.
-void take_from_cart(saga_self* self) {
+/// The first step, two requests at once, each applied once per order (so a
+/// resumed saga asks both again safely): the order takes its units out of
+/// its user's cart, all or nothing, and reserves every line. A cart that no
+/// longer holds the units (a second order placed from the same cart before
+/// this one took them, or the user took them out) cancels the order before
+/// any money is asked; the cancel releases what was reserved meanwhile.
+void take_and_reserve(saga_self* self) {
   auto& st = self->state;
+  struct outcome {
+    bool cart_answered = false;
+    bool cart_failed = false;
+    bool taken = false;
+    bool stock_answered = false;
+    int refused = 0;
+    int failed = 0;
+  };
+  auto out = std::make_shared<outcome>();
   auto step = st.step;
+  auto decide = [self, out, step] {
+    if (!out->cart_answered || !out->stock_answered || step != self->state.step)
+      return;
+    if (out->cart_failed)
+      retry_or(self, saga_event::reserve_failed, "cart_unavailable");
+    else if (!out->taken)
+      transition(self, saga_event::cart_refused, "cart_changed");
+    else if (out->refused > 0)
+      transition(self, saga_event::out_of_stock, "out_of_stock");
+    else if (out->failed > 0)
+      retry_or(self, saga_event::reserve_failed, "stock_unavailable");
+    else
+      transition(self, saga_event::reserved, "");
+  };
   auto span = step_span(self);
   auto started = trace::now_ns();
   auto traced = [self, span, started](const char* outcome, bool error) {
@@ -230,39 +252,31 @@ void take_from_cart(saga_self* self) {
   ask_entity(
     self, entity_router(st.rt.svc), std::chrono::milliseconds(st.rt.svc.saga.step_timeout_ms),
     cart_key(st.order), take_for_order{st.order.id, cart_lines_of(st.order)},
-    [self, step, traced](bool taken) {
-      if (step != self->state.step)
-        return;
+    [out, decide, traced](bool taken) {
       traced(taken ? "taken" : "refused", !taken);
-      if (taken)
-        reserve_all(self);
-      else
-        transition(self, saga_event::cart_refused, "cart_changed");
+      out->cart_answered = true;
+      out->taken = taken;
+      decide();
     },
-    [self, step, traced](caf::error&) {
-      if (step != self->state.step)
-        return;
+    [out, decide, traced](caf::error&) {
       traced("failed", true);
-      retry_or(self, saga_event::reserve_failed, "cart_unavailable");
+      out->cart_answered = true;
+      out->cart_failed = true;
+      decide();
     });
-}
-
-void reserve_all(saga_self* self) {
-  auto& o = self->state.order;
-  auto ttl = self->state.rt.svc.saga.reserve_ttl_ms;
+  auto& o = st.order;
+  auto ttl = st.rt.svc.saga.reserve_ttl_ms;
   ask_every_line(
     self, "saga.reserve",
     [&o, ttl](const order_line& l) { return reserve_stock{o.id, l.quantity, ttl}; },
     [](const reserve_reply& r) {
       return r.status == reserve_status::granted || r.status == reserve_status::already_held;
     },
-    [self](int refused, int failed) {
-      if (refused > 0)
-        transition(self, saga_event::out_of_stock, "out_of_stock");
-      else if (failed > 0)
-        retry_or(self, saga_event::reserve_failed, "stock_unavailable");
-      else
-        transition(self, saga_event::reserved, "");
+    [out, decide](int refused, int failed) {
+      out->stock_answered = true;
+      out->refused = refused;
+      out->failed = failed;
+      decide();
     });
 }
 
@@ -276,12 +290,9 @@ void commit_all(saga_self* self) {
         transition(self, saga_event::commit_failed, "reservation_expired");
       } else if (failed > 0) {
         retry_or(self, saga_event::commit_failed, "stock_unavailable");
-      } else if (transition(self, saga_event::committed, "")) {
-        // The units left the cart at the take; the cart stops keeping it.
-        // Lost, this costs nothing but one kept op (see cart_record).
-        auto& o = self->state.order;
-        caf::anon_send(entity_router(self->state.rt.svc), cart_key(o),
-                       caf::make_message(settle_for_order{o.id}));
+      } else {
+        // The units left the cart when the order took them.
+        transition(self, saga_event::committed, "");
       }
     });
 }
@@ -443,7 +454,7 @@ void resume(saga_self* self) {
   update_pin(self, !is_terminal(o.status) ||
                      (o.status == order_status::cancelled && !o.compensated));
   switch (o.status) {
-    case order_status::submitted: return take_from_cart(self);
+    case order_status::submitted: return take_and_reserve(self);
     case order_status::stock_reserved: return charge(self);
     case order_status::payment_authorized: return commit_all(self);
     case order_status::cancelled:

@@ -196,9 +196,6 @@ TEST_CASE_FIXTURE(saga_fixture, "a second order from the same cart cannot charge
   CHECK(statuses(162) == happy);
   CHECK(ledger(162)->amount == 500);
   CHECK(buyer_cart().empty());
-  // A late give-back for a confirmed order (a resent message) brings nothing back.
-  call(cart_of("buyer"), give_back_for_order{162, {{1, 1, 500, "A"}}});
-  CHECK(buyer_cart().empty());
 }
 
 TEST_CASE_FIXTURE(saga_fixture, "a user cancel while the payment hangs gives the units back") {

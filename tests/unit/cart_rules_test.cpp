@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 using namespace emporium;
 
 TEST_CASE("adding a product creates a line that remembers the price at addition") {
@@ -151,20 +153,6 @@ TEST_CASE("a give-back stops a line at its cap") {
   CHECK(cart.lines == std::vector<cart_line>{{1, max_line_quantity, 100, "Tea"}});
 }
 
-TEST_CASE("a confirmed order's units stay gone and its take is no longer kept") {
-  auto cart = cart_of({{1, 2, 100, "Tea"}});
-  REQUIRE(cart_take_for_order(cart, 9, {{1, 2, 100, "Tea"}}));
-  CHECK(cart_applied(cart, order_take_op(9)));
-  CHECK(cart_settle_order(cart, 9));
-  CHECK_FALSE(cart_applied(cart, order_take_op(9)));
-  CHECK(cart.lines.empty());
-  CHECK_FALSE(cart_give_back(cart, 9, {{1, 2, 100, "Tea"}})); // closed: nothing comes back
-  CHECK(cart.lines.empty());
-  REQUIRE(cart_add(cart, 1, 2, 100, "Tea") == errc::none);
-  CHECK_FALSE(cart_take_for_order(cart, 9, {{1, 2, 100, "Tea"}})); // a resent take finds it closed
-  CHECK(cart.lines.size() == 1);
-}
-
 TEST_CASE("an open order's take outlives any number of the user's own changes") {
   auto cart = cart_of({{1, 2, 100, "Tea"}});
   REQUIRE(cart_take_for_order(cart, 11, {{1, 2, 100, "Tea"}}));
@@ -175,10 +163,24 @@ TEST_CASE("an open order's take outlives any number of the user's own changes") 
   CHECK_FALSE(cart_applied(cart, 1)); // the user's oldest ops went instead
   CHECK(cart_give_back(cart, 11, {{1, 2, 100, "Tea"}}));
   CHECK(cart.lines == std::vector<cart_line>{{1, 2, 100, "Tea"}});
-  // When every kept op is an open take, the oldest take goes.
-  for (std::int64_t order = 100; order < 100 + static_cast<std::int64_t>(cart_ops_kept) + 1; ++order)
+}
+
+TEST_CASE("a cart keeps its last four takes and always room for the user's own ops") {
+  cart_state cart;
+  constexpr auto takes = static_cast<std::int64_t>(cart_takes_kept);
+  for (std::int64_t order = 100; order < 100 + 3 * takes; ++order) {
     cart_record(cart, order_take_op(order));
+    cart_record(cart, 2 * order + 1); // a user's op between orders
+  }
   CHECK(cart.ops.size() == cart_ops_kept);
-  CHECK_FALSE(cart_applied(cart, order_take_op(100)));
-  CHECK(cart_applied(cart, order_take_op(100 + static_cast<std::int64_t>(cart_ops_kept))));
+  auto kept = std::count_if(cart.ops.begin(), cart.ops.end(), [](cart_op op) { return op < 0; });
+  CHECK(kept == takes);
+  CHECK(cart_applied(cart, order_take_op(100 + 3 * takes - 1)));
+  CHECK(cart_applied(cart, order_take_op(100 + 2 * takes)));
+  CHECK_FALSE(cart_applied(cart, order_take_op(100 + 2 * takes - 1))); // the oldest takes went
+  CHECK(cart_applied(cart, 2 * (100 + 3 * takes - 1) + 1));           // the newest user's op stays
+  // A confirmed order's take, resent late, finds it kept: nothing is taken twice.
+  cart.lines = {{1, 2, 100, "Tea"}};
+  CHECK(cart_take_for_order(cart, 100 + 3 * takes - 1, {{1, 2, 100, "Tea"}}));
+  CHECK(cart.lines.size() == 1);
 }
