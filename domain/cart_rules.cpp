@@ -167,7 +167,6 @@ bool cart_give_back(cart_state& cart, std::int64_t order, const std::vector<cart
   return true;
 }
 
-
 errc cart_remove(cart_state& cart, product_id product) {
   auto it = find_line(cart, product);
   if (it == cart.lines.end() || it->product != product)

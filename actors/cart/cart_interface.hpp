@@ -55,8 +55,8 @@ struct get_cart {
   using reply = cart_view;
 };
 
-/// The order saga's steps on its user's cart (cart_take_for_order and the
-/// rules after it): each applied once per order, so they may be resent.
+/// The order saga's steps on its user's cart (cart_take_for_order and
+/// cart_give_back): each applied once per order, so they may be resent.
 /// true when the cart gave every unit of `lines` to `order`.
 struct take_for_order {
   using reply = bool;

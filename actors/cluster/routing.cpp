@@ -117,10 +117,10 @@ bool safe_to_resend(const caf::message& m) {
   if (m.match_elements<place_order>())
     return !m.get_as<place_order>(0).idempotency_key.empty();
   return cart_change_with_op<add_to_cart, set_cart_line, remove_from_cart, clear_cart>(m) ||
-         holds_one_of<get_cart, take_for_order, give_back_for_order, get_stock, set_stock, reserve_stock, commit_stock,
-                      release_stock, start_order, get_order, order_history, find_order,
-                      events_after, unfinished_orders, find_account_by_email,
-                      find_account_by_id>(m);
+         holds_one_of<get_cart, take_for_order, give_back_for_order, get_stock, set_stock,
+                      reserve_stock, commit_stock, release_stock, start_order, get_order,
+                      order_history, find_order, events_after, unfinished_orders,
+                      find_account_by_email, find_account_by_id>(m);
 }
 
 void park(router_self* self, parked p) {
