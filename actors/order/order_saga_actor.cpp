@@ -34,6 +34,10 @@ entity_key stock_key(product_id p) {
   return {entity_kind::stock, std::to_string(p)};
 }
 
+entity_key cart_key(const order_state& o) {
+  return {entity_kind::cart, o.user};
+}
+
 void resume(saga_self* self);
 void compensate(saga_self* self, compensation what);
 
@@ -203,10 +207,6 @@ std::vector<cart_line> cart_lines_of(const order_state& o) {
   for (const auto& l : o.lines)
     lines.push_back({l.product, l.quantity, l.unit_price, l.name});
   return lines;
-}
-
-entity_key cart_key(const order_state& o) {
-  return {entity_kind::cart, o.user};
 }
 
 /// The first step, two requests at once, each applied once per order (so a

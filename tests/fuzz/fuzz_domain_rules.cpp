@@ -28,6 +28,12 @@ struct reader {
   std::int32_t small_signed() { return static_cast<std::int8_t>(byte()); }
 };
 
+/// Orders' takes among the cart's op ids (negative and even, cart_rules.cpp).
+std::size_t takes_kept(const cart_state& cart) {
+  return static_cast<std::size_t>(std::count_if(cart.ops.begin(), cart.ops.end(),
+                                                [](cart_op op) { return op < 0 && op % 2 == 0; }));
+}
+
 void check_cart(const cart_state& cart) {
   cents sum = 0;
   for (std::size_t i = 0; i < cart.lines.size(); ++i) {
@@ -38,9 +44,7 @@ void check_cart(const cart_state& cart) {
   }
   check(cart_total(cart) == sum);
   check(cart.ops.size() <= cart_ops_kept);
-  check(static_cast<std::size_t>(std::count_if(cart.ops.begin(), cart.ops.end(), [](cart_op op) {
-          return op < 0 && op % 2 == 0;
-        })) <= cart_takes_kept);
+  check(takes_kept(cart) <= cart_takes_kept);
 }
 
 std::int64_t units_of(const cart_state& cart) {
@@ -142,11 +146,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       case 11: {
         // The user's own change ids never push out the takes kept.
-        auto takes = std::count_if(cart.ops.begin(), cart.ops.end(),
-                                   [](cart_op op) { return op < 0 && op % 2 == 0; });
+        auto takes = takes_kept(cart);
         cart_record(cart, 2 * static_cast<cart_op>(arg) + 1);
-        check(std::count_if(cart.ops.begin(), cart.ops.end(),
-                            [](cart_op op) { return op < 0 && op % 2 == 0; }) == takes);
+        check(takes_kept(cart) == takes);
         break;
       }
       default: {
