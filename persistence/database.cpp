@@ -1,6 +1,8 @@
 // Database opening and schema migrations (see database.hpp).
 #include "persistence/database.hpp"
 
+#include "persistence/wal_write_buffer.hpp"
+
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <array>
@@ -216,8 +218,10 @@ std::unique_ptr<SQLite::Database> open_database(const std::string& path, durabil
   try {
     // NOMUTEX: every connection belongs to one actor, which never runs on
     // two threads at once, so SQLite's per-call mutex is pure overhead.
+    // The buffered-WAL VFS writes each commit's log frames in one call.
     auto db = std::make_unique<SQLite::Database>(
-      path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX);
+      path.c_str(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX, 0,
+      buffered_wal_vfs());
     db->setBusyTimeout(5000);
     // The first statement reads the header: a file that is not a database
     // fails here with SQLITE_NOTADB instead of being silently replaced.

@@ -26,6 +26,7 @@
 #include <fstream>
 #include <thread>
 #include <unordered_map>
+#include <sys/resource.h>
 #include <unistd.h>
 
 using namespace emporium;
@@ -103,7 +104,16 @@ caf::behavior looping_client(caf::event_based_actor* self, caf::actor target,
 struct rate {
   double per_second = 0;
   std::uint64_t errors = 0;
+  double cpu_us_per_op = 0; // the whole process's CPU time (all threads) per answer
 };
+
+/// User plus system CPU time of the whole process so far, in microseconds.
+double process_cpu_us() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto us = [](const timeval& t) { return t.tv_sec * 1e6 + t.tv_usec; };
+  return us(u.ru_utime) + us(u.ru_stime);
+}
 
 /// `clients` closed-loop clients for `seconds` after a 300 ms warm-up.
 rate run_loop(caf::actor_system& sys, int clients, double seconds,
@@ -119,9 +129,11 @@ rate run_loop(caf::actor_system& sys, int clients, double seconds,
   auto start_count = c.done.load();
   auto start_errors = c.errors.load();
   auto t0 = steady_clock::now();
+  auto cpu0 = process_cpu_us();
   std::this_thread::sleep_for(duration<double>(seconds));
   auto n = c.done.load() - start_count;
   auto errors = c.errors.load() - start_errors;
+  auto cpu = process_cpu_us() - cpu0;
   auto dt = duration<double>(steady_clock::now() - t0).count();
   c.stop = true;
   caf::scoped_actor self{sys};
@@ -129,7 +141,7 @@ rate run_loop(caf::actor_system& sys, int clients, double seconds,
     self->monitor(a);
     self->receive([](const caf::down_msg&) {});
   }
-  return {static_cast<double>(n) / dt, errors};
+  return {static_cast<double>(n) / dt, errors, n > 0 ? cpu / static_cast<double>(n) : 0.0};
 }
 
 long rss_kib() {
@@ -173,6 +185,12 @@ void stop_and_wait(caf::actor_system& sys, const caf::actor& dir) {
 std::string spread(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return fmt::format("{:.0f} ({:.0f}-{:.0f})", v[v.size() / 2], v.front(), v.back());
+}
+
+/// The same for CPU microseconds per answer.
+std::string spread_us(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return fmt::format("{:.1f} ({:.1f}-{:.1f})", v[v.size() / 2], v.front(), v.back());
 }
 
 double median(std::vector<double> v) {
@@ -223,6 +241,7 @@ int main(int argc, char** argv) {
     persistence::prepare_database(db, persistence::durability::normal);
   };
   std::vector<double> fwd, off, on;
+  std::vector<double> fwd_cpu, off_cpu, on_cpu; // CPU microseconds per answer
   std::uint64_t fwd_errors = 0, off_errors = 0, on_errors = 0;
   for (int r = 0; r < runs; ++r) {
     // 2. One forwarding actor in front of an echo server per user.
@@ -230,12 +249,14 @@ int main(int argc, char** argv) {
     auto f = run_loop(sys, clients, seconds, via(front));
     stop_and_wait(sys, front);
     fwd.push_back(f.per_second);
+    fwd_cpu.push_back(f.cpu_us_per_op);
     fwd_errors += f.errors;
     // 3. Through the directory, persistence off.
     auto dir_off = spawn_directory(sys, opts, {});
     auto o = run_loop(sys, clients, seconds, via(dir_off));
     stop_and_wait(sys, dir_off);
     off.push_back(o.per_second);
+    off_cpu.push_back(o.cpu_us_per_op);
     off_errors += o.errors;
     // 4. Through the directory, persistence on (a fresh database).
     fresh_db();
@@ -245,9 +266,13 @@ int main(int argc, char** argv) {
     stop_and_wait(sys, dir_on);
     caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
     on.push_back(d.per_second);
+    on_cpu.push_back(d.cpu_us_per_op);
     on_errors += d.errors;
-    fmt::print(stderr, "run {}: forwarder {:.0f}/s, off {:.0f}/s, durable {:.0f}/s\n", r + 1,
-               f.per_second, o.per_second, d.per_second);
+    fmt::print(stderr,
+               "run {}: forwarder {:.0f}/s ({:.1f} us CPU each), off {:.0f}/s ({:.1f} us), "
+               "durable {:.0f}/s ({:.1f} us)\n",
+               r + 1, f.per_second, f.cpu_us_per_op, o.per_second, o.cpu_us_per_op, d.per_second,
+               d.cpu_us_per_op);
   }
 
   // 5. Memory per resident cart: `carts` carts with real ids and 3 lines
@@ -288,18 +313,22 @@ int main(int argc, char** argv) {
 
   auto ceiling = median(fwd);
   fmt::print("| measurement ({} clients, {:.0f} s each, {} runs) | per second | errors | ratio to "
-             "raw CAF | ratio to one forwarder |\n",
+             "raw CAF | ratio to one forwarder | CPU per answer (all threads) |\n",
              clients, seconds, runs);
-  fmt::print("|---|---|---|---|---|\n");
-  fmt::print("| raw CAF request/response, {} independent pairs | {:.0f} | {} | 1.00 | {:.2f} |\n",
-             clients, raw.per_second, raw.errors, raw.per_second / ceiling);
-  fmt::print("| through one forwarding actor (the directory's topology) | {} | {} | {:.2f} | 1.00 |\n",
-             spread(fwd), fwd_errors, ceiling / raw.per_second);
-  fmt::print("| cart add via directory, persistence off | {} | {} | {:.2f} | {:.2f} |\n",
-             spread(off), off_errors, median(off) / raw.per_second, median(off) / ceiling);
+  fmt::print("|---|---|---|---|---|---|\n");
+  fmt::print("| raw CAF request/response, {} independent pairs | {:.0f} | {} | 1.00 | {:.2f} | {:.1f} us "
+             "|\n",
+             clients, raw.per_second, raw.errors, raw.per_second / ceiling, raw.cpu_us_per_op);
+  fmt::print("| through one forwarding actor (the directory's topology) | {} | {} | {:.2f} | 1.00 | "
+             "{} us |\n",
+             spread(fwd), fwd_errors, ceiling / raw.per_second, spread_us(fwd_cpu));
+  fmt::print("| cart add via directory, persistence off | {} | {} | {:.2f} | {:.2f} | {} us |\n",
+             spread(off), off_errors, median(off) / raw.per_second, median(off) / ceiling,
+             spread_us(off_cpu));
   fmt::print("| cart add via directory, durable (WAL, NORMAL, group commit) | {} | {} | {:.2f} | "
-             "{:.2f} |\n",
-             spread(on), on_errors, median(on) / raw.per_second, median(on) / ceiling);
+             "{:.2f} | {} us |\n",
+             spread(on), on_errors, median(on) / raw.per_second, median(on) / ceiling,
+             spread_us(on_cpu));
   fmt::print("\n(cart adds over {} users with 32-hex ids and {} products, +1 then -1 per line)\n",
              users, products);
   fmt::print("\n| resident carts (32-hex ids, 3 lines, persistence on) | RSS delta | bytes per cart "
