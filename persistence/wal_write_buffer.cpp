@@ -221,8 +221,6 @@ int wal_write(sqlite3_file* f, const void* in, int n, sqlite3_int64 off) {
   }
   if (int rc = reserve(s, off + n); rc != SQLITE_OK)
     return rc;
-  if (s->pending.capacity() == 0)
-    s->pending.reserve(buffer_cap);
   s->pending.insert(s->pending.end(), bytes, bytes + size);
   return SQLITE_OK;
 }
