@@ -329,6 +329,14 @@ int main(int argc, char** argv) {
              "{:.2f} | {} us |\n",
              spread(on), on_errors, median(on) / raw.per_second, median(on) / ceiling,
              spread_us(on_cpu));
+  // Phases of one run are seconds apart; runs are not: the machine's speed
+  // moves between them, so the ratio within each run is the steadier figure.
+  std::vector<double> within;
+  for (std::size_t r = 0; r < on.size(); ++r)
+    within.push_back(on[r] / fwd[r]);
+  std::sort(within.begin(), within.end());
+  fmt::print("\ndurable / forwarder within each run: {:.2f} median ({:.2f}-{:.2f})\n",
+             within[within.size() / 2], within.front(), within.back());
   fmt::print("\n(cart adds over {} users with 32-hex ids and {} products, +1 then -1 per line)\n",
              users, products);
   fmt::print("\n| resident carts (32-hex ids, 3 lines, persistence on) | RSS delta | bytes per cart "
