@@ -306,12 +306,12 @@ int shim_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, i
   s->real = reinterpret_cast<sqlite3_file*>(s + 1);
   int rc = platform->xOpen(platform, name, s->real, flags, out_flags);
   if (rc != SQLITE_OK || !s->real->pMethods || s->real->pMethods->iVersion < 3) {
-    if (rc == SQLITE_OK && s->real->pMethods) {
-      s->real->pMethods->xClose(s->real); // a platform file we cannot wrap whole
-      rc = SQLITE_CANTOPEN;
-    }
+    // Failed, or a platform file we cannot wrap whole (no shared memory):
+    // close what was opened, as SQLite would for a failed open.
+    if (s->real->pMethods)
+      s->real->pMethods->xClose(s->real);
     s->~shim_file();
-    return rc;
+    return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
   }
   if ((flags & SQLITE_OPEN_WAL) && name) {
     s->base.pMethods = &wal_methods;

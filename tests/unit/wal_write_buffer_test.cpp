@@ -219,3 +219,15 @@ TEST_CASE("a full disk fails the commit that meets it, keeps the ones before, an
   REQUIRE(umount2(dir.c_str(), MNT_DETACH) == 0);
   std::filesystem::remove(dir);
 }
+
+TEST_CASE("a file the platform cannot open fails cleanly through the VFS") {
+  auto missing = std::filesystem::temp_directory_path() / "emporium-unit-no-such-dir" / "x.db";
+  std::filesystem::remove_all(missing.parent_path());
+  CHECK_THROWS_AS(open_database(missing.string(), durability::normal), store_error);
+  // The VFS keeps working for the next file.
+  auto path = fresh_db_path("walbuf-after-failure.db");
+  auto db = open_database(path, durability::normal);
+  create_table(*db);
+  commit_rows(*db, 0, 3, 10);
+  CHECK(rows_seen_by_plain_sqlite(path) == 3);
+}
