@@ -34,7 +34,9 @@ sqlite3_vfs* platform = nullptr; // the VFS every call ends in
 struct shim_file {
   sqlite3_file base; // must come first: SQLite sees a sqlite3_file*
   sqlite3_file* real = nullptr;
-  // A database file: its WAL, while open, whose frames the barrier flushes.
+  // A database file: the name it is registered under, and its WAL, while
+  // open, whose frames the barrier flushes.
+  const char* name = nullptr;
   shim_file* wal = nullptr;
   // A WAL file: its database file (to unlink on close) and the frames not
   // yet written, which belong at [start, start + pending.size()).
@@ -169,12 +171,7 @@ int db_close(sqlite3_file* f) {
   auto* s = self(f);
   {
     std::lock_guard lock{files_mutex};
-    auto& map = databases();
-    for (auto it = map.begin(); it != map.end(); ++it)
-      if (it->second == s) {
-        map.erase(it);
-        break;
-      }
+    databases().erase(s->name);
     if (s->wal)
       s->wal->db = nullptr;
   }
@@ -325,6 +322,7 @@ int shim_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, i
     }
   } else if ((flags & SQLITE_OPEN_MAIN_DB) && name) {
     s->base.pMethods = &db_methods;
+    s->name = name;
     std::lock_guard lock{files_mutex};
     databases()[name] = s;
   } else {

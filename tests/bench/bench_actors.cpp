@@ -181,16 +181,12 @@ void stop_and_wait(caf::actor_system& sys, const caf::actor& dir) {
   self->receive([](const caf::down_msg&) {});
 }
 
-/// "median (min-max)" of per-second figures.
-std::string spread(std::vector<double> v) {
+/// "median (min-max)" of per-second figures (or, with decimals, of CPU
+/// microseconds per answer).
+std::string spread(std::vector<double> v, int decimals = 0) {
   std::sort(v.begin(), v.end());
-  return fmt::format("{:.0f} ({:.0f}-{:.0f})", v[v.size() / 2], v.front(), v.back());
-}
-
-/// The same for CPU microseconds per answer.
-std::string spread_us(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return fmt::format("{:.1f} ({:.1f}-{:.1f})", v[v.size() / 2], v.front(), v.back());
+  return fmt::format("{:.{}f} ({:.{}f}-{:.{}f})", v[v.size() / 2], decimals, v.front(), decimals,
+                     v.back(), decimals);
 }
 
 double median(std::vector<double> v) {
@@ -321,14 +317,14 @@ int main(int argc, char** argv) {
              clients, raw.per_second, raw.errors, raw.per_second / ceiling, raw.cpu_us_per_op);
   fmt::print("| through one forwarding actor (the directory's topology) | {} | {} | {:.2f} | 1.00 | "
              "{} us |\n",
-             spread(fwd), fwd_errors, ceiling / raw.per_second, spread_us(fwd_cpu));
+             spread(fwd), fwd_errors, ceiling / raw.per_second, spread(fwd_cpu, 1));
   fmt::print("| cart add via directory, persistence off | {} | {} | {:.2f} | {:.2f} | {} us |\n",
              spread(off), off_errors, median(off) / raw.per_second, median(off) / ceiling,
-             spread_us(off_cpu));
+             spread(off_cpu, 1));
   fmt::print("| cart add via directory, durable (WAL, NORMAL, group commit) | {} | {} | {:.2f} | "
              "{:.2f} | {} us |\n",
              spread(on), on_errors, median(on) / raw.per_second, median(on) / ceiling,
-             spread_us(on_cpu));
+             spread(on_cpu, 1));
   // Phases of one run are seconds apart; runs are not: the machine's speed
   // moves between them, so the ratio within each run is the steadier figure.
   std::vector<double> within;

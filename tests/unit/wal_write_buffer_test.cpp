@@ -11,6 +11,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -21,8 +22,12 @@ using emporium::testing::fresh_db_path;
 
 namespace {
 
-void create_table(SQLite::Database& db) {
-  db.exec("CREATE TABLE IF NOT EXISTS t(k INTEGER PRIMARY KEY, v BLOB NOT NULL)");
+/// `path` opened as Emporium opens its files (through the VFS), with the
+/// test table.
+std::unique_ptr<SQLite::Database> open_with_table(const std::string& path) {
+  auto db = open_database(path, durability::normal);
+  db->exec("CREATE TABLE IF NOT EXISTS t(k INTEGER PRIMARY KEY, v BLOB NOT NULL)");
+  return db;
 }
 
 /// Rows [from, from + n) of `bytes` random bytes each, in the caller's
@@ -62,8 +67,7 @@ std::string integrity(const std::string& path) {
 
 TEST_CASE("a commit's log frames reach the file in a few writes, not two per page") {
   auto path = fresh_db_path("walbuf-writes.db");
-  auto db = open_database(path, durability::normal);
-  create_table(*db);
+  auto db = open_with_table(path);
   auto before = wal_writes();
   commit_rows(*db, 0, 200, 1000); // ~50 pages of 4 KiB
   auto after = wal_writes();
@@ -77,8 +81,7 @@ TEST_CASE("a commit's log frames reach the file in a few writes, not two per pag
 
 TEST_CASE("every other connection sees a commit as soon as it returns") {
   auto path = fresh_db_path("walbuf-visible.db");
-  auto writer = open_database(path, durability::normal);
-  create_table(*writer);
+  auto writer = open_with_table(path);
   auto reader = open_database(path, durability::normal); // the same VFS, its own handle
   for (int round = 1; round <= 20; ++round) {
     commit_rows(*writer, round * 1000, 30, 700);
@@ -91,8 +94,7 @@ TEST_CASE("every other connection sees a commit as soon as it returns") {
 TEST_CASE("a process killed after its commits returned keeps every one of them") {
   auto path = fresh_db_path("walbuf-kill.db");
   {
-    auto db = open_database(path, durability::normal);
-    create_table(*db);
+    auto db = open_with_table(path);
   }
   int ready[2];
   REQUIRE(pipe(ready) == 0);
@@ -134,8 +136,7 @@ TEST_CASE("a process killed after its commits returned keeps every one of them")
 
 TEST_CASE("a rolled-back transaction whose pages spilled into the log leaves no trace") {
   auto path = fresh_db_path("walbuf-rollback.db");
-  auto db = open_database(path, durability::normal);
-  create_table(*db);
+  auto db = open_with_table(path);
   db->exec("PRAGMA cache_size=8");
   commit_rows(*db, 0, 10, 500);
   {
@@ -150,8 +151,7 @@ TEST_CASE("a rolled-back transaction whose pages spilled into the log leaves no 
 
 TEST_CASE("a transaction larger than the buffer commits whole") {
   auto path = fresh_db_path("walbuf-large.db");
-  auto db = open_database(path, durability::normal);
-  create_table(*db);
+  auto db = open_with_table(path);
   commit_rows(*db, 0, 3000, 1000); // ~3 MiB of frames, past the 1 MiB buffer
   CHECK(rows(*db) == 3000);
   CHECK(rows_seen_by_plain_sqlite(path) == 3000);
@@ -160,8 +160,7 @@ TEST_CASE("a transaction larger than the buffer commits whole") {
 
 TEST_CASE("the log starting over after a checkpoint loses nothing") {
   auto path = fresh_db_path("walbuf-restart.db");
-  auto db = open_database(path, durability::normal);
-  create_table(*db);
+  auto db = open_with_table(path);
   SQLite::Database checkpointer(path, SQLite::OPEN_READWRITE);
   for (int round = 1; round <= 6; ++round) {
     commit_rows(*db, round * 1000, 40, 800);
@@ -201,8 +200,7 @@ TEST_CASE("a full disk fails the commit that meets it, keeps the ones before, an
   int committed = 0;
   int failure = SQLITE_OK;
   {
-    auto db = open_database(path, durability::normal);
-    create_table(*db);
+    auto db = open_with_table(path);
     for (int i = 0; i < 1000 && failure == SQLITE_OK; ++i) {
       try {
         commit_rows(*db, i * 100, 20, 1000);
@@ -226,8 +224,7 @@ TEST_CASE("a file the platform cannot open fails cleanly through the VFS") {
   CHECK_THROWS_AS(open_database(missing.string(), durability::normal), store_error);
   // The VFS keeps working for the next file.
   auto path = fresh_db_path("walbuf-after-failure.db");
-  auto db = open_database(path, durability::normal);
-  create_table(*db);
+  auto db = open_with_table(path);
   commit_rows(*db, 0, 3, 10);
   CHECK(rows_seen_by_plain_sqlite(path) == 3);
 }
