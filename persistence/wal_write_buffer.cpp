@@ -218,7 +218,11 @@ int wal_write(sqlite3_file* f, const void* in, int n, sqlite3_int64 off) {
   }
   if (int rc = reserve(s, off + n); rc != SQLITE_OK)
     return rc;
-  s->pending.insert(s->pending.end(), bytes, bytes + size);
+  try { // no C++ exception may cross SQLite's C frames
+    s->pending.insert(s->pending.end(), bytes, bytes + size);
+  } catch (const std::bad_alloc&) {
+    return SQLITE_NOMEM;
+  }
   return SQLITE_OK;
 }
 
@@ -321,10 +325,16 @@ int shim_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, i
       it->second->wal = s;
     }
   } else if ((flags & SQLITE_OPEN_MAIN_DB) && name) {
-    s->base.pMethods = &db_methods;
     s->name = name;
     std::lock_guard lock{files_mutex};
-    databases()[name] = s;
+    try { // no C++ exception may cross SQLite's C frames
+      databases()[name] = s;
+    } catch (const std::bad_alloc&) {
+      s->real->pMethods->xClose(s->real);
+      s->~shim_file();
+      return SQLITE_NOMEM; // pMethods still null: SQLite will not close it again
+    }
+    s->base.pMethods = &db_methods;
   } else {
     s->base.pMethods = &other_methods;
   }
