@@ -295,6 +295,9 @@ using status = caf::atom_constant<caf::atom("status")>;
 using local_status = caf::atom_constant<caf::atom("localstat")>;
 using local_stats = caf::atom_constant<caf::atom("localstats")>;
 using sees = caf::atom_constant<caf::atom("sees")>; // (sees, node) -> bool: a live member here?
+/// (wanted, shard, node): `node`, the shard's owner by its own view, waits
+/// for the lock; a holder whose view agrees lets the shard go.
+using wanted = caf::atom_constant<caf::atom("wanted")>;
 } // namespace emporium::atoms
 
 namespace emporium {

@@ -116,7 +116,15 @@ void connect_seed(router_self* self, std::size_t i) {
 } // namespace
 
 /// Recomputes every shard's owner from the live members and acts on the
-/// difference: open what is ours now, drain what is not, forward what waits.
+/// difference: open what is ours now, stop waiting for what is not, forward
+/// what waits.
+///
+/// A shard this node has open and its view now gives to a peer stays open
+/// until that peer asks for it (on_wanted): views diverge while a link
+/// between two nodes is down, and the new owner by our view may not claim
+/// the shard by its own. Letting go then would leave the shard closed on
+/// every node until the link came back. Without a quorum nobody owns
+/// anything, and a shard closes at once.
 void recompute(router_self* self) {
   auto& st = self->state;
   if (st.stopping)
@@ -134,7 +142,8 @@ void recompute(router_self* self) {
       slot.state = phase::acquiring;
       slot.acquiring_since = self->clock().now();
       try_acquire(self, s);
-    } else if (!mine && (slot.state == phase::ready || slot.state == phase::acquiring)) {
+    } else if (!mine && (slot.state == phase::acquiring ||
+                         (slot.state == phase::ready && slot.owner.empty()))) {
       release_shard(self, s);
     }
     if (!mine)

@@ -143,6 +143,9 @@ caf::behavior router_actor(router_self* self, router_options opts, router_servic
         connect_seeds(self);
     },
     [self](atoms::acquire, std::uint32_t shard) { try_acquire(self, shard); },
+    [self](atoms::wanted, std::uint32_t shard, const std::string& node) {
+      on_wanted(self, shard, node);
+    },
     [self](atoms::local_status) {
       auto rp = self->make_response_promise<member_view>();
       local_status(self, rp);

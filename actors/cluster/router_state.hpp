@@ -148,7 +148,10 @@ void retry_parked(router_self* self);
 void resend_relayed(router_self* self, const std::string& peer);
 
 // shard_hosting.cpp
+/// Opens a shard this node owns, or asks whoever has it open to let go.
 void try_acquire(router_self* self, std::uint32_t shard);
+/// `node` owns `shard` by its view and waits for it: let go if ours agrees.
+void on_wanted(router_self* self, std::uint32_t shard, const std::string& node);
 void release_shard(router_self* self, std::uint32_t shard);
 void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down_msg& msg);
 /// Tells every peer (or one) that this node opened or began to drain a shard.

@@ -144,7 +144,7 @@ void deliver_parked(router_self* self, parked p) {
     p.promise.deliver(make_error(errc::unavailable));
     return;
   }
-  if (slot.owner == st.opts.node_name && slot.state == phase::ready) {
+  if (slot.state == phase::ready) { // ours, or ours until its owner asks
     hand_in(p.promise, slot, p.where, p.payload);
     return;
   }
@@ -219,11 +219,11 @@ std::uint32_t shard_for(const shard_key& key, std::uint32_t shards) {
   return 0;
 }
 
-/// The hot path: a local, ready shard gets the message without a promise.
+/// The hot path: a shard open here gets the message without a promise.
 void route(router_self* self, std::uint8_t hops, target where, caf::message& payload) {
   auto& st = self->state;
   auto& slot = st.shards[where.shard];
-  if (!st.stopping && slot.owner == st.opts.node_name && slot.state == phase::ready) {
+  if (!st.stopping && slot.state == phase::ready && !slot.owner.empty()) {
     hand_in(*self, slot, where, payload);
     return;
   }

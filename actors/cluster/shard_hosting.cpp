@@ -285,8 +285,22 @@ void try_acquire(router_self* self, std::uint32_t shard) {
   }
   if (slot.state != phase::acquiring || st.stopping)
     return;
-  if (!open_shard(self, shard))
-    self->delayed_send(self, std::chrono::milliseconds(100), atoms::acquire::value, shard);
+  if (open_shard(self, shard))
+    return;
+  // Whoever has it open keeps it until we ask (recompute): every peer hears,
+  // since what we know of its holder may be out of date.
+  for (const auto& [name, p] : st.peers)
+    self->send(p.handle, atoms::wanted::value, shard, st.opts.node_name);
+  self->delayed_send(self, std::chrono::milliseconds(100), atoms::acquire::value, shard);
+}
+
+void on_wanted(router_self* self, std::uint32_t shard, const std::string& node) {
+  auto& st = self->state;
+  if (shard >= st.opts.shards || node == st.opts.node_name || st.stopping)
+    return; // from the network: checked before it indexes anything
+  auto& slot = st.shards[shard];
+  if (slot.state == phase::ready && slot.owner == node)
+    release_shard(self, shard); // our views agree: it is theirs
 }
 
 /// Drains a shard: its directory stops every entity (they finish their

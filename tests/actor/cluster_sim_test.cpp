@@ -5,6 +5,7 @@
 // exactly with its seed.
 #include "actors/cluster/router.hpp"
 #include "actors/protocol.hpp"
+#include "domain/shard_map.hpp"
 #include "fixture.hpp"
 #include "persistence/connection.hpp"
 #include "persistence/entity_store.hpp"
@@ -31,7 +32,7 @@ struct sim_node {
 };
 
 struct cluster_fixture {
-  static constexpr std::uint32_t shards = 6;
+  std::uint32_t shards = 6;
 
   caf::actor_system_config cfg;
   caf::actor_system sys{deterministic::init(cfg)};
@@ -42,7 +43,8 @@ struct cluster_fixture {
   std::vector<sim_node> nodes;
   std::vector<caf::actor> connectors;
 
-  explicit cluster_fixture(std::uint32_t seed) : net(sys, seed) {}
+  explicit cluster_fixture(std::uint32_t seed, std::uint32_t shard_count = 6)
+    : shards(shard_count), net(sys, seed) {}
 
   ~cluster_fixture() {
     for (auto& n : nodes)
@@ -324,6 +326,48 @@ TEST_CASE("simulated diverging views: writes through a node that cannot reach th
   // fence each other in turn), however long it waits.
   c.advance(std::chrono::seconds(5));
   CHECK(c.node("n3").health->ready_shards < c.node("n3").health->owned_shards);
+}
+
+TEST_CASE("simulated link failure between two nodes: a shard its holder's new view gives to a node "
+          "whose own view does not claim it stays served") {
+  // n2 and n3 lose each other; n1 reaches both. With 12 shards shard 11
+  // is n3's by the view of all three, n1's by n3's view {n1,n3} and n1's by
+  // n2's view {n1,n2}; n1, which still sees all three, leaves it to n3.
+  // Were n3 to let go on its own view, nobody would open the shard until
+  // the link came back.
+  cluster_fixture c(13, 12);
+  c.start("link-fails");
+  REQUIRE(c.advance_until([&] { return c.settled({"n1", "n2", "n3"}); },
+                          std::chrono::seconds(10)));
+  std::set<std::uint32_t> covered;
+  constexpr int users = 60;
+  for (int i = 0; i < users; ++i)
+    covered.insert(cluster::shard_of_user(user_id(i), c.shards));
+  REQUIRE(covered.size() == c.shards); // the writes below reach every shard
+  c.net.cut("n2", "n3");
+  REQUIRE(c.advance_until([&] { return c.node("n2").health->live_members == 2u &&
+                                       c.node("n3").health->live_members == 2u; },
+                          std::chrono::seconds(10)));
+  c.advance(std::chrono::seconds(1));
+  std::uint32_t ready = 0;
+  for (const auto& name : {"n1", "n2", "n3"})
+    ready += c.node(name).health->ready_shards;
+  CHECK(ready == c.shards); // every shard open somewhere
+  // Each user's adds go through every node in turn.
+  adds sent;
+  for (int round = 0; round < 3; ++round)
+    add_round(c, sent, {"n1", "n2", "n3"}, users, round);
+  c.advance(std::chrono::seconds(2)); // far below the callers' 10 s
+  CHECK(count_acknowledged(sent) == 3 * users);
+  check_no_acknowledged_write_lost(c, sent, "n2");
+  // Once the link is back, every shard goes to its owner by the common view.
+  c.net.heal("n2", "n3");
+  REQUIRE(c.advance_until([&] { return c.settled({"n1", "n2", "n3"}); },
+                          std::chrono::seconds(10)));
+  add_round(c, sent, {"n1", "n2", "n3"}, users, 3);
+  c.advance(std::chrono::seconds(2));
+  CHECK(count_acknowledged(sent) == 4 * users);
+  check_no_acknowledged_write_lost(c, sent, "n3");
 }
 
 /// A cluster whose n3 is cut off from both peers from the start, and shards

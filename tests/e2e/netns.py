@@ -13,6 +13,9 @@ sends there) partitions it from its peers and from nothing else. The nodes
 share one data directory, standing in for shared storage: a shard's lock and
 epoch work across them as they would on a shared file system.
 
+The subnet is drawn at random (EMPORIUM_TEST_NET=100..199 picks one: node
+names, and so which node owns which shard, follow from it).
+
 Needs root (CI runs as root). Everything made here is removed by close(),
 and anything a killed earlier run left is removed by its name prefix first.
 """
@@ -88,7 +91,7 @@ class NetnsCluster:
     def __init__(self, n=3, extra_args=()):
         remove_leftovers()
         self.tag = f"{random.randrange(16 ** 4):04x}"
-        self.net = random.randrange(100, 200)
+        self.net = int(os.environ.get("EMPORIUM_TEST_NET", "0")) or random.randrange(100, 200)
         self.n = n
         self.data_dir = tempfile.mkdtemp(prefix="emporium-netns-")
         self.bridge = f"{PREFIX}{self.tag}br"

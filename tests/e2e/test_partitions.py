@@ -288,6 +288,9 @@ class PartitionTests(unittest.TestCase):
         print(f"\n  cut 2-3: views {[(i, v['liveMembers'], v['ownedShards'], v['readyShards']) for i, v in views.items()]}; "
               f"errors while diverged: {[e[1:] for e in during][:6]}", flush=True)
         self.assertEqual(views[1]["liveMembers"], 3)
+        # Every shard is open on some node: one that a node's new view gives
+        # to a peer whose own view does not claim it stays where it is.
+        self.assertEqual(sum(v["readyShards"] for v in views.values()), 12)
         whole_at = self.heal_and_check(load, 1, lambda: self.c.mend_pair(2, 3))
         self.assertEqual(during, [])
         self.check_no_errors_after(load, whole_at, (1, 2, 3))
