@@ -33,6 +33,13 @@ done_fn<cart_view> answer_cart(std::string user, responder respond, std::string 
     }
     if (ec == errc::not_found)
       return respond(error_response(ec, "that product is not in the cart"));
+    // The edge has checked the numbers alone; these depend on the cart.
+    if (ec == errc::invalid_argument)
+      return respond(error_response(ec, "that product is not in the cart: there are no units to "
+                                        "take away"));
+    if (ec == errc::quantity_out_of_range)
+      return respond(error_response(ec, fmt::format("a cart line holds at most {} units",
+                                                    max_line_quantity)));
     if (ec != errc::none)
       return respond(error_response(ec, "cart operation failed"));
     auto body = cart_json(user, v);

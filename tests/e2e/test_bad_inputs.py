@@ -92,6 +92,20 @@ class BadInputTests(unittest.TestCase):
         self.assertEqual([(l["productId"], l["quantity"]) for l in cart["items"]], [(1, 2)])
         self.assertGreaterEqual(len(node.request("GET", "/api/products")[1]), 200)
 
+    def test_a_cart_error_says_what_is_wrong(self):
+        token = node.new_user("cart-errors@example.com")["token"]
+        status, body, _ = node.request("POST", "/api/cart/add", {"productId": 9, "quantity": -1},
+                                       token=token)
+        self.assertEqual(status, 400)
+        self.assertEqual(body["code"], "invalid_argument")
+        self.assertIn("not in the cart", body["message"])
+        # Lowering a line that is there still works, down to removing it.
+        node.request("POST", "/api/cart/add", {"productId": 9, "quantity": 2}, token=token)
+        status, _, _ = node.request("POST", "/api/cart/add", {"productId": 9, "quantity": -2},
+                                    token=token)
+        self.assertEqual(status, 200)
+        self.assertEqual(node.request("GET", "/api/cart", token=token)[1]["items"], [])
+
     def test_malformed_http_header_limit_and_slow_clients(self):
         answer = raw_exchange(node.port, b"THIS IS NOT HTTP\r\n\r\n")
         self.assertTrue(answer.startswith(b"HTTP/1.1 400"), answer[:80])
