@@ -26,6 +26,15 @@ constexpr std::size_t platform_write_max = 31 * 4096;
 
 std::atomic<std::uint64_t> asked{0};
 std::atomic<std::uint64_t> issued{0};
+std::atomic<std::uint64_t> in_barrier{0};
+
+/// A WAL frame's header (24 bytes, the only WAL write of that size: the
+/// log's own header is 32) carries the database size in pages after a
+/// commit in bytes 4-7, and 0 in every frame that does not end a commit.
+constexpr int frame_header_size = 24;
+bool ends_a_commit(const char* header) {
+  return (header[4] | header[5] | header[6] | header[7]) != 0;
+}
 
 sqlite3_vfs* platform = nullptr; // the VFS every call ends in
 
@@ -44,6 +53,7 @@ struct shim_file {
   std::vector<char> pending;
   sqlite3_int64 start = 0;
   sqlite3_int64 reserved = 0; // the file is allocated up to here
+  bool commit_page_next = false; // the last write was a commit frame's header
 
   int flush() {
     int rc = SQLITE_OK;
@@ -137,7 +147,14 @@ int close_other(sqlite3_file* f) {
 
 void db_shm_barrier(sqlite3_file* f) {
   auto* s = self(f);
-  int rc = s->wal ? s->wal->flush() : SQLITE_OK;
+  // Normally empty: the commit frame's page flushed what it ended. A
+  // flush here lengthens the moment in which the header's two copies
+  // differ, and a reader waits that moment out.
+  int rc = SQLITE_OK;
+  if (s->wal && !s->wal->pending.empty()) {
+    in_barrier.fetch_add(1, std::memory_order_relaxed);
+    rc = s->wal->flush();
+  }
   if (rc != SQLITE_OK) {
     // The commit is half published (the header's first copy); carrying on
     // would make readers trust frames that are not in the file. Stopping
@@ -195,9 +212,9 @@ int reserve(shim_file* s, sqlite3_int64 end) {
   return SQLITE_OK;
 }
 
-int wal_write(sqlite3_file* f, const void* in, int n, sqlite3_int64 off) {
-  auto* s = self(f);
-  asked.fetch_add(1, std::memory_order_relaxed);
+/// Keeps a write with the contiguous ones before it, or sends those out
+/// first when it does not continue them.
+int buffer_write(shim_file* s, sqlite3_file* f, const void* in, int n, sqlite3_int64 off) {
   auto bytes = static_cast<const char*>(in);
   auto size = static_cast<std::size_t>(n);
   auto end = s->start + static_cast<sqlite3_int64>(s->pending.size());
@@ -224,6 +241,21 @@ int wal_write(sqlite3_file* f, const void* in, int n, sqlite3_int64 off) {
     return SQLITE_NOMEM;
   }
   return SQLITE_OK;
+}
+
+/// A commit's frames go to the file as soon as its last frame is complete
+/// (its header said so, then its page came): SQLite publishes the commit
+/// in the wal-index right after, with no file call in between, so this is
+/// the last moment before any reader can see it (see the header).
+int wal_write(sqlite3_file* f, const void* in, int n, sqlite3_int64 off) {
+  auto* s = self(f);
+  asked.fetch_add(1, std::memory_order_relaxed);
+  bool completes_commit = s->commit_page_next;
+  s->commit_page_next = n == frame_header_size && ends_a_commit(static_cast<const char*>(in));
+  int rc = buffer_write(s, f, in, n, off);
+  if (rc == SQLITE_OK && completes_commit)
+    rc = s->flush();
+  return rc;
 }
 
 int wal_read(sqlite3_file* f, void* out, int n, sqlite3_int64 off) {
@@ -359,7 +391,8 @@ const char* buffered_wal_vfs() {
 }
 
 wal_write_counts wal_writes() {
-  return {asked.load(std::memory_order_relaxed), issued.load(std::memory_order_relaxed)};
+  return {asked.load(std::memory_order_relaxed), issued.load(std::memory_order_relaxed),
+          in_barrier.load(std::memory_order_relaxed)};
 }
 
 } // namespace emporium::persistence

@@ -6,11 +6,18 @@
 // walking the page cache for pages its neighbour had just touched: 40% of
 // the store thread (perf, docs/benchmarks.md). This VFS wraps the platform
 // one and keeps the WAL's contiguous writes in memory until one of:
-//   - the commit makes them visible: SQLite publishes a commit by writing
-//     the wal-index header twice with a memory barrier between
-//     (xShmBarrier on the database file); the frames reach the file inside
-//     that barrier, before the second copy, which is the one readers trust
-//     (a reader that sees the copies differ waits for the writer's lock);
+//   - the commit's last frame is complete: its header carries the
+//     database's size (every other frame's carries 0), and once its page
+//     follows, the frames go to the file. SQLite then publishes the commit
+//     in the wal-index (the header written twice with a memory barrier,
+//     xShmBarrier on the database file, between the copies) without any
+//     file call in between;
+//   - the barrier itself, should anything still be buffered (a safety
+//     net: nothing is, normally). A flush there would be wrong to rely on:
+//     while the header's two copies differ, readers of other processes
+//     wait, and a writer frozen in that moment (SIGSTOP, a VM pause) with a
+//     flush in progress held them off until they gave up (SQLITE_PROTOCOL
+//     after ~10 s; it happened in e2e_cluster's frozen-node case);
 //   - anything that reads, sizes, syncs, truncates or closes the WAL, or a
 //     write that is not contiguous with them, or 1 MiB of them.
 // So every reader, checkpointer and crash sees exactly what it would have
@@ -39,6 +46,7 @@ const char* buffered_wal_vfs();
 struct wal_write_counts {
   std::uint64_t asked = 0;
   std::uint64_t issued = 0;
+  std::uint64_t in_barrier = 0; // flushes left for the commit barrier (normally none)
 };
 wal_write_counts wal_writes();
 
