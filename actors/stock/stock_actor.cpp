@@ -4,6 +4,7 @@
 // restarts because the expiry instant is part of the persisted snapshot.
 #include "domain/wall_clock.hpp"
 #include "actors/entity_runtime.hpp"
+#include "actors/shared_behavior.hpp"
 #include "persistence/snapshot.hpp"
 
 #include <chrono>
@@ -88,17 +89,34 @@ void adopt_snapshot(stock_self* self, std::optional<persistence::snapshot> found
   update_pin(self, !self->state.stock.reservations.empty());
 }
 
-caf::behavior stock_actor(stock_self* self, std::string product, entity_services svc) {
-  self->state.product = std::stoll(product);
-  self->state.rt = entity_runtime{entity_key{entity_kind::stock, std::move(product)}, svc};
-  crash_on_exception(self);
-  load_snapshot(self, [self](std::optional<persistence::snapshot> found) {
-    adopt_snapshot(self, std::move(found));
-  });
+/// The handlers every stock record shares (shared_behavior.hpp).
+caf::behavior stock_handlers();
+
+class stock_actor final : public shared_behavior_actor<stock_actor_state> {
+public:
+  stock_actor(caf::actor_config& cfg, std::string product, const entity_services& svc)
+    : shared_behavior_actor(cfg) {
+    state.rt = entity_runtime{entity_key{entity_kind::stock, std::move(product)}, svc};
+  }
+
+  caf::behavior make_behavior() override {
+    crash_on_exception<stock_actor_state>(this);
+    state.product = std::stoll(state.rt.key.id);
+    load_snapshot<stock_actor_state>(this, [self = this](std::optional<persistence::snapshot> found) {
+      adopt_snapshot(self, std::move(found));
+    });
+    static const caf::behavior handlers = stock_handlers();
+    return handlers;
+  }
+};
+
+caf::behavior stock_handlers() {
+  auto running = [] { return stock_actor::running(); };
   return {
-    [self](const reserve_stock& r) -> caf::result<reserve_reply> {
+    [running](const reserve_stock& r) -> caf::result<reserve_reply> {
       if (r.quantity <= 0 || r.ttl_ms <= 0)
         return make_error(errc::invalid_argument);
+      auto* self = running();
       auto& s = self->state.stock;
       auto expires_at = wall_clock_ms() + r.ttl_ms;
       auto out = stock_reserve(s, r.order, r.quantity, expires_at);
@@ -108,12 +126,14 @@ caf::behavior stock_actor(stock_self* self, std::string product, entity_services
       arm_expiry(self, s.reservations.back());
       return changed(self, reply);
     },
-    [self](const release_stock& r) -> caf::result<bool> {
+    [running](const release_stock& r) -> caf::result<bool> {
+      auto* self = running();
       if (!stock_release(self->state.stock, r.order))
         return false;
       return changed(self, true);
     },
-    [self](const commit_stock& r) -> caf::result<stock_view> {
+    [running](const commit_stock& r) -> caf::result<stock_view> {
+      auto* self = running();
       auto order = r.order;
       auto& s = self->state.stock;
       bool held = std::any_of(s.reservations.begin(), s.reservations.end(),
@@ -126,24 +146,27 @@ caf::behavior stock_actor(stock_self* self, std::string product, entity_services
         return view_of(s); // committed before: idempotent repeat
       return changed(self, view_of(s), order);
     },
-    [self](atoms::expire, order_id order, millis expires_at) {
+    [running](atoms::expire, order_id order, millis expires_at) {
+      auto* self = running();
       if (stock_expire(self->state.stock, order, expires_at)) {
         publish(self);
         persist_unanswered(self, persistence::snapshot_of(self->state.stock));
       }
     },
-    [self](const set_stock& r) -> caf::result<stock_view> {
+    [running](const set_stock& r) -> caf::result<stock_view> {
+      auto* self = running();
       if (auto ec = stock_set_on_hand(self->state.stock, r.on_hand); ec != errc::none)
         return make_error(ec);
       return changed(self, view_of(self->state.stock));
     },
-    [self](const adjust_stock& r) -> caf::result<stock_view> {
+    [running](const adjust_stock& r) -> caf::result<stock_view> {
+      auto* self = running();
       if (auto ec = stock_adjust(self->state.stock, r.delta); ec != errc::none)
         return make_error(ec);
       return changed(self, view_of(self->state.stock));
     },
-    [self](const get_stock&) { return view_of(self->state.stock); },
-    [self](atoms::passivate) { passivate_when_idle(self); },
+    [running](const get_stock&) { return view_of(running()->state.stock); },
+    [running](atoms::passivate) { passivate_when_idle(running()); },
   };
 }
 
@@ -153,7 +176,7 @@ caf::actor spawn_stock(caf::actor_system& sys, const std::string& product,
                        const entity_services& svc) {
   // lazy_init: the actor is first scheduled by its first message, which
   // saves a scheduling round per activation.
-  return sys.spawn<caf::lazy_init>(stock_actor, product, svc);
+  return sys.spawn<stock_actor, caf::lazy_init>(product, svc);
 }
 
 } // namespace emporium

@@ -6,12 +6,14 @@
 //      for anything that routes through one actor),
 //   3. cart adds/s through the directory, persistence off,
 //   4. the same with persistence on (WAL, synchronous=NORMAL, group commit),
-//   5. resident memory per cart with real ids and 3 lines, persistence on.
+//   5. resident memory per stock record (a fifth as many as carts),
+//   6. resident memory per cart with real ids and 3 lines, persistence on.
 // Cart adds spread over 10,000 users (32 hex characters, as real ids) and
 // 200 products; each (user, product) gets +1 then -1, so no line ever
 // reaches its cap, and every error answer is counted, not dropped. Phases
 // 2-4 alternate over `runs` runs; each figure is the median (min-max).
 // Usage: bench_actors [seconds-per-phase=3] [clients=64] [carts=1000000] [runs=3]
+//                     [stock-records=carts/5]
 #include "actors/directory.hpp"
 #include "actors/entity_runtime.hpp"
 #include "actors/protocol.hpp"
@@ -194,6 +196,32 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+/// Sends `total` requests through `directory` with 2,000 in flight at once
+/// (`make(i)` gives the i-th key and message) and waits for every answer;
+/// returns how many were errors.
+template <class Reply, class Make>
+long send_windowed(caf::actor_system& sys, const caf::actor& directory, long total, Make make) {
+  caf::scoped_actor self{sys};
+  constexpr long window = 2000;
+  long sent = 0, answered = 0, failed = 0;
+  auto send_one = [&] {
+    auto [key, msg] = make(sent++);
+    self->send(directory, std::move(key), std::move(msg));
+  };
+  while (sent < std::min(window, total))
+    send_one();
+  while (answered < total) {
+    self->receive([&](Reply&) { ++answered; },
+                  [&](caf::error&) {
+                    ++answered;
+                    ++failed;
+                  });
+    if (sent < total)
+      send_one();
+  }
+  return failed;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -201,6 +229,7 @@ int main(int argc, char** argv) {
   int clients = argc > 2 ? std::atoi(argv[2]) : 64;
   long carts = argc > 3 ? std::atol(argv[3]) : 1'000'000;
   int runs = argc > 4 ? std::max(1, std::atoi(argv[4])) : 3;
+  long stock_records = argc > 5 ? std::atol(argv[5]) : carts / 5;
   bench_config cfg;
   caf::actor_system sys{cfg};
   auto adds = [clients](int i) {
@@ -223,7 +252,7 @@ int main(int argc, char** argv) {
   fmt::print(stderr, "raw CAF: {:.0f}/s\n", raw.per_second);
 
   directory_options opts;
-  opts.max_resident = static_cast<std::size_t>(carts) + users + 1000;
+  opts.max_resident = static_cast<std::size_t>(carts + stock_records) + users + 1000;
   opts.idle_timeout = milliseconds(0);
   auto via = [&](const caf::actor& target) {
     return [&, target](int i) {
@@ -271,38 +300,46 @@ int main(int argc, char** argv) {
                d.cpu_us_per_op);
   }
 
-  // 5. Memory per resident cart: `carts` carts with real ids and 3 lines
+  // 5. Memory per resident stock record (a product's entity), persistence
+  // on: one read each activates it. On a database, store and directory of
+  // their own, kept while the carts are measured: what either phase frees
+  // is not there to flatter the other.
+  long records = std::max(1L, stock_records);
+  auto stock_db = db + "-stock";
+  for (auto suffix : {"", "-wal", "-shm"})
+    std::filesystem::remove(stock_db + suffix);
+  persistence::prepare_database(stock_db, persistence::durability::normal);
+  auto stock_store =
+    spawn_store(sys, stock_db, persistence::durability::normal, spawn_mode::own_thread);
+  auto dir_stock = spawn_directory(sys, opts, {stock_store, {}, {}, {}, {}, {}});
+  auto before_stock = rss_kib();
+  auto stock_failed = send_windowed<stock_view>(sys, dir_stock, records, [](long i) {
+    return std::pair{entity_key{entity_kind::stock, std::to_string(1 + i)},
+                     caf::make_message(get_stock{})};
+  });
+  auto after_stock = rss_kib();
+  fmt::print("\n| resident stock records (persistence on) | RSS delta | bytes per record | failed "
+             "reads |\n|---|---|---|---|\n");
+  fmt::print("| {} | {:.1f} MiB | {:.0f} | {} |\n", records, (after_stock - before_stock) / 1024.0,
+             static_cast<double>(after_stock - before_stock) * 1024.0 /
+               static_cast<double>(records),
+             stock_failed);
+
+  // 6. Memory per resident cart: `carts` carts with real ids and 3 lines
   // each, persistence on.
   fresh_db();
   auto mem_store = spawn_store(sys, db, persistence::durability::normal, spawn_mode::own_thread);
   auto dir_mem = spawn_directory(sys, opts, {mem_store, {}, {}, {}, {}, {}});
+
   auto before = rss_kib();
   auto activation_start = steady_clock::now();
-  long failed = 0;
-  {
-    caf::scoped_actor self{sys};
-    constexpr long window = 2000; // requests in flight at once
-    long total = carts * 3, sent = 0, answered = 0;
-    auto send_one = [&] {
-      auto cart = static_cast<std::uint64_t>(sent / 3);
-      auto line = static_cast<product_id>(1 + sent % 3);
-      self->send(dir_mem, entity_key{entity_kind::cart, user_id(users + cart)},
-                 caf::make_message(add_to_cart{line, 1, 999, demo_like_names[sent % 3],
-                                               1'000'000}));
-      ++sent;
-    };
-    while (sent < std::min(window, total))
-      send_one();
-    while (answered < total) {
-      self->receive([&](cart_view&) { ++answered; },
-                    [&](caf::error&) {
-                      ++answered;
-                      ++failed;
-                    });
-      if (sent < total)
-        send_one();
-    }
-  }
+  auto failed = send_windowed<cart_view>(sys, dir_mem, carts * 3, [](long i) {
+    auto cart = static_cast<std::uint64_t>(i / 3);
+    auto line = static_cast<product_id>(1 + i % 3);
+    return std::pair{entity_key{entity_kind::cart, user_id(users + cart)},
+                     caf::make_message(add_to_cart{line, 1, 999, demo_like_names[i % 3],
+                                                   1'000'000})};
+  });
   auto after = rss_kib();
   auto activation_seconds = duration<double>(steady_clock::now() - activation_start).count();
   double per_cart = static_cast<double>(after - before) * 1024.0 / static_cast<double>(carts);
@@ -340,6 +377,7 @@ int main(int argc, char** argv) {
   fmt::print("| {} | {:.1f} MiB | {:.0f} | {} |\n", carts, (after - before) / 1024.0, per_cart,
              failed);
   fmt::print("\n{} carts x 3 durable adds took {:.1f} s\n", carts, activation_seconds);
+
   if (std::getenv("BENCH_PASSIVATE") != nullptr) {
     auto t_stop = steady_clock::now();
     stop_and_wait(sys, dir_mem);
