@@ -248,6 +248,13 @@ void shard_closed(router_self* self, std::uint32_t shard) {
   flush_waiting(self, shard);
 }
 
+/// Whoever has the shard open keeps it until its owner asks (recompute):
+/// every peer hears, since what we know of the holder may be out of date.
+void ask_holder_to_let_go(router_self* self, std::uint32_t shard) {
+  for (const auto& [name, p] : self->state.peers)
+    self->send(p.handle, atoms::wanted::value, shard, self->state.opts.node_name);
+}
+
 } // namespace
 
 void update_health(router_self* self) {
@@ -277,20 +284,21 @@ void try_acquire(router_self* self, std::uint32_t shard) {
     // so that a cooperating node sees the shard held again.
     slot.lock = persistence::file_lock::try_acquire(
       persistence::shard_lock_path(st.opts.data_dir, shard));
-    if (!slot.lock)
+    if (!slot.lock) {
+      // The lock's holder may still think the shard is open there (it never
+      // wrote since we raised the epoch): it keeps it until we ask.
+      ask_holder_to_let_go(self, shard);
       self->delayed_send(self, std::chrono::milliseconds(200), atoms::acquire::value, shard);
-    else
+    } else {
       drop_superseded_files(shard, st.opts.data_dir);
+    }
     return;
   }
   if (slot.state != phase::acquiring || st.stopping)
     return;
   if (open_shard(self, shard))
     return;
-  // Whoever has it open keeps it until we ask (recompute): every peer hears,
-  // since what we know of its holder may be out of date.
-  for (const auto& [name, p] : st.peers)
-    self->send(p.handle, atoms::wanted::value, shard, st.opts.node_name);
+  ask_holder_to_let_go(self, shard);
   self->delayed_send(self, std::chrono::milliseconds(100), atoms::acquire::value, shard);
 }
 
