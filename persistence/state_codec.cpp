@@ -304,7 +304,7 @@ std::optional<order_event> decode_event(const std::string& payload, std::string 
   auto reason = field<std::string>(*j, "reason");
   auto at = field<millis>(*j, "at");
   auto total = field<double>(*j, "totalAmount");
-  auto cents = total ? cents_from_decimal(*total) : std::nullopt;
+  auto cents = total ? cents_from_decimal(*total, max_order_total) : std::nullopt;
   if (!status || !reason || !at || !cents)
     return std::nullopt;
   return order_event{std::move(user), order, *status, std::move(*reason), *at, *cents, seq};
@@ -328,7 +328,7 @@ std::optional<order_state> decode_order(const std::string& text) {
   auto deadline = field<millis>(*j, k::payment_deadline);
   auto compensated = field<int>(*j, k::compensated);
   auto timeline = json_read::member(*j, k::timeline);
-  if (!id || *id < 0 || !user || !lines || !total || *total < 0 || !method || !status ||
+  if (!id || *id < 0 || !user || !lines || !total || *total < 0 || *total > max_order_total || !method || !status ||
       !reason || !payment || !placed || !deadline || !compensated ||
       (*compensated != 0 && *compensated != 1) || timeline == nullptr || !timeline->is_array())
     return std::nullopt;

@@ -88,6 +88,10 @@ void place_from_cart(api_context& ctx, const std::string& user, const std::strin
       draft.lines.push_back({l.product, l.quantity, item->product.price, item->product.name});
     }
     draft.total = order_total(draft.lines);
+    if (draft.total > max_order_total) // beyond it a total no longer reads back exactly
+      return respond(error_response(
+        errc::invalid_argument,
+        fmt::format("an order totals at most {:.2f}", cents_to_decimal(max_order_total))));
     nlohmann::json answer{{"message", changes.empty() ? "Order placed"
                                                       : "Order placed; some prices changed"},
                           {"status", status_name(order_status::submitted)},
