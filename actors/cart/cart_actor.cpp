@@ -1,7 +1,6 @@
 // One actor per user's cart. Applies cart_rules, persists the new snapshot,
 // and answers the whole cart once the change is durable.
-#include "actors/entity_runtime.hpp"
-#include "actors/shared_behavior.hpp"
+#include "actors/entity_actor.hpp"
 #include "persistence/snapshot.hpp"
 
 namespace emporium {
@@ -12,9 +11,14 @@ struct cart_actor_state {
   entity_runtime rt;
   cart_state cart;
   static inline const char* name = "cart";
+  static constexpr entity_kind kind = entity_kind::cart;
+  static void adopt(caf::stateful_actor<cart_actor_state>* self,
+                    std::optional<persistence::snapshot> found);
+  static caf::behavior handlers();
 };
 
 using cart_self = caf::stateful_actor<cart_actor_state>;
+using cart_actor = entity_actor<cart_actor_state>;
 
 cart_view view_of(const cart_state& cart) {
   return cart_view{cart.lines, cart_total(cart)};
@@ -36,32 +40,17 @@ caf::result<cart_view> apply_once(cart_self* self, cart_op op, Rule rule) {
   return persist_then_reply(self, persistence::snapshot_of(cart), view_of(cart));
 }
 
+void cart_actor_state::adopt(cart_self* self, std::optional<persistence::snapshot> found) {
+  if (!found)
+    return;
+  if (auto cart = persistence::read_cart(*found))
+    self->state.cart = std::move(*cart);
+  else
+    self->quit(make_error(errc::storage_failure));
+}
+
 /// The handlers every cart shares (shared_behavior.hpp).
-caf::behavior cart_handlers();
-
-class cart_actor final : public shared_behavior_actor<cart_actor_state> {
-public:
-  cart_actor(caf::actor_config& cfg, std::string user, const entity_services& svc)
-    : shared_behavior_actor(cfg) {
-    state.rt = entity_runtime{entity_key{entity_kind::cart, std::move(user)}, svc};
-  }
-
-  caf::behavior make_behavior() override {
-    crash_on_exception<cart_actor_state>(this);
-    load_snapshot<cart_actor_state>(this, [self = this](std::optional<persistence::snapshot> found) {
-      if (!found)
-        return;
-      if (auto cart = persistence::read_cart(*found))
-        self->state.cart = std::move(*cart);
-      else
-        self->quit(make_error(errc::storage_failure));
-    });
-    static const caf::behavior handlers = cart_handlers();
-    return handlers;
-  }
-};
-
-caf::behavior cart_handlers() {
+caf::behavior cart_actor_state::handlers() {
   auto self = [] { return cart_actor::running(); };
   return {
     [self](const add_to_cart& r) {
@@ -106,9 +95,7 @@ caf::behavior cart_handlers() {
 
 caf::actor spawn_cart(caf::actor_system& sys, const std::string& user,
                       const entity_services& svc) {
-  // lazy_init: the actor is first scheduled by its first message, which
-  // saves a scheduling round per activation.
-  return sys.spawn<cart_actor, caf::lazy_init>(user, svc);
+  return spawn_entity<cart_actor_state>(sys, user, svc);
 }
 
 } // namespace emporium

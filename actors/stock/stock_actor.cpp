@@ -3,8 +3,7 @@
 // idempotent; reservations expire by a timer that survives passivation and
 // restarts because the expiry instant is part of the persisted snapshot.
 #include "domain/wall_clock.hpp"
-#include "actors/entity_runtime.hpp"
-#include "actors/shared_behavior.hpp"
+#include "actors/entity_actor.hpp"
 #include "persistence/snapshot.hpp"
 
 #include <chrono>
@@ -18,10 +17,14 @@ struct stock_actor_state {
   stock_state stock;
   product_id product = 0; // the id as a number (the directory checks it is one)
   static inline const char* name = "stock";
+  static constexpr entity_kind kind = entity_kind::stock;
+  static void adopt(caf::stateful_actor<stock_actor_state>* self,
+                    std::optional<persistence::snapshot> found);
+  static caf::behavior handlers();
 };
 
 using stock_self = caf::stateful_actor<stock_actor_state>;
-
+using stock_actor = entity_actor<stock_actor_state>;
 
 stock_view view_of(const stock_state& s) {
   return stock_view{s.on_hand, stock_available(s), stock_reserved(s), s.sold};
@@ -75,7 +78,8 @@ caf::result<stock_view> commit_repeat(stock_self* self, order_id order) {
 
 /// Takes the loaded snapshot (none = a new record) and re-arms the expiry
 /// of every reservation it holds.
-void adopt_snapshot(stock_self* self, std::optional<persistence::snapshot> found) {
+void stock_actor_state::adopt(stock_self* self, std::optional<persistence::snapshot> found) {
+  self->state.product = std::stoll(self->state.rt.key.id);
   if (!found)
     return;
   auto stock = persistence::read_stock(*found);
@@ -90,27 +94,7 @@ void adopt_snapshot(stock_self* self, std::optional<persistence::snapshot> found
 }
 
 /// The handlers every stock record shares (shared_behavior.hpp).
-caf::behavior stock_handlers();
-
-class stock_actor final : public shared_behavior_actor<stock_actor_state> {
-public:
-  stock_actor(caf::actor_config& cfg, std::string product, const entity_services& svc)
-    : shared_behavior_actor(cfg) {
-    state.rt = entity_runtime{entity_key{entity_kind::stock, std::move(product)}, svc};
-  }
-
-  caf::behavior make_behavior() override {
-    crash_on_exception<stock_actor_state>(this);
-    state.product = std::stoll(state.rt.key.id);
-    load_snapshot<stock_actor_state>(this, [self = this](std::optional<persistence::snapshot> found) {
-      adopt_snapshot(self, std::move(found));
-    });
-    static const caf::behavior handlers = stock_handlers();
-    return handlers;
-  }
-};
-
-caf::behavior stock_handlers() {
+caf::behavior stock_actor_state::handlers() {
   auto running = [] { return stock_actor::running(); };
   return {
     [running](const reserve_stock& r) -> caf::result<reserve_reply> {
@@ -174,9 +158,7 @@ caf::behavior stock_handlers() {
 
 caf::actor spawn_stock(caf::actor_system& sys, const std::string& product,
                        const entity_services& svc) {
-  // lazy_init: the actor is first scheduled by its first message, which
-  // saves a scheduling round per activation.
-  return sys.spawn<stock_actor, caf::lazy_init>(product, svc);
+  return spawn_entity<stock_actor_state>(sys, product, svc);
 }
 
 } // namespace emporium
