@@ -86,3 +86,58 @@ TEST_CASE("actors sharing one behaviour on CAF's worker threads each keep their 
   for (const auto& t : tallies)
     caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
 }
+
+namespace {
+
+struct asker_state {
+  caf::actor target;
+  std::vector<int> answers;
+};
+
+caf::behavior asker_handlers();
+
+class asker final : public shared_behavior_actor<asker_state> {
+public:
+  asker(caf::actor_config& cfg, caf::actor target) : shared_behavior_actor(cfg) {
+    state.target = std::move(target);
+  }
+  caf::behavior make_behavior() override {
+    static const caf::behavior handlers = asker_handlers();
+    return handlers;
+  }
+};
+
+caf::behavior asker_handlers() {
+  return {
+    [](int add) {
+      auto* self = asker::running();
+      self->request(self->state.target, caf::infinite, add).then([self](int n) {
+        self->state.answers.push_back(n);
+      });
+    },
+  };
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(deterministic, "an actor that awaits no response frees CAF's table of them") {
+  auto counter = sys.spawn<tally>();
+  auto handle = sys.spawn<asker>(counter);
+  auto* self = static_cast<asker*>(caf::actor_cast<caf::abstract_actor*>(handle));
+  sched.run(); // both started
+  caf::anon_send(handle, 1);
+  caf::anon_send(handle, 2);
+  REQUIRE(sched.prioritize(handle));
+  sched.run_once(); // the asker alone: a request out, no answer yet
+  CHECK(self->response_table_capacity() > 0);
+  sched.run();
+  CHECK(self->state.answers == std::vector<int>{1, 3});
+  CHECK(self->response_table_capacity() == 0); // an idle entity keeps none
+  caf::anon_send(handle, 4); // and asks again as before
+  sched.run();
+  CHECK(self->state.answers == std::vector<int>{1, 3, 7});
+  CHECK(self->response_table_capacity() == 0);
+  for (const auto& t : {counter, handle})
+    caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
+  sched.run();
+}
