@@ -151,6 +151,16 @@ typename Inspector::result_type inspect(Inspector& f, shard_holding& x) {
   return f(caf::meta::type_name("shard_holding"), x.shard, x.node, x.open);
 }
 
+/// On the wire a name is its text; a node reading it interns it there.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, interned_name& x) {
+  std::string text{x.str()};
+  return f(text, caf::meta::load_callback([&]() -> caf::error {
+             x = interned_name{text};
+             return caf::none;
+           }));
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cart_line& x) {
   return f(caf::meta::type_name("cart_line"), x.product, x.quantity, x.unit_price, x.name);

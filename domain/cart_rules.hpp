@@ -3,6 +3,7 @@
 #pragma once
 
 #include "domain/errc.hpp"
+#include "domain/interned_name.hpp"
 #include "domain/money.hpp"
 
 #include <cstdint>
@@ -17,7 +18,7 @@ struct cart_line {
   product_id product = 0;
   std::int32_t quantity = 0;
   cents unit_price = 0; // price when the line was first added
-  std::string name;
+  interned_name name;    // shared with every other line of that name
   friend bool operator==(const cart_line&, const cart_line&) = default;
 };
 

@@ -17,7 +17,7 @@ nlohmann::json cart_json(const std::string& user, const cart_view& v) {
     items.push_back({{"productId", l.product},
                      {"quantity", l.quantity},
                      {"priceAtAddition", cents_to_decimal(l.unit_price)},
-                     {"productName", l.name},
+                     {"productName", l.name.str()},
                      {"lineTotal", cents_to_decimal(l.unit_price * l.quantity)}});
   return {{"userId", user}, {"items", std::move(items)}, {"totalPrice", cents_to_decimal(v.total)}};
 }

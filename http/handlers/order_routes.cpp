@@ -80,7 +80,7 @@ void place_from_cart(api_context& ctx, const std::string& user, const std::strin
       auto item = snap->find(l.product);
       if (item == nullptr)
         return respond(error_response(
-          errc::invalid_argument, fmt::format("product {} ({}) is no longer sold", l.product, l.name)));
+          errc::invalid_argument, fmt::format("product {} ({}) is no longer sold", l.product, l.name.str())));
       if (item->product.price != l.unit_price)
         changes.push_back({{"productId", l.product},
                            {"priceAtAddition", cents_to_decimal(l.unit_price)},
