@@ -5,7 +5,7 @@
 #include "actors/entity_runtime.hpp"
 #include "actors/node_metrics.hpp"
 
-#include <list>
+#include <memory>
 #include <unordered_map>
 
 namespace emporium {
@@ -20,16 +20,54 @@ struct parked {
   caf::response_promise promise;
 };
 
+struct slot;
+using entry = std::pair<const entity_key, slot>; // a node of the slot map: never moves
+
+/// One per entity the directory knows: 56 bytes, so that with its key the
+/// map's node fits jemalloc's 112-byte class (every resident entity has one).
 struct slot {
   caf::actor handle;
   phase state = phase::running;
   bool pinned = false; // entity asked not to be passivated (timers running)
   entity_kind kind = entity_kind::cart; // for the metrics (fits in the padding)
+  std::uint32_t crash_streak = 0;       // crashes without a calm period
   caf::actor_clock::time_point last_used;
-  std::list<const entity_key*>::iterator lru_pos; // valid while running
-  std::vector<parked> waiting; // a vector: an empty deque costs ~600 bytes per slot
-  std::uint32_t crash_streak = 0;               // crashes without a calm period
   caf::actor_clock::time_point activated_at;
+  // The recency list runs through the slots themselves (valid while
+  // running): a separate list node per entity cost 32 bytes more.
+  entry* newer = nullptr;
+  entry* older = nullptr;
+  // Messages that arrived while the entity was not running; allocated only
+  // then (an empty deque cost ~600 bytes per slot, an empty vector 24).
+  std::unique_ptr<std::vector<parked>> waiting;
+  std::size_t waiting_count() const { return waiting ? waiting->size() : 0; }
+};
+
+static_assert(sizeof(void*) != 8 || sizeof(slot) <= 56, "a slot outgrew its size class");
+
+/// Running entities, most recently used first.
+struct recency_list {
+  entry* newest = nullptr;
+  entry* oldest = nullptr;
+
+  void push_front(entry& e) {
+    e.second.newer = nullptr;
+    e.second.older = newest;
+    (newest ? newest->second.newer : oldest) = &e;
+    newest = &e;
+  }
+  void unlink(entry& e) {
+    auto& s = e.second;
+    (s.newer ? s.newer->second.older : newest) = s.older;
+    (s.older ? s.older->second.newer : oldest) = s.newer;
+    s.newer = s.older = nullptr;
+  }
+  void to_front(entry& e) {
+    if (newest != &e) {
+      unlink(e);
+      push_front(e);
+    }
+  }
 };
 
 /// An entity that ran this long before crashing starts its backoff afresh.
@@ -40,7 +78,7 @@ struct directory_state {
   entity_services svc;
   std::unordered_map<entity_key, slot, entity_key_hash> slots;
   std::unordered_map<caf::actor_id, const entity_key*> by_actor;
-  std::list<const entity_key*> lru; // front = most recently used
+  recency_list lru;
   directory_stats stats;
   caf::error shutdown_reason; // set once asked to exit: drain, then quit
   // Passivations wait here and go out in chunks, so a sweep or a shutdown
@@ -56,23 +94,22 @@ using directory_self = caf::stateful_actor<directory_state>;
 
 /// Spawns the entity of `key`; `first` is the message activating it (empty
 /// on a restart, which must read the durable state).
-void activate(directory_self* self, const entity_key& key, slot& s,
-              const caf::message& first = {});
+void activate(directory_self* self, entry& e, const caf::message& first = {});
 void queue_passivation(directory_self* self, const entity_key& key);
 
-void touch(directory_self* self, slot& s) {
-  auto& st = self->state;
-  s.last_used = self->clock().now();
-  st.lru.splice(st.lru.begin(), st.lru, s.lru_pos);
+void touch(directory_self* self, entry& e) {
+  e.second.last_used = self->clock().now();
+  self->state.lru.to_front(e);
 }
 
 /// Asks a running entity to stop; it finishes what is in its mailbox first
 /// (FIFO), so nothing forwarded before this is lost. Until its down message
 /// arrives, new messages for it are parked.
-void passivate(directory_self* self, slot& s) {
+void passivate(directory_self* self, entry& e) {
   auto& st = self->state;
+  auto& s = e.second;
   self->send(s.handle, atoms::passivate::value);
-  st.lru.erase(s.lru_pos);
+  st.lru.unlink(e);
   s.state = phase::stopping;
   --st.stats.resident;
   ++st.stats.passivations;
@@ -87,26 +124,25 @@ void enforce_cap(directory_self* self) {
   auto& st = self->state;
   if (st.stats.resident < st.opts.max_resident)
     return;
-  for (auto it = st.lru.rbegin(); it != st.lru.rend(); ++it) {
-    auto& victim = st.slots.at(**it);
-    if (!victim.pinned) {
-      passivate(self, victim);
+  for (auto* victim = st.lru.oldest; victim != nullptr; victim = victim->second.newer) {
+    if (!victim->second.pinned) {
+      passivate(self, *victim);
       return;
     }
   }
 }
 
-void activate(directory_self* self, const entity_key& key, slot& s,
-              const caf::message& first) {
+void activate(directory_self* self, entry& e, const caf::message& first) {
   auto& st = self->state;
+  const auto& key = e.first;
+  auto& s = e.second;
   enforce_cap(self);
   s.handle = st.opts.spawn ? st.opts.spawn(self->system(), key, st.svc, first)
                           : spawn_entity(self->system(), key, st.svc, first);
   s.state = phase::running;
   s.pinned = false;
   self->monitor(s.handle);
-  st.lru.push_front(&key);
-  s.lru_pos = st.lru.begin();
+  st.lru.push_front(e);
   s.last_used = s.activated_at = self->clock().now();
   st.by_actor[s.handle.id()] = &key;
   ++st.stats.resident;
@@ -115,20 +151,22 @@ void activate(directory_self* self, const entity_key& key, slot& s,
   auto& m = node_metrics::get();
   m.resident[static_cast<std::size_t>(key.kind)]->add(1);
   m.activations[static_cast<std::size_t>(key.kind)]->inc();
-  m.parked->add(-static_cast<double>(s.waiting.size()));
-  for (auto& p : s.waiting)
-    p.promise.delegate(s.handle, std::move(p.payload));
-  s.waiting.clear();
-  s.waiting.shrink_to_fit();
+  if (auto waiting = std::move(s.waiting)) {
+    m.parked->add(-static_cast<double>(waiting->size()));
+    for (auto& p : *waiting)
+      p.promise.delegate(s.handle, std::move(p.payload));
+  }
 }
 
 void park(directory_self* self, slot& s, caf::message& payload) {
   auto rp = self->make_response_promise();
-  if (s.waiting.size() >= self->state.opts.max_buffered) {
+  if (s.waiting_count() >= self->state.opts.max_buffered) {
     rp.deliver(make_error(errc::unavailable));
     return;
   }
-  s.waiting.push_back(parked{std::move(payload), std::move(rp)});
+  if (!s.waiting)
+    s.waiting = std::make_unique<std::vector<parked>>();
+  s.waiting->push_back(parked{std::move(payload), std::move(rp)});
   node_metrics::get().parked->add(1);
 }
 
@@ -145,14 +183,14 @@ void route(directory_self* self, entity_key& key, caf::message& payload) {
   auto it = st.slots.find(key);
   if (it == st.slots.end()) {
     it = st.slots.emplace(std::move(key), slot{}).first;
-    activate(self, it->first, it->second, payload);
+    activate(self, *it, payload);
   }
   auto& s = it->second;
   if (s.state != phase::running) {
     park(self, s, payload);
     return;
   }
-  touch(self, s);
+  touch(self, *it);
   self->delegate(s.handle, std::move(payload));
 }
 
@@ -174,10 +212,11 @@ void begin_shutdown(directory_self* self, caf::error reason) {
   auto& st = self->state;
   st.shutdown_reason = reason ? std::move(reason) : caf::exit_reason::user_shutdown;
   for (auto& [key, s] : st.slots) {
-    for (auto& p : s.waiting)
-      p.promise.deliver(make_error(errc::unavailable));
-    node_metrics::get().parked->add(-static_cast<double>(s.waiting.size()));
-    s.waiting.clear();
+    if (auto waiting = std::move(s.waiting)) {
+      for (auto& p : *waiting)
+        p.promise.deliver(make_error(errc::unavailable));
+      node_metrics::get().parked->add(-static_cast<double>(waiting->size()));
+    }
     if (s.state == phase::running)
       queue_passivation(self, key);
   }
@@ -194,18 +233,19 @@ void on_down(directory_self* self, const caf::down_msg& msg) {
   auto it = st.slots.find(key);
   auto& s = it->second;
   s.handle = nullptr;
+  if (s.state == phase::running) {
+    // Died without being asked: it is no longer resident (and leaves the
+    // recency list before its slot can go).
+    st.lru.unlink(*it);
+    --st.stats.resident;
+    node_metrics::get().resident[static_cast<std::size_t>(s.kind)]->add(-1);
+  }
   if (st.shutdown_reason) {
     st.slots.erase(it);
     finish_shutdown_if_drained(self);
     return;
   }
   bool crashed = msg.reason && msg.reason != caf::exit_reason::normal;
-  if (s.state == phase::running) {
-    // Died without being asked: it is no longer resident.
-    st.lru.erase(s.lru_pos);
-    --st.stats.resident;
-    node_metrics::get().resident[static_cast<std::size_t>(s.kind)]->add(-1);
-  }
   if (crashed) {
     s.state = phase::restarting;
     if (self->clock().now() - s.activated_at > calm_period)
@@ -221,10 +261,10 @@ void on_down(directory_self* self, const caf::down_msg& msg) {
     self->delayed_send(self, restart_delay(st.opts, s.crash_streak), atoms::restart::value, key);
     return;
   }
-  if (s.waiting.empty())
+  if (s.waiting_count() == 0)
     st.slots.erase(it); // passivated and nobody waits: forget it
   else
-    activate(self, it->first, s);
+    activate(self, *it);
 }
 
 constexpr std::size_t passivation_chunk = 256;
@@ -239,7 +279,7 @@ void passivate_some(directory_self* self) {
     st.to_passivate.pop_back();
     if (it != st.slots.end() && it->second.state == phase::running &&
         (st.shutdown_reason || !it->second.pinned))
-      passivate(self, it->second);
+      passivate(self, *it);
   }
   if (!st.to_passivate.empty()) {
     st.passivation_queued = true;
@@ -260,12 +300,11 @@ void sweep_idle(directory_self* self) {
   auto& st = self->state;
   auto now = self->clock().now();
   // The list is ordered by last use: stop at the first entity still fresh.
-  for (auto it = st.lru.rbegin(); it != st.lru.rend(); ++it) {
-    auto& s = st.slots.at(**it);
-    if (now - s.last_used < st.opts.idle_timeout)
+  for (auto* e = st.lru.oldest; e != nullptr; e = e->second.newer) {
+    if (now - e->second.last_used < st.opts.idle_timeout)
       break;
-    if (!s.pinned)
-      queue_passivation(self, **it);
+    if (!e->second.pinned)
+      queue_passivation(self, e->first);
   }
 }
 
@@ -301,7 +340,7 @@ caf::behavior directory_actor(directory_self* self, directory_options opts,
         node_metrics::get().restarts[static_cast<std::size_t>(key.kind)]->inc();
         log::info("entity_restarted",
                   {{"kind", std::to_string(static_cast<int>(key.kind))}, {"id", key.id}});
-        activate(self, it->first, it->second);
+        activate(self, *it);
       }
     },
     [self, sweep_every](atoms::sweep) {

@@ -97,6 +97,34 @@ TEST_CASE_FIXTURE(deterministic, "the cap passivates the least recently used ent
   CHECK_FALSE(whereis(cart_of("a"))); // bringing b back pushed out a (least recent now)
 }
 
+TEST_CASE_FIXTURE(deterministic, "recency follows every use: from the middle, the end and the front") {
+  directory_options opts;
+  opts.max_resident = 3;
+  start("dir-recency", opts);
+  auto resident = [&] {
+    std::string out;
+    for (const char* u : {"a", "b", "c", "d", "e"})
+      if (whereis(cart_of(u)))
+        out += u;
+    return out;
+  };
+  add_one(*this, "a", 1);
+  add_one(*this, "b", 1);
+  add_one(*this, "c", 1); // newest first: c b a
+  add_one(*this, "b", 2); // the middle: b c a
+  add_one(*this, "d", 1); // a goes: d b c
+  CHECK(resident() == "bcd");
+  add_one(*this, "c", 2); // the oldest: c d b
+  add_one(*this, "e", 1); // b goes: e c d
+  CHECK(resident() == "cde");
+  add_one(*this, "e", 2); // already the newest: e c d
+  add_one(*this, "a", 2); // d goes: a e c
+  CHECK(resident() == "ace");
+  CHECK(stats().resident == 3);
+  CHECK(call(cart_of("d"), get_cart{}).lines.size() == 1); // c goes: d a e
+  CHECK(resident() == "ade");
+}
+
 TEST_CASE_FIXTURE(deterministic, "a stock record holding reservations is not passivated") {
   directory_options opts;
   opts.idle_timeout = std::chrono::seconds(10);

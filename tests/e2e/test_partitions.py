@@ -138,6 +138,7 @@ class PartitionTests(unittest.TestCase):
 
     def wait_whole(self, members=(1, 2, 3), timeout=60):
         deadline = time.time() + timeout
+        v = None
         while time.time() < deadline:
             try:
                 v = self.views(members)
@@ -148,8 +149,8 @@ class PartitionTests(unittest.TestCase):
             except OSError:
                 pass
             time.sleep(0.05)
-        raise AssertionError("the cluster did not become whole: " + " | ".join(
-            self.c[i].log()[-800:] for i in members))
+        raise AssertionError(f"the cluster did not become whole: last views {v}; logs: " +
+                             " | ".join(self.c[i].log()[-800:] for i in members))
 
     def wait_until(self, predicate, timeout, what):
         start = time.time()
