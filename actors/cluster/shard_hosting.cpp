@@ -307,8 +307,35 @@ void on_wanted(router_self* self, std::uint32_t shard, const std::string& node) 
   if (shard >= st.opts.shards || node == st.opts.node_name || st.stopping)
     return; // from the network: checked before it indexes anything
   auto& slot = st.shards[shard];
-  if (slot.state == phase::ready && slot.owner == node)
+  if (slot.state != phase::ready)
+    return;
+  if (slot.owner == node) {
     release_shard(self, shard); // our views agree: it is theirs
+    return;
+  }
+  // We own it, have it open, and a peer asks for it: that peer holds it by
+  // epoch (a takeover while a flapping link made it the owner) and waits
+  // for our lock. Nobody else would ever ask it to let go, so both would
+  // keep the shard open for good: ask it back. It lets go once its view
+  // agrees that the shard is ours.
+  auto peer = st.peers.find(node);
+  if (slot.owner != st.opts.node_name || peer == st.peers.end())
+    return;
+  self->send(peer->second.handle, atoms::wanted::value, shard, st.opts.node_name);
+  // Its takeover raised the shard's epoch, so what our entities hold in
+  // memory may be older than the file: reopen from the file once it lets go
+  // (we are the owner, so closing it reacquires it).
+  bool fenced = false;
+  try {
+    fenced = persistence::shard_epoch(st.opts.data_dir, shard, st.opts.level) !=
+             slot.fence->load();
+  } catch (const std::exception&) {
+  }
+  if (fenced) {
+    log::write("warn", "shard_reopened_after_takeover", {{"shard", std::to_string(shard)},
+                                                         {"by", node}});
+    release_shard(self, shard);
+  }
 }
 
 /// Drains a shard: its directory stops every entity (they finish their
