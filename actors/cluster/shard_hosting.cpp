@@ -324,7 +324,12 @@ void on_wanted(router_self* self, std::uint32_t shard, const std::string& node) 
   self->send(peer->second.handle, atoms::wanted::value, shard, st.opts.node_name);
   // Its takeover raised the shard's epoch, so what our entities hold in
   // memory may be older than the file: reopen from the file once it lets go
-  // (we are the owner, so closing it reacquires it).
+  // (we are the owner, so closing it reacquires it). The file is read only
+  // when the asker told us it has the shard open (it says so on rejoining):
+  // a peer that merely waits for the lock, asking every 100 ms, costs this
+  // router no file access.
+  if (slot.holder != node)
+    return;
   bool fenced = false;
   try {
     fenced = persistence::shard_epoch(st.opts.data_dir, shard, st.opts.level) !=
