@@ -241,8 +241,11 @@ class PartitionTests(unittest.TestCase):
         self.assertTrue(served <= bound)
         # Requests in flight to node 3 at the cut were sent again to the
         # shards' new owners once node 3 was declared down: no client of the
-        # majority saw an error.
-        self.assertEqual(during, [])
+        # majority saw an error. On failure, what the nodes logged about it.
+        self.assertEqual(during, [], "node logs (warnings, errors, shard moves): " + " | ".join(
+            "\n".join(line for line in self.c[i].log().splitlines()
+                      if '"warn"' in line or '"error"' in line or "shard_" in line)[-4000:]
+            for i in (1, 2, 3)))
 
     def test_a_node_that_hears_but_is_not_heard(self):
         load = Load(self.c, via=(1, 2)).start()
