@@ -248,6 +248,19 @@ void shard_closed(router_self* self, std::uint32_t shard) {
   flush_waiting(self, shard);
 }
 
+/// True when another node raised the shard file's epoch past the one this
+/// node writes with (a takeover): our writes are fenced, our memory may be
+/// older than the file. An unreadable file counts as not fenced.
+bool fenced_by_newer_epoch(router_self* self, std::uint32_t shard) {
+  auto& st = self->state;
+  try {
+    return persistence::shard_epoch(st.opts.data_dir, shard, st.opts.level) !=
+           st.shards[shard].fence->load();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 /// Whoever has the shard open keeps it until its owner asks (recompute):
 /// every peer hears, since what we know of the holder may be out of date.
 void ask_holder_to_let_go(router_self* self, std::uint32_t shard) {
@@ -330,13 +343,7 @@ void on_wanted(router_self* self, std::uint32_t shard, const std::string& node) 
   // router no file access.
   if (slot.holder != node)
     return;
-  bool fenced = false;
-  try {
-    fenced = persistence::shard_epoch(st.opts.data_dir, shard, st.opts.level) !=
-             slot.fence->load();
-  } catch (const std::exception&) {
-  }
-  if (fenced) {
+  if (fenced_by_newer_epoch(self, shard)) {
     log::write("warn", "shard_reopened_after_takeover", {{"shard", std::to_string(shard)},
                                                          {"by", node}});
     release_shard(self, shard);
@@ -392,12 +399,7 @@ void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down
     // Something of a shard died unasked: reopen the shard from its file,
     // unless another node took it (fenced): then let it go, and do not
     // take it back before our view of the members is current.
-    bool fenced = false;
-    try {
-      fenced = persistence::shard_epoch(st.opts.data_dir, shard, st.opts.level) !=
-               slot.fence->load();
-    } catch (const std::exception&) {
-    }
+    bool fenced = fenced_by_newer_epoch(self, shard);
     if (fenced)
       slot.hold_until = self->clock().now() + 2 * st.opts.peer_timeout;
     log::write(fenced ? "warn" : "error",
