@@ -21,10 +21,11 @@ struct parked {
 };
 
 struct slot;
-using entry = std::pair<const entity_key, slot>; // a node of the slot map: never moves
+using entry = std::pair<const entity_ref, slot>; // a node of the slot map: never moves
 
-/// One per entity the directory knows: 56 bytes, so that with its key the
-/// map's node fits jemalloc's 112-byte class (every resident entity has one).
+/// One per entity the directory knows: 56 bytes, so that with its key (16)
+/// the map's node fits jemalloc's 96-byte class (every resident entity has
+/// one).
 struct slot {
   caf::actor handle;
   phase state = phase::running;
@@ -75,15 +76,17 @@ constexpr auto calm_period = std::chrono::seconds(30);
 
 struct directory_state {
   directory_options opts;
-  entity_services svc;
-  std::unordered_map<entity_key, slot, entity_key_hash> slots;
-  std::unordered_map<caf::actor_id, const entity_key*> by_actor;
+  shared_services svc;
+  // Found by the entity_key a message carries; the key stored is an
+  // entity_ref, whose id text the running entity shares.
+  std::unordered_map<entity_ref, slot, entity_ref_hash, entity_ref_equal> slots;
+  std::unordered_map<caf::actor_id, entry*> by_actor;
   recency_list lru;
   directory_stats stats;
   caf::error shutdown_reason; // set once asked to exit: drain, then quit
   // Passivations wait here and go out in chunks, so a sweep or a shutdown
   // over many entities never holds up routing for long.
-  std::vector<entity_key> to_passivate;
+  std::vector<entity_ref> to_passivate;
   bool passivation_queued = false;
   metrics::gauge* mailbox = nullptr;
   std::uint32_t mailbox_samples = 0;
@@ -95,7 +98,7 @@ using directory_self = caf::stateful_actor<directory_state>;
 /// Spawns the entity of `key`; `first` is the message activating it (empty
 /// on a restart, which must read the durable state).
 void activate(directory_self* self, entry& e, const caf::message& first = {});
-void queue_passivation(directory_self* self, const entity_key& key);
+void queue_passivation(directory_self* self, const entity_ref& key);
 
 void touch(directory_self* self, entry& e) {
   e.second.last_used = self->clock().now();
@@ -144,7 +147,7 @@ void activate(directory_self* self, entry& e, const caf::message& first) {
   self->monitor(s.handle);
   st.lru.push_front(e);
   s.last_used = s.activated_at = self->clock().now();
-  st.by_actor[s.handle.id()] = &key;
+  st.by_actor[s.handle.id()] = &e;
   ++st.stats.resident;
   ++st.stats.activations;
   s.kind = key.kind;
@@ -170,7 +173,7 @@ void park(directory_self* self, slot& s, caf::message& payload) {
   node_metrics::get().parked->add(1);
 }
 
-void route(directory_self* self, entity_key& key, caf::message& payload) {
+void route(directory_self* self, const entity_key& key, caf::message& payload) {
   auto& st = self->state;
   if (st.shutdown_reason) {
     self->make_response_promise().deliver(make_error(errc::unavailable));
@@ -182,7 +185,7 @@ void route(directory_self* self, entity_key& key, caf::message& payload) {
   }
   auto it = st.slots.find(key);
   if (it == st.slots.end()) {
-    it = st.slots.emplace(std::move(key), slot{}).first;
+    it = st.slots.emplace(entity_ref{key}, slot{}).first;
     activate(self, *it, payload);
   }
   auto& s = it->second;
@@ -228,10 +231,11 @@ void on_down(directory_self* self, const caf::down_msg& msg) {
   auto found = st.by_actor.find(msg.source.id());
   if (found == st.by_actor.end())
     return;
-  const entity_key& key = *found->second;
+  entry& e = *found->second;
   st.by_actor.erase(found);
+  const entity_ref& key = e.first;
   auto it = st.slots.find(key);
-  auto& s = it->second;
+  auto& s = e.second;
   s.handle = nullptr;
   if (s.state == phase::running) {
     // Died without being asked: it is no longer resident (and leaves the
@@ -255,10 +259,10 @@ void on_down(directory_self* self, const caf::down_msg& msg) {
     node_metrics::get().crashes[static_cast<std::size_t>(s.kind)]->inc();
     auto delay = restart_delay(st.opts, s.crash_streak);
     log::warn("entity_crashed", {{"kind", std::to_string(static_cast<int>(s.kind))},
-                                 {"id", key.id},
+                                 {"id", key.id.str()},
                                  {"reason", caf::to_string(msg.reason)},
                                  {"restart_in_ms", std::to_string(delay.count())}});
-    self->delayed_send(self, restart_delay(st.opts, s.crash_streak), atoms::restart::value, key);
+    self->delayed_send(self, delay, atoms::restart::value, key.key());
     return;
   }
   if (s.waiting_count() == 0)
@@ -287,7 +291,7 @@ void passivate_some(directory_self* self) {
   }
 }
 
-void queue_passivation(directory_self* self, const entity_key& key) {
+void queue_passivation(directory_self* self, const entity_ref& key) {
   auto& st = self->state;
   st.to_passivate.push_back(key);
   if (!st.passivation_queued) {
@@ -312,7 +316,7 @@ caf::behavior directory_actor(directory_self* self, directory_options opts,
                               entity_services svc) {
   svc.directory = caf::actor_cast<caf::actor>(self);
   self->state.opts = opts;
-  self->state.svc = std::move(svc);
+  self->state.svc = std::make_shared<const entity_services>(std::move(svc));
   // Labelled by actor id: one directory per shard a node runs.
   self->state.mailbox =
     &node_metrics::get().mailbox_depth->with({"directory", std::to_string(self->id())});

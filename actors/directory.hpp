@@ -35,7 +35,7 @@ struct directory_options {
   std::size_t max_buffered = 1024; ///< per entity, while it (re)starts
   /// Spawns the actor for a key; empty = spawn_entity (the real entities).
   /// Supervision tests give one that fails in ways real entities rarely do.
-  std::function<caf::actor(caf::actor_system&, const entity_key&, const entity_services&,
+  std::function<caf::actor(caf::actor_system&, const entity_ref&, const shared_services&,
                            const caf::message&)>
     spawn;
 };

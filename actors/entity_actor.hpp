@@ -21,9 +21,9 @@ namespace emporium {
 template <class State>
 class entity_actor final : public shared_behavior_actor<State> {
 public:
-  entity_actor(caf::actor_config& cfg, std::string id, const entity_services& svc)
+  entity_actor(caf::actor_config& cfg, shared_text id, shared_services svc)
     : shared_behavior_actor<State>(cfg) {
-    this->state.rt = entity_runtime{entity_key{State::kind, std::move(id)}, svc};
+    this->state.rt = entity_runtime{entity_ref{State::kind, std::move(id)}, std::move(svc)};
   }
 
   caf::behavior make_behavior() override {
@@ -39,9 +39,8 @@ public:
 /// Spawns an entity actor. lazy_init: the actor is first scheduled by its
 /// first message, which saves a scheduling round per activation.
 template <class State>
-caf::actor spawn_entity(caf::actor_system& sys, const std::string& id,
-                        const entity_services& svc) {
-  return sys.spawn<entity_actor<State>, caf::lazy_init>(id, svc);
+caf::actor spawn_entity(caf::actor_system& sys, shared_text id, shared_services svc) {
+  return sys.spawn<entity_actor<State>, caf::lazy_init>(std::move(id), std::move(svc));
 }
 
 } // namespace emporium

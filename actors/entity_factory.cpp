@@ -23,8 +23,8 @@ bool is_valid_key(const entity_key& key) {
   return false;
 }
 
-caf::actor spawn_entity(caf::actor_system& sys, const entity_key& key,
-                        const entity_services& svc, const caf::message& first) {
+caf::actor spawn_entity(caf::actor_system& sys, const entity_ref& key,
+                        const shared_services& svc, const caf::message& first) {
   switch (key.kind) {
     case entity_kind::cart: return spawn_cart(sys, key.id, svc);
     case entity_kind::stock: return spawn_stock(sys, key.id, svc);

@@ -31,8 +31,8 @@ void ask_entity(Self* self, const caf::actor& router, std::chrono::milliseconds 
 }
 
 struct entity_runtime {
-  entity_key key;
-  entity_services svc;
+  entity_ref key;
+  shared_services svc; // never null
   int writes_in_flight = 0;
   bool quit_when_idle = false; // passivation asked while writes were in flight
   bool pinned = false;         // told the directory not to passivate us when idle
@@ -53,7 +53,7 @@ void crash_on_exception(caf::stateful_actor<State>* self) {
     }
     const auto& key = self->state.rt.key;
     log::error("entity_threw", {{"kind", std::to_string(static_cast<int>(key.kind))},
-                                {"id", key.id},
+                                {"id", key.id.str()},
                                 {"error", what}});
     return make_error(errc::internal);
   });
@@ -64,10 +64,10 @@ void crash_on_exception(caf::stateful_actor<State>* self) {
 template <class State>
 void update_pin(caf::stateful_actor<State>* self, bool want) {
   auto& rt = self->state.rt;
-  if (want == rt.pinned || !rt.svc.directory)
+  if (want == rt.pinned || !rt.svc->directory)
     return;
   rt.pinned = want;
-  self->send(rt.svc.directory, atoms::pin::value, rt.key, want);
+  self->send(rt.svc->directory, atoms::pin::value, rt.key.key(), want);
 }
 
 /// Loads the snapshot and hands it to `on_loaded` (nullopt = new entity)
@@ -76,12 +76,12 @@ void update_pin(caf::stateful_actor<State>* self, bool want) {
 template <class State, class OnLoaded>
 void load_snapshot(caf::stateful_actor<State>* self, OnLoaded on_loaded) {
   auto& rt = self->state.rt;
-  if (!rt.svc.store) {
+  if (!rt.svc->store) {
     on_loaded(std::optional<persistence::snapshot>{});
     return;
   }
-  self->request(rt.svc.store, caf::infinite,
-                load_state{static_cast<std::uint8_t>(rt.key.kind), rt.key.id})
+  self->request(rt.svc->store, caf::infinite,
+                load_state{static_cast<std::uint8_t>(rt.key.kind), rt.key.id.str()})
     .await(
       [self, on_loaded](persistence::snapshot& found) mutable {
         if (found.empty())
@@ -104,10 +104,10 @@ void persist(caf::stateful_actor<State>* self, persistence::snapshot snapshot,
              std::optional<std::int64_t> sold_to = {}) {
   auto& rt = self->state.rt;
   ++rt.writes_in_flight;
-  persistence::entity_write write{static_cast<std::uint8_t>(rt.key.kind), rt.key.id,
+  persistence::entity_write write{static_cast<std::uint8_t>(rt.key.kind), rt.key.id.str(),
                                   std::move(snapshot), std::move(events)};
   write.sold_to = sold_to;
-  self->request(rt.svc.store, caf::infinite, save_state{std::move(write)})
+  self->request(rt.svc->store, caf::infinite, save_state{std::move(write)})
     .then(
       [self, on_durable]() mutable {
         on_durable();
@@ -128,7 +128,7 @@ template <class State, class Reply>
 caf::result<Reply> persist_then_reply(caf::stateful_actor<State>* self,
                                       persistence::snapshot snapshot, Reply reply,
                                       std::optional<std::int64_t> sold_to = {}) {
-  if (!self->state.rt.svc.store)
+  if (!self->state.rt.svc->store)
     return reply;
   auto rp = self->template make_response_promise<Reply>();
   persist(
@@ -141,7 +141,7 @@ caf::result<Reply> persist_then_reply(caf::stateful_actor<State>* self,
 /// Persists a change nobody waits for (a timer fired).
 template <class State>
 void persist_unanswered(caf::stateful_actor<State>* self, persistence::snapshot snapshot) {
-  if (self->state.rt.svc.store)
+  if (self->state.rt.svc->store)
     persist(self, std::move(snapshot), [] {}, [] {});
 }
 

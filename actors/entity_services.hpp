@@ -3,6 +3,7 @@
 
 #include "support/trace.hpp"
 
+#include "actors/entity_ref.hpp"
 #include "actors/protocol.hpp"
 #include "actors/spawn_mode.hpp"
 
@@ -11,6 +12,7 @@
 #include <caf/actor.hpp>
 
 #include <functional>
+#include <memory>
 
 namespace emporium {
 
@@ -32,6 +34,10 @@ struct entity_services {
   caf::actor router; ///< reaches any entity on any node; invalid = use `directory`
 };
 
+/// The services as entities hold them: one copy per directory, shared by
+/// every entity it spawns (a copy in each entity cost 80 bytes).
+using shared_services = std::shared_ptr<const entity_services>;
+
 /// Where an entity sends messages for OTHER entities.
 inline const caf::actor& entity_router(const entity_services& svc) {
   return svc.router ? svc.router : svc.directory;
@@ -43,17 +49,15 @@ bool is_valid_key(const entity_key& key);
 /// Spawns the actor for `key` (used by the directory's factory). `first` is
 /// the message that activates it: a start_order with a placed order hands a
 /// new order its durable first state, so the saga needs no read before it runs.
-caf::actor spawn_entity(caf::actor_system& sys, const entity_key& key,
-                        const entity_services& svc, const caf::message& first);
+caf::actor spawn_entity(caf::actor_system& sys, const entity_ref& key,
+                        const shared_services& svc, const caf::message& first);
 
-caf::actor spawn_cart(caf::actor_system& sys, const std::string& user,
-                      const entity_services& svc);
-caf::actor spawn_stock(caf::actor_system& sys, const std::string& product,
-                       const entity_services& svc);
+caf::actor spawn_cart(caf::actor_system& sys, shared_text user, shared_services svc);
+caf::actor spawn_stock(caf::actor_system& sys, shared_text product, shared_services svc);
 /// `placed`: a new order's first state; `trace`: the placement's span,
 /// which the saga's steps join.
-caf::actor spawn_order(caf::actor_system& sys, const std::string& order,
-                       const entity_services& svc, std::optional<order_state> placed = {},
+caf::actor spawn_order(caf::actor_system& sys, shared_text order, shared_services svc,
+                       std::optional<order_state> placed = {},
                        trace::context trace = {});
 
 /// Receives every outbox row right after the transaction that wrote it.

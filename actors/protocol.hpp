@@ -61,12 +61,6 @@ struct shard_holding {
   bool open = false;
 };
 
-struct entity_key_hash {
-  std::size_t operator()(const entity_key& k) const noexcept {
-    return std::hash<std::string>{}(k.id) * 31 + static_cast<std::size_t>(k.kind);
-  }
-};
-
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, directory_stats& x) {
   return f(caf::meta::type_name("directory_stats"), x.resident, x.activations,

@@ -7,7 +7,7 @@ namespace emporium {
 
 namespace {
 
-std::vector<cart_line>::iterator find_line(cart_state& cart, product_id product) {
+cart_lines::iterator find_line(cart_state& cart, product_id product) {
   return std::lower_bound(cart.lines.begin(), cart.lines.end(), product,
                           [](const cart_line& l, product_id p) { return l.product < p; });
 }
@@ -16,7 +16,7 @@ std::vector<cart_line>::iterator find_line(cart_state& cart, product_id product)
 /// resident cart is mostly a few lines, and doubling would leave a fourth
 /// of a three-line cart's 56-byte lines allocated and unused in each of
 /// up to hundreds of thousands of carts.
-void insert_line(cart_state& cart, std::vector<cart_line>::iterator at, cart_line line) {
+void insert_line(cart_state& cart, cart_lines::iterator at, cart_line line) {
   auto offset = at - cart.lines.begin();
   cart.lines.reserve(cart.lines.size() + 1); // exactly this many, where insert would double
   cart.lines.insert(cart.lines.begin() + offset, std::move(line));

@@ -6,6 +6,8 @@
 #include "domain/interned_name.hpp"
 #include "domain/money.hpp"
 
+#include <boost/container/small_vector.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,9 +33,15 @@ using cart_op = std::int64_t;
 /// How many applied operation ids a cart remembers (and persists).
 inline constexpr std::size_t cart_ops_kept = 8;
 
+/// A cart's lines, the first three inside the cart itself: most carts hold
+/// a few, and inline they cost no allocation of their own (96 bytes per
+/// resident cart with three). The cart actor's object has room for them in
+/// its allocator size class (static_assert in actors/cart/cart_actor.cpp).
+using cart_lines = boost::container::small_vector<cart_line, 3>;
+
 /// A cart keeps its lines sorted by product id (stable output, cheap lookup).
 struct cart_state {
-  std::vector<cart_line> lines;
+  cart_lines lines;
   std::vector<cart_op> ops; // the last applied operation ids, oldest first
   friend bool operator==(const cart_state&, const cart_state&) = default;
 };

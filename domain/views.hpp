@@ -19,6 +19,11 @@ struct cart_view {
   cents total = 0;
 };
 
+/// The answer for `cart`: its lines and their total.
+inline cart_view view_of(const cart_state& cart) {
+  return cart_view{{cart.lines.begin(), cart.lines.end()}, cart_total(cart)};
+}
+
 /// A stock record as the stock actor answers it.
 struct stock_view {
   std::int64_t on_hand = 0;

@@ -166,11 +166,12 @@ std::optional<Line> decode_line(const json& l) {
   return Line{*product, *quantity, *price, std::move(*name)};
 }
 
-template <class Line>
-std::optional<std::vector<Line>> decode_lines(const json* lines) {
+template <class Lines>
+std::optional<Lines> decode_lines(const json* lines) {
+  using Line = typename Lines::value_type;
   if (lines == nullptr || !lines->is_array())
     return std::nullopt;
-  std::vector<Line> out;
+  Lines out;
   out.reserve(lines->size());
   for (const auto& l : *lines) {
     auto line = decode_line<Line>(l);
@@ -198,7 +199,7 @@ std::optional<cart_state> decode_cart(const std::string& text) {
   auto j = json_read::parse(text);
   if (!j)
     return std::nullopt;
-  auto lines = decode_lines<cart_line>(json_read::member(*j, keys::cart::lines));
+  auto lines = decode_lines<cart_lines>(json_read::member(*j, keys::cart::lines));
   if (!lines)
     return std::nullopt;
   for (std::size_t i = 1; i < lines->size(); ++i)
@@ -318,7 +319,7 @@ std::optional<order_state> decode_order(const std::string& text) {
   namespace k = keys::order;
   auto id = field<order_id>(*j, k::id);
   auto user = field<std::string>(*j, k::user);
-  auto lines = decode_lines<order_line>(json_read::member(*j, k::lines));
+  auto lines = decode_lines<std::vector<order_line>>(json_read::member(*j, k::lines));
   auto total = field<cents>(*j, k::total);
   auto method = field<std::string>(*j, k::payment_method);
   auto status = decode_status(field<int>(*j, k::status));

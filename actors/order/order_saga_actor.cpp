@@ -85,7 +85,7 @@ bool transition(saga_self* self, saga_event ev, const std::string& reason,
   auto commit = trace::follow(span);
   auto started = trace::now_ns();
   if (st.order.status == order_status::stock_reserved)
-    st.order.payment_deadline = now + st.rt.svc.saga.payment_timeout_ms;
+    st.order.payment_deadline = now + st.rt.svc->saga.payment_timeout_ms;
   auto undo = compensation_for(from, ev);
   ++st.step;
   st.attempts = 0;
@@ -124,14 +124,14 @@ bool transition(saga_self* self, saga_event ev, const std::string& reason,
 /// The saga's retry delays: from its base, at most `max_factor` times it.
 template <class State>
 backoff step_backoff(const State& st, std::int64_t max_factor) {
-  auto base = std::chrono::milliseconds(st.rt.svc.saga.backoff_base_ms);
+  auto base = std::chrono::milliseconds(st.rt.svc->saga.backoff_base_ms);
   return {base, base * max_factor};
 }
 
 /// Retries the current step after a backoff, or gives up with `ev`.
 void retry_or(saga_self* self, saga_event ev, const std::string& reason) {
   auto& st = self->state;
-  if (++st.attempts >= st.rt.svc.saga.max_step_attempts) {
+  if (++st.attempts >= st.rt.svc->saga.max_step_attempts) {
     transition(self, ev, reason);
     return;
   }
@@ -171,7 +171,7 @@ void ask_every_line(saga_self* self, const char* step_name, MakeRequest make_req
     if (--t->left == 0 && step == self->state.step)
       done(t->refused, t->failed);
   };
-  auto timeout = std::chrono::milliseconds(st.rt.svc.saga.step_timeout_ms);
+  auto timeout = std::chrono::milliseconds(st.rt.svc->saga.step_timeout_ms);
   for (const auto& line : st.order.lines) {
     auto req = make_request(line);
     req.trace = trace::follow(span);
@@ -181,7 +181,7 @@ void ask_every_line(saga_self* self, const char* step_name, MakeRequest make_req
                     {{"product.id", product}}, error);
     };
     ask_entity(
-      self, entity_router(st.rt.svc), timeout, stock_key(line.product), std::move(req),
+      self, entity_router(*st.rt.svc), timeout, stock_key(line.product), std::move(req),
       [t, finish_one, classify, line_span](typename request::reply& reply) {
         bool counted = classify(reply);
         line_span("stock.line", !counted);
@@ -250,7 +250,7 @@ void take_and_reserve(saga_self* self) {
                   error);
   };
   ask_entity(
-    self, entity_router(st.rt.svc), std::chrono::milliseconds(st.rt.svc.saga.step_timeout_ms),
+    self, entity_router(*st.rt.svc), std::chrono::milliseconds(st.rt.svc->saga.step_timeout_ms),
     cart_key(st.order), take_for_order{st.order.id, cart_lines_of(st.order)},
     [out, decide, traced](bool taken) {
       traced(taken ? "taken" : "refused", !taken);
@@ -265,7 +265,7 @@ void take_and_reserve(saga_self* self) {
       decide();
     });
   auto& o = st.order;
-  auto ttl = st.rt.svc.saga.reserve_ttl_ms;
+  auto ttl = st.rt.svc->saga.reserve_ttl_ms;
   ask_every_line(
     self, "saga.reserve",
     [&o, ttl](const order_line& l) { return reserve_stock{o.id, l.quantity, ttl}; },
@@ -315,7 +315,7 @@ void charge(saga_self* self) {
                    {"payment.outcome", outcome}},
                   outcome != "approved");
   };
-  self->request(st.rt.svc.payment, std::chrono::milliseconds(remaining),
+  self->request(st.rt.svc->payment, std::chrono::milliseconds(remaining),
                 charge_order{st.order.id, st.order.total, st.order.payment_method})
     .then(
       [self, step, charged](payment_reply& r) {
@@ -354,7 +354,7 @@ void compensate(saga_self* self, compensation what) {
   };
   auto lines = static_cast<int>(st.order.lines.size());
   auto t = std::make_shared<tally>(tally{lines + 1 + (what.refund_payment ? 1 : 0)});
-  auto timeout = std::chrono::milliseconds(st.rt.svc.saga.step_timeout_ms);
+  auto timeout = std::chrono::milliseconds(st.rt.svc->saga.step_timeout_ms);
   auto step = st.step;
   auto finish_one = [self, t, what, step] {
     if (--t->left > 0 || step != self->state.step)
@@ -371,7 +371,7 @@ void compensate(saga_self* self, compensation what) {
     persist(self, persistence::snapshot_of(self->state.order), [] {}, [] {});
   };
   ask_entity(
-    self, entity_router(st.rt.svc), timeout, cart_key(st.order),
+    self, entity_router(*st.rt.svc), timeout, cart_key(st.order),
     give_back_for_order{st.order.id, cart_lines_of(st.order)},
     [finish_one](cart_view&) { finish_one(); },
     [t, finish_one](caf::error&) {
@@ -380,14 +380,14 @@ void compensate(saga_self* self, compensation what) {
     });
   for (const auto& line : st.order.lines)
     ask_entity(
-      self, entity_router(st.rt.svc), timeout, stock_key(line.product),
+      self, entity_router(*st.rt.svc), timeout, stock_key(line.product),
       release_stock{st.order.id}, [finish_one](bool) { finish_one(); },
       [t, finish_one](caf::error&) {
         t->failed = true;
         finish_one();
       });
   if (what.refund_payment)
-    self->request(st.rt.svc.payment, timeout,
+    self->request(st.rt.svc->payment, timeout,
                   refund_order{st.order.id, st.order.total, st.order.payment_method})
       .then([finish_one](bool) { finish_one(); },
             [t, finish_one](caf::error&) {
@@ -469,9 +469,9 @@ void resume(saga_self* self) {
   }
 }
 
-caf::behavior order_saga(saga_self* self, std::string id, entity_services svc,
+caf::behavior order_saga(saga_self* self, shared_text id, shared_services svc,
                          std::optional<order_state> placed, trace::context trace) {
-  self->state.rt = entity_runtime{entity_key{entity_kind::order, std::move(id)}, svc};
+  self->state.rt = entity_runtime{entity_ref{entity_kind::order, std::move(id)}, std::move(svc)};
   self->state.trace = trace;
   crash_on_exception(self);
   auto adopt = [self](order_state order) {
@@ -543,10 +543,10 @@ caf::behavior order_saga(saga_self* self, std::string id, entity_services svc,
 
 } // namespace
 
-caf::actor spawn_order(caf::actor_system& sys, const std::string& order,
-                       const entity_services& svc, std::optional<order_state> placed,
-                       trace::context trace) {
-  return sys.spawn<caf::lazy_init>(order_saga, order, svc, std::move(placed), trace);
+caf::actor spawn_order(caf::actor_system& sys, shared_text order, shared_services svc,
+                       std::optional<order_state> placed, trace::context trace) {
+  return sys.spawn<caf::lazy_init>(order_saga, std::move(order), std::move(svc),
+                                   std::move(placed), trace);
 }
 
 } // namespace emporium

@@ -41,8 +41,8 @@ void publish(stock_self* self) {
   auto& st = self->state;
   // Pinned while a reservation timer runs: a passivated record would miss it.
   update_pin(self, !st.stock.reservations.empty());
-  if (st.rt.svc.stock_events)
-    self->send(st.rt.svc.stock_events, stock_level{st.product, stock_available(st.stock)});
+  if (st.rt.svc->stock_events)
+    self->send(st.rt.svc->stock_events, stock_level{st.product, stock_available(st.stock)});
 }
 
 /// Persists the record (and the sale to `sold_to`), publishes the new
@@ -60,11 +60,11 @@ caf::result<Reply> changed(stock_self* self, Reply reply,
 /// (a saga resumed after a crash) is still a success if the sale is on file.
 caf::result<stock_view> commit_repeat(stock_self* self, order_id order) {
   auto& rt = self->state.rt;
-  if (!rt.svc.store)
+  if (!rt.svc->store)
     return make_error(errc::not_found);
   auto rp = self->make_response_promise<stock_view>();
-  self->request(rt.svc.store, caf::infinite,
-                was_sold{static_cast<std::uint8_t>(rt.key.kind), rt.key.id, order})
+  self->request(rt.svc->store, caf::infinite,
+                was_sold{static_cast<std::uint8_t>(rt.key.kind), rt.key.id.str(), order})
     .then(
       [self, rp](bool sold) mutable {
         if (sold)
@@ -79,7 +79,7 @@ caf::result<stock_view> commit_repeat(stock_self* self, order_id order) {
 /// Takes the loaded snapshot (none = a new record) and re-arms the expiry
 /// of every reservation it holds.
 void stock_actor_state::adopt(stock_self* self, std::optional<persistence::snapshot> found) {
-  self->state.product = std::stoll(self->state.rt.key.id);
+  self->state.product = std::stoll(self->state.rt.key.id.str());
   if (!found)
     return;
   auto stock = persistence::read_stock(*found);
@@ -156,9 +156,8 @@ caf::behavior stock_actor_state::handlers() {
 
 } // namespace
 
-caf::actor spawn_stock(caf::actor_system& sys, const std::string& product,
-                       const entity_services& svc) {
-  return spawn_entity<stock_actor_state>(sys, product, svc);
+caf::actor spawn_stock(caf::actor_system& sys, shared_text product, shared_services svc) {
+  return spawn_entity<stock_actor_state>(sys, std::move(product), std::move(svc));
 }
 
 } // namespace emporium

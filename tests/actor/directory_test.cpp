@@ -170,7 +170,7 @@ struct boom_state {
 
 /// An entity whose first incarnation throws from its handler; a restarted
 /// one answers. Stands in for a bug, since real entities do not throw.
-caf::behavior throwing_entity(caf::stateful_actor<boom_state>* self, entity_key key,
+caf::behavior throwing_entity(caf::stateful_actor<boom_state>* self, entity_ref key,
                               std::shared_ptr<int> incarnations) {
   self->state.rt.key = std::move(key);
   crash_on_exception(self);
@@ -189,11 +189,11 @@ caf::behavior throwing_entity(caf::stateful_actor<boom_state>* self, entity_key 
 TEST_CASE_FIXTURE(deterministic, "an exception inside an entity is its crash: restarted, node goes on") {
   auto incarnations = std::make_shared<int>(0);
   directory_options opts;
-  opts.spawn = [incarnations](caf::actor_system& sys, const entity_key& key,
-                              const entity_services&, const caf::message&) {
+  opts.spawn = [incarnations](caf::actor_system& sys, const entity_ref& key,
+                              const shared_services&, const caf::message&) {
     if (key.id == "boom")
       return sys.spawn(throwing_entity, key, incarnations);
-    return spawn_entity(sys, key, {}, caf::message{});
+    return spawn_entity(sys, key, std::make_shared<const entity_services>(), caf::message{});
   };
   start("dir-throw", opts);
   auto first = ask_raw<std::int32_t>(cart_of("boom"), get_cart{});
@@ -212,4 +212,16 @@ TEST_CASE_FIXTURE(deterministic, "an exception inside an entity is its crash: re
   REQUIRE(second->value.has_value());
   CHECK(*second->value == 2);
   CHECK(*incarnations == 2);
+}
+
+TEST_CASE("a slot's key (entity_ref) hashes and compares like the entity_key a message carries") {
+  const entity_key key{entity_kind::cart, "9f86d081884c7d659a2feaa0c55ad015"};
+  const entity_ref ref{key};
+  CHECK(ref.id.view() == key.id);
+  CHECK(entity_ref_hash{}(ref) == entity_ref_hash{}(key));
+  CHECK(entity_ref_equal{}(ref, key));
+  CHECK(entity_ref_equal{}(key, ref));
+  CHECK_FALSE(entity_ref_equal{}(ref, entity_key{entity_kind::stock, key.id}));
+  CHECK_FALSE(entity_ref_equal{}(ref, entity_key{entity_kind::cart, "9f86d081884c7d659a2feaa0c55ad016"}));
+  CHECK(ref.key() == key);
 }

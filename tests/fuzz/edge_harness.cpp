@@ -25,7 +25,7 @@ void instant_backend::cart(const std::string& user, http::cart_command c,
     case op::remove: ec = cart_remove(cart, c.product); break;
     case op::clear: cart.lines.clear(); break;
   }
-  done(ec, cart_view{cart.lines, cart_total(cart)});
+  done(ec, view_of(cart));
 }
 
 void instant_backend::stock(product_id, http::stock_command c, http::done_fn<stock_view> done) {

@@ -90,7 +90,7 @@ TEST_CASE("a cart remembers its last applied operation ids, the oldest forgotten
 
 namespace {
 
-cart_state cart_of(std::vector<cart_line> lines) {
+cart_state cart_of(cart_lines lines) {
   cart_state cart;
   cart.lines = std::move(lines);
   return cart;
@@ -102,10 +102,10 @@ TEST_CASE("an order takes its units all or nothing, once, and a second order can
   auto cart = cart_of({{1, 2, 100, "Tea"}, {2, 3, 250, "Mug"}});
   std::vector<cart_line> ordered{{1, 2, 100, "Tea"}, {2, 1, 250, "Mug"}};
   REQUIRE(cart_take_for_order(cart, 41, ordered));
-  CHECK(cart.lines == std::vector<cart_line>{{2, 2, 250, "Mug"}});
+  CHECK(cart.lines == cart_lines{{2, 2, 250, "Mug"}});
   // Asked again (a resumed saga, a resent message): the same answer, nothing more taken.
   CHECK(cart_take_for_order(cart, 41, ordered));
-  CHECK(cart.lines == std::vector<cart_line>{{2, 2, 250, "Mug"}});
+  CHECK(cart.lines == cart_lines{{2, 2, 250, "Mug"}});
   // A second order built from the same cart before the first took its units.
   auto before = cart;
   CHECK_FALSE(cart_take_for_order(cart, 42, ordered));
@@ -134,14 +134,14 @@ TEST_CASE("a cancelled order gives back what it took, once; a take after the clo
   REQUIRE(cart_take_for_order(cart, 7, ordered));
   REQUIRE(cart_add(cart, 2, 4, 250, "Mug") == errc::none); // added while the order was open
   CHECK(cart_give_back(cart, 7, ordered));
-  CHECK(cart.lines == std::vector<cart_line>{{1, 2, 100, "Tea"}, {2, 5, 250, "Mug"}});
+  CHECK(cart.lines == cart_lines{{1, 2, 100, "Tea"}, {2, 5, 250, "Mug"}});
   CHECK_FALSE(cart_give_back(cart, 7, ordered)); // resent: nothing more comes back
-  CHECK(cart.lines == std::vector<cart_line>{{1, 2, 100, "Tea"}, {2, 5, 250, "Mug"}});
+  CHECK(cart.lines == cart_lines{{1, 2, 100, "Tea"}, {2, 5, 250, "Mug"}});
   CHECK_FALSE(cart_take_for_order(cart, 7, ordered)); // a take arriving late is refused
-  CHECK(cart.lines == std::vector<cart_line>{{1, 2, 100, "Tea"}, {2, 5, 250, "Mug"}});
+  CHECK(cart.lines == cart_lines{{1, 2, 100, "Tea"}, {2, 5, 250, "Mug"}});
   // An order cancelled before it took anything gives nothing back, and cannot take later.
   CHECK(cart_give_back(cart, 8, {{1, 1, 100, "Tea"}}));
-  CHECK(cart.lines == std::vector<cart_line>{{1, 2, 100, "Tea"}, {2, 5, 250, "Mug"}});
+  CHECK(cart.lines == cart_lines{{1, 2, 100, "Tea"}, {2, 5, 250, "Mug"}});
   CHECK_FALSE(cart_take_for_order(cart, 8, {{1, 1, 100, "Tea"}}));
 }
 
@@ -150,7 +150,7 @@ TEST_CASE("a give-back stops a line at its cap") {
   REQUIRE(cart_take_for_order(cart, 3, {{1, 5, 100, "Tea"}}));
   REQUIRE(cart_add(cart, 1, max_line_quantity - 1, 100, "Tea") == errc::none);
   CHECK(cart_give_back(cart, 3, {{1, 5, 100, "Tea"}}));
-  CHECK(cart.lines == std::vector<cart_line>{{1, max_line_quantity, 100, "Tea"}});
+  CHECK(cart.lines == cart_lines{{1, max_line_quantity, 100, "Tea"}});
 }
 
 TEST_CASE("an open order's take outlives any number of the user's own changes") {
@@ -162,7 +162,7 @@ TEST_CASE("an open order's take outlives any number of the user's own changes") 
   CHECK(cart_applied(cart, order_take_op(11)));
   CHECK_FALSE(cart_applied(cart, 1)); // the user's oldest ops went instead
   CHECK(cart_give_back(cart, 11, {{1, 2, 100, "Tea"}}));
-  CHECK(cart.lines == std::vector<cart_line>{{1, 2, 100, "Tea"}});
+  CHECK(cart.lines == cart_lines{{1, 2, 100, "Tea"}});
 }
 
 TEST_CASE("a cart keeps its last four takes and always room for the user's own ops") {
@@ -183,4 +183,26 @@ TEST_CASE("a cart keeps its last four takes and always room for the user's own o
   cart.lines = {{1, 2, 100, "Tea"}};
   CHECK(cart_take_for_order(cart, 100 + 3 * takes - 1, {{1, 2, 100, "Tea"}}));
   CHECK(cart.lines.size() == 1);
+}
+
+TEST_CASE("a cart past its three inline lines keeps them sorted, and shrinks back intact") {
+  cart_state cart;
+  const product_id products[] = {40, 10, 70, 20, 60, 30, 50};
+  for (auto p : products)
+    REQUIRE(cart_add(cart, p, 1, p * 100, "product " + std::to_string(p)) == errc::none);
+  REQUIRE(cart.lines.size() == 7);
+  for (std::size_t i = 0; i < cart.lines.size(); ++i) {
+    CHECK(cart.lines[i].product == 10 * static_cast<product_id>(i + 1));
+    CHECK(cart.lines[i].name.str() == "product " + std::to_string(10 * (i + 1)));
+  }
+  CHECK(cart_total(cart) == 100 * (10 + 20 + 30 + 40 + 50 + 60 + 70));
+  for (auto p : {10, 30, 50, 70})
+    REQUIRE(cart_remove(cart, p) == errc::none);
+  CHECK(cart.lines == cart_lines{{20, 1, 2000, "product 20"},
+                                 {40, 1, 4000, "product 40"},
+                                 {60, 1, 6000, "product 60"}});
+  cart_state copy = cart; // copies of a cart are independent
+  REQUIRE(cart_add(copy, 80, 2, 8000, "product 80") == errc::none);
+  CHECK(cart.lines.size() == 3);
+  CHECK(copy.lines.size() == 4);
 }
