@@ -370,6 +370,56 @@ TEST_CASE("simulated link failure between two nodes: a shard its holder's new vi
   check_no_acknowledged_write_lost(c, sent, "n3");
 }
 
+TEST_CASE("simulated one-way loss: peers that lose a holder take its shards over by epoch while "
+          "it keeps its quorum; once they hear it again every shard has one holder") {
+  // As when a link flaps: n1 and n2 declare n3 down, but n3 never notices
+  // (it still hears both). They take n3's shards over by epoch; n3 keeps
+  // their locks. When the views agree again, n3 is the owner and holds the
+  // lock, so it never asks, and the takers wait for a lock that never comes
+  // free: the owner must ask back for what they hold (a CI failure of
+  // e2e_partitions' flapping-link case, 2026-12-02).
+  cluster_fixture c(17, 12);
+  c.start("one-way");
+  REQUIRE(c.advance_until([&] { return c.settled({"n1", "n2", "n3"}); },
+                          std::chrono::seconds(10)));
+  const std::uint32_t n3_shards = c.node("n3").health->owned_shards;
+  REQUIRE(n3_shards > 0u);
+  std::vector<std::int64_t> epochs_before;
+  for (std::uint32_t shard = 0; shard < c.shards; ++shard)
+    epochs_before.push_back(
+      persistence::shard_epoch(c.data_dir, shard, persistence::durability::normal));
+  constexpr int users = 60;
+  adds sent;
+  add_round(c, sent, {"n1", "n2", "n3"}, users, 0);
+  c.advance(std::chrono::seconds(2));
+  CHECK(count_acknowledged(sent) == users);
+
+  c.net.cut_one_way("n1", "n3");
+  c.net.cut_one_way("n2", "n3");
+  REQUIRE(c.advance_until([&] { return c.node("n1").health->live_members == 2u &&
+                                       c.node("n2").health->live_members == 2u; },
+                          std::chrono::seconds(10)));
+  c.advance(std::chrono::seconds(3)); // the grace, then the takeovers
+  CHECK(c.node("n3").health->live_members == 3u); // n3 noticed nothing
+  int taken_over = 0;
+  for (std::uint32_t shard = 0; shard < c.shards; ++shard)
+    taken_over += persistence::shard_epoch(c.data_dir, shard, persistence::durability::normal) >
+                  epochs_before[shard];
+  CHECK(taken_over == static_cast<int>(n3_shards)); // every shard of n3's, by epoch
+  add_round(c, sent, {"n1", "n2"}, users, 1);
+  c.advance(std::chrono::seconds(2));
+
+  c.net.heal("n1", "n3");
+  c.net.heal("n2", "n3");
+  REQUIRE(c.advance_until([&] { return c.settled({"n1", "n2", "n3"}); },
+                          std::chrono::seconds(15)));
+  CHECK(c.node("n3").health->ready_shards == n3_shards); // back with their owner
+  add_round(c, sent, {"n1", "n2", "n3"}, users, 2);
+  c.advance(std::chrono::seconds(2));
+  CHECK(count_acknowledged(sent) >= 2 * users); // the first and last rounds at least
+  check_no_acknowledged_write_lost(c, sent, "n1");
+}
+
 /// A cluster whose n3 is cut off from both peers from the start, and shards
 /// 0 and 1 held by "n3" as a frozen process holds them: their lock taken
 /// and their epoch raised (the fences it writes with). n1 and n2 have a

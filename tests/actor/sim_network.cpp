@@ -110,6 +110,13 @@ std::chrono::milliseconds sim_network::next_delay() {
 }
 
 caf::actor sim_network::link_to(const std::string& from, const std::string& to) {
+  if (!reachable(from, to)) {
+    // A handle received over a link that is up, naming a node `from`
+    // cannot reach: it ends at once, as a connection attempt would fail.
+    auto dead = sys_.spawn(sim_link, this, from, to, nodes_.at(to).router);
+    caf::anon_send_exit(dead, caf::exit_reason::remote_link_unreachable);
+    return dead;
+  }
   auto& link = links_[{from, to}];
   if (!link) { // a link ends only with a cut or a kill, which forget it
     auto target = nodes_.at(to).router;
@@ -125,20 +132,28 @@ caf::actor sim_network::rewrite(const std::string& from, const caf::actor& route
   return router;
 }
 
+void sim_network::end_link(const std::string& from, const std::string& to) {
+  auto it = links_.find({from, to});
+  if (it == links_.end())
+    return;
+  caf::anon_send_exit(it->second, caf::exit_reason::remote_link_unreachable);
+  links_.erase(it);
+}
+
 void sim_network::end_links(const std::string& a, const std::string& b) {
-  for (const auto& key : {std::make_pair(a, b), std::make_pair(b, a)}) {
-    auto it = links_.find(key);
-    if (it == links_.end())
-      continue;
-    caf::anon_send_exit(it->second, caf::exit_reason::remote_link_unreachable);
-    links_.erase(it);
-  }
+  end_link(a, b);
+  end_link(b, a);
 }
 
 void sim_network::cut(const std::string& a, const std::string& b) {
   cuts_.insert({a, b});
   cuts_.insert({b, a});
   end_links(a, b);
+}
+
+void sim_network::cut_one_way(const std::string& from, const std::string& to) {
+  cuts_.insert({from, to});
+  end_link(from, to);
 }
 
 void sim_network::heal(const std::string& a, const std::string& b) {

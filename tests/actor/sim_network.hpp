@@ -38,6 +38,10 @@ public:
   /// Cuts (or restores) every link between `a` and `b`, both ways.
   void cut(const std::string& a, const std::string& b);
   void heal(const std::string& a, const std::string& b);
+  /// `from` loses `to` (its link ends and it cannot connect again) while
+  /// `to` still reaches `from`: a peer that some declare down before it
+  /// notices anything, as when a link flaps. heal() restores it.
+  void cut_one_way(const std::string& from, const std::string& to);
 
   /// The node's router dies abruptly (its shards' actors with it).
   void kill(const std::string& name);
@@ -55,7 +59,8 @@ public:
   std::string node_at(const std::string& host, std::uint16_t port) const;
 
 private:
-  void end_links(const std::string& a, const std::string& b);
+  void end_link(const std::string& from, const std::string& to);
+  void end_links(const std::string& a, const std::string& b); ///< both ways
 
   struct node {
     caf::actor router;
