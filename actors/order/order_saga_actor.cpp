@@ -209,12 +209,15 @@ std::vector<cart_line> cart_lines_of(const order_state& o) {
   return lines;
 }
 
-/// The first step, two requests at once, each applied once per order (so a
-/// resumed saga asks both again safely): the order takes its units out of
-/// its user's cart, all or nothing, and reserves every line. A cart that no
-/// longer holds the units (a second order placed from the same cart before
-/// this one took them, or the user took them out) cancels the order before
-/// any money is asked; the cancel releases what was reserved meanwhile.
+/// The first step, each request applied once per order (so a resumed saga
+/// asks again safely): the order takes its units out of its user's cart,
+/// all or nothing, and only then reserves every line. A cart that no longer
+/// holds the units (a second order placed from the same cart before this
+/// one took them, or the user took them out) cancels the order before any
+/// stock or money is asked. Reserving in parallel with the take let two
+/// quick checkouts of scarce units each win one of the two (one the cart,
+/// the other the stock): both were cancelled and the units went back to the
+/// cart (e2e_orders' quick second checkout, a CI failure of 2026-12-02).
 void take_and_reserve(saga_self* self) {
   auto& st = self->state;
   struct outcome {
@@ -249,33 +252,41 @@ void take_and_reserve(saga_self* self) {
                   {{"order.id", std::to_string(self->state.order.id)}, {"cart.outcome", outcome}},
                   error);
   };
+  auto reserve = [self, out, decide, step] {
+    if (step != self->state.step)
+      return; // cancelled meanwhile: reserve nothing
+    auto& o = self->state.order;
+    auto ttl = self->state.rt.svc->saga.reserve_ttl_ms;
+    ask_every_line(
+      self, "saga.reserve",
+      [&o, ttl](const order_line& l) { return reserve_stock{o.id, l.quantity, ttl}; },
+      [](const reserve_reply& r) {
+        return r.status == reserve_status::granted || r.status == reserve_status::already_held;
+      },
+      [out, decide](int refused, int failed) {
+        out->stock_answered = true;
+        out->refused = refused;
+        out->failed = failed;
+        decide();
+      });
+  };
   ask_entity(
     self, entity_router(*st.rt.svc), std::chrono::milliseconds(st.rt.svc->saga.step_timeout_ms),
     cart_key(st.order), take_for_order{st.order.id, cart_lines_of(st.order)},
-    [out, decide, traced](bool taken) {
+    [out, decide, traced, reserve](bool taken) {
       traced(taken ? "taken" : "refused", !taken);
       out->cart_answered = true;
       out->taken = taken;
+      if (taken)
+        return reserve();
+      out->stock_answered = true; // without the cart's units it holds no stock
       decide();
     },
     [out, decide, traced](caf::error&) {
       traced("failed", true);
       out->cart_answered = true;
       out->cart_failed = true;
-      decide();
-    });
-  auto& o = st.order;
-  auto ttl = st.rt.svc->saga.reserve_ttl_ms;
-  ask_every_line(
-    self, "saga.reserve",
-    [&o, ttl](const order_line& l) { return reserve_stock{o.id, l.quantity, ttl}; },
-    [](const reserve_reply& r) {
-      return r.status == reserve_status::granted || r.status == reserve_status::already_held;
-    },
-    [out, decide](int refused, int failed) {
-      out->stock_answered = true;
-      out->refused = refused;
-      out->failed = failed;
+      out->stock_answered = true; // nothing reserved; the retry takes again first
       decide();
     });
 }
