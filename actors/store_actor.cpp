@@ -37,11 +37,13 @@ struct store_actor_state {
 using store_impl = store_actor::extend<caf::reacts_to<atoms::flush>>;
 using store_self = store_impl::stateful_pointer<store_actor_state>;
 
-void flush(store_self self) {
+/// Commits the batch and answers its savers; false when the file turned
+/// out to be fenced (the store has quit).
+bool flush(store_self self) {
   auto& st = self->state;
   st.flush_queued = false;
   if (st.batch.empty())
-    return;
+    return true;
   caf::error outcome;
   bool fenced = false;
   auto started = std::chrono::steady_clock::now();
@@ -85,6 +87,7 @@ void flush(store_self self) {
   st.waiting.clear();
   if (fenced)
     self->quit(make_error(errc::unavailable));
+  return !fenced;
 }
 
 /// A write for this entity may still sit in the batch (its previous
@@ -121,6 +124,14 @@ store_impl::behavior_type store_behavior(store_self self, std::string path,
   self->state.saves_per_commit = &m.saves_per_commit->with({db});
   self->state.commit_duration = &m.commit_duration->with({db});
   self->state.mailbox = &m.mailbox_depth->with({"store", db});
+  // Asked to stop (its shard drains): a save already taken from the mailbox
+  // waits in the batch for the flush queued behind it, which would never
+  // run. CAF 0.17 drops an unanswered promise silently, so its saver (an
+  // order placement) would wait for good: commit and answer first.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    if (flush(self))
+      self->quit(std::move(msg.reason));
+  });
   return {
     [self](const load_state& req) -> caf::result<persistence::snapshot> {
       flush_if_pending(self, req.kind, req.id);

@@ -416,12 +416,19 @@ void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down
   }
   if (slot.state != phase::releasing)
     return;
+  if (msg.source == slot.store)
+    slot.store = nullptr; // stopped on its own (fenced)
   if (msg.source == slot.directory) {
     self->send_exit(slot.index, caf::exit_reason::user_shutdown);
     self->send_exit(slot.accounts, caf::exit_reason::user_shutdown);
-    self->send_exit(slot.store, caf::exit_reason::user_shutdown);
   }
-  if (--slot.running == 0)
+  --slot.running;
+  // The store goes last: the order index answers the placements it handed
+  // to the store before it stops, and a store stopped under them would
+  // leave their callers without an answer.
+  if (slot.running == 1 && slot.store)
+    self->send_exit(slot.store, caf::exit_reason::user_shutdown);
+  if (slot.running == 0)
     shard_closed(self, shard);
 }
 

@@ -37,6 +37,10 @@ struct index_state {
   std::int64_t last_id = 0;
   std::map<std::pair<std::string, std::string>, inflight_key> inflight;
   persistence::retention_policy retention;
+  /// Placements handed to the store whose commit has not answered yet.
+  std::size_t writing = 0;
+  /// Set once asked to stop: the index quits when `writing` reaches 0.
+  caf::error stop_reason;
   static inline const char* name = "order_index";
 };
 
@@ -136,6 +140,13 @@ std::optional<caf::result<std::string>> replay(index_self self, const place_orde
   return std::nullopt;
 }
 
+/// A placement's commit answered: a stopping index may go now.
+void written(index_self self) {
+  auto& st = self->state;
+  if (--st.writing == 0 && st.stop_reason)
+    self->quit(st.stop_reason);
+}
+
 /// A new order: written with its index row and event, then its saga starts.
 caf::result<std::string> place_new(index_self self, place_order& req) {
   auto& st = self->state;
@@ -152,6 +163,7 @@ caf::result<std::string> place_new(index_self self, place_order& req) {
   auto place_span = trace::follow(req.trace);
   auto commit_span = trace::follow(place_span);
   auto started = trace::now_ns();
+  ++st.writing;
   self->request(st.writer, caf::infinite, save_state{std::move(write)})
     .then(
       [self, rp, slot, id, response, placed = std::move(req.draft), place_span, commit_span,
@@ -169,10 +181,12 @@ caf::result<std::string> place_new(index_self self, place_order& req) {
         node_metrics::get().orders_placed->inc();
         rp.deliver(response);
         settle(self, slot, response);
+        written(self);
       },
       [self, rp, slot](caf::error& err) mutable {
         rp.deliver(err);
         settle(self, slot, err);
+        written(self);
       });
   return rp;
 }
@@ -190,9 +204,21 @@ index_impl::behavior_type order_index(index_self self, std::string path,
   st.directory = std::move(directory);
   st.ids = ids;
   st.last_id = st.store->max_order_id();
+  // Asked to stop (its shard drains): a placement already handed to the
+  // store is answered first. CAF 0.17 drops an unanswered promise silently,
+  // and its caller would wait for good. The router stops the store only
+  // once the index is gone.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    auto& st = self->state;
+    st.stop_reason = msg.reason ? std::move(msg.reason) : caf::exit_reason::user_shutdown;
+    if (st.writing == 0)
+      self->quit(st.stop_reason);
+  });
   return {
     [self](place_order& req) {
       return guarded([&]() -> caf::result<std::string> {
+        if (self->state.stop_reason)
+          return make_error(errc::unavailable); // its shard is moving: the caller retries
         if (auto answer = replay(self, req))
           return std::move(*answer);
         if (req.lookup_only)
