@@ -33,6 +33,7 @@ void hand_in(Sender& via, shard_slot& slot, target& where, caf::message& payload
 }
 
 void deliver_parked(router_self* self, parked p);
+bool safe_to_resend(const caf::message& m);
 
 /// The trace context inside a request of the order path, or nullptr.
 trace::context* trace_in(caf::message& m) {
@@ -85,6 +86,22 @@ void relay(router_self* self, const std::string& name, const caf::actor& to, par
     auto it = self->state.relays.find(id);
     if (it == self->state.relays.end())
       return; // its peer died first: sent again or answered then
+    if (err == caf::sec::request_receiver_down && safe_to_resend(it->second.request.payload)) {
+      // The peer's router ended before it took the request in: a node that
+      // leaves quits once drained, and what we sent before we read its
+      // "leaving" bounces. It goes again wherever its shard is now, as a
+      // request relayed to a node that died does (resend_relayed), and for
+      // the same kinds of request only, in case a bounce ever follows work
+      // done (the hop limit bounds the tries while the peer still counts
+      // as live).
+      auto again = std::move(it->second.request);
+      self->state.relays.erase(it);
+      node_metrics::get().resent->inc();
+      deliver_parked(self, std::move(again));
+      if (self->state.stopping)
+        quit_when_done(self);
+      return;
+    }
     auto rp = std::move(it->second.request.promise);
     self->state.relays.erase(it);
     if (err == caf::sec::unexpected_response)
