@@ -598,6 +598,19 @@ void add_every_third(cluster_fixture& c, adds& sent, answer_watch& answers, int 
   }
 }
 
+/// `rounds` rounds of `step` simulated time each: `round(n)` sends the
+/// round's requests (and cuts or heals links), then the time passes and
+/// whatever is still unanswered 5 s after it was sent is counted late.
+template <class Round>
+void run_rounds(cluster_fixture& c, answer_watch& answers, int rounds,
+                std::chrono::milliseconds step, Round round) {
+  for (int n = 0; n < rounds; ++n) {
+    round(n);
+    c.advance(step);
+    answers.look(c.sched.clock().now());
+  }
+}
+
 /// Every request was answered in time, none with an error, and once the
 /// three nodes settle every acknowledged add is in its cart.
 void check_answered_once_settled(cluster_fixture& c, const answer_watch& answers,
@@ -628,13 +641,11 @@ TEST_CASE("simulated rejoin with diverging views: a killed node comes back and r
     // Adds every 100 ms through n1 and n2 while n3 rejoins; each must be
     // answered within 5 s (the edge's request timeout).
     answer_watch answers;
-    for (int round = 0; round < 60; ++round) {
+    run_rounds(c, answers, 60, std::chrono::milliseconds(100), [&](int round) {
       if (round == 30)
         c.net.heal("n2", "n3");
       add_every_third(c, sent, answers, users, round);
-      c.advance(std::chrono::milliseconds(100));
-      answers.look(c.sched.clock().now());
-    }
+    });
     check_answered_once_settled(c, answers, sent);
   }
 }
@@ -654,7 +665,7 @@ TEST_CASE("simulated heal under load: an isolated owner's shards move back to it
     adds sent;
     constexpr int users = 36;
     answer_watch answers;
-    for (int round = 0; round < 100; ++round) {
+    run_rounds(c, answers, 100, std::chrono::milliseconds(100), [&](int round) {
       if (round == 10) {
         c.net.cut("n1", "n3");
         c.net.cut("n2", "n3");
@@ -671,9 +682,7 @@ TEST_CASE("simulated heal under load: an isolated owner's shards move back to it
         answers.sent(c.sched.clock().now(),
                      place_through(c, via, user_id(1000 + i), fmt::format("k{}", round)));
       }
-      c.advance(std::chrono::milliseconds(100));
-      answers.look(c.sched.clock().now());
-    }
+    });
     check_answered_once_settled(c, answers, sent);
   }
 }
@@ -694,13 +703,11 @@ TEST_CASE("simulated graceful leave under load: a node that leaves while writes 
     adds sent;
     answer_watch answers;
     constexpr int users = 36;
-    for (int round = 0; round < 40; ++round) {
+    run_rounds(c, answers, 40, std::chrono::milliseconds(20), [&](int round) {
       if (round == 10)
         caf::anon_send_exit(c.node("n3").router, caf::exit_reason::user_shutdown);
       add_every_third(c, sent, answers, users, round);
-      c.advance(std::chrono::milliseconds(20));
-      answers.look(c.sched.clock().now());
-    }
+    });
     c.advance(std::chrono::seconds(6));
     answers.look(c.sched.clock().now());
     CHECK(answers.late() == 0);
