@@ -360,6 +360,16 @@ def snapshot_keys():
                 for m in re.findall(r'^SNAPSHOT_KEY\((\w+), (\w+), "(\w+)"\)', f.read(), re.M)}
 
 
+def big_stock_products(node, n):
+    """The n products with the most stock, as (id, stock): loads that add a
+    unit at a time must not run into a scarce product's limit (the demo
+    catalog has products with 2 or 3 units)."""
+    status, body, _ = node.request(
+        "GET", f"/api/products?sortBy=stockQuantity&sortOrder=desc&pageSize={n}")
+    assert status == 200, body
+    return [(p["id"], p["stockQuantity"]) for p in body]
+
+
 def units_accounted(data_dir, product_id):
     """On hand plus sold for a product's stock record: constant while stock is conserved."""
     state = entity_state(data_dir, 2, product_id)

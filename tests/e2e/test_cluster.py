@@ -8,18 +8,11 @@ import threading
 import time
 import unittest
 
-from harness import (Cluster, orders_charged_twice, overlapping_writers, units_accounted,
-                     write_locked_files, writer_epochs)
+from harness import (Cluster, big_stock_products, orders_charged_twice, overlapping_writers,
+                     units_accounted, write_locked_files, writer_epochs)
 from wsclient import WebSocket
 
 RS = "\x1e"
-
-
-def big_stock_products(node, n):
-    status, body, _ = node.request(
-        "GET", f"/api/products?sortBy=stockQuantity&sortOrder=desc&pageSize={n}")
-    assert status == 200, body
-    return [(p["id"], p["stockQuantity"]) for p in body]
 
 
 def retrying(call, attempts=40):

@@ -17,7 +17,7 @@ import threading
 import time
 import unittest
 
-from harness import orders_charged_twice, overlapping_writers, units_accounted, writer_epochs
+from harness import big_stock_products, orders_charged_twice, overlapping_writers, units_accounted, writer_epochs
 from netns import NetnsCluster, namespaces_available
 
 PEER_TIMEOUT = 2.0
@@ -32,13 +32,11 @@ class Load:
         self.c = cluster
         self.via = list(via)
         entry = self.c[self.via[0]]
-        status, products, _ = entry.request(
-            "GET", "/api/products?sortBy=stockQuantity&sortOrder=desc&pageSize=24")
-        assert status == 200, products
+        products = [pid for pid, _ in big_stock_products(entry, 24)]
         # Carts spread over 20 products (a cart line may not hold more than
         # the stock); orders buy the 3 with the most stock.
-        self.order_products = [p["id"] for p in products[:3]]
-        self.cart_products = [p["id"] for p in products[4:24]]
+        self.order_products = products[:3]
+        self.cart_products = products[4:24]
         self.initial = {pid: units_accounted(cluster.data_dir, pid)
                         for pid in self.order_products}
         self.cart_tokens, self.order_tokens = [], []
