@@ -109,16 +109,19 @@ void edit_chunk(catalog_snapshot& snap, std::int64_t id, Edit edit) {
 
 void build_index(catalog_snapshot& snap) {
   auto index = std::make_shared<text_index>();
-  snap.for_each([&](const catalog_item& item) { index->add(item.product.id, item.search_text); });
+  snap.for_each([&](const catalog_item& item) {
+    index->add(item.product.id, item.search_text, item.product.price, item.category_key);
+  });
   index->shrink();
   snap.index = std::move(index);
   snap.unindexed.clear();
 }
 
-/// An edited or new product: searched directly until the next build. The
-/// index is rebuilt when these reach 1/32 of the catalog (at least 256),
-/// so a bulk import of n products costs O(n) builds' worth of work in all,
-/// amortized, and a search never checks more than that many directly.
+/// An edited, new or erased product: left out of the index's answers and
+/// checked on its item (an erased one is not found) until the next build.
+/// The index is rebuilt when these reach 1/32 of the catalog (at least
+/// 256), so a bulk import of n products costs O(n) builds' worth of work in
+/// all, amortized, and a search never checks more than that many directly.
 void mark_unindexed(catalog_snapshot& snap, std::int64_t id) {
   auto it = std::lower_bound(snap.unindexed.begin(), snap.unindexed.end(), id);
   if (it == snap.unindexed.end() || *it != id)
@@ -182,6 +185,7 @@ void catalog_view::erase(std::int64_t id) {
     --next->size;
   });
   list_categories(*next);
+  mark_unindexed(*next, id);
   publish(std::move(next));
 }
 
@@ -272,6 +276,92 @@ void page_in_id_order(const catalog_query& q, catalog_page& page) {
     std::reverse(page.items.begin(), page.items.end());
 }
 
+/// A match as a search ranks it by id or by price: the key and the id,
+/// side by side, so ranking thousands of matches reads one array.
+struct ranked {
+  std::int64_t key;
+  std::int64_t id;
+};
+
+/// A query's matches before ranking: those the snapshot's index answered
+/// (filtered there; none edited or erased since its build), with their
+/// key when it ranks by id or price, and items checked directly (those
+/// edited since, or every item when the needle is too short for the
+/// index).
+struct query_matches {
+  std::vector<ranked> indexed;
+  std::vector<const catalog_item*> direct;
+  std::size_t size() const {
+    return indexed.size() + direct.size();
+  }
+};
+
+bool ranks_in_index(const catalog_query& q) {
+  return q.sort_by != "name" && q.sort_by != "stock";
+}
+
+/// The page's range of a ranking of `n` matches: [first, end).
+std::pair<std::size_t, std::size_t> page_range(const catalog_query& q, std::size_t n) {
+  auto first = q.page_size == 0 ? 0 : (q.page - 1) * q.page_size;
+  auto end = q.page_size == 0 ? n : std::min(n, first + q.page_size);
+  return {std::min(first, n), end};
+}
+
+/// Ranks by id or price from the index's arrays and the direct items' own
+/// fields; only the page's items are looked up. Ties fall back to the
+/// (unique) id, so the order is total and sorting only as far as the page
+/// ends gives the same page as a full sort.
+void rank_by_key(const catalog_query& q, query_matches found, catalog_page& page) {
+  const auto& snap = *page.snapshot;
+  bool by_price = q.sort_by == "price";
+  auto all = std::move(found.indexed);
+  for (const auto* item : found.direct)
+    all.push_back({by_price ? item->product.price : item->product.id, item->product.id});
+  auto [first, end] = page_range(q, all.size());
+  if (first == end)
+    return;
+  auto before = [descending = q.descending](const ranked& a, const ranked& b) {
+    auto lt = [](const ranked& x, const ranked& y) {
+      return x.key != y.key ? x.key < y.key : x.id < y.id;
+    };
+    return descending ? lt(b, a) : lt(a, b);
+  };
+  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(end), all.end(),
+                    before);
+  for (auto i = first; i < end; ++i)
+    if (const auto* item = snap.find(all[i].id))
+      page.items.push_back(item);
+}
+
+/// Ranks by name or stock: stock changes without a new index, so these
+/// read every match's item.
+void rank_by_item(const catalog_query& q, const query_matches& found, catalog_page& page) {
+  const auto& snap = *page.snapshot;
+  std::vector<std::int64_t> ids;
+  ids.reserve(found.indexed.size());
+  for (const auto& r : found.indexed)
+    ids.push_back(r.id);
+  std::vector<const catalog_item*> hits;
+  hits.reserve(found.size());
+  snap.for_each_of(ids, [&](const catalog_item& item) { hits.push_back(&item); });
+  hits.insert(hits.end(), found.direct.begin(), found.direct.end());
+  auto key = [&](const catalog_item* a, const catalog_item* b) {
+    if (q.sort_by == "name" && a->product.name != b->product.name)
+      return a->product.name < b->product.name;
+    if (q.sort_by == "stock" && a->stock != b->stock)
+      return a->stock < b->stock;
+    return a->product.id < b->product.id;
+  };
+  auto before = [&](auto a, auto b) { return q.descending ? key(b, a) : key(a, b); };
+  auto [first, end] = page_range(q, hits.size());
+  if (first == end)
+    return;
+  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(end), hits.end(),
+                    before);
+  page.items.assign(hits.begin() + static_cast<std::ptrdiff_t>(first),
+                    hits.begin() + static_cast<std::ptrdiff_t>(end));
+}
+
 } // namespace
 
 catalog_page catalog_view::query(const catalog_query& q) const {
@@ -284,74 +374,64 @@ catalog_page catalog_view::query(const catalog_query& q) const {
     page_in_id_order(q, page);
     return page;
   }
-  std::vector<const catalog_item*> hits;
+  const auto& snap = *page.snapshot;
+  auto in_price_range = [&](cents price) {
+    return (!q.min_price || price >= *q.min_price) && (!q.max_price || price <= *q.max_price);
+  };
   auto passes_filters = [&](const catalog_item& item) {
-    if (!category.empty() && item.category_key != category)
-      return false;
-    if (q.min_price && item.product.price < *q.min_price)
-      return false;
-    if (q.max_price && item.product.price > *q.max_price)
-      return false;
-    return true;
+    return (category.empty() || item.category_key == category) &&
+           in_price_range(item.product.price);
   };
   auto holds_needle = [&](const catalog_item& item) {
     return search.empty() || item.search_text.find(search) != std::string::npos;
   };
-  auto consider = [&](const catalog_item& item) {
-    if (passes_filters(item) && holds_needle(item))
-      hits.push_back(&item);
-  };
-  const auto& snap = *page.snapshot;
-  if (search.size() >= text_index::min_needle) {
-    // The index's verified matches (remembered, or found now among its
-    // candidates) hold the needle; the ids edited since the build are
-    // checked in full. Every filter still checks each.
+  query_matches found;
+  bool by_price = q.sort_by == "price"; // else the index's key is the id
+  if (search.empty() || search.size() >= text_index::min_needle) {
+    // The index's matches (every indexed item when there is no needle),
+    // filtered in its arrays, less the ids edited or erased since its
+    // build: those are checked on their items.
     const auto& index = *snap.index;
-    auto matched = index.remembered(search);
-    if (!matched) {
-      auto from_index = index.candidates(search);
-      std::vector<std::int64_t> unedited, verified;
-      std::set_difference(from_index.begin(), from_index.end(), snap.unindexed.begin(),
-                          snap.unindexed.end(), std::back_inserter(unedited));
-      snap.for_each_of(unedited, [&](const catalog_item& item) {
-        if (holds_needle(item))
-          verified.push_back(item.product.id);
-      });
-      matched = index.remember(search, std::move(verified));
+    auto code = category.empty() ? std::nullopt : index.category_code(category);
+    bool any_in_category = category.empty() || code.has_value();
+    const auto& unindexed = snap.unindexed;
+    auto edited = unindexed.begin();
+    auto consider = [&](text_index::position p) {
+      const auto& e = index.at(p);
+      // Positions ascend with ids, and so does `unindexed`.
+      while (edited != unindexed.end() && *edited < e.id)
+        ++edited;
+      if (edited != unindexed.end() && *edited == e.id)
+        return;
+      if ((!code || e.category == *code) && in_price_range(e.price))
+        found.indexed.push_back({by_price ? e.price : e.id, e.id});
+    };
+    if (any_in_category) {
+      if (search.empty()) {
+        for (std::size_t p = 0; p < index.size(); ++p)
+          consider(static_cast<text_index::position>(p));
+      } else {
+        auto matched = index.matching(search);
+        found.indexed.reserve(matched->size());
+        for (auto p : *matched)
+          consider(p);
+      }
     }
-    std::vector<std::int64_t> ids;
-    std::set_union(matched->begin(), matched->end(), snap.unindexed.begin(),
-                   snap.unindexed.end(), std::back_inserter(ids));
-    snap.for_each_of(ids, [&](const catalog_item& item) {
-      bool edited = std::binary_search(snap.unindexed.begin(), snap.unindexed.end(),
-                                       item.product.id);
-      if (passes_filters(item) && (!edited || holds_needle(item)))
-        hits.push_back(&item);
+    snap.for_each_of(unindexed, [&](const catalog_item& item) {
+      if (passes_filters(item) && holds_needle(item))
+        found.direct.push_back(&item);
     });
   } else {
-    snap.for_each(consider);
+    snap.for_each([&](const catalog_item& item) {
+      if (passes_filters(item) && holds_needle(item))
+        found.direct.push_back(&item);
+    });
   }
-  auto key = [&](const catalog_item* a, const catalog_item* b) {
-    if (q.sort_by == "name" && a->product.name != b->product.name)
-      return a->product.name < b->product.name;
-    if (q.sort_by == "price" && a->product.price != b->product.price)
-      return a->product.price < b->product.price;
-    if (q.sort_by == "stock" && a->stock != b->stock)
-      return a->stock < b->stock;
-    return a->product.id < b->product.id;
-  };
-  // Ties fall back to the (unique) id, so the order is total and sorting
-  // only as far as the page ends gives the same page as a full sort.
-  auto before = [&](auto a, auto b) { return q.descending ? key(b, a) : key(a, b); };
-  page.total = hits.size();
-  auto first = q.page_size == 0 ? 0 : (q.page - 1) * q.page_size;
-  auto end = q.page_size == 0 ? hits.size() : std::min(hits.size(), first + q.page_size);
-  if (first >= hits.size())
-    return page;
-  std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(end), hits.end(),
-                    before);
-  page.items.assign(hits.begin() + static_cast<std::ptrdiff_t>(first),
-                    hits.begin() + static_cast<std::ptrdiff_t>(end));
+  page.total = found.size();
+  if (ranks_in_index(q))
+    rank_by_key(q, std::move(found), page);
+  else
+    rank_by_item(q, found, page);
   return page;
 }
 

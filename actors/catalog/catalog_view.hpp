@@ -56,8 +56,9 @@ struct catalog_snapshot {
   std::map<std::string, std::size_t> category_counts;      // products per category
   std::vector<std::string> categories; // sorted, unique (the keys above)
   /// The search index as of its last build, shared between snapshots, and
-  /// the ids added or edited since (sorted, unique), which a search checks
-  /// directly; an id erased since is simply not found.
+  /// the ids added, edited or erased since (sorted, unique): a search
+  /// leaves those out of the index's answers and checks them on their
+  /// items (an erased one is simply not found).
   std::shared_ptr<const text_index> index = std::make_shared<const text_index>();
   std::vector<std::int64_t> unindexed;
   const catalog_item* find(std::int64_t id) const;

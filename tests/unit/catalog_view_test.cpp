@@ -78,14 +78,37 @@ product_record numbered(std::int64_t id) {
           100 + (id * 37) % 5000, "Cat" + std::to_string(id % 7)};
 }
 
-/// The page a full sort of `model` gives: the reference for the chunked view.
-std::vector<std::int64_t> reference_page(const std::map<std::int64_t, std::pair<product_record,
-                                                                             std::int64_t>>& model,
-                                         const catalog_query& q) {
+using model_t = std::map<std::int64_t, std::pair<product_record, std::int64_t>>;
+
+std::string lowered(std::string s) {
+  for (auto& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// Every match of `q` in `model` in the query's order, by a plain filter
+/// and full sort: the reference for the chunked view and its index.
+/// `texts`, when given, holds each product's lower-cased search text.
+std::vector<std::int64_t> reference_ranking(const model_t& model, const catalog_query& q,
+                                            const std::map<std::int64_t, std::string>* texts =
+                                              nullptr) {
   std::vector<std::pair<const product_record*, std::int64_t>> all;
-  for (const auto& [id, entry] : model)
-    all.emplace_back(&entry.first, entry.second);
+  auto needle = lowered(q.search);
+  for (const auto& [id, entry] : model) {
+    const auto& p = entry.first;
+    if (!needle.empty() &&
+        (texts ? texts->at(id) : lowered(p.name + "\n" + p.description)).find(needle) ==
+          std::string::npos)
+      continue;
+    if (!q.category.empty() && lowered(p.category) != lowered(q.category))
+      continue;
+    if ((q.min_price && p.price < *q.min_price) || (q.max_price && p.price > *q.max_price))
+      continue;
+    all.emplace_back(&p, entry.second);
+  }
   auto key = [&](const auto& a, const auto& b) {
+    if (q.sort_by == "name" && a.first->name != b.first->name)
+      return a.first->name < b.first->name;
     if (q.sort_by == "price" && a.first->price != b.first->price)
       return a.first->price < b.first->price;
     if (q.sort_by == "stock" && a.second != b.second)
@@ -96,9 +119,19 @@ std::vector<std::int64_t> reference_page(const std::map<std::int64_t, std::pair<
     return q.descending ? key(b, a) : key(a, b);
   });
   std::vector<std::int64_t> ids;
+  for (const auto& entry : all)
+    ids.push_back(entry.first->id);
+  return ids;
+}
+
+/// The page of a ranking that `q` asks for.
+std::vector<std::int64_t> page_of(const std::vector<std::int64_t>& all, const catalog_query& q) {
+  if (q.page_size == 0)
+    return all;
+  std::vector<std::int64_t> ids;
   auto first = (q.page - 1) * q.page_size;
   for (auto i = first; i < all.size() && i < first + q.page_size; ++i)
-    ids.push_back(all[i].first->id);
+    ids.push_back(all[i]);
   return ids;
 }
 
@@ -127,32 +160,56 @@ TEST_CASE("a large catalog in chunks: every change and page agrees with a plain 
   // changed since it was built) find exactly what a scan finds; short
   // needles scan. Checked during the walk too, so matches remembered
   // before an edit, a deletion or a rebuild are checked after it.
-  auto check_searches = [&] {
+  auto check_searches = [&](bool ranked_too) {
     for (const char* needle : {"item 1", "ABOUT ITEM 12", "tem 3", "zzz", "ab", "m", "\nabout"}) {
       CAPTURE(needle);
       catalog_query q;
       q.search = needle;
-      std::string lowered = needle;
-      for (auto& c : lowered)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      std::vector<std::int64_t> scanned;
-      for (const auto& [id, entry] : model) {
-        auto text = entry.first.name + "\n" + entry.first.description;
-        for (auto& c : text)
-          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (text.find(lowered) != std::string::npos)
-          scanned.push_back(id);
-      }
-      CHECK(ids_of(view.query(q)) == scanned);
+      CHECK(ids_of(view.query(q)) == reference_ranking(model, q));
     }
+    // Filtered and ranked in the index's arrays (id, price), or on the
+    // items (name, stock), with and without a needle: the same pages and
+    // totals as a full sort of the model.
+    if (!ranked_too)
+      return;
+    std::map<std::int64_t, std::string> texts;
+    for (const auto& [id, entry] : model)
+      texts[id] = lowered(entry.first.name + "\n" + entry.first.description);
+    for (const char* needle : {"", "item 1", "tem 3", "ab"})
+      for (const char* sort : {"id", "price", "name", "stock"})
+        for (int filter = 0; filter < 3; ++filter)
+          for (bool descending : {false, true})
+            for (std::size_t page : {1u, 4u}) {
+              catalog_query q;
+              q.search = needle;
+              q.sort_by = sort;
+              q.descending = descending;
+              q.page = page;
+              q.page_size = 20;
+              if (filter == 1)
+                q.category = "CAT3";
+              if (filter == 2) {
+                q.min_price = 1000;
+                q.max_price = 3000;
+              }
+              CAPTURE(needle);
+              CAPTURE(sort);
+              CAPTURE(filter);
+              CAPTURE(descending);
+              CAPTURE(page);
+              auto got = view.query(q);
+              auto expected = reference_ranking(model, q, &texts);
+              CHECK(got.total == expected.size());
+              CHECK(ids_of(got) == page_of(expected, q));
+            }
   };
-  check_searches(); // remembers the matches of the first index
+  check_searches(true); // remembers the matches of the first index
   std::uint32_t x = 12345; // a fixed pseudo-random walk: the test replays exactly
   auto next = [&] { return x = x * 1103515245u + 12345u, (x >> 8) % 4000; };
   for (int step = 0; step < 3000; ++step) {
     auto id = static_cast<std::int64_t>(next()) + 1;
     if (step % 250 == 0)
-      check_searches();
+      check_searches(step == 1500);
     switch (step % 4) {
       case 0:
         view.upsert(numbered(id));
@@ -191,7 +248,7 @@ TEST_CASE("a large catalog in chunks: every change and page agrees with a plain 
     CHECK_FALSE(chunk->items.empty());
     CHECK(chunk->items.size() <= catalog_chunk_max);
   }
-  check_searches();
+  check_searches(true);
   for (const char* sort : {"id", "price", "stock"})
     for (bool descending : {false, true})
       for (std::size_t page : {1u, 2u, 37u, 1000u}) {
@@ -205,7 +262,7 @@ TEST_CASE("a large catalog in chunks: every change and page agrees with a plain 
         CAPTURE(page);
         auto got = view.query(q);
         CHECK(got.total == model.size());
-        CHECK(ids_of(got) == reference_page(model, q));
+        CHECK(ids_of(got) == page_of(reference_ranking(model, q), q));
       }
 }
 
@@ -228,19 +285,50 @@ TEST_CASE("a stock change copies one chunk; the others are shared with the last 
   CHECK(after->categories.size() == 7);
 }
 
-TEST_CASE("the text index: every id whose text holds each trigram of the needle") {
+TEST_CASE("the text index: candidates hold each trigram of the needle; matches hold it") {
   text_index index;
-  index.add(1, "red kettle\nboils water");
-  index.add(2, "blue mug\nholds tea");
-  index.add(3, "novel\na story about a kettle");
-  index.add(std::int64_t{1} << 40, "a wide id"); // beyond 32 bits: always a candidate
+  index.add(1, "red kettle\nboils water", 2500, "kitchen");
+  index.add(2, "blue mug\nholds tea", 800, "kitchen");
+  index.add(3, "novel\na story about a kettle", 1200, "books");
+  index.add(std::int64_t{1} << 40, "a wide id\nkettle", 100, "books"); // beyond 32 bits
   index.shrink();
-  CHECK(index.candidates("kettle") == std::vector<std::int64_t>{1, 3, std::int64_t{1} << 40});
-  CHECK(index.candidates("mug\nho") == std::vector<std::int64_t>{2, std::int64_t{1} << 40});
-  CHECK(index.candidates("qqq") == std::vector<std::int64_t>{std::int64_t{1} << 40});
+  using positions = std::vector<text_index::position>;
+  CHECK(index.candidates("kettle") == positions{0, 2, 3});
+  CHECK(index.candidates("mug\nho") == positions{1});
+  CHECK(index.candidates("qqq").empty());
   // Candidates, not matches: every trigram present, the string itself not.
-  CHECK(index.candidates("kettle water") == std::vector<std::int64_t>{std::int64_t{1} << 40});
-  CHECK(index.candidates("tea") == std::vector<std::int64_t>{2, std::int64_t{1} << 40});
+  CHECK(index.candidates("about a story") == positions{2});
+  CHECK(index.matching("about a story")->empty());
+  CHECK(*index.matching("kettle") == positions{0, 2, 3});
+  CHECK(*index.matching("tea") == positions{1});
+  // What a search filters and ranks by, per position.
+  REQUIRE(index.size() == 4);
+  CHECK(index.at(3).id == std::int64_t{1} << 40);
+  CHECK(index.at(1).price == 800);
+  REQUIRE(index.category_code("books").has_value());
+  CHECK(index.at(2).category == *index.category_code("books"));
+  CHECK(index.at(0).category == *index.category_code("kitchen"));
+  CHECK(index.at(0).category != index.at(2).category);
+  CHECK_FALSE(index.category_code("garden").has_value());
+}
+
+TEST_CASE("the text index checks each candidate wherever the needle sits in its text") {
+  text_index index;
+  // Many texts, so that the byte counts pick an anchor ('z' is rare) and
+  // the trigram lists are long enough to stop early.
+  for (std::int64_t id = 0; id < 200; ++id)
+    index.add(id, "plain text " + std::to_string(id), 100, "c");
+  index.add(200, "abzab abzac", 100, "c");  // a false start, then the match
+  index.add(201, "abzac", 100, "c");        // the whole text
+  index.add(202, "xx abza", 100, "c");      // cut short at the end
+  index.add(203, "abz\nac abzac", 100, "c"); // the match at the very end
+  index.add(204, "ab", 100, "c");           // shorter than the needle
+  index.add(205, "zac abza", 100, "c");     // every trigram, never the string
+  index.shrink();
+  CHECK(*index.matching("abzac") == std::vector<text_index::position>{200, 201, 203});
+  CHECK(*index.matching("text 19") ==
+        std::vector<text_index::position>{19, 190, 191, 192, 193, 194, 195, 196, 197, 198, 199});
+  CHECK(index.matching("zzz")->empty());
 }
 
 TEST_CASE("a product edited after the index was built is found by its new text, not its old") {
@@ -258,17 +346,19 @@ TEST_CASE("a product edited after the index was built is found by its new text, 
   CHECK(ids_of(view.query(q)) == std::vector<std::int64_t>{2});
   q.search = "blue mug";
   CHECK(view.query(q).items.empty());
-  CHECK(view.snapshot()->unindexed == std::vector<std::int64_t>{2, 3});
+  // Edited, new and erased: each checked on its item (or not found).
+  CHECK(view.snapshot()->unindexed == std::vector<std::int64_t>{1, 2, 3});
 }
 
 TEST_CASE("the text index remembers at most its bounds of matches, then starts afresh") {
   text_index index;
-  index.add(1, "red kettle");
+  index.add(1, "red kettle", 100, "kitchen");
   index.shrink();
   CHECK(index.remembered("kettle") == nullptr);
-  auto kept = index.remember("kettle", {1});
+  auto kept = index.matching("kettle"); // found, checked and remembered
   REQUIRE(kept != nullptr);
-  CHECK(*index.remembered("kettle") == std::vector<std::int64_t>{1});
+  CHECK(index.remembered("kettle") == kept);
+  CHECK(*index.remembered("kettle") == std::vector<text_index::position>{0});
   // Needles from any client: the 257th forgets the first 256.
   for (std::size_t i = 1; i < text_index::max_remembered_needles; ++i)
     index.remember("needle " + std::to_string(i), {});
@@ -278,7 +368,7 @@ TEST_CASE("the text index remembers at most its bounds of matches, then starts a
   CHECK(index.remembered("one too many") != nullptr);
   // A list larger than the whole bound is answered but not kept, and the
   // others stay.
-  std::vector<std::int64_t> huge(text_index::max_remembered_ids + 1);
+  std::vector<text_index::position> huge(text_index::max_remembered_matches + 1);
   CHECK(index.remember("huge", huge)->size() == huge.size());
   CHECK(index.remembered("huge") == nullptr);
   CHECK(index.remembered("one too many") != nullptr);
