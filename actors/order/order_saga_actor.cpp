@@ -220,30 +220,9 @@ std::vector<cart_line> cart_lines_of(const order_state& o) {
 /// cart (e2e_orders' quick second checkout, a CI failure of 2026-12-02).
 void take_and_reserve(saga_self* self) {
   auto& st = self->state;
-  struct outcome {
-    bool cart_answered = false;
-    bool cart_failed = false;
-    bool taken = false;
-    bool stock_answered = false;
-    int refused = 0;
-    int failed = 0;
-  };
-  auto out = std::make_shared<outcome>();
+  // Each answer decides only while the saga is still in this step (a
+  // deadline or a cancel may have moved it on meanwhile).
   auto step = st.step;
-  auto decide = [self, out, step] {
-    if (!out->cart_answered || !out->stock_answered || step != self->state.step)
-      return;
-    if (out->cart_failed)
-      retry_or(self, saga_event::reserve_failed, "cart_unavailable");
-    else if (!out->taken)
-      transition(self, saga_event::cart_refused, "cart_changed");
-    else if (out->refused > 0)
-      transition(self, saga_event::out_of_stock, "out_of_stock");
-    else if (out->failed > 0)
-      retry_or(self, saga_event::reserve_failed, "stock_unavailable");
-    else
-      transition(self, saga_event::reserved, "");
-  };
   auto span = step_span(self);
   auto started = trace::now_ns();
   auto traced = [self, span, started](const char* outcome, bool error) {
@@ -252,7 +231,7 @@ void take_and_reserve(saga_self* self) {
                   {{"order.id", std::to_string(self->state.order.id)}, {"cart.outcome", outcome}},
                   error);
   };
-  auto reserve = [self, out, decide, step] {
+  auto reserve = [self, step] {
     if (step != self->state.step)
       return; // cancelled meanwhile: reserve nothing
     auto& o = self->state.order;
@@ -263,31 +242,33 @@ void take_and_reserve(saga_self* self) {
       [](const reserve_reply& r) {
         return r.status == reserve_status::granted || r.status == reserve_status::already_held;
       },
-      [out, decide](int refused, int failed) {
-        out->stock_answered = true;
-        out->refused = refused;
-        out->failed = failed;
-        decide();
+      [self, step](int refused, int failed) {
+        if (step != self->state.step)
+          return;
+        if (refused > 0)
+          transition(self, saga_event::out_of_stock, "out_of_stock");
+        else if (failed > 0)
+          retry_or(self, saga_event::reserve_failed, "stock_unavailable");
+        else
+          transition(self, saga_event::reserved, "");
       });
   };
   ask_entity(
     self, entity_router(*st.rt.svc), std::chrono::milliseconds(st.rt.svc->saga.step_timeout_ms),
     cart_key(st.order), take_for_order{st.order.id, cart_lines_of(st.order)},
-    [out, decide, traced, reserve](bool taken) {
+    [self, step, traced, reserve](bool taken) {
       traced(taken ? "taken" : "refused", !taken);
-      out->cart_answered = true;
-      out->taken = taken;
       if (taken)
         return reserve();
-      out->stock_answered = true; // without the cart's units it holds no stock
-      decide();
+      // Without the cart's units it holds no stock: nothing to give back.
+      if (step == self->state.step)
+        transition(self, saga_event::cart_refused, "cart_changed");
     },
-    [out, decide, traced](caf::error&) {
+    [self, step, traced](caf::error&) {
       traced("failed", true);
-      out->cart_answered = true;
-      out->cart_failed = true;
-      out->stock_answered = true; // nothing reserved; the retry takes again first
-      decide();
+      // Nothing reserved; the retry takes from the cart again first.
+      if (step == self->state.step)
+        retry_or(self, saga_event::reserve_failed, "cart_unavailable");
     });
 }
 
