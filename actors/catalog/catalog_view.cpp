@@ -112,7 +112,7 @@ void build_index(catalog_snapshot& snap) {
   snap.for_each([&](const catalog_item& item) {
     index->add(item.product.id, item.search_text, item.product.price, item.category_key);
   });
-  index->shrink();
+  index->build();
   snap.index = std::move(index);
   snap.unindexed.clear();
 }
@@ -387,46 +387,39 @@ catalog_page catalog_view::query(const catalog_query& q) const {
   };
   query_matches found;
   bool by_price = q.sort_by == "price"; // else the index's key is the id
-  if (search.empty() || search.size() >= text_index::min_needle) {
-    // The index's matches (every indexed item when there is no needle),
-    // filtered in its arrays, less the ids edited or erased since its
-    // build: those are checked on their items.
-    const auto& index = *snap.index;
-    auto code = category.empty() ? std::nullopt : index.category_code(category);
-    bool any_in_category = category.empty() || code.has_value();
-    const auto& unindexed = snap.unindexed;
-    auto edited = unindexed.begin();
-    auto consider = [&](text_index::position p) {
-      const auto& e = index.at(p);
-      // Positions ascend with ids, and so does `unindexed`.
-      while (edited != unindexed.end() && *edited < e.id)
-        ++edited;
-      if (edited != unindexed.end() && *edited == e.id)
-        return;
-      if ((!code || e.category == *code) && in_price_range(e.price))
-        found.indexed.push_back({by_price ? e.price : e.id, e.id});
-    };
-    if (any_in_category) {
-      if (search.empty()) {
-        for (std::size_t p = 0; p < index.size(); ++p)
-          consider(static_cast<text_index::position>(p));
-      } else {
-        auto matched = index.matching(search);
-        found.indexed.reserve(matched->size());
-        for (auto p : *matched)
-          consider(p);
-      }
+  // The index's matches (every indexed item when there is no needle),
+  // filtered in its arrays, less the ids edited or erased since its
+  // build: those are checked on their items.
+  const auto& index = *snap.index;
+  auto code = category.empty() ? std::nullopt : index.category_code(category);
+  bool any_in_category = category.empty() || code.has_value();
+  const auto& unindexed = snap.unindexed;
+  auto edited = unindexed.begin();
+  auto consider = [&](text_index::position p) {
+    const auto& e = index.at(p);
+    // Positions ascend with ids, and so does `unindexed`.
+    while (edited != unindexed.end() && *edited < e.id)
+      ++edited;
+    if (edited != unindexed.end() && *edited == e.id)
+      return;
+    if ((!code || e.category == *code) && in_price_range(e.price))
+      found.indexed.push_back({by_price ? e.price : e.id, e.id});
+  };
+  if (any_in_category) {
+    if (search.empty()) {
+      for (std::size_t p = 0; p < index.size(); ++p)
+        consider(static_cast<text_index::position>(p));
+    } else {
+      auto matched = index.matching(search);
+      found.indexed.reserve(matched->size());
+      for (auto p : *matched)
+        consider(p);
     }
-    snap.for_each_of(unindexed, [&](const catalog_item& item) {
-      if (passes_filters(item) && holds_needle(item))
-        found.direct.push_back(&item);
-    });
-  } else {
-    snap.for_each([&](const catalog_item& item) {
-      if (passes_filters(item) && holds_needle(item))
-        found.direct.push_back(&item);
-    });
   }
+  snap.for_each_of(unindexed, [&](const catalog_item& item) {
+    if (passes_filters(item) && holds_needle(item))
+      found.direct.push_back(&item);
+  });
   page.total = found.size();
   if (ranks_in_index(q))
     rank_by_key(q, std::move(found), page);

@@ -1,87 +1,75 @@
 // See text_index.hpp.
 #include "actors/catalog/text_index.hpp"
 
+#include <divsufsort.h>
+
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <limits>
+#include <new>
 
 namespace emporium {
 
 namespace {
 
-std::uint32_t trigram_at(std::string_view text, std::size_t i) {
-  return static_cast<std::uint32_t>(static_cast<unsigned char>(text[i])) << 16 |
-         static_cast<std::uint32_t>(static_cast<unsigned char>(text[i + 1])) << 8 |
-         static_cast<std::uint32_t>(static_cast<unsigned char>(text[i + 2]));
-}
+constexpr char separator = '\0';
 
-/// The distinct trigrams of `text`, ascending, into `grams` (reused by the
-/// caller: building an index calls this once per item).
-void trigrams_of(std::string_view text, std::vector<std::uint32_t>& grams) {
-  grams.clear();
-  if (text.size() < text_index::min_needle)
-    return;
-  for (std::size_t i = 0; i + 2 < text.size(); ++i)
-    grams.push_back(trigram_at(text, i));
-  std::sort(grams.begin(), grams.end());
-  grams.erase(std::unique(grams.begin(), grams.end()), grams.end());
-}
-
-/// Keeps in `ids` (ascending) only those also in `list` (ascending),
-/// galloping through `list` from where the previous id was found.
-void keep_present(std::vector<text_index::position>& ids,
-                  const std::vector<text_index::position>& list) {
-  auto from = list.begin();
-  auto kept = ids.begin();
-  for (auto id : ids) {
-    // Double the step until past `id`, then binary search that stretch.
-    std::size_t step = 1;
-    auto hi = from;
-    while (hi != list.end() && *hi < id) {
-      from = hi;
-      auto room = static_cast<std::size_t>(list.end() - hi);
-      hi += static_cast<std::ptrdiff_t>(std::min(step, room));
-      step *= 2;
-    }
-    from = std::lower_bound(from, hi == list.end() ? list.end() : hi + 1, id);
-    if (from == list.end())
-      break;
-    if (*from == id)
-      *kept++ = id;
-  }
-  ids.erase(kept, ids.end());
+/// How the suffix starting at `offset` compares with `needle`: < 0 before
+/// it, 0 when it starts with it, > 0 after it.
+int compare_suffix(std::string_view texts, std::size_t offset, std::string_view needle) {
+  auto rest = texts.size() - offset;
+  auto len = std::min(rest, needle.size());
+  if (int c = std::memcmp(texts.data() + offset, needle.data(), len); c != 0)
+    return c;
+  return rest < needle.size() ? -1 : 0;
 }
 
 } // namespace
 
 void text_index::add(std::int64_t id, std::string_view text, std::int64_t price,
                      std::string_view category_key) {
-  // Positions are 32 bits: a catalog of 4 billion items is not indexed
-  // past that (those items are simply not found by a search).
-  if (entries_.size() >= std::numeric_limits<position>::max())
+  if (entries_.size() >= std::numeric_limits<position>::max() ||
+      texts_.size() + text.size() + 1 > max_text_bytes)
     return;
-  auto p = static_cast<position>(entries_.size());
   auto code = category_codes_
                 .try_emplace(std::string{category_key},
                              static_cast<std::uint32_t>(category_codes_.size()))
                 .first->second;
   entries_.push_back({id, price, code});
   texts_.append(text);
-  text_begin_.push_back(texts_.size());
-  for (unsigned char c : text)
-    ++byte_counts_[c];
-  trigrams_of(text, scratch_);
-  for (auto gram : scratch_)
-    postings_[gram].push_back(p);
+  texts_.push_back(separator);
+  text_begin_.push_back(static_cast<std::uint32_t>(texts_.size()));
 }
 
-void text_index::shrink() {
-  for (auto& [gram, positions] : postings_)
-    positions.shrink_to_fit();
+void text_index::build() {
   entries_.shrink_to_fit();
   texts_.shrink_to_fit();
   text_begin_.shrink_to_fit();
-  scratch_ = {};
+  sorted_.assign(texts_.size(), 0);
+  if (texts_.empty())
+    return;
+  if (divsufsort(reinterpret_cast<const sauchar_t*>(texts_.data()), sorted_.data(),
+                 static_cast<saidx_t>(texts_.size())) != 0)
+    throw std::bad_alloc{}; // its only failure once the sizes are valid
+  // The item each sorted suffix falls in: the number of items starting at
+  // or before its offset, less one. Counted with one bit per text byte and
+  // a running count per 64 (~2 MiB at 100,000 products) rather than a
+  // table of the item at every byte (40 MiB more at the build's peak).
+  auto words = (texts_.size() + 63) / 64;
+  std::vector<std::uint64_t> starts(words);
+  for (position p = 0; p < entries_.size(); ++p)
+    starts[text_begin_[p] / 64] |= std::uint64_t{1} << (text_begin_[p] % 64);
+  std::vector<std::uint32_t> starts_before(words);
+  for (std::size_t w = 1; w < words; ++w)
+    starts_before[w] =
+      starts_before[w - 1] + static_cast<std::uint32_t>(std::popcount(starts[w - 1]));
+  item_of_sorted_.resize(sorted_.size());
+  for (std::size_t i = 0; i < sorted_.size(); ++i) {
+    auto offset = static_cast<std::size_t>(sorted_[i]);
+    auto upto = starts[offset / 64] & (~std::uint64_t{0} >> (63 - offset % 64));
+    item_of_sorted_[i] = starts_before[offset / 64] + static_cast<position>(std::popcount(upto)) - 1;
+  }
 }
 
 std::optional<std::uint32_t> text_index::category_code(std::string_view key) const {
@@ -91,72 +79,55 @@ std::optional<std::uint32_t> text_index::category_code(std::string_view key) con
   return it->second;
 }
 
-std::vector<text_index::position> text_index::candidates(std::string_view needle) const {
-  std::vector<std::uint32_t> grams;
-  trigrams_of(needle, grams);
-  std::vector<const std::vector<position>*> lists;
-  for (auto gram : grams) {
-    auto it = postings_.find(gram);
-    if (it == postings_.end())
-      return {}; // a piece no item has
-    lists.push_back(&it->second);
-  }
-  if (lists.empty())
-    return {};
-  // Shortest list first; each longer one is searched for the survivors
-  // (galloping), so the cost follows the shortest list, not the longest:
-  // a common piece such as "ett" lists thousands of items. Once a list
-  // takes away fewer than 1 in 8 of the survivors, the longer ones are
-  // left out: every candidate's text is checked anyway, and searching
-  // the 17 lists of "mechanical keyboard" for survivors that hold all of
-  // them cost more than the checks it spared (a quarter of a search's
-  // time at 100,000 products).
-  std::sort(lists.begin(), lists.end(),
-            [](const auto* a, const auto* b) { return a->size() < b->size(); });
-  auto common = *lists.front();
-  for (std::size_t i = 1; i < lists.size() && !common.empty(); ++i) {
-    auto before = common.size();
-    keep_present(common, *lists[i]);
-    if (common.size() > before - before / 8)
-      break;
-  }
-  return common;
-}
-
 text_index::matches text_index::matching(const std::string& needle) const {
   if (auto known = remembered(needle))
     return known;
-  auto found = candidates(needle);
-  // Each candidate is checked from the needle's rarest byte: find() looks
-  // for the first byte and compares from each one, and a needle such as
-  // "oard" starts with one of the commonest letters (the checks were 40%
-  // of a search's time at 100,000 products; glibc's memmem was slower
-  // still on texts this short).
-  std::size_t anchor = 0;
-  for (std::size_t i = 1; i < needle.size(); ++i)
-    if (byte_counts_[static_cast<unsigned char>(needle[i])] <
-        byte_counts_[static_cast<unsigned char>(needle[anchor])])
-      anchor = i;
-  auto holds = [&](std::string_view text) {
-    if (text.size() < needle.size())
-      return false;
-    const char* at = text.data() + anchor;
-    const char* last = text.data() + (text.size() - needle.size()) + anchor; // inclusive
-    while (at <= last) {
-      at = static_cast<const char*>(
-        std::memchr(at, needle[anchor], static_cast<std::size_t>(last - at) + 1));
-      if (at == nullptr)
-        return false;
-      if (std::memcmp(at - anchor, needle.data(), needle.size()) == 0)
-        return true;
-      ++at;
-    }
-    return false;
+  if (needle.empty() || sorted_.empty())
+    return remember(needle, {});
+  // The suffixes that start with the needle are one range of the sorted
+  // ones: where those before it end, and where those after it begin.
+  auto before = std::partition_point(sorted_.begin(), sorted_.end(), [&](std::int32_t s) {
+    return compare_suffix(texts_, static_cast<std::size_t>(s), needle) < 0;
+  });
+  auto after = std::partition_point(before, sorted_.end(), [&](std::int32_t s) {
+    return compare_suffix(texts_, static_cast<std::size_t>(s), needle) <= 0;
+  });
+  auto from = static_cast<std::size_t>(before - sorted_.begin());
+  auto to = static_cast<std::size_t>(after - sorted_.begin());
+  bool may_span_items = needle.find(separator) != std::string::npos;
+  return remember(needle, items_of(from, to, needle.size(), may_span_items));
+}
+
+std::vector<text_index::position> text_index::items_of(std::size_t from, std::size_t to,
+                                                       std::size_t needle_size,
+                                                       bool may_span_items) const {
+  auto within_item = [&](std::size_t i) {
+    if (!may_span_items)
+      return true;
+    auto end = std::size_t{text_begin_[item_of_sorted_[i] + 1]} - 1; // before its separator
+    return static_cast<std::size_t>(sorted_[i]) + needle_size <= end;
   };
-  found.erase(std::remove_if(found.begin(), found.end(),
-                             [&](position p) { return !holds(text_at(p)); }),
-              found.end());
-  return remember(needle, std::move(found));
+  std::vector<position> found;
+  // A text holding the needle twice (a name repeated in the description)
+  // has two suffixes in the range. A few are sorted and made unique; many
+  // are marked in one bit per item and read back in order, which costs
+  // the catalog's size / 64 words instead of a sort of thousands.
+  if ((to - from) * 256 < entries_.size()) {
+    for (auto i = from; i < to; ++i)
+      if (within_item(i))
+        found.push_back(item_of_sorted_[i]);
+    std::sort(found.begin(), found.end());
+    found.erase(std::unique(found.begin(), found.end()), found.end());
+    return found;
+  }
+  std::vector<std::uint64_t> marked((entries_.size() + 63) / 64);
+  for (auto i = from; i < to; ++i)
+    if (within_item(i))
+      marked[item_of_sorted_[i] / 64] |= std::uint64_t{1} << (item_of_sorted_[i] % 64);
+  for (std::size_t word = 0; word < marked.size(); ++word)
+    for (auto bits = marked[word]; bits != 0; bits &= bits - 1)
+      found.push_back(static_cast<position>(word * 64 + static_cast<std::size_t>(std::countr_zero(bits))));
+  return found;
 }
 
 text_index::matches text_index::remembered(const std::string& needle) const {

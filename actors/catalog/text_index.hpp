@@ -1,12 +1,17 @@
-// The catalog's search index as of one build: trigram lists, so that a
-// substring search looks at the few items that contain every three-byte
-// piece of the query instead of scanning every item (at 100,000 products a
-// scan was 174 queries/s with a 437 ms p99; see docs/benchmarks.md), and a
-// flat copy, per item, of what a search checks, filters and ranks by (its
-// text, price and category). A search's matches are found, filtered and
-// ranked in these arrays; only the items of the page it returns are looked
-// up. Visiting every match's item (a binary search in its chunk and two
-// pointers to follow) was half of a search's time at 100,000 products.
+// The catalog's search index as of one build: a suffix array over every
+// item's text, so that a substring search finds its matches as one range
+// of sorted suffixes (two binary searches) instead of scanning every item
+// (at 100,000 products a scan was 174 queries/s with a 437 ms p99; see
+// docs/benchmarks.md), and a flat copy, per item, of what a search
+// filters and ranks by (its price and category). A search's matches are
+// found, filtered and ranked in these arrays; only the items of the page
+// it returns are looked up.
+//
+// Before the suffix array, trigram lists gave candidates whose texts were
+// each checked: at 100,000 products those checks and the lists'
+// intersection were half of a search's time for a needle not remembered.
+// The suffix array has no candidates to check: every suffix in the range
+// is a match, and the item it belongs to is stored beside it.
 //
 // Built from a whole catalog; product text and price change rarely (stock
 // changes do not touch them), so a snapshot keeps the index it was built
@@ -14,10 +19,9 @@
 // directly, and the catalog rebuilds the index once that list grows
 // (catalog_view.cpp). The matches of recent needles are remembered with
 // the index, so a repeated search (the storefront's popular terms) skips
-// the trigram lists and the text checks.
+// the range's walk.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -47,8 +51,9 @@ public:
   void add(std::int64_t id, std::string_view text, std::int64_t price,
            std::string_view category_key);
 
-  /// Gives back what the lists grew beyond their size (once, after adding).
-  void shrink();
+  /// Sorts the suffixes of every text added: once, after the last add and
+  /// before the first search (an index not built finds nothing).
+  void build();
 
   std::size_t size() const {
     return entries_.size();
@@ -60,20 +65,12 @@ public:
   /// in it.
   std::optional<std::uint32_t> category_code(std::string_view key) const;
 
-  /// Positions whose text may contain `needle`, ascending: those holding
-  /// its rarest trigrams (see the .cpp), a superset of the matches.
-  /// `needle` must be at least 3 bytes (shorter ones have no trigram: scan
-  /// instead).
-  std::vector<position> candidates(std::string_view needle) const;
-
-  static constexpr std::size_t min_needle = 3;
-
   /// Positions whose indexed text contains `needle`, ascending.
   using matches = std::shared_ptr<const std::vector<position>>;
-  /// Remembered, or found now (candidates, each checked) and remembered,
-  /// for the index's lifetime: an indexed text only changes through an
-  /// edit, which the snapshot lists as unindexed (checked on every search)
-  /// until the next build makes a new index.
+  /// Remembered, or found now and remembered, for the index's lifetime: an
+  /// indexed text only changes through an edit, which the snapshot lists
+  /// as unindexed (checked on every search) until the next build makes a
+  /// new index.
   matches matching(const std::string& needle) const;
   /// Null when not remembered.
   matches remembered(const std::string& needle) const;
@@ -86,20 +83,31 @@ public:
   static constexpr std::size_t max_remembered_needles = 256;
   static constexpr std::size_t max_remembered_matches = std::size_t{1} << 20; // 4 MiB
 
-private:
-  std::string_view text_at(position p) const {
-    return std::string_view{texts_}.substr(text_begin_[p], text_begin_[p + 1] - text_begin_[p]);
-  }
+  /// The texts' bytes, separators included, that one index holds at most:
+  /// the suffix array's offsets are 32 bits (libdivsufsort's). Items past
+  /// it are not indexed (a search does not find them), as are items past
+  /// 4 billion.
+  static constexpr std::size_t max_text_bytes = 0x7fff'ffff;
 
-  std::unordered_map<std::uint32_t, std::vector<position>> postings_;
+private:
+  /// Positions of the items holding the suffixes sorted_[from, to),
+  /// ascending and unique.
+  std::vector<position> items_of(std::size_t from, std::size_t to, std::size_t needle_size,
+                                 bool may_span_items) const;
+
   std::vector<entry> entries_;
-  // Every item's text, one after another: item p's is
-  // [text_begin_[p], text_begin_[p + 1]).
+  // Every item's text followed by a separator byte ('\0'): item p's text
+  // is [text_begin_[p], text_begin_[p + 1] - 1). A needle without that
+  // byte cannot match across two items; one with it (texts may hold it
+  // too) is checked against the item's end.
   std::string texts_;
-  std::vector<std::size_t> text_begin_{0};
-  std::array<std::size_t, 256> byte_counts_{}; // in all texts: a needle's rarest byte
+  std::vector<std::uint32_t> text_begin_{0};
+  // The suffix array: offsets into texts_ in the order of the suffixes
+  // they start, and beside each, the position of the item it falls in
+  // (so that a range's items are read in order, not looked up).
+  std::vector<std::int32_t> sorted_;
+  std::vector<position> item_of_sorted_;
   std::unordered_map<std::string, std::uint32_t> category_codes_;
-  std::vector<std::uint32_t> scratch_; // one item's trigrams, while adding
   // Searches run on every I/O thread against one shared index.
   mutable std::mutex remembered_mutex_;
   mutable std::unordered_map<std::string, matches> remembered_;

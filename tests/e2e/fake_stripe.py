@@ -12,7 +12,7 @@ amount captured and amount refunded. Faults are consumed one per API request
 in arrival order; an injected fault happens before the API runs (as a load
 balancer's would), so nothing is stored for it.
 
-    fake = FakeStripe(tmpdir).start()     # https://127.0.0.1:<port>
+    fake = FakeStripe().start()           # https://127.0.0.1:<port>
     fake.ca_file, fake.url, fake.api_key
     fake.inject("503", "503")             # the next two API requests fail
     fake.ledger_by_order()                # {order_id: {"charged", "refunded"}}
@@ -28,6 +28,8 @@ import threading
 import time
 import urllib.parse
 import secrets as _secrets
+import shutil
+import tempfile
 
 API_KEY = "sk_test_emporium_fake_0123456789"
 
@@ -83,9 +85,11 @@ class _Drop(Exception):
 
 
 class FakeStripe:
-    def __init__(self, directory, api_key=API_KEY):
+    def __init__(self, api_key=API_KEY):
         self.api_key = api_key
-        self.ca_file, self._crt, self._key = make_tls(os.path.join(directory, "fake-stripe-tls"))
+        # Its certificates live in a directory of its own, removed by stop().
+        self._directory = tempfile.mkdtemp(prefix="emporium-fake-stripe-")
+        self.ca_file, self._crt, self._key = make_tls(os.path.join(self._directory, "fake-stripe-tls"))
         self.lock = threading.Lock()
         self.intents = {}      # id -> intent object
         self.refunds = []      # refund objects
@@ -128,6 +132,7 @@ class FakeStripe:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+        shutil.rmtree(self._directory, ignore_errors=True)
 
     def inject(self, *faults):
         with self.lock:
@@ -368,9 +373,7 @@ def sign(payload, secret, t=None):
 
 
 if __name__ == "__main__":
-    import sys
-    import tempfile
-    fake = FakeStripe(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp()).start()
+    fake = FakeStripe().start()
     print(json.dumps({"url": fake.url, "ca_file": fake.ca_file, "api_key": fake.api_key}),
           flush=True)
     threading.Event().wait()

@@ -1,5 +1,6 @@
 """The seed's contract (Auth, Products, Cart tables) against the real binary."""
 import os
+import shutil
 import tempfile
 import time
 import unittest
@@ -24,6 +25,7 @@ def setUpModule():
 
 def tearDownModule():
     node.close()
+    shutil.rmtree(static_dir, ignore_errors=True)
 
 
 class AuthTests(unittest.TestCase):

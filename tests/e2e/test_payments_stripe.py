@@ -4,6 +4,7 @@ HTTPS (fake_stripe.py, its own CA): the seven-step flow, every decline kind,
 a wrong CA, webhooks, and SIGKILL during a hundred charges."""
 import json
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -33,7 +34,7 @@ def stripe_env(f):
 
 def setUpModule():
     global fake, node
-    fake = FakeStripe(tempfile.mkdtemp(prefix="emporium-fake-stripe-")).start()
+    fake = FakeStripe().start()
     node = Node(extra_args=stripe_args(fake), env=stripe_env(fake)).start()
 
 
@@ -86,7 +87,7 @@ def webhook(payload, header=None):
 def own_fake():
     """A fake of its own: order ids of two nodes' data directories overlap,
     and the fake's ledger counts by order id."""
-    return FakeStripe(tempfile.mkdtemp(prefix="emporium-fake-stripe-")).start()
+    return FakeStripe().start()
 
 
 class StripeFlowTests(unittest.TestCase):
@@ -221,7 +222,9 @@ class StripeFlowTests(unittest.TestCase):
 
 class StripeTrustTests(unittest.TestCase):
     def test_a_wrong_ca_fails_payments_clearly_and_the_node_stays_up(self):
-        other_ca = make_tls(tempfile.mkdtemp(prefix="emporium-other-ca-"))[0]
+        other_ca_dir = tempfile.mkdtemp(prefix="emporium-other-ca-")
+        self.addCleanup(shutil.rmtree, other_ca_dir, True)
+        other_ca = make_tls(other_ca_dir)[0]
         f = own_fake()
         n = Node(extra_args=stripe_args(f, **{"--stripe-ca-file": other_ca,
                                               "--payment-timeout-ms": "2000"}),

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <random>
 #include <set>
 
 using namespace emporium;
@@ -285,22 +286,27 @@ TEST_CASE("a stock change copies one chunk; the others are shared with the last 
   CHECK(after->categories.size() == 7);
 }
 
-TEST_CASE("the text index: candidates hold each trigram of the needle; matches hold it") {
+TEST_CASE("the text index finds every item holding the needle, once, in position order") {
   text_index index;
   index.add(1, "red kettle\nboils water", 2500, "kitchen");
   index.add(2, "blue mug\nholds tea", 800, "kitchen");
   index.add(3, "novel\na story about a kettle", 1200, "books");
-  index.add(std::int64_t{1} << 40, "a wide id\nkettle", 100, "books"); // beyond 32 bits
-  index.shrink();
+  index.add(std::int64_t{1} << 40, "a wide id\nkettle kettle", 100, "books"); // beyond 32 bits
+  index.build();
   using positions = std::vector<text_index::position>;
-  CHECK(index.candidates("kettle") == positions{0, 2, 3});
-  CHECK(index.candidates("mug\nho") == positions{1});
-  CHECK(index.candidates("qqq").empty());
-  // Candidates, not matches: every trigram present, the string itself not.
-  CHECK(index.candidates("about a story") == positions{2});
+  CHECK(*index.matching("kettle") == positions{0, 2, 3}); // item 3 holds it twice
+  CHECK(*index.matching("mug\nho") == positions{1});
+  CHECK(index.matching("qqq")->empty());
+  // Every piece present, the string itself not.
   CHECK(index.matching("about a story")->empty());
-  CHECK(*index.matching("kettle") == positions{0, 2, 3});
   CHECK(*index.matching("tea") == positions{1});
+  // Needles of one or two bytes are found like any other.
+  CHECK(*index.matching("u") == positions{1, 2});
+  CHECK(*index.matching("d\n") == positions{3});
+  CHECK(*index.matching("e\n") == positions{0});
+  // The whole text, and one byte past it.
+  CHECK(*index.matching("blue mug\nholds tea") == positions{1});
+  CHECK(index.matching("blue mug\nholds teas")->empty());
   // What a search filters and ranks by, per position.
   REQUIRE(index.size() == 4);
   CHECK(index.at(3).id == std::int64_t{1} << 40);
@@ -312,23 +318,58 @@ TEST_CASE("the text index: candidates hold each trigram of the needle; matches h
   CHECK_FALSE(index.category_code("garden").has_value());
 }
 
-TEST_CASE("the text index checks each candidate wherever the needle sits in its text") {
+TEST_CASE("the text index never matches across two items, even with their separator byte") {
+  using namespace std::string_literals;
   text_index index;
-  // Many texts, so that the byte counts pick an anchor ('z' is rare) and
-  // the trigram lists are long enough to stop early.
-  for (std::int64_t id = 0; id < 200; ++id)
-    index.add(id, "plain text " + std::to_string(id), 100, "c");
-  index.add(200, "abzab abzac", 100, "c");  // a false start, then the match
-  index.add(201, "abzac", 100, "c");        // the whole text
-  index.add(202, "xx abza", 100, "c");      // cut short at the end
-  index.add(203, "abz\nac abzac", 100, "c"); // the match at the very end
-  index.add(204, "ab", 100, "c");           // shorter than the needle
-  index.add(205, "zac abza", 100, "c");     // every trigram, never the string
-  index.shrink();
-  CHECK(*index.matching("abzac") == std::vector<text_index::position>{200, 201, 203});
-  CHECK(*index.matching("text 19") ==
-        std::vector<text_index::position>{19, 190, 191, 192, 193, 194, 195, 196, 197, 198, 199});
-  CHECK(index.matching("zzz")->empty());
+  index.add(1, "boils water", 100, "c");
+  index.add(2, "blue mug", 100, "c");
+  index.add(3, "a nul\0byte inside"s, 100, "c"); // a text may hold the separator
+  index.add(4, "\0"s, 100, "c");
+  index.build();
+  using positions = std::vector<text_index::position>;
+  CHECK(index.matching("waterblue")->empty());
+  CHECK(index.matching("water\0blue"s)->empty());
+  CHECK(index.matching("r\0"s)->empty());
+  CHECK(*index.matching("l\0b"s) == positions{2});
+  CHECK(*index.matching("\0"s) == positions{2, 3});
+  CHECK(index.matching("\0\0"s)->empty());
+}
+
+TEST_CASE("the text index agrees with a plain search of each text for needles rare and common") {
+  // Random texts over a small alphabet (the separator byte among it), so
+  // that short needles match most items and long ones a few: both ways of
+  // collecting a range's items (sorted, or marked per item) are taken.
+  std::mt19937 random{7};
+  const std::string alphabet{"ab c\0", 5};
+  auto random_text = [&](std::size_t max) {
+    std::string text(random() % (max + 1), ' ');
+    for (auto& c : text)
+      c = alphabet[random() % alphabet.size()];
+    return text;
+  };
+  std::vector<std::string> texts;
+  text_index index;
+  for (std::int64_t id = 0; id < 3'000; ++id) {
+    // One rare needle twice in one text: a few suffixes, one item.
+    texts.push_back(id == 1'500 ? std::string{"zq zq"} : random_text(id % 10 == 0 ? 60 : 12));
+    index.add(id, texts.back(), 100, "c");
+  }
+  index.build();
+  std::set<std::string> needles;
+  for (int i = 0; i < 300; ++i)
+    needles.insert(random_text(9));
+  needles.insert("zq");
+  needles.insert(texts[17]);
+  needles.insert(texts[2'990] + "a");
+  for (const auto& needle : needles) {
+    if (needle.empty())
+      continue;
+    std::vector<text_index::position> expected;
+    for (std::size_t p = 0; p < texts.size(); ++p)
+      if (texts[p].find(needle) != std::string::npos)
+        expected.push_back(static_cast<text_index::position>(p));
+    CHECK_MESSAGE(*index.matching(needle) == expected, "needle of ", needle.size(), " bytes");
+  }
 }
 
 TEST_CASE("a product edited after the index was built is found by its new text, not its old") {
@@ -353,7 +394,7 @@ TEST_CASE("a product edited after the index was built is found by its new text, 
 TEST_CASE("the text index remembers at most its bounds of matches, then starts afresh") {
   text_index index;
   index.add(1, "red kettle", 100, "kitchen");
-  index.shrink();
+  index.build();
   CHECK(index.remembered("kettle") == nullptr);
   auto kept = index.matching("kettle"); // found, checked and remembered
   REQUIRE(kept != nullptr);
