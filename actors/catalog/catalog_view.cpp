@@ -107,27 +107,43 @@ void edit_chunk(catalog_snapshot& snap, std::int64_t id, Edit edit) {
   snap.chunks.insert(snap.chunks.begin() + static_cast<std::ptrdiff_t>(at) + 1, std::move(upper));
 }
 
-void build_index(catalog_snapshot& snap) {
+std::shared_ptr<const text_index> index_of(const catalog_snapshot& snap) {
   auto index = std::make_shared<text_index>();
   snap.for_each([&](const catalog_item& item) {
     index->add(item.product.id, item.search_text, item.product.price, item.category_key);
   });
   index->build();
-  snap.index = std::move(index);
-  snap.unindexed.clear();
+  return index;
 }
 
 /// An edited, new or erased product: left out of the index's answers and
-/// checked on its item (an erased one is not found) until the next build.
-/// The index is rebuilt when these reach 1/32 of the catalog (at least
-/// 256), so a bulk import of n products costs O(n) builds' worth of work in
-/// all, amortized, and a search never checks more than that many directly.
+/// checked on its item (an erased one is not found) until an index built
+/// after the change replaces this one.
 void mark_unindexed(catalog_snapshot& snap, std::int64_t id) {
   auto it = std::lower_bound(snap.unindexed.begin(), snap.unindexed.end(), id);
   if (it == snap.unindexed.end() || *it != id)
     snap.unindexed.insert(it, id);
-  if (snap.unindexed.size() > std::max<std::size_t>(256, snap.size / 32))
-    build_index(snap);
+}
+
+/// The index is rebuilt when the unindexed ids reach 1/32 of the catalog
+/// (at least 256), so a bulk import of n products costs O(n) builds' worth
+/// of work in all, amortized, and a search checks at most about that many
+/// items directly (more while a build runs).
+bool wants_new_index(const catalog_snapshot& snap) {
+  return snap.unindexed.size() > std::max<std::size_t>(256, snap.size / 32);
+}
+
+/// Whether an index built from `built_from` holds `id` as `now` has it
+/// (the same text, price and category, or absent from both).
+bool indexed_as_now(const catalog_snapshot& built_from, const catalog_snapshot& now,
+                    std::int64_t id) {
+  const auto* then = built_from.find(id);
+  const auto* current = now.find(id);
+  if (then == nullptr || current == nullptr)
+    return then == current;
+  return then->search_text == current->search_text &&
+         then->product.price == current->product.price &&
+         then->category_key == current->category_key;
 }
 
 } // namespace
@@ -143,6 +159,61 @@ const catalog_item* catalog_snapshot::find(std::int64_t id) const {
 }
 
 catalog_view::catalog_view() : current_(std::make_shared<catalog_snapshot>()) {
+}
+
+catalog_view::~catalog_view() {
+  wait_for_index();
+}
+
+void catalog_view::wait_for_index() {
+  std::unique_lock guard{write_mutex_};
+  index_built_.wait(guard, [&] { return !indexing_; });
+  if (indexer_.joinable())
+    indexer_.join(); // it has left the lock for good
+}
+
+void catalog_view::index_in_background_if_due() {
+  if (indexing_ || !wants_new_index(*snapshot()))
+    return;
+  // A build that ended before: it left the lock (held here) for good.
+  if (indexer_.joinable())
+    indexer_.join();
+  indexing_ = true;
+  // Sorting 100,000 products' suffixes takes ~0.9 s: done here, the
+  // catalog actor would apply no stock change for that long.
+  indexer_ = std::thread([this] { index_until_current(); });
+}
+
+void catalog_view::index_until_current() {
+  auto from = snapshot();
+  for (;;) {
+    std::shared_ptr<const text_index> index;
+    try {
+      index = index_of(*from);
+    } catch (const std::exception&) {
+      index = nullptr; // out of memory: the edited items stay checked directly
+    }
+    std::lock_guard guard{write_mutex_};
+    auto now = snapshot();
+    // reset() installs an index of its own (and its own unindexed list).
+    if (index && now->index == from->index) {
+      auto next = std::make_shared<catalog_snapshot>(*now);
+      next->index = std::move(index);
+      // Changed since `from` was taken: still to be checked on their items.
+      next->unindexed.clear();
+      for (auto id : now->unindexed)
+        if (!indexed_as_now(*from, *now, id))
+          next->unindexed.push_back(id);
+      publish(next);
+      if (wants_new_index(*next)) {
+        from = next;
+        continue;
+      }
+    }
+    indexing_ = false;
+    index_built_.notify_all();
+    return;
+  }
 }
 
 std::shared_ptr<const catalog_snapshot> catalog_view::snapshot() const {
@@ -170,6 +241,7 @@ void catalog_view::upsert(const product_record& product) {
   list_categories(*next);
   mark_unindexed(*next, product.id);
   publish(std::move(next));
+  index_in_background_if_due();
 }
 
 void catalog_view::erase(std::int64_t id) {
@@ -187,6 +259,7 @@ void catalog_view::erase(std::int64_t id) {
   list_categories(*next);
   mark_unindexed(*next, id);
   publish(std::move(next));
+  index_in_background_if_due();
 }
 
 void catalog_view::set_stock(const stock_levels& changes) {
@@ -238,7 +311,7 @@ void catalog_view::reset(const std::vector<product_record>& products,
   for (const auto& item : all)
     count_category(*next, item->product.category, +1);
   list_categories(*next);
-  build_index(*next);
+  next->index = index_of(*next);
   publish(std::move(next));
 }
 

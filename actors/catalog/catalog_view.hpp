@@ -8,12 +8,14 @@
 #include "domain/records.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace emporium {
@@ -112,6 +114,10 @@ struct catalog_page {
 class catalog_view {
 public:
   catalog_view();
+  /// Waits for an index build in flight.
+  ~catalog_view();
+  catalog_view(const catalog_view&) = delete;
+  catalog_view& operator=(const catalog_view&) = delete;
 
   std::shared_ptr<const catalog_snapshot> snapshot() const;
 
@@ -129,9 +135,19 @@ public:
 
   catalog_page query(const catalog_query& q) const;
 
+  /// Returns once no index build is running. Edits past the threshold
+  /// (catalog_view.cpp) start one on a thread of its own; queries are
+  /// answered meanwhile, the edited items checked directly.
+  void wait_for_index();
+
 private:
   void publish(std::shared_ptr<catalog_snapshot> next);
+  void index_in_background_if_due(); // under write_mutex_
+  void index_until_current();        // the build thread's body
   mutable std::mutex write_mutex_;
+  std::condition_variable index_built_;
+  bool indexing_ = false; // under write_mutex_
+  std::thread indexer_;
   std::shared_ptr<const catalog_snapshot> current_; // atomic_load/atomic_store
 };
 

@@ -158,8 +158,8 @@ TEST_CASE("a large catalog in chunks: every change and page agrees with a plain 
   view.reset(initial, levels);
   REQUIRE(view.snapshot()->chunks.size() > 4);
   // Searches (through the index, its remembered matches and the ids
-  // changed since it was built) find exactly what a scan finds; short
-  // needles scan. Checked during the walk too, so matches remembered
+  // changed since it was built) find exactly what a scan finds, short
+  // needles too. Checked during the walk too, so matches remembered
   // before an edit, a deletion or a rebuild are checked after it.
   auto check_searches = [&](bool ranked_too) {
     for (const char* needle : {"item 1", "ABOUT ITEM 12", "tem 3", "zzz", "ab", "m", "\nabout"}) {
@@ -249,6 +249,10 @@ TEST_CASE("a large catalog in chunks: every change and page agrees with a plain 
     CHECK_FALSE(chunk->items.empty());
     CHECK(chunk->items.size() <= catalog_chunk_max);
   }
+  check_searches(true);
+  // Once the background builds are done, the index is recent again.
+  view.wait_for_index();
+  CHECK(view.snapshot()->unindexed.size() <= 256);
   check_searches(true);
   for (const char* sort : {"id", "price", "stock"})
     for (bool descending : {false, true})
@@ -389,6 +393,52 @@ TEST_CASE("a product edited after the index was built is found by its new text, 
   CHECK(view.query(q).items.empty());
   // Edited, new and erased: each checked on its item (or not found).
   CHECK(view.snapshot()->unindexed == std::vector<std::int64_t>{1, 2, 3});
+}
+
+TEST_CASE("edits made while an index is built in the background stay checked on their items") {
+  catalog_view view;
+  std::vector<product_record> products;
+  for (std::int64_t id = 1; id <= 40'000; ++id)
+    products.push_back(numbered(id));
+  view.reset(products, {});
+  auto first_index = view.snapshot()->index;
+  // Past 1/32 of the catalog: the next edit starts a build (tens of
+  // milliseconds at least), and the edits after it land while it runs.
+  auto renamed = [](std::int64_t id, const std::string& word) {
+    auto p = numbered(id);
+    p.name = word + " " + std::to_string(id);
+    return p;
+  };
+  for (std::int64_t id = 1; id <= 1'251; ++id)
+    view.upsert(renamed(id, "early"));
+  for (std::int64_t id = 20'001; id <= 20'100; ++id) {
+    view.upsert(renamed(id, "late"));
+    catalog_query q;
+    q.search = "late " + std::to_string(id);
+    CHECK(ids_of(view.query(q)) == std::vector<std::int64_t>{id});
+  }
+  view.erase(2);
+  view.wait_for_index();
+  auto snap = view.snapshot();
+  CHECK(snap->index != first_index);
+  CHECK(snap->unindexed.size() <= 1'250);
+  catalog_query q;
+  q.search = "early 1";
+  q.page_size = 0;
+  CHECK(view.query(q).total == 1 + 10 + 100 + 252); // 1, 10-19, 100-199, 1000-1251
+  for (std::int64_t id : {1, 3, 1'251, 20'001, 20'050, 20'100}) {
+    CAPTURE(id);
+    q.search = (id > 20'000 ? "late " : "early ") + std::to_string(id);
+    auto found = ids_of(view.query(q));
+    REQUIRE_FALSE(found.empty());
+    CHECK(found.front() == id);
+    // The old text is found no more.
+    q.search = "item " + std::to_string(id % 97) + "\n";
+    for (auto other : ids_of(view.query(q)))
+      CHECK(other != id);
+  }
+  q.search = "early 2\n";
+  CHECK(view.query(q).items.empty()); // erased
 }
 
 TEST_CASE("the text index remembers at most its bounds of matches, then starts afresh") {
