@@ -79,6 +79,14 @@ product_record numbered(std::int64_t id) {
           100 + (id * 37) % 5000, "Cat" + std::to_string(id % 7)};
 }
 
+/// Products 1..count, each numbered().
+std::vector<product_record> numbered_products(std::int64_t count) {
+  std::vector<product_record> products;
+  for (std::int64_t id = 1; id <= count; ++id)
+    products.push_back(numbered(id));
+  return products;
+}
+
 using model_t = std::map<std::int64_t, std::pair<product_record, std::int64_t>>;
 
 std::string lowered(std::string s) {
@@ -273,10 +281,7 @@ TEST_CASE("a large catalog in chunks: every change and page agrees with a plain 
 
 TEST_CASE("a stock change copies one chunk; the others are shared with the last snapshot") {
   catalog_view view;
-  std::vector<product_record> products;
-  for (std::int64_t id = 1; id <= 100'000; ++id)
-    products.push_back(numbered(id));
-  view.reset(products, {});
+  view.reset(numbered_products(100'000), {});
   auto before = view.snapshot();
   view.set_stock({{50'000, 3}});
   auto after = view.snapshot();
@@ -397,10 +402,7 @@ TEST_CASE("a product edited after the index was built is found by its new text, 
 
 TEST_CASE("edits made while an index is built in the background stay checked on their items") {
   catalog_view view;
-  std::vector<product_record> products;
-  for (std::int64_t id = 1; id <= 40'000; ++id)
-    products.push_back(numbered(id));
-  view.reset(products, {});
+  view.reset(numbered_products(40'000), {});
   auto first_index = view.snapshot()->index;
   // Past 1/32 of the catalog: the next edit starts a build (tens of
   // milliseconds at least), and the edits after it land while it runs.
