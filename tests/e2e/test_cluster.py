@@ -271,12 +271,19 @@ class ClusterTests(unittest.TestCase):
             for i in range(12):
                 c[0].register(f"frost{i}@c.test")
                 tokens.append(c[1].login(f"frost{i}@c.test")["token"])
-            (pid, _), = big_stock_products(c[0], 1)
+            # Adds only (an add in flight at the freeze can only raise a
+            # cart), spread over 100 products: one product's stock (130
+            # units at most) capped each cart within seconds, after which
+            # every add was refused and nothing was written to freeze in.
+            pids = [pid for pid, _ in big_stock_products(c[0], 100)]
             acknowledged = [0] * len(tokens)
 
             def writer(k):
                 node = c[k % 2]
+                sent = 0
                 while not done.is_set():
+                    pid = pids[sent % len(pids)]
+                    sent += 1
                     try:
                         status, _, _ = node.request("POST", "/api/cart/add",
                                                     {"productId": pid, "quantity": 1},
@@ -292,7 +299,7 @@ class ClusterTests(unittest.TestCase):
             time.sleep(0.5)
             # Frozen inside a write transaction, the hardest case: it holds
             # SQLite's write lock on a shard file. A short stop catches it
-            # there ~3 times in 100 under this load; stop until one does.
+            # there 1-3 times in 100 under this load; stop until one does.
             frozen_name = f"127.0.0.1:{c.node_ports[2]}"
             for attempt in range(600):
                 c[2].proc.send_signal(signal.SIGSTOP)
@@ -301,6 +308,7 @@ class ClusterTests(unittest.TestCase):
                 time.sleep(0.005)
                 mid_write = write_locked_files(c.data_dir, frozen_name)
                 if mid_write:
+                    acknowledged_before = sum(acknowledged)
                     break
                 c[2].proc.send_signal(signal.SIGCONT)
                 time.sleep(0.03)
@@ -324,7 +332,9 @@ class ClusterTests(unittest.TestCase):
             served = time.time() - frozen_at
             relocated = [line for i in (0, 1) for line in c[i].log(tail=None).splitlines()
                          if "shard_relocated" in line]
-            print(f"\n  detected {detected:.2f} s, served {served:.2f} s after SIGSTOP; "
+            print(f"\n  frozen mid-write at try {attempt + 1}, after {acknowledged_before} adds; "
+                  f"detected {detected:.2f} s, "
+                  f"served {served:.2f} s after SIGSTOP; "
                   f"{len(relocated)} shard(s) moved to a new file (frozen mid-write)", flush=True)
             self.assertEqual(ready_at_survivors(), 12, "every shard served 1.5 s after detection")
             self.assertGreaterEqual(len(relocated), len(mid_write), relocated)
