@@ -373,6 +373,17 @@ bool ranks_in_index(const catalog_query& q) {
   return q.sort_by != "name" && q.sort_by != "stock";
 }
 
+bool ranks_by_price(const catalog_query& q) {
+  return q.sort_by == "price";
+}
+
+/// What rank_by_key sorts on: the price, or else the id (the default
+/// order). Both the index's entries and the directly checked items are
+/// keyed with it.
+std::int64_t rank_key(bool by_price, std::int64_t id, cents price) {
+  return by_price ? price : id;
+}
+
 /// The page's range of a ranking of `n` matches: [first, end).
 std::pair<std::size_t, std::size_t> page_range(const catalog_query& q, std::size_t n) {
   auto first = q.page_size == 0 ? 0 : (q.page - 1) * q.page_size;
@@ -386,10 +397,10 @@ std::pair<std::size_t, std::size_t> page_range(const catalog_query& q, std::size
 /// ends gives the same page as a full sort.
 void rank_by_key(const catalog_query& q, query_matches found, catalog_page& page) {
   const auto& snap = *page.snapshot;
-  bool by_price = q.sort_by == "price";
+  auto by_price = ranks_by_price(q);
   auto all = std::move(found.indexed);
   for (const auto* item : found.direct)
-    all.push_back({by_price ? item->product.price : item->product.id, item->product.id});
+    all.push_back({rank_key(by_price, item->product.id, item->product.price), item->product.id});
   auto [first, end] = page_range(q, all.size());
   if (first == end)
     return;
@@ -459,7 +470,7 @@ catalog_page catalog_view::query(const catalog_query& q) const {
     return search.empty() || item.search_text.find(search) != std::string::npos;
   };
   query_matches found;
-  bool by_price = q.sort_by == "price"; // else the index's key is the id
+  auto by_price = ranks_by_price(q);
   // The index's matches (every indexed item when there is no needle),
   // filtered in its arrays, less the ids edited or erased since its
   // build: those are checked on their items.
@@ -476,7 +487,7 @@ catalog_page catalog_view::query(const catalog_query& q) const {
     if (edited != unindexed.end() && *edited == e.id)
       return;
     if ((!code || e.category == *code) && in_price_range(e.price))
-      found.indexed.push_back({by_price ? e.price : e.id, e.id});
+      found.indexed.push_back({rank_key(by_price, e.id, e.price), e.id});
   };
   if (any_in_category) {
     if (search.empty()) {
