@@ -8,6 +8,7 @@ import hmac
 import http.client
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -30,10 +31,54 @@ ADMIN_EMAIL = "admin@e2e.test"
 ADMIN_PASSWORD = "admin-pass-1"
 
 
-def free_port():
+# Ports for nodes come from below the kernel's ephemeral range (32768 and
+# up here): a port the kernel handed out for probing is free again the moment
+# the probe closes, and any test's outgoing connection may take it as its
+# local port before a slow starter (a container: ~1 s) binds it. CI saw
+# "Address already in use" that way. Test processes run in parallel, so each
+# port is also reserved for the life of the process that picked it, by an
+# abstract unix socket named after it: the kernel drops it when the process
+# ends, nothing is left on disk.
+_reserved = []
+
+
+def _reserve(port):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.bind(f"\0emporium-e2e-port-{port}")
+    except OSError:
+        s.close()
+        return False
+    _reserved.append(s)
+    return True
+
+
+def _bindable(port):
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        try:
+            s.bind(("0.0.0.0", port))
+            return True
+        except OSError:
+            return False
+
+
+def free_block(size=1, low=12000, high=32000):
+    """A base port with `size` ports from it up free and reserved."""
+    rng = random.Random()
+    for _ in range(500):
+        base = rng.randrange(low, high - size)
+        if all(_bindable(p) for p in range(base, base + size)):
+            mark = len(_reserved)
+            if all(_reserve(p) for p in range(base, base + size)):
+                return base
+            for s in _reserved[mark:]:  # another process holds one of them
+                s.close()
+            del _reserved[mark:]
+    raise RuntimeError(f"no free block of {size} ports in [{low}, {high})")
+
+
+def free_port():
+    return free_block(1)
 
 
 class Node:

@@ -2,43 +2,22 @@
 through the front door, kill / start / status / down."""
 import json
 import os
-import random
 import shutil
 import subprocess
 import tempfile
 import time
 import unittest
 
-from harness import BINARY, ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET
+from harness import BINARY, ADMIN_EMAIL, free_block, ADMIN_PASSWORD, JWT_SECRET
 from wsclient import WebSocket
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
-def free_block(size=13):
-    """A base port with `size` free ports after it, below the ephemeral range."""
-    import socket
-    for _ in range(200):
-        base = random.randrange(12000, 30000, 10)
-        socks = []
-        try:
-            for p in range(base, base + size):
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", p))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free block of ports")
-
-
 class ClusterScriptTests(unittest.TestCase):
     def setUp(self):
         self.data = tempfile.mkdtemp(prefix="emporium-cluster-script-")
-        base = free_block()
+        base = free_block(13)
         self.http_base = base
         self.env = dict(os.environ, EMPORIUM_DATA_DIR=self.data,
                         EMPORIUM_BINARY=os.path.abspath(BINARY),

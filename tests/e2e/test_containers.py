@@ -131,7 +131,7 @@ class KubePlayTests(unittest.TestCase):
                 os.chown(dirpath, 10001, 10001)
                 for f in files:
                     os.chown(os.path.join(dirpath, f), 10001, 10001)
-        base = cluster_script.free_block(12)
+        base = harness.free_block(12)
         with open(os.path.join(ROOT, "deploy", "k8s", "pods.yaml")) as f:
             text = f.read()
         ports = {}
