@@ -86,6 +86,9 @@ node_metrics::node_metrics() {
                                          {1, 2, 4, 8, 16, 32, 64, 128, 256, 512});
   commit_duration = &r.histogram_family("emporium_sqlite_commit_duration_seconds",
                                         "Time to commit one group of writes", {"db"});
+  fold_duration = &r.histogram_family("emporium_sqlite_fold_duration_seconds",
+                                      "Time to fold a shard's cart log into its entities",
+                                      {"db"});
 
   live_members = &r.gauge_of("emporium_cluster_live_members", "Members this node sees (itself included)");
   configured_members = &r.gauge_of("emporium_cluster_configured_members",

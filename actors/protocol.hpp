@@ -279,6 +279,7 @@ using sweep = caf::atom_constant<caf::atom("sweep")>;
 using whereis = caf::atom_constant<caf::atom("whereis")>;
 using stats = caf::atom_constant<caf::atom("stats")>;
 using flush = caf::atom_constant<caf::atom("flush")>;
+using fold = caf::atom_constant<caf::atom("fold")>;
 using deadline = caf::atom_constant<caf::atom("deadline")>;
 using step = caf::atom_constant<caf::atom("step")>;
 using result = caf::atom_constant<caf::atom("result")>;

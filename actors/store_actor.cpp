@@ -2,6 +2,9 @@
 // busy are batched: the first save of a batch queues a `flush` behind itself,
 // so every save already in the mailbox joins the same transaction (group
 // commit), and each saver gets its answer only after that commit.
+// Carts are logged (entity_store.hpp): after the savers have their answers,
+// the log is folded once it is due, and a timer folds what a quiet store
+// would otherwise keep in its log.
 #include "actors/entity_runtime.hpp"
 #include "actors/node_metrics.hpp"
 #include "actors/spawn_in.hpp"
@@ -23,22 +26,61 @@ struct store_actor_state {
   std::vector<persistence::entity_write> batch;
   std::vector<caf::response_promise> waiting;
   bool flush_queued = false;
+  bool fold_timer_set = false;
   event_sink on_event;
   metrics::counter* commits = nullptr; // this database file's cells
   metrics::histogram* saves_per_commit = nullptr;
   metrics::histogram* commit_duration = nullptr;
+  metrics::histogram* fold_duration = nullptr;
   metrics::gauge* mailbox = nullptr;
   std::uint32_t mailbox_samples = 0;
   std::string db; // the file's name, for logs and metrics
   static inline const char* name = "store";
 };
 
-// The public interface plus the flush it queues behind a batch's first save.
-using store_impl = store_actor::extend<caf::reacts_to<atoms::flush>>;
+// The public interface plus the flush it queues behind a batch's first save
+// and the fold timer.
+using store_impl = store_actor::extend<caf::reacts_to<atoms::flush>, caf::reacts_to<atoms::fold>>;
 using store_self = store_impl::stateful_pointer<store_actor_state>;
 
-/// Commits the batch and answers its savers; false when the file turned
-/// out to be fenced (the store has quit).
+/// Folds the log into the entities table; false when the file turned out
+/// to be fenced (the store has quit). Another failure leaves log and
+/// entities as they were: tried again when next due.
+bool fold(store_self self) {
+  auto& st = self->state;
+  auto rows = st.store->unfolded_rows();
+  auto started = std::chrono::steady_clock::now();
+  try {
+    st.store->fold();
+  } catch (const persistence::fenced_error& e) {
+    log::write("warn", "shard_fenced", {{"db", st.db}, {"error", e.what()}});
+    self->quit(make_error(errc::unavailable));
+    return false;
+  } catch (const std::exception& e) {
+    log::error("sqlite_fold_failed",
+               {{"db", st.db}, {"error", e.what()}, {"rows", std::to_string(rows)}});
+    return true;
+  }
+  st.fold_duration->observe(
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  return true;
+}
+
+/// Folds when due; otherwise makes sure a timer folds what is logged by
+/// the policy's age, so that rows do not wait in the log for the next save.
+bool fold_if_due(store_self self) {
+  auto& st = self->state;
+  if (st.store->fold_due(std::chrono::steady_clock::now()))
+    return fold(self);
+  if (st.store->unfolded_rows() != 0 && !st.fold_timer_set) {
+    st.fold_timer_set = true;
+    self->delayed_send(self, st.store->policy().after, atoms::fold::value);
+  }
+  return true;
+}
+
+/// Commits the batch and answers its savers, then folds the log if due;
+/// false when the file turned out to be fenced (the store has quit).
 bool flush(store_self self) {
   auto& st = self->state;
   st.flush_queued = false;
@@ -85,9 +127,11 @@ bool flush(store_self self) {
         st.on_event(e);
   st.batch.clear();
   st.waiting.clear();
-  if (fenced)
+  if (fenced) {
     self->quit(make_error(errc::unavailable));
-  return !fenced;
+    return false;
+  }
+  return fold_if_due(self);
 }
 
 /// A write for this entity may still sit in the batch (its previous
@@ -115,7 +159,11 @@ caf::response_promise enqueue(store_self self, persistence::entity_write write) 
 store_impl::behavior_type store_behavior(store_self self, std::string path,
                                          persistence::durability level, event_sink on_event,
                                          persistence::epoch_fence fence) {
-  self->state.store = std::make_unique<persistence::entity_store>(path, level, std::move(fence));
+  // Carts are written on every add and read only by their own entity (and
+  // so only through this store): they go through the log.
+  self->state.store = std::make_unique<persistence::entity_store>(
+    path, level, std::move(fence),
+    persistence::log_kind(static_cast<std::uint8_t>(entity_kind::cart)));
   self->state.on_event = std::move(on_event);
   auto& m = node_metrics::get();
   auto db = std::filesystem::path{path}.filename().string();
@@ -123,13 +171,15 @@ store_impl::behavior_type store_behavior(store_self self, std::string path,
   self->state.commits = &m.commits->with({db});
   self->state.saves_per_commit = &m.saves_per_commit->with({db});
   self->state.commit_duration = &m.commit_duration->with({db});
+  self->state.fold_duration = &m.fold_duration->with({db});
   self->state.mailbox = &m.mailbox_depth->with({"store", db});
   // Asked to stop (its shard drains): a save already taken from the mailbox
   // waits in the batch for the flush queued behind it, which would never
   // run. CAF 0.17 drops an unanswered promise silently, so its saver (an
   // order placement) would wait for good: commit and answer first.
+  // The log is folded too, so a shard handed over in order leaves none.
   self->set_exit_handler([self](caf::exit_msg& msg) {
-    if (flush(self))
+    if (flush(self) && (self->state.store->unfolded_rows() == 0 || fold(self)))
       self->quit(std::move(msg.reason));
   });
   return {
@@ -162,6 +212,13 @@ store_impl::behavior_type store_behavior(store_self self, std::string path,
       }
     },
     [self](atoms::flush) { flush(self); },
+    [self](atoms::fold) {
+      // Rows logged since a fold the timer did not see may be younger than
+      // the policy's age: folded early, which is harmless.
+      self->state.fold_timer_set = false;
+      if (self->state.store->unfolded_rows() != 0)
+        fold(self);
+    },
   };
 }
 

@@ -175,6 +175,16 @@ constexpr std::array migrations = {
       last_write_ns INTEGER NOT NULL
     );
   )sql",
+  // 10: the log of snapshots a shard's store appends instead of upserting
+  // (entity_store.hpp), folded into `entities` in batches.
+  R"sql(
+    CREATE TABLE entity_log (
+      seq   INTEGER PRIMARY KEY,
+      kind  INTEGER NOT NULL,
+      id    TEXT    NOT NULL,
+      state TEXT    NOT NULL
+    );
+  )sql",
 };
 
 void migrate(SQLite::Database& db, const std::string& path) {

@@ -5,15 +5,47 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <algorithm>
+
 namespace emporium::persistence {
 
-entity_store::entity_store(const std::string& path, durability level, epoch_fence fence)
-  : db_(path, level, std::move(fence)) {
+entity_store::entity_store(const std::string& path, durability level, epoch_fence fence,
+                           logged_kinds logged, fold_policy policy)
+  : db_(path, level, std::move(fence)), logged_(logged), policy_(policy) {
+  // What a previous writer logged (it crashed, or its shard moved here) is
+  // not in `unfolded_`: folded now, loads never need to search the log.
+  if (logged_ != 0 && log_holds_rows())
+    fold();
 }
 
 entity_store::~entity_store() = default;
 
+bool entity_store::log_holds_rows() {
+  auto q = db_.statement("SELECT EXISTS (SELECT 1 FROM entity_log)");
+  return q->executeStep() && q->getColumn(0).getInt() != 0;
+}
+
+std::string entity_store::unfolded_key(std::uint8_t kind, const std::string& id) {
+  std::string key(1, static_cast<char>(kind));
+  key += id;
+  return key;
+}
+
 snapshot entity_store::load(std::uint8_t kind, const std::string& id) {
+  if (logs(kind)) {
+    // The writer: every row of the log is in memory.
+    if (auto it = unfolded_.find(unfolded_key(kind, id)); it != unfolded_.end())
+      return snapshot_access::make(it->second);
+  } else {
+    // A reader beside the writer (a test, a tool): the log has no index,
+    // it is scanned (at most one fold's worth of rows).
+    auto logged = db_.statement(
+      "SELECT state FROM entity_log WHERE kind = ? AND id = ? ORDER BY seq DESC LIMIT 1");
+    logged->bind(1, kind);
+    logged->bind(2, id);
+    if (logged->executeStep())
+      return snapshot_access::make(logged->getColumn(0).getString());
+  }
   auto q = db_.statement("SELECT state FROM entities WHERE kind = ? AND id = ?");
   q->bind(1, kind);
   q->bind(2, id);
@@ -23,12 +55,31 @@ snapshot entity_store::load(std::uint8_t kind, const std::string& id) {
 }
 
 std::vector<std::pair<std::string, snapshot>> entity_store::load_all(std::uint8_t kind) {
+  if (logs(kind) && log_rows_ != 0)
+    fold();
+  // A reader beside the writer: the log's latest row of an id wins.
+  std::unordered_map<std::string, std::string> logged;
+  if (!logs(kind)) {
+    auto q = db_.statement("SELECT id, state FROM entity_log WHERE kind = ? ORDER BY seq");
+    q->bind(1, kind);
+    while (q->executeStep())
+      logged.insert_or_assign(q->getColumn(0).getString(), q->getColumn(1).getString());
+  }
   std::vector<std::pair<std::string, snapshot>> rows;
   auto q = db_.statement("SELECT id, state FROM entities WHERE kind = ?");
   q->bind(1, kind);
-  while (q->executeStep())
-    rows.emplace_back(q->getColumn(0).getString(),
-                      snapshot_access::make(q->getColumn(1).getString()));
+  while (q->executeStep()) {
+    auto id = q->getColumn(0).getString();
+    auto newer = logged.find(id);
+    if (newer == logged.end()) {
+      rows.emplace_back(std::move(id), snapshot_access::make(q->getColumn(1).getString()));
+    } else {
+      rows.emplace_back(std::move(id), snapshot_access::make(std::move(newer->second)));
+      logged.erase(newer);
+    }
+  }
+  for (auto& [id, state] : logged) // logged, never folded yet
+    rows.emplace_back(id, snapshot_access::make(std::move(state)));
   return rows;
 }
 
@@ -58,9 +109,10 @@ bool entity_store::sold(std::int64_t product, std::int64_t order) {
   return q->executeStep();
 }
 
-void write_snapshots(connection& db, std::vector<entity_write>& batch) {
+void write_snapshots(connection& db, std::vector<entity_write>& batch, logged_kinds logged) {
   auto upsert = db.statement("INSERT INTO entities(kind, id, state) VALUES(?, ?, ?) "
                              "ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state");
+  auto append = db.statement("INSERT INTO entity_log(kind, id, state) VALUES(?, ?, ?)");
   auto event =
     db.statement("INSERT INTO outbox(user_id, order_id, payload, created_at) VALUES(?,?,?,?)");
   for (auto& w : batch) {
@@ -73,11 +125,12 @@ void write_snapshots(connection& db, std::vector<entity_write>& batch) {
       sale->bind(2, *w.sold_to);
       sale->exec();
     }
-    upsert->bind(1, w.kind);
-    upsert->bind(2, w.id);
-    upsert->bind(3, snapshot_access::text(w.state));
-    upsert->exec();
-    upsert->reset();
+    auto& write = (logged & log_kind(w.kind)) != 0 ? append : upsert;
+    write->bind(1, w.kind);
+    write->bind(2, w.id);
+    write->bind(3, snapshot_access::text(w.state));
+    write->exec();
+    write->reset();
     for (auto& e : w.events) {
       event->bind(1, e.user);
       event->bind(2, e.order);
@@ -94,8 +147,60 @@ void entity_store::commit(std::vector<entity_write>& batch) {
   if (batch.empty())
     return;
   write_transaction tx(db_);
-  write_snapshots(db_, batch);
+  write_snapshots(db_, batch, logged_);
   tx.commit();
+  if (logged_ == 0)
+    return;
+  for (const auto& w : batch)
+    if (logs(w.kind)) {
+      if (log_rows_++ == 0)
+        oldest_unfolded_ = std::chrono::steady_clock::now();
+      unfolded_.insert_or_assign(unfolded_key(w.kind, w.id), snapshot_access::text(w.state));
+    }
+}
+
+bool entity_store::fold_due(std::chrono::steady_clock::time_point now) const {
+  return log_rows_ != 0 &&
+         (log_rows_ >= policy_.rows || now - oldest_unfolded_ >= policy_.after);
+}
+
+void entity_store::fold() {
+  // Each id's latest snapshot, in key order: `entities` is walked once,
+  // left to right. From memory when this store wrote the whole log; the
+  // log itself when a previous writer left it (at open). DELETE without
+  // WHERE drops the log's pages whole.
+  write_transaction tx(db_);
+  if (unfolded_.empty()) {
+    db_.statement("INSERT INTO entities(kind, id, state) "
+                  "SELECT kind, id, state FROM entity_log "
+                  "WHERE seq IN (SELECT MAX(seq) FROM entity_log GROUP BY kind, id) "
+                  "ORDER BY kind, id "
+                  "ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state")
+      ->exec();
+  } else {
+    std::vector<const std::pair<const std::string, std::string>*> latest;
+    latest.reserve(unfolded_.size());
+    for (const auto& entry : unfolded_)
+      latest.push_back(&entry);
+    // The key is the kind byte then the id: byte order is (kind, id) order.
+    std::sort(latest.begin(), latest.end(), [](auto* a, auto* b) { return a->first < b->first; });
+    auto upsert = db_.statement("INSERT INTO entities(kind, id, state) VALUES(?, ?, ?) "
+                                "ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state");
+    std::string id;
+    for (const auto* entry : latest) {
+      const auto& key = entry->first;
+      id.assign(key, 1);
+      upsert->bind(1, static_cast<std::uint8_t>(key[0]));
+      upsert->bindNoCopy(2, id); // text, as every other write binds it
+      upsert->bindNoCopy(3, entry->second);
+      upsert->exec();
+      upsert->reset();
+    }
+  }
+  db_.statement("DELETE FROM entity_log")->exec();
+  tx.commit();
+  unfolded_.clear();
+  log_rows_ = 0;
 }
 
 } // namespace emporium::persistence

@@ -1,5 +1,22 @@
 // Entity snapshots: the latest state of each cart and stock record, written
 // in batches (one transaction per batch = group commit).
+//
+// Kinds named "logged" (carts, on the shard stores) are not upserted in
+// place: their snapshots are appended to `entity_log` and folded into
+// `entities` later, many commits at once. Why: an upsert to a random key
+// dirties a random 4 KiB leaf page, so a group commit of 64 cart adds wrote
+// ~64 pages to the WAL (and the checkpoint wrote them again); on a disk the
+// writer then waited for pages under writeback. Appending fills the log's
+// last page instead, and a fold writes each page of `entities` once for
+// every save that touched it since the last fold (docs/benchmarks.md).
+//
+// Who may log: the one writer of a file (a shard's store, fenced). It folds
+// what a previous writer left at open, keeps the latest logged snapshot of
+// each id in memory until the fold, and answers loads from there, so it
+// never searches the log. A store opened beside it without logging (tests,
+// tools) reads an id's latest log row first, by scanning the log (at most
+// one fold's worth of rows); SQL that reads `entities` directly sees carts
+// as of the last fold (only carts are logged; nothing reads them so).
 #pragma once
 
 #include "domain/order_event.hpp"
@@ -7,9 +24,11 @@
 #include "persistence/retention.hpp"
 #include "persistence/snapshot.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -35,15 +54,29 @@ struct entity_write {
   std::optional<std::int64_t> sold_to;   // a stock record's sale to this order
 };
 
-/// Upserts the snapshots, appends their events to the outbox (filling in
-/// `seq`) and
-/// inserts the index rows of placements, inside the caller's transaction.
-void write_snapshots(connection& db, std::vector<entity_write>& batch);
+/// Which entity kinds a store logs (bit `kind` set), see above.
+using logged_kinds = std::uint32_t;
+constexpr logged_kinds log_kind(std::uint8_t kind) {
+  return kind < 32 ? logged_kinds{1} << kind : 0;
+}
+
+/// Upserts the snapshots (appends those of `logged` kinds to the log),
+/// appends their events to the outbox (filling in `seq`) and inserts the
+/// index rows of placements, inside the caller's transaction.
+void write_snapshots(connection& db, std::vector<entity_write>& batch, logged_kinds logged = 0);
+
+/// When a store folds its log (see fold_due).
+struct fold_policy {
+  std::size_t rows = 16384;                  ///< log rows that make a fold due
+  std::chrono::milliseconds after{1000};     ///< age of the oldest unfolded row that does
+};
 
 class entity_store {
 public:
-  /// Opens its own connection to the database at `path`.
-  entity_store(const std::string& path, durability level, epoch_fence fence = {});
+  /// Opens its own connection to the database at `path`. With logged kinds,
+  /// folds the log a previous writer left first (throws like commit).
+  entity_store(const std::string& path, durability level, epoch_fence fence = {},
+               logged_kinds logged = 0, fold_policy policy = {});
   ~entity_store();
   entity_store(const entity_store&) = delete;
   entity_store& operator=(const entity_store&) = delete;
@@ -51,7 +84,8 @@ public:
   /// The entity's snapshot; empty when it has none.
   snapshot load(std::uint8_t kind, const std::string& id);
 
-  /// Every (id, state) of one kind, for start-up projections.
+  /// Every (id, state) of one kind, for start-up projections (a logged
+  /// kind's log is folded first).
   std::vector<std::pair<std::string, snapshot>> load_all(std::uint8_t kind);
 
   /// Whether `product`'s stock was ever sold to `order` (a committed sale).
@@ -61,11 +95,32 @@ public:
   /// (at the configured durability level). Throws on failure, nothing written.
   void commit(std::vector<entity_write>& batch);
 
+  /// Whether the log holds `policy.rows` rows, or a row older than
+  /// `policy.after`.
+  bool fold_due(std::chrono::steady_clock::time_point now) const;
+  const fold_policy& policy() const { return policy_; }
+  /// Rows in the log now (0 when nothing is logged).
+  std::size_t unfolded_rows() const { return log_rows_; }
+  /// In ONE transaction: each logged id's latest snapshot into `entities`
+  /// (in key order), and the log emptied. Throws on failure (fenced_error
+  /// included), nothing changed.
+  void fold();
+
   /// Deletes and forgets what retention says is old (see retention.hpp).
   retention_swept sweep(const retention_cutoffs& cut) { return persistence::sweep(db_, cut); }
 
 private:
+  bool logs(std::uint8_t kind) const { return (logged_ & log_kind(kind)) != 0; }
+  bool log_holds_rows();
+  static std::string unfolded_key(std::uint8_t kind, const std::string& id);
+
   connection db_;
+  logged_kinds logged_ = 0;
+  fold_policy policy_;
+  // The latest logged snapshot text of each id in the log (kind byte + id).
+  std::unordered_map<std::string, std::string> unfolded_;
+  std::size_t log_rows_ = 0;
+  std::chrono::steady_clock::time_point oldest_unfolded_{};
 };
 
 } // namespace emporium::persistence

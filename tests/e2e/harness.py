@@ -2,6 +2,7 @@
 
 Used by every end-to-end test: real process, real sockets, 127.0.0.1 only.
 """
+import atexit
 import base64
 import hashlib
 import hmac
@@ -40,6 +41,7 @@ ADMIN_PASSWORD = "admin-pass-1"
 # abstract unix socket named after it: the kernel drops it when the process
 # ends, nothing is left on disk.
 _reserved = []
+atexit.register(lambda: [s.close() for s in _reserved])
 
 
 def _reserve(port):
@@ -325,8 +327,11 @@ def entity_state(data_dir, kind, entity_id):
     for path in current_shard_files(data_dir):
         db = sqlite3.connect(path)
         try:
-            row = db.execute("SELECT state FROM entities WHERE kind=? AND id=?",
-                             (kind, str(entity_id))).fetchone()
+            # A cart's latest snapshot may still be in the log (entity_store.hpp).
+            row = db.execute("SELECT state FROM entity_log WHERE kind=? AND id=? "
+                             "ORDER BY seq DESC LIMIT 1", (kind, str(entity_id))).fetchone() \
+                or db.execute("SELECT state FROM entities WHERE kind=? AND id=?",
+                              (kind, str(entity_id))).fetchone()
         finally:
             db.close()
         if row:
