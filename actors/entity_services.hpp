@@ -11,6 +11,7 @@
 
 #include <caf/actor.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 
@@ -67,8 +68,11 @@ using event_sink = std::function<void(const order_event&)>;
 /// own thread in production; the deterministic scheduler in tests.
 /// With a fence (the shard's ownership epoch, persistence/fencing.hpp) a
 /// commit that finds another node's epoch fails and stops the store.
+/// `commit_delay`: how long a flush may wait for more saves (store_actor.cpp);
+/// unset, 100 us on a thread of its own and none on the workers.
 store_actor spawn_store(caf::actor_system& sys, const std::string& db_path,
                         persistence::durability level, spawn_mode mode,
-                        event_sink on_event = {}, persistence::epoch_fence fence = {});
+                        event_sink on_event = {}, persistence::epoch_fence fence = {},
+                        std::optional<std::chrono::microseconds> commit_delay = {});
 
 } // namespace emporium

@@ -2,6 +2,7 @@
 // busy are batched: the first save of a batch queues a `flush` behind itself,
 // so every save already in the mailbox joins the same transaction (group
 // commit), and each saver gets its answer only after that commit.
+// Group commit waits a little when saves arrive together (group_commit_delay).
 // Carts are logged (entity_store.hpp): after the savers have their answers,
 // the log is folded once it is due, and a timer folds what a quiet store
 // would otherwise keep in its log.
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <thread>
 #include <vector>
 
 namespace emporium {
@@ -27,6 +29,9 @@ struct store_actor_state {
   std::vector<caf::response_promise> waiting;
   bool flush_queued = false;
   bool fold_timer_set = false;
+  std::chrono::microseconds commit_delay{0}; // 0: never waits (see group_commit_delay)
+  bool waited = false;             // the pending batch has had its wait
+  std::size_t last_batch = 0;      // saves in the last commit
   event_sink on_event;
   metrics::counter* commits = nullptr; // this database file's cells
   metrics::histogram* saves_per_commit = nullptr;
@@ -37,6 +42,20 @@ struct store_actor_state {
   std::string db; // the file's name, for logs and metrics
   static inline const char* name = "store";
 };
+
+/// Like PostgreSQL's commit_delay and commit_siblings: when the flush comes
+/// up with fewer than `group_commit_target` saves while the previous commit
+/// grouped more than one (savers are busy), the store sleeps this long once
+/// and then commits whatever has arrived with the batch. Each commit costs
+/// the same whatever its size (the WAL's lock, frame checksums and write),
+/// so fewer, larger commits leave more CPU to the savers. Measured with
+/// bench_actors (64 clients, 2 cores): batches of ~4.6 saves without the
+/// wait; 100 us and 32 gave 0.30 of the forwarder against 0.26-0.29, and
+/// 15.9 us of CPU per durable add against 17.8; 300 us gave 0.27-0.28.
+/// Only for a store on a thread of its own: on CAF's workers the sleep
+/// would hold up other actors.
+constexpr auto group_commit_delay = std::chrono::microseconds(100);
+constexpr std::size_t group_commit_target = 32;
 
 // The public interface plus the flush it queues behind a batch's first save
 // and the fold timer.
@@ -84,8 +103,10 @@ bool fold_if_due(store_self self) {
 bool flush(store_self self) {
   auto& st = self->state;
   st.flush_queued = false;
+  st.waited = false;
   if (st.batch.empty())
     return true;
+  st.last_batch = st.batch.size();
   caf::error outcome;
   bool fenced = false;
   auto started = std::chrono::steady_clock::now();
@@ -158,7 +179,9 @@ caf::response_promise enqueue(store_self self, persistence::entity_write write) 
 
 store_impl::behavior_type store_behavior(store_self self, std::string path,
                                          persistence::durability level, event_sink on_event,
-                                         persistence::epoch_fence fence) {
+                                         persistence::epoch_fence fence,
+                                         std::chrono::microseconds commit_delay) {
+  self->state.commit_delay = commit_delay;
   // Carts are written on every add and read only by their own entity (and
   // so only through this store): they go through the log.
   self->state.store = std::make_unique<persistence::entity_store>(
@@ -211,7 +234,17 @@ store_impl::behavior_type store_behavior(store_self self, std::string path,
         return make_error(errc::storage_failure);
       }
     },
-    [self](atoms::flush) { flush(self); },
+    [self](atoms::flush) {
+      auto& st = self->state;
+      if (st.commit_delay.count() > 0 && !st.waited && st.last_batch > 1 &&
+          st.batch.size() < group_commit_target) {
+        st.waited = true;
+        std::this_thread::sleep_for(st.commit_delay);
+        self->send(self, atoms::flush::value); // behind what arrived meanwhile
+        return;
+      }
+      flush(self);
+    },
     [self](atoms::fold) {
       // Rows logged since a fold the timer did not see may be younger than
       // the policy's age: folded early, which is harmless.
@@ -226,9 +259,13 @@ store_impl::behavior_type store_behavior(store_self self, std::string path,
 
 store_actor spawn_store(caf::actor_system& sys, const std::string& db_path,
                         persistence::durability level, spawn_mode mode, event_sink on_event,
-                        persistence::epoch_fence fence) {
+                        persistence::epoch_fence fence,
+                        std::optional<std::chrono::microseconds> commit_delay) {
+  auto delay = commit_delay.value_or(mode == spawn_mode::own_thread
+                                       ? group_commit_delay
+                                       : std::chrono::microseconds(0));
   return spawn_in(sys, mode, store_behavior, db_path, level, std::move(on_event),
-                  std::move(fence));
+                  std::move(fence), delay);
 }
 
 } // namespace emporium

@@ -155,13 +155,18 @@ void entity_store::commit(std::vector<entity_write>& batch) {
     if (logs(w.kind)) {
       if (log_rows_++ == 0)
         oldest_unfolded_ = std::chrono::steady_clock::now();
-      unfolded_.insert_or_assign(unfolded_key(w.kind, w.id), snapshot_access::text(w.state));
+      const auto& text = snapshot_access::text(w.state);
+      auto [it, fresh] = unfolded_.try_emplace(unfolded_key(w.kind, w.id));
+      unfolded_bytes_ += fresh ? it->first.size() : 0;
+      unfolded_bytes_ -= it->second.size();
+      it->second = text;
+      unfolded_bytes_ += text.size();
     }
 }
 
 bool entity_store::fold_due(std::chrono::steady_clock::time_point now) const {
-  return log_rows_ != 0 &&
-         (log_rows_ >= policy_.rows || now - oldest_unfolded_ >= policy_.after);
+  return log_rows_ != 0 && (log_rows_ >= policy_.rows || unfolded_bytes_ >= policy_.bytes ||
+                            now - oldest_unfolded_ >= policy_.after);
 }
 
 void entity_store::fold() {
@@ -201,6 +206,7 @@ void entity_store::fold() {
   tx.commit();
   unfolded_.clear();
   log_rows_ = 0;
+  unfolded_bytes_ = 0;
 }
 
 } // namespace emporium::persistence

@@ -2,8 +2,6 @@
 #include "fixture.hpp"
 #include "persistence/entity_store.hpp"
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 using namespace emporium;
 using namespace emporium::testing;
 
@@ -83,49 +81,4 @@ TEST_CASE_FIXTURE(deterministic, "a change sent twice with its operation id is a
     reader.load(static_cast<std::uint8_t>(entity_kind::cart), "dan"));
   REQUIRE(cart.has_value());
   CHECK(cart->ops == std::vector<cart_op>{41, 42, 43});
-}
-
-namespace {
-/// Rows of the shard file, through a connection of the test's own.
-long long rows(const std::string& path, const char* sql) {
-  SQLite::Database db{path};
-  return db.execAndGet(sql).getInt64();
-}
-} // namespace
-
-TEST_CASE_FIXTURE(deterministic, "the store logs carts and folds them by age and when it stops") {
-  start("cart-log");
-  call(cart_of("erin"), add_to_cart{4, 3, 700, "Pan"});
-  call(cart_of("erin"), add_to_cart{4, 1, 700, "Pan"});
-  // Acknowledged, logged, not folded yet: a stock write goes straight in.
-  CHECK(rows(db_path, "SELECT COUNT(*) FROM entity_log WHERE kind = 1 AND id = 'erin'") == 2);
-  CHECK(rows(db_path, "SELECT COUNT(*) FROM entities WHERE kind = 1") == 0);
-  // The fold timer (the policy's age, 1 s) folds the log into the table.
-  sched.advance_time(std::chrono::milliseconds(999));
-  sched.run();
-  CHECK(rows(db_path, "SELECT COUNT(*) FROM entity_log") == 2);
-  sched.advance_time(std::chrono::milliseconds(1));
-  sched.run();
-  CHECK(rows(db_path, "SELECT COUNT(*) FROM entity_log") == 0);
-  CHECK(rows(db_path, "SELECT COUNT(*) FROM entities WHERE kind = 1 AND id = 'erin' AND "
-                      "json_valid(state)") == 1);
-  // The cart, passivated and read back from the table, is the latest one.
-  caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
-  sched.run();
-  restart_directory();
-  CHECK(call(cart_of("erin"), get_cart{}).lines.at(0).quantity == 4);
-  // A store asked to stop (its shard moves) folds what it logged first.
-  call(cart_of("erin"), add_to_cart{5, 1, 100, "Lid"});
-  CHECK(rows(db_path, "SELECT COUNT(*) FROM entity_log") == 1);
-  caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
-  sched.run();
-  caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
-  sched.run();
-  store = nullptr;
-  CHECK(rows(db_path, "SELECT COUNT(*) FROM entity_log") == 0);
-  persistence::entity_store reader(db_path, persistence::durability::normal);
-  auto cart = persistence::read_cart(
-    reader.load(static_cast<std::uint8_t>(entity_kind::cart), "erin"));
-  REQUIRE(cart.has_value());
-  CHECK(cart->lines.size() == 2);
 }

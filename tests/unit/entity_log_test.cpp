@@ -50,7 +50,7 @@ std::map<std::string, std::string> table(const std::string& path, std::uint8_t k
 
 TEST_CASE("a logged kind is appended, answered from memory, and folded in key order") {
   auto path = fresh_db_path("log.db");
-  entity_store store(path, durability::normal, {}, log_kind(cart), {1000, std::chrono::hours(1)});
+  entity_store store(path, durability::normal, {}, log_kind(cart), {1000, 1 << 20, std::chrono::hours(1)});
   auto first = writes({{"bob", "{\"b\":1}"}, {"alice", "{\"a\":1}"}});
   store.commit(first);
   auto second = writes({{"bob", "{\"b\":2}"}});
@@ -95,7 +95,7 @@ TEST_CASE("a logged kind is appended, answered from memory, and folded in key or
 TEST_CASE("a fold is due at the policy's rows, or its age") {
   auto path = fresh_db_path("due.db");
   using std::chrono::milliseconds;
-  entity_store store(path, durability::normal, {}, log_kind(cart), {3, milliseconds(500)});
+  entity_store store(path, durability::normal, {}, log_kind(cart), {3, 1 << 20, milliseconds(500)});
   auto now = std::chrono::steady_clock::now();
   CHECK_FALSE(store.fold_due(now + std::chrono::hours(1))); // nothing logged
   auto two = writes({{"a", "{}"}, {"b", "{}"}});
@@ -109,6 +109,32 @@ TEST_CASE("a fold is due at the policy's rows, or its age") {
   CHECK(store.fold_due(logged_at));
   store.fold();
   CHECK_FALSE(store.fold_due(logged_at + std::chrono::hours(1)));
+}
+
+TEST_CASE("a fold is due at the policy's bytes of distinct snapshots") {
+  auto path = fresh_db_path("due-bytes.db");
+  // 100 bytes: ids and texts of the distinct snapshots not yet folded.
+  entity_store store(path, durability::normal, {}, log_kind(cart),
+                     {1000, 100, std::chrono::hours(1)});
+  auto now = std::chrono::steady_clock::now();
+  auto first = writes({{"abc", std::string(80, 'x')}}); // 1 + 3 + 80 = 84
+  store.commit(first);
+  CHECK_FALSE(store.fold_due(now));
+  for (int i = 0; i < 5; ++i) { // the same id again replaces its bytes
+    auto again = writes({{"abc", std::string(90, 'y')}}); // 94
+    store.commit(again);
+  }
+  CHECK_FALSE(store.fold_due(now));
+  auto shorter = writes({{"abc", std::string(10, 'z')}}); // 14
+  store.commit(shorter);
+  auto other = writes({{"de", std::string(83, 'w')}}); // 14 + 86 = 100
+  store.commit(other);
+  CHECK(store.fold_due(now));
+  store.fold();
+  CHECK_FALSE(store.fold_due(now));
+  auto after = writes({{"de", std::string(90, 'v')}}); // counted afresh: 93
+  store.commit(after);
+  CHECK_FALSE(store.fold_due(now));
 }
 
 TEST_CASE("what a crashed writer logged is folded when the next one opens the file") {
