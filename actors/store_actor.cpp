@@ -50,8 +50,9 @@ struct store_actor_state {
 /// the same whatever its size (the WAL's lock, frame checksums and write),
 /// so fewer, larger commits leave more CPU to the savers. Measured with
 /// bench_actors (64 clients, 2 cores): batches of ~4.6 saves without the
-/// wait; 100 us and 32 gave 0.30 of the forwarder against 0.26-0.29, and
-/// 15.9 us of CPU per durable add against 17.8; 300 us gave 0.27-0.28.
+/// wait; 100 us and 32 gave 0.30-0.32 of the forwarder against 0.25-0.29,
+/// and 15.5-15.9 us of CPU per durable add against 17.8-18.9; 300 us gave
+/// 0.27-0.28 (docs/benchmarks.md).
 /// Only for a store on a thread of its own: on CAF's workers the sleep
 /// would hold up other actors.
 constexpr auto group_commit_delay = std::chrono::microseconds(100);
