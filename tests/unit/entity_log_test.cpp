@@ -215,3 +215,26 @@ TEST_CASE("ids that share a prefix or hold odd bytes fold to their own rows") {
   CHECK(count(path, "SELECT COUNT(*) FROM entities") == 5);
   CHECK(count(path, "SELECT COUNT(*) FROM entities WHERE typeof(id) != 'text'") == 0);
 }
+
+TEST_CASE("hostile log rows left in a file are folded as they are, never crash the open") {
+  auto path = fresh_db_path("hostile-log.db");
+  {
+    entity_store create(path, durability::normal); // the schema, then rows no store wrote
+    SQLite::Database db{path, SQLite::OPEN_READWRITE};
+    db.exec("INSERT INTO entity_log(kind, id, state) VALUES "
+            "(1, 'not-json', '{\"lines\":[[['), "
+            "(1, 'blob', X'00FF10'), "
+            "(200, 'odd-kind', '{}'), "
+            "(1, '', '{}'), "
+            "(1, 'not-json', 'still not json')");
+  }
+  entity_store writer(path, durability::normal, {}, log_kind(cart));
+  CHECK(writer.unfolded_rows() == 0);
+  CHECK(count(path, "SELECT COUNT(*) FROM entity_log") == 0);
+  CHECK(text(writer.load(cart, "not-json")) == "still not json"); // the latest row
+  CHECK_FALSE(read_cart(writer.load(cart, "not-json")).has_value()); // refused when decoded
+  CHECK(text(writer.load(cart, "blob")) == std::string("\x00\xff\x10", 3));
+  CHECK(text(writer.load(200, "odd-kind")) == "{}");
+  CHECK(text(writer.load(cart, "")) == "{}");
+  CHECK(count(path, "SELECT COUNT(*) FROM entities") == 4);
+}
