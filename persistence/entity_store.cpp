@@ -9,6 +9,13 @@
 
 namespace emporium::persistence {
 
+namespace {
+/// A snapshot written in place (every unlogged write, and a fold's).
+constexpr const char* upsert_entity_sql =
+  "INSERT INTO entities(kind, id, state) VALUES(?, ?, ?) "
+  "ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state";
+} // namespace
+
 entity_store::entity_store(const std::string& path, durability level, epoch_fence fence,
                            logged_kinds logged, fold_policy policy)
   : db_(path, level, std::move(fence)), logged_(logged), policy_(policy) {
@@ -110,8 +117,7 @@ bool entity_store::sold(std::int64_t product, std::int64_t order) {
 }
 
 void write_snapshots(connection& db, std::vector<entity_write>& batch, logged_kinds logged) {
-  auto upsert = db.statement("INSERT INTO entities(kind, id, state) VALUES(?, ?, ?) "
-                             "ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state");
+  auto upsert = db.statement(upsert_entity_sql);
   auto append = db.statement("INSERT INTO entity_log(kind, id, state) VALUES(?, ?, ?)");
   auto event =
     db.statement("INSERT INTO outbox(user_id, order_id, payload, created_at) VALUES(?,?,?,?)");
@@ -189,8 +195,7 @@ void entity_store::fold() {
       latest.push_back(&entry);
     // The key is the kind byte then the id: byte order is (kind, id) order.
     std::sort(latest.begin(), latest.end(), [](auto* a, auto* b) { return a->first < b->first; });
-    auto upsert = db_.statement("INSERT INTO entities(kind, id, state) VALUES(?, ?, ?) "
-                                "ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state");
+    auto upsert = db_.statement(upsert_entity_sql);
     std::string id;
     for (const auto* entry : latest) {
       const auto& key = entry->first;

@@ -4,9 +4,9 @@
 // Kinds named "logged" (carts, on the shard stores) are not upserted in
 // place: their snapshots are appended to `entity_log` and folded into
 // `entities` later, many commits at once. Why: an upsert to a random key
-// dirties a random 4 KiB leaf page, so a group commit of 64 cart adds wrote
-// ~64 pages to the WAL (and the checkpoint wrote them again); on a disk the
-// writer then waited for pages under writeback. Appending fills the log's
+// dirties a random 4 KiB leaf page, so a group commit wrote about one page
+// per cart save to the WAL (and the checkpoint wrote it again); on a disk
+// the writer then waited for pages under writeback. Appending fills the log's
 // last page instead, and a fold writes each page of `entities` once for
 // every save that touched it since the last fold (docs/benchmarks.md).
 //
