@@ -89,6 +89,9 @@ node_metrics::node_metrics() {
   fold_duration = &r.histogram_family("emporium_sqlite_fold_duration_seconds",
                                       "Time to fold a shard's cart log into its entities",
                                       {"db"});
+  fold_failures = &r.counter_family("emporium_sqlite_fold_failures_total",
+                                    "Folds of a shard's cart log that failed (retried with back-off)",
+                                    {"db"});
 
   live_members = &r.gauge_of("emporium_cluster_live_members", "Members this node sees (itself included)");
   configured_members = &r.gauge_of("emporium_cluster_configured_members",

@@ -43,6 +43,7 @@ struct node_metrics {
   metrics::family<metrics::histogram>* saves_per_commit = nullptr; // {db}
   metrics::family<metrics::histogram>* commit_duration = nullptr;  // {db}
   metrics::family<metrics::histogram>* fold_duration = nullptr;    // {db}
+  metrics::family<metrics::counter>* fold_failures = nullptr;      // {db}
   metrics::counter* events_pruned = nullptr;   // retention: outbox rows deleted
   metrics::counter* keys_forgotten = nullptr;  // retention: Idempotency-Keys forgotten
   metrics::counter* pages_reclaimed = nullptr; // retention: pages given back to the disk

@@ -5,7 +5,8 @@
 // Group commit waits a little when saves arrive together (group_commit_delay).
 // Carts are logged (entity_store.hpp): after the savers have their answers,
 // the log is folded once it is due, and a timer folds what a quiet store
-// would otherwise keep in its log.
+// would otherwise keep in its log; a fold that fails is retried after a
+// back-off. Fold times are CAF's clock (the deterministic tests drive it).
 #include "actors/entity_runtime.hpp"
 #include "actors/node_metrics.hpp"
 #include "actors/spawn_in.hpp"
@@ -29,6 +30,8 @@ struct store_actor_state {
   std::vector<caf::response_promise> waiting;
   bool flush_queued = false;
   bool fold_timer_set = false;
+  int fold_failures = 0;                   // in a row; 0 after a fold that worked
+  caf::actor_clock::time_point fold_retry_at{}; // no fold before this after a failure
   std::chrono::microseconds commit_delay{0}; // 0: never waits (see group_commit_delay)
   bool waited = false;             // the pending batch has had its wait
   std::size_t last_batch = 0;      // saves in the last commit
@@ -37,6 +40,7 @@ struct store_actor_state {
   metrics::histogram* saves_per_commit = nullptr;
   metrics::histogram* commit_duration = nullptr;
   metrics::histogram* fold_duration = nullptr;
+  metrics::counter* fold_failures_metric = nullptr;
   metrics::gauge* mailbox = nullptr;
   std::uint32_t mailbox_samples = 0;
   std::string db; // the file's name, for logs and metrics
@@ -63,9 +67,29 @@ constexpr std::size_t group_commit_target = 32;
 using store_impl = store_actor::extend<caf::reacts_to<atoms::flush>, caf::reacts_to<atoms::fold>>;
 using store_self = store_impl::stateful_pointer<store_actor_state>;
 
+/// The wait before the next fold after `failures` failed ones in a row:
+/// the policy's age doubled each time, up to a minute.
+caf::timespan fold_backoff(const persistence::fold_policy& policy, int failures) {
+  auto wait = std::chrono::duration_cast<caf::timespan>(policy.after);
+  for (int i = 0; i < failures && wait < std::chrono::minutes(1); ++i)
+    wait *= 2;
+  return std::min<caf::timespan>(wait, std::chrono::minutes(1));
+}
+
+/// Arms the fold timer `after` from now, unless it is armed already.
+void arm_fold_timer(store_self self, caf::timespan after) {
+  auto& st = self->state;
+  if (st.fold_timer_set)
+    return;
+  st.fold_timer_set = true;
+  self->delayed_send(self, after, atoms::fold::value);
+}
+
 /// Folds the log into the entities table; false when the file turned out
-/// to be fenced (the store has quit). Another failure leaves log and
-/// entities as they were: tried again when next due.
+/// to be fenced (the store has quit). Another failure (a full disk, say)
+/// leaves log and entities as they were, and the next try waits a back-off:
+/// retried after every commit, a failing fold would cost each save a
+/// transaction and log an error per commit.
 bool fold(store_self self) {
   auto& st = self->state;
   auto rows = st.store->unfolded_rows();
@@ -77,25 +101,35 @@ bool fold(store_self self) {
     self->quit(make_error(errc::unavailable));
     return false;
   } catch (const std::exception& e) {
+    auto wait = fold_backoff(st.store->policy(), ++st.fold_failures);
+    st.fold_retry_at = self->clock().now() + wait;
+    st.fold_failures_metric->inc();
     log::error("sqlite_fold_failed",
-               {{"db", st.db}, {"error", e.what()}, {"rows", std::to_string(rows)}});
+               {{"db", st.db}, {"error", e.what()}, {"rows", std::to_string(rows)},
+                {"failures", std::to_string(st.fold_failures)},
+                {"retry_ms", std::to_string(
+                               std::chrono::duration_cast<std::chrono::milliseconds>(wait).count())}});
+    arm_fold_timer(self, wait);
     return true;
   }
+  st.fold_failures = 0;
   st.fold_duration->observe(
     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return true;
 }
 
-/// Folds when due; otherwise makes sure a timer folds what is logged by
-/// the policy's age, so that rows do not wait in the log for the next save.
+/// Folds when due (and not backing off after a failed fold); otherwise
+/// makes sure a timer folds what is logged by the policy's age, so that
+/// rows do not wait in the log for the next save.
 bool fold_if_due(store_self self) {
   auto& st = self->state;
-  if (st.store->fold_due(std::chrono::steady_clock::now()))
+  auto now = self->clock().now();
+  bool backing_off = st.fold_failures > 0 && now < st.fold_retry_at;
+  if (!backing_off && st.store->fold_due(now))
     return fold(self);
-  if (st.store->unfolded_rows() != 0 && !st.fold_timer_set) {
-    st.fold_timer_set = true;
-    self->delayed_send(self, st.store->policy().after, atoms::fold::value);
-  }
+  if (st.store->unfolded_rows() != 0)
+    arm_fold_timer(self, backing_off ? st.fold_retry_at - now
+                                     : caf::timespan{st.store->policy().after});
   return true;
 }
 
@@ -112,7 +146,7 @@ bool flush(store_self self) {
   bool fenced = false;
   auto started = std::chrono::steady_clock::now();
   try {
-    st.store->commit(st.batch);
+    st.store->commit(st.batch, self->clock().now());
   } catch (const persistence::fenced_error& e) {
     // Another node owns the file now (this node was frozen or cut off):
     // nothing of the batch was written to the shard (at most to the file
@@ -196,6 +230,7 @@ store_impl::behavior_type store_behavior(store_self self, std::string path,
   self->state.saves_per_commit = &m.saves_per_commit->with({db});
   self->state.commit_duration = &m.commit_duration->with({db});
   self->state.fold_duration = &m.fold_duration->with({db});
+  self->state.fold_failures_metric = &m.fold_failures->with({db});
   self->state.mailbox = &m.mailbox_depth->with({"store", db});
   // Asked to stop (its shard drains): a save already taken from the mailbox
   // waits in the batch for the flush queued behind it, which would never
@@ -249,8 +284,14 @@ store_impl::behavior_type store_behavior(store_self self, std::string path,
     [self](atoms::fold) {
       // Rows logged since a fold the timer did not see may be younger than
       // the policy's age: folded early, which is harmless.
-      self->state.fold_timer_set = false;
-      if (self->state.store->unfolded_rows() != 0)
+      auto& st = self->state;
+      st.fold_timer_set = false;
+      if (st.store->unfolded_rows() == 0)
+        return;
+      auto now = self->clock().now();
+      if (st.fold_failures > 0 && now < st.fold_retry_at)
+        arm_fold_timer(self, st.fold_retry_at - now); // armed before the failure
+      else
         fold(self);
     },
   };

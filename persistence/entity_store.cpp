@@ -149,7 +149,8 @@ void write_snapshots(connection& db, std::vector<entity_write>& batch, logged_ki
   }
 }
 
-void entity_store::commit(std::vector<entity_write>& batch) {
+void entity_store::commit(std::vector<entity_write>& batch,
+                          std::chrono::steady_clock::time_point now) {
   if (batch.empty())
     return;
   write_transaction tx(db_);
@@ -160,7 +161,7 @@ void entity_store::commit(std::vector<entity_write>& batch) {
   for (const auto& w : batch)
     if (logs(w.kind)) {
       if (log_rows_++ == 0)
-        oldest_unfolded_ = std::chrono::steady_clock::now();
+        oldest_unfolded_ = now;
       const auto& text = snapshot_access::text(w.state);
       auto [it, fresh] = unfolded_.try_emplace(unfolded_key(w.kind, w.id));
       unfolded_bytes_ += fresh ? it->first.size() : 0;

@@ -99,7 +99,10 @@ public:
 
   /// Writes all snapshots in ONE transaction; durable when it returns
   /// (at the configured durability level). Throws on failure, nothing written.
-  void commit(std::vector<entity_write>& batch);
+  /// `now` dates the log's oldest row for fold_due: the caller's clock (a
+  /// store actor's is CAF's, which tests drive).
+  void commit(std::vector<entity_write>& batch,
+              std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
   /// Whether the log holds `policy.rows` rows or `policy.bytes` of
   /// distinct snapshots, or a row older than `policy.after`.

@@ -105,3 +105,67 @@ TEST_CASE_FIXTURE(store_fixture, "with a wait, a flush takes in the saves that a
 TEST_CASE_FIXTURE(store_fixture, "without a wait, a flush commits what it has") {
   CHECK(commits_with_delay(*this, std::chrono::microseconds(0)) == 3);
 }
+
+namespace {
+
+/// Folds attempted so far on the fixture's file that failed.
+double fold_failures(store_fixture& f) {
+  auto file = std::filesystem::path{f.db_path}.filename().string();
+  return node_metrics::get().fold_failures->with({file}).value();
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(store_fixture, "a failing fold is retried after a growing back-off, not after "
+                                 "every commit") {
+  open("fold-backoff", std::chrono::microseconds(0));
+  // The fold's upsert of this cart fails (as on a full disk); its log
+  // append does not.
+  {
+    SQLite::Database db{db_path, SQLite::OPEN_READWRITE};
+    db.exec("CREATE TRIGGER poison BEFORE INSERT ON entities WHEN NEW.id = 'poison' "
+            "BEGIN SELECT RAISE(ABORT, 'poisoned'); END");
+  }
+  save("poison");
+  sched.run();
+  CHECK(rows(db_path, "SELECT COUNT(*) FROM entity_log") == 1);
+  sched.advance_time(std::chrono::seconds(1)); // the policy's age: the timer folds
+  sched.run();
+  CHECK(fold_failures(*this) == 1);
+  CHECK(rows(db_path, "SELECT COUNT(*) FROM entity_log") == 1);
+  // Saves meanwhile are committed (logged) as usual; their commits find the
+  // fold due by age but leave it to the back-off (2 s after the failure).
+  sched.advance_time(std::chrono::milliseconds(1500));
+  sched.run();
+  save("other");
+  sched.run();
+  save("third");
+  sched.run();
+  CHECK(fold_failures(*this) == 1);
+  CHECK(rows(db_path, "SELECT COUNT(*) FROM entity_log") == 3);
+  sched.advance_time(std::chrono::milliseconds(499));
+  sched.run();
+  CHECK(fold_failures(*this) == 1);
+  sched.advance_time(std::chrono::milliseconds(1)); // 2 s after the first failure
+  sched.run();
+  CHECK(fold_failures(*this) == 2);
+  // The cause goes away; the next try waits twice as long (4 s).
+  {
+    SQLite::Database db{db_path, SQLite::OPEN_READWRITE};
+    db.exec("DROP TRIGGER poison");
+  }
+  sched.advance_time(std::chrono::milliseconds(3999));
+  sched.run();
+  CHECK(rows(db_path, "SELECT COUNT(*) FROM entity_log") == 3);
+  sched.advance_time(std::chrono::milliseconds(1));
+  sched.run();
+  CHECK(fold_failures(*this) == 2);
+  CHECK(rows(db_path, "SELECT COUNT(*) FROM entity_log") == 0);
+  CHECK(rows(db_path, "SELECT COUNT(*) FROM entities WHERE kind = 1") == 3);
+  // Back to the policy's age after a fold that worked.
+  save("fourth");
+  sched.run();
+  sched.advance_time(std::chrono::seconds(1));
+  sched.run();
+  CHECK(rows(db_path, "SELECT COUNT(*) FROM entity_log") == 0);
+}
