@@ -328,6 +328,7 @@ emporium::http::server_options edge_options(const emporium::node_config& cfg, un
   opts.read_timeout = std::chrono::seconds(cfg.read_timeout_s);
   opts.max_connections = cfg.max_connections;
   opts.max_connections_per_client = cfg.max_connections_per_client;
+  opts.requests_per_second_per_client = cfg.requests_per_second_client;
   opts.header_timeout = std::chrono::seconds(cfg.header_timeout_s);
   opts.cors_origins = cfg.cors_origins;
   std::vector<emporium::http::cidr> proxies;

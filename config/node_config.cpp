@@ -201,6 +201,11 @@ const std::vector<option>& options() {
     {"max-connections-per-client",
      "open connections one client address may hold (429 beyond; trusted proxies exempt)",
      number<unsigned>(&c::max_connections_per_client, 1, 1'000'000)},
+    {"requests-per-second-client",
+     "HTTP requests one client address may make per second, in bursts of twice that (429 "
+     "with Retry-After beyond; the API and live sockets count, health probes and static files "
+     "do not); 0 = no limit",
+     number<unsigned>(&c::requests_per_second_client, 0, 1'000'000)},
     {"max-sockets-per-user", "live sockets (/ws and /notificationHub) one user may hold",
      number<unsigned>(&c::max_sockets_per_user, 1, 100'000)},
     {"header-timeout", "seconds a connection may take to send a complete request head",

@@ -3,6 +3,7 @@
 // the edge's socket code (server.cpp, http_session.cpp, websocket_session.cpp).
 #pragma once
 
+#include "http/request_limiter.hpp"
 #include "http/server.hpp"
 #include "support/metrics.hpp"
 
@@ -18,6 +19,9 @@ namespace emporium::http {
 /// Owned by the server and every open session (a session may outlive stop()).
 struct shared_state {
   shared_state(server_options o, const router& r) : opts(std::move(o)), routes(r) {
+    if (opts.requests_per_second_per_client > 0)
+      limiter = std::make_unique<request_limiter>(opts.requests_per_second_per_client,
+                                                  2 * opts.requests_per_second_per_client);
   }
   server_options opts;
   const router& routes;
@@ -25,6 +29,7 @@ struct shared_state {
   std::atomic<std::uint64_t> in_flight{0};
   std::mutex per_client_mutex;
   std::unordered_map<std::string, unsigned> per_client; // open connections by peer address
+  std::unique_ptr<request_limiter> limiter; // requests per client; null = no limit
 };
 
 /// One open connection's place in the global and per-client counts, held by

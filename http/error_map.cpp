@@ -6,6 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <string>
+
 namespace emporium::http {
 
 unsigned status_of(errc code) noexcept {
@@ -43,6 +46,13 @@ response error_response(errc code, std::string message, const nlohmann::json& ex
 
 response error_response(errc code, std::string message, unsigned status) {
   return error_response(code, std::move(message), nlohmann::json::object(), status);
+}
+
+response retry_later(errc code, std::string message, unsigned seconds) {
+  auto res = error_response(code, std::move(message));
+  std::erase_if(res.headers, [](const auto& h) { return h.first == "Retry-After"; });
+  res.headers.emplace_back("Retry-After", std::to_string(std::max(1u, seconds)));
+  return res;
 }
 
 response field_error(const std::string& field, const std::string& problem) {

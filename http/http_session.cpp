@@ -119,8 +119,9 @@ private:
     if (auto* bad = std::get_if<response>(&decoded))
       return reject(std::move(*bad));
     auto& req = std::get<request>(decoded);
+    auto refused = over_request_limit(req);
 
-    if (beast::websocket::is_upgrade(msg) && queue_.empty())
+    if (!refused && beast::websocket::is_upgrade(msg) && queue_.empty())
       return upgrade(req);
 
     auto s = std::make_shared<slot>();
@@ -134,7 +135,9 @@ private:
     reply->head = req.method == "HEAD";
     reply->origin = req.header("origin");
 
-    if (req.method == "OPTIONS" && !reply->origin.empty()) {
+    if (refused) {
+      reply->send(std::move(*refused));
+    } else if (req.method == "OPTIONS" && !reply->origin.empty()) {
       reply->send(preflight_response());
     } else {
       // Last resort: a handler that throws answers this request with a 500;
@@ -150,6 +153,17 @@ private:
     }
     if (s->keep_alive)
       do_read();
+  }
+
+  /// A 429 when the client has used up its requests (answered in order, on
+  /// a connection that stays open); only the API and the live sockets count.
+  std::optional<response> over_request_limit(const request& req) {
+    if (!state_->limiter || !counted_path(req.path))
+      return std::nullopt;
+    auto wait = state_->limiter->admit(req.client_address);
+    if (wait == 0)
+      return std::nullopt;
+    return retry_later(errc::rate_limited, "too many requests from this client; slow down", wait);
   }
 
   /// Hands the connection to a WebSocket session if the endpoint for the
@@ -171,7 +185,7 @@ private:
     stream_.expires_never();
     start_websocket_session(stream_.release_socket(), state_, slot_,
                             std::get<std::shared_ptr<ws_endpoint>>(*decision),
-                            parser_->release(), req.path);
+                            parser_->release(), req.path, req.client_address);
   }
 
   /// Answers a request we could not parse, then closes (the stream position

@@ -21,6 +21,10 @@ response error_response(errc code, std::string message, unsigned status = 0);
 response error_response(errc code, std::string message, const nlohmann::json& extra,
                         unsigned status = 0);
 
+/// A 429 or 503 that tells the client when to come back (Retry-After:
+/// `seconds`, at least 1).
+response retry_later(errc code, std::string message, unsigned seconds);
+
 /// 400 naming the offending field.
 response field_error(const std::string& field, const std::string& problem);
 

@@ -26,6 +26,9 @@ struct server_options {
   std::chrono::seconds read_timeout{30};
   unsigned max_connections = 10'000;
   unsigned max_connections_per_client = 256; // by socket peer; trusted proxies exempt
+  /// Requests a client address may make per second, with bursts of twice
+  /// that (request_limiter.hpp); only the API and live sockets count. 0 = no limit.
+  double requests_per_second_per_client = 0;
   /// A connection must send a complete request head this soon after it
   /// opens or after its previous answer (slow or idle clients hold slots).
   std::chrono::seconds header_timeout{10};

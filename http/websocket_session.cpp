@@ -39,8 +39,9 @@ public:
 
   ~websocket_session() { live_sockets_gauge().add(-1); }
 
-  void run(bhttp::request<bhttp::string_body> req, std::string path) {
+  void run(bhttp::request<bhttp::string_body> req, std::string path, std::string client) {
     path_ = std::move(path);
+    client_ = std::move(client);
     ws_.set_option(beast::websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.read_message_max(64 * 1024);
     ws_.async_accept(req, beast::bind_front_handler(&websocket_session::on_accept,
@@ -123,15 +124,19 @@ private:
       log::error("websocket_endpoint_threw",
                  {{"step", step}, {"path", path_}, {"error", log::current_exception_text()}});
     }
+    end_with(beast::websocket::close_code::internal_error, "internal error");
+    return false;
+  }
+
+  /// Closes with `code` and tells the endpoint, once.
+  void end_with(beast::websocket::close_code code, const char* reason) {
     if (!closed_) {
       closed_ = true;
       keepalive_timer_.cancel();
-      ws_.async_close(beast::websocket::close_reason{beast::websocket::close_code::internal_error,
-                                                     "internal error"},
+      ws_.async_close(beast::websocket::close_reason{code, reason},
                       [self = shared_from_this()](beast::error_code) {});
     }
     end_endpoint();
-    return false;
   }
 
   /// Tells the endpoint the connection is over, exactly once.
@@ -175,6 +180,10 @@ private:
     }
     if (ended_)
       return;
+    // Each message counts against the client's request rate, like an HTTP
+    // request: a socket is not a way around the limit.
+    if (state_->limiter && state_->limiter->admit(client_) != 0)
+      return end_with(beast::websocket::close_code::policy_error, "too many messages");
     // Text frames are valid UTF-8 (Beast checks and fails the read
     // otherwise); binary frames reach the endpoint as they came.
     auto text = beast::buffers_to_string(buffer_.data());
@@ -215,6 +224,7 @@ private:
   std::function<void()> drained_; // when_drained's, until the outbox empties
   bool writing_ = false;
   bool closed_ = false;
+  std::string client_; // its address, for the request limit
 };
 
 } // namespace
@@ -222,10 +232,11 @@ private:
 void start_websocket_session(tcp::socket&& socket, std::shared_ptr<shared_state> state,
                              std::shared_ptr<connection_slot> slot,
                              std::shared_ptr<ws_endpoint> endpoint,
-                             bhttp::request<bhttp::string_body> upgrade, std::string path) {
+                             bhttp::request<bhttp::string_body> upgrade, std::string path,
+                             std::string client) {
   std::make_shared<websocket_session>(std::move(socket), std::move(state), std::move(slot),
                                       std::move(endpoint))
-    ->run(std::move(upgrade), std::move(path));
+    ->run(std::move(upgrade), std::move(path), std::move(client));
 }
 
 } // namespace emporium::http

@@ -80,16 +80,6 @@ nlohmann::json token_answer(api_context& ctx, const user_record& user,
                         {"tokenType", "Bearer"}};
 }
 
-/// A 429 or 503 that tells the client when to come back.
-response retry_later(errc code, std::string message, unsigned seconds) {
-  auto res = error_response(code, std::move(message));
-  res.headers.erase(std::remove_if(res.headers.begin(), res.headers.end(),
-                                   [](const auto& h) { return h.first == "Retry-After"; }),
-                    res.headers.end());
-  res.headers.emplace_back("Retry-After", std::to_string(std::max(1u, seconds)));
-  return res;
-}
-
 /// The login/refresh answer; in cookie mode the refresh token goes into the
 /// cookie instead of the body.
 response session_response(api_context& ctx, const user_record& user, const std::string& refresh,

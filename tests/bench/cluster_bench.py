@@ -76,7 +76,8 @@ class Nodes:
         env = dict(os.environ, EMPORIUM_METRICS_PORT="0", EMPORIUM_ADMIN_EMAIL=ADMIN[0], EMPORIUM_ADMIN_PASSWORD=ADMIN[1],
                    EMPORIUM_JWT_SECRET="bench-secret-0123456789abcdef0123456789",
                    EMPORIUM_REGISTRATIONS_PER_MINUTE_IP="100000",
-                   EMPORIUM_MAX_CONNECTIONS_PER_CLIENT="1000000")
+                   EMPORIUM_MAX_CONNECTIONS_PER_CLIENT="1000000",
+                   EMPORIUM_REQUESTS_PER_SECOND_CLIENT="0")
         for i in range(n):
             args = [BINARY, "--port", str(self.http[i]), "--data-dir", self.dir]
             if n > 1:

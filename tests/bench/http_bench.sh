@@ -27,7 +27,7 @@ free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0)
 port=$(free_port); nginx_port=$(free_port); bare_port=$(free_port)
 # wrk opens every connection from 127.0.0.1: lift the per-client cap (256).
 EMPORIUM_ADMIN_EMAIL=admin@bench.test EMPORIUM_ADMIN_PASSWORD=bench-admin \
-  EMPORIUM_MAX_CONNECTIONS_PER_CLIENT=1000000 \
+  EMPORIUM_MAX_CONNECTIONS_PER_CLIENT=1000000 EMPORIUM_REQUESTS_PER_SECOND_CLIENT=0 \
   build/bench/emporium --port "$port" --data-dir "$work/data" >"$work/node.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done

@@ -51,7 +51,8 @@ class Node:
         self.data_dir, self.port = data_dir, free_port()
         env = dict(os.environ, EMPORIUM_ADMIN_EMAIL="admin@bench.test",
                    EMPORIUM_ADMIN_PASSWORD="bench-admin",
-                   EMPORIUM_MAX_CONNECTIONS_PER_CLIENT="1000000")
+                   EMPORIUM_MAX_CONNECTIONS_PER_CLIENT="1000000",
+                   EMPORIUM_REQUESTS_PER_SECOND_CLIENT="0")
         self.log = open(os.path.join(data_dir, "node.log"), "ab")
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(

@@ -1,5 +1,7 @@
 """Abuse resistance against the real binary: request framing that smuggles,
 tokens in query strings, owner-only data files."""
+import http.client
+import json
 import os
 import socket
 import time
@@ -282,6 +284,101 @@ class ConfiguredAdmin(unittest.TestCase):
                 promoted.close()
         finally:
             first.close()
+
+
+class RequestRate(unittest.TestCase):
+    """Requests per client address: a burst, then the rate; 429 + Retry-After
+    on a connection that stays open; other clients, health probes and static
+    files untouched; X-Forwarded-For believed only from a trusted proxy."""
+
+    @classmethod
+    def setUpClass(cls):
+        # 5 a second, bursts of 10. The harness turns the limit off for the
+        # other tests (they send from 127.0.0.1 as fast as they can).
+        cls.node = Node(env={"EMPORIUM_REQUESTS_PER_SECOND_CLIENT": "5"},
+                        extra_args=["--trusted-proxies", "127.0.0.40/32"]).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.node.close()
+
+    def keep_alive_calls(self, n, source, path="/api/products?pageSize=1", headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.node.port, timeout=10,
+                                          source_address=(source, 0))
+        answers = []
+        try:
+            for _ in range(n):
+                conn.request("GET", path, headers=headers or {})
+                res = conn.getresponse()
+                answers.append((res.status, res.read(), res.getheader("Retry-After")))
+        finally:
+            conn.close()
+        return answers
+
+    def test_a_client_past_its_rate_gets_429_and_keeps_its_connection(self):
+        answers = self.keep_alive_calls(25, "127.0.0.30")
+        statuses = [a[0] for a in answers]
+        # The burst (10), then refusals; tokens come back at 5 a second
+        # while the 25 run (a slow machine lets a few more through).
+        self.assertEqual(statuses[:10], [200] * 10, statuses)
+        self.assertGreaterEqual(statuses.count(429), 5, statuses)
+        self.assertEqual(set(statuses), {200, 429}, statuses)
+        status, body, retry_after = next(a for a in answers if a[0] == 429)
+        self.assertEqual(json.loads(body)["code"], "rate_limited")
+        self.assertGreaterEqual(int(retry_after), 1)
+        # Health probes and static files are not counted, nor refused.
+        self.assertEqual(self.node.request("GET", "/health/ready", source="127.0.0.30")[0], 200)
+        self.assertNotEqual(self.node.request("GET", "/", source="127.0.0.30")[0], 429)
+        # Another client is untouched; the refused one gets requests again
+        # at the rate once it waits.
+        self.assertEqual(self.node.request("GET", "/api/products?pageSize=1", source="127.0.0.31")[0], 200)
+        time.sleep(1.2)
+        again = [a[0] for a in self.keep_alive_calls(15, "127.0.0.30")]
+        self.assertEqual(again[:5], [200] * 5, again)
+        self.assertIn(429, again)
+
+    def test_a_socket_is_no_way_around_the_limit(self):
+        from wsclient import WebSocket
+        token = self.node.new_user("rate-socket@example.com")["token"]  # from 127.0.0.1
+        ws = WebSocket(self.node.port, f"/ws?access_token={token}", source="127.0.0.33")
+        try:
+            self.assertEqual(ws.status, 101)  # the upgrade took one of the 10
+            ws.recv()  # the socket's greeting
+            try:
+                for _ in range(30):
+                    ws.send('{"type":"ping"}')
+            except OSError:
+                pass  # closed while the flood was still going out
+            pongs, closed = 0, None
+            try:
+                while True:
+                    if json.loads(ws.recv()) == {"type": "pong"}:
+                        pongs += 1
+            except ConnectionError as e:
+                closed = e.args[1] if len(e.args) > 1 else b""
+            # Messages count like requests: the rest of the burst is answered,
+            # then the socket is closed with 1008 (policy violation).
+            self.assertGreaterEqual(pongs, 5)
+            self.assertLess(pongs, 30)
+            self.assertEqual(int.from_bytes(closed[:2], "big"), 1008, closed)
+        finally:
+            ws.close()
+
+    def test_forwarded_for_counts_only_from_a_trusted_proxy(self):
+        # Not a trusted proxy: a forged X-Forwarded-For does not get a fresh bucket.
+        forged = [a[0] for a in self.keep_alive_calls(
+            25, "127.0.0.32", headers={"X-Forwarded-For": "198.51.100.1"})]
+        self.assertIn(429, forged)
+        fresh = [a[0] for a in self.keep_alive_calls(
+            5, "127.0.0.32", headers={"X-Forwarded-For": "198.51.100.2"})]
+        self.assertIn(429, fresh)
+        # Through the trusted proxy, each forwarded client has its own.
+        one = [a[0] for a in self.keep_alive_calls(
+            25, "127.0.0.40", headers={"X-Forwarded-For": "198.51.100.3"})]
+        self.assertIn(429, one)
+        other = self.node.request("GET", "/api/products?pageSize=1", source="127.0.0.40",
+                                  headers={"X-Forwarded-For": "198.51.100.4"})
+        self.assertEqual(other[0], 200)
 
 
 class ConnectionFairness(unittest.TestCase):
