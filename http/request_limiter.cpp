@@ -48,9 +48,11 @@ bool request_limiter::make_room(stripe& s, clock::time_point now) {
 }
 
 unsigned request_limiter::admit(std::string_view client, clock::time_point now) {
-  auto& s = stripes_[std::hash<std::string_view>{}(client) % stripes];
+  auto hash = std::hash<std::string_view>{}(client);
+  // The stripe from the hash's high bits: the map's buckets use its low ones.
+  auto& s = stripes_[(hash >> 56) % stripes];
   std::lock_guard guard{s.mutex};
-  auto it = s.buckets.find(std::string{client});
+  auto it = s.buckets.find(client);
   if (it == s.buckets.end()) {
     if (!make_room(s, now))
       return 0; // fail open, see the header

@@ -18,6 +18,7 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -50,9 +51,16 @@ private:
     double tokens = 0;
     clock::time_point at{};
   };
+  /// Looks up by string_view without making a string (every request does).
+  struct text_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const {
+      return std::hash<std::string_view>{}(text);
+    }
+  };
   struct stripe {
     std::mutex mutex;
-    std::unordered_map<std::string, bucket> buckets;
+    std::unordered_map<std::string, bucket, text_hash, std::equal_to<>> buckets;
     clock::time_point pruned{};
   };
   static constexpr std::size_t stripes = 16;
