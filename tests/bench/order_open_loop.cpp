@@ -156,6 +156,8 @@ net::awaitable<void> buyer(int i, unsigned short port, std::string token, const 
       auto end = ends.find(id);
       if (end == ends.end()) {
         ++(ws_closed ? t.errors : t.timed_out);
+        if (ws_closed && t.errors <= 5)
+          fmt::print(stderr, "buyer {}: its socket closed before order {} ended\n", i, id);
       } else if (end->second == "Cancelled") {
         ++t.cancelled;
       } else if (now <= pl.arrivals.stop) {
@@ -168,6 +170,8 @@ net::awaitable<void> buyer(int i, unsigned short port, std::string token, const 
         ends.erase(end);
     } catch (const std::exception& e) {
       ++t.errors; // a broken or timed-out connection: the next order reconnects
+      if (t.errors <= 5) // the cause, for the first few
+        fmt::print(stderr, "buyer {}: order call: {}\n", i, e.what());
       api.reset();
     }
     if (ws_closed)
