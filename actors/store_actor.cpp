@@ -7,6 +7,7 @@
 // the log is folded once it is due, and a timer folds what a quiet store
 // would otherwise keep in its log; a fold that fails is retried after a
 // back-off. Fold times are CAF's clock (the deterministic tests drive it).
+#include "domain/backoff.hpp"
 #include "actors/entity_runtime.hpp"
 #include "actors/node_metrics.hpp"
 #include "actors/spawn_in.hpp"
@@ -68,12 +69,10 @@ using store_impl = store_actor::extend<caf::reacts_to<atoms::flush>, caf::reacts
 using store_self = store_impl::stateful_pointer<store_actor_state>;
 
 /// The wait before the next fold after `failures` failed ones in a row:
-/// the policy's age doubled each time, up to a minute.
+/// twice the policy's age, doubling, up to a minute.
 caf::timespan fold_backoff(const persistence::fold_policy& policy, int failures) {
-  auto wait = std::chrono::duration_cast<caf::timespan>(policy.after);
-  for (int i = 0; i < failures && wait < std::chrono::minutes(1); ++i)
-    wait *= 2;
-  return std::min<caf::timespan>(wait, std::chrono::minutes(1));
+  return backoff{2 * policy.after, std::chrono::minutes(1)}.delay(
+    static_cast<std::uint32_t>(failures));
 }
 
 /// Arms the fold timer `after` from now, unless it is armed already.
