@@ -75,6 +75,11 @@ caf::timespan fold_backoff(const persistence::fold_policy& policy, int failures)
     static_cast<std::uint32_t>(failures));
 }
 
+/// Whether a failed fold's back-off still holds at `now`.
+bool backing_off(const store_actor_state& st, caf::actor_clock::time_point now) {
+  return st.fold_failures > 0 && now < st.fold_retry_at;
+}
+
 /// Arms the fold timer `after` from now, unless it is armed already.
 void arm_fold_timer(store_self self, caf::timespan after) {
   auto& st = self->state;
@@ -123,12 +128,12 @@ bool fold(store_self self) {
 bool fold_if_due(store_self self) {
   auto& st = self->state;
   auto now = self->clock().now();
-  bool backing_off = st.fold_failures > 0 && now < st.fold_retry_at;
-  if (!backing_off && st.store->fold_due(now))
+  bool waiting = backing_off(st, now);
+  if (!waiting && st.store->fold_due(now))
     return fold(self);
   if (st.store->unfolded_rows() != 0)
-    arm_fold_timer(self, backing_off ? st.fold_retry_at - now
-                                     : caf::timespan{st.store->policy().after});
+    arm_fold_timer(self, waiting ? st.fold_retry_at - now
+                                 : caf::timespan{st.store->policy().after});
   return true;
 }
 
@@ -288,7 +293,7 @@ store_impl::behavior_type store_behavior(store_self self, std::string path,
       if (st.store->unfolded_rows() == 0)
         return;
       auto now = self->clock().now();
-      if (st.fold_failures > 0 && now < st.fold_retry_at)
+      if (backing_off(st, now))
         arm_fold_timer(self, st.fold_retry_at - now); // armed before the failure
       else
         fold(self);
