@@ -64,13 +64,22 @@ void connection::begin() {
 }
 
 void connection::commit() {
+  std::int64_t witnessed = 0;
   if (epoch_ != 0) {
-    auto q = statement("UPDATE shard_epochs SET last_write_ns = ? WHERE epoch = ?");
-    q->bind(1, wall_clock_ns());
-    q->bind(2, epoch_);
-    q->exec();
+    auto now = wall_clock_ns();
+    if (epoch_ != witness_epoch_ || now - witness_ns_ >= epoch_witness_interval_ns) {
+      auto q = statement("UPDATE shard_epochs SET last_write_ns = ? WHERE epoch = ?");
+      q->bind(1, now);
+      q->bind(2, epoch_);
+      q->exec();
+      witnessed = now;
+    }
   }
   statement("COMMIT")->exec();
+  if (witnessed != 0) { // only a committed update counts
+    witness_epoch_ = epoch_;
+    witness_ns_ = witnessed;
+  }
   // After COMMIT, not before: a relocation copies what committed before its
   // marker appeared; a commit that finds the marker may not be in the copy.
   if (epoch_ != 0 && !relocation_marker_.empty()) {

@@ -69,6 +69,9 @@ private:
   epoch_fence fence_; // the epoch this node holds the file at
   std::string relocation_marker_; // of a fenced shard file (shard_files.hpp)
   std::int64_t epoch_ = 0; // of the open transaction (0: unfenced)
+  // The epoch and time `last_write_ns` was last brought up to date with.
+  std::int64_t witness_epoch_ = 0;
+  std::int64_t witness_ns_ = 0;
   std::unordered_map<std::string_view, std::unique_ptr<SQLite::Statement>> prepared_;
 };
 

@@ -2,15 +2,20 @@
 // writes nothing; each epoch's span of writes is on file.
 #include "persistence/account_store.hpp"
 #include "persistence/entity_store.hpp"
+#include "domain/wall_clock.hpp"
 #include "persistence/fencing.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 #include "temp_db.hpp"
 
+#include <chrono>
 #include <filesystem>
+#include <set>
+#include <thread>
 
 using namespace emporium::persistence;
+using emporium::wall_clock_ns;
 using emporium::testing::fresh_db_path;
 
 namespace {
@@ -92,6 +97,30 @@ TEST_CASE("each epoch's writes are recorded and never interleave") {
   CHECK(rows[0].last_write_ns > rows[0].opened_ns);
   CHECK(rows[0].last_write_ns <= rows[1].opened_ns);
   CHECK(rows[1].last_write_ns > rows[1].opened_ns);
+}
+
+TEST_CASE("the last write is brought up to date at most once per interval") {
+  auto path = fresh_db_path("witness.db");
+  auto fence = fence_at(*take_ownership(path, "n1", durability::normal));
+  entity_store store(path, durability::normal, fence);
+  auto started = std::chrono::steady_clock::now();
+  std::set<std::int64_t> seen;
+  for (int i = 0; i < 20; ++i) {
+    auto w = one_write("k" + std::to_string(i), "{}");
+    store.commit(w);
+    seen.insert(epochs(path)[0].last_write_ns);
+  }
+  auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::steady_clock::now() - started).count();
+  // The first commit records; later ones only once an interval has passed.
+  CHECK(seen.size() <= static_cast<std::size_t>(elapsed / epoch_witness_interval_ns) + 1);
+  CHECK(*seen.begin() > epochs(path)[0].opened_ns);
+  std::this_thread::sleep_for(std::chrono::nanoseconds(epoch_witness_interval_ns) +
+                              std::chrono::milliseconds(5));
+  auto later = one_write("late", "{}");
+  auto before = wall_clock_ns();
+  store.commit(later);
+  CHECK(epochs(path)[0].last_write_ns >= before);
 }
 
 TEST_CASE("taking ownership never waits for a writer inside a transaction") {
