@@ -49,15 +49,6 @@ void router::add(std::string method, std::string pattern, handler fn) {
   compiled_.push_back(std::move(c));
 }
 
-namespace {
-
-bool is_api_path(const std::string& path) {
-  auto lower = to_lower(path);
-  return lower.rfind("/api/", 0) == 0 || lower == "/api";
-}
-
-} // namespace
-
 void router::dispatch(request& req, responder respond) const {
   auto segments = split_path(to_lower(req.path)); // lower once, compare many times
   auto original = split_path(req.path); // parameters keep their case
@@ -100,8 +91,12 @@ void router::dispatch(request& req, responder respond) const {
     if (!allowed.empty())
       break; // the literal route exists with other methods: do not try placeholders
   }
+  // An API path is one whose first segment is `api`, read as the routes
+  // are (any case, empty segments skipped): `//api/x` gets the JSON 404 of
+  // `/api/x`, not the storefront's page.
+  bool api_path = !segments.empty() && segments.front() == "api";
   if (fallback_ && allowed.empty() && (req.method == "GET" || req.method == "HEAD") &&
-      !is_api_path(req.path)) {
+      !api_path) {
     fallback_(req, counted(static_, req, std::move(respond)));
     return;
   }

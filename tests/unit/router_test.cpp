@@ -42,6 +42,12 @@ TEST_CASE("routing") {
   CHECK(run(r, "GET", "/shop/cart").body == "static");
   CHECK(run(r, "GET", "/api/nothing").status == 404);
   CHECK(run(r, "POST", "/shop/cart").status == 404);
+  // Read as the routes are: any case, empty segments skipped.
+  CHECK(run(r, "GET", "//api//nothing").status == 404);
+  CHECK(run(r, "GET", "/API/nothing").status == 404);
+  CHECK(run(r, "GET", "//API").status == 404);
+  CHECK(run(r, "GET", "/apiary").body == "static");
+  CHECK(run(r, "GET", "//api//products/7").body == "one:7");
 }
 
 #include "http/client_address.hpp"
