@@ -122,7 +122,8 @@ net::awaitable<void> prepare_resumer(const setup& su, std::size_t i, long& first
 /// One call of the stream's kind; throws on a broken connection or a
 /// timeout. Answers the HTTP status (200 for a completed resume).
 net::awaitable<int> one_call(kind k, const setup& su, std::optional<beast::tcp_stream>& api,
-                             beast::flat_buffer& buf, std::mt19937_64& rng,
+                             clock_type::time_point& api_used, beast::flat_buffer& buf,
+                             std::mt19937_64& rng,
                              clock_type::time_point deadline) {
   auto ex = co_await net::this_coro::executor;
   auto pick = [&rng](std::size_t n) {
@@ -148,6 +149,7 @@ net::awaitable<int> one_call(kind k, const setup& su, std::optional<beast::tcp_s
     beast::get_lowest_layer(ws).close();
     co_return 200;
   }
+  drop_if_idle(api, api_used);
   if (!api) {
     api.emplace(ex);
     buf.clear();
@@ -172,6 +174,7 @@ net::awaitable<void> worker(int i, kind k, const setup& su, pool& p, stream_tall
   auto ex = co_await net::this_coro::executor;
   net::steady_timer wake{ex};
   std::optional<beast::tcp_stream> api;
+  clock_type::time_point api_used{};
   beast::flat_buffer buf;
   std::mt19937_64 rng{static_cast<std::uint64_t>(i) * 7919 + static_cast<std::uint64_t>(k)};
   const bool never = false;
@@ -186,7 +189,7 @@ net::awaitable<void> worker(int i, kind k, const setup& su, pool& p, stream_tall
       continue;
     }
     try {
-      auto status = co_await one_call(k, su, api, buf, rng, deadline);
+      auto status = co_await one_call(k, su, api, api_used, buf, rng, deadline);
       auto now = clock_type::now();
       if (status != 200) {
         ++t.failed;

@@ -20,6 +20,25 @@ namespace load {
 
 using clock_type = std::chrono::steady_clock;
 
+/// A keep-alive connection idle this long is replaced before its next
+/// request, as a client's connection pool does: the node closes a
+/// connection whose next request head has not come within its header
+/// timeout (10 s by default), and a request written just as it closes
+/// fails with "end of stream" or a reset. The pool below hands work to the
+/// most recently idle worker, so some workers idle that long when the load
+/// dips; those were the generators' occasional "errors".
+constexpr auto max_idle_connection = std::chrono::seconds(5);
+
+/// Drops `conn` when it has been idle longer than max_idle_connection
+/// (the caller then opens a fresh one), and marks it used now.
+template <class Stream>
+void drop_if_idle(std::optional<Stream>& conn, clock_type::time_point& last_used) {
+  auto now = clock_type::now();
+  if (conn && now - last_used > max_idle_connection)
+    conn.reset();
+  last_used = now;
+}
+
 /// A worker waiting for work parks on its own timer; the dispatcher hands
 /// it an arrival time and cancels the timer.
 struct worker_slot {

@@ -104,9 +104,11 @@ net::awaitable<void> buyer(int i, unsigned short port, std::string token, const 
   }
   net::co_spawn(ex, reader(ws, ends, wake, ws_closed), net::detached);
   std::optional<beast::tcp_stream> api;
+  clock_type::time_point api_used{};
   beast::flat_buffer http_buf;
   auto call = [&](const std::string& target,
                   const json& body) -> net::awaitable<http::response<http::string_body>> {
+    drop_if_idle(api, api_used);
     if (!api) {
       api.emplace(ex);
       http_buf.clear();
