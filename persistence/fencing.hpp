@@ -18,10 +18,10 @@
 // Each row also records when its writer first and last committed
 // (`opened_ns`, `last_write_ns`): the partition tests check from the file
 // alone that no two epochs' writes ever interleaved. `last_write_ns` is
-// brought up to date by a commit at least `epoch_witness_interval` after
+// brought up to date by a commit at least `epoch_witness_interval_ns` after
 // the last one that did (and by a connection's first commit), so it may be
 // up to that much older than the last write: written by every commit, the
-// row's page was one of every commit's ~5.6 log frames (18% of them under
+// row's page was one of every commit's ~5.6 WAL frames (18% of them under
 // order load, docs/benchmarks.md). It never runs ahead of a real write, so
 // an interleaving it shows is real; one within the interval can go unseen.
 #pragma once
