@@ -13,6 +13,7 @@
 #include "actors/spawn_in.hpp"
 #include "persistence/entity_store.hpp"
 #include "persistence/fencing.hpp"
+#include "support/thread_name.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -219,7 +220,7 @@ caf::response_promise enqueue(store_self self, persistence::entity_write write) 
 store_impl::behavior_type store_behavior(store_self self, std::string path,
                                          persistence::durability level, event_sink on_event,
                                          persistence::epoch_fence fence,
-                                         std::chrono::microseconds commit_delay) {
+                                         std::chrono::microseconds commit_delay, bool own_thread) {
   self->state.commit_delay = commit_delay;
   // Carts are written on every add and read only by their own entity (and
   // so only through this store): they go through the log.
@@ -230,6 +231,9 @@ store_impl::behavior_type store_behavior(store_self self, std::string path,
   auto& m = node_metrics::get();
   auto db = std::filesystem::path{path}.filename().string();
   self->state.db = db;
+  // A detached actor's behaviour is made on its own thread: "store shard-03".
+  if (own_thread)
+    name_this_thread("store " + std::filesystem::path{path}.stem().string());
   self->state.commits = &m.commits->with({db});
   self->state.saves_per_commit = &m.saves_per_commit->with({db});
   self->state.commit_duration = &m.commit_duration->with({db});
@@ -311,7 +315,7 @@ store_actor spawn_store(caf::actor_system& sys, const std::string& db_path,
                                        ? group_commit_delay
                                        : std::chrono::microseconds(0));
   return spawn_in(sys, mode, store_behavior, db_path, level, std::move(on_event),
-                  std::move(fence), delay);
+                  std::move(fence), delay, mode == spawn_mode::own_thread);
 }
 
 } // namespace emporium

@@ -6,6 +6,7 @@
 #include "http/edge_state.hpp"
 #include "http/http_session.hpp"
 #include "support/log.hpp"
+#include "support/thread_name.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -141,7 +142,8 @@ std::uint16_t server::start() {
   // runs until stop(), not until its first quiet moment.
   for (auto& ioc : impl_->contexts) {
     auto* context = ioc.get();
-    impl_->threads.emplace_back([context] {
+    impl_->threads.emplace_back([context, n = impl_->threads.size()] {
+      name_this_thread("http io " + std::to_string(n));
       auto guard = net::make_work_guard(*context);
       run_io(*context);
     });

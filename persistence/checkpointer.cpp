@@ -1,6 +1,8 @@
 // Background WAL checkpoints (see checkpointer.hpp).
 #include "persistence/checkpointer.hpp"
 
+#include "support/thread_name.hpp"
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
@@ -91,6 +93,8 @@ void checkpointer::run_once() {
 }
 
 void checkpointer::loop() {
+  // "ckpt shard-03": the file without its extension.
+  name_this_thread("ckpt " + std::filesystem::path{path_}.stem().string());
   std::unique_lock lock{mutex_};
   while (!wake_.wait_for(lock, every_, [this] { return stop_; })) {
     lock.unlock();

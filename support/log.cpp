@@ -1,6 +1,8 @@
 // Structured logging (see log.hpp).
 #include "support/log.hpp"
 
+#include "support/thread_name.hpp"
+
 #include "support/json_field.hpp"
 #include "support/trace.hpp"
 
@@ -67,6 +69,7 @@ private:
   sink() : writer_([this] { run(); }) {}
 
   void run() {
+    name_this_thread("log writer");
     std::unique_lock lock{mutex_};
     for (;;) {
       wake_.wait(lock, [this] { return stopped_ || !queue_.empty(); });

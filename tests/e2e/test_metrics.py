@@ -16,7 +16,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from harness import REPO, Cluster, Node, free_port, wait_for
+from harness import IMAGE, REPO, Cluster, Node, free_port, wait_for
 
 PROMTOOL = shutil.which("promtool")
 PROMETHEUS = shutil.which("prometheus")
@@ -154,6 +154,36 @@ class ShippedConfigTests(unittest.TestCase):
         for alert in ("EmporiumNodeDown", "EmporiumQuorumLost", "EmporiumOrdersFailing",
                       "EmporiumPaymentBreakerOpen", "EmporiumRequestLatencyHigh"):
             self.assertIn(f"alert: {alert}", rules)
+
+
+class ThreadNamesTests(unittest.TestCase):
+    """`top -H`, `perf` and /proc tell the node's threads apart: a store and
+    a checkpointer per database file, the HTTP I/O threads, the log writer
+    (unnamed, they all read "caf.actor" or the binary's name)."""
+
+    @unittest.skipIf(IMAGE, "the node runs in a container: its threads are not this process's")
+    def test_the_node_names_its_threads(self):
+        node = Node().start()
+        try:
+            shards = sorted(f[:-3] for f in os.listdir(node.data_dir)
+                            if re.fullmatch(r"shard-\d+\.db", f))
+            names = set()
+            task = f"/proc/{node.proc.pid}/task"
+            for tid in os.listdir(task):
+                try:
+                    with open(f"{task}/{tid}/comm") as f:
+                        names.add(f.read().strip())
+                except FileNotFoundError:
+                    pass  # the thread ended meanwhile
+        finally:
+            node.close()
+        self.assertTrue(shards)
+        for shard in shards:
+            self.assertIn(f"store {shard}", names)
+            self.assertIn(f"ckpt {shard}", names)
+        self.assertIn("ckpt emporium", names)
+        self.assertIn("http io 0", names)
+        self.assertIn("log writer", names)
 
 
 @unittest.skipUnless(PROMETHEUS, "prometheus missing (scripts/install-deps metrics)")
