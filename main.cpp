@@ -329,6 +329,7 @@ emporium::http::server_options edge_options(const emporium::node_config& cfg, un
   opts.max_connections = cfg.max_connections;
   opts.max_connections_per_client = cfg.max_connections_per_client;
   opts.requests_per_second_per_client = cfg.requests_per_second_client;
+  opts.max_requests_in_flight = cfg.max_requests_in_flight;
   opts.header_timeout = std::chrono::seconds(cfg.header_timeout_s);
   opts.cors_origins = cfg.cors_origins;
   std::vector<emporium::http::cidr> proxies;

@@ -206,6 +206,10 @@ const std::vector<option>& options() {
      "with Retry-After beyond; the API and live sockets count, health probes and static files "
      "do not); 0 = no limit",
      number<unsigned>(&c::requests_per_second_client, 0, 1'000'000)},
+    {"max-requests-in-flight",
+     "HTTP requests the node holds at once, read and not yet answered (503 with Retry-After "
+     "beyond; counted like requests-per-second-client); 0 = no limit",
+     number<unsigned>(&c::max_requests_in_flight, 0, 10'000'000)},
     {"max-sockets-per-user", "live sockets (/ws and /notificationHub) one user may hold",
      number<unsigned>(&c::max_sockets_per_user, 1, 100'000)},
     {"header-timeout", "seconds a connection may take to send a complete request head",

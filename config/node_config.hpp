@@ -60,6 +60,7 @@ struct node_config {
   unsigned max_connections = 10'000;
   unsigned max_connections_per_client = 256; // by client address; trusted proxies exempt
   unsigned requests_per_second_client = 100; // by client address, bursts of 2x; 0 = none
+  unsigned max_requests_in_flight = 4096;    // on the whole node; 0 = none
   unsigned max_sockets_per_user = 16;        // live sockets across /ws and the hub
   unsigned header_timeout_s = 10;            // to send a complete request head
   unsigned request_timeout_ms = 5'000;

@@ -155,10 +155,16 @@ private:
       do_read();
   }
 
-  /// A 429 when the client has used up its requests (answered in order, on
-  /// a connection that stays open); only the API and the live sockets count.
+  /// A 429 when the client has used up its requests, a 503 when the node
+  /// holds as many requests as it takes at once (answered in order, on a
+  /// connection that stays open); only the API and the live sockets count.
   std::optional<response> over_request_limit(const request& req) {
-    if (!state_->limiter || !counted_path(req.path))
+    if (!counted_path(req.path))
+      return std::nullopt;
+    auto most = state_->opts.max_requests_in_flight;
+    if (most > 0 && state_->in_flight >= most)
+      return retry_later(errc::unavailable, "the node is busy; retry shortly", 1);
+    if (!state_->limiter)
       return std::nullopt;
     auto wait = state_->limiter->admit(req.client_address);
     if (wait == 0)

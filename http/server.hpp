@@ -29,6 +29,10 @@ struct server_options {
   /// Requests a client address may make per second, with bursts of twice
   /// that (request_limiter.hpp); only the API and live sockets count. 0 = no limit.
   double requests_per_second_per_client = 0;
+  /// Requests the whole node holds at once (read, not yet answered): past
+  /// it an API request gets a 503 with Retry-After instead of a place in
+  /// the queue. The global counterpart of the limits per client. 0 = none.
+  std::uint64_t max_requests_in_flight = 0;
   /// A connection must send a complete request head this soon after it
   /// opens or after its previous answer (slow or idle clients hold slots).
   std::chrono::seconds header_timeout{10};

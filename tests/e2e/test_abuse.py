@@ -3,6 +3,7 @@ tokens in query strings, owner-only data files."""
 import http.client
 import json
 import os
+import re
 import socket
 import time
 import stat
@@ -379,6 +380,52 @@ class RequestRate(unittest.TestCase):
         other = self.node.request("GET", "/api/products?pageSize=1", source="127.0.0.40",
                                   headers={"X-Forwarded-For": "198.51.100.4"})
         self.assertEqual(other[0], 200)
+
+
+def pipelined_cart_reads(port, token, n):
+    """`n` GET /api/cart pipelined on one connection (the last closes it):
+    each answer's status, Retry-After and body, in order."""
+    one = (b"GET /api/cart HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+           % token.encode())
+    data = b"".join(one + b"\r\n" for _ in range(n - 1)) + one + b"Connection: close\r\n\r\n"
+    answer = raw_exchange(port, data, timeout=10)
+    out = []
+    for part in answer.split(b"HTTP/1.1 ")[1:]:
+        head, _, body = part.partition(b"\r\n\r\n")
+        retry = re.search(rb"(?im)^retry-after: *(\d+)", head)
+        out.append((int(head[:3]), retry and int(retry.group(1)), body))
+    return out
+
+
+class RequestsInFlight(unittest.TestCase):
+    """The global counterpart of the limits per client: past
+    --max-requests-in-flight held requests, an API request gets a 503 with
+    Retry-After at once instead of a place in the queue."""
+
+    def test_past_the_nodes_cap_api_requests_get_503_and_probes_still_answer(self):
+        capped = Node(extra_args=["--max-requests-in-flight", "2"]).start()
+        try:
+            token = capped.new_user("in-flight@example.com")["token"]
+            # 16 pipelined reads of a cart the node has to load first: the
+            # edge reads them all long before the first answer comes back.
+            answers = pipelined_cart_reads(capped.port, token, 16)
+            statuses = [a[0] for a in answers]
+            self.assertEqual(len(statuses), 16, statuses)
+            self.assertEqual(statuses[0], 200, statuses)
+            self.assertIn(503, statuses)
+            self.assertEqual(set(statuses), {200, 503}, statuses)
+            status, retry_after, body = next(a for a in answers if a[0] == 503)
+            self.assertEqual(json.loads(body)["code"], "unavailable")
+            self.assertEqual(retry_after, 1)
+            # Once they are answered the node takes requests again; health
+            # probes never count.
+            self.assertEqual(capped.request("GET", "/api/cart", token=token)[0], 200)
+            self.assertEqual(capped.request("GET", "/health/ready")[0], 200)
+        finally:
+            capped.close()
+        # The same burst under the default cap (4,096): every read answered.
+        token = node.new_user("in-flight-default@example.com")["token"]
+        self.assertEqual([a[0] for a in pipelined_cart_reads(node.port, token, 16)], [200] * 16)
 
 
 class ConnectionFairness(unittest.TestCase):
