@@ -44,19 +44,41 @@ inline http::request<http::string_body> make_request(http::verb method, const st
 }
 
 /// Blocking calls for the setup (accounts, stock) before the measurement.
+/// A call that finds its kept-alive connection closed (the node closes one
+/// whose next request head has not come within its header timeout, which
+/// it counts from the previous request, so a slow answer such as a login
+/// queued for Argon2 can use it up) is made once more on a new connection:
+/// every setup call may be repeated (a stock level, a login, a sign-up
+/// that then answers "taken" and is followed by the login).
 struct setup_client {
   net::io_context ioc;
-  beast::tcp_stream stream{ioc};
-  explicit setup_client(unsigned short port) {
-    stream.connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
+  std::optional<beast::tcp_stream> stream;
+  unsigned short port;
+  explicit setup_client(unsigned short port) : port(port) { connect(); }
+  void connect() {
+    stream.emplace(ioc);
+    stream->connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
   }
   json call(http::verb method, const std::string& target, const json& body,
             const std::string& token = {}) {
-    http::write(stream, make_request(method, target, body, token));
-    beast::flat_buffer buf;
-    http::response<http::string_body> res;
-    http::read(stream, buf, res);
-    return json::parse(res.body(), nullptr, false);
+    for (int attempt = 0;; ++attempt) {
+      try {
+        http::write(*stream, make_request(method, target, body, token));
+        beast::flat_buffer buf;
+        http::response<http::string_body> res;
+        http::read(*stream, buf, res);
+        if (!res.keep_alive())
+          connect();
+        return json::parse(res.body(), nullptr, false);
+      } catch (const boost::system::system_error& e) {
+        bool closed = e.code() == http::error::end_of_stream ||
+                      e.code() == net::error::connection_reset ||
+                      e.code() == net::error::broken_pipe;
+        if (!closed || attempt > 0)
+          throw;
+        connect();
+      }
+    }
   }
 };
 

@@ -217,7 +217,12 @@ int main(int argc, char** argv) {
 
   net::io_context ioc{1};
   // Connections are opened first; the schedule starts once all are.
-  pl.arrivals.start = clock_type::now() + std::chrono::milliseconds(500 + 5 * buyers);
+  auto opening = std::chrono::milliseconds(500 + 5 * buyers);
+  pl.arrivals.start = clock_type::now() + opening;
+  // For scripts that sample the node under load (order_cpu.sh): when, from
+  // now, the arrivals begin. On stderr: the result lines stay on stdout.
+  fmt::print(stderr, "arrivals begin in {} ms\n", opening.count());
+  std::fflush(stderr);
   pl.arrivals.stop = pl.arrivals.start + std::chrono::duration_cast<clock_type::duration>(
                                            std::chrono::duration<double>(seconds));
   pool p{buyers};
