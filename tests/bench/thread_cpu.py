@@ -18,7 +18,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 def group(name):
     # "store shard-03", "ckpt emporium", "http io 1" -> "store", "ckpt", "http io"
-    name = re.sub(r" (shard-\d+|emporium)$", "", name)
+    name = re.sub(r" (shard-\d+\S*|emporium)$", "", name)  # a relocated file: shard-03.r5
     return re.sub(r" \d+$", "", name)
 
 
