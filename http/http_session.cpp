@@ -86,15 +86,35 @@ private:
     parser_.emplace();
     parser_->body_limit(state_->opts.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(state_->opts.max_header_bytes));
-    // The head must arrive within header_timeout (a slow or silent client
-    // holds a connection slot); the body then gets read_timeout.
-    stream_.expires_after(std::min<std::chrono::steady_clock::duration>(
-      state_->opts.header_timeout, state_->opts.read_timeout));
+    // The head must arrive within header_timeout of the connection going
+    // idle (a slow or silent client holds a connection slot); the body then
+    // gets read_timeout. While answers are still owed, the client is
+    // waiting for us, not idle: the head read ahead gets read_timeout, and
+    // on_write starts it over with header_timeout once the last answer is
+    // out (a stream cannot move a pending read's deadline). Counted from
+    // the read instead, an answer slower than header_timeout (a login
+    // queued for Argon2) closed the connection right after it.
+    reading_head_ = true;
+    head_deadline_pending_ = !queue_.empty();
+    stream_.expires_after(head_deadline_pending_
+                            ? std::chrono::steady_clock::duration{state_->opts.read_timeout}
+                            : std::min<std::chrono::steady_clock::duration>(
+                                state_->opts.header_timeout, state_->opts.read_timeout));
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
 
   void on_header(beast::error_code ec, std::size_t n) {
+    reading_head_ = false;
+    if (restarting_head_) {
+      restarting_head_ = false;
+      if (ec == net::error::operation_aborted) {
+        // Cancelled by on_write to start the head's deadline now; bytes of
+        // a head already received stay in buffer_ (a head is parsed whole).
+        reading_ = false;
+        return do_read();
+      }
+    }
     if (ec || parser_->is_done())
       return on_read(ec, n);
     stream_.expires_after(state_->opts.read_timeout);
@@ -248,6 +268,12 @@ private:
     if (closing_)
       return close_after_writes();
     write_next();
+    if (queue_.empty() && reading_head_ && head_deadline_pending_ && !restarting_head_) {
+      // Idle now: the head read ahead gets header_timeout from here.
+      restarting_head_ = true;
+      stream_.cancel();
+      return;
+    }
     do_read();
   }
 
@@ -277,6 +303,9 @@ private:
   std::deque<std::shared_ptr<slot>> queue_;
   std::string client_address_;
   bool reading_ = false;
+  bool reading_head_ = false;          // the pending read is of a request head
+  bool head_deadline_pending_ = false; // ...started while answers were owed
+  bool restarting_head_ = false;       // ...cancelled to start its deadline over
   bool writing_ = false;
   bool closing_ = false;
   bool failed_ = false;
