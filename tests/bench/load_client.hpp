@@ -45,11 +45,11 @@ inline http::request<http::string_body> make_request(http::verb method, const st
 
 /// Blocking calls for the setup (accounts, stock) before the measurement.
 /// A call that finds its kept-alive connection closed (the node closes one
-/// whose next request head has not come within its header timeout, which
-/// it counts from the previous request, so a slow answer such as a login
-/// queued for Argon2 can use it up) is made once more on a new connection:
-/// every setup call may be repeated (a stock level, a login, a sign-up
-/// that then answers "taken" and is followed by the login).
+/// left idle past its header timeout; before e593d0d it counted that time
+/// from the previous request, so a slow answer such as a login queued for
+/// Argon2 used it up) is made once more on a new connection: every setup
+/// call may be repeated (a stock level, a login, a sign-up that then
+/// answers "taken" and is followed by the login).
 struct setup_client {
   net::io_context ioc;
   std::optional<beast::tcp_stream> stream;
