@@ -164,9 +164,8 @@ class ThreadNamesTests(unittest.TestCase):
     @unittest.skipIf(IMAGE, "the node runs in a container: its threads are not this process's")
     def test_the_node_names_its_threads(self):
         node = Node().start()
-        try:
-            shards = sorted(f[:-3] for f in os.listdir(node.data_dir)
-                            if re.fullmatch(r"shard-\d+\.db", f))
+
+        def thread_names():
             names = set()
             task = f"/proc/{node.proc.pid}/task"
             for tid in os.listdir(task):
@@ -175,15 +174,30 @@ class ThreadNamesTests(unittest.TestCase):
                         names.add(f.read().strip())
                 except FileNotFoundError:
                     pass  # the thread ended meanwhile
+            return names
+
+        try:
+            shards = sorted(f[:-3] for f in os.listdir(node.data_dir)
+                            if re.fullmatch(r"shard-\d+\.db", f))
+            expected = ({f"store {s}" for s in shards} | {f"ckpt {s}" for s in shards} |
+                        {"ckpt emporium", "http io 0", "log writer"})
+            # A thread takes its name when it starts running, which can be
+            # just after the node says it is ready.
+            names = set()
+
+            def all_named():
+                nonlocal names
+                names = thread_names()
+                return expected <= names
+
+            try:
+                wait_for(all_named, timeout=10, what="every thread named")
+            except AssertionError:
+                pass  # the assertions below say which names are missing
         finally:
             node.close()
         self.assertTrue(shards)
-        for shard in shards:
-            self.assertIn(f"store {shard}", names)
-            self.assertIn(f"ckpt {shard}", names)
-        self.assertIn("ckpt emporium", names)
-        self.assertIn("http io 0", names)
-        self.assertIn("log writer", names)
+        self.assertEqual(sorted(expected - names), [])
 
 
 @unittest.skipUnless(PROMETHEUS, "prometheus missing (scripts/install-deps metrics)")
