@@ -82,21 +82,23 @@ private:
   void do_read() {
     if (closing_ || reading_ || queue_.size() >= state_->opts.max_pipelined)
       return;
+    // While answers are owed, read ahead only a request the client has
+    // already pipelined (bytes in buffer_); otherwise on_write starts the
+    // read once the last answer is out. So the head's deadline,
+    // header_timeout, counts from the connection going idle (a slow or
+    // silent client holds a connection slot), and an answer slower than
+    // header_timeout (a login queued for Argon2) does not close the
+    // connection. A stream cannot move a pending read's deadline, so
+    // reading ahead on an empty buffer would mean cancelling and restarting
+    // that read after nearly every answer. A head read ahead, and any body,
+    // get read_timeout: the client is sending.
+    if (!queue_.empty() && buffer_.size() == 0)
+      return;
     reading_ = true;
     parser_.emplace();
     parser_->body_limit(state_->opts.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(state_->opts.max_header_bytes));
-    // The head must arrive within header_timeout of the connection going
-    // idle (a slow or silent client holds a connection slot); the body then
-    // gets read_timeout. While answers are still owed, the client is
-    // waiting for us, not idle: the head read ahead gets read_timeout, and
-    // on_write starts it over with header_timeout once the last answer is
-    // out (a stream cannot move a pending read's deadline). Counted from
-    // the read instead, an answer slower than header_timeout (a login
-    // queued for Argon2) closed the connection right after it.
-    reading_head_ = true;
-    head_deadline_pending_ = !queue_.empty();
-    stream_.expires_after(head_deadline_pending_
+    stream_.expires_after(!queue_.empty()
                             ? std::chrono::steady_clock::duration{state_->opts.read_timeout}
                             : std::min<std::chrono::steady_clock::duration>(
                                 state_->opts.header_timeout, state_->opts.read_timeout));
@@ -105,16 +107,6 @@ private:
   }
 
   void on_header(beast::error_code ec, std::size_t n) {
-    reading_head_ = false;
-    if (restarting_head_) {
-      restarting_head_ = false;
-      if (ec == net::error::operation_aborted) {
-        // Cancelled by on_write to start the head's deadline now; bytes of
-        // a head already received stay in buffer_ (a head is parsed whole).
-        reading_ = false;
-        return do_read();
-      }
-    }
     if (ec || parser_->is_done())
       return on_read(ec, n);
     stream_.expires_after(state_->opts.read_timeout);
@@ -268,12 +260,6 @@ private:
     if (closing_)
       return close_after_writes();
     write_next();
-    if (queue_.empty() && reading_head_ && head_deadline_pending_ && !restarting_head_) {
-      // Idle now: the head read ahead gets header_timeout from here.
-      restarting_head_ = true;
-      stream_.cancel();
-      return;
-    }
     do_read();
   }
 
@@ -303,9 +289,6 @@ private:
   std::deque<std::shared_ptr<slot>> queue_;
   std::string client_address_;
   bool reading_ = false;
-  bool reading_head_ = false;          // the pending read is of a request head
-  bool head_deadline_pending_ = false; // ...started while answers were owed
-  bool restarting_head_ = false;       // ...cancelled to start its deadline over
   bool writing_ = false;
   bool closing_ = false;
   bool failed_ = false;
