@@ -185,6 +185,16 @@ constexpr std::array migrations = {
       state TEXT    NOT NULL
     );
   )sql",
+  // 11: the outbox indexed by order instead of by user. Keyed (user, seq),
+  // every event went to a random leaf (user ids are random), one page
+  // written per event once the index outgrew a commit's locality (5.2 of a
+  // commit's 14.7 pages at 2.8 million events). Order ids rise, so events
+  // land at the index's right edge; a resume finds its user's orders
+  // through orders_by_user and each order's events through this index.
+  R"sql(
+    DROP INDEX IF EXISTS outbox_by_user;
+    CREATE INDEX outbox_by_order ON outbox(order_id, seq);
+  )sql",
 };
 
 void migrate(SQLite::Database& db, const std::string& path) {

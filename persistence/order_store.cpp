@@ -58,8 +58,16 @@ std::optional<order_store::stored_order> order_store::find(std::int64_t id) {
 
 std::vector<order_event> order_store::events_since(const std::string& user, std::int64_t seq,
                                                    std::size_t limit, std::int64_t* last_read) {
+  // The user's orders (orders_by_user), then each order's events after
+  // `seq` (outbox_by_order): one index seek per order the user has in this
+  // file, and an event is an append to both indexes when it is written.
+  // user_id is checked again on the event row: an order's events are its
+  // user's. The index is named so the plan cannot turn into a scan of
+  // every event after `seq` (rowid order matches ORDER BY seq).
   auto q = db_.statement("SELECT user_id, order_id, payload, seq FROM outbox "
-                            "WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?");
+                         "INDEXED BY outbox_by_order "
+                         "WHERE order_id IN (SELECT id FROM orders WHERE user_id = ?1) "
+                         "AND seq > ?2 AND user_id = ?1 ORDER BY seq LIMIT ?3");
   q->bind(1, user);
   q->bind(2, seq);
   q->bind(3, static_cast<std::int64_t>(limit));
