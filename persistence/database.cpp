@@ -185,15 +185,16 @@ constexpr std::array migrations = {
       state TEXT    NOT NULL
     );
   )sql",
-  // 11: the outbox indexed by order instead of by user. Keyed (user, seq),
-  // every event went to a random leaf (user ids are random), one page
+  // 11: the outbox's index by user split into blocks of 1,024 seqs (see
+  // outbox_block_bits in order_store.cpp). Keyed (user, seq), every event
+  // went to a random leaf of the whole index (user ids are random), a page
   // written per event once the index outgrew a commit's locality (5.2 of a
-  // commit's 14.7 pages at 2.8 million events). Order ids rise, so events
-  // land at the index's right edge; a resume finds its user's orders
-  // through orders_by_user and each order's events through this index.
+  // commit's 14.7 pages at 2.8 million events). Keyed (block, user, seq),
+  // events go to the newest block's few leaves, and a resume still reads
+  // its user's events in seq order with one seek per block.
   R"sql(
     DROP INDEX IF EXISTS outbox_by_user;
-    CREATE INDEX outbox_by_order ON outbox(order_id, seq);
+    CREATE INDEX outbox_by_block ON outbox(seq >> 10, user_id, seq);
   )sql",
 };
 

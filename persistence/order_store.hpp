@@ -55,10 +55,12 @@ public:
   std::optional<stored_order> find(std::int64_t id);
 
   /// Events of `user` after `seq`, oldest first (at most `limit`). With
-  /// `last_read`: the seq of the last row read when `limit` rows were (more
-  /// may follow it), else 0.
+  /// `last_read`: where the next page goes on after when this one stopped
+  /// early (`limit` rows read, or `max_blocks` blocks of the outbox's index
+  /// looked at, see order_store.cpp), else 0.
   std::vector<order_event> events_since(const std::string& user, std::int64_t seq,
-                                       std::size_t limit, std::int64_t* last_read = nullptr);
+                                       std::size_t limit, std::int64_t* last_read = nullptr,
+                                       std::int64_t max_blocks = 1024);
 
   /// Ids of orders whose snapshot is not terminal (resumed at start-up).
   std::vector<std::int64_t> unfinished(std::uint8_t kind);

@@ -185,7 +185,7 @@ TEST_CASE("sales are on file one row each; version 4 stock snapshots carry their
              "DROP INDEX refresh_tokens_by_expiry; ALTER TABLE refresh_tokens DROP COLUMN family; "
              "DROP INDEX outbox_by_time; ALTER TABLE outbox DROP COLUMN created_at; "
              "DROP TABLE retention; DROP INDEX orders_by_key_age; DROP TABLE settings; "
-             "DROP TABLE shard_epochs; DROP TABLE entity_log; DROP INDEX outbox_by_order; "
+             "DROP TABLE shard_epochs; DROP TABLE entity_log; DROP INDEX outbox_by_block; "
              "CREATE INDEX outbox_by_user ON outbox(user_id, seq); PRAGMA user_version = 4");
     db->exec(R"(INSERT INTO entities VALUES (2, '5', '{"v":1,"h":3,"s":1,"r":[],"d":[[11,1],[12,2]]}'))");
   }

@@ -17,14 +17,6 @@ using emporium::testing::fresh_db_path;
 
 namespace {
 
-/// Places order `order` of user "u" (its index row: a resume finds a
-/// user's events through the user's orders).
-void place(entity_store& store, std::int64_t order) {
-  std::vector<entity_write> batch{{3, std::to_string(order), snapshot_access::make("{}"), {}}};
-  batch[0].placed = order_index_row{order, "u", "", "", "", 0};
-  store.commit(batch);
-}
-
 /// `count` events of user "u" for order `order`, at times from..from+count-1.
 std::vector<std::int64_t> write_events(entity_store& store, std::int64_t order, millis from,
                                        int count) {
@@ -51,7 +43,6 @@ TEST_CASE("old events are pruned, never the newest, and the watermark says up to
   entity_store store(path, durability::normal);
   order_store orders(path, durability::normal);
   connection db(path, durability::normal); // the writer's connection
-  place(store, 1);
   auto seqs = write_events(store, 1, 100, 10); // at 100..109
   CHECK(events_pruned_through(db) == 0);
   CHECK(prune_events(db, 105, 1000) == 5);  // 100..104
@@ -122,7 +113,6 @@ TEST_CASE("a client resuming from before the watermark gets a reset, not a silen
   auto path = fresh_db_path("retention-page.db");
   entity_store store(path, durability::normal);
   order_store orders(path, durability::normal);
-  place(store, 1);
   auto seqs = write_events(store, 1, 100, 6); // at 100..105
   auto page = orders.events_page("u", seqs[1], 100);
   CHECK_FALSE(page.reset);
