@@ -158,7 +158,9 @@ const catalog_item* catalog_snapshot::find(std::int64_t id) const {
            : nullptr;
 }
 
-catalog_view::catalog_view() : current_(std::make_shared<catalog_snapshot>()) {
+catalog_view::catalog_view() {
+  std::lock_guard guard{write_mutex_};
+  publish(std::make_shared<catalog_snapshot>());
 }
 
 catalog_view::~catalog_view() {
@@ -221,7 +223,15 @@ std::shared_ptr<const catalog_snapshot> catalog_view::snapshot() const {
 }
 
 void catalog_view::publish(std::shared_ptr<catalog_snapshot> next) {
+  // Under write_mutex_ (every caller holds it), so versions rise in the
+  // order snapshots are published. One counter for every view in the process: a cache shared by two views
+  // (two nodes in one test process) cannot mistake one's version for the
+  // other's.
+  static std::atomic<std::uint64_t> versions{0};
+  auto version = versions.fetch_add(1, std::memory_order_relaxed) + 1;
+  next->version = version;
   std::atomic_store(&current_, std::shared_ptr<const catalog_snapshot>(std::move(next)));
+  published_version_.store(version, std::memory_order_release);
 }
 
 void catalog_view::upsert(const product_record& product) {

@@ -54,6 +54,10 @@ struct catalog_chunk {
 constexpr std::size_t catalog_chunk_max = 512;
 
 struct catalog_snapshot {
+  /// Names this snapshot's contents: set when it is published, unique in
+  /// the process (across every catalog_view), never reused. Two answers
+  /// read at the same version are the same answer (http's response cache).
+  std::uint64_t version = 0;
   std::vector<std::shared_ptr<const catalog_chunk>> chunks; // by id, none empty
   std::size_t size = 0;                                     // items in all chunks
   std::map<std::string, std::size_t> category_counts;      // products per category
@@ -122,6 +126,11 @@ public:
   catalog_view& operator=(const catalog_view&) = delete;
 
   std::shared_ptr<const catalog_snapshot> snapshot() const;
+  /// The version of the snapshot published last, without taking it (an
+  /// atomic load, where snapshot() takes a lock of the library's). Raised
+  /// just after the snapshot is published: a reader that sees version v
+  /// may already be offered a newer snapshot, never an older one.
+  std::uint64_t version() const { return published_version_.load(std::memory_order_acquire); }
 
   void upsert(const product_record& product);
   void erase(std::int64_t id);
@@ -151,6 +160,7 @@ private:
   bool indexing_ = false; // under write_mutex_
   std::thread indexer_;
   std::shared_ptr<const catalog_snapshot> current_; // atomic_load/atomic_store
+  std::atomic<std::uint64_t> published_version_{0};
 };
 
 } // namespace emporium

@@ -2,6 +2,7 @@
 // SQLite), admin writes through the catalog actor and the stock actors.
 #include "http/api_context.hpp"
 #include "http/json_input.hpp"
+#include "http/listing_cache.hpp"
 #include "http/response_helpers.hpp"
 
 #include <cmath>
@@ -76,23 +77,50 @@ std::optional<catalog_query> read_query(const request& req, responder& respond) 
   return q;
 }
 
+/// Each I/O thread's answered listings (http/listing_cache.hpp): 512 of
+/// them, 8 MiB at most, per thread.
+listing_cache& thread_listings() {
+  thread_local listing_cache cache{512, std::size_t{8} << 20};
+  return cache;
+}
+
+/// The listing's JSON array, as the read model answers `q` now.
+cached_listing render_listing(api_context& ctx, const catalog_query& q, std::uint64_t& version) {
+  auto page = ctx.catalog.query(q);
+  version = page.snapshot->version;
+  cached_listing out;
+  out.total = page.total;
+  out.body = "[";
+  for (std::size_t i = 0; i < page.items.size(); ++i) {
+    if (i > 0)
+      out.body += ',';
+    out.body += page.items[i]->json;
+  }
+  out.body += ']';
+  return out;
+}
+
 void list_products(api_context& ctx, request& req, responder respond) {
   auto q = read_query(req, respond);
   if (!q)
     return;
-  auto page = ctx.catalog.query(*q);
-  std::string body = "[";
-  for (std::size_t i = 0; i < page.items.size(); ++i) {
-    if (i > 0)
-      body += ',';
-    body += page.items[i]->json;
-  }
-  body += ']';
+  auto& cache = thread_listings();
+  auto key = listing_key(*q);
   response res;
-  res.body = std::move(body);
-  res.headers.emplace_back("X-Total-Count", std::to_string(page.total));
+  std::size_t total = 0;
+  if (const auto* kept = cache.find(key, ctx.catalog.version())) {
+    res.body = kept->body;
+    total = kept->total;
+  } else {
+    std::uint64_t version = 0;
+    auto fresh = render_listing(ctx, *q, version);
+    res.body = fresh.body;
+    total = fresh.total;
+    cache.put(std::move(key), version, std::move(fresh));
+  }
+  res.headers.emplace_back("X-Total-Count", std::to_string(total));
   if (q->page_size > 0) {
-    auto pages = (page.total + q->page_size - 1) / q->page_size;
+    auto pages = (total + q->page_size - 1) / q->page_size;
     std::string link;
     auto add = [&](std::size_t p, const char* rel) {
       if (!link.empty())

@@ -242,6 +242,49 @@ class ProductTests(unittest.TestCase):
         self.assertEqual(node.request("DELETE", f"/api/products/{pid}", token=admin)[0], 404)
 
 
+    def test_a_listing_asked_again_shows_every_change(self):
+        # Listings are answered from a cache per I/O thread, keyed by the
+        # query and the read model's version: asked again and again, a
+        # listing must still show each change as soon as the product shows
+        # it (a cache that missed a version would go on serving the old).
+        admin = node.admin_token()
+        product = {"name": "Cached Lamp", "description": "Dim", "price": 30,
+                   "category": "CacheProbe", "stockQuantity": 4}
+        status, created, _ = node.request("POST", "/api/products", product, token=admin)
+        self.assertEqual(status, 201)
+        pid = created["id"]
+        queries = ["/api/products?category=CacheProbe", "/api/products?category=cacheprobe",
+                   "/api/products?category=CACHEPROBE&page=1&pageSize=5"]
+
+        def listed():
+            seen = []
+            for q in queries:
+                for _ in range(3):  # the second and third come from the cache
+                    status, body, headers = node.request("GET", q)
+                    self.assertEqual(status, 200)
+                    self.assertEqual(int(headers["x-total-count"]), len(body))
+                    seen.append([(p["id"], p["price"], p["stockQuantity"]) for p in body])
+            return seen
+
+        def settles_on(expected):
+            deadline = time.time() + 5
+            while True:
+                seen = listed()
+                if all(s == expected for s in seen) or time.time() > deadline:
+                    self.assertEqual(seen, [expected] * len(seen))
+                    return
+                time.sleep(0.05)
+
+        settles_on([(pid, 30, 4)])
+        self.assertEqual(node.request("PUT", f"/api/products/{pid}/stock", {"quantity": 11},
+                                      token=admin)[0], 200)
+        settles_on([(pid, 30, 11)])
+        self.assertEqual(node.request("PUT", f"/api/products/{pid}", {"price": 9.5},
+                                      token=admin)[0], 200)
+        settles_on([(pid, 9.5, 11)])
+        self.assertEqual(node.request("DELETE", f"/api/products/{pid}", token=admin)[0], 200)
+        settles_on([])
+
 class CartTests(unittest.TestCase):
     def setUp(self):
         self.user = node.new_user(f"cart-{self._testMethodName}@example.com")

@@ -1,0 +1,80 @@
+// Catalog listings as answered (see listing_cache.hpp).
+#include "http/listing_cache.hpp"
+
+#include "actors/catalog/catalog_view.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <fmt/format.h>
+
+namespace emporium::http {
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string price_part(const std::optional<cents>& price) {
+  return price ? std::to_string(*price) : std::string{"-"};
+}
+
+} // namespace
+
+std::string listing_key(const catalog_query& q) {
+  auto search = lower(q.search);
+  auto category = lower(q.category);
+  return fmt::format("{}:{}|{}:{}|{}|{}|{}:{}|{}|{}|{}", search.size(), search, category.size(),
+                     category, price_part(q.min_price), price_part(q.max_price),
+                     q.sort_by.size(), q.sort_by, q.descending ? 'd' : 'a', q.page,
+                     q.page_size);
+}
+
+listing_cache::listing_cache(std::size_t max_entries, std::size_t max_bytes)
+  : max_entries_(max_entries), max_bytes_(max_bytes) {}
+
+std::size_t listing_cache::cost(const entry& e) {
+  // The strings' bytes and about what the list node and the index's slot
+  // take beside them.
+  return e.key.size() + e.answer.body.size() + 128;
+}
+
+void listing_cache::erase(std::list<entry>::iterator it) {
+  bytes_ -= cost(*it);
+  index_.erase(std::string_view{it->key});
+  lru_.erase(it);
+}
+
+const cached_listing* listing_cache::find(std::string_view key, std::uint64_t version) {
+  auto found = index_.find(key);
+  if (found == index_.end())
+    return nullptr;
+  auto it = found->second;
+  if (it->version != version) {
+    erase(it);
+    return nullptr;
+  }
+  lru_.splice(lru_.begin(), lru_, it);
+  return &it->answer;
+}
+
+void listing_cache::put(std::string key, std::uint64_t version, cached_listing answer) {
+  if (max_entries_ == 0)
+    return;
+  if (auto found = index_.find(std::string_view{key}); found != index_.end())
+    erase(found->second);
+  entry e{std::move(key), version, std::move(answer)};
+  auto size = cost(e);
+  if (size > max_bytes_ / 8)
+    return;
+  while (!lru_.empty() && (lru_.size() >= max_entries_ || bytes_ + size > max_bytes_))
+    erase(std::prev(lru_.end()));
+  lru_.push_front(std::move(e));
+  index_.emplace(std::string_view{lru_.front().key}, lru_.begin());
+  bytes_ += size;
+}
+
+} // namespace emporium::http
