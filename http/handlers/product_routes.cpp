@@ -4,6 +4,7 @@
 #include "http/json_input.hpp"
 #include "http/listing_cache.hpp"
 #include "http/response_helpers.hpp"
+#include "support/metrics.hpp"
 
 #include <cmath>
 #include <fmt/format.h>
@@ -84,6 +85,20 @@ listing_cache& thread_listings() {
   return cache;
 }
 
+/// Listings answered from the cache ("cached") or by the read model
+/// ("rendered"): a low share cached means the catalog changes faster than
+/// its listings are asked, or the asked listings outgrow the cache.
+metrics::counter& listings_answered(bool cached) {
+  static auto& family = metrics::default_registry().counter_family(
+    "emporium_catalog_listings_total",
+    "Catalog listings answered, from the per-thread cache (cached) or by the read model "
+    "(rendered)",
+    {"answer"});
+  static auto& from_cache = family.with({"cached"});
+  static auto& rendered = family.with({"rendered"});
+  return cached ? from_cache : rendered;
+}
+
 /// The listing's JSON array, as the read model answers `q` now.
 cached_listing render_listing(api_context& ctx, const catalog_query& q, std::uint64_t& version) {
   auto page = ctx.catalog.query(q);
@@ -111,12 +126,14 @@ void list_products(api_context& ctx, request& req, responder respond) {
   if (const auto* kept = cache.find(key, ctx.catalog.version())) {
     res.body = kept->body;
     total = kept->total;
+    listings_answered(true).inc();
   } else {
     std::uint64_t version = 0;
     auto fresh = render_listing(ctx, *q, version);
     res.body = fresh.body;
     total = fresh.total;
     cache.put(std::move(key), version, std::move(fresh));
+    listings_answered(false).inc();
   }
   res.headers.emplace_back("X-Total-Count", std::to_string(total));
   if (q->page_size > 0) {

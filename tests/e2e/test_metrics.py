@@ -3,6 +3,7 @@ against what the test did, and a real Prometheus (Debian's) scraping a
 3-node cluster every second while orders flow, queried through its HTTP API
 and compared with the load generator's own counts. The shipped scrape
 config and alert rules pass promtool."""
+import http.client
 import json
 import os
 import re
@@ -123,6 +124,29 @@ class MetricsEndpointTests(unittest.TestCase):
         for actor in ("store", "router", "directory", "payment"):
             self.assertRegex(text, rf'(?m)^emporium_actor_mailbox_depth\{{actor="{actor}",'
                                    rf'instance="[^"]+"\}} \d+$')
+
+    def test_catalog_listings_count_as_cached_or_rendered(self):
+        def counts():
+            text = scrape(self.metrics_port)[1]
+            return (sample(text, "emporium_catalog_listings_total", answer="cached") or 0,
+                    sample(text, "emporium_catalog_listings_total", answer="rendered") or 0)
+        cached0, rendered0 = counts()
+        # One keep-alive connection: one session, one I/O thread, one cache.
+        conn = http.client.HTTPConnection("127.0.0.1", self.node.port, timeout=10)
+        try:
+            for _ in range(6):
+                conn.request("GET", "/api/products?category=Books&maxPrice=25")
+                res = conn.getresponse()
+                self.assertEqual(res.status, 200)
+                self.assertTrue(json.loads(res.read()))
+        finally:
+            conn.close()
+        cached, rendered = counts()
+        self.assertEqual((cached - cached0) + (rendered - rendered0), 6)
+        # Rendered once, then served from the cache (twice if the catalog
+        # published a snapshot meanwhile).
+        self.assertIn(rendered - rendered0, (1, 2))
+        self.assertGreaterEqual(cached - cached0, 4)
 
     def test_the_listener_is_apart_from_the_shop(self):
         status, _, _ = self.node.request("GET", "/metrics")
