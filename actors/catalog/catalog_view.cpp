@@ -224,9 +224,9 @@ std::shared_ptr<const catalog_snapshot> catalog_view::snapshot() const {
 
 void catalog_view::publish(std::shared_ptr<catalog_snapshot> next) {
   // Under write_mutex_ (every caller holds it), so versions rise in the
-  // order snapshots are published. One counter for every view in the process: a cache shared by two views
-  // (two nodes in one test process) cannot mistake one's version for the
-  // other's.
+  // order snapshots are published. One counter for every view in the
+  // process: a cache shared by two views (two nodes in one test process)
+  // cannot mistake one's version for the other's.
   static std::atomic<std::uint64_t> versions{0};
   auto version = versions.fetch_add(1, std::memory_order_relaxed) + 1;
   next->version = version;
