@@ -6,6 +6,7 @@
 #include "http/cors.hpp"
 #include "http/request_decoder.hpp"
 #include "http/response_helpers.hpp"
+#include "http/response_wire.hpp"
 #include "http/websocket_session.hpp"
 #include "support/log.hpp"
 
@@ -13,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -46,7 +48,7 @@ public:
 private:
   /// One response slot per request, in request order.
   struct slot {
-    std::optional<bhttp::response<bhttp::string_body>> res;
+    std::optional<std::string> wire; // the answer's bytes, once it has come
     bool keep_alive = true;
   };
 
@@ -220,30 +222,17 @@ private:
                 const std::string& origin) {
     if (failed_)
       return;
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
-    out.set(bhttp::field::server, "emporium");
-    if (!res.content_type.empty())
-      out.set(bhttp::field::content_type, res.content_type);
-    for (auto& [name, value] : res.headers)
-      out.insert(name, value);
-    for (auto& [name, value] : cors_headers(state_->opts.cors_origins, origin))
-      out.set(name, value);
-    out.keep_alive(target.keep_alive);
-    out.body() = std::move(res.body);
-    out.prepare_payload();
-    if (head)
-      out.body().clear(); // Content-Length stays that of the GET answer
-    target.res = std::move(out);
+    target.wire = wire_response(res, {version, target.keep_alive, head},
+                                cors_headers(state_->opts.cors_origins, origin));
     write_next();
   }
 
   void write_next() {
-    if (failed_ || writing_ || queue_.empty() || !queue_.front()->res)
+    if (failed_ || writing_ || queue_.empty() || !queue_.front()->wire)
       return;
     writing_ = true;
-    auto& res = *queue_.front()->res;
-    bhttp::async_write(stream_, res,
-                       beast::bind_front_handler(&session::on_write, shared_from_this()));
+    net::async_write(stream_, net::buffer(*queue_.front()->wire),
+                     beast::bind_front_handler(&session::on_write, shared_from_this()));
   }
 
   void on_write(beast::error_code ec, std::size_t) {

@@ -1,0 +1,124 @@
+// A response's bytes (http/response_wire.hpp), read back by Beast's parser
+// as a client would.
+#include "http/response_wire.hpp"
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using namespace emporium::http;
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+/// Parses `wire` as one whole response; `head`: the answer to a HEAD.
+bhttp::response<bhttp::string_body> parse(const std::string& wire, bool head = false) {
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.skip(head);
+  parser.eager(true);
+  boost::beast::error_code ec;
+  auto used = parser.put(boost::asio::buffer(wire), ec);
+  REQUIRE_MESSAGE(!ec, ec.message());
+  REQUIRE(parser.is_done());
+  CHECK(used == wire.size()); // nothing left over: the next answer starts clean
+  return parser.release();
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+} // namespace
+
+TEST_CASE("an answer on a kept connection: status, headers, CORS, length and body") {
+  response res;
+  res.body = R"([{"id":1}])";
+  res.headers.emplace_back("X-Total-Count", "1");
+  res.headers.emplace_back("Set-Cookie", "a=1");
+  res.headers.emplace_back("Set-Cookie", "b=2"); // repeated headers stay repeated
+  auto wire = wire_response(res, {11, true, false}, {{"Vary", "Origin"}});
+  CHECK(wire.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  auto msg = parse(wire);
+  CHECK(msg.result_int() == 200);
+  CHECK(msg.version() == 11);
+  CHECK(msg.keep_alive());
+  CHECK(msg[bhttp::field::server] == "emporium");
+  CHECK(msg[bhttp::field::content_type] == "application/json");
+  CHECK(msg["X-Total-Count"] == "1");
+  CHECK(msg["Vary"] == "Origin");
+  CHECK(std::distance(msg.equal_range("Set-Cookie").first, msg.equal_range("Set-Cookie").second) ==
+        2);
+  CHECK(msg[bhttp::field::content_length] == std::to_string(res.body.size()));
+  CHECK(msg.body() == res.body);
+}
+
+TEST_CASE("closing and HTTP/1.0 answers say so") {
+  response res;
+  res.status = 404;
+  res.body = "{}";
+  auto closing = parse(wire_response(res, {11, false, false}));
+  CHECK(closing.result_int() == 404);
+  CHECK(closing.reason() == "Not Found");
+  CHECK_FALSE(closing.keep_alive());
+  CHECK(closing[bhttp::field::connection] == "close");
+  auto old_kept = parse(wire_response(res, {10, true, false}));
+  CHECK(old_kept.version() == 10);
+  CHECK(old_kept.keep_alive());
+  auto old_closed = parse(wire_response(res, {10, false, false}));
+  CHECK_FALSE(old_closed.keep_alive());
+  CHECK(old_closed.find(bhttp::field::connection) == old_closed.end());
+  res.status = 429;
+  CHECK(parse(wire_response(res, {11, true, false})).reason() == "Too Many Requests");
+}
+
+TEST_CASE("a HEAD answer has the GET answer's length and no body") {
+  response res;
+  res.body = std::string(1000, 'x');
+  auto wire = wire_response(res, {11, true, true});
+  CHECK(ends_with(wire, "Content-Length: 1000\r\n\r\n"));
+  auto msg = parse(wire, true);
+  CHECK(msg[bhttp::field::content_length] == "1000");
+  CHECK(msg.body().empty());
+}
+
+TEST_CASE("204 and 304 carry neither a length nor a body") {
+  for (unsigned status : {204u, 304u}) {
+    response res;
+    res.status = status;
+    res.content_type.clear();
+    res.body = "ignored";
+    auto wire = wire_response(res, {11, true, false});
+    CHECK(ends_with(wire, "\r\n\r\n"));
+    CHECK(wire.find("Content-Length") == std::string::npos);
+    CHECK(wire.find("ignored") == std::string::npos);
+    CHECK(wire.find("Content-Type") == std::string::npos);
+    auto msg = parse(wire);
+    CHECK(msg.result_int() == status);
+    CHECK(msg.body().empty());
+  }
+}
+
+TEST_CASE("a header that could split the answer is left out") {
+  response res;
+  res.body = "ok";
+  res.headers.emplace_back("X-Split", "a\r\nX-Injected: 1");
+  res.headers.emplace_back("X-Lf", "a\nb");
+  res.headers.emplace_back(std::string{"X-Nul"}, std::string{"a\0b", 3});
+  res.headers.emplace_back("Bad Name", "v");
+  res.headers.emplace_back("Bad:Name", "v");
+  res.headers.emplace_back("", "v");
+  res.headers.emplace_back("X-Fine", "v");
+  res.content_type = "text/plain\r\nX-Injected: 2";
+  auto wire = wire_response(res, {11, true, false}, {{"X-Cors", "x\r\n\r\n<html>"}});
+  for (const char* gone : {"X-Split", "X-Injected", "X-Lf", "X-Nul", "Bad", "X-Cors", "<html>",
+                           "Content-Type"})
+    CHECK_MESSAGE(wire.find(gone) == std::string::npos, gone);
+  auto msg = parse(wire);
+  CHECK(msg["X-Fine"] == "v");
+  CHECK(msg.body() == "ok");
+}
