@@ -1,9 +1,13 @@
 // A raw HTTP request: bytes through Beast's parser (the server's limits),
 // the request decoding (target, query, headers) and the router with every
 // route and handler. Each complete request is answered with a valid status,
-// never a 500 (the harness backend never fails), and never hangs.
+// never a 500 (the harness backend never fails), and never hangs; the
+// answer's bytes (http/response_wire.hpp, with the request's Origin
+// reflected as CORS does) read back as one whole response with the same
+// status and body.
 #include "edge_harness.hpp"
 #include "http/request_decoder.hpp"
+#include "http/response_wire.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -56,6 +60,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::abort();
   auto res = fuzz::run(e, req);
   if (res.status == 500)
+    std::abort();
+  bool head = req.method == "HEAD";
+  auto wire = http::wire_response(res, {msg.version() == 10 ? 10u : 11u, msg.keep_alive(), head},
+                                  {{"Access-Control-Allow-Origin", req.header("origin")}});
+  bhttp::response_parser<bhttp::string_body> back;
+  back.skip(head);
+  back.eager(true);
+  back.body_limit(wire.size());
+  auto read = back.put(boost::asio::buffer(wire), ec);
+  if (ec || !back.is_done() || read != wire.size() || back.get().result_int() != res.status)
+    std::abort();
+  bool bodiless = head || res.status < 200 || res.status == 204 || res.status == 304;
+  if (back.get().body() != (bodiless ? std::string{} : res.body))
     std::abort();
   return 0;
 }
