@@ -2,21 +2,13 @@
 #include "http/listing_cache.hpp"
 
 #include "actors/catalog/catalog_view.hpp"
+#include "http/router.hpp" // to_lower
 
-#include <algorithm>
-#include <cctype>
 #include <fmt/format.h>
 
 namespace emporium::http {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string price_part(const std::optional<cents>& price) {
   return price ? std::to_string(*price) : std::string{"-"};
@@ -25,8 +17,8 @@ std::string price_part(const std::optional<cents>& price) {
 } // namespace
 
 std::string listing_key(const catalog_query& q) {
-  auto search = lower(q.search);
-  auto category = lower(q.category);
+  auto search = to_lower(q.search);
+  auto category = to_lower(q.category);
   return fmt::format("{}:{}|{}:{}|{}|{}|{}:{}|{}|{}|{}", search.size(), search, category.size(),
                      category, price_part(q.min_price), price_part(q.max_price),
                      q.sort_by.size(), q.sort_by, q.descending ? 'd' : 'a', q.page,

@@ -44,20 +44,33 @@ caf::actor connector_of(router_self* self) {
                                                : self->system().middleman().actor_handle());
 }
 
-/// Handshakes cut by CAF's heartbeat tick in a row that are retried at once.
+/// Failures in a row that are retried at once (see connect_seed).
 constexpr std::uint32_t max_quick_retries = 40;
+
+/// How long a hello waits for its welcome: as long as a silent peer has
+/// before it counts as gone, and never more than 5 s.
+std::chrono::milliseconds hello_timeout(const router_options& opts) {
+  return std::min(opts.peer_timeout, std::chrono::milliseconds{5000});
+}
 
 /// Tries one seed; on failure the next try waits by the seed's backoff. The
 /// first failure in a row is logged (then one in ten): a pair of nodes that
 /// cannot meet keeps the cluster's views apart.
 ///
-/// One failure is retried soon instead: CAF 0.17's BASP broker starts an
-/// outgoing connection's "last seen" time at zero, so the first heartbeat
-/// tick that comes before the peer's handshake closes it with
-/// connection_timeout. That error arrives just after a tick, so a retry
-/// within 100 ms has most of a heartbeat interval to finish; a retry on our
-/// own tick would keep the same phase against CAF's and could fail for as
-/// long as the two periods stay aligned (rejoins took up to 26 s that way).
+/// Two failures are retried soon instead, both from CAF 0.17's BASP broker:
+/// - connection_timeout: the broker starts an outgoing connection's "last
+///   seen" time at zero, so the first heartbeat tick that comes before the
+///   peer's handshake closes it. That error arrives just after a tick, so a
+///   retry within 100 ms has most of a heartbeat interval to finish; a retry
+///   on our own tick would keep the same phase against CAF's and could fail
+///   for as long as the two periods stay aligned (rejoins took up to 26 s
+///   that way).
+/// - request_timeout: the connection came up but the hello or its welcome
+///   was lost. Seen when two nodes dial each other at once, as both do
+///   after a frozen node thaws: two connections cross, the broker closes
+///   one as redundant, and in 2 thaws of 8 (measured locally) both nodes
+///   connected within 400 ms and neither hello was answered in 5 s. A hello
+///   sent again a moment later was answered at once.
 /// Every delay is jittered so that two nodes dialling each other do not
 /// collide again and again.
 void connect_seed(router_self* self, std::size_t i) {
@@ -67,11 +80,12 @@ void connect_seed(router_self* self, std::size_t i) {
     auto& s = self->state.seeds[i];
     s.connecting = false;
     ++s.failures;
-    bool cut_by_tick = why == caf::sec::connection_timeout;
-    s.quick_retries = cut_by_tick ? s.quick_retries + 1 : 0;
+    bool quick = why == caf::sec::connection_timeout || why == caf::sec::request_timeout;
+    s.quick_retries = quick ? s.quick_retries + 1 : 0;
+    quick = quick && s.quick_retries <= max_quick_retries;
     auto delay =
       backoff{std::chrono::milliseconds(100), self->state.opts.max_reconnect}.delay(s.failures);
-    if (cut_by_tick && s.quick_retries <= max_quick_retries)
+    if (quick)
       delay = std::chrono::milliseconds{100};
     // U(0.5, 1) of the delay, or of 100 ms: never two nodes in step.
     auto span = std::max<std::int64_t>(delay.count() / 2, 1);
@@ -84,7 +98,7 @@ void connect_seed(router_self* self, std::size_t i) {
                   {"attempts", std::to_string(s.failures)},
                   {"error", caf::to_string(why)},
                   {"retry_ms", std::to_string(delay.count())}});
-    if (cut_by_tick && s.quick_retries <= max_quick_retries && !self->state.stopping)
+    if (quick && !self->state.stopping)
       self->delayed_send(self, delay, atoms::reconnect::value); // not on our tick's phase
   };
   self->request(connector_of(self), std::chrono::seconds(5), caf::connect_atom::value,
@@ -95,7 +109,7 @@ void connect_seed(router_self* self, std::size_t i) {
         auto remote = caf::actor_cast<caf::actor>(ptr);
         if (!remote)
           return failed(make_error(errc::unavailable));
-        self->request(remote, std::chrono::seconds(5), atoms::hello::value,
+        self->request(remote, hello_timeout(self->state.opts), atoms::hello::value,
                       self->state.opts.node_name, caf::actor_cast<caf::actor>(self))
           .then(
             // The peer is known by the handle the connector gave (the same

@@ -409,6 +409,7 @@ void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down
                 {"reason", caf::to_string(msg.reason)}});
     slot.state = phase::releasing;
     slot.running = 4;
+    slot.releasing_since = self->clock().now(); // drained_ms counts from here
     announce_holding(self, shard, false);
     // The rest stop the way a drain stops them: the directory first.
     if (msg.source != slot.directory)

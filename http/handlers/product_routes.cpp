@@ -99,19 +99,26 @@ metrics::counter& listings_answered(bool cached) {
   return cached ? from_cache : rendered;
 }
 
+/// A listing and the read model's version it was answered at.
+struct rendered_listing {
+  std::uint64_t version = 0;
+  cached_listing answer;
+};
+
 /// The listing's JSON array, as the read model answers `q` now.
-cached_listing render_listing(api_context& ctx, const catalog_query& q, std::uint64_t& version) {
+rendered_listing render_listing(api_context& ctx, const catalog_query& q) {
   auto page = ctx.catalog.query(q);
-  version = page.snapshot->version;
-  cached_listing out;
-  out.total = page.total;
-  out.body = "[";
+  rendered_listing out;
+  out.version = page.snapshot->version;
+  out.answer.total = page.total;
+  auto& body = out.answer.body;
+  body = "[";
   for (std::size_t i = 0; i < page.items.size(); ++i) {
     if (i > 0)
-      out.body += ',';
-    out.body += page.items[i]->json;
+      body += ',';
+    body += page.items[i]->json;
   }
-  out.body += ']';
+  body += ']';
   return out;
 }
 
@@ -128,11 +135,10 @@ void list_products(api_context& ctx, request& req, responder respond) {
     total = kept->total;
     listings_answered(true).inc();
   } else {
-    std::uint64_t version = 0;
-    auto fresh = render_listing(ctx, *q, version);
-    res.body = fresh.body;
-    total = fresh.total;
-    cache.put(std::move(key), version, std::move(fresh));
+    auto fresh = render_listing(ctx, *q);
+    res.body = fresh.answer.body;
+    total = fresh.answer.total;
+    cache.put(std::move(key), fresh.version, std::move(fresh.answer));
     listings_answered(false).inc();
   }
   res.headers.emplace_back("X-Total-Count", std::to_string(total));

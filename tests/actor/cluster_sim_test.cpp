@@ -650,6 +650,28 @@ TEST_CASE("simulated rejoin with diverging views: a killed node comes back and r
   }
 }
 
+TEST_CASE("simulated lost hellos: a node whose hellos (and its peers') are lost on rejoining "
+          "says hello again after the peer timeout, not after 5 s") {
+  // After a thaw both sides dial at once and CAF may close the connection
+  // that carried the hellos (membership.cpp, connect_seed).
+  for (std::uint32_t seed : {31u, 32u}) {
+    CAPTURE(seed);
+    cluster_fixture c(seed);
+    c.start(fmt::format("lost-hellos-{}", seed));
+    REQUIRE(c.settle({"n1", "n2", "n3"}));
+    c.net.kill("n3");
+    REQUIRE(c.settle({"n1", "n2"}));
+    c.net.lose_hellos = 4;
+    auto restarted = c.sched.clock().now();
+    c.restart("n3");
+    REQUIRE(c.settle({"n1", "n2", "n3"}));
+    auto took = c.sched.clock().now() - restarted;
+    CHECK(c.net.lose_hellos < 4); // the case happened: some hello was lost
+    // The peer timeout (2 s), a retry within 100 ms, the shards' hand-over.
+    CHECK(took < std::chrono::milliseconds(3500));
+  }
+}
+
 TEST_CASE("simulated heal under load: an isolated owner's shards move back to it and every write "
           "through the majority meanwhile is answered in time") {
   // e2e_partitions' isolated-owner case: n3 is cut off, the majority takes

@@ -27,7 +27,7 @@ caf::behavior sim_link(caf::stateful_actor<link_state>* self, sim_network* net,
                                   caf::message_view& view) -> caf::result<caf::message> {
       auto msg = view.move_content_to_message();
       auto rp = self->make_response_promise();
-      if (!net->reachable(from, to) || net->lose_one()) {
+      if (!net->reachable(from, to) || net->lose_one() || net->lose_hello(msg)) {
         ++net->dropped;
         return caf::message{}; // lost: a request's sender times out
       }
@@ -100,6 +100,13 @@ bool sim_network::reachable(const std::string& from, const std::string& to) cons
 
 bool sim_network::lose_one() {
   return drop_rate > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < drop_rate;
+}
+
+bool sim_network::lose_hello(const caf::message& msg) {
+  if (lose_hellos == 0 || !msg.match_elements<atoms::hello, std::string, caf::actor>())
+    return false;
+  --lose_hellos;
+  return true;
 }
 
 std::chrono::milliseconds sim_network::next_delay() {

@@ -27,6 +27,9 @@ public:
   std::chrono::milliseconds max_delay{0};
   /// The chance that a router-to-router message is lost.
   double drop_rate = 0.0;
+  /// This many hellos (a router introducing itself) are lost next, as
+  /// when CAF closes one of two crossing connections with a hello in it.
+  std::size_t lose_hellos = 0;
 
   /// The connector to give the router of node `name`.
   caf::actor connector_for(const std::string& name);
@@ -51,6 +54,7 @@ public:
   // Used by the simulation's actors.
   bool reachable(const std::string& from, const std::string& to) const;
   bool lose_one();
+  bool lose_hello(const caf::message& msg);
   std::chrono::milliseconds next_delay();
   /// The link from `from` to the node whose router is `router`, or `router`
   /// itself when it is no node's router.

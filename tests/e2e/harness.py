@@ -288,8 +288,21 @@ class Cluster:
             except OSError:
                 pass
             time.sleep(0.05)
-        raise RuntimeError("cluster did not form: " + " | ".join(
-            self.nodes[i].log()[-600:] for i in members))
+        raise RuntimeError("cluster did not form:\n" + "\n".join(
+            self.membership_story(i) for i in members))
+
+    def membership_story(self, i, lines=25):
+        """Node i's view and its last log lines other than requests: what a
+        failed formation needs (a request log hides them in 600 chars)."""
+        try:
+            _, body, _ = self.nodes[i].request("GET", "/health/ready", timeout=3)
+            view = body["checks"]["cluster"] if body and "checks" in body else body
+        except OSError as e:
+            view = f"unreachable ({e})"
+        events = [line for line in self.nodes[i].log(tail=None).splitlines()
+                  if '"msg":"request"' not in line and '"msg":"slow_request"' not in line]
+        return (f"--- node{i + 1} (node port {self.node_ports[i]}): {view}\n"
+                + "\n".join(line[:300] for line in events[-lines:]))
 
     def close(self):
         for n in self.nodes:

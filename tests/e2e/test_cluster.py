@@ -344,10 +344,18 @@ class ClusterTests(unittest.TestCase):
             c[2].proc.send_signal(signal.SIGCONT)
             # Awake, it finds its epochs raised and no majority, lets go, and rejoins.
             c.wait_formed(timeout=30)
+            print(f"  rejoined {time.time_ns() / 1e9 - thawed_at_ns / 1e9:.2f} s after SIGCONT",
+                  flush=True)
             done.set()
             for w in writers:
                 w.join(timeout=60)
             self.assertEqual(overlapping_writers(c.data_dir), [])
+            # Its shards lost to a newer epoch drained in a moment, and say so
+            # (the drain's clock starts when the loss is noticed).
+            drains = [int(json.loads(line)["drained_ms"])
+                      for line in c[2].log(tail=None).splitlines() if "shard_released" in line]
+            self.assertTrue(drains)
+            self.assertLess(max(drains), 10_000, drains)
             frozen_pid = c[2].proc.pid
             # Its epochs from before the freeze: no write after the thaw (its
             # later epochs are the shards it got back on rejoining).
