@@ -81,6 +81,22 @@ bool backing_off(const store_actor_state& st, caf::actor_clock::time_point now) 
   return st.fold_failures > 0 && now < st.fold_retry_at;
 }
 
+/// Another node owns the file now (this node was frozen or cut off): every
+/// save still held hears "unavailable" (a retry reaches the new owner), and
+/// the store stops; the router, seeing it stop, lets the shard go. A save
+/// taken in but not committed yet (its flush queued behind a fold that
+/// found the fence) must hear it too: CAF 0.17 drops an unanswered promise
+/// silently, its entity waits for the answer without a timeout, and the
+/// shard's drain would wait for that entity for good.
+void stop_fenced(store_self self) {
+  auto& st = self->state;
+  for (auto& rp : st.waiting)
+    rp.deliver(make_error(errc::unavailable));
+  st.waiting.clear();
+  st.batch.clear();
+  self->quit(make_error(errc::unavailable));
+}
+
 /// Arms the fold timer `after` from now, unless it is armed already.
 void arm_fold_timer(store_self self, caf::timespan after) {
   auto& st = self->state;
@@ -102,8 +118,9 @@ bool fold(store_self self) {
   try {
     st.store->fold();
   } catch (const persistence::fenced_error& e) {
-    log::write("warn", "shard_fenced", {{"db", st.db}, {"error", e.what()}});
-    self->quit(make_error(errc::unavailable));
+    log::write("warn", "shard_fenced", {{"db", st.db}, {"error", e.what()},
+                                         {"unanswered_saves", std::to_string(st.waiting.size())}});
+    stop_fenced(self);
     return false;
   } catch (const std::exception& e) {
     auto wait = fold_backoff(st.store->policy(), ++st.fold_failures);
@@ -153,11 +170,8 @@ bool flush(store_self self) {
   try {
     st.store->commit(st.batch, self->clock().now());
   } catch (const persistence::fenced_error& e) {
-    // Another node owns the file now (this node was frozen or cut off):
-    // nothing of the batch was written to the shard (at most to the file
-    // it moved away from, which nobody reads), and nothing more will be. The
-    // savers hear "unavailable" (a retry reaches the new owner), and the
-    // router, seeing the store stop, lets the shard go.
+    // Nothing of the batch was written to the shard (at most to the file
+    // it moved away from, which nobody reads), and nothing more will be.
     outcome = make_error(errc::unavailable);
     fenced = true;
     log::write("warn", "shard_fenced", {{"db", self->state.db}, {"error", e.what()},
@@ -189,7 +203,7 @@ bool flush(store_self self) {
   st.batch.clear();
   st.waiting.clear();
   if (fenced) {
-    self->quit(make_error(errc::unavailable));
+    stop_fenced(self);
     return false;
   }
   return fold_if_due(self);

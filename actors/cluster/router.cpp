@@ -74,6 +74,7 @@ void on_tick(router_self* self) {
     return;
   connect_seeds(self);
   retry_parked(self);
+  warn_slow_drains(self);
   self->delayed_send(self, self->state.opts.tick, atoms::tick::value);
 }
 

@@ -78,6 +78,7 @@ struct shard_slot {
   int running = 0; // of the four actors above, while releasing
   caf::actor_clock::time_point acquiring_since; // for the hand-off duration
   caf::actor_clock::time_point releasing_since; // for the drain duration
+  bool drain_slow_logged = false; // "still draining" said once per drain
   std::vector<parked> waiting;
 };
 
@@ -153,6 +154,10 @@ void try_acquire(router_self* self, std::uint32_t shard);
 /// `node` owns `shard` by its view and waits for it: let go if ours agrees.
 void on_wanted(router_self* self, std::uint32_t shard, const std::string& node);
 void release_shard(router_self* self, std::uint32_t shard);
+/// Says once per drain which shards have been draining for over 10 s (a
+/// drain waits for every entity to finish its writes; one that never ends
+/// keeps the shard from its new owner, and this is where that shows).
+void warn_slow_drains(router_self* self);
 void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down_msg& msg);
 /// Tells every peer (or one) that this node opened or began to drain a shard.
 void announce_holding(router_self* self, std::uint32_t shard, bool open);

@@ -363,8 +363,27 @@ void release_shard(router_self* self, std::uint32_t shard) {
   slot.state = phase::releasing;
   slot.running = 4;
   slot.releasing_since = self->clock().now();
+  slot.drain_slow_logged = false;
   announce_holding(self, shard, false);
   self->send_exit(slot.directory, caf::exit_reason::user_shutdown);
+}
+
+void warn_slow_drains(router_self* self) {
+  constexpr auto slow = std::chrono::seconds(10);
+  auto now = self->clock().now();
+  for (std::uint32_t s = 0; s < self->state.opts.shards; ++s) {
+    auto& slot = self->state.shards[s];
+    if (slot.state != phase::releasing || slot.drain_slow_logged || now - slot.releasing_since < slow)
+      continue;
+    slot.drain_slow_logged = true;
+    log::write("warn", "shard_drain_slow",
+               {{"shard", std::to_string(s)},
+                {"waited_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               now - slot.releasing_since)
+                                               .count())},
+                {"actors_running", std::to_string(slot.running)},
+                {"new_owner", slot.owner}});
+  }
 }
 
 void announce_holding(router_self* self, std::uint32_t shard, bool open) {
@@ -410,6 +429,7 @@ void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down
     slot.state = phase::releasing;
     slot.running = 4;
     slot.releasing_since = self->clock().now(); // drained_ms counts from here
+    slot.drain_slow_logged = false;
     announce_holding(self, shard, false);
     // The rest stop the way a drain stops them: the directory first.
     if (msg.source != slot.directory)

@@ -1,10 +1,14 @@
 // The store actor on the deterministic scheduler: the cart log's folds (by
-// age, and when the store stops) and the group commit's wait for more saves.
+// age, and when the store stops), the group commit's wait for more saves,
+// and what its savers hear when another node fences its file.
 #include "actors/node_metrics.hpp"
 #include "fixture.hpp"
 #include "persistence/entity_store.hpp"
+#include "persistence/fencing.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+
+#include <atomic>
 
 using namespace emporium;
 using namespace emporium::testing;
@@ -168,4 +172,46 @@ TEST_CASE_FIXTURE(store_fixture, "a failing fold is retried after a growing back
   sched.advance_time(std::chrono::seconds(1));
   sched.run();
   CHECK(rows(db_path, "SELECT COUNT(*) FROM entity_log") == 0);
+}
+
+TEST_CASE_FIXTURE(store_fixture, "a store that finds its file fenced while folding answers the "
+                                 "save it took in before it stops") {
+  // Regression: a save taken in, its flush queued behind the fold timer's
+  // message; the fold found another node's epoch and the store stopped
+  // without answering it. Its cart, asking without a timeout, never ended,
+  // and neither did the drain of its shard (a frozen node never gave a
+  // shard back after it thawed).
+  db_path = fresh_db("fenced-fold");
+  auto epoch = persistence::take_ownership(db_path, "n1", persistence::durability::normal);
+  REQUIRE(epoch.has_value());
+  store = spawn_store(sys, db_path, persistence::durability::normal, spawn_mode::workers, {},
+                      std::make_shared<std::atomic<std::int64_t>>(*epoch),
+                      std::chrono::microseconds(0));
+  sched.run();
+  save("logged"); // a cart: logged, and the fold timer armed (1 s)
+  sched.run();
+  REQUIRE(rows(db_path, "SELECT COUNT(*) FROM entity_log") == 1);
+  // Another node takes the shard over (a higher epoch).
+  REQUIRE(persistence::take_ownership(db_path, "n2", persistence::durability::normal) > *epoch);
+  struct answer {
+    bool ok = false;
+    std::optional<errc> error;
+  };
+  auto got = std::make_shared<std::optional<answer>>();
+  auto target = store;
+  sys.spawn([=](caf::event_based_actor* self) {
+    self->request(target, caf::infinite,
+                  save_state{{1, "late", persistence::snapshot_access::make("{}"), {}}})
+      .then([got]() { *got = answer{true, {}}; },
+            [got](caf::error& err) { *got = answer{false, to_errc(err)}; });
+  });
+  sched.run_once();                            // the save reaches the store's mailbox
+  sched.advance_time(std::chrono::seconds(1)); // the fold timer's message behind it
+  sched.run();
+  REQUIRE(got->has_value());
+  CHECK_FALSE((*got)->ok);
+  CHECK((*got)->error == errc::unavailable);
+  // Nothing of the save reached the file.
+  CHECK(rows(db_path, "SELECT COUNT(*) FROM entity_log WHERE id = 'late'") == 0);
+  store = nullptr;
 }

@@ -299,10 +299,11 @@ class Cluster:
             view = body["checks"]["cluster"] if body and "checks" in body else body
         except OSError as e:
             view = f"unreachable ({e})"
-        events = [line for line in self.nodes[i].log(tail=None).splitlines()
-                  if '"msg":"request"' not in line and '"msg":"slow_request"' not in line]
+        quiet = ('"msg":"request"', '"msg":"slow_request"', '"msg":"retention_swept"')
+        events = [compact_log_line(line) for line in self.nodes[i].log(tail=None).splitlines()
+                  if not any(q in line for q in quiet)]
         return (f"--- node{i + 1} (node port {self.node_ports[i]}): {view}\n"
-                + "\n".join(line[:300] for line in events[-lines:]))
+                + "\n".join(events[-lines:]))
 
     def close(self):
         for n in self.nodes:
@@ -314,6 +315,18 @@ class Cluster:
                 if os.path.exists(n.log_path):
                     shutil.copy(n.log_path, target)
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def compact_log_line(line, limit=200):
+    """A JSON log line as `time level msg key=value ...`: a CI log keeps only
+    a part of a failure's output, and three nodes' stories must fit in it."""
+    try:
+        fields = json.loads(line)
+    except ValueError:
+        return line[:limit]
+    head = [fields.pop("ts", "")[11:23], fields.pop("level", ""), fields.pop("msg", "")]
+    fields.pop("node", None)
+    return " ".join(head + [f"{k}={v}" for k, v in fields.items()])[:limit]
 
 
 def current_shard_files(data_dir):
