@@ -28,14 +28,18 @@ std::string listing_key(const catalog_query& q) {
 listing_cache::listing_cache(std::size_t max_entries, std::size_t max_bytes)
   : max_entries_(max_entries), max_bytes_(max_bytes) {}
 
-std::size_t listing_cache::cost(const entry& e) {
+std::size_t listing_cache::cost(std::size_t key_bytes, std::size_t body_bytes) {
   // The strings' bytes and about what the list node and the index's slot
   // take beside them.
-  return e.key.size() + e.answer.body.size() + 128;
+  return key_bytes + body_bytes + 128;
+}
+
+bool listing_cache::keeps(std::size_t key_bytes, std::size_t body_bytes) const {
+  return max_entries_ > 0 && cost(key_bytes, body_bytes) <= max_bytes_ / 8;
 }
 
 void listing_cache::erase(std::list<entry>::iterator it) {
-  bytes_ -= cost(*it);
+  bytes_ -= cost(it->key.size(), it->answer.body.size());
   index_.erase(std::string_view{it->key});
   lru_.erase(it);
 }
@@ -54,14 +58,12 @@ const cached_listing* listing_cache::find(std::string_view key, std::uint64_t ve
 }
 
 void listing_cache::put(std::string key, std::uint64_t version, cached_listing answer) {
-  if (max_entries_ == 0)
-    return;
   if (auto found = index_.find(std::string_view{key}); found != index_.end())
     erase(found->second);
-  entry e{std::move(key), version, std::move(answer)};
-  auto size = cost(e);
-  if (size > max_bytes_ / 8)
+  if (!keeps(key.size(), answer.body.size()))
     return;
+  auto size = cost(key.size(), answer.body.size());
+  entry e{std::move(key), version, std::move(answer)};
   while (!lru_.empty() && (lru_.size() >= max_entries_ || bytes_ + size > max_bytes_))
     erase(std::prev(lru_.end()));
   lru_.push_front(std::move(e));

@@ -46,6 +46,11 @@ public:
   /// bound is not kept (a full catalog of 100,000 products is ~20 MB).
   void put(std::string key, std::uint64_t version, cached_listing answer);
 
+  /// Whether `put` would keep an answer of `body_bytes` under a key of
+  /// `key_bytes`: one it would not keep goes to its caller by move, not
+  /// copied for a cache that drops it.
+  bool keeps(std::size_t key_bytes, std::size_t body_bytes) const;
+
   std::size_t entries() const { return lru_.size(); }
   std::size_t bytes() const { return bytes_; }
 
@@ -55,7 +60,7 @@ private:
     std::uint64_t version = 0;
     cached_listing answer;
   };
-  static std::size_t cost(const entry& e);
+  static std::size_t cost(std::size_t key_bytes, std::size_t body_bytes);
   void erase(std::list<entry>::iterator it);
   std::list<entry> lru_; // most recently used first
   std::unordered_map<std::string_view, std::list<entry>::iterator> index_; // views of lru_'s keys

@@ -82,6 +82,7 @@ void connect_seed(router_self* self, std::size_t i) {
   seed.connecting = true;
   auto failed = [self, i](const caf::error& why) {
     auto& s = self->state.seeds[i];
+    auto address = to_string(s.addr);
     s.connecting = false;
     ++s.failures;
     bool quick = why == caf::sec::connection_timeout || why == caf::sec::request_timeout;
@@ -92,7 +93,7 @@ void connect_seed(router_self* self, std::size_t i) {
     bool lost_hello = why == caf::sec::request_timeout;
     if (quick)
       delay = std::chrono::milliseconds{
-        lost_hello && self->state.opts.node_name > to_string(s.addr) ? 1500 : 100};
+        lost_hello && self->state.opts.node_name > address ? 1500 : 100};
     // U(0.5, 1) of the delay, or of 100 ms: never two nodes in step.
     auto span = std::max<std::int64_t>(delay.count() / 2, 1);
     delay = std::chrono::milliseconds{
@@ -100,7 +101,7 @@ void connect_seed(router_self* self, std::size_t i) {
     s.next_try = self->clock().now() + delay;
     if (s.failures % 10 == 1 || lost_hello)
       log::write(s.failures == 1 ? "info" : "warn", "seed_unreachable",
-                 {{"seed", to_string(s.addr)},
+                 {{"seed", address},
                   {"attempts", std::to_string(s.failures)},
                   {"error", caf::to_string(why)},
                   {"retry_ms", std::to_string(delay.count())}});

@@ -136,9 +136,13 @@ void list_products(api_context& ctx, request& req, responder respond) {
     listings_answered(true).inc();
   } else {
     auto fresh = render_listing(ctx, *q);
-    res.body = fresh.answer.body;
     total = fresh.answer.total;
-    cache.put(std::move(key), fresh.version, std::move(fresh.answer));
+    if (cache.keeps(key.size(), fresh.answer.body.size())) {
+      res.body = fresh.answer.body;
+      cache.put(std::move(key), fresh.version, std::move(fresh.answer));
+    } else {
+      res.body = std::move(fresh.answer.body); // a whole large catalog: not copied
+    }
     listings_answered(false).inc();
   }
   res.headers.emplace_back("X-Total-Count", std::to_string(total));

@@ -269,8 +269,8 @@ class Cluster:
             self.nodes[i].start(wait=False)
         return self
 
-    def cluster_health(self, i):
-        status, body, _ = self.nodes[i].request("GET", "/health/ready")
+    def cluster_health(self, i, timeout=30):
+        status, body, _ = self.nodes[i].request("GET", "/health/ready", timeout=timeout)
         return body["checks"]["cluster"] if body and "checks" in body else None
 
     def wait_formed(self, members=None, live=None, timeout=60):
@@ -295,8 +295,7 @@ class Cluster:
         """Node i's view and its last log lines other than requests: what a
         failed formation needs (a request log hides them in 600 chars)."""
         try:
-            _, body, _ = self.nodes[i].request("GET", "/health/ready", timeout=3)
-            view = body["checks"]["cluster"] if body and "checks" in body else body
+            view = self.cluster_health(i, timeout=3)
         except OSError as e:
             view = f"unreachable ({e})"
         quiet = ('"msg":"request"', '"msg":"slow_request"', '"msg":"retention_swept"')

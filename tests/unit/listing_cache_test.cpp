@@ -64,6 +64,10 @@ TEST_CASE("the least recently used listing goes first, by count and by bytes") {
   CHECK(small.find("q92", 1) != nullptr);
   CHECK(small.find("q91", 1) == nullptr);
   // An answer above an eighth of the bound is not kept at all.
+  CHECK(small.keeps(4, 800));
+  CHECK_FALSE(small.keeps(4, 2000));
+  CHECK(small.keeps(4, 1024 - 128 - 4));   // 1,024 bytes with key and overhead: kept
+  CHECK_FALSE(small.keeps(4, 1024 - 127 - 4));
   small.put("huge", 1, answer(std::string(2000, 'x')));
   CHECK(small.find("huge", 1) == nullptr);
   CHECK(small.entries() == 8);
@@ -71,6 +75,7 @@ TEST_CASE("the least recently used listing goes first, by count and by bytes") {
 
 TEST_CASE("a cache of no entries keeps nothing") {
   listing_cache none{0, 1 << 20};
+  CHECK_FALSE(none.keeps(1, 1));
   none.put("a", 1, answer("A"));
   CHECK(none.find("a", 1) == nullptr);
   CHECK(none.entries() == 0);
