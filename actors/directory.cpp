@@ -208,11 +208,26 @@ void finish_shutdown_if_drained(directory_self* self) {
     self->quit(st.shutdown_reason);
 }
 
+/// Asked to stop again while draining (its shard's drain passed its
+/// deadline, router_options::drain_deadline): the entities still running
+/// are killed. Each one's acknowledged state is on disk already (write
+/// before reply), so nothing acknowledged is lost; a write still in flight
+/// is answered to nobody, as in a crash.
+void force_shutdown(directory_self* self) {
+  auto& st = self->state;
+  for (auto& [id, e] : st.by_actor)
+    self->send_exit(e->second.handle, caf::exit_reason::kill);
+  log::warn("directory_drain_forced", {{"entities", std::to_string(st.by_actor.size())}});
+}
+
 /// Shutdown: every entity finishes its mailbox and in-flight writes, then
 /// the directory quits with the reason it was given; parked messages get
 /// `unavailable` (their callers learn it, nothing is silently dropped).
+/// A second request forces it (force_shutdown).
 void begin_shutdown(directory_self* self, caf::error reason) {
   auto& st = self->state;
+  if (st.shutdown_reason)
+    return force_shutdown(self);
   st.shutdown_reason = reason ? std::move(reason) : caf::exit_reason::user_shutdown;
   for (auto& [key, s] : st.slots) {
     if (auto waiting = std::move(s.waiting)) {

@@ -186,6 +186,10 @@ void add_peer(router_self* self, const std::string& name, const caf::actor& hand
   }
   if (it != st.peers.end())
     self->demonitor(it->second.handle);
+  if (auto gone = st.departing.find(name); gone != st.departing.end()) {
+    self->demonitor(gone->second); // back before its old self went
+    st.departing.erase(gone);
+  }
   self->monitor(handle);
   st.peers[name] = peer{handle, address};
   announce_open_shards(self, handle);
@@ -199,6 +203,14 @@ void add_peer(router_self* self, const std::string& name, const caf::actor& hand
 
 void on_peer_down(router_self* self, const caf::down_msg& msg) {
   auto& st = self->state;
+  for (auto it = st.departing.begin(); it != st.departing.end(); ++it) {
+    if (it->second.address() != msg.source)
+      continue;
+    auto name = it->first;
+    st.departing.erase(it);
+    resend_relayed(self, name); // to the shards' owners since it left
+    return;
+  }
   for (auto it = st.peers.begin(); it != st.peers.end(); ++it) {
     if (it->second.handle.address() != msg.source)
       continue;
@@ -220,7 +232,7 @@ void on_peer_leaving(router_self* self, const std::string& name) {
   auto it = st.peers.find(name);
   if (it == st.peers.end())
     return;
-  self->demonitor(it->second.handle);
+  st.departing[name] = it->second.handle; // still monitored: see router_state
   st.peers.erase(it);
   forget_peer(self, name);
   log::info(fmt::format("node {} is leaving; {} live", name, st.peers.size() + 1),

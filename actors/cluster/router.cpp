@@ -74,7 +74,7 @@ void on_tick(router_self* self) {
     return;
   connect_seeds(self);
   retry_parked(self);
-  warn_slow_drains(self);
+  watch_drains(self);
   self->delayed_send(self, self->state.opts.tick, atoms::tick::value);
 }
 

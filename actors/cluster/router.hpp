@@ -64,6 +64,12 @@ struct router_options {
   /// it takes the shard from a holder that is not a live member (frozen,
   /// or cut off but still alive) by raising the file's ownership epoch.
   std::chrono::milliseconds takeover_grace{200};
+  /// A shard's drain ends by itself in milliseconds (each entity finishes
+  /// its mailbox and writes). One that has not ended after this is ended by
+  /// force: its entities are killed (their acknowledged state is on disk),
+  /// so that one entity that never stops cannot keep the shard from its
+  /// new owner for good.
+  std::chrono::milliseconds drain_deadline{20'000};
   persistence::retention_policy retention;        ///< each open shard's sweeps
   bool tls = false; ///< connect to seeds through CAF's OpenSSL module (loaded by main)
   /// The network seam: answers (connect_atom, host, port) like CAF's

@@ -79,6 +79,8 @@ struct shard_slot {
   caf::actor_clock::time_point acquiring_since; // for the hand-off duration
   caf::actor_clock::time_point releasing_since; // for the drain duration
   bool drain_slow_logged = false; // "still draining" said once per drain
+  bool drain_forced = false;      // the drain's deadline passed and was acted on
+  bool directory_stopped = false; // during a drain: its entities have all stopped
   std::vector<parked> waiting;
 };
 
@@ -118,6 +120,11 @@ struct router_state {
   std::shared_ptr<cluster_health> health;
   std::vector<shard_slot> shards;
   std::map<std::string, peer> peers;
+  /// Peers that said they are leaving, still monitored until they are
+  /// gone: a request relayed to one that it never took in (it quit first,
+  /// or its process ended with the request on the wire) goes again then,
+  /// instead of waiting for the relay's timeout.
+  std::map<std::string, caf::actor> departing;
   std::vector<seed_state> seeds;
   std::shared_ptr<running_actors> shard_actors = std::make_shared<running_actors>();
   bool quorum = true;
@@ -154,10 +161,11 @@ void try_acquire(router_self* self, std::uint32_t shard);
 /// `node` owns `shard` by its view and waits for it: let go if ours agrees.
 void on_wanted(router_self* self, std::uint32_t shard, const std::string& node);
 void release_shard(router_self* self, std::uint32_t shard);
-/// Says once per drain which shards have been draining for over 10 s (a
-/// drain waits for every entity to finish its writes; one that never ends
-/// keeps the shard from its new owner, and this is where that shows).
-void warn_slow_drains(router_self* self);
+/// Watches the drains: one over 10 s is logged once (a drain waits for
+/// every entity to finish its writes, and one that never ends keeps the
+/// shard from its new owner), one past the deadline is ended by force
+/// (router_options::drain_deadline).
+void watch_drains(router_self* self);
 void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down_msg& msg);
 /// Tells every peer (or one) that this node opened or began to drain a shard.
 void announce_holding(router_self* self, std::uint32_t shard, bool open);

@@ -261,6 +261,17 @@ bool fenced_by_newer_epoch(router_self* self, std::uint32_t shard) {
   }
 }
 
+/// The shard starts draining: its four actors are to stop, the clocks of
+/// the drain's warning and deadline start now (drained_ms counts from here).
+void begin_drain(router_self* self, shard_slot& slot) {
+  slot.state = phase::releasing;
+  slot.running = 4;
+  slot.releasing_since = self->clock().now();
+  slot.drain_slow_logged = false;
+  slot.drain_forced = false;
+  slot.directory_stopped = false;
+}
+
 /// Whoever has the shard open keeps it until its owner asks (recompute):
 /// every peer hears, since what we know of the holder may be out of date.
 void ask_holder_to_let_go(router_self* self, std::uint32_t shard) {
@@ -360,29 +371,49 @@ void release_shard(router_self* self, std::uint32_t shard) {
   }
   if (slot.state != phase::ready)
     return;
-  slot.state = phase::releasing;
-  slot.running = 4;
-  slot.releasing_since = self->clock().now();
-  slot.drain_slow_logged = false;
+  begin_drain(self, slot);
   announce_holding(self, shard, false);
   self->send_exit(slot.directory, caf::exit_reason::user_shutdown);
 }
 
-void warn_slow_drains(router_self* self) {
+void watch_drains(router_self* self) {
   constexpr auto slow = std::chrono::seconds(10);
   auto now = self->clock().now();
   for (std::uint32_t s = 0; s < self->state.opts.shards; ++s) {
     auto& slot = self->state.shards[s];
-    if (slot.state != phase::releasing || slot.drain_slow_logged || now - slot.releasing_since < slow)
+    if (slot.state != phase::releasing)
       continue;
-    slot.drain_slow_logged = true;
-    log::write("warn", "shard_drain_slow",
-               {{"shard", std::to_string(s)},
-                {"waited_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                               now - slot.releasing_since)
-                                               .count())},
-                {"actors_running", std::to_string(slot.running)},
-                {"new_owner", slot.owner}});
+    auto waited = now - slot.releasing_since;
+    auto say = [&](const char* level, const char* msg) {
+      log::write(level, msg,
+                 {{"shard", std::to_string(s)},
+                  {"waited_ms", std::to_string(
+                                  std::chrono::duration_cast<std::chrono::milliseconds>(waited)
+                                    .count())},
+                  {"actors_running", std::to_string(slot.running)},
+                  {"new_owner", slot.owner}});
+    };
+    if (!slot.drain_slow_logged && waited >= slow) {
+      slot.drain_slow_logged = true;
+      say("warn", "shard_drain_slow");
+    }
+    if (slot.drain_forced || waited < self->state.opts.drain_deadline)
+      continue;
+    // Every entity's acknowledged state is on disk (write before reply),
+    // so ending the rest by force loses nothing acknowledged; a write still
+    // in flight is answered to nobody, as in a crash, and its caller times
+    // out. A second exit makes the directory kill the entities still
+    // running; with the directory gone, what still runs is killed here.
+    slot.drain_forced = true;
+    say("error", "shard_drain_forced");
+    if (!slot.directory_stopped) {
+      self->send_exit(slot.directory, caf::exit_reason::user_shutdown);
+      continue;
+    }
+    self->send_exit(slot.index, caf::exit_reason::kill);
+    self->send_exit(slot.accounts, caf::exit_reason::kill);
+    if (slot.store)
+      self->send_exit(slot.store, caf::exit_reason::kill);
   }
 }
 
@@ -426,10 +457,7 @@ void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down
                {{"shard", std::to_string(shard)},
                 {"actor", msg.source == slot.store ? "store" : "other"},
                 {"reason", caf::to_string(msg.reason)}});
-    slot.state = phase::releasing;
-    slot.running = 4;
-    slot.releasing_since = self->clock().now(); // drained_ms counts from here
-    slot.drain_slow_logged = false;
+    begin_drain(self, slot);
     announce_holding(self, shard, false);
     // The rest stop the way a drain stops them: the directory first.
     if (msg.source != slot.directory)
@@ -440,6 +468,7 @@ void on_shard_actor_down(router_self* self, std::uint32_t shard, const caf::down
   if (msg.source == slot.store)
     slot.store = nullptr; // stopped on its own (fenced)
   if (msg.source == slot.directory) {
+    slot.directory_stopped = true;
     self->send_exit(slot.index, caf::exit_reason::user_shutdown);
     self->send_exit(slot.accounts, caf::exit_reason::user_shutdown);
   }

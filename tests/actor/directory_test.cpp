@@ -225,3 +225,35 @@ TEST_CASE("a slot's key (entity_ref) hashes and compares like the entity_key a m
   CHECK_FALSE(entity_ref_equal{}(ref, entity_key{entity_kind::cart, "9f86d081884c7d659a2feaa0c55ad016"}));
   CHECK(ref.key() == key);
 }
+
+TEST_CASE_FIXTURE(deterministic, "a directory asked to stop waits for its entities; asked again, "
+                                 "it kills those that never stop and ends") {
+  auto stubborn_ended = std::make_shared<bool>(false);
+  directory_options opts;
+  opts.spawn = [stubborn_ended](caf::actor_system& sys, const entity_ref& key,
+                                const shared_services&, const caf::message&) {
+    if (key.id != "stubborn")
+      return spawn_entity(sys, key, std::make_shared<const entity_services>(), caf::message{});
+    auto a = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
+      return {[](atoms::passivate) { /* never stops */ },
+              [](const get_cart&) -> std::int32_t { return 1; }};
+    });
+    a->attach_functor([stubborn_ended](const caf::error&) { *stubborn_ended = true; });
+    return a;
+  };
+  start("dir-force", opts);
+  auto reply = ask_raw<std::int32_t>(cart_of("stubborn"), get_cart{});
+  CHECK(add_one(*this, "gus", 3).lines.size() == 1);
+  sched.run();
+  REQUIRE(reply->value.has_value());
+  auto ended = std::make_shared<bool>(false);
+  directory->attach_functor([ended](const caf::error&) { *ended = true; });
+  caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
+  sched.run();
+  CHECK_FALSE(*ended); // the stubborn one still runs: the drain waits for it
+  CHECK_FALSE(*stubborn_ended);
+  caf::anon_send_exit(directory, caf::exit_reason::user_shutdown); // the router's deadline
+  sched.run();
+  CHECK(*stubborn_ended);
+  CHECK(*ended);
+}
