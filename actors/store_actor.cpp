@@ -119,7 +119,7 @@ bool fold(store_self self) {
     st.store->fold();
   } catch (const persistence::fenced_error& e) {
     log::write("warn", "shard_fenced", {{"db", st.db}, {"error", e.what()},
-                                         {"unanswered_saves", std::to_string(st.waiting.size())}});
+                                         {"held_saves", std::to_string(st.waiting.size())}});
     stop_fenced(self);
     return false;
   } catch (const std::exception& e) {
