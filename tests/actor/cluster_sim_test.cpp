@@ -347,14 +347,8 @@ TEST_CASE("simulated drain that never ends by itself: an entity that ignores its
   auto stuck_ended = std::make_shared<bool>(false);
   c.entity_spawn = [stuck_ended](caf::actor_system& sys, const entity_ref& key,
                                  const shared_services& svc, const caf::message& first) {
-    if (key.id != "stuck")
-      return spawn_entity(sys, key, svc, first);
-    auto a = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
-      return {[](atoms::passivate) { /* never stops */ },
-              [](const get_cart&) { return cart_view{}; }};
-    });
-    a->attach_functor([stuck_ended](const caf::error&) { *stuck_ended = true; });
-    return a;
+    return key.id == "stuck" ? spawn_never_stopping(sys, stuck_ended)
+                             : spawn_entity(sys, key, svc, first);
   };
   c.start("stuck-drain");
   REQUIRE(c.settle({"n1", "n2", "n3"}));

@@ -232,17 +232,12 @@ TEST_CASE_FIXTURE(deterministic, "a directory asked to stop waits for its entiti
   directory_options opts;
   opts.spawn = [stubborn_ended](caf::actor_system& sys, const entity_ref& key,
                                 const shared_services&, const caf::message&) {
-    if (key.id != "stubborn")
-      return spawn_entity(sys, key, std::make_shared<const entity_services>(), caf::message{});
-    auto a = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
-      return {[](atoms::passivate) { /* never stops */ },
-              [](const get_cart&) -> std::int32_t { return 1; }};
-    });
-    a->attach_functor([stubborn_ended](const caf::error&) { *stubborn_ended = true; });
-    return a;
+    return key.id == "stubborn"
+             ? spawn_never_stopping(sys, stubborn_ended)
+             : spawn_entity(sys, key, std::make_shared<const entity_services>(), caf::message{});
   };
   start("dir-force", opts);
-  auto reply = ask_raw<std::int32_t>(cart_of("stubborn"), get_cart{});
+  auto reply = ask(cart_of("stubborn"), get_cart{});
   CHECK(add_one(*this, "gus", 3).lines.size() == 1);
   sched.run();
   REQUIRE(reply->value.has_value());

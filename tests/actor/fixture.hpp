@@ -129,6 +129,18 @@ struct deterministic {
   std::vector<caf::actor> directories;
 };
 
+/// A stand-in entity that answers get_cart but ignores its passivation, as
+/// an entity waiting for an answer that never comes does; `ended` turns
+/// true once it is gone (killed).
+inline caf::actor spawn_never_stopping(caf::actor_system& sys, std::shared_ptr<bool> ended) {
+  auto a = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
+    return {[](atoms::passivate) { /* never stops */ },
+            [](const get_cart&) { return cart_view{}; }};
+  });
+  a->attach_functor([ended](const caf::error&) { *ended = true; });
+  return a;
+}
+
 inline entity_key cart_of(std::string user) {
   return {entity_kind::cart, std::move(user)};
 }

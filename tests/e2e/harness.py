@@ -323,6 +323,8 @@ def compact_log_line(line, limit=200):
         fields = json.loads(line)
     except ValueError:
         return line[:limit]
+    if not isinstance(fields, dict):
+        return line[:limit]
     head = [fields.pop("ts", "")[11:23], fields.pop("level", ""), fields.pop("msg", "")]
     fields.pop("node", None)
     return " ".join(head + [f"{k}={v}" for k, v in fields.items()])[:limit]
