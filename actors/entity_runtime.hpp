@@ -36,6 +36,7 @@ struct entity_runtime {
   int writes_in_flight = 0;
   bool quit_when_idle = false; // passivation asked while writes were in flight
   bool pinned = false;         // told the directory not to passivate us when idle
+  caf::error failed;           // a write failed: the state in memory is not on disk
 };
 
 /// An exception inside an entity is that entity's crash, never the node's:
@@ -92,9 +93,38 @@ void load_snapshot(caf::stateful_actor<State>* self, OnLoaded on_loaded) {
       [self](caf::error& err) { self->quit(err); });
 }
 
+/// After a failed write the state in memory holds a change that is not on
+/// disk: nothing may build on it or read it. Every request still to come is
+/// refused with the write's error, and the actor ends once the writes
+/// already in flight have their answers, so each of their callers hears
+/// one (an actor that ended at the first failure left them to time out:
+/// CAF 0.17 drops a promise silently). Its next incarnation reloads the
+/// last durable state.
+template <class State>
+void refuse_after_failed_write(caf::stateful_actor<State>* self, caf::error err) {
+  auto& rt = self->state.rt;
+  if (!rt.failed) {
+    rt.failed = err;
+    self->set_default_handler(
+      [err](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> {
+        return err;
+      });
+    // One handler so that the behaviour is not empty (an actor without one
+    // ends at once); every other message falls to the default handler.
+    self->become([](atoms::passivate) {});
+  }
+  if (rt.writes_in_flight == 0)
+    self->quit(rt.failed);
+}
+
 /// Persists `snapshot`, then calls `on_durable()`. On a failed write it
-/// calls `on_failed()` and ends the actor, so its next incarnation reloads the
-/// last durable state instead of serving a state that was never written.
+/// calls `on_failed()` and the actor refuses everything and ends (see
+/// refuse_after_failed_write), so its next incarnation reloads the last
+/// durable state instead of serving a state that was never written. A
+/// write still in flight then may well succeed; as its snapshot holds the
+/// failed change too, that change is durable after all, which a caller
+/// told storage_failure must allow for (an error is no proof that nothing
+/// happened; operation ids make the retry safe).
 /// With `events`, they are written in the same transaction (the outbox).
 /// With `sold_to` (stock records), the sale to that order is recorded too.
 template <class State, class OnDurable, class OnFailed>
@@ -103,6 +133,10 @@ void persist(caf::stateful_actor<State>* self, persistence::snapshot snapshot,
              OnFailed on_failed, std::vector<order_event> events = {},
              std::optional<std::int64_t> sold_to = {}) {
   auto& rt = self->state.rt;
+  if (rt.failed) { // a timer's or a step's write after the failure
+    on_failed();
+    return;
+  }
   ++rt.writes_in_flight;
   persistence::entity_write write{static_cast<std::uint8_t>(rt.key.kind), rt.key.id.str(),
                                   std::move(snapshot), std::move(events)};
@@ -112,13 +146,13 @@ void persist(caf::stateful_actor<State>* self, persistence::snapshot snapshot,
       [self, on_durable]() mutable {
         on_durable();
         auto& rt = self->state.rt;
-        if (--rt.writes_in_flight == 0 && rt.quit_when_idle)
-          self->quit();
+        if (--rt.writes_in_flight == 0 && (rt.quit_when_idle || rt.failed))
+          self->quit(rt.failed);
       },
       [self, on_failed](caf::error& err) mutable {
         on_failed();
         --self->state.rt.writes_in_flight;
-        self->quit(err);
+        refuse_after_failed_write(self, err);
       });
 }
 

@@ -82,3 +82,83 @@ TEST_CASE_FIXTURE(deterministic, "a change sent twice with its operation id is a
   REQUIRE(cart.has_value());
   CHECK(cart->ops == std::vector<cart_op>{41, 42, 43});
 }
+
+namespace {
+
+/// A store that holds every save until told `flush`, which answers the
+/// oldest held save: the first with storage_failure, every later one as
+/// written. Loads find nothing.
+using scripted_store = store_actor::extend<caf::reacts_to<atoms::flush>>;
+
+struct scripted_store_state {
+  std::vector<caf::response_promise> held;
+  int answered = 0;
+};
+
+scripted_store::behavior_type
+failing_first_store(scripted_store::stateful_pointer<scripted_store_state> self) {
+  return {
+    [](const load_state&) { return persistence::snapshot{}; },
+    [self](save_state&) -> caf::result<void> {
+      auto rp = self->make_response_promise();
+      self->state.held.push_back(rp);
+      return rp;
+    },
+    [](const was_sold&) { return false; },
+    [](const sweep_retention&) { return persistence::retention_swept{}; },
+    [self](atoms::flush) {
+      auto& st = self->state;
+      if (st.held.empty())
+        return;
+      auto rp = st.held.front();
+      st.held.erase(st.held.begin());
+      if (st.answered++ == 0)
+        rp.deliver(make_error(errc::storage_failure));
+      else
+        rp.deliver(caf::unit);
+    },
+  };
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(deterministic,
+                  "after a failed write every caller hears an answer and nothing is served") {
+  auto stand_in = sys.spawn(failing_first_store);
+  store = caf::actor_cast<store_actor>(stand_in);
+  restart_directory();
+  auto erin = cart_of("erin");
+  auto first = ask(erin, add_to_cart{1, 1, 100, "A"});
+  auto second = ask(erin, add_to_cart{2, 1, 200, "B"});
+  sched.run(); // both saves are held by the store
+  CHECK_FALSE(first->value.has_value());
+  CHECK_FALSE(second->value.has_value());
+  caf::anon_send(stand_in, atoms::flush::value); // the first save fails
+  sched.run();
+  CHECK(first->error == errc::storage_failure);
+  CHECK_FALSE(second->value.has_value());
+  CHECK_FALSE(second->error.has_value());
+  // The cart in memory holds a change that is not on disk: neither read
+  // nor changed until it is gone.
+  auto read = ask(erin, get_cart{});
+  auto third = ask(erin, add_to_cart{3, 1, 300, "C"});
+  sched.run();
+  CHECK(read->error == errc::storage_failure);
+  CHECK(third->error == errc::storage_failure);
+  // The write in flight is answered (it was written, with the first
+  // change in its snapshot); before the fix its caller never heard.
+  caf::anon_send(stand_in, atoms::flush::value);
+  sched.run();
+  REQUIRE(second->value.has_value());
+  CHECK(second->value->total == 300);
+  CHECK(stats().restarts == 1);
+  // Its next incarnation serves again, from what the store has (nothing).
+  sched.advance_time(std::chrono::seconds(10));
+  sched.run();
+  auto again = ask(erin, get_cart{});
+  sched.run();
+  sched.advance_time(std::chrono::seconds(10));
+  sched.run();
+  REQUIRE(again->value.has_value());
+  CHECK(again->value->lines.empty());
+}
