@@ -32,6 +32,7 @@ struct slot {
   bool pinned = false; // entity asked not to be passivated (timers running)
   entity_kind kind = entity_kind::cart; // for the metrics (fits in the padding)
   std::uint32_t crash_streak = 0;       // crashes without a calm period
+  // While running, its last use; while restarting, when the restart is due.
   caf::actor_clock::time_point last_used;
   caf::actor_clock::time_point activated_at;
   // The recency list runs through the slots themselves (valid while
@@ -189,6 +190,11 @@ void route(directory_self* self, const entity_key& key, caf::message& payload) {
     activate(self, *it, payload);
   }
   auto& s = it->second;
+  if (s.state == phase::restarting &&
+      s.last_used - self->clock().now() > st.opts.longest_wait_for_restart) {
+    self->make_response_promise().deliver(make_error(errc::unavailable));
+    return;
+  }
   if (s.state != phase::running) {
     park(self, s, payload);
     return;
@@ -220,6 +226,15 @@ void force_shutdown(directory_self* self) {
   log::warn("directory_drain_forced", {{"entities", std::to_string(st.by_actor.size())}});
 }
 
+/// Answers every message waiting for the entity `unavailable`.
+void refuse_waiting(slot& s) {
+  if (auto waiting = std::move(s.waiting)) {
+    for (auto& p : *waiting)
+      p.promise.deliver(make_error(errc::unavailable));
+    node_metrics::get().parked->add(-static_cast<double>(waiting->size()));
+  }
+}
+
 /// Shutdown: every entity finishes its mailbox and in-flight writes, then
 /// the directory quits with the reason it was given; parked messages get
 /// `unavailable` (their callers learn it, nothing is silently dropped).
@@ -230,11 +245,7 @@ void begin_shutdown(directory_self* self, caf::error reason) {
     return force_shutdown(self);
   st.shutdown_reason = reason ? std::move(reason) : caf::exit_reason::user_shutdown;
   for (auto& [key, s] : st.slots) {
-    if (auto waiting = std::move(s.waiting)) {
-      for (auto& p : *waiting)
-        p.promise.deliver(make_error(errc::unavailable));
-      node_metrics::get().parked->add(-static_cast<double>(waiting->size()));
-    }
+    refuse_waiting(s);
     if (s.state == phase::running)
       queue_passivation(self, key);
   }
@@ -273,6 +284,9 @@ void on_down(directory_self* self, const caf::down_msg& msg) {
     ++st.stats.restarts;
     node_metrics::get().crashes[static_cast<std::size_t>(s.kind)]->inc();
     auto delay = restart_delay(st.opts, s.crash_streak);
+    s.last_used = self->clock().now() + delay;
+    if (delay > st.opts.longest_wait_for_restart)
+      refuse_waiting(s);
     log::warn("entity_crashed", {{"kind", std::to_string(static_cast<int>(s.kind))},
                                  {"id", key.id.str()},
                                  {"reason", caf::to_string(msg.reason)},

@@ -5,7 +5,8 @@
 // message (the entity answers the caller directly), passivates idle entities
 // and the least recently used ones over the per-node cap, and supervises:
 // a crashed entity is restarted from its persisted state with exponential
-// backoff while messages for it wait in a bounded buffer.
+// backoff while messages for it wait in a bounded buffer (or, when the
+// restart is further off than a caller would wait, are refused at once).
 //
 // Life of one slot:
 //
@@ -33,6 +34,12 @@ struct directory_options {
   std::chrono::milliseconds backoff_base{100}; ///< first restart delay after a crash
   std::chrono::milliseconds backoff_max{10'000};
   std::size_t max_buffered = 1024; ///< per entity, while it (re)starts
+  /// A message for an entity whose restart is further off than this is
+  /// answered `unavailable` at once instead of waiting: its caller (the
+  /// edge gives up after 5 s) would time out first, and a client told 503
+  /// with Retry-After can come back (a full disk failed every write, so a
+  /// cart's restart backed off to 10 s and its adds ended in 504s).
+  std::chrono::milliseconds longest_wait_for_restart{1000};
   /// Spawns the actor for a key; empty = spawn_entity (the real entities).
   /// Supervision tests give one that fails in ways real entities rarely do.
   std::function<caf::actor(caf::actor_system&, const entity_ref&, const shared_services&,

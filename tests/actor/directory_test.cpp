@@ -63,6 +63,43 @@ TEST_CASE_FIXTURE(deterministic, "repeated crashes back off exponentially") {
   CHECK(delays[4] <= std::chrono::milliseconds(1000));
 }
 
+TEST_CASE_FIXTURE(deterministic,
+                  "a message for an entity whose restart is far off is refused at once") {
+  directory_options opts;
+  opts.backoff_base = std::chrono::milliseconds(800);
+  opts.backoff_max = std::chrono::seconds(10);
+  start("dir-far-restart", opts);
+  add_one(*this, "fay", 1);
+  // First crash: restart in 800 ms, within the second a caller waits.
+  caf::anon_send_exit(whereis(cart_of("fay")), caf::exit_reason::kill);
+  sched.run();
+  auto waits = ask(cart_of("fay"), get_cart{});
+  sched.run();
+  CHECK_FALSE(waits->value.has_value());
+  CHECK_FALSE(waits->error.has_value());
+  // Crashed again before its calm period: restart in 1.6 s. What waited
+  // is answered now, and so is what comes meanwhile: unavailable (503).
+  while (!waits->value) {
+    REQUIRE(sched.trigger_timeout());
+    sched.run();
+  }
+  auto parked = ask(cart_of("fay"), add_to_cart{2, 1, 100, "Item"});
+  caf::anon_send_exit(whereis(cart_of("fay")), caf::exit_reason::kill);
+  sched.run();
+  auto refused = ask(cart_of("fay"), get_cart{});
+  sched.run();
+  CHECK(refused->error == errc::unavailable);
+  // Once it is back, it serves its durable state.
+  while (!whereis(cart_of("fay")))
+    REQUIRE(sched.trigger_timeout());
+  auto back = ask(cart_of("fay"), get_cart{});
+  sched.run();
+  REQUIRE(back->value.has_value());
+  CHECK((parked->value || parked->error)); // answered either way, never dropped
+  CHECK(back->value->lines.size() == (parked->value ? 2u : 1u));
+  CHECK(stats().restarts == 2);
+}
+
 TEST_CASE_FIXTURE(deterministic, "a passivated entity comes back with its state") {
   directory_options opts;
   opts.idle_timeout = std::chrono::seconds(10);

@@ -1,0 +1,144 @@
+"""A full disk, against the real binary: the node keeps answering, refuses
+what it cannot write with a JSON error (never a hang until the edge's
+timeout), loses nothing it acknowledged, and takes writes again once there
+is room. The data directory is a small tmpfs the test mounts (the tests run
+as root) and fills with a file of its own."""
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from harness import Node, big_stock_products
+
+
+def fill(directory):
+    """Writes a file until the file system is full; returns its path."""
+    path = os.path.join(directory, "filler")
+    with open(path, "wb", buffering=0) as f:
+        for size in (1 << 20, 4096, 512):
+            block = b"\0" * size
+            try:
+                while True:
+                    f.write(block)
+            except OSError:
+                pass
+    return path
+
+
+class DiskFullTests(unittest.TestCase):
+    def setUp(self):
+        self.mount = tempfile.mkdtemp(prefix="emporium-full-")
+        self.logs = tempfile.mkdtemp(prefix="emporium-full-logs-")
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", self.mount],
+                       check=True)
+        self.node = None
+
+    def tearDown(self):
+        if self.node:
+            self.node.close()
+        subprocess.run(["umount", self.mount])
+        os.rmdir(self.mount)
+        if not os.environ.get("EMPORIUM_TEST_KEEP_LOGS"):
+            shutil.rmtree(self.logs, ignore_errors=True)
+
+    def test_a_full_disk_refuses_writes_and_loses_nothing_acknowledged(self):
+        data = os.path.join(self.mount, "data")
+        os.mkdir(data)
+        # The log outside the full file system, so that it can be read.
+        node = self.node = Node(data_dir=data, log_name=os.path.join(self.logs, "node.log"))
+        node.start()
+        users = [node.new_user(f"full{i}@example.com") for i in range(4)]
+        products = [p for p, _ in big_stock_products(node, 21)]
+        spare = products.pop()  # added once room is back
+        filler = fill(self.mount)
+
+        lock = threading.Lock()
+        answers = []       # (status, body, seconds)
+        acknowledged = {}  # (user, product) -> units the node said it holds
+        attempted = {}
+        refused = threading.Event()
+
+        def shop(i, user):
+            for n in range(400):
+                if refused.is_set() and n % 50 == 0 and n > 0:
+                    break  # enough of the full disk seen
+                product = products[(i * 7 + n) % len(products)]
+                started = time.monotonic()
+                status, body, _ = node.request("POST", "/api/cart/add",
+                                               {"productId": product, "quantity": 1},
+                                               token=user["token"], timeout=30)
+                took = time.monotonic() - started
+                with lock:
+                    answers.append((status, body, took))
+                    key = (user["userId"], product)
+                    attempted[key] = attempted.get(key, 0) + 1
+                    if status == 200:
+                        acknowledged[key] = acknowledged.get(key, 0) + 1
+                    else:
+                        refused.set()
+
+        threads = [threading.Thread(target=shop, args=(i, u), daemon=True)
+                   for i, u in enumerate(users)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=300)
+        self.assertFalse(any(t.is_alive() for t in threads), "the adds did not end")
+
+        statuses = sorted({s for s, _, _ in answers})
+        if os.environ.get("EMPORIUM_TEST_KEEP_LOGS"):
+            print(self.logs, [(s, b.get("code") if isinstance(b, dict) else None, round(t, 2))
+                              for s, b, t in answers if s != 200])
+        self.assertTrue(refused.is_set(), f"the full disk refused nothing: {statuses}")
+        # A refused write is an error the client can read, at once: 500
+        # storage_failure (or 503 while its entity restarts), never the
+        # edge's 504 after a write that waited for an answer that never came.
+        for status, body, took in answers:
+            self.assertIn(status, (200, 500, 503), (status, body))
+            if status != 200:
+                self.assertIsInstance(body, dict, body)
+                self.assertIn(body.get("code"), ("storage_failure", "unavailable"), body)
+            self.assertLess(took, 5, (status, body))
+        self.assertEqual(node.request("GET", "/health/live")[0], 200)
+
+        # Room again: writes are taken again (the entity that failed a
+        # write restarts from its last durable state after a back-off).
+        os.remove(filler)
+
+        def add_works():
+            status, _, _ = node.request("POST", "/api/cart/add",
+                                        {"productId": spare, "quantity": 1},
+                                        token=users[0]["token"])
+            return status == 200
+
+        deadline = time.monotonic() + 60
+        while not add_works():
+            self.assertLess(time.monotonic(), deadline, node.log())
+            time.sleep(0.5)
+
+        def check_carts():
+            for u in users:
+                token = node.login(u["email"])["token"]
+                status, cart, _ = node.request("GET", "/api/cart", token=token)
+                self.assertEqual(status, 200, cart)
+                got = {l["productId"]: l["quantity"] for l in cart["items"]}
+                for (user, product), units in acknowledged.items():
+                    if user != u["userId"]:
+                        continue
+                    # Every acknowledged unit is there; a refused add may be
+                    # there too (its change rode along with a later write).
+                    self.assertGreaterEqual(got.get(product, 0), units, (product, got))
+                    self.assertLessEqual(got.get(product, 0),
+                                         attempted[(user, product)], got)
+
+        check_carts()
+        node.kill()  # what was acknowledged is on disk, not only in memory
+        node.start()
+        check_carts()
+
+
+if __name__ == "__main__":
+    unittest.main()
