@@ -36,10 +36,12 @@ public:
   }
 };
 
-/// Spawns an entity actor. lazy_init: the actor is first scheduled by its
-/// first message, which saves a scheduling round per activation.
+/// Spawns an entity actor (see entity_start).
 template <class State>
-caf::actor spawn_entity(caf::actor_system& sys, shared_text id, shared_services svc) {
+caf::actor spawn_entity(caf::actor_system& sys, shared_text id, shared_services svc,
+                        entity_start start) {
+  if (start == entity_start::now)
+    return sys.spawn<entity_actor<State>>(std::move(id), std::move(svc));
   return sys.spawn<entity_actor<State>, caf::lazy_init>(std::move(id), std::move(svc));
 }
 

@@ -12,6 +12,7 @@
 #include <caf/actor.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -47,19 +48,30 @@ inline const caf::actor& entity_router(const entity_services& svc) {
 /// True when `key` can name an entity (stock ids are positive integers).
 bool is_valid_key(const entity_key& key);
 
+/// How an entity actor starts: `on_first_message` (CAF's lazy_init: the
+/// first message schedules it, which saves a scheduling round per
+/// activation) or `now`, for a restart with no message waiting: a saga or a
+/// stock record holding reservations has timers and steps to run, and a
+/// lazy restart left them asleep until someone happened to ask (a saga
+/// that crashed on a full disk stayed Submitted for good).
+enum class entity_start : std::uint8_t { on_first_message, now };
+
 /// Spawns the actor for `key` (used by the directory's factory). `first` is
 /// the message that activates it: a start_order with a placed order hands a
 /// new order its durable first state, so the saga needs no read before it runs.
 caf::actor spawn_entity(caf::actor_system& sys, const entity_ref& key,
                         const shared_services& svc, const caf::message& first);
 
-caf::actor spawn_cart(caf::actor_system& sys, shared_text user, shared_services svc);
-caf::actor spawn_stock(caf::actor_system& sys, shared_text product, shared_services svc);
+caf::actor spawn_cart(caf::actor_system& sys, shared_text user, shared_services svc,
+                      entity_start start = entity_start::on_first_message);
+caf::actor spawn_stock(caf::actor_system& sys, shared_text product, shared_services svc,
+                       entity_start start = entity_start::on_first_message);
 /// `placed`: a new order's first state; `trace`: the placement's span,
 /// which the saga's steps join.
 caf::actor spawn_order(caf::actor_system& sys, shared_text order, shared_services svc,
                        std::optional<order_state> placed = {},
-                       trace::context trace = {});
+                       trace::context trace = {},
+                       entity_start start = entity_start::on_first_message);
 
 /// Receives every outbox row right after the transaction that wrote it.
 using event_sink = std::function<void(const order_event&)>;

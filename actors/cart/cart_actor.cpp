@@ -97,8 +97,9 @@ caf::behavior cart_actor_state::handlers() {
 
 } // namespace
 
-caf::actor spawn_cart(caf::actor_system& sys, shared_text user, shared_services svc) {
-  return spawn_entity<cart_actor_state>(sys, std::move(user), std::move(svc));
+caf::actor spawn_cart(caf::actor_system& sys, shared_text user, shared_services svc,
+                      entity_start start) {
+  return spawn_entity<cart_actor_state>(sys, std::move(user), std::move(svc), start);
 }
 
 } // namespace emporium

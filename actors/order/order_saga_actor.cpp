@@ -536,7 +536,10 @@ caf::behavior order_saga(saga_self* self, shared_text id, shared_services svc,
 } // namespace
 
 caf::actor spawn_order(caf::actor_system& sys, shared_text order, shared_services svc,
-                       std::optional<order_state> placed, trace::context trace) {
+                       std::optional<order_state> placed, trace::context trace,
+                       entity_start start) {
+  if (start == entity_start::now)
+    return sys.spawn(order_saga, std::move(order), std::move(svc), std::move(placed), trace);
   return sys.spawn<caf::lazy_init>(order_saga, std::move(order), std::move(svc),
                                    std::move(placed), trace);
 }

@@ -156,8 +156,9 @@ caf::behavior stock_actor_state::handlers() {
 
 } // namespace
 
-caf::actor spawn_stock(caf::actor_system& sys, shared_text product, shared_services svc) {
-  return spawn_entity<stock_actor_state>(sys, std::move(product), std::move(svc));
+caf::actor spawn_stock(caf::actor_system& sys, shared_text product, shared_services svc,
+                       entity_start start) {
+  return spawn_entity<stock_actor_state>(sys, std::move(product), std::move(svc), start);
 }
 
 } // namespace emporium

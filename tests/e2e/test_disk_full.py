@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from harness import Node, big_stock_products
+from harness import Node, big_stock_products, orders_charged_twice, units_accounted
 
 
 def fill(directory):
@@ -139,6 +139,85 @@ class DiskFullTests(unittest.TestCase):
         node.start()
         check_carts()
 
+    def test_orders_placed_on_a_full_disk_end_once_there_is_room(self):
+        data = os.path.join(self.mount, "data")
+        os.mkdir(data)
+        node = self.node = Node(data_dir=data, log_name=os.path.join(self.logs, "node.log"),
+                                     env={"EMPORIUM_LOG_LEVEL": os.environ.get("EMPORIUM_TEST_LOG_LEVEL", "info")})
+        node.start()
+        (hot, _), (other, _) = big_stock_products(node, 2)
+        buyers = [node.new_user(f"fullorder{i}@example.com") for i in range(6)]
+        units = {p: units_accounted(data, p) for p in (hot, other)}
+        filler = fill(self.mount)
+
+        lock = threading.Lock()
+        answers = []   # (what, status, body, seconds)
+        accepted = []  # (buyer, order id)
+        refused = threading.Event()
+
+        def timed(what, method, path, body, token):
+            started = time.monotonic()
+            status, answer, _ = node.request(method, path, body, token=token, timeout=30)
+            with lock:
+                answers.append((what, status, answer, time.monotonic() - started))
+            if status != 200:
+                refused.set()
+            return status, answer
+
+        def shop(b):
+            # Shops on the full disk until writes are refused (a commit that
+            # needs a page the file system cannot give), then a little more.
+            for n in range(150):
+                if refused.is_set() and n % 10 == 0:
+                    break
+                product = hot if n % 2 == 0 else other
+                status, _ = timed("add", "POST", "/api/cart/add",
+                                  {"productId": product, "quantity": 1}, b["token"])
+                if status != 200:
+                    continue
+                status, body = timed("place", "POST", "/api/orders/place",
+                                     {"paymentMethodId": "pm_card_visa"}, b["token"])
+                if status == 200:
+                    with lock:
+                        accepted.append((b, body["orderId"]))
+
+        threads = [threading.Thread(target=shop, args=(b,), daemon=True) for b in buyers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=300)
+        self.assertFalse(any(t.is_alive() for t in threads), "the shopping did not end")
+        if os.environ.get("EMPORIUM_TEST_KEEP_LOGS"):
+            print(self.logs, len(accepted), sorted({(w, s) for w, s, _, _ in answers}))
+        self.assertTrue(refused.is_set(), "the full disk refused nothing")
+        self.assertGreater(len(accepted), 0)
+        for what, status, body, took in answers:
+            self.assertIn(status, (200, 500, 503), (what, body))
+            self.assertLess(took, 5, (what, status, body))
+            if status != 200:
+                self.assertIn(body.get("code"), ("storage_failure", "unavailable"), body)
+        # What was accepted while the disk was full went on while it was:
+        # its steps failed, were retried and backed off. With room again
+        # every order ends, confirmed or cancelled.
+        os.remove(filler)
+        deadline = time.monotonic() + 120
+        ended = {}
+        for b, order in accepted:
+            while True:
+                status, body, _ = node.request("GET", f"/api/orders/{order}", token=b["token"])
+                if status == 200 and body["state"] in ("Confirmed", "Cancelled"):
+                    ended[body["state"]] = ended.get(body["state"], 0) + 1
+                    break
+                self.assertLess(time.monotonic(), deadline, (order, status, body, node.log()))
+                time.sleep(0.5)
+        if os.environ.get("EMPORIUM_TEST_KEEP_LOGS"):
+            print(ended)
+        # Every unit is accounted for (sold or back on hand: nothing stays
+        # reserved by an order that ended) and no order was charged twice.
+        self.assertEqual(node.terminate(), 0)
+        for p, before in units.items():
+            self.assertEqual(units_accounted(data, p), before, p)
+        self.assertEqual(orders_charged_twice(data), [])
 
 if __name__ == "__main__":
     unittest.main()
