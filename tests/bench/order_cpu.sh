@@ -8,7 +8,9 @@
 # shows what a commit writes, by B-tree (tests/bench/wal_frames.py).
 #   tests/bench/order_cpu.sh [runs=3] [seconds=14] [buyers=1000] [rates="1000 2000"]
 # ORDERS_WORK=<dir> keeps the data directory (and its buyers' sign-ups,
-# minutes of Argon2) for the next invocation.
+# minutes of Argon2) for the next invocation. ORDER_CPU_NO_FRAMES=1 skips
+# the last run (what a commit writes), for A/B runs that alternate builds
+# or settings.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-3}; secs=${2:-14}; buyers=${3:-1000}; rates=${4:-"1000 2000"}
