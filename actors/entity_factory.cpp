@@ -28,16 +28,16 @@ caf::actor spawn_entity(caf::actor_system& sys, const entity_ref& key,
   // No first message: a restart (or a passivated entity coming back for
   // the messages that waited); started at once, so that its timers and
   // steps run whether or not a message waits.
-  auto start = first.empty() ? entity_start::now : entity_start::on_first_message;
+  auto when = first.empty() ? entity_start::now : entity_start::on_first_message;
   switch (key.kind) {
-    case entity_kind::cart: return spawn_cart(sys, key.id, svc, start);
-    case entity_kind::stock: return spawn_stock(sys, key.id, svc, start);
+    case entity_kind::cart: return spawn_cart(sys, key.id, svc, when);
+    case entity_kind::stock: return spawn_stock(sys, key.id, svc, when);
     case entity_kind::order:
       if (first.match_elements<start_order>() && first.get_as<start_order>(0).placed.id != 0) {
         const auto& start = first.get_as<start_order>(0);
         return spawn_order(sys, key.id, svc, start.placed, start.trace);
       }
-      return spawn_order(sys, key.id, svc, {}, {}, start);
+      return spawn_order(sys, key.id, svc, {}, {}, when);
   }
   return {};
 }
