@@ -36,6 +36,33 @@ class DiskFullTests(unittest.TestCase):
                        check=True)
         self.node = None
 
+    def start_node(self):
+        """A node with its data on the tmpfs and its log outside it (so that
+        it can be read); EMPORIUM_TEST_LOG_LEVEL=debug logs every step."""
+        data = os.path.join(self.mount, "data")
+        os.mkdir(data)
+        self.node = Node(data_dir=data, log_name=os.path.join(self.logs, "node.log"),
+                         env={"EMPORIUM_LOG_LEVEL": os.environ.get("EMPORIUM_TEST_LOG_LEVEL",
+                                                                   "info")})
+        return self.node.start(), data
+
+    def tell(self, *what):
+        """With EMPORIUM_TEST_KEEP_LOGS set (the logs are kept), what a run saw."""
+        if os.environ.get("EMPORIUM_TEST_KEEP_LOGS"):
+            print(self.logs, *what)
+
+    def assert_answered_at_once(self, answers):
+        """Each (status, body, seconds): taken, or refused with a JSON error a
+        client can read (500 storage_failure, or 503 while the entity
+        restarts), within 5 s, never the edge's 504 after a write that
+        waited for an answer that never came."""
+        for status, body, took in answers:
+            self.assertIn(status, (200, 500, 503), body)
+            if status != 200:
+                self.assertIsInstance(body, dict, body)
+                self.assertIn(body.get("code"), ("storage_failure", "unavailable"), body)
+            self.assertLess(took, 5, (status, body))
+
     def tearDown(self):
         if self.node:
             self.node.close()
@@ -45,11 +72,7 @@ class DiskFullTests(unittest.TestCase):
             shutil.rmtree(self.logs, ignore_errors=True)
 
     def test_a_full_disk_refuses_writes_and_loses_nothing_acknowledged(self):
-        data = os.path.join(self.mount, "data")
-        os.mkdir(data)
-        # The log outside the full file system, so that it can be read.
-        node = self.node = Node(data_dir=data, log_name=os.path.join(self.logs, "node.log"))
-        node.start()
+        node, _ = self.start_node()
         users = [node.new_user(f"full{i}@example.com") for i in range(4)]
         products = [p for p, _ in big_stock_products(node, 21)]
         spare = products.pop()  # added once room is back
@@ -89,19 +112,10 @@ class DiskFullTests(unittest.TestCase):
         self.assertFalse(any(t.is_alive() for t in threads), "the adds did not end")
 
         statuses = sorted({s for s, _, _ in answers})
-        if os.environ.get("EMPORIUM_TEST_KEEP_LOGS"):
-            print(self.logs, [(s, b.get("code") if isinstance(b, dict) else None, round(t, 2))
-                              for s, b, t in answers if s != 200])
+        self.tell([(s, b.get("code") if isinstance(b, dict) else None, round(t, 2))
+                   for s, b, t in answers if s != 200])
         self.assertTrue(refused.is_set(), f"the full disk refused nothing: {statuses}")
-        # A refused write is an error the client can read, at once: 500
-        # storage_failure (or 503 while its entity restarts), never the
-        # edge's 504 after a write that waited for an answer that never came.
-        for status, body, took in answers:
-            self.assertIn(status, (200, 500, 503), (status, body))
-            if status != 200:
-                self.assertIsInstance(body, dict, body)
-                self.assertIn(body.get("code"), ("storage_failure", "unavailable"), body)
-            self.assertLess(took, 5, (status, body))
+        self.assert_answered_at_once(answers)
         self.assertEqual(node.request("GET", "/health/live")[0], 200)
 
         # Room again: writes are taken again (the entity that failed a
@@ -140,11 +154,7 @@ class DiskFullTests(unittest.TestCase):
         check_carts()
 
     def test_orders_placed_on_a_full_disk_end_once_there_is_room(self):
-        data = os.path.join(self.mount, "data")
-        os.mkdir(data)
-        node = self.node = Node(data_dir=data, log_name=os.path.join(self.logs, "node.log"),
-                                     env={"EMPORIUM_LOG_LEVEL": os.environ.get("EMPORIUM_TEST_LOG_LEVEL", "info")})
-        node.start()
+        node, data = self.start_node()
         (hot, _), (other, _) = big_stock_products(node, 2)
         buyers = [node.new_user(f"fullorder{i}@example.com") for i in range(6)]
         units = {p: units_accounted(data, p) for p in (hot, other)}
@@ -187,15 +197,10 @@ class DiskFullTests(unittest.TestCase):
         for t in threads:
             t.join(timeout=300)
         self.assertFalse(any(t.is_alive() for t in threads), "the shopping did not end")
-        if os.environ.get("EMPORIUM_TEST_KEEP_LOGS"):
-            print(self.logs, len(accepted), sorted({(w, s) for w, s, _, _ in answers}))
+        self.tell(len(accepted), sorted({(w, s) for w, s, _, _ in answers}))
         self.assertTrue(refused.is_set(), "the full disk refused nothing")
         self.assertGreater(len(accepted), 0)
-        for what, status, body, took in answers:
-            self.assertIn(status, (200, 500, 503), (what, body))
-            self.assertLess(took, 5, (what, status, body))
-            if status != 200:
-                self.assertIn(body.get("code"), ("storage_failure", "unavailable"), body)
+        self.assert_answered_at_once((s, b, t) for _, s, b, t in answers)
         # What was accepted while the disk was full went on while it was:
         # its steps failed, were retried and backed off. With room again
         # every order ends, confirmed or cancelled.
@@ -210,8 +215,7 @@ class DiskFullTests(unittest.TestCase):
                     break
                 self.assertLess(time.monotonic(), deadline, (order, status, body, node.log()))
                 time.sleep(0.5)
-        if os.environ.get("EMPORIUM_TEST_KEEP_LOGS"):
-            print(ended)
+        self.tell(ended)
         # Every unit is accounted for (sold or back on hand: nothing stays
         # reserved by an order that ended) and no order was charged twice.
         self.assertEqual(node.terminate(), 0)
