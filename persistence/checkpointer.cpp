@@ -30,7 +30,8 @@ checkpointer::checkpointer(const std::string& path, durability level,
   auto& r = metrics::default_registry();
   auto db = std::filesystem::path{path}.filename().string();
   cells_.checkpoints = &r.counter_family("emporium_sqlite_checkpoints_total",
-                                         "Background WAL checkpoints that copied pages",
+                                         "WAL checkpoints that copied pages: the background thread's, and the writer's "
+                                         "own before the log starts over",
                                          {"db"})
                           .with({db});
   cells_.frames = &r.counter_family("emporium_sqlite_checkpointed_pages_total",
@@ -74,11 +75,29 @@ checkpointer::~checkpointer() {
 
 void checkpointer::run_once() {
   std::lock_guard guard{pass_mutex_};
+  pass(db_->getHandle());
+  ++passes_;
+}
+
+void checkpointer::run_on_writer(sqlite3* writer) {
+  std::unique_lock guard{pass_mutex_, std::try_to_lock};
+  if (guard.owns_lock())
+    pass(writer);
+}
+
+void checkpointer::run_soon() {
+  {
+    std::lock_guard lock{mutex_};
+    soon_ = true;
+  }
+  wake_.notify_one();
+}
+
+void checkpointer::pass(sqlite3* db) {
   int log = 0;
   int copied = 0;
   // PASSIVE: copies what no reader still needs, never waits for a lock.
-  auto rc = sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                      &log, &copied);
+  auto rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
   if (rc != SQLITE_OK || copied < 0)
     return;
   // `copied` counts from the start of the current WAL; a shorter log than
@@ -96,7 +115,11 @@ void checkpointer::loop() {
   // "ckpt shard-03": the file without its extension.
   name_this_thread("ckpt " + std::filesystem::path{path_}.stem().string());
   std::unique_lock lock{mutex_};
-  while (!wake_.wait_for(lock, every_, [this] { return stop_; })) {
+  for (;;) {
+    wake_.wait_for(lock, every_, [this] { return stop_ || soon_; });
+    if (stop_)
+      return;
+    soon_ = false;
     lock.unlock();
     run_once();
     lock.lock();

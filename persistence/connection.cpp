@@ -8,6 +8,7 @@
 
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
 #include <fmt/format.h>
 
 namespace emporium::persistence {
@@ -27,7 +28,33 @@ statement_lease::~statement_lease() {
 connection::connection(const std::string& path, durability level, epoch_fence fence)
   : db_(open_database(path, level)), checkpoints_(checkpointer::for_file(path, level)),
     fence_(std::move(fence)), relocation_marker_(fence_ ? relocation_marker_for(path) : "") {
-  db_->exec(fmt::format("PRAGMA wal_autocheckpoint={}", fallback_autocheckpoint_pages));
+  // Replaces SQLite's own checkpoint in the commit that crosses 1,000 pages.
+  sqlite3_wal_hook(db_->getHandle(), &connection::on_commit_to_wal, this);
+}
+
+/// SQLite calls this after each commit with the WAL's length. Past
+/// wal_restart_pages it has the file's checkpointer run a pass at once;
+/// at a commit after that pass (or past twice the length, should the
+/// thread lag), it copies what the pass left itself, so that its next
+/// transaction starts the log over. Then it asks again only at the next
+/// commit: a reader that holds the log's start keeps it from restarting,
+/// and each commit would otherwise pay a pass. Returns SQLITE_OK whatever
+/// happened: an error here would fail a statement whose commit is done.
+int connection::on_commit_to_wal(void* self, sqlite3* db, const char*, int pages) {
+  auto* c = static_cast<connection*>(self);
+  if (pages < wal_restart_pages) {
+    c->restart_asked_ = false;
+    return SQLITE_OK;
+  }
+  if (!c->restart_asked_) {
+    c->restart_asked_ = true;
+    c->asked_at_pass_ = c->checkpoints_->passes();
+    c->checkpoints_->run_soon();
+  } else if (c->checkpoints_->passes() != c->asked_at_pass_ || pages >= 2 * wal_restart_pages) {
+    c->checkpoints_->run_on_writer(db);
+    c->restart_asked_ = false;
+  }
+  return SQLITE_OK;
 }
 
 connection::~connection() = default;

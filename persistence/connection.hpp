@@ -17,6 +17,8 @@
 #include <string_view>
 #include <unordered_map>
 
+struct sqlite3;
+
 namespace SQLite {
 class Statement;
 }
@@ -72,6 +74,10 @@ private:
   // The epoch and time `last_write_ns` was last brought up to date with.
   std::int64_t witness_epoch_ = 0;
   std::int64_t witness_ns_ = 0;
+  // The WAL restart this connection's commits take part in (checkpointer.hpp).
+  static int on_commit_to_wal(void* self, sqlite3* db, const char* name, int pages);
+  bool restart_asked_ = false;     // a pass was asked for this log's length
+  std::uint64_t asked_at_pass_ = 0; // the checkpointer's passes() then
   std::unordered_map<std::string_view, std::unique_ptr<SQLite::Statement>> prepared_;
 };
 
