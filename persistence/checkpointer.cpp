@@ -29,11 +29,12 @@ checkpointer::checkpointer(const std::string& path, durability level,
   : path_(path), db_(open_database(path, level)), every_(every) {
   auto& r = metrics::default_registry();
   auto db = std::filesystem::path{path}.filename().string();
-  cells_.checkpoints = &r.counter_family("emporium_sqlite_checkpoints_total",
-                                         "WAL checkpoints that copied pages: the background thread's, and the writer's "
-                                         "own before the log starts over",
-                                         {"db"})
-                          .with({db});
+  cells_.checkpoints =
+    &r.counter_family("emporium_sqlite_checkpoints_total",
+                      "WAL checkpoints that copied pages: the background thread's, and "
+                      "the writer's own before the log starts over",
+                      {"db"})
+       .with({db});
   cells_.frames = &r.counter_family("emporium_sqlite_checkpointed_pages_total",
                                     "WAL pages copied into the database file", {"db"})
                      .with({db});
