@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 using namespace emporium::persistence;
 using emporium::testing::fresh_db_path;
@@ -169,6 +170,20 @@ TEST_CASE("the WAL is checkpointed off the writer's path") {
   // place (the next test).
   connection writer(path, durability::normal);
   CHECK(one_int(writer, "PRAGMA wal_autocheckpoint") == 0);
+}
+
+TEST_CASE("a pass asked for runs before the checkpointer's tick") {
+  auto path = fresh_db_path("soon.db");
+  { connection create(path, durability::normal); }
+  checkpointer slow(path, durability::normal, std::chrono::hours(1));
+  CHECK(slow.passes() == 0);
+  slow.run_soon();
+  // Its own thread runs the pass: wait for it, at most 10 s (the tick is an
+  // hour away, so only the ask can have started it).
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (slow.passes() == 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  CHECK(slow.passes() == 1);
 }
 
 TEST_CASE("a writer that never pauses still has its WAL start over") {
