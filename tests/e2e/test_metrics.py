@@ -176,8 +176,17 @@ class ShippedConfigTests(unittest.TestCase):
         with open(os.path.join(REPO, "config", "alerts.yml")) as f:
             rules = f.read()
         for alert in ("EmporiumNodeDown", "EmporiumQuorumLost", "EmporiumOrdersFailing",
-                      "EmporiumPaymentBreakerOpen", "EmporiumRequestLatencyHigh"):
+                      "EmporiumPaymentBreakerOpen", "EmporiumRequestLatencyHigh",
+                      "EmporiumWalNotStartingOver"):
             self.assertIn(f"alert: {alert}", rules)
+
+    def test_alert_rules_fire_on_the_series_they_are_for(self):
+        # tests/e2e/alerts_test.yml: input series and the alerts they must
+        # (and must not) raise at given times.
+        cases = os.path.join(REPO, "tests", "e2e", "alerts_test.yml")
+        result = subprocess.run([PROMTOOL, "test", "rules", cases], capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("SUCCESS", result.stdout)
 
 
 class ThreadNamesTests(unittest.TestCase):
