@@ -406,14 +406,20 @@ class RequestsInFlight(unittest.TestCase):
         capped = Node(extra_args=["--max-requests-in-flight", "2"]).start()
         try:
             token = capped.new_user("in-flight@example.com")["token"]
-            # 16 pipelined reads of a cart the node has to load first: the
-            # edge reads them all long before the first answer comes back.
-            answers = pipelined_cart_reads(capped.port, token, 16)
-            statuses = [a[0] for a in answers]
-            self.assertEqual(len(statuses), 16, statuses)
-            self.assertEqual(statuses[0], 200, statuses)
+            # 16 pipelined cart reads: the edge normally reads several before
+            # the first answer is written. Not always: on a loaded machine
+            # (CI, 2026-12-04) its I/O thread once answered each before
+            # parsing the next, and all 16 were 200. So up to 5 bursts; a
+            # cap that never refuses fails all of them.
+            for _ in range(5):
+                answers = pipelined_cart_reads(capped.port, token, 16)
+                statuses = [a[0] for a in answers]
+                self.assertEqual(len(statuses), 16, statuses)
+                self.assertEqual(statuses[0], 200, statuses)
+                self.assertLessEqual(set(statuses), {200, 503}, statuses)
+                if 503 in statuses:
+                    break
             self.assertIn(503, statuses)
-            self.assertEqual(set(statuses), {200, 503}, statuses)
             status, retry_after, body = next(a for a in answers if a[0] == 503)
             self.assertEqual(json.loads(body)["code"], "unavailable")
             self.assertEqual(retry_after, 1)
