@@ -43,16 +43,15 @@ connection::connection(const std::string& path, durability level, epoch_fence fe
 int connection::on_commit_to_wal(void* self, sqlite3* db, const char*, int pages) {
   auto* c = static_cast<connection*>(self);
   if (pages < wal_restart_pages) {
-    c->restart_asked_ = false;
+    c->asked_at_pass_.reset();
     return SQLITE_OK;
   }
-  if (!c->restart_asked_) {
-    c->restart_asked_ = true;
+  if (!c->asked_at_pass_) {
     c->asked_at_pass_ = c->checkpoints_->passes();
     c->checkpoints_->run_soon();
-  } else if (c->checkpoints_->passes() != c->asked_at_pass_ || pages >= 2 * wal_restart_pages) {
+  } else if (c->checkpoints_->passes() != *c->asked_at_pass_ || pages >= 2 * wal_restart_pages) {
     c->checkpoints_->run_on_writer(db);
-    c->restart_asked_ = false;
+    c->asked_at_pass_.reset();
   }
   return SQLITE_OK;
 }

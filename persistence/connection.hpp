@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -76,8 +77,8 @@ private:
   std::int64_t witness_ns_ = 0;
   // The WAL restart this connection's commits take part in (checkpointer.hpp).
   static int on_commit_to_wal(void* self, sqlite3* db, const char* name, int pages);
-  bool restart_asked_ = false;     // a pass was asked for this log's length
-  std::uint64_t asked_at_pass_ = 0; // the checkpointer's passes() then
+  // The checkpointer's passes() when this log's length asked for a pass.
+  std::optional<std::uint64_t> asked_at_pass_;
   std::unordered_map<std::string_view, std::unique_ptr<SQLite::Statement>> prepared_;
 };
 
