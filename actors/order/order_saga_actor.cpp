@@ -22,6 +22,7 @@ struct saga_state {
   bool known = false;        // a snapshot existed (placed orders only)
   std::uint64_t step = 0;    // answers of a superseded step are ignored
   int attempts = 0;          // of the current step
+  std::chrono::milliseconds backed_off{0}; // waited between the current step's attempts
   std::shared_ptr<bool> in_flight; // counted in the sagas-in-flight gauge
   trace::context trace;      // the placement's span (none for a resumed saga)
   static inline const char* name = "order";
@@ -89,6 +90,7 @@ bool transition(saga_self* self, saga_event ev, const std::string& reason,
   auto undo = compensation_for(from, ev);
   ++st.step;
   st.attempts = 0;
+  st.backed_off = std::chrono::milliseconds{0};
   persist(
     self, persistence::snapshot_of(st.order),
     [self, undo, reply, answer = st.order, from, now, span, commit, started]() mutable {
@@ -272,6 +274,27 @@ void take_and_reserve(saga_self* self) {
     });
 }
 
+/// The order is paid and its units are held for it: a line that cannot be
+/// reached now (its shard moving to another node, its disk full) is tried
+/// again while its waits add up to no more than the reservations were made
+/// to last (`reserve_ttl_ms`), not just `max_step_attempts` times. Giving
+/// up after a few seconds refunded a paid order over a passing outage, and
+/// left its lines that had committed before it sold (a cancel releases
+/// reservations; a sale is not one). Past that time the order ends as
+/// before; a reservation that ran out meanwhile is refused, which ends it
+/// as reservation_expired.
+void retry_commit(saga_self* self) {
+  auto& st = self->state;
+  auto holds_for = std::chrono::milliseconds(st.rt.svc->saga.reserve_ttl_ms);
+  auto delay = step_backoff(st, 1024).delay(static_cast<std::uint32_t>(++st.attempts));
+  if (st.attempts >= st.rt.svc->saga.max_step_attempts && st.backed_off + delay > holds_for) {
+    transition(self, saga_event::commit_failed, "stock_unavailable");
+    return;
+  }
+  st.backed_off += delay;
+  self->delayed_send(self, delay, atoms::step::value, st.step);
+}
+
 void commit_all(saga_self* self) {
   auto id = self->state.order.id;
   ask_every_line(
@@ -281,7 +304,7 @@ void commit_all(saga_self* self) {
       if (refused > 0) {
         transition(self, saga_event::commit_failed, "reservation_expired");
       } else if (failed > 0) {
-        retry_or(self, saga_event::commit_failed, "stock_unavailable");
+        retry_commit(self);
       } else {
         // The units left the cart when the order took them.
         transition(self, saga_event::committed, "");

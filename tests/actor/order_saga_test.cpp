@@ -22,14 +22,15 @@ struct saga_fixture : deterministic {
   std::shared_ptr<payment_health> health = std::make_shared<payment_health>();
 
   void start_shop(const std::string& name, double failure_rate = 0.0,
-                  saga_options saga = {}, payment_options pay = {}) {
+                  saga_options saga = {}, payment_options pay = {},
+                  caf::actor router = {}) {
     db_path = fresh_db(name);
     persistence::prepare_database(db_path, persistence::durability::normal);
     store = spawn_store(sys, db_path, persistence::durability::normal, spawn_mode::workers,
                         [this](const order_event& row) { published.push_back(row); });
     payment = spawn_payment(sys, make_test_mode_provider({db_path, {}, failure_rate, 7, false}), pay,
                             health, spawn_mode::workers);
-    directory = spawn_directory(sys, {}, {store, {}, {}, payment, saga});
+    directory = spawn_directory(sys, {}, {store, {}, {}, payment, saga, router});
     directories.push_back(directory);
     sched.run();
   }
@@ -93,6 +94,34 @@ struct saga_fixture : deterministic {
   std::optional<persistence::ledger_entry> ledger(order_id id) {
     persistence::payment_ledger l(db_path, persistence::durability::normal);
     return l.find("order-" + std::to_string(id));
+  }
+};
+
+/// Stands between the entities and the directory, as the cluster's router
+/// does, and answers "unavailable" to the next `lost` commits of one
+/// product: its stock record cannot be reached for a while (its shard
+/// moving to another node, its disk full). `*directory` is set once the
+/// directory exists.
+struct unreachable_stock {
+  std::shared_ptr<caf::actor> directory = std::make_shared<caf::actor>();
+  std::shared_ptr<int> lost = std::make_shared<int>(0);
+  std::shared_ptr<int> refused = std::make_shared<int>(0); // commits answered "unavailable"
+
+  caf::actor spawn(caf::actor_system& sys, product_id product) const {
+    return sys.spawn([product, dir = directory, lost = lost, refused = refused](
+                       caf::event_based_actor* self) -> caf::behavior {
+      return {[=](entity_key& key, caf::message& msg) -> caf::result<caf::message> {
+        if (key.kind == entity_kind::stock && key.id == std::to_string(product) &&
+            msg.match_elements<commit_stock>() && *lost > 0) {
+          --*lost;
+          ++*refused;
+          return make_error(errc::unavailable);
+        }
+        auto rp = self->make_response_promise();
+        rp.delegate(*dir, std::move(key), std::move(msg));
+        return rp;
+      }};
+    });
   }
 };
 
@@ -235,6 +264,59 @@ TEST_CASE_FIXTURE(saga_fixture, "transient payment errors are retried, then it s
   }
   CHECK(health->transient_failures > 0); // 60% of calls failed on the way
   CHECK(stock_of_product(1).sold == 5);
+}
+
+TEST_CASE_FIXTURE(saga_fixture, "a paid order whose stock cannot be reached for a while "
+                                 "still confirms, long after the step's usual attempts") {
+  unreachable_stock route;
+  auto router = route.spawn(sys, 2);
+  start_shop("saga-commit-outage", 0.0, {}, {}, router);
+  *route.directory = directory;
+  stock(1, 5);
+  stock(2, 5);
+  *route.lost = 3 * saga_options{}.max_step_attempts; // well past the attempts of other steps
+  place(450, {{1, 2, 500, "A"}, {2, 1, 250, "B"}}, "pm_card_visa");
+  sched.run();
+  CHECK(order(450).status == order_status::payment_authorized);
+  for (int i = 0; i < 100 && order(450).status == order_status::payment_authorized; ++i) {
+    REQUIRE(sched.trigger_timeout()); // the retry's backoff elapses
+    sched.run();
+  }
+  CHECK(*route.refused == 3 * saga_options{}.max_step_attempts);
+  CHECK(statuses(450) == happy);
+  CHECK(ledger(450)->status == "succeeded");
+  CHECK_FALSE(ledger(450)->refunded);
+  CHECK(stock_of_product(1).sold == 2);
+  CHECK(stock_of_product(2).sold == 1);
+  caf::anon_send_exit(router, caf::exit_reason::kill);
+}
+
+TEST_CASE_FIXTURE(saga_fixture, "a paid order whose stock never comes back ends once its "
+                                 "reservations would have run out, and is refunded") {
+  unreachable_stock route;
+  auto router = route.spawn(sys, 2);
+  saga_options saga;
+  saga.reserve_ttl_ms = 60'000; // a minute of backoffs: ~10 attempts from 50 ms
+  start_shop("saga-commit-lost", 0.0, saga, {}, router);
+  *route.directory = directory;
+  stock(1, 5);
+  stock(2, 5);
+  *route.lost = 1'000'000;
+  place(451, {{1, 2, 500, "A"}, {2, 1, 250, "B"}}, "pm_card_visa");
+  sched.run();
+  for (int i = 0; i < 100 && order(451).status == order_status::payment_authorized; ++i) {
+    REQUIRE(sched.trigger_timeout());
+    sched.run();
+  }
+  auto o = order(451);
+  CHECK(o.status == order_status::cancelled);
+  CHECK(o.reason == "stock_unavailable");
+  // Retried past the usual attempts, for no longer than the hold: waits
+  // of 50 ms doubling to 51.2 s add up to 51.15 s after the 10th failure;
+  // the 11th's wait would end past the minute, so it is the last.
+  CHECK(*route.refused == 11);
+  CHECK(ledger(451)->refunded);
+  caf::anon_send_exit(router, caf::exit_reason::kill);
 }
 
 TEST_CASE_FIXTURE(saga_fixture, "a payment that never answers times out and releases") {
