@@ -282,7 +282,8 @@ void take_and_reserve(saga_self* self) {
 /// left its lines that had committed before it sold (a cancel releases
 /// reservations; a sale is not one). Past that time the order ends as
 /// before; a reservation that ran out meanwhile is refused, which ends it
-/// as reservation_expired.
+/// as reservation_expired (so a saga resumed after a crash, whose count of
+/// waits starts again, is still bounded by the reservations themselves).
 void retry_commit(saga_self* self) {
   auto& st = self->state;
   auto holds_for = std::chrono::milliseconds(st.rt.svc->saga.reserve_ttl_ms);

@@ -296,7 +296,7 @@ TEST_CASE_FIXTURE(saga_fixture, "a paid order whose stock never comes back ends 
   unreachable_stock route;
   auto router = route.spawn(sys, 2);
   saga_options saga;
-  saga.reserve_ttl_ms = 60'000; // a minute of backoffs: ~10 attempts from 50 ms
+  saga.reserve_ttl_ms = 60'000; // held for a minute: the retries' waits stop within it
   start_shop("saga-commit-lost", 0.0, saga, {}, router);
   *route.directory = directory;
   stock(1, 5);
