@@ -130,15 +130,20 @@ backoff step_backoff(const State& st, std::int64_t max_factor) {
   return {base, base * max_factor};
 }
 
-/// Retries the current step after a backoff, or gives up with `ev`.
-void retry_or(saga_self* self, saga_event ev, const std::string& reason) {
+/// Retries the current step after a backoff, or gives up with `ev`: after
+/// `max_step_attempts`, and, with `keep_trying_for`, not before the next
+/// wait would take the waits so far to that.
+void retry_or(saga_self* self, saga_event ev, const std::string& reason,
+              std::chrono::milliseconds keep_trying_for = std::chrono::milliseconds{0}) {
   auto& st = self->state;
-  if (++st.attempts >= st.rt.svc->saga.max_step_attempts) {
+  auto delay = step_backoff(st, 1024).delay(static_cast<std::uint32_t>(++st.attempts));
+  if (st.attempts >= st.rt.svc->saga.max_step_attempts &&
+      st.backed_off + delay >= keep_trying_for) {
     transition(self, ev, reason);
     return;
   }
-  self->delayed_send(self, step_backoff(st, 1024).delay(st.attempts), atoms::step::value,
-                     st.step);
+  st.backed_off += delay;
+  self->delayed_send(self, delay, atoms::step::value, st.step);
 }
 
 /// Sends one request per order line to the stock actors and calls
@@ -274,28 +279,17 @@ void take_and_reserve(saga_self* self) {
     });
 }
 
-/// The order is paid and its units are held for it: a line that cannot be
-/// reached now (its shard moving to another node, its disk full) is tried
-/// again while its waits add up to no more than the reservations were made
-/// to last (`reserve_ttl_ms`), not just `max_step_attempts` times. Giving
-/// up after a few seconds refunded a paid order over a passing outage, and
-/// left its lines that had committed before it sold (a cancel releases
-/// reservations; a sale is not one). Past that time the order ends as
-/// before; a reservation that ran out meanwhile is refused, which ends it
-/// as reservation_expired (so a saga resumed after a crash, whose count of
-/// waits starts again, is still bounded by the reservations themselves).
-void retry_commit(saga_self* self) {
-  auto& st = self->state;
-  auto holds_for = std::chrono::milliseconds(st.rt.svc->saga.reserve_ttl_ms);
-  auto delay = step_backoff(st, 1024).delay(static_cast<std::uint32_t>(++st.attempts));
-  if (st.attempts >= st.rt.svc->saga.max_step_attempts && st.backed_off + delay > holds_for) {
-    transition(self, saga_event::commit_failed, "stock_unavailable");
-    return;
-  }
-  st.backed_off += delay;
-  self->delayed_send(self, delay, atoms::step::value, st.step);
-}
-
+/// Commits every line. The order is paid and its units are held for it: a
+/// line that cannot be reached now (its shard moving to another node, its
+/// disk full) is tried again while its waits add up to less than the
+/// reservations were made to last (`reserve_ttl_ms`), not just
+/// `max_step_attempts` times. Giving up after a few seconds refunded a paid
+/// order over a passing outage, and left its lines that had committed
+/// before it sold (a cancel releases reservations; a sale is not one).
+/// Past that time the order ends as before; a reservation that ran out
+/// meanwhile is refused, which ends it as reservation_expired (so a saga
+/// resumed after a crash, whose count of waits starts again, is still
+/// bounded by the reservations themselves).
 void commit_all(saga_self* self) {
   auto id = self->state.order.id;
   ask_every_line(
@@ -305,7 +299,8 @@ void commit_all(saga_self* self) {
       if (refused > 0) {
         transition(self, saga_event::commit_failed, "reservation_expired");
       } else if (failed > 0) {
-        retry_commit(self);
+        retry_or(self, saga_event::commit_failed, "stock_unavailable",
+                 std::chrono::milliseconds(self->state.rt.svc->saga.reserve_ttl_ms));
       } else {
         // The units left the cart when the order took them.
         transition(self, saga_event::committed, "");
