@@ -22,7 +22,6 @@ struct saga_state {
   bool known = false;        // a snapshot existed (placed orders only)
   std::uint64_t step = 0;    // answers of a superseded step are ignored
   int attempts = 0;          // of the current step
-  std::chrono::milliseconds backed_off{0}; // waited between the current step's attempts
   std::shared_ptr<bool> in_flight; // counted in the sagas-in-flight gauge
   trace::context trace;      // the placement's span (none for a resumed saga)
   static inline const char* name = "order";
@@ -90,7 +89,6 @@ bool transition(saga_self* self, saga_event ev, const std::string& reason,
   auto undo = compensation_for(from, ev);
   ++st.step;
   st.attempts = 0;
-  st.backed_off = std::chrono::milliseconds{0};
   persist(
     self, persistence::snapshot_of(st.order),
     [self, undo, reply, answer = st.order, from, now, span, commit, started]() mutable {
@@ -136,13 +134,17 @@ backoff step_backoff(const State& st, std::int64_t max_factor) {
 void retry_or(saga_self* self, saga_event ev, const std::string& reason,
               std::chrono::milliseconds keep_trying_for = std::chrono::milliseconds{0}) {
   auto& st = self->state;
-  auto delay = step_backoff(st, 1024).delay(static_cast<std::uint32_t>(++st.attempts));
-  if (st.attempts >= st.rt.svc->saga.max_step_attempts &&
-      st.backed_off + delay >= keep_trying_for) {
+  auto waits = step_backoff(st, 1024);
+  auto attempt = static_cast<std::uint32_t>(++st.attempts);
+  // The waits so far: one before each try after the first.
+  std::chrono::milliseconds waited{0};
+  for (std::uint32_t i = 1; i < attempt; ++i)
+    waited += waits.delay(i);
+  auto delay = waits.delay(attempt);
+  if (st.attempts >= st.rt.svc->saga.max_step_attempts && waited + delay >= keep_trying_for) {
     transition(self, ev, reason);
     return;
   }
-  st.backed_off += delay;
   self->delayed_send(self, delay, atoms::step::value, st.step);
 }
 
