@@ -126,12 +126,12 @@ void refuse_after_failed_write(caf::stateful_actor<State>* self, caf::error err)
 /// told storage_failure must allow for (an error is no proof that nothing
 /// happened; operation ids make the retry safe).
 /// With `events`, they are written in the same transaction (the outbox).
-/// With `sold_to` (stock records), the sale to that order is recorded too.
+/// With `sale` (stock records), the sale made or given back is recorded too.
 template <class State, class OnDurable, class OnFailed>
 void persist(caf::stateful_actor<State>* self, persistence::snapshot snapshot,
              OnDurable on_durable,
              OnFailed on_failed, std::vector<order_event> events = {},
-             std::optional<std::int64_t> sold_to = {}) {
+             std::optional<persistence::sale_change> sale = {}) {
   auto& rt = self->state.rt;
   if (rt.failed) { // a timer's or a step's write after the failure
     on_failed();
@@ -140,7 +140,7 @@ void persist(caf::stateful_actor<State>* self, persistence::snapshot snapshot,
   ++rt.writes_in_flight;
   persistence::entity_write write{static_cast<std::uint8_t>(rt.key.kind), rt.key.id.str(),
                                   std::move(snapshot), std::move(events)};
-  write.sold_to = sold_to;
+  write.sale = sale;
   self->request(rt.svc->store, caf::infinite, save_state{std::move(write)})
     .then(
       [self, on_durable]() mutable {
@@ -161,14 +161,14 @@ void persist(caf::stateful_actor<State>* self, persistence::snapshot snapshot,
 template <class State, class Reply>
 caf::result<Reply> persist_then_reply(caf::stateful_actor<State>* self,
                                       persistence::snapshot snapshot, Reply reply,
-                                      std::optional<std::int64_t> sold_to = {}) {
+                                      std::optional<persistence::sale_change> sale = {}) {
   if (!self->state.rt.svc->store)
     return reply;
   auto rp = self->template make_response_promise<Reply>();
   persist(
     self, std::move(snapshot),
     [rp, reply = std::move(reply)]() mutable { rp.deliver(std::move(reply)); },
-    [rp]() mutable { rp.deliver(make_error(errc::storage_failure)); }, {}, sold_to);
+    [rp]() mutable { rp.deliver(make_error(errc::storage_failure)); }, {}, sale);
   return rp;
 }
 

@@ -78,6 +78,23 @@ errc stock_commit(stock_state& s, order_id order) {
   return errc::none;
 }
 
+return_status stock_return_sale(stock_state& s, order_id order, std::int32_t quantity,
+                                bool on_file) {
+  if (quantity <= 0)
+    return return_status::not_sold;
+  if (auto done = find_settled(s, order); done != nullptr) {
+    if (done->how != settlement::committed)
+      return return_status::not_sold;
+  } else if (!on_file) {
+    return return_status::unknown;
+  }
+  s.on_hand += quantity;
+  s.sold = std::max<std::int64_t>(0, s.sold - quantity);
+  std::erase_if(s.settled, [order](const settled_order& d) { return d.order == order; });
+  remember(s, order, settlement::returned);
+  return return_status::returned;
+}
+
 bool stock_expire(stock_state& s, order_id order, millis expires_at) {
   auto it = find_reservation(s, order);
   if (it == s.reservations.end() || it->expires_at != expires_at)

@@ -21,7 +21,8 @@ struct reservation {
 };
 
 /// How a reservation ended; remembered so a redelivered message is a no-op.
-enum class settlement : std::uint8_t { committed = 1, released = 2, expired = 3 };
+/// `returned`: committed, then given back by the order's cancel.
+enum class settlement : std::uint8_t { committed = 1, released = 2, expired = 3, returned = 4 };
 
 struct settled_order {
   order_id order = 0;
@@ -66,6 +67,21 @@ reserve_outcome stock_reserve(stock_state& s, order_id order, std::int32_t quant
 
 /// Returns the order's reservation to stock. False when there was none.
 bool stock_release(stock_state& s, order_id order);
+
+enum class return_status : std::uint8_t {
+  returned = 1, // given back now
+  not_sold = 2, // no sale to this order to give back (or given back before)
+  unknown = 3,  // not among the remembered settlements: ask the file (on_file)
+};
+
+/// Gives back the sale of `quantity` units to `order`, a cancelled order
+/// whose line had committed before the cancel (a user cancel while the
+/// commit ran, a reservation that expired while another line committed):
+/// on_hand and sold go back by `quantity`, and the sale is remembered as
+/// returned, so a repeat is not_sold. `on_file`: the caller looked the sale
+/// up on file (a snapshot remembers only the last settlements).
+return_status stock_return_sale(stock_state& s, order_id order, std::int32_t quantity,
+                                bool on_file = false);
 
 /// Turns the order's reservation into a sale (on_hand decreases).
 /// none when committed now or before; not_found when the order holds no

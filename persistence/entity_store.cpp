@@ -124,11 +124,14 @@ void write_snapshots(connection& db, std::vector<entity_write>& batch, logged_ki
   for (auto& w : batch) {
     if (w.placed)
       insert_index_row(db, *w.placed);
-    if (w.sold_to) {
-      auto sale = db.statement("INSERT OR IGNORE INTO stock_sales(product, order_id) "
-                               "VALUES(CAST(? AS INTEGER), ?)");
+    if (w.sale) {
+      auto sale = db.statement(w.sale->given_back
+                                 ? "DELETE FROM stock_sales WHERE product = CAST(? AS INTEGER) "
+                                   "AND order_id = ?"
+                                 : "INSERT OR IGNORE INTO stock_sales(product, order_id) "
+                                   "VALUES(CAST(? AS INTEGER), ?)");
       sale->bind(1, w.id);
-      sale->bind(2, *w.sold_to);
+      sale->bind(2, w.sale->order);
       sale->exec();
     }
     auto& write = (logged & log_kind(w.kind)) != 0 ? append : upsert;

@@ -45,13 +45,21 @@ struct order_index_row {
   std::int64_t placed_at = 0;
 };
 
+/// A stock record's sale to an order, written with its snapshot: made by a
+/// commit, or given back by the order's cancel (its row is deleted, so a
+/// repeated commit of it is no longer recognised).
+struct sale_change {
+  std::int64_t order = 0;
+  bool given_back = false;
+};
+
 struct entity_write {
   std::uint8_t kind = 0;
   std::string id;
   snapshot state;
   std::vector<order_event> events; ///< published iff the snapshot is written (the outbox)
   std::optional<order_index_row> placed; // set for an order's placement
-  std::optional<std::int64_t> sold_to;   // a stock record's sale to this order
+  std::optional<sale_change> sale;       // a stock record's sale made or given back
 };
 
 /// Which entity kinds a store logs (bit `kind` set), see above.

@@ -248,7 +248,7 @@ std::optional<stock_state> decode_stock(const std::string& text) {
     auto order = item<order_id>(d, 0);
     auto how = item<int>(d, 1);
     if (!order || !how || *order <= 0 || *how < static_cast<int>(settlement::committed) ||
-        *how > static_cast<int>(settlement::expired))
+        *how > static_cast<int>(settlement::returned))
       return std::nullopt;
     s.settled.push_back(settled_order{*order, static_cast<settlement>(*how)});
   }

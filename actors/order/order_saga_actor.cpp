@@ -285,10 +285,9 @@ void take_and_reserve(saga_self* self) {
 /// line that cannot be reached now (its shard moving to another node, its
 /// disk full) is tried again while its waits add up to less than the
 /// reservations were made to last (`reserve_ttl_ms`), not just
-/// `max_step_attempts` times. Giving up after a few seconds refunded a paid
-/// order over a passing outage, and left its lines that had committed
-/// before it sold (a cancel releases reservations; a sale is not one).
-/// Past that time the order ends as before; a reservation that ran out
+/// `max_step_attempts` times: giving up after a few seconds refunded a paid
+/// order over a passing outage. Past that time the order ends as before
+/// (its lines that committed meanwhile are given back by the cancel); a reservation that ran out
 /// meanwhile is refused, which ends it as reservation_expired (so a saga
 /// resumed after a crash, whose count of waits starts again, is still
 /// bounded by the reservations themselves).
@@ -357,8 +356,10 @@ void charge(saga_self* self) {
 }
 
 /// Undoes a cancelled order: gives its units back to the cart, releases
-/// every line, refunds/voids the charge. All idempotent; retried until
-/// done; then marked compensated (persisted).
+/// every line (its hold, or its sale if the line committed before the
+/// cancel: a user cancel during the commit, a hold that ran out while
+/// another line committed), refunds/voids the charge. All idempotent;
+/// retried until done; then marked compensated (persisted).
 void compensate(saga_self* self, compensation what) {
   auto& st = self->state;
   struct tally {
@@ -394,7 +395,7 @@ void compensate(saga_self* self, compensation what) {
   for (const auto& line : st.order.lines)
     ask_entity(
       self, entity_router(*st.rt.svc), timeout, stock_key(line.product),
-      release_stock{st.order.id}, [finish_one](bool) { finish_one(); },
+      release_stock{st.order.id, line.quantity}, [finish_one](bool) { finish_one(); },
       [t, finish_one](caf::error&) {
         t->failed = true;
         finish_one();

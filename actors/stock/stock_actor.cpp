@@ -45,14 +45,52 @@ void publish(stock_self* self) {
     self->send(st.rt.svc->stock_events, stock_level{st.product, stock_available(st.stock)});
 }
 
-/// Persists the record (and the sale to `sold_to`), publishes the new
+/// Persists the record (and the sale made or given back), publishes the new
 /// availability, then answers.
 template <class Reply>
 caf::result<Reply> changed(stock_self* self, Reply reply,
-                           std::optional<order_id> sold_to = {}) {
+                           std::optional<persistence::sale_change> sale = {}) {
   publish(self);
   return persist_then_reply(self, persistence::snapshot_of(self->state.stock), std::move(reply),
-                            sold_to);
+                            sale);
+}
+
+/// Says in the log that a sale went back to stock: `sold` going down needs
+/// an explanation for whoever reads the figures.
+void log_returned(stock_self* self, order_id order, std::int32_t quantity) {
+  log::write(log::level::info, "stock_sale_returned",
+             {{"product", std::to_string(self->state.product)},
+              {"order", std::to_string(order)},
+              {"quantity", std::to_string(quantity)}});
+}
+
+/// A release for an order this record neither holds nor remembers: a sale
+/// older than the remembered settlements is still given back if on file.
+caf::result<bool> release_from_file(stock_self* self, order_id order, std::int32_t quantity) {
+  auto& rt = self->state.rt;
+  if (!rt.svc->store)
+    return false;
+  auto rp = self->make_response_promise<bool>();
+  self->request(rt.svc->store, caf::infinite,
+                was_sold{static_cast<std::uint8_t>(rt.key.kind), rt.key.id.str(), order})
+    .then(
+      [self, rp, order, quantity](bool sold) mutable {
+        // Decided on the state as it is now: a repeat handled meanwhile
+        // is remembered as returned, so this one finds nothing to return.
+        if (!sold || stock_return_sale(self->state.stock, order, quantity, true) !=
+                       return_status::returned) {
+          rp.deliver(false);
+          return;
+        }
+        log_returned(self, order, quantity);
+        publish(self);
+        persist(
+          self, persistence::snapshot_of(self->state.stock), [rp]() mutable { rp.deliver(true); },
+          [rp]() mutable { rp.deliver(make_error(errc::storage_failure)); }, {},
+          persistence::sale_change{order, true});
+      },
+      [rp](caf::error& err) mutable { rp.deliver(err); });
+  return rp;
 }
 
 /// A commit for an order this record holds no reservation for, and that is
@@ -112,9 +150,19 @@ caf::behavior stock_actor_state::handlers() {
     },
     [running](const release_stock& r) -> caf::result<bool> {
       auto* self = running();
-      if (!stock_release(self->state.stock, r.order))
-        return false;
-      return changed(self, true);
+      auto& s = self->state.stock;
+      if (stock_release(s, r.order))
+        return changed(self, true);
+      // No hold: the line may have committed before its order's cancel.
+      switch (stock_return_sale(s, r.order, r.quantity)) {
+        case return_status::returned:
+          log_returned(self, r.order, r.quantity);
+          return changed(self, true, persistence::sale_change{r.order, true});
+        case return_status::unknown:
+          return release_from_file(self, r.order, r.quantity);
+        default:
+          return false;
+      }
     },
     [running](const commit_stock& r) -> caf::result<stock_view> {
       auto* self = running();
@@ -128,7 +176,7 @@ caf::behavior stock_actor_state::handlers() {
         return make_error(ec);
       if (!held)
         return view_of(s); // committed before: idempotent repeat
-      return changed(self, view_of(s), order);
+      return changed(self, view_of(s), persistence::sale_change{order});
     },
     [running](atoms::expire, order_id order, millis expires_at) {
       auto* self = running();

@@ -23,10 +23,13 @@ struct reserve_stock {
   trace::context trace; ///< the saga's span for this line
 };
 
-/// Lets an order's hold go; true when there was one.
+/// Gives back what an order took of this product: its hold, or, when the
+/// line had committed before the order was cancelled, its sale of
+/// `quantity` units (the line's). True when there was either.
 struct release_stock {
   using reply = bool;
   order_id order = 0;
+  std::int32_t quantity = 0;
   trace::context trace;
 };
 
@@ -58,7 +61,7 @@ typename Inspector::result_type inspect(Inspector& f, reserve_stock& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, release_stock& x) {
-  return f(caf::meta::type_name("release_stock"), x.order, x.trace);
+  return f(caf::meta::type_name("release_stock"), x.order, x.quantity, x.trace);
 }
 
 template <class Inspector>

@@ -125,6 +125,40 @@ struct unreachable_stock {
   }
 };
 
+/// A shop behind an unreachable_stock router for product 2, with 5 units of
+/// products 1 and 2, and an order of both paid for: line 1 commits, line 2's
+/// commit is refused `lost` times.
+struct outage_fixture : saga_fixture {
+  unreachable_stock route;
+  caf::actor router;
+
+  void place_during_outage(const std::string& name, order_id id, int lost,
+                           saga_options saga = {}) {
+    router = route.spawn(sys, 2);
+    start_shop(name, 0.0, saga, {}, router);
+    *route.directory = directory;
+    stock(1, 5);
+    stock(2, 5);
+    *route.lost = lost;
+    place(id, {{1, 2, 500, "A"}, {2, 1, 250, "B"}}, "pm_card_visa");
+    sched.run();
+  }
+
+  /// Lets the saga's retry waits elapse until order `id` is no longer paid
+  /// and waiting for its commit (or 100 waits passed).
+  void wait_out_commit(order_id id) {
+    for (int i = 0; i < 100 && order(id).status == order_status::payment_authorized; ++i) {
+      REQUIRE(sched.trigger_timeout());
+      sched.run();
+    }
+  }
+
+  ~outage_fixture() {
+    if (router)
+      caf::anon_send_exit(router, caf::exit_reason::kill);
+  }
+};
+
 const std::vector<std::string> happy = {"Submitted", "StockReserved", "PaymentAuthorized",
                                         "Confirmed"};
 
@@ -266,48 +300,26 @@ TEST_CASE_FIXTURE(saga_fixture, "transient payment errors are retried, then it s
   CHECK(stock_of_product(1).sold == 5);
 }
 
-TEST_CASE_FIXTURE(saga_fixture, "a paid order whose stock cannot be reached for a while "
-                                 "still confirms, long after the step's usual attempts") {
-  unreachable_stock route;
-  auto router = route.spawn(sys, 2);
-  start_shop("saga-commit-outage", 0.0, {}, {}, router);
-  *route.directory = directory;
-  stock(1, 5);
-  stock(2, 5);
-  *route.lost = 3 * saga_options{}.max_step_attempts; // well past the attempts of other steps
-  place(450, {{1, 2, 500, "A"}, {2, 1, 250, "B"}}, "pm_card_visa");
-  sched.run();
+TEST_CASE_FIXTURE(outage_fixture, "a paid order whose stock cannot be reached for a while "
+                                   "still confirms, long after the step's usual attempts") {
+  // Well past the attempts of other steps.
+  place_during_outage("saga-commit-outage", 450, 3 * saga_options{}.max_step_attempts);
   CHECK(order(450).status == order_status::payment_authorized);
-  for (int i = 0; i < 100 && order(450).status == order_status::payment_authorized; ++i) {
-    REQUIRE(sched.trigger_timeout()); // the retry's backoff elapses
-    sched.run();
-  }
+  wait_out_commit(450);
   CHECK(*route.refused == 3 * saga_options{}.max_step_attempts);
   CHECK(statuses(450) == happy);
   CHECK(ledger(450)->status == "succeeded");
   CHECK_FALSE(ledger(450)->refunded);
   CHECK(stock_of_product(1).sold == 2);
   CHECK(stock_of_product(2).sold == 1);
-  caf::anon_send_exit(router, caf::exit_reason::kill);
 }
 
-TEST_CASE_FIXTURE(saga_fixture, "a paid order whose stock never comes back ends once its "
-                                 "reservations would have run out, and is refunded") {
-  unreachable_stock route;
-  auto router = route.spawn(sys, 2);
+TEST_CASE_FIXTURE(outage_fixture, "a paid order whose stock never comes back ends once its "
+                                   "reservations would have run out, and is refunded") {
   saga_options saga;
   saga.reserve_ttl_ms = 60'000; // held for a minute: the retries' waits stop within it
-  start_shop("saga-commit-lost", 0.0, saga, {}, router);
-  *route.directory = directory;
-  stock(1, 5);
-  stock(2, 5);
-  *route.lost = 1'000'000;
-  place(451, {{1, 2, 500, "A"}, {2, 1, 250, "B"}}, "pm_card_visa");
-  sched.run();
-  for (int i = 0; i < 100 && order(451).status == order_status::payment_authorized; ++i) {
-    REQUIRE(sched.trigger_timeout());
-    sched.run();
-  }
+  place_during_outage("saga-commit-lost", 451, 1'000'000, saga);
+  wait_out_commit(451);
   auto o = order(451);
   CHECK(o.status == order_status::cancelled);
   CHECK(o.reason == "stock_unavailable");
@@ -316,7 +328,36 @@ TEST_CASE_FIXTURE(saga_fixture, "a paid order whose stock never comes back ends 
   // the 11th's wait would end past the minute, so it is the last.
   CHECK(*route.refused == 11);
   CHECK(ledger(451)->refunded);
-  caf::anon_send_exit(router, caf::exit_reason::kill);
+  // Its first line had committed: refunded, it is no longer sold.
+  CHECK(stock_of_product(1).sold == 0);
+  CHECK(stock_of_product(1).available == 5);
+  CHECK(stock_of_product(2).available == 5);
+}
+
+TEST_CASE_FIXTURE(outage_fixture, "a user cancel while the commit is retried gives back the lines "
+                                   "already sold, and the money") {
+  place_during_outage("saga-cancel-mid-commit", 452, 1'000'000);
+  REQUIRE(order(452).status == order_status::payment_authorized);
+  REQUIRE(stock_of_product(1).sold == 2); // line 1 committed, line 2 waits
+  CHECK(buyer_cart().empty());
+  call(entity_key{entity_kind::order, "452"}, cancel_order{});
+  sched.run();
+  auto o = order(452);
+  CHECK(o.status == order_status::cancelled);
+  CHECK(o.reason == "cancelled_by_user");
+  CHECK(o.compensated);
+  CHECK(ledger(452)->refunded);
+  auto one = stock_of_product(1);
+  CHECK(one.sold == 0);
+  CHECK(one.on_hand == 5);
+  CHECK(one.available == 5);
+  CHECK(stock_of_product(2).available == 5);
+  CHECK(buyer_cart() == std::vector<cart_line>{{1, 2, 500, "A"}, {2, 1, 250, "B"}});
+  // A late commit of the given-back line is refused, not sold again.
+  auto late = ask(stock_of(1), commit_stock{452});
+  sched.run();
+  CHECK(late->error == errc::not_found);
+  CHECK(stock_of_product(1).sold == 0);
 }
 
 TEST_CASE_FIXTURE(saga_fixture, "a payment that never answers times out and releases") {

@@ -82,6 +82,41 @@ TEST_CASE_FIXTURE(deterministic, "a commit repeated long after is still recognis
   CHECK(never->error == errc::not_found);
 }
 
+TEST_CASE_FIXTURE(deterministic, "a cancelled order's sale goes back to stock once, also long after") {
+  start("stock-sale-returned");
+  auto product = stock_of(6);
+  call(product, set_stock{100});
+  auto sell = [&](order_id order, std::int32_t quantity) {
+    call(stock_of(6), reserve_stock{order, quantity, ttl});
+    return call(stock_of(6), commit_stock{order});
+  };
+  sell(1, 3);
+  CHECK(call(product, release_stock{1, 3}));
+  auto v = call(product, get_stock{});
+  CHECK(v.on_hand == 100);
+  CHECK(v.sold == 0);
+  CHECK_FALSE(call(product, release_stock{1, 3})); // a repeat gives nothing
+  CHECK(call(product, get_stock{}).on_hand == 100);
+  auto late = ask(product, commit_stock{1});
+  sched.run();
+  CHECK(late->error == errc::not_found); // given back: not a sale any more
+  // A sale the snapshot no longer remembers is given back from file, and
+  // that is remembered across a restart.
+  sell(2, 4);
+  for (order_id o = 3; o <= static_cast<order_id>(max_remembered_settlements) + 5; ++o)
+    sell(o, 1);
+  restart_directory();
+  auto before = call(stock_of(6), get_stock{});
+  CHECK(call(stock_of(6), release_stock{2, 4}));
+  auto after = call(stock_of(6), get_stock{});
+  CHECK(after.on_hand == before.on_hand + 4);
+  CHECK(after.sold == before.sold - 4);
+  restart_directory();
+  CHECK_FALSE(call(stock_of(6), release_stock{2, 4}));
+  CHECK_FALSE(call(stock_of(6), release_stock{999'999, 4})); // never sold
+  CHECK(call(stock_of(6), get_stock{}).on_hand == after.on_hand);
+}
+
 TEST_CASE_FIXTURE(deterministic, "reservations expire when their timer fires") {
   start("stock-expiry");
   auto product = stock_of(9);

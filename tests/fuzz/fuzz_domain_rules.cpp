@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <map>
 
 using namespace emporium;
 
@@ -71,6 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   stock_state stock;
   stock.on_hand = in.byte();
   std::int64_t supplied = stock.on_hand; // on hand + sold == everything supplied
+  std::map<order_id, std::int32_t> sold_to; // the sales not given back, by order
   order_state order;
   order.status = order_status::submitted;
   millis now = 0;
@@ -90,10 +92,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       case 2: cart_remove(cart, product); break;
       case 3: stock_reserve(stock, oid, 1 + in.byte() % 20, now + 100 + in.byte()); break;
-      case 4: stock_release(stock, oid); break;
+      case 4: {
+        // An order's cancel: its hold, or else its sale, goes back.
+        if (stock_release(stock, oid))
+          break;
+        auto sale = sold_to.find(oid);
+        auto quantity = sale == sold_to.end() ? 1 + in.byte() % 20 : sale->second;
+        auto before = stock.on_hand + stock.sold;
+        auto status = stock_return_sale(stock, oid, quantity, in.byte() % 2 == 1 && sale != sold_to.end());
+        check((status == return_status::returned) == (sale != sold_to.end()));
+        check(stock.on_hand + stock.sold == before);
+        if (sale != sold_to.end())
+          sold_to.erase(sale);
+        break;
+      }
       case 5: {
         auto before = stock.on_hand + stock.sold;
+        std::int32_t held = 0;
+        for (const auto& r : stock.reservations)
+          if (r.order == oid)
+            held = r.quantity;
         stock_commit(stock, oid);
+        if (held > 0)
+          sold_to[oid] = held;
         check(stock.on_hand + stock.sold == before); // a sale moves units, never makes them
         break;
       }

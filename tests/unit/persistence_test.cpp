@@ -242,10 +242,15 @@ TEST_CASE("sales are on file one row each; version 4 stock snapshots carry their
   CHECK(store.sold(5, 11));
   CHECK_FALSE(store.sold(5, 12)); // released, not sold
   std::vector<entity_write> batch{{2, "5", raw("{}"), {}}};
-  batch[0].sold_to = 13;
+  batch[0].sale = sale_change{13};
   store.commit(batch);
   CHECK(store.sold(5, 13));
   CHECK_FALSE(store.sold(6, 13));
+  // Given back by its order's cancel: no longer a sale; the others stay.
+  batch[0].sale = sale_change{13, true};
+  store.commit(batch);
+  CHECK_FALSE(store.sold(5, 13));
+  CHECK(store.sold(5, 11));
 }
 
 #include "persistence/account_store.hpp"

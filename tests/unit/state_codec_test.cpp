@@ -101,11 +101,15 @@ TEST_CASE("cart and stock snapshots round-trip") {
   s.on_hand = 10;
   s.sold = 4;
   s.reservations = {{100, 2, 5000}, {101, 1, 6000}};
-  s.settled = {{90, settlement::committed}, {91, settlement::expired}};
+  s.settled = {{90, settlement::committed}, {91, settlement::expired}, {92, settlement::returned}};
   auto stock = decode_stock(encode(s));
   REQUIRE(stock.has_value());
   CHECK(*stock == s);
   CHECK(*decode_stock(encode(stock_state{})) == stock_state{});
+  // A settlement past the last kind (returned, 4) is refused, not guessed.
+  CHECK(decode_stock(R"({"v":1,"h":1,"s":0,"r":[],"d":[[5,4]]})"));
+  CHECK_FALSE(decode_stock(R"({"v":1,"h":1,"s":0,"r":[],"d":[[5,5]]})"));
+  CHECK_FALSE(decode_stock(R"({"v":1,"h":1,"s":0,"r":[],"d":[[5,0]]})"));
 }
 
 TEST_CASE("an order's events read back whatever its total, up to the largest order") {

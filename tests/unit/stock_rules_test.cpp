@@ -47,6 +47,37 @@ TEST_CASE("reserve, release and commit are idempotent per order") {
   check_invariant(s);
 }
 
+TEST_CASE("a sale given back by its cancelled order returns its units, once") {
+  stock_state s;
+  stock_set_on_hand(s, 10);
+  stock_reserve(s, 1, 4, 1000);
+  stock_commit(s, 1);
+  stock_reserve(s, 2, 1, 1000);
+  stock_commit(s, 2);
+  CHECK(stock_return_sale(s, 1, 4) == return_status::returned);
+  CHECK(s.on_hand == 9);
+  CHECK(s.sold == 1);
+  CHECK(stock_available(s) == 9);
+  CHECK(stock_return_sale(s, 1, 4) == return_status::not_sold); // a repeat
+  CHECK(s.on_hand == 9);
+  // Returned is not sold: a late commit of it is refused, a reserve settled.
+  CHECK(stock_commit(s, 1) == errc::not_found);
+  CHECK(stock_reserve(s, 1, 4, 1000).status == reserve_status::settled);
+  // A hold that was released, and an order never seen, are not sales; the
+  // latter is for the file to tell.
+  stock_reserve(s, 3, 2, 1000);
+  stock_release(s, 3);
+  CHECK(stock_return_sale(s, 3, 2) == return_status::not_sold);
+  CHECK(stock_return_sale(s, 77, 2) == return_status::unknown);
+  CHECK(s.on_hand == 9);
+  CHECK(stock_return_sale(s, 77, 2, true) == return_status::returned); // on file
+  CHECK(s.on_hand == 11);
+  CHECK(stock_return_sale(s, 77, 2, true) == return_status::not_sold);
+  CHECK(stock_return_sale(s, 2, 0) == return_status::not_sold); // no quantity: nothing
+  CHECK(s.sold == 0);
+  check_invariant(s);
+}
+
 TEST_CASE("expiry only removes the reservation it was armed for") {
   stock_state s;
   stock_set_on_hand(s, 3);
