@@ -20,6 +20,9 @@ struct saga_fixture : deterministic {
   std::vector<order_event> published;
   payment_actor payment;
   std::shared_ptr<payment_health> health = std::make_shared<payment_health>();
+  /// Set before start_shop: what the entities get as their store, given
+  /// the real one (a stand-in in front of it).
+  std::function<store_actor(store_actor)> in_front_of_store;
 
   void start_shop(const std::string& name, double failure_rate = 0.0,
                   saga_options saga = {}, payment_options pay = {},
@@ -30,7 +33,8 @@ struct saga_fixture : deterministic {
                         [this](const order_event& row) { published.push_back(row); });
     payment = spawn_payment(sys, make_test_mode_provider({db_path, {}, failure_rate, 7, false}), pay,
                             health, spawn_mode::workers);
-    directory = spawn_directory(sys, {}, {store, {}, {}, payment, saga, router});
+    auto entities_store = in_front_of_store ? in_front_of_store(store) : store;
+    directory = spawn_directory(sys, {}, {entities_store, {}, {}, payment, saga, router});
     directories.push_back(directory);
     sched.run();
   }
@@ -158,6 +162,70 @@ struct outage_fixture : saga_fixture {
       caf::anon_send_exit(router, caf::exit_reason::kill);
   }
 };
+
+/// A store in front of the real one that holds the first `hold` saves of
+/// orders until told `flush`, which answers the oldest held one: passed on
+/// to the real store (true) or failed as a full disk would (false). Every
+/// other request, and later saves, pass straight through. `flush` alone
+/// passes on all held and holds no more (a test's end: a save never
+/// answered would keep its saga, and the actor system, from ending).
+using held_store =
+  store_actor::extend<caf::reacts_to<atoms::flush, bool>, caf::reacts_to<atoms::flush>>;
+
+struct held_store_state {
+  int to_hold = 0;
+  std::vector<std::pair<caf::typed_response_promise<void>, save_state>> held;
+};
+
+held_store::behavior_type hold_order_saves(held_store::stateful_pointer<held_store_state> self,
+                                           store_actor real, int hold) {
+  self->state.to_hold = hold;
+  return {
+    [self, real](load_state& r) {
+      auto rp = self->make_response_promise<persistence::snapshot>();
+      rp.delegate(real, std::move(r));
+      return rp;
+    },
+    [self, real](save_state& r) {
+      auto rp = self->make_response_promise<void>();
+      auto& st = self->state;
+      if (r.write.kind == static_cast<std::uint8_t>(entity_kind::order) && st.to_hold > 0) {
+        --st.to_hold;
+        st.held.emplace_back(rp, std::move(r));
+      } else {
+        rp.delegate(real, std::move(r));
+      }
+      return rp;
+    },
+    [self, real](was_sold& r) {
+      auto rp = self->make_response_promise<bool>();
+      rp.delegate(real, std::move(r));
+      return rp;
+    },
+    [self, real](sweep_retention& r) {
+      auto rp = self->make_response_promise<persistence::retention_swept>();
+      rp.delegate(real, std::move(r));
+      return rp;
+    },
+    [self, real](atoms::flush, bool ok) {
+      auto& held = self->state.held;
+      if (held.empty())
+        return;
+      auto [rp, save] = std::move(held.front());
+      held.erase(held.begin());
+      if (ok)
+        rp.delegate(real, std::move(save));
+      else
+        rp.deliver(make_error(errc::storage_failure));
+    },
+    [self, real](atoms::flush) {
+      self->state.to_hold = 0;
+      for (auto& [rp, save] : self->state.held)
+        rp.delegate(real, std::move(save));
+      self->state.held.clear();
+    },
+  };
+}
 
 const std::vector<std::string> happy = {"Submitted", "StockReserved", "PaymentAuthorized",
                                         "Confirmed"};
@@ -358,6 +426,57 @@ TEST_CASE_FIXTURE(outage_fixture, "a user cancel while the commit is retried giv
   sched.run();
   CHECK(late->error == errc::not_found);
   CHECK(stock_of_product(1).sold == 0);
+}
+
+TEST_CASE_FIXTURE(saga_fixture, "a paid order's commit goes ahead of the payment's write; if that "
+                                 "write fails, the saga resumes to the same end, sold once") {
+  caf::actor gate;
+  in_front_of_store = [&](store_actor real) {
+    auto g = sys.spawn(hold_order_saves, real, 3);
+    gate = caf::actor_cast<caf::actor>(g);
+    return caf::actor_cast<store_actor>(g);
+  };
+  start_shop("saga-commit-ahead");
+  // Whatever is still held at the end (an assertion failed) goes through.
+  struct release_held {
+    saga_fixture& f;
+    caf::actor& gate;
+    ~release_held() {
+      caf::anon_send(gate, atoms::flush::value);
+      f.sched.run();
+    }
+  } at_end{*this, gate};
+  stock(1, 5);
+  place(470, {{1, 2, 500, "A"}}, "pm_card_visa");
+  sched.run(); // StockReserved's write is held: nothing is charged yet
+  CHECK_FALSE(ledger(470).has_value());
+  caf::anon_send(gate, atoms::flush::value, true);
+  sched.run();
+  // PaymentAuthorized's write is held, yet the commit went ahead (and
+  // Confirmed's write waits behind it): the units are sold.
+  CHECK(ledger(470)->status == "succeeded");
+  CHECK(stock_of_product(1).sold == 2);
+  REQUIRE(published.size() == 1);
+  CHECK(published[0].status == order_status::stock_reserved);
+  // Both writes fail (a full disk): the saga ends, and its next
+  // activation resumes from StockReserved, the last state on file.
+  caf::anon_send(gate, atoms::flush::value, false);
+  caf::anon_send(gate, atoms::flush::value, false);
+  sched.run();
+  auto again = ask(entity_key{entity_kind::order, "470"}, get_order{});
+  sched.run();
+  CHECK_FALSE(again->value.has_value()); // held until the directory's restart delay
+  sched.trigger_timeouts();
+  sched.run();
+  REQUIRE(again->value.has_value());
+  CHECK(statuses(470) == happy);
+  CHECK(ledger(470)->status == "succeeded");
+  CHECK_FALSE(ledger(470)->refunded);
+  auto s = stock_of_product(1);
+  CHECK(s.sold == 2); // the repeated commit is recognised, not sold again
+  CHECK(s.on_hand == 3);
+  CHECK(s.reserved == 0);
+  CHECK(published.back().status == order_status::confirmed);
 }
 
 TEST_CASE_FIXTURE(saga_fixture, "a payment that never answers times out and releases") {
