@@ -33,7 +33,8 @@ struct save_state {
   persistence::entity_write write;
 };
 
-/// Was stock record `product` ever sold to `order`? (a repeated commit)
+/// Is stock record `product`'s sale to `order` on file (made and not given
+/// back)? (a repeated commit, or a cancel's release of an old sale)
 struct was_sold {
   using reply = bool;
   std::uint8_t kind = 0;

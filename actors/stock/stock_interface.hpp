@@ -61,7 +61,9 @@ typename Inspector::result_type inspect(Inspector& f, reserve_stock& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, release_stock& x) {
-  return f(caf::meta::type_name("release_stock"), x.order, x.quantity, x.trace);
+  // quantity last: a node of the build before it sent (order, trace), and
+  // a message cut short fails to read rather than reading a wrong quantity.
+  return f(caf::meta::type_name("release_stock"), x.order, x.trace, x.quantity);
 }
 
 template <class Inspector>
