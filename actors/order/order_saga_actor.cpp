@@ -296,10 +296,10 @@ void take_and_reserve(saga_self* self) {
 /// reservations were made to last (`reserve_ttl_ms`), not just
 /// `max_step_attempts` times: giving up after a few seconds refunded a paid
 /// order over a passing outage. Past that time the order ends as before
-/// (its lines that committed meanwhile are given back by the cancel); a reservation that ran out
-/// meanwhile is refused, which ends it as reservation_expired (so a saga
-/// resumed after a crash, whose count of waits starts again, is still
-/// bounded by the reservations themselves).
+/// (its lines that committed meanwhile are given back by the cancel); a
+/// reservation that ran out meanwhile is refused, which ends it as
+/// reservation_expired (so a saga resumed after a crash, whose count of
+/// waits starts again, is still bounded by the reservations themselves).
 void commit_all(saga_self* self) {
   auto id = self->state.order.id;
   ask_every_line(

@@ -82,7 +82,8 @@ TEST_CASE_FIXTURE(deterministic, "a commit repeated long after is still recognis
   CHECK(never->error == errc::not_found);
 }
 
-TEST_CASE_FIXTURE(deterministic, "a cancelled order's sale goes back to stock once, also long after") {
+TEST_CASE_FIXTURE(deterministic,
+                  "a cancelled order's sale goes back to stock once, also long after") {
   start("stock-sale-returned");
   auto product = stock_of(6);
   call(product, set_stock{100});

@@ -99,7 +99,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         auto sale = sold_to.find(oid);
         auto quantity = sale == sold_to.end() ? 1 + in.byte() % 20 : sale->second;
         auto before = stock.on_hand + stock.sold;
-        auto status = stock_return_sale(stock, oid, quantity, in.byte() % 2 == 1 && sale != sold_to.end());
+        bool on_file = in.byte() % 2 == 1 && sale != sold_to.end();
+        auto status = stock_return_sale(stock, oid, quantity, on_file);
         check((status == return_status::returned) == (sale != sold_to.end()));
         check(stock.on_hand + stock.sold == before);
         if (sale != sold_to.end())
