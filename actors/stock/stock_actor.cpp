@@ -64,54 +64,54 @@ void log_returned(stock_self* self, order_id order, std::int32_t quantity) {
               {"quantity", std::to_string(quantity)}});
 }
 
+/// Asks the store whether this record's sale to `order` is on file (the
+/// snapshot remembers only the last settlements); `decide(sold, promise)`
+/// answers. A store error is the answer itself.
+template <class Reply, class Decide>
+caf::result<Reply> ask_file_if_sold(stock_self* self, order_id order, Decide decide) {
+  auto& rt = self->state.rt;
+  auto rp = self->make_response_promise<Reply>();
+  self->request(rt.svc->store, caf::infinite,
+                was_sold{static_cast<std::uint8_t>(rt.key.kind), rt.key.id.str(), order})
+    .then([rp, decide](bool sold) mutable { decide(sold, rp); },
+          [rp](caf::error& err) mutable { rp.deliver(err); });
+  return rp;
+}
+
 /// A release for an order this record neither holds nor remembers: a sale
 /// older than the remembered settlements is still given back if on file.
 caf::result<bool> release_from_file(stock_self* self, order_id order, std::int32_t quantity) {
-  auto& rt = self->state.rt;
-  if (!rt.svc->store)
+  if (!self->state.rt.svc->store)
     return false;
-  auto rp = self->make_response_promise<bool>();
-  self->request(rt.svc->store, caf::infinite,
-                was_sold{static_cast<std::uint8_t>(rt.key.kind), rt.key.id.str(), order})
-    .then(
-      [self, rp, order, quantity](bool sold) mutable {
-        // Decided on the state as it is now: a repeat handled meanwhile
-        // is remembered as returned, so this one finds nothing to return.
-        if (!sold || stock_return_sale(self->state.stock, order, quantity, true) !=
-                       return_status::returned) {
-          rp.deliver(false);
-          return;
-        }
-        log_returned(self, order, quantity);
-        publish(self);
-        persist(
-          self, persistence::snapshot_of(self->state.stock), [rp]() mutable { rp.deliver(true); },
-          [rp]() mutable { rp.deliver(make_error(errc::storage_failure)); }, {},
-          persistence::sale_change{order, true});
-      },
-      [rp](caf::error& err) mutable { rp.deliver(err); });
-  return rp;
+  return ask_file_if_sold<bool>(self, order, [self, order, quantity](bool sold, auto& rp) {
+    // Decided on the state as it is now: a repeat handled meanwhile is
+    // remembered as returned, so this one finds nothing to return.
+    if (!sold ||
+        stock_return_sale(self->state.stock, order, quantity, true) != return_status::returned) {
+      rp.deliver(false);
+      return;
+    }
+    log_returned(self, order, quantity);
+    publish(self);
+    persist(
+      self, persistence::snapshot_of(self->state.stock), [rp]() mutable { rp.deliver(true); },
+      [rp]() mutable { rp.deliver(make_error(errc::storage_failure)); }, {},
+      persistence::sale_change{order, true});
+  });
 }
 
 /// A commit for an order this record holds no reservation for, and that is
 /// not among the sales it remembers: a repeat of a commit made long ago
 /// (a saga resumed after a crash) is still a success if the sale is on file.
 caf::result<stock_view> commit_repeat(stock_self* self, order_id order) {
-  auto& rt = self->state.rt;
-  if (!rt.svc->store)
+  if (!self->state.rt.svc->store)
     return make_error(errc::not_found);
-  auto rp = self->make_response_promise<stock_view>();
-  self->request(rt.svc->store, caf::infinite,
-                was_sold{static_cast<std::uint8_t>(rt.key.kind), rt.key.id.str(), order})
-    .then(
-      [self, rp](bool sold) mutable {
-        if (sold)
-          rp.deliver(view_of(self->state.stock));
-        else
-          rp.deliver(make_error(errc::not_found));
-      },
-      [rp](caf::error& err) mutable { rp.deliver(err); });
-  return rp;
+  return ask_file_if_sold<stock_view>(self, order, [self](bool sold, auto& rp) {
+    if (sold)
+      rp.deliver(view_of(self->state.stock));
+    else
+      rp.deliver(make_error(errc::not_found));
+  });
 }
 
 /// Takes the loaded snapshot (none = a new record) and re-arms the expiry
