@@ -1,6 +1,7 @@
 // HS256 JSON Web Tokens with libsodium's HMAC-SHA256. Verification accepts
 // only alg HS256 (never `none`), checks the signature in constant time, the
-// issuer and the expiry.
+// issuer and the expiry. A token that verified is remembered per thread
+// (verified_tokens.hpp), so its next use checks only its expiry.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,12 @@ public:
   /// wrongly signed, from another issuer or with another algorithm.
   std::optional<token_claims> verify(const std::string& token, std::int64_t now_s) const;
 
+  /// Tokens verify() answered from this thread's remembered ones, and
+  /// those it checked in full (valid or not), since the process started:
+  /// every codec and thread counted (emporium_tokens_verified_total).
+  static std::uint64_t answered_from_memory();
+  static std::uint64_t checked_in_full();
+
   /// Like verify but ignores expiry (refresh presents an expired access token).
   std::optional<token_claims> verify_ignoring_expiry(const std::string& token) const;
 
@@ -35,6 +42,10 @@ private:
                                     bool check_expiry) const;
   std::string secret_;
   std::string issuer_;
+  /// Tells this codec's remembered tokens from another's (another secret or
+  /// issuer) on the same thread; a copy has the same secret and issuer, and
+  /// keeps the id.
+  std::uint64_t id_;
 };
 
 std::string base64url_encode(const std::string& bytes);

@@ -148,6 +148,34 @@ class MetricsEndpointTests(unittest.TestCase):
         self.assertIn(rendered - rendered0, (1, 2))
         self.assertGreaterEqual(cached - cached0, 4)
 
+    def test_a_token_is_checked_in_full_once_per_thread(self):
+        def counts():
+            text = scrape(self.metrics_port)[1]
+            return (sample(text, "emporium_tokens_verified_total", answer="remembered") or 0,
+                    sample(text, "emporium_tokens_verified_total", answer="checked") or 0)
+        token = self.node.new_user("remembered@example.com")["token"]
+        remembered0, checked0 = counts()
+        # One keep-alive connection: one session, one I/O thread.
+        conn = http.client.HTTPConnection("127.0.0.1", self.node.port, timeout=10)
+        try:
+            for _ in range(5):
+                conn.request("GET", "/api/cart", headers={"Authorization": "Bearer " + token})
+                res = conn.getresponse()
+                self.assertEqual(res.status, 200)
+                res.read()
+            # A forged token that differs in its last character only:
+            # checked in full, and refused.
+            forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+            conn.request("GET", "/api/cart", headers={"Authorization": "Bearer " + forged})
+            res = conn.getresponse()
+            self.assertEqual(res.status, 401)
+            res.read()
+        finally:
+            conn.close()
+        remembered, checked = counts()
+        self.assertEqual(checked - checked0, 2)  # the first use, and the forged one
+        self.assertEqual(remembered - remembered0, 4)
+
     def test_the_listener_is_apart_from_the_shop(self):
         status, _, _ = self.node.request("GET", "/metrics")
         self.assertEqual(status, 404)  # not on the shop's port

@@ -1,8 +1,12 @@
 // JWT: round trip, and every way a token can be wrong.
 #include "http/auth/jwt.hpp"
+#include "http/auth/verified_tokens.hpp"
 
 #include <doctest/doctest.h>
 #include <sodium.h>
+
+#include <string>
+#include <vector>
 
 using namespace emporium::http;
 
@@ -41,4 +45,88 @@ TEST_CASE("claims that are not UTF-8 are signed, not thrown (fuzz_jwt regression
   REQUIRE(back.has_value());
   CHECK(back->user_id == "\xef\xbf\xbd"); // U+FFFD in place of the bad byte
   CHECK(back->expires_at == 1000);
+}
+
+TEST_CASE("a token's second use is answered from memory, with its expiry checked again") {
+  jwt_codec codec{"remembered-secret-remembered-sec", "emporium"};
+  token_claims c{"0123456789abcdef0123456789abcdef", "r@example.com", "admin", 1000, 2000};
+  auto token = codec.sign(c);
+  auto remembered = jwt_codec::answered_from_memory();
+  auto checked = jwt_codec::checked_in_full();
+  REQUIRE(codec.verify(token, 1500).has_value());
+  CHECK(jwt_codec::checked_in_full() == checked + 1);
+  CHECK(jwt_codec::answered_from_memory() == remembered);
+  auto again = codec.verify(token, 1600);
+  REQUIRE(again.has_value());
+  CHECK(jwt_codec::answered_from_memory() == remembered + 1);
+  CHECK(jwt_codec::checked_in_full() == checked + 1);
+  CHECK(again->user_id == c.user_id);
+  CHECK(again->email == c.email);
+  CHECK(again->role == "admin");
+  CHECK(again->expires_at == 2000);
+  // Expired now: refused, though it was remembered.
+  CHECK_FALSE(codec.verify(token, 2000).has_value());
+  // A copy has the same secret and issuer: it finds what the original kept.
+  jwt_codec copy = codec;
+  auto before_copy = jwt_codec::answered_from_memory();
+  CHECK(copy.verify(token, 1500).has_value());
+  CHECK(copy.verify(token, 1500).has_value());
+  CHECK(jwt_codec::answered_from_memory() == before_copy + 1);
+  // Another secret or issuer on the same thread never gets it from memory.
+  jwt_codec other_secret{"another-secret-another-secret-00", "emporium"};
+  jwt_codec other_issuer{"remembered-secret-remembered-sec", "someone"};
+  CHECK_FALSE(other_secret.verify(token, 1500).has_value());
+  CHECK_FALSE(other_issuer.verify(token, 1500).has_value());
+  // Every byte of the token counts: a tampered copy of a remembered token
+  // is checked in full and refused.
+  for (std::size_t at : {std::size_t{3}, token.find('.') + 3, token.size() - 1}) {
+    auto tampered = token;
+    tampered[at] = tampered[at] == 'A' ? 'B' : 'A';
+    auto checks = jwt_codec::checked_in_full();
+    CHECK_FALSE(codec.verify(tampered, 1500).has_value());
+    CHECK(jwt_codec::checked_in_full() == checks + 1);
+  }
+  // A prefix or an extension of it is not it either.
+  CHECK_FALSE(codec.verify(token.substr(0, token.size() - 1), 1500).has_value());
+  CHECK_FALSE(codec.verify(token + "A", 1500).has_value());
+}
+
+TEST_CASE("remembered tokens are bounded: a token for a full pair of slots replaces the one "
+          "used less recently") {
+  verified_tokens tokens{64};
+  token_claims c{"u", "", "customer", 0, 100};
+  std::vector<std::string> kept;
+  for (int i = 0; i < 1000; ++i) {
+    auto t = "header.payload.signature" + std::to_string(1000000 + i * 7919);
+    tokens.put(1, t, c);
+    kept.push_back(t);
+  }
+  CHECK(tokens.slots() == 64);
+  CHECK(tokens.held() <= 64);
+  CHECK(tokens.held() > 32); // the tails spread over the slots
+  int found = 0;
+  for (const auto& t : kept)
+    found += tokens.find(1, t, 50) != nullptr;
+  CHECK(found == static_cast<int>(tokens.held()));
+  // The newest is always there; owners and expiry are checked.
+  CHECK(tokens.find(1, kept.back(), 50) != nullptr);
+  CHECK(tokens.find(2, kept.back(), 50) == nullptr);
+  CHECK(tokens.find(1, kept.back(), 100) == nullptr); // expired: dropped
+  CHECK(tokens.find(1, kept.back(), 50) == nullptr);
+  CHECK(tokens.find(1, "", 50) == nullptr);
+
+  // Tokens that end alike share a pair of slots: two fit, and a third
+  // replaces the one used less recently.
+  verified_tokens pair{64};
+  pair.put(1, "1.payload.sameTAIL", c);
+  pair.put(1, "2.payload.sameTAIL", c);
+  CHECK(pair.held() == 2);
+  CHECK(pair.find(1, "1.payload.sameTAIL", 50) != nullptr);
+  CHECK(pair.find(1, "2.payload.sameTAIL", 50) != nullptr);
+  CHECK(pair.find(1, "1.payload.sameTAIL", 50) != nullptr); // "2" is now the older
+  pair.put(1, "3.payload.sameTAIL", c);
+  CHECK(pair.held() == 2);
+  CHECK(pair.find(1, "1.payload.sameTAIL", 50) != nullptr);
+  CHECK(pair.find(1, "2.payload.sameTAIL", 50) == nullptr);
+  CHECK(pair.find(1, "3.payload.sameTAIL", 50) != nullptr);
 }
