@@ -1,5 +1,6 @@
 // The CAF side of the edge (see actor_backend.hpp).
 #include "http/actor_backend.hpp"
+#include "http/call_deadlines.hpp"
 
 #include "actors/protocol.hpp"
 #include "support/log.hpp"
@@ -15,7 +16,16 @@ namespace emporium::http {
 
 namespace {
 
-using job = std::function<void(caf::event_based_actor*)>;
+/// A bridge's calls waiting for an answer (see call_deadlines.hpp).
+struct bridge_state {
+  call_deadlines<caf::message_id> calls;
+  std::chrono::milliseconds timeout{0};
+  bool timer_set = false;
+  static inline const char* name = "edge_bridge";
+};
+
+using bridge_actor = caf::stateful_actor<bridge_state>;
+using job = std::function<void(bridge_actor*)>;
 
 } // namespace
 } // namespace emporium::http
@@ -42,8 +52,36 @@ cart_op new_cart_op() {
   return static_cast<cart_op>(draw() >> 2) | 1;
 }
 
-caf::behavior bridge(caf::event_based_actor* self) {
-  return {[self](job& fn) { shielded([&] { fn(self); }); }};
+/// Sets the bridge's one timer for its oldest deadline, unless set.
+void arm_timer(bridge_actor* self) {
+  auto& st = self->state;
+  auto next = st.calls.next_deadline();
+  if (st.timer_set || !next)
+    return;
+  st.timer_set = true;
+  auto wait = std::max<caf::actor_clock::duration_type>(*next - self->clock().now(),
+                                                         std::chrono::milliseconds{1});
+  self->delayed_send(self, wait, atoms::tick::value);
+}
+
+/// The calls past their deadline get the error CAF's own request timeout
+/// delivers, the same way (a message to this bridge answering the request):
+/// the call's error handler runs, and CAF forgets the call, so an answer
+/// that comes later is dropped.
+void expire_calls(bridge_actor* self) {
+  self->state.timer_set = false;
+  for (auto id : self->state.calls.expire(self->clock().now()))
+    self->enqueue(nullptr, id, caf::make_message(caf::make_error(caf::sec::request_timeout)),
+                  self->context());
+  arm_timer(self);
+}
+
+caf::behavior bridge(bridge_actor* self, std::chrono::milliseconds timeout) {
+  self->state.timeout = timeout;
+  return {
+    [self](job& fn) { shielded([&] { fn(self); }); },
+    [self](atoms::tick) { expire_calls(self); },
+  };
 }
 
 class actor_backend final : public backend {
@@ -53,10 +91,9 @@ public:
     : router_(std::move(actors.router)),
       catalog_(std::move(actors.catalog)),
       payment_(std::move(actors.payment)),
-      cluster_(std::move(actors.cluster)),
-      timeout_(timeout) {
+      cluster_(std::move(actors.cluster)) {
     for (unsigned i = 0; i < std::max(1u, bridges); ++i)
-      bridges_.push_back(sys.spawn(bridge));
+      bridges_.push_back(sys.spawn(bridge, timeout));
   }
 
   ~actor_backend() override {
@@ -237,26 +274,36 @@ private:
   /// typed handle checks at compile time that the actor accepts it.
   template <class Handle, class Request>
   void ask(const Handle& target, done_fn<typename Request::reply> done, Request req) {
-    using reply = typename Request::reply;
-    auto timeout = timeout_;
-    auto call = call_span::of(req);
-    post([=](caf::event_based_actor* self) {
-      self->request(target, timeout, req)
-        .then([call, done](reply& value) { answer(call, done, errc::none, std::move(value)); },
-              [call, done](caf::error& err) { answer(call, done, to_errc(err), reply{}); });
+    auto span = call_span::of(req);
+    post([=](bridge_actor* self) {
+      ask_with_deadline<typename Request::reply>(self, target, span, done, req);
     });
   }
 
   /// A message spelled as its elements, to the router: its envelopes
   /// (entity, shard, accounts) carry the typed requests of the helpers below.
   template <class T, class... Ts>
-  void ask_message(const caf::actor& target, done_fn<T> done, call_span call, Ts... xs) {
-    auto timeout = timeout_;
-    post([=](caf::event_based_actor* self) {
-      self->request(target, timeout, xs...)
-        .then([call, done](T& value) { answer(call, done, errc::none, std::move(value)); },
-              [call, done](caf::error& err) { answer(call, done, to_errc(err), T{}); });
-    });
+  void ask_message(const caf::actor& target, done_fn<T> done, call_span span, Ts... xs) {
+    post([=](bridge_actor* self) { ask_with_deadline<T>(self, target, span, done, xs...); });
+  }
+
+  /// A request without CAF's timeout, given up by the bridge's own deadline
+  /// instead (bridge_state); its answer or error goes to `done`.
+  template <class T, class Handle, class... Ts>
+  static void ask_with_deadline(bridge_actor* self, const Handle& target, const call_span& span,
+                                const done_fn<T>& done, const Ts&... xs) {
+    auto handle = self->request(target, caf::infinite, xs...);
+    auto n = self->state.calls.add(handle.id(), self->clock().now() + self->state.timeout);
+    arm_timer(self);
+    handle.then(
+      [self, n, span, done](T& value) {
+        self->state.calls.answered(n);
+        answer(span, done, errc::none, std::move(value));
+      },
+      [self, n, span, done](caf::error& err) {
+        self->state.calls.answered(n);
+        answer(span, done, to_errc(err), T{});
+      });
   }
 
   /// A request to an entity goes through the router, never to a handle.
@@ -294,7 +341,6 @@ private:
   catalog_actor catalog_;
   std::shared_ptr<const payment_health> payment_;
   std::shared_ptr<const cluster_health> cluster_;
-  std::chrono::milliseconds timeout_;
   std::vector<caf::actor> bridges_;
   std::atomic<std::size_t> next_{0};
 };
