@@ -1,6 +1,8 @@
 // The backend implemented with CAF: long-lived bridge actors take a job from
 // an I/O thread and make the request (request().then, never a blocking
-// receive), so the edge never waits on an actor.
+// receive), so the edge never waits on an actor. A call not answered within
+// the timeout ends as errc::timeout by the bridge's own deadline list
+// (call_deadlines.hpp), not CAF's request timeout.
 #pragma once
 
 #include "actors/catalog/catalog_interface.hpp"

@@ -7,7 +7,10 @@
 // entry is found only by the whole token, compared byte for byte, and is
 // kept per codec; only the expiry depends on the time, and it is checked
 // again on every hit. Only tokens that verified are kept, so a client
-// sending forged or random tokens never fills it.
+// sending forged or random tokens never fills it. The look-up is not
+// constant-time (a hash, then a comparison within its bucket), but a
+// guess that misses is checked in full, in constant time, so how long an
+// answer takes tells nothing about a remembered token's bytes.
 //
 // One per I/O thread (no lock), bounded in entries, the least recently used
 // evicted first. (Slots picked by the token's last bytes, two per set, were
