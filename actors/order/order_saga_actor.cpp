@@ -1,9 +1,10 @@
 // One actor per order: drives the saga of order_rules.hpp. Every transition
 // is persisted together with the event it publishes (one transaction, the
-// outbox) BEFORE the saga acts on it; on activation the saga resumes from
-// its last persisted state. Every step it takes is idempotent by order id
-// (reserve, release, commit, charge, refund), so a step repeated after a
-// crash cannot have a different outcome.
+// outbox) BEFORE the saga acts on it, with one exception (PaymentAuthorized,
+// see `transition`); on activation the saga resumes from its last persisted
+// state. Every step it takes is idempotent by order id (reserve, release,
+// commit, charge, refund), so a step repeated after a crash cannot have a
+// different outcome.
 #include "domain/backoff.hpp"
 #include "domain/wall_clock.hpp"
 #include "actors/entity_runtime.hpp"
@@ -23,6 +24,9 @@ struct saga_state {
   std::uint64_t step = 0;    // answers of a superseded step are ignored
   int attempts = 0;          // of the current step
   std::shared_ptr<bool> in_flight; // counted in the sagas-in-flight gauge
+  /// Events of transitions applied but not yet handed to the store (only
+  /// PaymentAuthorized's): the next write of the order carries them.
+  std::vector<order_event> unwritten;
   trace::context trace;      // the placement's span (none for a resumed saga)
   static inline const char* name = "order";
 };
@@ -70,9 +74,65 @@ trace::context step_span(saga_self* self) {
 /// nullptr when it could not be written.
 using on_durable = std::function<void(const order_state*)>;
 
+/// Writes the order as it is now, with the events still unwritten and
+/// `event` (if any) in the same transaction.
+template <class OnDurable, class OnFailed>
+void write_order(saga_self* self, OnDurable done, OnFailed failed,
+                 std::optional<order_event> event = std::nullopt) {
+  auto& st = self->state;
+  auto events = std::move(st.unwritten);
+  st.unwritten.clear();
+  if (event)
+    events.push_back(std::move(*event));
+  persist(self, persistence::snapshot_of(st.order), std::move(done), std::move(failed),
+          std::move(events));
+}
+
+/// What a transition leads to once it stands (durable, or applied without
+/// its own write): its spans, log line and metrics, the caller's reply, and
+/// the next step or the compensation of a cancel.
+void after_transition(saga_self* self, const order_state& answer, order_status from, millis now,
+                      compensation undo, const on_durable& reply, trace::context span,
+                      std::optional<trace::context> commit, std::int64_t started) {
+  trace::scope in_trace{span};
+  if (commit)
+    trace::record(*commit, span.span, "sqlite.commit", trace::span_kind::internal, started);
+  trace::record(span, self->state.trace.span, std::string{"order."} + status_name(answer.status),
+                trace::span_kind::internal, started,
+                {{"order.id", std::to_string(answer.id)},
+                 {"order.from", status_name(from)},
+                 {"order.reason", answer.reason}},
+                answer.status == order_status::cancelled);
+  log::debug("order_transition", {{"order", std::to_string(answer.id)},
+                                  {"from", std::string{status_name(from)}},
+                                  {"to", std::string{status_name(answer.status)}}});
+  record_transition(answer, from, now);
+  if (is_terminal(answer.status))
+    leave_in_flight(self);
+  if (reply)
+    reply(&answer);
+  if (answer.status == order_status::cancelled)
+    compensate(self, undo);
+  else
+    resume(self);
+}
+
 /// Persists the transition with its event, then acts: the next step, or the
 /// compensation of a cancel. `reply` (user cancel, payment notice) runs when
 /// durable.
+///
+/// PaymentAuthorized (from the charge's own answer) is the exception: it is
+/// applied at once and its event rides with the order's next write
+/// (normally Confirmed's, one commit later), so an order makes one write
+/// fewer (docs/benchmarks.md, "PaymentAuthorized without a write of its
+/// own"). That is safe because losing it is: should the node
+/// stop before the next write, the saga resumes from StockReserved, whose
+/// charge is idempotent (the same charge again) and whose commit is too
+/// (the sale is recognised, in the record or on file), so the order ends
+/// the same way. A commit that has to be retried writes it first, so a
+/// long outage does not hide it (commit_all). No other transition may skip
+/// or go ahead of its write (docs/benchmarks.md, "Acting ahead of the
+/// saga's own writes"), nor may one someone waits on.
 bool transition(saga_self* self, saga_event ev, const std::string& reason,
                 on_durable reply = {}) {
   auto& st = self->state;
@@ -80,53 +140,30 @@ bool transition(saga_self* self, saga_event ev, const std::string& reason,
   auto now = wall_clock_ms();
   if (!apply_event(st.order, ev, reason, now))
     return false;
-  // The transition's span holds the SQLite commit that made it durable.
   auto span = step_span(self);
-  auto commit = trace::follow(span);
   auto started = trace::now_ns();
   if (st.order.status == order_status::stock_reserved)
     st.order.payment_deadline = now + st.rt.svc->saga.payment_timeout_ms;
   auto undo = compensation_for(from, ev);
   ++st.step;
   st.attempts = 0;
-  // The commit need not wait for PaymentAuthorized's write: should that
-  // write be lost, the saga resumes from StockReserved, whose charge is
-  // idempotent (the same charge again) and whose commit is too (the sale
-  // is recognised, in the record or on file): the same end. Going ahead of
-  // StockReserved's write is not safe (docs/benchmarks.md, "Acting ahead
-  // of the saga's own writes"), nor of a write someone waits on.
-  bool ahead = ev == saga_event::authorized && !reply;
-  persist(
-    self, persistence::snapshot_of(st.order),
-    [self, undo, reply, answer = st.order, from, now, span, commit, started, ahead]() mutable {
-      trace::scope in_trace{span};
-      trace::record(commit, span.span, "sqlite.commit", trace::span_kind::internal, started);
-      trace::record(span, self->state.trace.span, std::string{"order."} + status_name(answer.status),
-                    trace::span_kind::internal, started,
-                    {{"order.id", std::to_string(answer.id)},
-                     {"order.from", status_name(from)},
-                     {"order.reason", answer.reason}},
-                    answer.status == order_status::cancelled);
-      log::debug("order_transition", {{"order", std::to_string(answer.id)},
-                                      {"from", std::string{status_name(from)}},
-                                      {"to", std::string{status_name(answer.status)}}});
-      record_transition(answer, from, now);
-      if (is_terminal(answer.status))
-        leave_in_flight(self);
-      if (reply)
-        reply(&answer);
-      if (answer.status == order_status::cancelled)
-        compensate(self, undo);
-      else if (!ahead)
-        resume(self);
+  if (ev == saga_event::authorized && !reply) {
+    st.unwritten.push_back(event_of(st.order, now));
+    after_transition(self, st.order, from, now, undo, reply, span, std::nullopt, started);
+    return true;
+  }
+  // The transition's span holds the SQLite commit that made it durable.
+  auto commit = trace::follow(span);
+  write_order(
+    self,
+    [self, undo, reply, answer = st.order, from, now, span, commit, started]() mutable {
+      after_transition(self, answer, from, now, undo, reply, span, commit, started);
     },
     [reply]() mutable {
       if (reply)
         reply(nullptr);
     },
-    {event_of(st.order, now)});
-  if (ahead)
-    resume(self);
+    event_of(st.order, now));
   return true;
 }
 
@@ -309,6 +346,9 @@ void commit_all(saga_self* self) {
       if (refused > 0) {
         transition(self, saga_event::commit_failed, "reservation_expired");
       } else if (failed > 0) {
+        // The wait may be long: PaymentAuthorized's event goes out now.
+        if (!self->state.unwritten.empty())
+          write_order(self, [] {}, [] {});
         retry_or(self, saga_event::commit_failed, "stock_unavailable",
                  std::chrono::milliseconds(self->state.rt.svc->saga.reserve_ttl_ms));
       } else {
@@ -391,7 +431,7 @@ void compensate(saga_self* self, compensation what) {
     }
     self->state.order.compensated = true;
     update_pin(self, false);
-    persist(self, persistence::snapshot_of(self->state.order), [] {}, [] {});
+    write_order(self, [] {}, [] {});
   };
   ask_entity(
     self, entity_router(*st.rt.svc), timeout, cart_key(st.order),
@@ -453,8 +493,8 @@ caf::result<std::string> on_notice(saga_self* self, const payment_notice& n) {
       // again (refunds are idempotent; the stock releases too).
       o.compensated = false;
       update_pin(self, true);
-      persist(
-        self, persistence::snapshot_of(o),
+      write_order(
+        self,
         [self, answer]() mutable {
           answer(&self->state.order);
           compensate(self, {false, true});
@@ -463,8 +503,8 @@ caf::result<std::string> on_notice(saga_self* self, const payment_notice& n) {
       break;
     default: // record_refund
       o.refunded = n.refunded;
-      persist(
-        self, persistence::snapshot_of(o), [self, answer]() mutable { answer(&self->state.order); },
+      write_order(
+        self, [self, answer]() mutable { answer(&self->state.order); },
         [answer]() mutable { answer(nullptr); });
       break;
   }

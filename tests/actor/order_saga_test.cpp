@@ -169,11 +169,14 @@ struct outage_fixture : saga_fixture {
 /// other request, and later saves, pass straight through. `flush` alone
 /// passes on all held and holds no more (a test's end: a save never
 /// answered would keep its saga, and the actor system, from ending).
+/// `stats` answers how many saves of orders it has seen.
 using held_store =
-  store_actor::extend<caf::reacts_to<atoms::flush, bool>, caf::reacts_to<atoms::flush>>;
+  store_actor::extend<caf::reacts_to<atoms::flush, bool>, caf::reacts_to<atoms::flush>,
+                      caf::replies_to<atoms::stats>::with<int>>;
 
 struct held_store_state {
   int to_hold = 0;
+  int order_saves = 0;
   std::vector<std::pair<caf::typed_response_promise<void>, save_state>> held;
 };
 
@@ -189,6 +192,8 @@ held_store::behavior_type hold_order_saves(held_store::stateful_pointer<held_sto
     [self, real](save_state& r) {
       auto rp = self->make_response_promise<void>();
       auto& st = self->state;
+      if (r.write.kind == static_cast<std::uint8_t>(entity_kind::order))
+        ++st.order_saves;
       if (r.write.kind == static_cast<std::uint8_t>(entity_kind::order) && st.to_hold > 0) {
         --st.to_hold;
         st.held.emplace_back(rp, std::move(r));
@@ -218,6 +223,7 @@ held_store::behavior_type hold_order_saves(held_store::stateful_pointer<held_sto
       else
         rp.deliver(make_error(errc::storage_failure));
     },
+    [self](atoms::stats) { return self->state.order_saves; },
     [self, real](atoms::flush) {
       self->state.to_hold = 0;
       for (auto& [rp, save] : self->state.held)
@@ -373,6 +379,10 @@ TEST_CASE_FIXTURE(outage_fixture, "a paid order whose stock cannot be reached fo
   // Well past the attempts of other steps.
   place_during_outage("saga-commit-outage", 450, 3 * saga_options{}.max_step_attempts);
   CHECK(order(450).status == order_status::payment_authorized);
+  // While the commit waits, PaymentAuthorized is on file and published
+  // (without a retry it would ride with Confirmed's write).
+  REQUIRE(published.size() == 2);
+  CHECK(published[1].status == order_status::payment_authorized);
   wait_out_commit(450);
   CHECK(*route.refused == 3 * saga_options{}.max_step_attempts);
   CHECK(statuses(450) == happy);
@@ -428,55 +438,101 @@ TEST_CASE_FIXTURE(outage_fixture, "a user cancel while the commit is retried giv
   CHECK(stock_of_product(1).sold == 0);
 }
 
-TEST_CASE_FIXTURE(saga_fixture, "a paid order's commit goes ahead of the payment's write; if that "
-                                 "write fails, the saga resumes to the same end, sold once") {
+/// A shop whose store has a gate in front of it (hold_order_saves).
+struct gated_saga_fixture : saga_fixture {
   caf::actor gate;
-  in_front_of_store = [&](store_actor real) {
-    auto g = sys.spawn(hold_order_saves, real, 3);
-    gate = caf::actor_cast<caf::actor>(g);
-    return caf::actor_cast<store_actor>(g);
-  };
-  start_shop("saga-commit-ahead");
+
+  void start_gated(const std::string& name, int hold) {
+    in_front_of_store = [this, hold](store_actor real) {
+      auto g = sys.spawn(hold_order_saves, real, hold);
+      gate = caf::actor_cast<caf::actor>(g);
+      return caf::actor_cast<store_actor>(g);
+    };
+    start_shop(name);
+  }
+
+  /// Passes on (true) or fails (false) the oldest save held.
+  void release_one(bool ok) {
+    caf::anon_send(gate, atoms::flush::value, ok);
+    sched.run();
+  }
+
+  /// How many saves of orders the gate has seen.
+  int order_saves_seen() {
+    auto box = std::make_shared<int>(-1);
+    sys.spawn([=, g = gate](caf::event_based_actor* self) {
+      self->request(g, caf::infinite, atoms::stats::value).then([box](int n) { *box = n; });
+    });
+    sched.run();
+    return *box;
+  }
+
+  std::vector<std::string> published_statuses() {
+    std::vector<std::string> out;
+    for (const auto& e : published)
+      out.push_back(status_name(e.status));
+    return out;
+  }
+
   // Whatever is still held at the end (an assertion failed) goes through.
-  struct release_held {
-    saga_fixture& f;
-    caf::actor& gate;
-    ~release_held() {
+  ~gated_saga_fixture() {
+    if (gate) {
       caf::anon_send(gate, atoms::flush::value);
-      f.sched.run();
+      sched.run();
     }
-  } at_end{*this, gate};
+  }
+};
+
+TEST_CASE_FIXTURE(gated_saga_fixture, "a paid order's PaymentAuthorized rides with Confirmed's "
+                                       "write: one save fewer, every event published in order") {
+  start_gated("saga-authorized-rides", 3);
   stock(1, 5);
   place(470, {{1, 2, 500, "A"}}, "pm_card_visa");
   sched.run(); // StockReserved's write is held: nothing is charged yet
   CHECK_FALSE(ledger(470).has_value());
-  caf::anon_send(gate, atoms::flush::value, true);
-  sched.run();
-  // PaymentAuthorized's write is held, yet the commit went ahead (and
-  // Confirmed's write waits behind it): the units are sold.
+  release_one(true);
+  // Charged and committed with no write of PaymentAuthorized of its own:
+  // the only order save since StockReserved's is Confirmed's, held.
   CHECK(ledger(470)->status == "succeeded");
   CHECK(stock_of_product(1).sold == 2);
   REQUIRE(published.size() == 1);
   CHECK(published[0].status == order_status::stock_reserved);
-  // Both writes fail (a full disk): the saga ends, and its next
-  // activation resumes from StockReserved, the last state on file.
-  caf::anon_send(gate, atoms::flush::value, false);
-  caf::anon_send(gate, atoms::flush::value, false);
+  CHECK(order_saves_seen() == 2);
+  release_one(true);
+  CHECK(order_saves_seen() == 2); // StockReserved's and Confirmed's
+  REQUIRE(published_statuses() ==
+          std::vector<std::string>{"StockReserved", "PaymentAuthorized", "Confirmed"});
+  CHECK(published[1].seq < published[2].seq);
+  CHECK(statuses(470) == happy);
+}
+
+TEST_CASE_FIXTURE(gated_saga_fixture, "a paid order whose Confirmed write fails resumes from "
+                                       "StockReserved to the same end, charged and sold once") {
+  start_gated("saga-confirmed-lost", 2);
+  stock(1, 5);
+  place(471, {{1, 2, 500, "A"}}, "pm_card_visa");
   sched.run();
-  auto again = ask(entity_key{entity_kind::order, "470"}, get_order{});
+  release_one(true); // StockReserved
+  REQUIRE(stock_of_product(1).sold == 2);
+  // Confirmed's write, carrying PaymentAuthorized's event, fails (a full
+  // disk): the saga ends; its next activation resumes from StockReserved,
+  // the last state on file.
+  release_one(false);
+  auto again = ask(entity_key{entity_kind::order, "471"}, get_order{});
   sched.run();
   CHECK_FALSE(again->value.has_value()); // held until the directory's restart delay
   sched.trigger_timeouts();
   sched.run();
   REQUIRE(again->value.has_value());
-  CHECK(statuses(470) == happy);
-  CHECK(ledger(470)->status == "succeeded");
-  CHECK_FALSE(ledger(470)->refunded);
+  CHECK(statuses(471) == happy);
+  CHECK(ledger(471)->status == "succeeded");
+  CHECK_FALSE(ledger(471)->refunded);
   auto s = stock_of_product(1);
   CHECK(s.sold == 2); // the repeated commit is recognised, not sold again
   CHECK(s.on_hand == 3);
   CHECK(s.reserved == 0);
-  CHECK(published.back().status == order_status::confirmed);
+  CHECK(published_statuses() ==
+        std::vector<std::string>{"StockReserved", "PaymentAuthorized", "Confirmed"});
 }
 
 TEST_CASE_FIXTURE(saga_fixture, "a payment that never answers times out and releases") {
