@@ -4,7 +4,8 @@
 # group (tests/bench/thread_cpu.py) over the middle of each run, per
 # confirmed order, with the bytes the node wrote per order. Each row:
 # `runs` runs against a node restarted on one data directory; figures are
-# median (min-max), the errors summed. Then one more run at the first rate
+# median (min-max) with the generator's p50 and p99, the cancelled, failed,
+# timed-out and error counts summed. Then one more run at the first rate
 # shows what a commit writes, by B-tree (tests/bench/wal_frames.py).
 #   tests/bench/order_cpu.sh [runs=3] [seconds=14] [buyers=1000] [rates="1000 2000"]
 # ORDERS_WORK=<dir> keeps the data directory (and its buyers' sign-ups,
@@ -59,8 +60,13 @@ for rate in $rates; do
       "$(grep '^|' "$work/gen.out" | tail -1)" >>"$raw" <<'PY'
 import json, sys
 rate, cpu, counts, line = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4]
-confirmed_s = float(line.strip().strip("|").split("|")[2])
-print(json.dumps({"rate": int(rate), "confirmed_s": confirmed_s, "errors": counts["errors"],
+# The generator's row: offered, schedule, confirmed/s, p50, p99, max, confirmed
+# late, cancelled, add failed, place failed, timed out, errors.
+cols = [c.strip() for c in line.strip().strip("|").split("|")]
+ms = lambda c: float(c.split()[0])
+print(json.dumps({"rate": int(rate), "confirmed_s": float(cols[2]), "errors": counts["errors"],
+                  "p50_ms": ms(cols[3]), "p99_ms": ms(cols[4]), "cancelled": int(cols[7]),
+                  "not_placed": int(cols[8]) + int(cols[9]), "timed_out": int(cols[10]),
                   **cpu}))
 PY
   done
@@ -78,15 +84,18 @@ for line in open(sys.argv[1]):
     rows.setdefault(r["rate"], []).append(r)
 named = [("store", "shard stores"), ("caf.multiplexer", "CAF workers"), ("http io", "Beast I/O"),
          ("ckpt", "checkpointers")]
-print("| offered | confirmed/s | node, cores | node CPU per order | "
+print("| offered | confirmed/s | p50 | p99 | node, cores | node CPU per order | "
       + " | ".join(f"{label}, per order" for _, label in named)
-      + " | other, per order | written per order | errors |")
-print("|---" * (7 + len(named)) + "|")
+      + " | other, per order | written per order | cancelled | add or placement failed "
+        "| timed out | errors |")
+print("|---" * (12 + len(named)) + "|")
 ms = lambda x: f"{x:.3f} ms"
 for rate, rs in rows.items():
     def per_order(r, cpu_s):  # ms of CPU per confirmed order
         return cpu_s / r["seconds"] / max(r["confirmed_s"], 1) * 1000
     cells = [mmm([r["confirmed_s"] for r in rs]),
+             mmm([r["p50_ms"] for r in rs], lambda x: f"{x:.1f} ms"),
+             mmm([r["p99_ms"] for r in rs], lambda x: f"{x:.1f} ms"),
              mmm([sum(r["cpu"].values()) / r["seconds"] for r in rs], lambda x: f"{x:.2f}"),
              mmm([per_order(r, sum(r["cpu"].values())) for r in rs], ms)]
     for group, _ in named:
@@ -95,11 +104,14 @@ for rate, rs in rows.items():
                                        if k not in dict(named))) for r in rs], ms))
     cells.append(mmm([r["wchar"] / r["seconds"] / max(r["confirmed_s"], 1) / 1024 for r in rs],
                      lambda x: f"{x:.1f} KB"))
-    cells.append(str(sum(r["errors"] for r in rs)))
+    for count in ("cancelled", "not_placed", "timed_out", "errors"):
+        cells.append(str(sum(r[count] for r in rs)))
     print(f"| {rate:,}/s | " + " | ".join(cells) + " |")
 print(f"\n(Poisson arrivals, {sys.argv[4]} buyers, {sys.argv[3]} s runs, the node's CPU over "
-      f"the middle {int(sys.argv[3]) - 4} s of the arrivals; median (min-max) of {sys.argv[2]} runs. 'written' "
-      f"is what the node passed to write calls (WAL, checkpoints, sockets))")
+      f"the middle {int(sys.argv[3]) - 4} s of the arrivals; median (min-max) of {sys.argv[2]} runs; "
+      f"p50 and p99 from each order's intended arrival to its Confirmed event, as the generator "
+      f"measures them; the counts summed over the runs. 'written' is what the node passed to "
+      f"write calls (WAL, checkpoints, sockets))")
 PY
 
 [[ -n "${ORDER_CPU_NO_FRAMES:-}" ]] && exit 0
