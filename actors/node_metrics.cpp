@@ -96,6 +96,10 @@ node_metrics::node_metrics() {
   live_members = &r.gauge_of("emporium_cluster_live_members", "Members this node sees (itself included)");
   configured_members = &r.gauge_of("emporium_cluster_configured_members",
                                    "Members the cluster is configured with");
+  incompatible_members = &r.gauge_of(
+    "emporium_cluster_incompatible_members",
+    "Configured members that refuse this node's hello, or whose it refuses, because their "
+    "build's messages differ (wire fingerprint)");
   quorum = &r.gauge_of("emporium_cluster_quorum", "1 while this node sees a majority");
   shards_owned = &r.gauge_of("emporium_cluster_shards_owned", "Shards this node owns");
   shards_ready = &r.gauge_of("emporium_cluster_shards_ready", "Shards this node has open");

@@ -51,6 +51,7 @@ struct node_metrics {
   // -- cluster
   metrics::gauge* live_members = nullptr;
   metrics::gauge* configured_members = nullptr;
+  metrics::gauge* incompatible_members = nullptr;
   metrics::gauge* quorum = nullptr;
   metrics::gauge* shards_owned = nullptr;
   metrics::gauge* shards_ready = nullptr;

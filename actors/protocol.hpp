@@ -80,7 +80,7 @@ typename Inspector::result_type inspect(Inspector& f, member_view& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cluster_view& x) {
-  return f(caf::meta::type_name("cluster_view"), x.node, x.quorum, x.configured_members,
+  return f(caf::meta::type_name("cluster_view"), x.node, x.wire, x.quorum, x.configured_members,
            x.live_members, x.owners, x.members, x.user_shard);
 }
 

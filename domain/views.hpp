@@ -54,7 +54,9 @@ struct found_order {
 
 /// One member as GET /api/cluster shows it.
 struct member_view {
-  enum class state : std::uint8_t { up, down, unreachable };
+  /// incompatible: reachable, but its build's messages differ from ours
+  /// (wire fingerprint), so neither side takes the other in.
+  enum class state : std::uint8_t { up, down, unreachable, incompatible };
   state status = state::up;
   std::string name;    ///< "" for a seed never reached (down)
   std::string address; ///< host:port, or "self" for the node asked
@@ -65,6 +67,7 @@ struct member_view {
 /// GET /api/cluster: the asked node's view of the cluster.
 struct cluster_view {
   std::string node;
+  std::string wire; ///< the asked node's wire fingerprint
   bool quorum = false;
   std::uint32_t configured_members = 0;
   std::uint32_t live_members = 0;

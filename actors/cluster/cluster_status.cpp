@@ -87,6 +87,7 @@ void cluster_status(router_self* self, caf::typed_response_promise<cluster_view>
   auto view = std::make_shared<cluster_view>();
   auto& v = *view;
   v.node = st.opts.node_name;
+  v.wire = st.opts.wire;
   v.quorum = st.quorum;
   v.configured_members = static_cast<std::uint32_t>(st.seeds.size() + 1);
   v.live_members = static_cast<std::uint32_t>(st.peers.size() + 1);
@@ -96,7 +97,9 @@ void cluster_status(router_self* self, caf::typed_response_promise<cluster_view>
     v.owners.push_back(st.shards[s].owner);
   for (const auto& seed : st.seeds)
     if (seed.name.empty() || st.peers.count(seed.name) == 0)
-      v.members.push_back({member_view::state::down, "", to_string(seed.addr), {}, 0});
+      v.members.push_back({seed.incompatible.empty() ? member_view::state::down
+                                                     : member_view::state::incompatible,
+                           "", to_string(seed.addr), {}, 0});
   ask_every_member<member_view>(
     self, atoms::local_status::value,
     [view](const std::string& name, const std::string& address, std::optional<member_view> m) {

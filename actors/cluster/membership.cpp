@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace emporium::cluster_router {
 
@@ -42,6 +43,34 @@ caf::actor connector_of(router_self* self) {
   // certificate and presents ours.
   return caf::actor_cast<caf::actor>(opts.tls ? self->system().openssl_manager().actor_handle()
                                                : self->system().middleman().actor_handle());
+}
+
+/// Why a seed refused our hello, when it did for its wire fingerprint: its
+/// fingerprint (the context of its conflict), or a note that its build has
+/// none (it did not understand our hello). Nothing for other failures.
+std::optional<std::string> refusal_of(const caf::error& why) {
+  if (why == caf::sec::unexpected_message)
+    return std::string{"none (a build without fingerprints)"};
+  if (to_errc(why) != errc::conflict)
+    return std::nullopt;
+  const auto& context = why.context();
+  if (context.match_elements<std::string>())
+    return context.get_as<std::string>(0);
+  return std::string{"unknown"};
+}
+
+/// Marks the seed refused (or not) and logs each change: a refused seed is
+/// tried again at the backoff's pace, since it may be upgraded any time.
+void note_refusal(router_self* self, seed_state& seed, std::string theirs) {
+  if (seed.incompatible == theirs)
+    return;
+  seed.incompatible = std::move(theirs);
+  if (!seed.incompatible.empty())
+    log::warn("wire_seed_refuses",
+              {{"seed", to_string(seed.addr)},
+               {"ours", self->state.opts.wire},
+               {"theirs", seed.incompatible}});
+  update_health(self);
 }
 
 /// Failures in a row that are retried at once (see connect_seed).
@@ -85,6 +114,14 @@ void connect_seed(router_self* self, std::size_t i) {
     auto address = to_string(s.addr);
     s.connecting = false;
     ++s.failures;
+    if (auto theirs = refusal_of(why)) {
+      note_refusal(self, s, std::move(*theirs));
+      s.quick_retries = 0;
+      auto delay = backoff{std::chrono::milliseconds(100), self->state.opts.max_reconnect}.delay(
+        s.failures);
+      s.next_try = self->clock().now() + delay;
+      return;
+    }
     bool quick = why == caf::sec::connection_timeout || why == caf::sec::request_timeout;
     s.quick_retries = quick ? s.quick_retries + 1 : 0;
     quick = quick && s.quick_retries <= max_quick_retries;
@@ -117,7 +154,8 @@ void connect_seed(router_self* self, std::size_t i) {
         if (!remote)
           return failed(make_error(errc::unavailable));
         self->request(remote, hello_timeout(self->state.opts), atoms::hello::value,
-                      self->state.opts.node_name, caf::actor_cast<caf::actor>(self))
+                      self->state.opts.node_name, caf::actor_cast<caf::actor>(self),
+                      self->state.opts.wire)
           .then(
             // The peer is known by the handle the connector gave (the same
             // actor its welcome names, when the middleman is the connector).
@@ -127,6 +165,7 @@ void connect_seed(router_self* self, std::size_t i) {
               s.failures = 0;
               s.quick_retries = 0;
               s.name = name;
+              note_refusal(self, s, "");
               add_peer(self, name, remote, to_string(s.addr));
             },
             failed);

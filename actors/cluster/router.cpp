@@ -2,6 +2,7 @@
 // shard hosting, membership and status together (router_state.hpp).
 #include "actors/cluster/router_state.hpp"
 #include "actors/node_metrics.hpp"
+#include "support/log.hpp"
 
 namespace emporium {
 
@@ -60,10 +61,30 @@ void on_relay(router_self* self, const caf::message& change) {
   }
 }
 
+/// A hello from a build whose messages differ from ours (`theirs`; "" for
+/// a build from before fingerprints, whose hello has none): refused with
+/// our fingerprint, so that its side can say why. Logged once per change.
+caf::error refuse_hello(router_self* self, const std::string& name, const std::string& theirs) {
+  auto& st = self->state;
+  auto [it, fresh] = st.refused.try_emplace(name, theirs);
+  if (fresh || it->second != theirs) {
+    it->second = theirs;
+    log::warn("wire_peer_refused",
+              {{"peer", name},
+               {"ours", st.opts.wire},
+               {"theirs", theirs.empty() ? "none (a build without fingerprints)" : theirs}});
+  }
+  return caf::error{static_cast<std::uint8_t>(errc::conflict), caf::atom("emporium"),
+                    caf::make_message(st.opts.wire)};
+}
+
 caf::result<caf::message> on_hello(router_self* self, const std::string& name,
-                                   const caf::actor& handle) {
+                                   const caf::actor& handle, const std::string& wire) {
   if (self->state.stopping)
     return make_error(errc::unavailable); // leaving: do not take us back
+  if (wire != self->state.opts.wire)
+    return refuse_hello(self, name, wire);
+  self->state.refused.erase(name);
   add_peer(self, name, handle, "inbound");
   return caf::make_message(atoms::welcome::value, self->state.opts.node_name,
                            caf::actor_cast<caf::actor>(self));
@@ -130,8 +151,11 @@ caf::behavior router_actor(router_self* self, router_options opts, router_servic
         self->send(p.handle, atoms::relay::value, change);
     },
     [self](atoms::relay, const caf::message& change) { on_relay(self, change); },
-    [self](atoms::hello, const std::string& name, const caf::actor& handle) {
-      return on_hello(self, name, handle);
+    [self](atoms::hello, const std::string& name, const caf::actor& handle,
+           const std::string& wire) { return on_hello(self, name, handle, wire); },
+    // A build from before wire fingerprints.
+    [self](atoms::hello, const std::string& name, const caf::actor&) -> caf::result<caf::message> {
+      return refuse_hello(self, name, "");
     },
     [self](atoms::leaving, const std::string& name) { on_peer_leaving(self, name); },
     [self](const shard_holding& note) { on_holding(self, note); },

@@ -24,9 +24,10 @@
 //
 // Membership: the router is published on the node port; it connects to every
 // seed (retrying with backoff) through the connector (CAF's middleman, or a
-// simulated network in a test), introduces itself with (hello, name, self)
-// and monitors each peer; CAF's heartbeat and connection timeout turn a dead
-// or frozen peer into a down message. Without a majority of the configured
+// simulated network in a test), introduces itself with (hello, name, self,
+// wire fingerprint; nodes whose fingerprints differ refuse each other,
+// wire_protocol.hpp) and monitors each peer; CAF's heartbeat and
+// connection timeout turn a dead or frozen peer into a down message. Without a majority of the configured
 // members it owns no shard and refuses entity messages (unavailable).
 // The parts live in routing.cpp, shard_hosting.cpp, membership.cpp and
 // cluster_status.cpp (router_state.hpp lists them).
@@ -35,6 +36,7 @@
 #include "domain/shard_map.hpp"
 #include "actors/directory.hpp"
 #include "actors/entity_services.hpp"
+#include "actors/wire_protocol.hpp"
 #include "persistence/retention.hpp"
 
 #include <atomic>
@@ -72,6 +74,9 @@ struct router_options {
   std::chrono::milliseconds drain_deadline{20'000};
   persistence::retention_policy retention;        ///< each open shard's sweeps
   bool tls = false; ///< connect to seeds through CAF's OpenSSL module (loaded by main)
+  /// This build's message layouts (wire_protocol.hpp): a peer whose hello
+  /// names another is refused, and refuses us (a test sets a different one).
+  std::string wire = wire_fingerprint();
   /// The network seam: answers (connect_atom, host, port) like CAF's
   /// middleman; invalid = the middleman (or its OpenSSL module with `tls`).
   /// A deterministic test plugs a simulated network in here.

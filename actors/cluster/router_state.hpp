@@ -103,6 +103,9 @@ struct seed_state {
   caf::actor_clock::time_point next_try{};
   std::uint32_t failures = 0; // in a row: the reconnect backoff's attempt
   std::uint32_t quick_retries = 0; // handshakes cut by a tick, in a row
+  /// Set while the seed refuses our hello for its wire fingerprint (or we
+  /// refuse its): the fingerprint it has, or why it has none.
+  std::string incompatible;
 };
 
 /// The shard actors that run now. Shared with a functor attached to the
@@ -126,6 +129,9 @@ struct router_state {
   /// instead of waiting for the relay's timeout.
   std::map<std::string, caf::actor> departing;
   std::vector<seed_state> seeds;
+  /// Nodes whose hellos we refused, by name: the fingerprint they sent
+  /// ("" for a build from before fingerprints), logged once per change.
+  std::map<std::string, std::string> refused;
   std::shared_ptr<running_actors> shard_actors = std::make_shared<running_actors>();
   bool quorum = true;
   bool stopping = false;

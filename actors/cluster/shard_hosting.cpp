@@ -296,6 +296,9 @@ void update_health(router_self* self) {
   m.quorum->set(st.quorum ? 1 : 0);
   m.live_members->set(static_cast<double>(st.peers.size() + 1));
   m.configured_members->set(static_cast<double>(st.seeds.size() + 1));
+  m.incompatible_members->set(static_cast<double>(
+    std::count_if(st.seeds.begin(), st.seeds.end(),
+                  [](const seed_state& s) { return !s.incompatible.empty(); })));
   m.shards_owned->set(owned);
   m.shards_ready->set(ready);
 }

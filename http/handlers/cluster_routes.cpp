@@ -18,6 +18,8 @@ nlohmann::json member_json(const member_view& m) {
       return {{"address", m.address}, {"state", "down"}};
     case member_view::state::unreachable:
       return {{"name", m.name}, {"address", m.address}, {"state", "unreachable"}};
+    case member_view::state::incompatible:
+      return {{"address", m.address}, {"state", "incompatible"}};
     case member_view::state::up: break;
   }
   return {{"name", m.name},           {"address", m.address}, {"state", "up"},
@@ -32,6 +34,7 @@ nlohmann::json cluster_json(const cluster_view& v) {
   for (const auto& m : v.members)
     members.push_back(member_json(m));
   nlohmann::json out{{"node", v.node},
+                     {"wire", v.wire},
                      {"quorum", v.quorum},
                      {"configuredMembers", v.configured_members},
                      {"liveMembers", v.live_members},

@@ -48,6 +48,8 @@ struct cluster_fixture {
   std::function<caf::actor(caf::actor_system&, const entity_ref&, const shared_services&,
                            const caf::message&)>
     entity_spawn;
+  /// Nodes that run a build whose messages differ: their wire fingerprint.
+  std::map<std::string, std::string> wire_of;
 
   explicit cluster_fixture(std::uint32_t seed, std::uint32_t shard_count = 6)
     : shards(shard_count), net(sys, seed) {}
@@ -91,6 +93,8 @@ struct cluster_fixture {
     opts.sqlite_actors = spawn_mode::workers;
     opts.directory.spawn = entity_spawn;
     opts.connector = net.connector_for(me);
+    if (auto other = wire_of.find(me); other != wire_of.end())
+      opts.wire = other->second;
     connectors.push_back(opts.connector);
     sim_node n{me, {}, std::make_shared<cluster_health>()};
     n.router = spawn_router(sys, std::move(opts), {}, n.health);
@@ -792,4 +796,115 @@ TEST_CASE("simulated graceful leave under load: a node that leaves while writes 
     CHECK(answers.errors() == 0);
     check_no_acknowledged_write_lost(c, sent, "n1");
   }
+}
+
+namespace {
+
+/// GET /api/cluster as `via`'s router answers it.
+std::shared_ptr<reply_box<cluster_view>> status_of(cluster_fixture& c, const std::string& via) {
+  auto box = std::make_shared<reply_box<cluster_view>>();
+  auto router = c.node(via).router;
+  c.sys.spawn([=](caf::event_based_actor* self) {
+    self->request(router, std::chrono::seconds(5), atoms::status::value)
+      .then([box](cluster_view& v) { box->value = std::move(v); },
+            [box](caf::error& err) { box->error = to_errc(err); });
+  });
+  c.advance(std::chrono::milliseconds(100));
+  return box;
+}
+
+std::vector<std::string> incompatible_members(const cluster_view& v) {
+  std::vector<std::string> out;
+  for (const auto& m : v.members)
+    if (m.status == member_view::state::incompatible)
+      out.push_back(m.address);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("simulated upgrade that changes a message: nodes of two builds refuse each other, the "
+          "majority serves, and the odd node joins once it runs the majority's build") {
+  cluster_fixture c(41);
+  c.net.max_delay = std::chrono::milliseconds(5);
+  c.wire_of["n3"] = "00000000000000ff";
+  c.start("wire");
+  REQUIRE(c.settle({"n1", "n2"}));
+  c.advance(std::chrono::seconds(3)); // n3 has tried its seeds again meanwhile
+  auto& n3 = *c.node("n3").health;
+  CHECK(n3.live_members == 1);
+  CHECK_FALSE(n3.quorum.load());
+  CHECK(n3.owned_shards == 0);
+  CHECK(c.settled({"n1", "n2"}));
+  // Each side names the other incompatible; the views carry the fingerprints.
+  auto seen_by_n1 = status_of(c, "n1");
+  REQUIRE(seen_by_n1->value.has_value());
+  CHECK(seen_by_n1->value->wire == wire_fingerprint());
+  CHECK(incompatible_members(*seen_by_n1->value) == std::vector<std::string>{"n3:4000"});
+  auto seen_by_n3 = status_of(c, "n3");
+  REQUIRE(seen_by_n3->value.has_value());
+  CHECK(seen_by_n3->value->wire == "00000000000000ff");
+  CHECK(incompatible_members(*seen_by_n3->value) ==
+        std::vector<std::string>{"n1:4000", "n2:4000"});
+  // The majority takes writes; the odd node refuses them (no quorum).
+  adds sent;
+  add_round(c, sent, {"n1", "n2"}, 6, 0);
+  auto refused = c.ask("n3", {entity_kind::cart, user_id(1)}, add_to_cart{1, 1, 250, "Tea"});
+  c.advance(std::chrono::milliseconds(500));
+  CHECK(count_acknowledged(sent) == 6);
+  REQUIRE(refused->error.has_value());
+  CHECK(*refused->error == errc::unavailable);
+  // n3 restarts on the majority's build and joins.
+  c.net.kill("n3");
+  c.wire_of.erase("n3");
+  c.restart("n3");
+  REQUIRE(c.settle({"n1", "n2", "n3"}, std::chrono::seconds(20)));
+  auto after = status_of(c, "n1");
+  REQUIRE(after->value.has_value());
+  CHECK(incompatible_members(*after->value).empty());
+  check_no_acknowledged_write_lost(c, sent, "n3");
+}
+
+TEST_CASE("simulated node of a build from before fingerprints: its hello is refused with our "
+          "fingerprint, and ours, which it does not understand, marks it incompatible") {
+  cluster_fixture c(43);
+  c.start("wire-legacy");
+  REQUIRE(c.settle({"n1", "n2", "n3"}));
+  // Its hello has no fingerprint.
+  auto n1 = c.node("n1").router;
+  auto answer = std::make_shared<reply_box<std::string>>();
+  c.sys.spawn([=](caf::event_based_actor* self) {
+    self->request(n1, std::chrono::seconds(5), atoms::hello::value, std::string{"old"},
+                  caf::actor_cast<caf::actor>(self))
+      .then([answer](atoms::welcome, const std::string& name, const caf::actor&) {
+              answer->value = name;
+            },
+            [answer](caf::error& err) {
+              answer->error = to_errc(err);
+              if (err.context().match_elements<std::string>())
+                answer->value = err.context().get_as<std::string>(0);
+            });
+  });
+  c.advance(std::chrono::milliseconds(100));
+  REQUIRE(answer->error.has_value());
+  CHECK(*answer->error == errc::conflict);
+  CHECK(answer->value == wire_fingerprint());
+  CHECK(c.settled({"n1", "n2", "n3"})); // nothing changed for the members
+  // n3 is replaced by a router of the old build: it answers only the old
+  // hello, so ours is an unexpected message to it.
+  c.net.kill("n3");
+  REQUIRE(c.settle({"n1", "n2"}));
+  auto old = c.sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+    return {[self](atoms::hello, const std::string&, const caf::actor&) {
+      return caf::make_message(atoms::welcome::value, std::string{"n3"},
+                               caf::actor_cast<caf::actor>(self));
+    }};
+  });
+  c.net.add_node("n3-old", "n3", 4000, old);
+  c.advance(std::chrono::seconds(5));
+  auto seen = status_of(c, "n1");
+  REQUIRE(seen->value.has_value());
+  CHECK(incompatible_members(*seen->value) == std::vector<std::string>{"n3:4000"});
+  CHECK(c.node("n1").health->live_members == 2);
+  caf::anon_send_exit(old, caf::exit_reason::kill);
 }

@@ -103,7 +103,7 @@ bool sim_network::lose_one() {
 }
 
 bool sim_network::lose_hello(const caf::message& msg) {
-  if (lose_hellos == 0 || !msg.match_elements<atoms::hello, std::string, caf::actor>())
+  if (lose_hellos == 0 || !msg.match_elements<atoms::hello, std::string, caf::actor, std::string>())
     return false;
   --lose_hellos;
   return true;

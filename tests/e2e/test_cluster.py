@@ -39,6 +39,10 @@ class ClusterTests(unittest.TestCase):
             token = a.admin_token()
             views = [n.request("GET", "/api/cluster", token=token)[1] for n in c.nodes]
             self.assertEqual(len({json.dumps(v["owners"], sort_keys=True) for v in views}), 1)
+            # One build: one wire fingerprint, and nobody refused.
+            self.assertEqual(len({v["wire"] for v in views}), 1)
+            self.assertRegex(views[0]["wire"], r"^[0-9a-f]{16}$")
+            self.assertNotIn("incompatible", [m["state"] for v in views for m in v["members"]])
             owned = [set(m["shards"]) for m in views[0]["members"] if m["state"] == "up"]
             self.assertEqual(len(owned), 3)
             self.assertEqual(sorted(s for o in owned for s in o), list(range(12)))
