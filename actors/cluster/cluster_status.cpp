@@ -95,11 +95,26 @@ void cluster_status(router_self* self, caf::typed_response_promise<cluster_view>
     v.user_shard = shard_for(shard_key{shard_key::by::user, *user}, st.opts.shards);
   for (std::uint32_t s = 0; s < st.opts.shards; ++s)
     v.owners.push_back(st.shards[s].owner);
+  // A seed is known by name once it welcomed our hello; a peer that dialled
+  // us first is live before that (until our own dial, up to the reconnect
+  // backoff later; so is a node restarted on our build that we refused
+  // before). So the seeds not known by name are down (or incompatible)
+  // only beyond the live peers that no named seed accounts for: listing
+  // each would show a live member twice, once as down under its address.
+  auto unclaimed = st.peers.size();
   for (const auto& seed : st.seeds)
-    if (seed.name.empty() || st.peers.count(seed.name) == 0)
-      v.members.push_back({seed.incompatible.empty() ? member_view::state::down
-                                                     : member_view::state::incompatible,
-                           "", to_string(seed.addr), {}, 0});
+    unclaimed -= !seed.name.empty() && st.peers.count(seed.name) > 0;
+  for (const auto& seed : st.seeds) {
+    if (!seed.name.empty() && st.peers.count(seed.name) > 0)
+      continue;
+    if (unclaimed > 0) {
+      --unclaimed; // one of the live peers that dialled us first
+      continue;
+    }
+    v.members.push_back({seed.incompatible.empty() ? member_view::state::down
+                                                   : member_view::state::incompatible,
+                         "", to_string(seed.addr), {}, 0});
+  }
   ask_every_member<member_view>(
     self, atoms::local_status::value,
     [view](const std::string& name, const std::string& address, std::optional<member_view> m) {
