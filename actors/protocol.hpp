@@ -261,6 +261,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(emporium, (emporium::payment_notice))
   CAF_ADD_TYPE_ID(emporium, (emporium::take_for_order))
   CAF_ADD_TYPE_ID(emporium, (emporium::give_back_for_order))
+  CAF_ADD_TYPE_ID(emporium, (emporium::login_admission))
+  CAF_ADD_TYPE_ID(emporium, (emporium::begin_login))
+  CAF_ADD_TYPE_ID(emporium, (emporium::end_login))
 CAF_END_TYPE_ID_BLOCK(emporium)
 
 // A write goes to the store of the entity's own node only: never serialized.

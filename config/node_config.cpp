@@ -288,8 +288,9 @@ const std::vector<option>& options() {
     {"login-failures-per-minute-ip", "failed logins allowed per client address per minute",
      number<unsigned>(&c::login_failures_per_minute_ip, 1, 100'000)},
     {"login-failures-per-minute-account",
-     "failed logins allowed per client address and account per minute; past it, logins "
-     "of that account from any address are slowed down (never refused)",
+     "failed logins allowed per client address and account per minute, counted at the "
+     "account's shard (once for a whole cluster); past it, logins of that account from any "
+     "address are slowed down (never refused)",
      number<unsigned>(&c::login_failures_per_minute_account, 1, 100'000)},
     {"password-hash-queue",
      "password checks waiting or running per pool (logins and registrations have their own); "

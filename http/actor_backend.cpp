@@ -135,8 +135,13 @@ public:
     auto email = user.email;
     accounts(by_email(email), done, register_account{std::move(user)});
   }
-  void find_user_by_email(const std::string& email, done_fn<user_record> done) override {
-    accounts(by_email(email), done, find_account_by_email{email});
+  void begin_login(const std::string& email, const std::string& address,
+                   done_fn<login_admission> done) override {
+    accounts(by_email(email), done, emporium::begin_login{email, address});
+  }
+  void end_login(const std::string& email, const std::string& address, login_outcome outcome,
+                 done_fn<bool> done) override {
+    accounts(by_email(email), done, emporium::end_login{email, address, outcome});
   }
   void find_user(const std::string& id, done_fn<user_record> done) override {
     accounts(by_user(id), done, find_account_by_id{id});

@@ -4,7 +4,7 @@
 
 #include "actors/catalog/catalog_view.hpp"
 #include "http/auth/credentials.hpp"
-#include "http/auth/rate_limiter.hpp"
+#include "domain/attempt_limiter.hpp"
 #include "http/auth/jwt.hpp"
 #include "http/backend.hpp"
 #include "http/router.hpp"
@@ -15,26 +15,22 @@
 
 namespace emporium::http {
 
-/// Per-client limits of the auth routes (all keyed by the client address of
-/// http/client_address.hpp, so a proxy's clients are told apart).
+/// Per-client limits of the auth routes kept by this node (keyed by the
+/// client address of http/client_address.hpp, so a proxy's clients are told
+/// apart). Logins per (client address, account) and an account's failures
+/// are counted at the account's shard instead (begin_login), the same for
+/// every node of a cluster.
 struct auth_limits {
-  /// Logins per client address, and per (client address, account): an
-  /// account attacked from elsewhere can still be used from its owner's
-  /// address.
   auth_limits(unsigned logins_per_address, unsigned logins_per_address_account,
               unsigned registrations_per_address)
     : login_by_address(logins_per_address),
-      login_by_address_account(logins_per_address_account),
-      login_failures_by_account(~0u),
       registrations_by_address(registrations_per_address),
       account_delay_after(logins_per_address_account) {}
   attempt_limiter login_by_address;
-  attempt_limiter login_by_address_account;
-  /// Failed logins of an account from any address: past `account_delay_after`
-  /// a growing delay before each verification, never a refusal (a refusal
-  /// would lock the owner out).
-  attempt_limiter login_failures_by_account;
   attempt_limiter registrations_by_address;
+  /// An account's failed logins from any address past this many in a
+  /// minute: a growing delay before each verification, never a refusal (a
+  /// refusal would lock the owner out).
   unsigned account_delay_after;
 };
 

@@ -47,7 +47,13 @@ public:
   virtual void stock(product_id product, stock_command cmd, done_fn<stock_view> done) = 0;
 
   virtual void register_user(user_record user, done_fn<user_record> done) = 0;
-  virtual void find_user_by_email(const std::string& email, done_fn<user_record> done) = 0;
+  /// A login's first step at the account's shard (begin_login): admitted
+  /// or not within the per-(address, account) allowance, with the account.
+  virtual void begin_login(const std::string& email, const std::string& address,
+                           done_fn<login_admission> done) = 0;
+  /// How a begun login ended (end_login).
+  virtual void end_login(const std::string& email, const std::string& address,
+                         login_outcome outcome, done_fn<bool> done) = 0;
   virtual void find_user(const std::string& id, done_fn<user_record> done) = 0;
   virtual void store_refresh(const std::string& token_hash, const std::string& user,
                              std::int64_t expires_at_ms, done_fn<bool> done) = 0;

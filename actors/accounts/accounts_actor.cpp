@@ -7,11 +7,13 @@
 #include "actors/protocol.hpp"
 #include "persistence/account_store.hpp"
 
+#include "domain/attempt_limiter.hpp"
 #include "domain/shard_map.hpp"
 
 #include <caf/all.hpp>
 #include <sodium.h>
 
+#include <cctype>
 #include <chrono>
 
 namespace emporium {
@@ -33,6 +35,13 @@ namespace {
 struct accounts_state {
   std::unique_ptr<persistence::account_store> store;
   millis last_prune = 0;
+  /// Login attempts per (client address, account), and failed logins per
+  /// account from any address: kept here, at the account's shard, so that
+  /// a client spreading its attempts over the nodes of a cluster gets the
+  /// allowance once, not once per node. In memory: a shard that moves, or
+  /// a restart, starts them again (they span a minute).
+  std::unique_ptr<attempt_limiter> attempts;
+  attempt_limiter failures{~0u};
   static inline const char* name = "accounts";
 };
 
@@ -62,6 +71,47 @@ caf::result<user_record> register_new(accounts_self self, std::uint32_t shards,
   return user;
 }
 
+/// The limiters' key for an account: emails compare case-insensitively.
+std::string account_key(const std::string& email) {
+  std::string key;
+  key.reserve(email.size());
+  for (unsigned char c : email)
+    key.push_back(static_cast<char>(std::tolower(c)));
+  return key;
+}
+
+std::string attempt_key(const std::string& address, const std::string& email) {
+  return address + "\n" + account_key(email);
+}
+
+login_admission admit_login(accounts_self self, const begin_login& req) {
+  auto& st = self->state;
+  login_admission out;
+  auto key = attempt_key(req.address, req.email);
+  out.retry_after_s = st.attempts->admit(key);
+  if (out.retry_after_s > 0)
+    return out; // refused, uncounted
+  try {
+    if (auto user = st.store->find_by_email(req.email)) {
+      out.found = true;
+      out.user = std::move(*user);
+    }
+  } catch (...) {
+    st.attempts->forgive(key); // our failure, not the caller's
+    throw;
+  }
+  out.recent_failures = static_cast<std::uint32_t>(st.failures.count(account_key(req.email)));
+  return out;
+}
+
+void note_login_end(accounts_self self, const end_login& req) {
+  auto& st = self->state;
+  if (req.outcome == login_outcome::wrong_password)
+    st.failures.record(account_key(req.email));
+  else
+    st.attempts->forgive(attempt_key(req.address, req.email));
+}
+
 /// A refresh token used once: answers whose it was, or unauthenticated.
 caf::result<user_record> rotate(accounts_self self, const rotate_refresh_token& req) {
   auto user = self->state.store->rotate_refresh(req.old_hash, req.new_hash, req.expires_at_ms,
@@ -77,9 +127,11 @@ caf::result<user_record> rotate(accounts_self self, const rotate_refresh_token& 
 accounts_actor::behavior_type accounts_behavior(accounts_self self, std::string path,
                                                 persistence::durability level,
                                                 std::uint32_t shards,
-                                                persistence::epoch_fence fence) {
+                                                persistence::epoch_fence fence,
+                                                unsigned logins_per_address_account) {
   auto& st = self->state;
   st.store = std::make_unique<persistence::account_store>(path, level, std::move(fence));
+  st.attempts = std::make_unique<attempt_limiter>(logins_per_address_account);
   return {
     [self, shards](register_account& req) {
       return guarded([&] { return register_new(self, shards, std::move(req.user)); });
@@ -117,6 +169,13 @@ accounts_actor::behavior_type accounts_behavior(accounts_self self, std::string 
         return true;
       });
     },
+    [self](const begin_login& req) {
+      return guarded([&]() -> caf::result<login_admission> { return admit_login(self, req); });
+    },
+    [self](const end_login& req) -> caf::result<bool> {
+      note_login_end(self, req);
+      return true;
+    },
   };
 }
 
@@ -124,8 +183,10 @@ accounts_actor::behavior_type accounts_behavior(accounts_self self, std::string 
 
 accounts_actor spawn_accounts(caf::actor_system& sys, const std::string& db_path,
                               persistence::durability level, std::uint32_t shards,
-                              spawn_mode mode, persistence::epoch_fence fence) {
-  return spawn_in(sys, mode, accounts_behavior, db_path, level, shards, std::move(fence));
+                              spawn_mode mode, persistence::epoch_fence fence,
+                              unsigned logins_per_address_account) {
+  return spawn_in(sys, mode, accounts_behavior, db_path, level, shards, std::move(fence),
+                  logins_per_address_account);
 }
 
 } // namespace emporium

@@ -14,10 +14,13 @@
 namespace emporium {
 
 /// `shards`: how many shards the cluster has (new ids land on their
-/// email's shard).
+/// email's shard). `logins_per_address_account`: login attempts a client
+/// address may start on one account per minute (begin_login), a success
+/// taken back (config: login-failures-per-minute-account).
 accounts_actor spawn_accounts(caf::actor_system& sys, const std::string& db_path,
                               persistence::durability level, std::uint32_t shards,
-                              spawn_mode mode, persistence::epoch_fence fence = {});
+                              spawn_mode mode, persistence::epoch_fence fence = {},
+                              unsigned logins_per_address_account = 5);
 
 /// A new user id: 128 random bits as 32 hex characters (before it is
 /// fitted to its email's shard by cluster::user_id_for_email).

@@ -34,6 +34,24 @@ struct find_account_by_id {
   std::string id;
 };
 
+/// A login's first step, at the account's shard, so that every node counts
+/// the same attempts: admits the attempt of client `address` on `email`
+/// within the per-(address, account) allowance (counted now, before the
+/// slow hash), or refuses it with the seconds to wait.
+struct begin_login {
+  using reply = login_admission;
+  std::string email;
+  std::string address;
+};
+
+/// How a begun login ended; true once noted.
+struct end_login {
+  using reply = bool;
+  std::string email;
+  std::string address;
+  login_outcome outcome = login_outcome::wrong_password;
+};
+
 /// Makes the account with that email an admin (the admin seeder's
 /// --promote-admin).
 struct promote_account {
@@ -75,6 +93,22 @@ typename Inspector::result_type inspect(Inspector& f, find_account_by_email& x) 
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, login_admission& x) {
+  return f(caf::meta::type_name("login_admission"), x.retry_after_s, x.found, x.user,
+           x.recent_failures);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, begin_login& x) {
+  return f(caf::meta::type_name("begin_login"), x.email, x.address);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, end_login& x) {
+  return f(caf::meta::type_name("end_login"), x.email, x.address, x.outcome);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, find_account_by_id& x) {
   return f(caf::meta::type_name("find_account_by_id"), x.id);
 }
@@ -107,6 +141,8 @@ using accounts_actor = caf::typed_actor<
   caf::replies_to<promote_account>::with<user_record>,
   caf::replies_to<store_refresh_token>::with<bool>,
   caf::replies_to<rotate_refresh_token>::with<user_record>,
-  caf::replies_to<revoke_refresh_tokens>::with<bool>>;
+  caf::replies_to<revoke_refresh_tokens>::with<bool>,
+  caf::replies_to<begin_login>::with<login_admission>,
+  caf::replies_to<end_login>::with<bool>>;
 
 } // namespace emporium

@@ -73,6 +73,9 @@ struct router_options {
   /// new owner for good.
   std::chrono::milliseconds drain_deadline{20'000};
   persistence::retention_policy retention;        ///< each open shard's sweeps
+  /// Each shard's accounts actor counts login attempts per (client address,
+  /// account) for its accounts (spawn_accounts).
+  unsigned logins_per_address_account = 5;
   bool tls = false; ///< connect to seeds through CAF's OpenSSL module (loaded by main)
   /// This build's message layouts (wire_protocol.hpp): a peer whose hello
   /// names another is refused, and refuses us (a test sets a different one).

@@ -192,7 +192,8 @@ bool open_shard(router_self* self, std::uint32_t shard) {
                                   static_cast<std::int64_t>(st.opts.shards)},
                                  spawn_mode::workers, st.opts.retention);
   slot.accounts = spawn_accounts(sys, path, st.opts.level, st.opts.shards,
-                                 st.opts.sqlite_actors, slot.fence);
+                                 st.opts.sqlite_actors, slot.fence,
+                                 st.opts.logins_per_address_account);
   watch(self, slot.store, shard);
   watch(self, slot.directory, shard);
   watch(self, slot.index, shard);

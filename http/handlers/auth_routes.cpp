@@ -159,8 +159,7 @@ void register_user(api_context& ctx, request& req, responder respond) {
 /// How long a login of an account failing from many addresses waits
 /// before its password is checked: 250 ms doubling to 8 s past the
 /// threshold. A delay, never a refusal: the owner still gets in.
-std::chrono::milliseconds account_delay(api_context& ctx, const std::string& account) {
-  auto failures = ctx.limits.login_failures_by_account.count(account);
+std::chrono::milliseconds account_delay(api_context& ctx, std::uint32_t failures) {
   if (failures < ctx.limits.account_delay_after)
     return std::chrono::milliseconds(0);
   auto steps = std::min<std::size_t>(failures - ctx.limits.account_delay_after, 5);
@@ -175,46 +174,44 @@ void login(api_context& ctx, request& req, responder respond) {
     return respond(in.take_error());
   auto account = to_lower(*email);
   auto address = req.client_address;
-  auto pair = address + "\n" + account;
   // Counted now, before the slow hash: requests already in flight count.
-  auto wait = ctx.limits.login_by_address.admit(address);
-  if (wait == 0) {
-    wait = ctx.limits.login_by_address_account.admit(pair);
-    if (wait > 0)
-      ctx.limits.login_by_address.forgive(address);
-  }
-  if (wait > 0)
+  // Per address on this node (one address trying many accounts); per
+  // (address, account) at the account's shard (begin_login), so that the
+  // nodes of a cluster share one allowance.
+  if (auto wait = ctx.limits.login_by_address.admit(address); wait > 0)
     return respond(retry_later(errc::rate_limited, "too many failed logins; try again later", wait));
-  auto forgive = [&ctx, address, pair] {
-    ctx.limits.login_by_address.forgive(address);
-    ctx.limits.login_by_address_account.forgive(pair);
+  auto ended = [&ctx, account, address](login_outcome outcome) {
+    if (outcome != login_outcome::wrong_password)
+      ctx.limits.login_by_address.forgive(address);
+    ctx.actors.end_login(account, address, outcome, [](errc, bool) {});
   };
-  auto failed = [&ctx, account, respond]() {
-    ctx.limits.login_failures_by_account.record(account);
-    respond(error_response(errc::unauthenticated, "Invalid credentials"));
-  };
-  auto delay = account_delay(ctx, account);
-  ctx.actors.find_user_by_email(
-    *email, [&ctx, password = *password, failed, forgive, delay, as_cookie = wants_cookie(req),
-             respond](errc ec, user_record user) {
-      if (ec != errc::none && ec != errc::not_found) {
-        forgive(); // our failure, not the caller's
+  ctx.actors.begin_login(
+    account, address,
+    [&ctx, address, password = *password, ended, as_cookie = wants_cookie(req),
+     respond](errc ec, login_admission admission) {
+      if (ec != errc::none || admission.retry_after_s > 0)
+        ctx.limits.login_by_address.forgive(address); // not counted at the shard
+      if (ec != errc::none)
         return respond(error_response(ec, "login failed"));
-      }
+      if (admission.retry_after_s > 0)
+        return respond(retry_later(errc::rate_limited, "too many failed logins; try again later",
+                                   admission.retry_after_s));
       // An unknown email is checked against a dummy hash: same time as a
       // wrong password, so the answer's timing names no accounts.
-      auto hash = ec == errc::not_found ? std::string{} : user.password_hash;
+      auto hash = admission.found ? admission.user.password_hash : std::string{};
       bool queued = ctx.hasher.verify(
         password, hash,
-        [&ctx, user = std::move(user), failed, forgive, as_cookie, respond](bool ok) {
-          if (!ok)
-            return failed();
-          forgive();
+        [&ctx, user = std::move(admission.user), ended, as_cookie, respond](bool ok) {
+          if (!ok) {
+            ended(login_outcome::wrong_password);
+            return respond(error_response(errc::unauthenticated, "Invalid credentials"));
+          }
+          ended(login_outcome::succeeded);
           answer_with_new_session(ctx, user, as_cookie, respond);
         },
-        delay);
+        account_delay(ctx, admission.recent_failures));
       if (!queued) {
-        forgive();
+        ended(login_outcome::not_checked); // our failure, not the caller's
         respond(retry_later(errc::unavailable, "too many logins in progress; try again shortly", 1));
       }
     });

@@ -125,6 +125,36 @@ class ClusterTests(unittest.TestCase):
         finally:
             c.close()
 
+    def test_login_attempts_on_an_account_are_counted_once_for_the_whole_cluster(self):
+        # One client (127.0.0.1) guessing one account's password through
+        # every node in turn gets the per-(address, account) allowance (5 a
+        # minute) once, not once per node: counted at the account's shard.
+        c = Cluster(3).start()
+        try:
+            c.wait_formed()
+            c[0].register("guessed@c.test")
+            answers = []
+            for i in range(9):
+                status, body, headers = c[i % 3].request(
+                    "POST", "/api/auth/login", {"email": "Guessed@C.test", "password": f"wrong-{i}"})
+                answers.append(status)
+                if status == 429:
+                    self.assertEqual(body["code"], "rate_limited", body)
+                    self.assertGreater(int(headers["retry-after"]), 0)
+            self.assertEqual(answers, [401] * 5 + [429] * 4)
+            # The owner's own address is not held up by the guesser's.
+            status, _, _ = c[0].request("POST", "/api/auth/login",
+                                        {"email": "guessed@c.test", "password": "wrong"},
+                                        source="127.0.0.2")
+            self.assertEqual(status, 401)
+            # Another account from the same client is not held up, and a
+            # success takes its attempt back.
+            c[1].register("owner@c.test")
+            for i in range(7):
+                self.assertIn("token", c[i % 3].login("owner@c.test"))
+        finally:
+            c.close()
+
     def test_sigkill_a_node_while_orders_flow_then_it_rejoins(self):
         c = Cluster(3).start()
         try:

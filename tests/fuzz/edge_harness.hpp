@@ -20,7 +20,10 @@ public:
             http::done_fn<cart_view> done) override;
   void stock(product_id, http::stock_command cmd, http::done_fn<stock_view> done) override;
   void register_user(user_record user, http::done_fn<user_record> done) override;
-  void find_user_by_email(const std::string& email, http::done_fn<user_record> done) override;
+  void begin_login(const std::string& email, const std::string& address,
+                   http::done_fn<login_admission> done) override;
+  void end_login(const std::string& email, const std::string& address, login_outcome outcome,
+                 http::done_fn<bool> done) override;
   void find_user(const std::string& id, http::done_fn<user_record> done) override;
   void store_refresh(const std::string&, const std::string&, std::int64_t,
                      http::done_fn<bool> done) override;

@@ -22,7 +22,12 @@ struct unreachable_backend final : backend {
   void cart(const std::string&, cart_command, done_fn<cart_view>) override { called(); }
   void stock(product_id, stock_command, done_fn<stock_view>) override { called(); }
   void register_user(user_record, done_fn<user_record>) override { called(); }
-  void find_user_by_email(const std::string&, done_fn<user_record>) override { called(); }
+  void begin_login(const std::string&, const std::string&, done_fn<login_admission>) override {
+    called();
+  }
+  void end_login(const std::string&, const std::string&, login_outcome, done_fn<bool>) override {
+    called();
+  }
   void find_user(const std::string&, done_fn<user_record>) override { called(); }
   void store_refresh(const std::string&, const std::string&, std::int64_t,
                      done_fn<bool>) override { called(); }

@@ -1,10 +1,10 @@
 // The attempt limiter: counted when an attempt starts, refused past the
 // limit with the seconds to wait, a success taken back, a sliding window.
-#include "http/auth/rate_limiter.hpp"
+#include "domain/attempt_limiter.hpp"
 
 #include <doctest/doctest.h>
 
-using emporium::http::attempt_limiter;
+using emporium::attempt_limiter;
 using namespace std::chrono_literals;
 
 TEST_CASE("attempts are counted when admitted; the next one past the limit waits") {

@@ -12,7 +12,7 @@
 #include <string>
 #include <unordered_map>
 
-namespace emporium::http {
+namespace emporium {
 
 class attempt_limiter {
 public:
@@ -42,4 +42,4 @@ private:
   std::unordered_map<std::string, std::deque<clock::time_point>> attempts_;
 };
 
-} // namespace emporium::http
+} // namespace emporium

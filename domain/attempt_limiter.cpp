@@ -1,7 +1,7 @@
-// Sliding-window attempt counting (see rate_limiter.hpp).
-#include "http/auth/rate_limiter.hpp"
+// Sliding-window attempt counting (see attempt_limiter.hpp).
+#include "domain/attempt_limiter.hpp"
 
-namespace emporium::http {
+namespace emporium {
 
 namespace {
 constexpr auto window = std::chrono::minutes(1);
@@ -63,4 +63,4 @@ void attempt_limiter::record(const std::string& key, clock::time_point now) {
   q.push_back(now);
 }
 
-} // namespace emporium::http
+} // namespace emporium

@@ -1,0 +1,94 @@
+// The accounts shard's login counting (begin_login / end_login): attempts
+// per (client address, account) and an account's failures, kept at the
+// account's shard so that every node of a cluster counts the same ones.
+#include "actors/accounts/accounts_actor.hpp"
+#include "fixture.hpp"
+
+using namespace emporium;
+using namespace emporium::testing;
+
+namespace {
+
+struct accounts_fixture : deterministic {
+  accounts_actor accounts;
+
+  explicit accounts_fixture(unsigned per_address_account) {
+    accounts = spawn_accounts(sys, fresh_db("accounts-logins"), persistence::durability::normal,
+                              1, spawn_mode::workers, {}, per_address_account);
+  }
+
+  ~accounts_fixture() {
+    caf::anon_send_exit(accounts, caf::exit_reason::kill);
+    sched.run();
+  }
+
+  template <class Request>
+  typename Request::reply call(Request req) {
+    auto box = std::make_shared<reply_box<typename Request::reply>>();
+    auto to = accounts;
+    sys.spawn([=](caf::event_based_actor* self) {
+      self->request(to, caf::infinite, req)
+        .then([box](typename Request::reply& value) { box->value = std::move(value); },
+              [box](caf::error& err) { box->error = to_errc(err); });
+    });
+    sched.run();
+    REQUIRE(box->value.has_value());
+    return *box->value;
+  }
+
+  login_admission begin(const std::string& email, const std::string& address) {
+    return call(begin_login{email, address});
+  }
+
+  void end(const std::string& email, const std::string& address, login_outcome outcome) {
+    CHECK(call(end_login{email, address, outcome}));
+  }
+};
+
+} // namespace
+
+TEST_CASE("accounts shard: login attempts per (address, account) up to the allowance, then a "
+          "wait; a success or our own failure takes its attempt back") {
+  accounts_fixture f(3);
+  auto alice = f.call(register_account{{"", "alice@example.com", "hash-a", "A", "L", "customer"}});
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    auto admitted = f.begin("alice@example.com", "10.0.0.1");
+    CHECK(admitted.retry_after_s == 0);
+    REQUIRE(admitted.found);
+    CHECK(admitted.user.id == alice.id);
+    CHECK(admitted.user.password_hash == "hash-a");
+    CHECK(admitted.recent_failures == i); // the account's failures so far
+    f.end("alice@example.com", "10.0.0.1", login_outcome::wrong_password);
+  }
+  // The fourth, in another spelling of the email, waits; nothing is looked up.
+  auto refused = f.begin("Alice@Example.COM", "10.0.0.1");
+  CHECK(refused.retry_after_s > 0);
+  CHECK(refused.retry_after_s <= 60);
+  CHECK_FALSE(refused.found);
+  // Another address is admitted, and sees the account's failures.
+  auto other = f.begin("alice@example.com", "10.0.0.2");
+  CHECK(other.retry_after_s == 0);
+  CHECK(other.recent_failures == 3);
+  f.end("alice@example.com", "10.0.0.2", login_outcome::succeeded);
+  // Successes and our failures use no allowance: 5 in a row on a limit of 3.
+  for (int i = 0; i < 5; ++i) {
+    auto admitted = f.begin("alice@example.com", "10.0.0.3");
+    REQUIRE(admitted.retry_after_s == 0);
+    f.end("alice@example.com", "10.0.0.3",
+          i % 2 ? login_outcome::succeeded : login_outcome::not_checked);
+  }
+  CHECK(f.begin("alice@example.com", "10.0.0.3").retry_after_s == 0);
+}
+
+TEST_CASE("accounts shard: an unknown email is admitted and counted like a known one, with no "
+          "account to check") {
+  accounts_fixture f(2);
+  for (int i = 0; i < 2; ++i) {
+    auto admitted = f.begin("nobody@example.com", "10.0.0.9");
+    CHECK(admitted.retry_after_s == 0);
+    CHECK_FALSE(admitted.found);
+    CHECK(admitted.user.password_hash.empty());
+    f.end("nobody@example.com", "10.0.0.9", login_outcome::wrong_password);
+  }
+  CHECK(f.begin("nobody@example.com", "10.0.0.9").retry_after_s > 0);
+}
