@@ -1,8 +1,8 @@
 // Shard and owner functions (see shard_map.hpp).
 #include "domain/shard_map.hpp"
+#include "domain/ascii_case.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <tuple>
 
@@ -26,10 +26,7 @@ std::uint32_t shard_of_user(std::string_view user_id, std::uint32_t shards) {
 }
 
 std::uint32_t shard_of_email(std::string_view email, std::uint32_t shards) {
-  std::string key = "email:";
-  for (unsigned char c : email)
-    key.push_back(static_cast<char>(std::tolower(c)));
-  return static_cast<std::uint32_t>(stable_hash(key) % shards);
+  return static_cast<std::uint32_t>(stable_hash("email:" + to_lower(std::string{email})) % shards);
 }
 
 std::uint32_t shard_of_product(std::string_view product_id, std::uint32_t shards) {

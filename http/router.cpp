@@ -20,12 +20,6 @@ std::optional<std::string> request::query_param(const std::string& lower_name) c
   return it->second;
 }
 
-std::string to_lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> out;
   std::size_t pos = 0;

@@ -3,6 +3,7 @@
 // segment and its value lands in request::params in order.
 #pragma once
 
+#include "domain/ascii_case.hpp" // to_lower, which the routes use too
 #include "http/message.hpp"
 #include "http/request_metrics.hpp"
 
@@ -53,7 +54,5 @@ private:
 
 /// Splits "/a/b/c" into {"a","b","c"} (empty segments dropped).
 std::vector<std::string> split_path(const std::string& path);
-
-std::string to_lower(std::string text);
 
 } // namespace emporium::http

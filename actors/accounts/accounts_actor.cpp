@@ -7,13 +7,13 @@
 #include "actors/protocol.hpp"
 #include "persistence/account_store.hpp"
 
+#include "domain/ascii_case.hpp"
 #include "domain/attempt_limiter.hpp"
 #include "domain/shard_map.hpp"
 
 #include <caf/all.hpp>
 #include <sodium.h>
 
-#include <cctype>
 #include <chrono>
 
 namespace emporium {
@@ -71,17 +71,9 @@ caf::result<user_record> register_new(accounts_self self, std::uint32_t shards,
   return user;
 }
 
-/// The limiters' key for an account: emails compare case-insensitively.
-std::string account_key(const std::string& email) {
-  std::string key;
-  key.reserve(email.size());
-  for (unsigned char c : email)
-    key.push_back(static_cast<char>(std::tolower(c)));
-  return key;
-}
-
+/// The limiters' keys: emails compare case-insensitively.
 std::string attempt_key(const std::string& address, const std::string& email) {
-  return address + "\n" + account_key(email);
+  return address + "\n" + to_lower(email);
 }
 
 login_admission admit_login(accounts_self self, const begin_login& req) {
@@ -100,14 +92,14 @@ login_admission admit_login(accounts_self self, const begin_login& req) {
     st.attempts->forgive(key); // our failure, not the caller's
     throw;
   }
-  out.recent_failures = static_cast<std::uint32_t>(st.failures.count(account_key(req.email)));
+  out.recent_failures = static_cast<std::uint32_t>(st.failures.count(to_lower(req.email)));
   return out;
 }
 
 void note_login_end(accounts_self self, const end_login& req) {
   auto& st = self->state;
   if (req.outcome == login_outcome::wrong_password)
-    st.failures.record(account_key(req.email));
+    st.failures.record(to_lower(req.email));
   else
     st.attempts->forgive(attempt_key(req.address, req.email));
 }

@@ -1,5 +1,6 @@
 // The catalog read model (see catalog_view.hpp).
 #include "actors/catalog/catalog_view.hpp"
+#include "domain/ascii_case.hpp"
 
 #include "support/json_field.hpp"
 
@@ -10,16 +11,6 @@
 #include <set>
 
 namespace emporium {
-
-namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-} // namespace
 
 std::string render_product_json(const product_record& p, std::int64_t stock) {
   nlohmann::json j{{"id", p.id},
@@ -35,7 +26,7 @@ namespace {
 
 std::shared_ptr<const catalog_item> make_item(const product_record& p, std::int64_t stock) {
   return std::make_shared<const catalog_item>(catalog_item{
-    p, stock, lower(p.name + "\n" + p.description), lower(p.category), render_product_json(p, stock)});
+    p, stock, to_lower(p.name + "\n" + p.description), to_lower(p.category), render_product_json(p, stock)});
 }
 
 /// The item with a new stock level (its texts are copied once, here).
@@ -461,8 +452,8 @@ void rank_by_item(const catalog_query& q, const query_matches& found, catalog_pa
 catalog_page catalog_view::query(const catalog_query& q) const {
   catalog_page page;
   page.snapshot = snapshot();
-  auto search = lower(q.search);
-  auto category = lower(q.category);
+  auto search = to_lower(q.search);
+  auto category = to_lower(q.category);
   bool filtered = !search.empty() || !category.empty() || q.min_price || q.max_price;
   if (!filtered && q.page_size > 0 && orders_by_id(q)) {
     page_in_id_order(q, page);

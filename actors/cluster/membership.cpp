@@ -54,8 +54,8 @@ std::optional<std::string> refusal_of(const caf::error& why) {
   if (to_errc(why) != errc::conflict)
     return std::nullopt;
   const auto& context = why.context();
-  if (context.match_elements<std::string>())
-    return context.get_as<std::string>(0);
+  if (context.match_elements<std::string>()) // a fingerprint is 16 digits
+    return context.get_as<std::string>(0).substr(0, 64);
   return std::string{"unknown"};
 }
 

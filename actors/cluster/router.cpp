@@ -4,6 +4,8 @@
 #include "actors/node_metrics.hpp"
 #include "support/log.hpp"
 
+#include <algorithm>
+
 namespace emporium {
 
 namespace {
@@ -64,8 +66,9 @@ void on_relay(router_self* self, const caf::message& change) {
 /// A hello from a build whose messages differ from ours (`theirs`; "" for
 /// a build from before fingerprints, whose hello has none): refused with
 /// our fingerprint, so that its side can say why. Logged once per change.
-caf::error refuse_hello(router_self* self, const std::string& name, const std::string& theirs) {
+caf::error refuse_hello(router_self* self, const std::string& name, std::string theirs) {
   auto& st = self->state;
+  theirs.resize(std::min<std::size_t>(theirs.size(), 64)); // a fingerprint is 16 digits
   auto [it, fresh] = st.refused.try_emplace(name, theirs);
   if (fresh || it->second != theirs) {
     it->second = theirs;
