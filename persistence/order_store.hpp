@@ -62,8 +62,10 @@ public:
                                        std::size_t limit, std::int64_t* last_read = nullptr,
                                        std::int64_t max_blocks = 1024);
 
-  /// Ids of orders whose snapshot is not terminal (resumed at start-up).
-  std::vector<std::int64_t> unfinished(std::uint8_t kind);
+  /// Ids of orders whose snapshot is not terminal (resumed at start-up),
+  /// read from an index of those alone: the cost follows the orders in
+  /// flight, not every order ever placed. A row that is not JSON is left out.
+  std::vector<std::int64_t> unfinished_orders();
 
   /// What a client resuming after `seq` gets: the events (as above, and
   /// `more_after` when the page was full), or `reset` when retention

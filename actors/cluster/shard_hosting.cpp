@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace emporium::cluster_router {
 
@@ -30,13 +31,23 @@ void resume_sagas(router_self* self, std::uint32_t shard) {
   auto directory = self->state.shards[shard].directory;
   self->request(self->state.shards[shard].index, std::chrono::seconds(30), unfinished_orders{})
     .then(
-      [directory](const std::vector<std::int64_t>& ids) {
+      [directory, shard, asked = std::chrono::steady_clock::now()](
+        const std::vector<std::int64_t>& ids) {
+        // How many, and how long the listing took: an operator's measure
+        // of what a restart or a takeover left to finish.
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - asked)
+                    .count();
+        log::info("orders_resumed", {{"shard", std::to_string(shard)},
+                                     {"orders", std::to_string(ids.size())},
+                                     {"listed_after_ms", std::to_string(ms)}});
         for (auto id : ids)
           caf::anon_send(directory, entity_key{entity_kind::order, std::to_string(id)},
                          caf::make_message(start_order{}));
       },
-      [shard](const caf::error&) {
-        log::error("cannot list unfinished orders", {{"shard", std::to_string(shard)}});
+      [shard](const caf::error& e) {
+        log::error("orders_resume_failed",
+                   {{"shard", std::to_string(shard)}, {"error", caf::to_string(e)}});
       });
 }
 
@@ -84,7 +95,7 @@ void drop_superseded_files(std::uint32_t shard, const std::string& data_dir) {
       log::write("info", "shard_files_removed",
                  {{"shard", std::to_string(shard)}, {"files", std::to_string(n)}});
   } catch (const std::exception& e) {
-    log::error("cannot remove superseded shard files",
+    log::error("shard_files_not_removed",
                {{"shard", std::to_string(shard)}, {"error", e.what()}});
   }
 }
@@ -107,8 +118,8 @@ bool may_take_over(router_self* self, std::uint32_t shard, const std::string& pa
   try {
     holder = persistence::current_ownership(path, st.opts.level).node;
   } catch (const std::exception& e) {
-    log::error("cannot read shard ownership", {{"shard", std::to_string(shard)},
-                                               {"error", e.what()}});
+    log::error("shard_ownership_unreadable", {{"shard", std::to_string(shard)},
+                                              {"error", e.what()}});
     return false;
   }
   if (holder.empty() || st.peers.count(holder) > 0)
@@ -158,8 +169,8 @@ bool open_shard(router_self* self, std::uint32_t shard) {
       epoch = moved.epoch;
     }
   } catch (const std::exception& e) {
-    log::error("cannot take shard ownership", {{"shard", std::to_string(shard)},
-                                               {"error", e.what()}});
+    log::error("shard_ownership_not_taken", {{"shard", std::to_string(shard)},
+                                             {"error", e.what()}});
     return false;
   }
   if (!epoch) {

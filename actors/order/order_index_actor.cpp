@@ -248,7 +248,7 @@ index_impl::behavior_type order_index(index_self self, std::string path,
     },
     [self](const unfinished_orders&) {
       return guarded([&]() -> caf::result<std::vector<std::int64_t>> {
-        return self->state.store->unfinished(static_cast<std::uint8_t>(entity_kind::order));
+        return self->state.store->unfinished_orders();
       });
     },
     [self](atoms::sweep) { sweep(self); },

@@ -11,7 +11,9 @@
 # ORDERS_WORK=<dir> keeps the data directory (and its buyers' sign-ups,
 # minutes of Argon2) for the next invocation. ORDER_CPU_NO_FRAMES=1 skips
 # the last run (what a commit writes), for A/B runs that alternate builds
-# or settings.
+# or settings. ORDER_CPU_SETTLE=<s> waits that long after the node is ready
+# before the arrivals (a node on a large data directory finishes its
+# start-up work first, so that the window measures orders alone).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-3}; secs=${2:-14}; buyers=${3:-1000}; rates=${4:-"1000 2000"}
@@ -51,6 +53,7 @@ finish_generator() {
 for rate in $rates; do
   for _ in $(seq 1 "$runs"); do
     start_bench_node "$work"
+    sleep "${ORDER_CPU_SETTLE:-0}"
     start_generator "$rate" "$secs"
     sleep 2 # past the first arrivals' ramp
     cpu=$(python3 tests/bench/thread_cpu.py "$bench_node_pid" "$window")

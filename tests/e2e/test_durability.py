@@ -93,6 +93,7 @@ class DurabilityTests(unittest.TestCase):
             self.assertEqual(refused, [])
             self.assertEqual(len(accepted), 200)
             node.kill()
+            log_before = os.path.getsize(node.log_path)
             node.start()
             tokens = [node.login(u["email"])["token"] for u in users]
             for i, oid in accepted:
@@ -104,6 +105,14 @@ class DurabilityTests(unittest.TestCase):
                     time.sleep(0.1)
                 self.assertIn(state, ("Confirmed", "Cancelled"), oid)
             self.assertEqual(orders_charged_twice(node.data_dir), [])
+            # The restart found the orders still in flight (the slow provider
+            # had some mid-payment when the node died) and resumed them.
+            with open(node.log_path, "rb") as f:
+                f.seek(log_before)
+                resumed = [json.loads(l) for l in f.read().decode().splitlines()
+                           if '"orders_resumed"' in l]
+            self.assertEqual(len(resumed), 12, resumed)  # once per shard
+            self.assertGreater(sum(int(r["orders"]) for r in resumed), 0)
             for pid, units in initial.items():
                 self.assertEqual(units_accounted(node.data_dir, pid), units, pid)
             # A client resuming from 0 sees every status change of its orders, in order.
