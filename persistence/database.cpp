@@ -5,6 +5,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <algorithm>
 #include <array>
 #include <fmt/format.h>
 
@@ -214,17 +215,53 @@ constexpr std::array migrations = {
   )sql",
 };
 
+// The versions whose step only adds what SQLite keeps up to date by itself
+// (an index): a build of the version before still reads and writes such a
+// file correctly. Append a version here only for such a step.
+constexpr std::array additive_steps = {12};
+
+/// The oldest schema whose builds may open a file at `version`: the file
+/// records it (settings.oldest_reader_schema), so that a build meets a file
+/// a newer build migrated (a rolling upgrade moving shards between builds)
+/// and opens it when the steps it lacks are additive. Builds before schema
+/// 12 do not read the record and refuse every newer file.
+int oldest_reader(int version) {
+  int oldest = 0;
+  for (int v = 1; v <= version; ++v)
+    if (std::find(additive_steps.begin(), additive_steps.end(), v) == additive_steps.end())
+      oldest = v;
+  return oldest;
+}
+
+/// What a newer file says about the builds that may open it (0: nothing).
+int recorded_oldest_reader(SQLite::Database& db) {
+  try {
+    SQLite::Statement q(db, "SELECT value FROM settings WHERE name = 'oldest_reader_schema'");
+    return q.executeStep() ? std::stoi(q.getColumn(0).getString()) : 0;
+  } catch (const std::exception&) {
+    return 0; // no settings table, or a value that is not a number: refuse
+  }
+}
+
 void migrate(SQLite::Database& db, const std::string& path) {
   int version = db.execAndGet("PRAGMA user_version").getInt();
   int target = static_cast<int>(migrations.size());
-  if (version > target)
+  if (version > target) {
+    int oldest = recorded_oldest_reader(db);
+    if (oldest > 0 && oldest <= target)
+      return; // what we lack is additive: open it as it is
     throw store_error(fmt::format(
       "{}: schema version {} is newer than this build understands ({}); refusing to open",
       path, version, target));
+  }
   for (int v = version; v < target; ++v) {
     SQLite::Transaction tx(db);
     db.exec(migrations[static_cast<std::size_t>(v)]);
     db.exec(fmt::format("PRAGMA user_version = {}", v + 1));
+    if (v + 1 >= 8) // the settings table's migration
+      db.exec(fmt::format("INSERT INTO settings(name, value) VALUES('oldest_reader_schema', '{}') "
+                          "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                          oldest_reader(v + 1)));
     tx.commit();
   }
 }

@@ -2,6 +2,7 @@
 #include "persistence/entity_store.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
 #include <doctest/doctest.h>
 #include "temp_db.hpp"
 
@@ -75,10 +76,52 @@ TEST_CASE("a database from a newer schema is refused; a current one reopens") {
   {
     auto db = open_database(path, durability::normal);
     CHECK(db->execAndGet("PRAGMA user_version").getInt() == current_schema_version());
+    // This build's own steps: the oldest build that may open the file is
+    // the one before the last step when that step was additive (12: an index).
+    CHECK(db->execAndGet("SELECT value FROM settings WHERE name = 'oldest_reader_schema'")
+            .getString() == "11");
+    // A file from a build two steps ahead, the last of which was not additive.
     db->exec("PRAGMA user_version = 99");
+    db->exec("UPDATE settings SET value = '99' WHERE name = 'oldest_reader_schema'");
   }
   CHECK_THROWS_WITH_AS(open_database(path, durability::normal), doctest::Contains("newer"),
                        store_error);
+}
+
+TEST_CASE("a newer file whose steps beyond ours are additive opens as it is") {
+  auto path = fresh_db_path("newer-additive.db");
+  {
+    entity_store store(path, durability::normal);
+    std::vector<entity_write> batch{{1, "x", raw("{\"a\":1}"), {}}};
+    store.commit(batch);
+  }
+  auto newer = current_schema_version() + 1;
+  auto set_oldest = [&](const std::string& value) {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec(fmt::format("PRAGMA user_version = {}", newer));
+    db.exec("DELETE FROM settings WHERE name = 'oldest_reader_schema'");
+    if (!value.empty())
+      db.exec(fmt::format("INSERT INTO settings(name, value) VALUES('oldest_reader_schema', '{}')",
+                          value));
+  };
+  // A build one step ahead whose step was an index: we may read and write.
+  set_oldest(std::to_string(current_schema_version()));
+  {
+    entity_store store(path, durability::normal);
+    CHECK(text_of(store.load(1, "x")) == "{\"a\":1}");
+    std::vector<entity_write> batch{{1, "y", raw("{}"), {}}};
+    store.commit(batch);
+  }
+  {
+    auto db = open_database(path, durability::normal);
+    CHECK(db->execAndGet("PRAGMA user_version").getInt() == newer); // not touched
+  }
+  // Its step was not additive, or the file says nothing, or nonsense: refused.
+  for (const auto& value : {std::to_string(newer), std::string{}, std::string{"eleven"}}) {
+    set_oldest(value);
+    CHECK_THROWS_WITH_AS(open_database(path, durability::normal), doctest::Contains("newer"),
+                         store_error);
+  }
 }
 
 TEST_CASE("a version 3 file keeps its orders and events when the outbox loses AUTOINCREMENT") {
