@@ -113,7 +113,8 @@ def unfinished(data_dir):
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
         try:
             n += db.execute(
-                f"SELECT COUNT(*) FROM entities WHERE kind = 3 AND "
+                f"SELECT COUNT(*) FROM entities INDEXED BY entities_unfinished_orders "
+                f"WHERE kind = 3 AND json_valid(state) AND "
                 f"(json_extract(state, '$.{status}') NOT IN (4, 5) OR "
                 f"(json_extract(state, '$.{status}') = 5 AND "
                 f"json_extract(state, '$.{compensated}') = 0))").fetchone()[0]
