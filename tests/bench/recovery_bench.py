@@ -43,7 +43,7 @@ ORDERS = int(sys.argv[3]) if len(sys.argv) > 3 else 10_000
 BUYERS = 50
 PASSWORD = "Kettle-Lamp-42"
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from harness import snapshot_keys  # noqa: E402  the node's snapshot key names
+from harness import free_port, snapshot_keys  # noqa: E402  the node's snapshot key names
 
 
 class Node:
@@ -93,15 +93,6 @@ class Node:
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=60)
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def unfinished(data_dir):

@@ -20,7 +20,6 @@ usage: tests/bench/restart_bench.py <data-dir> [rounds=3] [binary...]
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,17 +30,11 @@ import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 from spread import spread  # noqa: E402
+from harness import free_port  # noqa: E402  a port free and reserved for this process
 
 BUYERS = 48
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def cpu_seconds(pid):
