@@ -23,6 +23,7 @@
 
 #include "payments/stripe_messages.hpp"
 #include "support/log.hpp"
+#include "support/repeat_filter.hpp"
 
 #include <fmt/format.h>
 
@@ -46,26 +47,17 @@ class failure_log {
 public:
   void note(const std::string& what, const std::string& why) {
     std::lock_guard lock{mutex_};
-    auto now = std::chrono::steady_clock::now();
-    if (why == last_ && now - at_ < std::chrono::seconds(10)) {
-      ++suppressed_;
-      return;
-    }
-    log::write(log::level::warn, "payment_call_failed",
-               {{"provider", "stripe"},
-                {"call", what},
-                {"error", why},
-                {"suppressed", std::to_string(suppressed_)}});
-    last_ = why;
-    at_ = now;
-    suppressed_ = 0;
+    if (auto held = filter_.admit(why, std::chrono::steady_clock::now()))
+      log::write(log::level::warn, "payment_call_failed",
+                 {{"provider", "stripe"},
+                  {"call", what},
+                  {"error", why},
+                  {"suppressed", std::to_string(*held)}});
   }
 
 private:
   std::mutex mutex_;
-  std::string last_;
-  std::chrono::steady_clock::time_point at_{};
-  std::uint64_t suppressed_ = 0;
+  repeat_filter filter_{std::chrono::seconds(10)};
 };
 
 class stripe_provider final : public payment_provider {

@@ -14,6 +14,7 @@
 #include "persistence/fencing.hpp"
 #include "persistence/file_lock.hpp"
 #include "support/metrics.hpp"
+#include "support/repeat_filter.hpp"
 
 #include <caf/all.hpp>
 
@@ -65,6 +66,9 @@ struct shard_slot {
   /// After being fenced: not opened again before this (see router_options).
   caf::actor_clock::time_point hold_until{};
   bool write_lock_logged = false; // "the file's write lock is held" said once per wait
+  /// Opening is retried every 100 ms: a failure that repeats (a file a newer
+  /// build migrated, an I/O error) is logged once, then every 10 s.
+  repeat_filter open_failures{std::chrono::seconds(10)};
   /// A takeover needs every live peer to agree that the holder is gone
   /// (a holder one of them still reaches is alive, only not reachable from
   /// here: taking its shard would make the two of us fence each other).

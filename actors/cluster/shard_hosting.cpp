@@ -118,8 +118,10 @@ bool may_take_over(router_self* self, std::uint32_t shard, const std::string& pa
   try {
     holder = persistence::current_ownership(path, st.opts.level).node;
   } catch (const std::exception& e) {
-    log::error("shard_ownership_unreadable", {{"shard", std::to_string(shard)},
-                                              {"error", e.what()}});
+    if (auto held = slot.open_failures.admit(e.what(), self->clock().now()))
+      log::error("shard_ownership_unreadable", {{"shard", std::to_string(shard)},
+                                                {"error", e.what()},
+                                                {"suppressed", std::to_string(*held)}});
     return false;
   }
   if (holder.empty() || st.peers.count(holder) > 0)
@@ -169,8 +171,10 @@ bool open_shard(router_self* self, std::uint32_t shard) {
       epoch = moved.epoch;
     }
   } catch (const std::exception& e) {
-    log::error("shard_ownership_not_taken", {{"shard", std::to_string(shard)},
-                                             {"error", e.what()}});
+    if (auto held = slot.open_failures.admit(e.what(), self->clock().now()))
+      log::error("shard_ownership_not_taken", {{"shard", std::to_string(shard)},
+                                               {"error", e.what()},
+                                               {"suppressed", std::to_string(*held)}});
     return false;
   }
   if (!epoch) {
@@ -183,6 +187,7 @@ bool open_shard(router_self* self, std::uint32_t shard) {
     return false;
   }
   slot.write_lock_logged = false;
+  slot.open_failures.clear();
   if (slot.lock)
     drop_superseded_files(shard, st.opts.data_dir);
   slot.fence->store(*epoch);
