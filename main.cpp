@@ -287,6 +287,7 @@ node_actors spawn_node_actors(caf::actor_system& sys, const emporium::node_confi
   route_opts.directory.max_resident = cfg.max_resident;
   route_opts.tls = cfg.cluster_tls;
   route_opts.logins_per_address_account = cfg.login_failures_per_minute_account;
+  route_opts.registrations_per_address = cfg.registrations_per_minute_ip;
   route_opts.peer_timeout = std::chrono::milliseconds(cfg.peer_timeout_ms);
   route_opts.retention.events_ms = std::int64_t{cfg.event_retention_days} * 24 * 3600 * 1000;
   route_opts.retention.keys_ms = std::int64_t{cfg.idempotency_retention_hours} * 3600 * 1000;

@@ -46,7 +46,7 @@ struct entity_key {
 /// What a shard service's request is about; the router alone turns it into
 /// a shard (callers never compute shards).
 struct shard_key {
-  enum class by : std::uint8_t { user = 1, email = 2, order = 3 };
+  enum class by : std::uint8_t { user = 1, email = 2, order = 3, address = 4 };
   by what = by::user;
   std::string id;
 };
@@ -264,6 +264,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(emporium, (emporium::login_admission))
   CAF_ADD_TYPE_ID(emporium, (emporium::begin_login))
   CAF_ADD_TYPE_ID(emporium, (emporium::end_login))
+  CAF_ADD_TYPE_ID(emporium, (emporium::admit_registration))
 CAF_END_TYPE_ID_BLOCK(emporium)
 
 // A write goes to the store of the entity's own node only: never serialized.

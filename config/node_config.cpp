@@ -296,7 +296,8 @@ const std::vector<option>& options() {
      "password checks waiting or running per pool (logins and registrations have their own); "
      "beyond it 503 + Retry-After",
      number<unsigned>(&c::password_hash_queue, 1, 100'000)},
-    {"registrations-per-minute-ip", "registrations allowed per client address per minute",
+    {"registrations-per-minute-ip",
+     "registrations allowed per client address per minute (counted once for the whole cluster)",
      number<unsigned>(&c::registrations_per_minute_ip, 1, 100'000)},
   };
   return all;

@@ -29,6 +29,11 @@ std::uint32_t shard_of_email(std::string_view email, std::uint32_t shards) {
   return static_cast<std::uint32_t>(stable_hash("email:" + to_lower(std::string{email})) % shards);
 }
 
+std::uint32_t shard_of_address(std::string_view address, std::uint32_t shards) {
+  return static_cast<std::uint32_t>(stable_hash(std::string{"address:"} + std::string{address}) %
+                                    shards);
+}
+
 std::uint32_t shard_of_product(std::string_view product_id, std::uint32_t shards) {
   return static_cast<std::uint32_t>(stable_hash(std::string{"product:"} + std::string{product_id}) %
                                     shards);

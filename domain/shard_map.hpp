@@ -30,6 +30,9 @@ std::uint32_t shard_of_email(std::string_view email, std::uint32_t shards);
 std::string user_id_for_email(std::string_view email, std::uint32_t shards,
                               const std::function<std::string()>& draw);
 std::uint32_t shard_of_product(std::string_view product_id, std::uint32_t shards);
+/// Where a client address's registrations are counted (one shard for the
+/// whole cluster, so that every node counts the same ones).
+std::uint32_t shard_of_address(std::string_view address, std::uint32_t shards);
 /// Orders are numbered shard + 1, shard + 1 + shards, ... (see order_id_space).
 std::uint32_t shard_of_order(std::int64_t order_id, std::uint32_t shards);
 /// For an order id given as text; a non-number hashes like a user id.

@@ -139,6 +139,9 @@ public:
                    done_fn<login_admission> done) override {
     accounts(by_email(email), done, emporium::begin_login{email, address});
   }
+  void admit_registration(const std::string& address, done_fn<std::uint32_t> done) override {
+    accounts(by_address(address), done, emporium::admit_registration{address});
+  }
   void end_login(const std::string& email, const std::string& address, login_outcome outcome,
                  done_fn<bool> done) override {
     accounts(by_email(email), done, emporium::end_login{email, address, outcome});
@@ -321,6 +324,9 @@ private:
 
   static shard_key by_user(const std::string& user) { return {shard_key::by::user, user}; }
   static shard_key by_email(const std::string& email) { return {shard_key::by::email, email}; }
+  static shard_key by_address(const std::string& address) {
+    return {shard_key::by::address, address};
+  }
   static shard_key by_order(std::int64_t id) {
     return {shard_key::by::order, std::to_string(id)};
   }

@@ -51,6 +51,10 @@ public:
   /// or not within the per-(address, account) allowance, with the account.
   virtual void begin_login(const std::string& email, const std::string& address,
                            done_fn<login_admission> done) = 0;
+  /// A registration from client `address`, counted where every node counts
+  /// that address's (admit_registration): 0 when admitted, else the seconds
+  /// to wait.
+  virtual void admit_registration(const std::string& address, done_fn<std::uint32_t> done) = 0;
   /// How a begun login ended (end_login).
   virtual void end_login(const std::string& email, const std::string& address,
                          login_outcome outcome, done_fn<bool> done) = 0;

@@ -52,6 +52,14 @@ struct end_login {
   login_outcome outcome = login_outcome::wrong_password;
 };
 
+/// A registration from client `address`, counted at the address's shard so
+/// that the nodes of a cluster share one allowance: 0 when admitted (and
+/// counted), else the seconds to wait.
+struct admit_registration {
+  using reply = std::uint32_t;
+  std::string address;
+};
+
 /// Makes the account with that email an admin (the admin seeder's
 /// --promote-admin).
 struct promote_account {
@@ -104,6 +112,11 @@ typename Inspector::result_type inspect(Inspector& f, begin_login& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, admit_registration& x) {
+  return f(caf::meta::type_name("admit_registration"), x.address);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, end_login& x) {
   return f(caf::meta::type_name("end_login"), x.email, x.address, x.outcome);
 }
@@ -143,6 +156,7 @@ using accounts_actor = caf::typed_actor<
   caf::replies_to<rotate_refresh_token>::with<user_record>,
   caf::replies_to<revoke_refresh_tokens>::with<bool>,
   caf::replies_to<begin_login>::with<login_admission>,
-  caf::replies_to<end_login>::with<bool>>;
+  caf::replies_to<end_login>::with<bool>,
+  caf::replies_to<admit_registration>::with<std::uint32_t>>;
 
 } // namespace emporium

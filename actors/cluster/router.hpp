@@ -76,6 +76,8 @@ struct router_options {
   /// Each shard's accounts actor counts login attempts per (client address,
   /// account) for its accounts (spawn_accounts).
   unsigned logins_per_address_account = 5;
+  /// And registrations per client address, each address at one shard.
+  unsigned registrations_per_address = 10;
   bool tls = false; ///< connect to seeds through CAF's OpenSSL module (loaded by main)
   /// This build's message layouts (wire_protocol.hpp): a peer whose hello
   /// names another is refused, and refuses us (a test sets a different one).

@@ -232,6 +232,7 @@ std::uint32_t shard_for(const shard_key& key, std::uint32_t shards) {
     case shard_key::by::user: return cluster::shard_of_user(key.id, shards);
     case shard_key::by::email: return cluster::shard_of_email(key.id, shards);
     case shard_key::by::order: return cluster::shard_of_order(std::string_view{key.id}, shards);
+    case shard_key::by::address: return cluster::shard_of_address(key.id, shards);
   }
   return 0;
 }

@@ -107,39 +107,16 @@ void answer_with_new_session(api_context& ctx, const user_record& user, bool as_
                            });
 }
 
-void register_user(api_context& ctx, request& req, responder respond) {
-  json_input in(req.body);
-  auto email = in.text("email", true, 254);
-  auto password = in.text("password", true, 1024);
-  auto confirm = in.text("confirmPassword", false, 1024);
-  auto first = in.text("firstName", false, 100);
-  auto last = in.text("lastName", false, 100);
-  auto full = in.text("fullName", false, 200);
-  if (!in.ok())
-    return respond(in.take_error());
-  if (!looks_like_email(*email))
-    return respond(field_error("email", "must be an email address"));
-  // Counted before the strength estimate (up to ~7 ms of CPU on this I/O
-  // thread for a hostile password) and the hash.
-  if (auto wait = ctx.limits.registrations_by_address.admit(req.client_address); wait > 0)
-    return respond(retry_later(errc::rate_limited, "too many registrations; try again later", wait));
-  if (auto weak = password_weakness(*password, *email))
+/// A registration the limits admitted: the password's strength, the hash,
+/// then the account at its email's shard.
+void finish_registration(api_context& ctx, user_record user, const std::string& password,
+                         const std::optional<std::string>& confirm, responder respond) {
+  if (auto weak = password_weakness(password, user.email))
     return respond(field_error("password", *weak));
-  if (confirm && *confirm != *password)
+  if (confirm && *confirm != password)
     return respond(field_error("confirmPassword", "does not match password"));
-  user_record user;
-  // The backend draws the id (it must land on the email's shard).
-  user.email = *email;
-  user.first_name = first.value_or("");
-  user.last_name = last.value_or("");
-  if (full && user.first_name.empty() && user.last_name.empty()) {
-    auto space = full->find(' ');
-    user.first_name = full->substr(0, space);
-    if (space != std::string::npos)
-      user.last_name = full->substr(space + 1);
-  }
-  auto queued = ctx.hasher.hash(*password, [&ctx, user = std::move(user),
-                                            respond](std::string hash) mutable {
+  auto queued = ctx.hasher.hash(password, [&ctx, user = std::move(user),
+                                           respond](std::string hash) mutable {
     if (hash.empty())
       return respond(error_response(errc::internal, "could not hash the password"));
     user.password_hash = std::move(hash);
@@ -154,6 +131,49 @@ void register_user(api_context& ctx, request& req, responder respond) {
   });
   if (!queued)
     respond(retry_later(errc::unavailable, "too many registrations in progress; try again shortly", 2));
+}
+
+void register_user(api_context& ctx, request& req, responder respond) {
+  json_input in(req.body);
+  auto email = in.text("email", true, 254);
+  auto password = in.text("password", true, 1024);
+  auto confirm = in.text("confirmPassword", false, 1024);
+  auto first = in.text("firstName", false, 100);
+  auto last = in.text("lastName", false, 100);
+  auto full = in.text("fullName", false, 200);
+  if (!in.ok())
+    return respond(in.take_error());
+  if (!looks_like_email(*email))
+    return respond(field_error("email", "must be an email address"));
+  // Counted before the strength estimate (up to ~7 ms of CPU on this I/O
+  // thread for a hostile password) and the hash: on this node first (a
+  // flood from one address stops here, without a message), then at the
+  // address's shard (admit_registration), so that the nodes of a cluster
+  // share one allowance.
+  auto address = req.client_address;
+  if (auto wait = ctx.limits.registrations_by_address.admit(address); wait > 0)
+    return respond(retry_later(errc::rate_limited, "too many registrations; try again later", wait));
+  user_record user;
+  // The backend draws the id (it must land on the email's shard).
+  user.email = *email;
+  user.first_name = first.value_or("");
+  user.last_name = last.value_or("");
+  if (full && user.first_name.empty() && user.last_name.empty()) {
+    auto space = full->find(' ');
+    user.first_name = full->substr(0, space);
+    if (space != std::string::npos)
+      user.last_name = full->substr(space + 1);
+  }
+  ctx.actors.admit_registration(
+    address, [&ctx, user = std::move(user), password = *password, confirm,
+              respond](errc ec, std::uint32_t wait) mutable {
+      if (ec != errc::none)
+        return respond(error_response(ec, "registration failed"));
+      if (wait > 0)
+        return respond(
+          retry_later(errc::rate_limited, "too many registrations; try again later", wait));
+      finish_registration(ctx, std::move(user), password, confirm, respond);
+    });
 }
 
 /// How long a login of an account failing from many addresses waits

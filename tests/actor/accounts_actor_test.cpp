@@ -1,6 +1,8 @@
 // The accounts shard's login counting (begin_login / end_login): attempts
 // per (client address, account) and an account's failures, kept at the
-// account's shard so that every node of a cluster counts the same ones.
+// account's shard so that every node of a cluster counts the same ones;
+// and registrations per client address (admit_registration), kept at the
+// address's shard for the same reason.
 #include "actors/accounts/accounts_actor.hpp"
 #include "fixture.hpp"
 
@@ -12,9 +14,9 @@ namespace {
 struct accounts_fixture : deterministic {
   accounts_actor accounts;
 
-  explicit accounts_fixture(unsigned per_address_account) {
+  explicit accounts_fixture(unsigned per_address_account, unsigned registrations = 10) {
     accounts = spawn_accounts(sys, fresh_db("accounts-logins"), persistence::durability::normal,
-                              1, spawn_mode::workers, {}, per_address_account);
+                              1, spawn_mode::workers, {}, per_address_account, registrations);
   }
 
   ~accounts_fixture() {
@@ -91,4 +93,17 @@ TEST_CASE("accounts shard: an unknown email is admitted and counted like a known
     f.end("nobody@example.com", "10.0.0.9", login_outcome::wrong_password);
   }
   CHECK(f.begin("nobody@example.com", "10.0.0.9").retry_after_s > 0);
+}
+
+TEST_CASE("accounts shard: registrations per client address up to the allowance, then a wait; "
+          "another address goes on") {
+  accounts_fixture f(5, 2);
+  CHECK(f.call(admit_registration{"10.0.0.1"}) == 0);
+  CHECK(f.call(admit_registration{"10.0.0.1"}) == 0);
+  auto wait = f.call(admit_registration{"10.0.0.1"});
+  CHECK(wait > 0);
+  CHECK(wait <= 60);
+  CHECK(f.call(admit_registration{"10.0.0.1"}) > 0); // a refusal is not counted, still refused
+  CHECK(f.call(admit_registration{"10.0.0.2"}) == 0);
+  CHECK(f.call(admit_registration{"2001:db8::7"}) == 0);
 }

@@ -155,6 +155,31 @@ class ClusterTests(unittest.TestCase):
         finally:
             c.close()
 
+    def test_registrations_from_one_address_are_counted_once_for_the_whole_cluster(self):
+        # One client registering through every node in turn gets the
+        # per-address allowance (4 a minute here) once, not once per node:
+        # counted at the address's shard.
+        c = Cluster(3, extra_args=["--registrations-per-minute-ip", "4"]).start()
+        try:
+            c.wait_formed()
+            codes = []
+            for i in range(7):
+                status, body, headers = c[i % 3].request(
+                    "POST", "/api/auth/register",
+                    {"email": f"signup{i}@c.test", "password": "secret-pass"}, source="127.0.0.21")
+                codes.append(status)
+                if status == 429:
+                    self.assertEqual(body["code"], "rate_limited", body)
+                    self.assertGreater(int(headers["retry-after"]), 0)
+            self.assertEqual(codes, [200] * 4 + [429] * 3)
+            # Another address is not held up by this one.
+            status, _, _ = c[1].request("POST", "/api/auth/register",
+                                        {"email": "other@c.test", "password": "secret-pass"},
+                                        source="127.0.0.22")
+            self.assertEqual(status, 200)
+        finally:
+            c.close()
+
     def test_sigkill_a_node_while_orders_flow_then_it_rejoins(self):
         c = Cluster(3).start()
         try:

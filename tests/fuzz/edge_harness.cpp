@@ -49,6 +49,11 @@ void instant_backend::end_login(const std::string&, const std::string&, login_ou
   done(errc::none, true);
 }
 
+void instant_backend::admit_registration(const std::string&,
+                                         http::done_fn<std::uint32_t> done) {
+  done(errc::none, 0); // admitted (the edge's own per-node limit still counts)
+}
+
 void instant_backend::find_user(const std::string& id, http::done_fn<user_record> done) {
   done(errc::none, user_record{id, "fuzz@example.com", "", "F", "Z", "customer"});
 }

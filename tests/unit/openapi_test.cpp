@@ -28,6 +28,7 @@ struct unreachable_backend final : backend {
   void end_login(const std::string&, const std::string&, login_outcome, done_fn<bool>) override {
     called();
   }
+  void admit_registration(const std::string&, done_fn<std::uint32_t>) override { called(); }
   void find_user(const std::string&, done_fn<user_record>) override { called(); }
   void store_refresh(const std::string&, const std::string&, std::int64_t,
                      done_fn<bool>) override { called(); }

@@ -38,6 +38,17 @@ TEST_CASE("hashing is stable and spreads users over the shards") {
     CHECK((c > 800 && c < 1200)); // within 20% of 1000
 }
 
+TEST_CASE("client addresses spread over the shards, each address on one shard") {
+  std::map<std::uint32_t, int> counts;
+  for (int i = 0; i < 12'000; ++i)
+    ++counts[shard_of_address(fmt::format("10.{}.{}.{}", i / 65536, i / 256 % 256, i % 256), 12)];
+  REQUIRE(counts.size() == 12);
+  for (auto [shard, c] : counts)
+    CHECK((c > 800 && c < 1200)); // within 20% of 1000
+  CHECK(shard_of_address("2001:db8::7", 12) == shard_of_address("2001:db8::7", 12));
+  CHECK(shard_of_address("2001:db8::7", 12) < 12);
+}
+
 TEST_CASE("every node computes the same owners, whatever order it lists members in") {
   std::vector<std::string> a{"node1", "node2", "node3"};
   std::vector<std::string> b{"node3", "node1", "node2", "node1"}; // a repeat counts once
