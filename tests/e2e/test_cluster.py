@@ -125,6 +125,18 @@ class ClusterTests(unittest.TestCase):
         finally:
             c.close()
 
+    def posts_through_nodes_in_turn(self, c, path, bodies, source=None):
+        """The statuses of POSTing each body to the next node in turn; a
+        refusal must say rate_limited and when to come back."""
+        statuses = []
+        for i, body in enumerate(bodies):
+            status, answer, headers = c[i % len(c.nodes)].request("POST", path, body, source=source)
+            statuses.append(status)
+            if status == 429:
+                self.assertEqual(answer["code"], "rate_limited", answer)
+                self.assertGreater(int(headers["retry-after"]), 0)
+        return statuses
+
     def test_login_attempts_on_an_account_are_counted_once_for_the_whole_cluster(self):
         # One client (127.0.0.1) guessing one account's password through
         # every node in turn gets the per-(address, account) allowance (5 a
@@ -133,14 +145,9 @@ class ClusterTests(unittest.TestCase):
         try:
             c.wait_formed()
             c[0].register("guessed@c.test")
-            answers = []
-            for i in range(9):
-                status, body, headers = c[i % 3].request(
-                    "POST", "/api/auth/login", {"email": "Guessed@C.test", "password": f"wrong-{i}"})
-                answers.append(status)
-                if status == 429:
-                    self.assertEqual(body["code"], "rate_limited", body)
-                    self.assertGreater(int(headers["retry-after"]), 0)
+            answers = self.posts_through_nodes_in_turn(
+                c, "/api/auth/login",
+                [{"email": "Guessed@C.test", "password": f"wrong-{i}"} for i in range(9)])
             self.assertEqual(answers, [401] * 5 + [429] * 4)
             # The owner's own address is not held up by the guesser's.
             status, _, _ = c[0].request("POST", "/api/auth/login",
@@ -162,15 +169,10 @@ class ClusterTests(unittest.TestCase):
         c = Cluster(3, extra_args=["--registrations-per-minute-ip", "4"]).start()
         try:
             c.wait_formed()
-            codes = []
-            for i in range(7):
-                status, body, headers = c[i % 3].request(
-                    "POST", "/api/auth/register",
-                    {"email": f"signup{i}@c.test", "password": "secret-pass"}, source="127.0.0.21")
-                codes.append(status)
-                if status == 429:
-                    self.assertEqual(body["code"], "rate_limited", body)
-                    self.assertGreater(int(headers["retry-after"]), 0)
+            codes = self.posts_through_nodes_in_turn(
+                c, "/api/auth/register",
+                [{"email": f"signup{i}@c.test", "password": "secret-pass"} for i in range(7)],
+                source="127.0.0.21")
             self.assertEqual(codes, [200] * 4 + [429] * 3)
             # Another address is not held up by this one.
             status, _, _ = c[1].request("POST", "/api/auth/register",
