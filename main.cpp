@@ -286,8 +286,8 @@ node_actors spawn_node_actors(caf::actor_system& sys, const emporium::node_confi
   route_opts.directory.idle_timeout = std::chrono::seconds(cfg.idle_timeout_s);
   route_opts.directory.max_resident = cfg.max_resident;
   route_opts.tls = cfg.cluster_tls;
-  route_opts.logins_per_address_account = cfg.login_failures_per_minute_account;
-  route_opts.registrations_per_address = cfg.registrations_per_minute_ip;
+  route_opts.accounts = {cfg.login_failures_per_minute_account, cfg.login_failures_per_minute_ip,
+                         cfg.registrations_per_minute_ip};
   route_opts.peer_timeout = std::chrono::milliseconds(cfg.peer_timeout_ms);
   route_opts.retention.events_ms = std::int64_t{cfg.event_retention_days} * 24 * 3600 * 1000;
   route_opts.retention.keys_ms = std::int64_t{cfg.idempotency_retention_hours} * 3600 * 1000;
@@ -338,7 +338,7 @@ emporium::http::server_options edge_options(const emporium::node_config& cfg, un
   for (const auto& net : cfg.trusted_proxies)
     if (auto parsed = emporium::http::parse_cidr(net)) // validated by the config
       proxies.push_back(*parsed);
-  opts.proxies = emporium::http::trusted_proxies{std::move(proxies)};
+  opts.proxies = emporium::http::trusted_proxies{std::move(proxies), cfg.client_ipv6_prefix};
   return opts;
 }
 
@@ -362,7 +362,8 @@ int serve_until_signal(caf::actor_system& sys, const emporium::node_config& cfg,
                                   emporium::http::auth_limits{
                                     cfg.login_failures_per_minute_ip,
                                     cfg.login_failures_per_minute_account,
-                                    cfg.registrations_per_minute_ip},
+                                    cfg.registrations_per_minute_ip,
+                                    cfg.password_checks_per_client},
                                   cfg.access_token_minutes,
                                   cfg.refresh_token_days,
                                   cfg.static_dir,

@@ -265,6 +265,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(emporium, (emporium::begin_login))
   CAF_ADD_TYPE_ID(emporium, (emporium::end_login))
   CAF_ADD_TYPE_ID(emporium, (emporium::admit_registration))
+  CAF_ADD_TYPE_ID(emporium, (emporium::admit_login_from))
+  CAF_ADD_TYPE_ID(emporium, (emporium::end_login_from))
 CAF_END_TYPE_ID_BLOCK(emporium)
 
 // A write goes to the store of the entity's own node only: never serialized.

@@ -190,6 +190,10 @@ const std::vector<option>& options() {
            return false;
        return true;
      }},
+    {"client-ipv6-prefix",
+     "bits of an IPv6 client's address that per-client limits count it by (64: a "
+     "subscriber's /64 is one client, however many addresses it uses)",
+     number<unsigned>(&c::client_ipv6_prefix, 32, 128)},
     {"max-body-bytes", "largest request body accepted (413 above)",
      number<std::uint64_t>(&c::max_body_bytes, 1, 1ull << 30)},
     {"max-header-bytes", "largest request header accepted (431 above)",
@@ -285,7 +289,8 @@ const std::vector<option>& options() {
      "if admin-email belongs to an existing non-admin account, make it admin (without this "
      "flag the node refuses to start, exit 2)",
      flag(&c::promote_admin), true},
-    {"login-failures-per-minute-ip", "failed logins allowed per client address per minute",
+    {"login-failures-per-minute-ip", "failed logins allowed per client address per minute, on any accounts (counted once "
+     "for the whole cluster)",
      number<unsigned>(&c::login_failures_per_minute_ip, 1, 100'000)},
     {"login-failures-per-minute-account",
      "failed logins allowed per client address and account per minute, counted at the "
@@ -296,6 +301,10 @@ const std::vector<option>& options() {
      "password checks waiting or running per pool (logins and registrations have their own); "
      "beyond it 503 + Retry-After",
      number<unsigned>(&c::password_hash_queue, 1, 100'000)},
+    {"password-checks-per-client",
+     "password checks (logins) and hashes (registrations) one client may have queued or "
+     "running at once; beyond it 429 + Retry-After, so one client cannot fill the shared queues",
+     number<unsigned>(&c::password_checks_per_client, 1, 100'000)},
     {"registrations-per-minute-ip",
      "registrations allowed per client address per minute (counted once for the whole cluster)",
      number<unsigned>(&c::registrations_per_minute_ip, 1, 100'000)},

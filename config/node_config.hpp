@@ -54,6 +54,7 @@ struct node_config {
   std::string static_dir = "ui/dist";
   std::vector<std::string> cors_origins;
   std::vector<std::string> trusted_proxies; // CIDRs whose X-Forwarded-For is believed
+  unsigned client_ipv6_prefix = 64;          // an IPv6 client is its network of this many bits
   std::uint64_t max_body_bytes = 1 << 20;
   std::uint64_t max_header_bytes = 8 << 10;
   unsigned read_timeout_s = 30;
@@ -99,6 +100,7 @@ struct node_config {
   unsigned login_failures_per_minute_account = 5; // per client address and account
   unsigned registrations_per_minute_ip = 10;
   unsigned password_hash_queue = 64; // per pool (logins, registrations); then 503
+  unsigned password_checks_per_client = 8; // queued or running at once, per client; then 429
 };
 
 struct config_error {

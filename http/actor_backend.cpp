@@ -142,6 +142,13 @@ public:
   void admit_registration(const std::string& address, done_fn<std::uint32_t> done) override {
     accounts(by_address(address), done, emporium::admit_registration{address});
   }
+  void admit_login_from(const std::string& address, done_fn<std::uint32_t> done) override {
+    accounts(by_address(address), done, emporium::admit_login_from{address});
+  }
+  void end_login_from(const std::string& address, login_outcome outcome,
+                      done_fn<bool> done) override {
+    accounts(by_address(address), done, emporium::end_login_from{address, outcome});
+  }
   void end_login(const std::string& email, const std::string& address, login_outcome outcome,
                  done_fn<bool> done) override {
     accounts(by_email(email), done, emporium::end_login{email, address, outcome});

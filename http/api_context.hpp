@@ -5,6 +5,7 @@
 #include "actors/catalog/catalog_view.hpp"
 #include "http/auth/credentials.hpp"
 #include "domain/attempt_limiter.hpp"
+#include "domain/in_flight_limiter.hpp"
 #include "http/auth/jwt.hpp"
 #include "http/backend.hpp"
 #include "http/router.hpp"
@@ -16,18 +17,26 @@
 namespace emporium::http {
 
 /// Per-client limits of the auth routes kept by this node (keyed by the
-/// client address of http/client_address.hpp, so a proxy's clients are told
-/// apart). Logins per (client address, account) and an account's failures
-/// are counted at the account's shard instead (begin_login), the same for
-/// every node of a cluster.
+/// request's client, http/client_address.hpp: a proxy's clients are told
+/// apart, an IPv6 client is its network): a first gate, before any message. Each is counted again at a
+/// shard, the same for every node of a cluster: logins and registrations
+/// per address at the address's shard (admit_login_from,
+/// admit_registration), logins per (client address, account) and an
+/// account's failures at the account's shard (begin_login).
 struct auth_limits {
   auth_limits(unsigned logins_per_address, unsigned logins_per_address_account,
-              unsigned registrations_per_address)
+              unsigned registrations_per_address, unsigned password_checks_per_client = 8)
     : login_by_address(logins_per_address),
       registrations_by_address(registrations_per_address),
+      password_checks(password_checks_per_client),
       account_delay_after(logins_per_address_account) {}
   attempt_limiter login_by_address;
   attempt_limiter registrations_by_address;
+  /// Password checks and hashes a client may have queued or running at
+  /// once (config: password-checks-per-client): the hash pools' queues
+  /// are shared by every client, and one client's burst (30 logins a
+  /// minute are allowed, all at once) must not fill them.
+  in_flight_limiter password_checks;
   /// An account's failed logins from any address past this many in a
   /// minute: a growing delay before each verification, never a refusal (a
   /// refusal would lock the owner out).

@@ -55,6 +55,13 @@ public:
   /// that address's (admit_registration): 0 when admitted, else the seconds
   /// to wait.
   virtual void admit_registration(const std::string& address, done_fn<std::uint32_t> done) = 0;
+  /// A login from client `address` on any account, counted where every
+  /// node counts that address's (admit_login_from): 0 when admitted, else
+  /// the seconds to wait.
+  virtual void admit_login_from(const std::string& address, done_fn<std::uint32_t> done) = 0;
+  /// How a login admitted by admit_login_from ended (end_login_from).
+  virtual void end_login_from(const std::string& address, login_outcome outcome,
+                              done_fn<bool> done) = 0;
   /// How a begun login ended (end_login).
   virtual void end_login(const std::string& email, const std::string& address,
                          login_outcome outcome, done_fn<bool> done) = 0;

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -82,10 +83,32 @@ bool trusted_proxies::trusts(std::string_view address) const {
   return false;
 }
 
-std::string trusted_proxies::client_of(const std::string& peer,
+std::string client_key(std::string_view address, unsigned ipv6_prefix) {
+  auto ip = parse_ip(address);
+  if (!ip)
+    return std::string{address};
+  char text[INET6_ADDRSTRLEN] = {};
+  static constexpr std::array<std::uint8_t, 12> v4_mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::equal(v4_mapped.begin(), v4_mapped.end(), ip->begin())) {
+    inet_ntop(AF_INET, ip->data() + 12, text, sizeof text);
+    return text;
+  }
+  ipv6_prefix = std::min(ipv6_prefix, 128u);
+  cidr network{*ip, ipv6_prefix};
+  for (std::size_t i = 0; i < 16; ++i) { // clear the host bits
+    unsigned kept = ipv6_prefix > i * 8 ? std::min(ipv6_prefix - static_cast<unsigned>(i * 8), 8u) : 0;
+    network.address[i] &= static_cast<std::uint8_t>(kept == 0 ? 0 : 0xff << (8 - kept));
+  }
+  inet_ntop(AF_INET6, network.address.data(), text, sizeof text);
+  if (ipv6_prefix == 128)
+    return text;
+  return std::string{text} + "/" + std::to_string(ipv6_prefix);
+}
+
+std::string trusted_proxies::client_of(const std::string& peer, std::string_view peer_key,
                                        std::string_view forwarded_for) const {
   if (nets_.empty() || forwarded_for.empty() || !trusts(peer))
-    return peer;
+    return std::string{peer_key};
   // Right to left: each hop we trust vouches for the one before it.
   std::string nearest = peer;
   while (!forwarded_for.empty()) {
@@ -96,13 +119,13 @@ std::string trusted_proxies::client_of(const std::string& peer,
                                                     : forwarded_for.substr(0, comma);
     auto ip = parse_ip(entry);
     if (!ip)
-      return nearest; // a trusted hop wrote garbage: the limit falls on that hop
+      return key_of(nearest); // a trusted hop wrote garbage: the limit falls on that hop
     std::string address{trim(entry)};
     if (!trusts(address))
-      return address;
+      return key_of(address);
     nearest = address;
   }
-  return nearest; // every hop trusted: the left-most one
+  return key_of(nearest); // every hop trusted: the left-most one
 }
 
 } // namespace emporium::http

@@ -30,20 +30,21 @@ std::shared_ptr<connection_slot> connection_slot::take(const std::shared_ptr<sha
     return nullptr;
   }
   bool per_client = !state->opts.proxies.trusts(peer);
+  auto client = state->opts.proxies.key_of(peer); // an IPv6 peer's network
   if (per_client) {
     std::lock_guard guard{state->per_client_mutex};
-    auto& n = state->per_client[peer];
+    auto& n = state->per_client[client];
     if (n >= state->opts.max_connections_per_client) {
       per_client_full = true;
       if (n == 0)
-        state->per_client.erase(peer);
+        state->per_client.erase(client);
       --state->connections;
       return nullptr;
     }
     ++n;
   }
   open_connections().add(1);
-  return std::shared_ptr<connection_slot>(new connection_slot(state, peer, per_client));
+  return std::shared_ptr<connection_slot>(new connection_slot(state, client, per_client));
 }
 
 connection_slot::~connection_slot() {
@@ -52,7 +53,7 @@ connection_slot::~connection_slot() {
   if (!per_client_)
     return;
   std::lock_guard guard{state_->per_client_mutex};
-  auto it = state_->per_client.find(peer_);
+  auto it = state_->per_client.find(client_);
   if (it != state_->per_client.end() && --it->second == 0)
     state_->per_client.erase(it);
 }

@@ -28,7 +28,7 @@ struct shared_state {
   std::atomic<unsigned> connections{0};
   std::atomic<std::uint64_t> in_flight{0};
   std::mutex per_client_mutex;
-  std::unordered_map<std::string, unsigned> per_client; // open connections by peer address
+  std::unordered_map<std::string, unsigned> per_client; // open connections by peer's client key
   std::unique_ptr<request_limiter> limiter; // requests per client; null = no limit
 };
 
@@ -44,11 +44,11 @@ public:
   ~connection_slot();
 
 private:
-  connection_slot(std::shared_ptr<shared_state> s, std::string peer, bool per_client)
-    : state_(std::move(s)), peer_(std::move(peer)), per_client_(per_client) {
+  connection_slot(std::shared_ptr<shared_state> s, std::string client, bool per_client)
+    : state_(std::move(s)), client_(std::move(client)), per_client_(per_client) {
   }
   std::shared_ptr<shared_state> state_;
-  std::string peer_;
+  std::string client_; ///< the peer's client key (client_key)
   bool per_client_;
 };
 

@@ -4,6 +4,7 @@
 #include "http/http_session.hpp"
 
 #include "http/cors.hpp"
+#include "http/limit_refusals.hpp"
 #include "http/request_decoder.hpp"
 #include "http/response_helpers.hpp"
 #include "http/response_wire.hpp"
@@ -37,7 +38,8 @@ public:
   session(tcp::socket&& socket, std::shared_ptr<shared_state> state,
           std::shared_ptr<connection_slot> slot, std::string peer)
     : stream_(std::move(socket)), state_(std::move(state)), slot_(std::move(slot)),
-      client_address_(std::move(peer)) {
+      client_address_(std::move(peer)),
+      client_key_(state_->opts.proxies.key_of(client_address_)) {
   }
 
   void run() {
@@ -129,7 +131,7 @@ private:
       return reject(error_response(errc::invalid_argument, "malformed HTTP request"));
 
     auto& msg = parser_->get();
-    auto decoded = decode_request(msg, client_address_, state_->opts.proxies);
+    auto decoded = decode_request(msg, client_address_, client_key_, state_->opts.proxies);
     if (auto* bad = std::get_if<response>(&decoded))
       return reject(std::move(*bad));
     auto& req = std::get<request>(decoded);
@@ -176,13 +178,16 @@ private:
     if (!counted_path(req.path))
       return std::nullopt;
     auto most = state_->opts.max_requests_in_flight;
-    if (most > 0 && state_->in_flight >= most)
+    if (most > 0 && state_->in_flight >= most) {
+      count_refusal(limit::requests_in_flight, req.client);
       return retry_later(errc::unavailable, "the node is busy; retry shortly", 1);
+    }
     if (!state_->limiter)
       return std::nullopt;
-    auto wait = state_->limiter->admit(req.client_address);
+    auto wait = state_->limiter->admit(req.client);
     if (wait == 0)
       return std::nullopt;
+    count_refusal(limit::requests_per_client, req.client);
     return retry_later(errc::rate_limited, "too many requests from this client; slow down", wait);
   }
 
@@ -205,7 +210,7 @@ private:
     stream_.expires_never();
     start_websocket_session(stream_.release_socket(), state_, slot_,
                             std::get<std::shared_ptr<ws_endpoint>>(*decision),
-                            parser_->release(), req.path, req.client_address);
+                            parser_->release(), req.path, req.client);
   }
 
   /// Answers a request we could not parse, then closes (the stream position
@@ -277,6 +282,7 @@ private:
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::deque<std::shared_ptr<slot>> queue_;
   std::string client_address_;
+  std::string client_key_; ///< client_address_'s client key, for requests without X-Forwarded-For
   bool reading_ = false;
   bool writing_ = false;
   bool closing_ = false;

@@ -19,7 +19,9 @@ struct request {
   std::map<std::string, std::string> query; // decoded; keys lower-cased
   std::map<std::string, std::string> headers; // keys lower-cased
   std::string body;
-  std::string client_address;
+  /// Who sent it, as every per-client limit counts: the client's IPv4
+  /// address, or its IPv6 address's network (client_address.hpp).
+  std::string client;
   std::vector<std::string> params; // values of {placeholders} in the route
   trace::context trace;            // this request's server span
   std::uint64_t trace_parent = 0;  // the caller's span (from traceparent), 0 = a new trace

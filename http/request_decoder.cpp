@@ -72,7 +72,7 @@ bool parse_target(std::string_view target, request& req) {
 
 std::variant<request, response> decode_request(
   boost::beast::http::request<boost::beast::http::string_body>& msg, const std::string& peer,
-  const trusted_proxies& proxies) {
+  std::string_view peer_key, const trusted_proxies& proxies) {
   // Only `chunked` is a transfer coding we can frame. Anything else (say
   // `xchunked` beside a Content-Length) would be framed by Content-Length
   // here and perhaps differently by a proxy in front: request smuggling.
@@ -90,7 +90,6 @@ std::variant<request, response> decode_request(
   }
   request req;
   req.method = std::string{msg.method_string()};
-  req.client_address = peer;
   if (!parse_target(std::string_view{msg.target().data(), msg.target().size()}, req))
     return error_response(errc::invalid_argument, "malformed request target");
   for (const auto& field : msg) {
@@ -105,7 +104,7 @@ std::variant<request, response> decode_request(
       it->second += ", " + std::string{field.value()};
   }
   req.body = std::move(msg.body());
-  req.client_address = proxies.client_of(peer, req.header("x-forwarded-for"));
+  req.client = proxies.client_of(peer, peer_key, req.header("x-forwarded-for"));
   // A caller's trace is continued; a missing, malformed or repeated
   // traceparent starts a new one (never an error: tracing is advisory).
   if (auto parent = trace::parse_traceparent(req.header("traceparent"))) {

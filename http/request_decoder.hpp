@@ -27,10 +27,19 @@ bool parse_target(std::string_view target, request& req);
 /// The request, or the answer for a malformed one (400; 501 for a
 /// Transfer-Encoding other than chunked). Moves the body out. The server
 /// closes the connection after such an answer.
-/// `peer` is the socket's address; the request's client_address is the one
-/// `proxies` vouch for in X-Forwarded-For (see client_address.hpp).
+/// `peer` is the socket's address and `peer_key` its client key
+/// (proxies.key_of(peer), worked out once per connection); the request's
+/// client is the one `proxies` vouch for in X-Forwarded-For, as its key
+/// (see client_address.hpp).
 std::variant<request, response> decode_request(
   boost::beast::http::request<boost::beast::http::string_body>& msg, const std::string& peer,
-  const trusted_proxies& proxies);
+  std::string_view peer_key, const trusted_proxies& proxies);
+
+/// The same, the peer's key worked out here.
+inline std::variant<request, response> decode_request(
+  boost::beast::http::request<boost::beast::http::string_body>& msg, const std::string& peer,
+  const trusted_proxies& proxies) {
+  return decode_request(msg, peer, proxies.key_of(peer), proxies);
+}
 
 } // namespace emporium::http

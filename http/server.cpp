@@ -5,6 +5,7 @@
 
 #include "http/edge_state.hpp"
 #include "http/http_session.hpp"
+#include "http/limit_refusals.hpp"
 #include "support/log.hpp"
 #include "support/thread_name.hpp"
 
@@ -94,8 +95,10 @@ struct server::impl {
         if (slot) {
           start_http_session(std::move(socket), state, std::move(slot), address);
         } else if (client_full) {
+          count_refusal(limit::connections_per_client, address);
           refuse_connection(std::move(socket)); // this client's cap: the others are untouched
         } else {
+          count_refusal(limit::connections, address);
           beast::error_code ignored; // the global cap: refuse by closing at once
           socket.close(ignored);
         }
@@ -106,6 +109,7 @@ struct server::impl {
 };
 
 server::server(server_options opts, const router& routes) : impl_(std::make_unique<impl>()) {
+  export_limit_refusals();
   impl_->state = std::make_shared<shared_state>(std::move(opts), routes);
 }
 

@@ -1,6 +1,7 @@
 // WebSocket sessions on Boost.Beast (see websocket_session.hpp).
 #include "http/websocket_session.hpp"
 
+#include "http/limit_refusals.hpp"
 #include "support/log.hpp"
 
 #include <boost/asio/dispatch.hpp>
@@ -182,8 +183,10 @@ private:
       return;
     // Each message counts against the client's request rate, like an HTTP
     // request: a socket is not a way around the limit.
-    if (state_->limiter && state_->limiter->admit(client_) != 0)
+    if (state_->limiter && state_->limiter->admit(client_) != 0) {
+      count_refusal(limit::socket_messages_per_client, client_);
       return end_with(beast::websocket::close_code::policy_error, "too many messages");
+    }
     // Text frames are valid UTF-8 (Beast checks and fails the read
     // otherwise); binary frames reach the endpoint as they came.
     auto text = beast::buffers_to_string(buffer_.data());

@@ -42,8 +42,10 @@ struct accounts_state {
   /// a restart, starts them again (they span a minute).
   std::unique_ptr<attempt_limiter> attempts;
   attempt_limiter failures{~0u};
-  /// Registrations per client address, for the addresses of this shard
-  /// (shard_of_address), likewise shared by every node.
+  /// Logins (on any account) and registrations per client address, for
+  /// the addresses of this shard (shard_of_address), likewise shared by
+  /// every node.
+  std::unique_ptr<attempt_limiter> logins_from;
   std::unique_ptr<attempt_limiter> registrations;
   static inline const char* name = "accounts";
 };
@@ -123,12 +125,12 @@ accounts_actor::behavior_type accounts_behavior(accounts_self self, std::string 
                                                 persistence::durability level,
                                                 std::uint32_t shards,
                                                 persistence::epoch_fence fence,
-                                                unsigned logins_per_address_account,
-                                                unsigned registrations_per_address) {
+                                                account_limits limits) {
   auto& st = self->state;
   st.store = std::make_unique<persistence::account_store>(path, level, std::move(fence));
-  st.attempts = std::make_unique<attempt_limiter>(logins_per_address_account);
-  st.registrations = std::make_unique<attempt_limiter>(registrations_per_address);
+  st.attempts = std::make_unique<attempt_limiter>(limits.logins_per_address_account);
+  st.logins_from = std::make_unique<attempt_limiter>(limits.logins_per_address);
+  st.registrations = std::make_unique<attempt_limiter>(limits.registrations_per_address);
   return {
     [self, shards](register_account& req) {
       return guarded([&] { return register_new(self, shards, std::move(req.user)); });
@@ -176,6 +178,14 @@ accounts_actor::behavior_type accounts_behavior(accounts_self self, std::string 
     [self](const admit_registration& req) -> caf::result<std::uint32_t> {
       return static_cast<std::uint32_t>(self->state.registrations->admit(req.address));
     },
+    [self](const admit_login_from& req) -> caf::result<std::uint32_t> {
+      return static_cast<std::uint32_t>(self->state.logins_from->admit(req.address));
+    },
+    [self](const end_login_from& req) -> caf::result<bool> {
+      if (req.outcome != login_outcome::wrong_password)
+        self->state.logins_from->forgive(req.address);
+      return true;
+    },
   };
 }
 
@@ -184,10 +194,9 @@ accounts_actor::behavior_type accounts_behavior(accounts_self self, std::string 
 accounts_actor spawn_accounts(caf::actor_system& sys, const std::string& db_path,
                               persistence::durability level, std::uint32_t shards,
                               spawn_mode mode, persistence::epoch_fence fence,
-                              unsigned logins_per_address_account,
-                              unsigned registrations_per_address) {
+                              account_limits limits) {
   return spawn_in(sys, mode, accounts_behavior, db_path, level, shards, std::move(fence),
-                  logins_per_address_account, registrations_per_address);
+                  limits);
 }
 
 } // namespace emporium

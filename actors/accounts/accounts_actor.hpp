@@ -4,6 +4,7 @@
 // Its requests are in accounts_interface.hpp.
 #pragma once
 
+#include "actors/accounts/account_limits.hpp"
 #include "actors/accounts/accounts_interface.hpp"
 #include "actors/spawn_mode.hpp"
 #include "persistence/fencing.hpp"
@@ -14,17 +15,13 @@
 namespace emporium {
 
 /// `shards`: how many shards the cluster has (new ids land on their
-/// email's shard). `logins_per_address_account`: login attempts a client
-/// address may start on one account per minute (begin_login), a success
-/// taken back (config: login-failures-per-minute-account).
-/// `registrations_per_address`: registrations a client address may start
-/// per minute, for the addresses that hash to this shard
-/// (admit_registration; config: registrations-per-minute-ip).
+/// email's shard). `limits`: the allowances counted here, for the accounts
+/// of this shard and for the client addresses that hash to it
+/// (shard_of_address).
 accounts_actor spawn_accounts(caf::actor_system& sys, const std::string& db_path,
                               persistence::durability level, std::uint32_t shards,
                               spawn_mode mode, persistence::epoch_fence fence = {},
-                              unsigned logins_per_address_account = 5,
-                              unsigned registrations_per_address = 10);
+                              account_limits limits = {});
 
 /// A new user id: 128 random bits as 32 hex characters (before it is
 /// fitted to its email's shard by cluster::user_id_for_email).

@@ -52,6 +52,23 @@ struct end_login {
   login_outcome outcome = login_outcome::wrong_password;
 };
 
+/// A login from client `address` on any account, counted at the address's
+/// shard so that the nodes of a cluster share one allowance (one address
+/// trying many accounts): 0 when admitted (and counted), else the seconds
+/// to wait. Sent before begin_login; its end_login_from follows.
+struct admit_login_from {
+  using reply = std::uint32_t;
+  std::string address;
+};
+
+/// How a login admitted by admit_login_from ended: anything but a wrong
+/// password takes its attempt back. True once noted.
+struct end_login_from {
+  using reply = bool;
+  std::string address;
+  login_outcome outcome = login_outcome::wrong_password;
+};
+
 /// A registration from client `address`, counted at the address's shard so
 /// that the nodes of a cluster share one allowance: 0 when admitted (and
 /// counted), else the seconds to wait.
@@ -117,6 +134,16 @@ typename Inspector::result_type inspect(Inspector& f, admit_registration& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, admit_login_from& x) {
+  return f(caf::meta::type_name("admit_login_from"), x.address);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, end_login_from& x) {
+  return f(caf::meta::type_name("end_login_from"), x.address, x.outcome);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, end_login& x) {
   return f(caf::meta::type_name("end_login"), x.email, x.address, x.outcome);
 }
@@ -157,6 +184,8 @@ using accounts_actor = caf::typed_actor<
   caf::replies_to<revoke_refresh_tokens>::with<bool>,
   caf::replies_to<begin_login>::with<login_admission>,
   caf::replies_to<end_login>::with<bool>,
-  caf::replies_to<admit_registration>::with<std::uint32_t>>;
+  caf::replies_to<admit_registration>::with<std::uint32_t>,
+  caf::replies_to<admit_login_from>::with<std::uint32_t>,
+  caf::replies_to<end_login_from>::with<bool>>;
 
 } // namespace emporium

@@ -34,6 +34,7 @@
 #pragma once
 
 #include "domain/shard_map.hpp"
+#include "actors/accounts/account_limits.hpp"
 #include "actors/directory.hpp"
 #include "actors/entity_services.hpp"
 #include "actors/wire_protocol.hpp"
@@ -73,11 +74,10 @@ struct router_options {
   /// new owner for good.
   std::chrono::milliseconds drain_deadline{20'000};
   persistence::retention_policy retention;        ///< each open shard's sweeps
-  /// Each shard's accounts actor counts login attempts per (client address,
-  /// account) for its accounts (spawn_accounts).
-  unsigned logins_per_address_account = 5;
-  /// And registrations per client address, each address at one shard.
-  unsigned registrations_per_address = 10;
+  /// What each shard's accounts actor counts: login attempts per (client
+  /// address, account) for its accounts, and logins and registrations per
+  /// client address, each address at one shard (spawn_accounts).
+  account_limits accounts;
   bool tls = false; ///< connect to seeds through CAF's OpenSSL module (loaded by main)
   /// This build's message layouts (wire_protocol.hpp): a peer whose hello
   /// names another is refused, and refuses us (a test sets a different one).

@@ -130,6 +130,14 @@ bool cart_change_with_op(const caf::message& m) {
   return ((m.match_elements<Changes>() && m.get_as<Changes>(0).op != 0) || ...);
 }
 
+/// The accounts actors' counts of login and registration attempts: kept in
+/// the owner's memory only, so a count made by a node that then died went
+/// with it, and the resend counts once at the shard's new owner.
+bool attempt_count(const caf::message& m) {
+  return holds_one_of<begin_login, end_login, admit_login_from, end_login_from,
+                      admit_registration>(m);
+}
+
 bool safe_to_resend(const caf::message& m) {
   if (m.match_elements<place_order>())
     return !m.get_as<place_order>(0).idempotency_key.empty();
@@ -137,7 +145,8 @@ bool safe_to_resend(const caf::message& m) {
          holds_one_of<get_cart, take_for_order, give_back_for_order, get_stock, set_stock,
                       reserve_stock, commit_stock, release_stock, start_order, get_order,
                       order_history, find_order, events_after, unfinished_orders,
-                      find_account_by_email, find_account_by_id>(m);
+                      find_account_by_email, find_account_by_id>(m) ||
+         attempt_count(m);
 }
 
 void park(router_self* self, parked p) {

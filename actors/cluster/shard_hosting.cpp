@@ -209,8 +209,7 @@ bool open_shard(router_self* self, std::uint32_t shard) {
                                  spawn_mode::workers, st.opts.retention);
   slot.accounts = spawn_accounts(sys, path, st.opts.level, st.opts.shards,
                                  st.opts.sqlite_actors, slot.fence,
-                                 st.opts.logins_per_address_account,
-                                 st.opts.registrations_per_address);
+                                 st.opts.accounts);
   watch(self, slot.store, shard);
   watch(self, slot.directory, shard);
   watch(self, slot.index, shard);

@@ -2,6 +2,7 @@
 #include "http/api_context.hpp"
 #include "http/auth/password_policy.hpp"
 #include "http/json_input.hpp"
+#include "http/limit_refusals.hpp"
 #include "http/response_helpers.hpp"
 
 #include <chrono>
@@ -107,15 +108,29 @@ void answer_with_new_session(api_context& ctx, const user_record& user, bool as_
                            });
 }
 
+/// The answer to a client that already has as many password checks queued
+/// or running as it may (auth_limits::password_checks).
+response checks_in_progress() {
+  return retry_later(errc::rate_limited,
+                     "too many password checks from this client in progress; try again shortly",
+                     1);
+}
+
 /// A registration the limits admitted: the password's strength, the hash,
 /// then the account at its email's shard.
-void finish_registration(api_context& ctx, user_record user, const std::string& password,
-                         const std::optional<std::string>& confirm, responder respond) {
+void finish_registration(api_context& ctx, const std::string& client, user_record user,
+                         const std::string& password, const std::optional<std::string>& confirm,
+                         responder respond) {
   if (auto weak = password_weakness(password, user.email))
     return respond(field_error("password", *weak));
   if (confirm && *confirm != password)
     return respond(field_error("confirmPassword", "does not match password"));
-  auto queued = ctx.hasher.hash(password, [&ctx, user = std::move(user),
+  auto held = ctx.limits.password_checks.hold(client); // given back when the hash is done
+  if (!held) {
+    count_refusal(limit::password_checks_per_client, client);
+    return respond(checks_in_progress());
+  }
+  auto queued = ctx.hasher.hash(password, [&ctx, held, user = std::move(user),
                                            respond](std::string hash) mutable {
     if (hash.empty())
       return respond(error_response(errc::internal, "could not hash the password"));
@@ -129,8 +144,10 @@ void finish_registration(api_context& ctx, user_record user, const std::string& 
         {{"message", "User registered successfully"}, {"userId", stored.id}}));
     });
   });
-  if (!queued)
+  if (!queued) {
+    count_refusal(limit::registration_checks_queued, client);
     respond(retry_later(errc::unavailable, "too many registrations in progress; try again shortly", 2));
+  }
 }
 
 void register_user(api_context& ctx, request& req, responder respond) {
@@ -150,9 +167,11 @@ void register_user(api_context& ctx, request& req, responder respond) {
   // flood from one address stops here, without a message), then at the
   // address's shard (admit_registration), so that the nodes of a cluster
   // share one allowance.
-  auto address = req.client_address;
-  if (auto wait = ctx.limits.registrations_by_address.admit(address); wait > 0)
+  auto address = req.client;
+  if (auto wait = ctx.limits.registrations_by_address.admit(address); wait > 0) {
+    count_refusal(limit::registrations_per_address, address);
     return respond(retry_later(errc::rate_limited, "too many registrations; try again later", wait));
+  }
   user_record user;
   // The backend draws the id (it must land on the email's shard).
   user.email = *email;
@@ -165,16 +184,39 @@ void register_user(api_context& ctx, request& req, responder respond) {
       user.last_name = full->substr(space + 1);
   }
   ctx.actors.admit_registration(
-    address, [&ctx, user = std::move(user), password = *password, confirm,
+    address, [&ctx, address, user = std::move(user), password = *password, confirm,
               respond](errc ec, std::uint32_t wait) mutable {
       if (ec != errc::none)
         return respond(error_response(ec, "registration failed"));
-      if (wait > 0)
+      if (wait > 0) {
+        count_refusal(limit::registrations_per_address, address);
         return respond(
           retry_later(errc::rate_limited, "too many registrations; try again later", wait));
-      finish_registration(ctx, std::move(user), password, confirm, respond);
+      }
+      finish_registration(ctx, address, std::move(user), password, confirm, respond);
     });
 }
+
+/// Tells each counter of a login how it ended: this node's count and the
+/// address's shard (admit_login_from), and the account's shard
+/// (begin_login). Anything but a wrong password takes the attempt back.
+struct login_ended {
+  api_context& ctx;
+  std::string account;
+  std::string address;
+
+  void operator()(login_outcome outcome) const {
+    address_only(outcome);
+    ctx.actors.end_login(account, address, outcome, [](errc, bool) {});
+  }
+
+  /// For a login the account's shard did not count.
+  void address_only(login_outcome outcome) const {
+    if (outcome != login_outcome::wrong_password)
+      ctx.limits.login_by_address.forgive(address);
+    ctx.actors.end_login_from(address, outcome, [](errc, bool) {});
+  }
+};
 
 /// How long a login of an account failing from many addresses waits
 /// before its password is checked: 250 ms doubling to 8 s past the
@@ -186,42 +228,36 @@ std::chrono::milliseconds account_delay(api_context& ctx, std::uint32_t failures
   return std::chrono::milliseconds(250) * (1 << steps);
 }
 
-void login(api_context& ctx, request& req, responder respond) {
-  json_input in(req.body);
-  auto email = in.text("email", true, 254);
-  auto password = in.text("password", true, 1024);
-  if (!in.ok())
-    return respond(in.take_error());
-  auto account = to_lower(*email);
-  auto address = req.client_address;
-  // Counted now, before the slow hash: requests already in flight count.
-  // Per address on this node (one address trying many accounts); per
-  // (address, account) at the account's shard (begin_login), so that the
-  // nodes of a cluster share one allowance.
-  if (auto wait = ctx.limits.login_by_address.admit(address); wait > 0)
-    return respond(retry_later(errc::rate_limited, "too many failed logins; try again later", wait));
-  auto ended = [&ctx, account, address](login_outcome outcome) {
-    if (outcome != login_outcome::wrong_password)
-      ctx.limits.login_by_address.forgive(address);
-    ctx.actors.end_login(account, address, outcome, [](errc, bool) {});
-  };
+/// A login the address's allowances admitted: the account's shard admits
+/// it for (address, account) and finds the account, then the password is
+/// checked. `ended` reports the outcome to every counter that counted it.
+void check_login(api_context& ctx, const std::string& account, const std::string& address,
+                 std::string password, bool as_cookie, login_ended ended, responder respond) {
   ctx.actors.begin_login(
     account, address,
-    [&ctx, address, password = *password, ended, as_cookie = wants_cookie(req),
+    [&ctx, password = std::move(password), ended, as_cookie,
      respond](errc ec, login_admission admission) {
-      if (ec != errc::none || admission.retry_after_s > 0)
-        ctx.limits.login_by_address.forgive(address); // not counted at the shard
+      if (ec != errc::none || admission.retry_after_s > 0) // not counted at the account's shard
+        ended.address_only(login_outcome::not_checked);
       if (ec != errc::none)
         return respond(error_response(ec, "login failed"));
-      if (admission.retry_after_s > 0)
+      if (admission.retry_after_s > 0) {
+        count_refusal(limit::logins_per_address_account, ended.address);
         return respond(retry_later(errc::rate_limited, "too many failed logins; try again later",
                                    admission.retry_after_s));
+      }
+      auto held = ctx.limits.password_checks.hold(ended.address); // until the check is done
+      if (!held) {
+        count_refusal(limit::password_checks_per_client, ended.address);
+        ended(login_outcome::not_checked);
+        return respond(checks_in_progress());
+      }
       // An unknown email is checked against a dummy hash: same time as a
       // wrong password, so the answer's timing names no accounts.
       auto hash = admission.found ? admission.user.password_hash : std::string{};
       bool queued = ctx.hasher.verify(
         password, hash,
-        [&ctx, user = std::move(admission.user), ended, as_cookie, respond](bool ok) {
+        [&ctx, held, user = std::move(admission.user), ended, as_cookie, respond](bool ok) {
           if (!ok) {
             ended(login_outcome::wrong_password);
             return respond(error_response(errc::unauthenticated, "Invalid credentials"));
@@ -231,9 +267,45 @@ void login(api_context& ctx, request& req, responder respond) {
         },
         account_delay(ctx, admission.recent_failures));
       if (!queued) {
+        count_refusal(limit::login_checks_queued, ended.address);
         ended(login_outcome::not_checked); // our failure, not the caller's
         respond(retry_later(errc::unavailable, "too many logins in progress; try again shortly", 1));
       }
+    });
+}
+
+void login(api_context& ctx, request& req, responder respond) {
+  json_input in(req.body);
+  auto email = in.text("email", true, 254);
+  auto password = in.text("password", true, 1024);
+  if (!in.ok())
+    return respond(in.take_error());
+  auto account = to_lower(*email);
+  auto address = req.client;
+  // Counted now, before the slow hash: requests already in flight count.
+  // Per address on this node first (a flood from one address stops here,
+  // without a message), then at the address's shard (admit_login_from: one
+  // address trying many accounts through every node), then per (address,
+  // account) at the account's shard (begin_login); the shards' counts are
+  // shared by the nodes of a cluster.
+  if (auto wait = ctx.limits.login_by_address.admit(address); wait > 0) {
+    count_refusal(limit::logins_per_address, address);
+    return respond(retry_later(errc::rate_limited, "too many failed logins; try again later", wait));
+  }
+  login_ended ended{ctx, account, address};
+  ctx.actors.admit_login_from(
+    address, [&ctx, account, address, password = *password, as_cookie = wants_cookie(req), ended,
+              respond](errc ec, std::uint32_t wait) mutable {
+      if (ec != errc::none || wait > 0) // not counted at the address's shard
+        ctx.limits.login_by_address.forgive(address);
+      if (ec != errc::none)
+        return respond(error_response(ec, "login failed"));
+      if (wait > 0) {
+        count_refusal(limit::logins_per_address, address);
+        return respond(
+          retry_later(errc::rate_limited, "too many failed logins; try again later", wait));
+      }
+      check_login(ctx, account, address, std::move(password), as_cookie, ended, respond);
     });
 }
 

@@ -2,7 +2,8 @@
 // per (client address, account) and an account's failures, kept at the
 // account's shard so that every node of a cluster counts the same ones;
 // and registrations per client address (admit_registration), kept at the
-// address's shard for the same reason.
+// address's shard for the same reason, as are logins per client address on
+// any account (admit_login_from / end_login_from).
 #include "actors/accounts/accounts_actor.hpp"
 #include "fixture.hpp"
 
@@ -14,9 +15,11 @@ namespace {
 struct accounts_fixture : deterministic {
   accounts_actor accounts;
 
-  explicit accounts_fixture(unsigned per_address_account, unsigned registrations = 10) {
+  explicit accounts_fixture(unsigned per_address_account, unsigned registrations = 10,
+                            unsigned logins_per_address = 30) {
     accounts = spawn_accounts(sys, fresh_db("accounts-logins"), persistence::durability::normal,
-                              1, spawn_mode::workers, {}, per_address_account, registrations);
+                              1, spawn_mode::workers, {},
+                              {per_address_account, logins_per_address, registrations});
   }
 
   ~accounts_fixture() {
@@ -106,4 +109,33 @@ TEST_CASE("accounts shard: registrations per client address up to the allowance,
   CHECK(f.call(admit_registration{"10.0.0.1"}) > 0); // a refusal is not counted, still refused
   CHECK(f.call(admit_registration{"10.0.0.2"}) == 0);
   CHECK(f.call(admit_registration{"2001:db8::7"}) == 0);
+}
+
+TEST_CASE("accounts shard: logins per client address on any account up to the allowance; only "
+          "wrong passwords keep their attempt; another address goes on") {
+  accounts_fixture f(5, 10, 3);
+  // Successes and our own failures are taken back: 6 in a row on a limit of 3.
+  for (int i = 0; i < 6; ++i) {
+    REQUIRE(f.call(admit_login_from{"10.0.0.1"}) == 0);
+    CHECK(f.call(end_login_from{"10.0.0.1",
+                                i % 2 ? login_outcome::succeeded : login_outcome::not_checked}));
+  }
+  // Three wrong passwords (on any accounts: the address is the key) use it up.
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(f.call(admit_login_from{"10.0.0.1"}) == 0);
+    CHECK(f.call(end_login_from{"10.0.0.1", login_outcome::wrong_password}));
+  }
+  auto wait = f.call(admit_login_from{"10.0.0.1"});
+  CHECK(wait > 0);
+  CHECK(wait <= 60);
+  CHECK(f.call(admit_login_from{"10.0.0.1"}) > 0); // a refusal is not counted, still refused
+  // An attempt still running counts: two admitted, not yet ended, then a wait.
+  CHECK(f.call(admit_login_from{"2001:db8::7"}) == 0);
+  CHECK(f.call(admit_login_from{"2001:db8::7"}) == 0);
+  CHECK(f.call(admit_login_from{"2001:db8::7"}) == 0);
+  CHECK(f.call(admit_login_from{"2001:db8::7"}) > 0);
+  // The per-address count is its own: registrations and (address, account)
+  // logins from the refused address are still admitted.
+  CHECK(f.call(admit_registration{"10.0.0.1"}) == 0);
+  CHECK(f.begin("carol@example.com", "10.0.0.1").retry_after_s == 0);
 }

@@ -186,6 +186,23 @@ std::shared_ptr<reply_box<std::string>> place_through(cluster_fixture& c, const 
   return box;
 }
 
+/// Asks `via`'s router to count a login from `address` at the address's
+/// shard's accounts actor (admit_login_from, as the edge does).
+std::shared_ptr<reply_box<std::uint32_t>> admit_login_through(cluster_fixture& c,
+                                                              const std::string& via,
+                                                              const std::string& address) {
+  auto box = std::make_shared<reply_box<std::uint32_t>>();
+  auto router = c.node(via).router;
+  c.sys.spawn([=](caf::event_based_actor* self) {
+    self->request(router, std::chrono::seconds(10), atoms::accounts_call::value,
+                  shard_key{shard_key::by::address, address},
+                  caf::make_message(admit_login_from{address}))
+      .then([box](std::uint32_t value) { box->value = value; },
+            [box](caf::error& err) { box->error = to_errc(err); });
+  });
+  return box;
+}
+
 /// Requests sent at a simulated time: each must be answered within the
 /// edge's 5 s request timeout, and none with an error.
 class answer_watch {
@@ -309,6 +326,35 @@ TEST_CASE("simulated 3-node cluster: a node killed under load, its shards move, 
       CHECK(cart->value->lines.front().quantity == static_cast<std::int32_t>(boxes.size()));
     }
     CHECK(c.net.delivered > 0);
+  }
+}
+
+TEST_CASE("simulated node killed while login counts are relayed to it: each is counted again "
+          "at the shard's new owner, none answered with an error") {
+  // The counts live in the owner's memory only, so one lost with its node
+  // is counted once more at the new owner, never twice anywhere.
+  for (std::uint32_t seed : {5u, 6u}) {
+    CAPTURE(seed);
+    cluster_fixture c(seed);
+    c.net.max_delay = std::chrono::milliseconds(20);
+    c.start(fmt::format("kill-logins-{}", seed));
+    REQUIRE(c.settle({"n1", "n2", "n3"}));
+    std::vector<std::shared_ptr<reply_box<std::uint32_t>>> boxes;
+    auto round = [&] {
+      for (int i = 0; i < 24; ++i)
+        boxes.push_back(admit_login_through(c, i % 2 ? "n1" : "n2", fmt::format("10.0.0.{}", i)));
+    };
+    round();
+    c.advance(std::chrono::milliseconds(5)); // some reach n3 and wait for its answer
+    c.net.kill("n3");
+    round();
+    REQUIRE(c.settle({"n1", "n2"}));
+    c.advance(std::chrono::seconds(2));
+    for (const auto& b : boxes) {
+      CHECK_FALSE(b->error.has_value());
+      REQUIRE(b->value.has_value());
+      CHECK(*b->value == 0);
+    }
   }
 }
 

@@ -31,7 +31,7 @@ start_bench_node() {
   # tokens last a week: the saved tokens of a kept data directory would
   # otherwise expire after 15 minutes (every socket handshake refused).
   EMPORIUM_ADMIN_EMAIL=admin@bench.test EMPORIUM_ADMIN_PASSWORD=bench-admin \
-    EMPORIUM_REGISTRATIONS_PER_MINUTE_IP=100000 EMPORIUM_MAX_CONNECTIONS_PER_CLIENT=1000000 \
+    EMPORIUM_REGISTRATIONS_PER_MINUTE_IP=100000 EMPORIUM_PASSWORD_CHECKS_PER_CLIENT=100000 EMPORIUM_MAX_CONNECTIONS_PER_CLIENT=1000000 \
     EMPORIUM_REQUESTS_PER_SECOND_CLIENT=0 \
     "${bench_binary:-build/bench/emporium}" --port "$bench_port" --data-dir "$work" --metrics-port 0 \
       --access-token-minutes 10080 "$@" \

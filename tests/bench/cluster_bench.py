@@ -76,6 +76,7 @@ class Nodes:
         env = dict(os.environ, EMPORIUM_METRICS_PORT="0", EMPORIUM_ADMIN_EMAIL=ADMIN[0], EMPORIUM_ADMIN_PASSWORD=ADMIN[1],
                    EMPORIUM_JWT_SECRET="bench-secret-0123456789abcdef0123456789",
                    EMPORIUM_REGISTRATIONS_PER_MINUTE_IP="100000",
+                   EMPORIUM_PASSWORD_CHECKS_PER_CLIENT="100000",
                    EMPORIUM_MAX_CONNECTIONS_PER_CLIENT="1000000",
                    EMPORIUM_REQUESTS_PER_SECOND_CLIENT="0")
         for i in range(n):

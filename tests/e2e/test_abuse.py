@@ -214,6 +214,54 @@ class Registration(unittest.TestCase):
         finally:
             busy.close()
 
+    def test_one_client_cannot_fill_the_password_queue(self):
+        # 1 check at a time per client here: of 6 logins sent at once from
+        # one address, those that find its check still running get 429
+        # (the shared queue of 64 stays for the others); another address is
+        # checked meanwhile.
+        node = Node(extra_args=["--password-checks-per-client", "1"]).start()
+        try:
+            import concurrent.futures
+            with concurrent.futures.ThreadPoolExecutor(7) as pool:
+                burst = [pool.submit(node.request, "POST", "/api/auth/login",
+                                     {"email": f"nobody{i}@example.com", "password": "wrong"},
+                                     source="127.0.5.1") for i in range(6)]
+                time.sleep(0.02)
+                other = pool.submit(node.request, "POST", "/api/auth/login",
+                                    {"email": "someone@example.com", "password": "wrong"},
+                                    source="127.0.5.2")
+                results = [f.result() for f in burst]
+                other_status = other.result()[0]
+            codes = [r[0] for r in results]
+            self.assertGreaterEqual(codes.count(401), 1, codes)
+            self.assertGreaterEqual(codes.count(429), 1, codes)
+            self.assertEqual(codes.count(401) + codes.count(429), 6, codes)
+            for code, body, headers in results:
+                if code == 429:
+                    self.assertEqual(body["code"], "rate_limited")
+                    self.assertIn("password checks", body["message"])
+                    self.assertIn("retry-after", headers)
+            self.assertEqual(other_status, 401)
+            # Sign-ups hash under the same bound.
+            with concurrent.futures.ThreadPoolExecutor(4) as pool:
+                signups = [pool.submit(node.request, "POST", "/api/auth/register",
+                                       {"email": f"burst{i}@example.com",
+                                        "password": "secret-pass"},
+                                       source="127.0.5.3") for i in range(4)]
+                codes = [f.result()[0] for f in signups]
+            self.assertGreaterEqual(codes.count(200), 1, codes)
+            self.assertGreaterEqual(codes.count(429), 1, codes)
+            self.assertEqual(codes.count(200) + codes.count(429), 4, codes)
+            # Refused checks were not counted as failures: the address may
+            # still log in once its check is done.
+            node.register("after@example.com", "secret-pass")
+            status, _, _ = node.request("POST", "/api/auth/login",
+                                        {"email": "after@example.com", "password": "secret-pass"},
+                                        source="127.0.5.1")
+            self.assertEqual(status, 200)
+        finally:
+            node.close()
+
 
 class Proxies(unittest.TestCase):
     def test_forwarded_for_is_believed_only_from_a_trusted_proxy(self):
@@ -379,6 +427,20 @@ class RequestRate(unittest.TestCase):
         self.assertIn(429, one)
         other = self.node.request("GET", "/api/products?pageSize=1", source="127.0.0.40",
                                   headers={"X-Forwarded-For": "198.51.100.4"})
+        self.assertEqual(other[0], 200)
+
+    def test_an_ipv6_client_is_its_network_not_each_address(self):
+        # One subscriber's /64 holds 2^64 addresses: a new one per request
+        # must not be a new bucket. Forwarded by the trusted proxy, each
+        # request from another address of 2001:db8:5:6::/64.
+        answers = [self.keep_alive_calls(
+            1, "127.0.0.40", headers={"X-Forwarded-For": f"2001:db8:5:6::{i:x}"})[0][0]
+            for i in range(1, 26)]
+        self.assertEqual(answers[:10], [200] * 10, answers)
+        self.assertIn(429, answers)
+        # Another /64 is another client.
+        other = self.node.request("GET", "/api/products?pageSize=1", source="127.0.0.40",
+                                  headers={"X-Forwarded-For": "2001:db8:5:7::1"})
         self.assertEqual(other[0], 200)
 
 

@@ -182,6 +182,36 @@ class ClusterTests(unittest.TestCase):
         finally:
             c.close()
 
+    def test_failed_logins_from_one_address_are_counted_once_for_the_whole_cluster(self):
+        # One client trying a different account at each node in turn (so
+        # that no account's own allowance is reached) gets the per-address
+        # allowance (4 a minute here) once, not once per node: counted at
+        # the address's shard.
+        c = Cluster(3, extra_args=["--login-failures-per-minute-ip", "4"]).start()
+        try:
+            c.wait_formed()
+            c[0].register("known@c.test")
+            codes = self.posts_through_nodes_in_turn(
+                c, "/api/auth/login",
+                [{"email": "known@c.test" if i == 2 else f"guess{i}@c.test",
+                  "password": "wrong"} for i in range(7)],
+                source="127.0.0.31")
+            self.assertEqual(codes, [401] * 4 + [429] * 3)
+            # Another address is not held up by this one.
+            status, _, _ = c[2].request("POST", "/api/auth/login",
+                                        {"email": "known@c.test", "password": "wrong"},
+                                        source="127.0.0.32")
+            self.assertEqual(status, 401)
+            # Successes take their attempt back, at every node's count and
+            # at the shard's: seven in a row through the nodes.
+            codes = self.posts_through_nodes_in_turn(
+                c, "/api/auth/login",
+                [{"email": "known@c.test", "password": "secret-pass"}] * 7,
+                source="127.0.0.33")
+            self.assertEqual(codes, [200] * 7)
+        finally:
+            c.close()
+
     def test_sigkill_a_node_while_orders_flow_then_it_rejoins(self):
         c = Cluster(3).start()
         try:

@@ -176,6 +176,43 @@ class MetricsEndpointTests(unittest.TestCase):
         self.assertEqual(checked - checked0, 2)  # the first use, and the forged one
         self.assertEqual(remembered - remembered0, 4)
 
+    def test_refusals_count_by_limit(self):
+        # Every limit's series is there before anything is refused; a login
+        # past the per-address allowance counts under that limit alone.
+        port = free_port()
+        node = Node(extra_args=["--metrics-port", str(port),
+                                "--login-failures-per-minute-ip", "2"]).start()
+        try:
+            text = scrape(port)[1]
+            limits = ("requests_per_client", "socket_messages_per_client", "requests_in_flight",
+                      "connections", "connections_per_client", "logins_per_address",
+                      "logins_per_address_account", "registrations_per_address",
+                      "login_checks_queued", "registration_checks_queued",
+                      "password_checks_per_client")
+            for limit in limits:
+                self.assertEqual(sample(text, "emporium_limit_refusals_total", limit=limit), 0,
+                                 limit)
+            codes = [node.request("POST", "/api/auth/login",
+                                  {"email": f"nobody{i}@example.com", "password": "wrong"},
+                                  source="127.0.0.51")[0] for i in range(4)]
+            self.assertEqual(codes, [401, 401, 429, 429])
+            text = scrape(port)[1]
+            self.assertEqual(sample(text, "emporium_limit_refusals_total",
+                                    limit="logins_per_address"), 2)
+            for limit in limits:
+                if limit != "logins_per_address":
+                    self.assertEqual(sample(text, "emporium_limit_refusals_total", limit=limit), 0,
+                                     limit)
+            # The log names a refused client, once per limit per 10 s.
+            refused = [json.loads(l) for l in node.log(tail=100_000).splitlines()
+                       if '"limit_refused"' in l]
+            self.assertEqual(len(refused), 1, refused)
+            self.assertEqual(refused[0]["limit"], "logins_per_address")
+            self.assertEqual(refused[0]["client"], "127.0.0.51")
+            self.assertEqual(refused[0]["unlogged_since"], "0")
+        finally:
+            node.close()
+
     def test_the_listener_is_apart_from_the_shop(self):
         status, _, _ = self.node.request("GET", "/metrics")
         self.assertEqual(status, 404)  # not on the shop's port
@@ -205,7 +242,7 @@ class ShippedConfigTests(unittest.TestCase):
             rules = f.read()
         for alert in ("EmporiumNodeDown", "EmporiumQuorumLost", "EmporiumOrdersFailing",
                       "EmporiumPaymentBreakerOpen", "EmporiumRequestLatencyHigh",
-                      "EmporiumWalNotStartingOver"):
+                      "EmporiumWalNotStartingOver", "EmporiumLoginsRefused"):
             self.assertIn(f"alert: {alert}", rules)
 
     def test_alert_rules_fire_on_the_series_they_are_for(self):

@@ -54,6 +54,15 @@ void instant_backend::admit_registration(const std::string&,
   done(errc::none, 0); // admitted (the edge's own per-node limit still counts)
 }
 
+void instant_backend::admit_login_from(const std::string&, http::done_fn<std::uint32_t> done) {
+  done(errc::none, 0); // admitted (the edge's own per-node limit still counts)
+}
+
+void instant_backend::end_login_from(const std::string&, login_outcome,
+                                     http::done_fn<bool> done) {
+  done(errc::none, true);
+}
+
 void instant_backend::find_user(const std::string& id, http::done_fn<user_record> done) {
   done(errc::none, user_record{id, "fuzz@example.com", "", "F", "Z", "customer"});
 }
@@ -145,7 +154,7 @@ edge::edge()
         catalog,
         {"fuzz-secret-fuzz-secret-fuzz-secret", "emporium"},
         hasher,
-        http::auth_limits{1'000'000, 1'000'000, 1'000'000},
+        http::auth_limits{1'000'000, 1'000'000, 1'000'000, 1'000'000},
         15,
         7,
         "/nonexistent-static-dir",

@@ -25,6 +25,9 @@ public:
   void end_login(const std::string& email, const std::string& address, login_outcome outcome,
                  http::done_fn<bool> done) override;
   void admit_registration(const std::string& address, http::done_fn<std::uint32_t> done) override;
+  void admit_login_from(const std::string& address, http::done_fn<std::uint32_t> done) override;
+  void end_login_from(const std::string& address, login_outcome outcome,
+                      http::done_fn<bool> done) override;
   void find_user(const std::string& id, http::done_fn<user_record> done) override;
   void store_refresh(const std::string&, const std::string&, std::int64_t,
                      http::done_fn<bool> done) override;

@@ -36,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   http::request req;
   req.method = method;
   req.path = path;
-  req.client_address = "127.0.0.1";
+  req.client = "127.0.0.1";
   req.body.assign(reinterpret_cast<const char*>(data + 1), size - 1);
   req.headers["content-type"] = "application/json";
   switch ((pick / routes.size()) % 3) {

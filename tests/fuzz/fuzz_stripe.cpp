@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       http::request req;
       req.method = "POST";
       req.path = "/api/payments/webhook";
-      req.client_address = "127.0.0.1";
+      req.client = "127.0.0.1";
       req.body = rest;
       req.headers["stripe-signature"] =
         sign_payload(rest, fuzz::webhook_secret, static_cast<std::int64_t>(std::time(nullptr)));

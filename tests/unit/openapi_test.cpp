@@ -29,6 +29,8 @@ struct unreachable_backend final : backend {
     called();
   }
   void admit_registration(const std::string&, done_fn<std::uint32_t>) override { called(); }
+  void admit_login_from(const std::string&, done_fn<std::uint32_t>) override { called(); }
+  void end_login_from(const std::string&, login_outcome, done_fn<bool>) override { called(); }
   void find_user(const std::string&, done_fn<user_record>) override { called(); }
   void store_refresh(const std::string&, const std::string&, std::int64_t,
                      done_fn<bool>) override { called(); }

@@ -49,7 +49,7 @@ TEST_CASE("decode_request: headers lower-cased, repeats joined or refused, odd c
   REQUIRE(std::holds_alternative<request>(decoded));
   auto& req = std::get<request>(decoded);
   CHECK(req.header("x-thing") == "a, b");
-  CHECK(req.client_address == "10.0.0.1");
+  CHECK(req.client == "10.0.0.1");
 
   auto twice = raw("/api/cart");
   twice.insert("Authorization", "Bearer a");
