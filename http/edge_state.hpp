@@ -43,12 +43,19 @@ public:
                                                const std::string& peer, bool& per_client_full);
   ~connection_slot();
 
+  /// The peer's client key (client_key: an IPv6 peer's network), computed
+  /// once per connection for the caps and for requests that carry no
+  /// X-Forwarded-For.
+  const std::string& client() const {
+    return client_;
+  }
+
 private:
   connection_slot(std::shared_ptr<shared_state> s, std::string client, bool per_client)
     : state_(std::move(s)), client_(std::move(client)), per_client_(per_client) {
   }
   std::shared_ptr<shared_state> state_;
-  std::string client_; ///< the peer's client key (client_key)
+  std::string client_;
   bool per_client_;
 };
 

@@ -38,8 +38,7 @@ public:
   session(tcp::socket&& socket, std::shared_ptr<shared_state> state,
           std::shared_ptr<connection_slot> slot, std::string peer)
     : stream_(std::move(socket)), state_(std::move(state)), slot_(std::move(slot)),
-      client_address_(std::move(peer)),
-      client_key_(state_->opts.proxies.key_of(client_address_)) {
+      client_address_(std::move(peer)) {
   }
 
   void run() {
@@ -131,7 +130,7 @@ private:
       return reject(error_response(errc::invalid_argument, "malformed HTTP request"));
 
     auto& msg = parser_->get();
-    auto decoded = decode_request(msg, client_address_, client_key_, state_->opts.proxies);
+    auto decoded = decode_request(msg, client_address_, slot_->client(), state_->opts.proxies);
     if (auto* bad = std::get_if<response>(&decoded))
       return reject(std::move(*bad));
     auto& req = std::get<request>(decoded);
@@ -282,7 +281,6 @@ private:
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::deque<std::shared_ptr<slot>> queue_;
   std::string client_address_;
-  std::string client_key_; ///< client_address_'s client key, for requests without X-Forwarded-For
   bool reading_ = false;
   bool writing_ = false;
   bool closing_ = false;
