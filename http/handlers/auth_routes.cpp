@@ -108,12 +108,27 @@ void answer_with_new_session(api_context& ctx, const user_record& user, bool as_
                            });
 }
 
-/// The answer to a client that already has as many password checks queued
-/// or running as it may (auth_limits::password_checks).
-response checks_in_progress() {
-  return retry_later(errc::rate_limited,
-                     "too many password checks from this client in progress; try again shortly",
-                     1);
+/// Counts what an auth limit refused (emporium_limit_refusals_total) and
+/// answers it with Retry-After: 429 for the client's own allowances, 503
+/// for a hash queue every client shares, full now. `wait`: the seconds the
+/// allowance named, for the limits that count over a minute.
+response refused(limit which, const std::string& client, std::uint32_t wait = 0) {
+  count_refusal(which, client);
+  switch (which) {
+  case limit::registrations_per_address:
+    return retry_later(errc::rate_limited, "too many registrations; try again later", wait);
+  case limit::password_checks_per_client:
+    return retry_later(errc::rate_limited,
+                       "too many password checks from this client in progress; try again shortly",
+                       1);
+  case limit::login_checks_queued:
+    return retry_later(errc::unavailable, "too many logins in progress; try again shortly", 1);
+  case limit::registration_checks_queued:
+    return retry_later(errc::unavailable, "too many registrations in progress; try again shortly",
+                       2);
+  default: // logins per address, per (address, account)
+    return retry_later(errc::rate_limited, "too many failed logins; try again later", wait);
+  }
 }
 
 /// A registration the limits admitted: the password's strength, the hash,
@@ -126,10 +141,8 @@ void finish_registration(api_context& ctx, const std::string& client, user_recor
   if (confirm && *confirm != password)
     return respond(field_error("confirmPassword", "does not match password"));
   auto held = ctx.limits.password_checks.hold(client); // given back when the hash is done
-  if (!held) {
-    count_refusal(limit::password_checks_per_client, client);
-    return respond(checks_in_progress());
-  }
+  if (!held)
+    return respond(refused(limit::password_checks_per_client, client));
   auto queued = ctx.hasher.hash(password, [&ctx, held, user = std::move(user),
                                            respond](std::string hash) mutable {
     if (hash.empty())
@@ -144,10 +157,8 @@ void finish_registration(api_context& ctx, const std::string& client, user_recor
         {{"message", "User registered successfully"}, {"userId", stored.id}}));
     });
   });
-  if (!queued) {
-    count_refusal(limit::registration_checks_queued, client);
-    respond(retry_later(errc::unavailable, "too many registrations in progress; try again shortly", 2));
-  }
+  if (!queued)
+    respond(refused(limit::registration_checks_queued, client));
 }
 
 void register_user(api_context& ctx, request& req, responder respond) {
@@ -168,10 +179,8 @@ void register_user(api_context& ctx, request& req, responder respond) {
   // address's shard (admit_registration), so that the nodes of a cluster
   // share one allowance.
   auto address = req.client;
-  if (auto wait = ctx.limits.registrations_by_address.admit(address); wait > 0) {
-    count_refusal(limit::registrations_per_address, address);
-    return respond(retry_later(errc::rate_limited, "too many registrations; try again later", wait));
-  }
+  if (auto wait = ctx.limits.registrations_by_address.admit(address); wait > 0)
+    return respond(refused(limit::registrations_per_address, address, wait));
   user_record user;
   // The backend draws the id (it must land on the email's shard).
   user.email = *email;
@@ -188,11 +197,8 @@ void register_user(api_context& ctx, request& req, responder respond) {
               respond](errc ec, std::uint32_t wait) mutable {
       if (ec != errc::none)
         return respond(error_response(ec, "registration failed"));
-      if (wait > 0) {
-        count_refusal(limit::registrations_per_address, address);
-        return respond(
-          retry_later(errc::rate_limited, "too many registrations; try again later", wait));
-      }
+      if (wait > 0)
+        return respond(refused(limit::registrations_per_address, address, wait));
       finish_registration(ctx, address, std::move(user), password, confirm, respond);
     });
 }
@@ -241,16 +247,13 @@ void check_login(api_context& ctx, const std::string& account, const std::string
         ended.address_only(login_outcome::not_checked);
       if (ec != errc::none)
         return respond(error_response(ec, "login failed"));
-      if (admission.retry_after_s > 0) {
-        count_refusal(limit::logins_per_address_account, ended.address);
-        return respond(retry_later(errc::rate_limited, "too many failed logins; try again later",
-                                   admission.retry_after_s));
-      }
+      if (admission.retry_after_s > 0)
+        return respond(
+          refused(limit::logins_per_address_account, ended.address, admission.retry_after_s));
       auto held = ctx.limits.password_checks.hold(ended.address); // until the check is done
       if (!held) {
-        count_refusal(limit::password_checks_per_client, ended.address);
         ended(login_outcome::not_checked);
-        return respond(checks_in_progress());
+        return respond(refused(limit::password_checks_per_client, ended.address));
       }
       // An unknown email is checked against a dummy hash: same time as a
       // wrong password, so the answer's timing names no accounts.
@@ -267,9 +270,8 @@ void check_login(api_context& ctx, const std::string& account, const std::string
         },
         account_delay(ctx, admission.recent_failures));
       if (!queued) {
-        count_refusal(limit::login_checks_queued, ended.address);
         ended(login_outcome::not_checked); // our failure, not the caller's
-        respond(retry_later(errc::unavailable, "too many logins in progress; try again shortly", 1));
+        respond(refused(limit::login_checks_queued, ended.address));
       }
     });
 }
@@ -288,10 +290,8 @@ void login(api_context& ctx, request& req, responder respond) {
   // address trying many accounts through every node), then per (address,
   // account) at the account's shard (begin_login); the shards' counts are
   // shared by the nodes of a cluster.
-  if (auto wait = ctx.limits.login_by_address.admit(address); wait > 0) {
-    count_refusal(limit::logins_per_address, address);
-    return respond(retry_later(errc::rate_limited, "too many failed logins; try again later", wait));
-  }
+  if (auto wait = ctx.limits.login_by_address.admit(address); wait > 0)
+    return respond(refused(limit::logins_per_address, address, wait));
   login_ended ended{ctx, account, address};
   ctx.actors.admit_login_from(
     address, [&ctx, account, address, password = *password, as_cookie = wants_cookie(req), ended,
@@ -300,11 +300,8 @@ void login(api_context& ctx, request& req, responder respond) {
         ctx.limits.login_by_address.forgive(address);
       if (ec != errc::none)
         return respond(error_response(ec, "login failed"));
-      if (wait > 0) {
-        count_refusal(limit::logins_per_address, address);
-        return respond(
-          retry_later(errc::rate_limited, "too many failed logins; try again later", wait));
-      }
+      if (wait > 0)
+        return respond(refused(limit::logins_per_address, address, wait));
       check_login(ctx, account, address, std::move(password), as_cookie, ended, respond);
     });
 }
