@@ -68,12 +68,22 @@ caf::result<user_record> found_or_not_found(std::optional<user_record> user) {
   return std::move(*user);
 }
 
+/// The email's UNIQUE index decides who registers first. The same
+/// registration delivered again (the router resends one whose node died
+/// before it answered, not knowing whether it was carried out) answers the
+/// account it made: it carries the same password hash, and argon2id's
+/// random salt makes that hash unique to one sign-up, so no other request
+/// can claim the account this way.
 caf::result<user_record> register_new(accounts_self self, std::uint32_t shards,
                                       user_record user) {
+  auto& store = *self->state.store;
   user.id = cluster::user_id_for_email(user.email, shards, random_user_id);
-  if (!self->state.store->insert_user(user, wall_clock_ms())) // the email's UNIQUE index decides
-    return make_error(errc::conflict);
-  return user;
+  if (store.insert_user(user, wall_clock_ms()))
+    return user;
+  auto known = store.find_by_email(user.email);
+  if (known && !user.password_hash.empty() && known->password_hash == user.password_hash)
+    return std::move(*known);
+  return make_error(errc::conflict);
 }
 
 /// The limiters' keys: emails compare case-insensitively.

@@ -15,9 +15,11 @@
 
 namespace emporium {
 
-/// Takes a new user's email: conflict when it is taken. The accounts actor
-/// gives the user an id that lands on this shard (the email's), so that
-/// lookups by id and by email meet here.
+/// Takes a new user's email: conflict when it is taken (except by this
+/// same registration, whose password hash is unique to it: delivered again,
+/// it answers the account it made, so it is safe to resend). The accounts
+/// actor gives the user an id that lands on this shard (the email's), so
+/// that lookups by id and by email meet here.
 struct register_account {
   using reply = user_record;
   user_record user;

@@ -117,8 +117,9 @@ void relay(router_self* self, const std::string& name, const caf::actor& to, par
 /// died before answering, so it may have been carried out there: reads,
 /// changes that say what to become (a stock level), changes that carry an
 /// id their entity applies once (cart operations, orders placed with an
-/// Idempotency-Key), and the saga's steps, which stock records, carts and
-/// sagas apply once per order.
+/// Idempotency-Key), registrations (the account answers the same sign-up
+/// again, see register_account), and the saga's steps, which stock
+/// records, carts and sagas apply once per order.
 template <class... Ts>
 bool holds_one_of(const caf::message& m) {
   return (m.match_elements<Ts>() || ...);
@@ -145,7 +146,7 @@ bool safe_to_resend(const caf::message& m) {
          holds_one_of<get_cart, take_for_order, give_back_for_order, get_stock, set_stock,
                       reserve_stock, commit_stock, release_stock, start_order, get_order,
                       order_history, find_order, events_after, unfinished_orders,
-                      find_account_by_email, find_account_by_id>(m) ||
+                      find_account_by_email, find_account_by_id, register_account>(m) ||
          attempt_count(m);
 }
 

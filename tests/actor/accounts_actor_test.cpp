@@ -3,7 +3,8 @@
 // account's shard so that every node of a cluster counts the same ones;
 // and registrations per client address (admit_registration), kept at the
 // address's shard for the same reason, as are logins per client address on
-// any account (admit_login_from / end_login_from).
+// any account (admit_login_from / end_login_from). And a registration
+// delivered twice, as the router resends one whose node died.
 #include "actors/accounts/accounts_actor.hpp"
 #include "fixture.hpp"
 
@@ -27,8 +28,9 @@ struct accounts_fixture : deterministic {
     sched.run();
   }
 
+  /// The answer, value or error.
   template <class Request>
-  typename Request::reply call(Request req) {
+  reply_box<typename Request::reply> answer(Request req) {
     auto box = std::make_shared<reply_box<typename Request::reply>>();
     auto to = accounts;
     sys.spawn([=](caf::event_based_actor* self) {
@@ -37,8 +39,14 @@ struct accounts_fixture : deterministic {
               [box](caf::error& err) { box->error = to_errc(err); });
     });
     sched.run();
-    REQUIRE(box->value.has_value());
-    return *box->value;
+    return *box;
+  }
+
+  template <class Request>
+  typename Request::reply call(Request req) {
+    auto box = answer(std::move(req));
+    REQUIRE(box.value.has_value());
+    return *box.value;
   }
 
   login_admission begin(const std::string& email, const std::string& address) {
@@ -138,4 +146,28 @@ TEST_CASE("accounts shard: logins per client address on any account up to the al
   // logins from the refused address are still admitted.
   CHECK(f.call(admit_registration{"10.0.0.1"}) == 0);
   CHECK(f.begin("carol@example.com", "10.0.0.1").retry_after_s == 0);
+}
+
+TEST_CASE("accounts shard: the same registration delivered again answers the account it made; "
+          "another sign-up with that email is a conflict") {
+  accounts_fixture f(3);
+  register_account first{{"", "carol@example.com", "argon2-salted-1", "C", "L", "customer"}};
+  auto made = f.call(first);
+  REQUIRE_FALSE(made.id.empty());
+  auto again = f.call(first); // the router's resend after the node died
+  CHECK(again.id == made.id);
+  CHECK(again.email == "carol@example.com");
+  auto other = f.answer(
+    register_account{{"", "carol@example.com", "argon2-salted-2", "Mallory", "L", "customer"}});
+  CHECK_FALSE(other.value.has_value());
+  REQUIRE(other.error.has_value());
+  CHECK(*other.error == errc::conflict);
+  auto no_hash = f.answer(register_account{{"", "carol@example.com", "", "C", "L", "customer"}});
+  REQUIRE(no_hash.error.has_value());
+  CHECK(*no_hash.error == errc::conflict);
+  // The account is the first one, unchanged.
+  auto found = f.call(find_account_by_email{"carol@example.com"});
+  CHECK(found.id == made.id);
+  CHECK(found.password_hash == "argon2-salted-1");
+  CHECK(found.first_name == "C");
 }
