@@ -289,8 +289,9 @@ const std::vector<option>& options() {
      "if admin-email belongs to an existing non-admin account, make it admin (without this "
      "flag the node refuses to start, exit 2)",
      flag(&c::promote_admin), true},
-    {"login-failures-per-minute-ip", "failed logins allowed per client address per minute, on any accounts (counted once "
-     "for the whole cluster)",
+    {"login-failures-per-minute-ip",
+     "failed logins allowed per client address per minute, on any accounts (counted once for "
+     "the whole cluster)",
      number<unsigned>(&c::login_failures_per_minute_ip, 1, 100'000)},
     {"login-failures-per-minute-account",
      "failed logins allowed per client address and account per minute, counted at the "
