@@ -219,8 +219,9 @@ std::shared_ptr<reply_box<user_record>> register_through(cluster_fixture& c,
 
 /// Starts a 3-node cluster (`seed`), sends round 0 of requests
 /// (`send_round(cluster, 0)`) through n1 and n2, kills n3 while some are
-/// relayed to it (held in the simulated link), sends round 1, and waits
-/// until n1 and n2 have taken n3's shards and answered.
+/// relayed to it and others' answers are on their way back (the links
+/// delay both), sends round 1, and waits until n1 and n2 have taken n3's
+/// shards and answered.
 template <class SendRound>
 std::unique_ptr<cluster_fixture> cluster_killing_n3(std::uint32_t seed, const std::string& name,
                                                     SendRound send_round) {
@@ -385,10 +386,10 @@ TEST_CASE("simulated node killed while login counts are relayed to it: each is c
 TEST_CASE("simulated node killed while registrations are relayed to it: each is answered with "
           "its account, none with an error, and each email holds one account") {
   // One the dead node never took in is made at the shard's new owner (the
-  // build before answered these 503). One it carried out before dying
-  // would answer the same account when resent (its password hash is unique
-  // to it): the simulated links deliver answers at once, so that case is
-  // accounts_actor_test's.
+  // build before answered these 503). One it carried out, whose answer was
+  // still on the link when it died, answers the same account when resent:
+  // its password hash is unique to it (without that, these fail with a
+  // conflict).
   for (std::uint32_t seed : {8u, 9u}) {
     CAPTURE(seed);
     std::vector<std::pair<std::string, std::shared_ptr<reply_box<user_record>>>> boxes;

@@ -8,12 +8,51 @@ namespace emporium::testing {
 namespace {
 
 using deliver_atom = caf::atom_constant<caf::atom("simdeliv")>;
+using answer_atom = caf::atom_constant<caf::atom("simanswr")>;
 
 struct link_state {
   std::uint64_t next = 0;
   std::map<std::uint64_t, std::pair<caf::message, caf::response_promise>> in_flight;
+  std::map<std::uint64_t, std::pair<caf::message, caf::response_promise>> answers; ///< on the way back
   static inline const char* name = "sim_link";
 };
+
+void deliver_answer(caf::response_promise& rp, caf::message answer) {
+  if (answer.match_elements<caf::error>())
+    rp.deliver(answer.get_as<caf::error>(0));
+  else
+    rp.deliver(std::move(answer));
+}
+
+/// Hands `msg` to the far end. A request's answer travels back over the
+/// link too, delayed like any message and lost when the far end died or
+/// was cut off meanwhile (as with CAF's connection: the caller's router
+/// learns of the loss when it declares the node down). CAF 0.17's response
+/// handlers match by type: an answer of any type arrives as
+/// `sec::unexpected_response` with the answer as its context.
+void pass_on(caf::stateful_actor<link_state>* self, sim_network* net, const std::string& from,
+             const std::string& to, const caf::actor& target, caf::message msg,
+             caf::response_promise rp) {
+  if (rp.async()) {
+    rp.delegate(target, std::move(msg));
+    return;
+  }
+  self->request(target, caf::infinite, std::move(msg))
+    .then([self, net, from, to, rp](caf::error& err) mutable {
+      if (!net->reachable(to, from))
+        return; // lost with the connection
+      auto answer = err == caf::sec::unexpected_response ? std::move(err.context())
+                                                         : caf::make_message(std::move(err));
+      auto delay = net->next_delay();
+      if (delay.count() == 0) {
+        deliver_answer(rp, std::move(answer));
+        return;
+      }
+      auto id = self->state.next++;
+      self->state.answers.emplace(id, std::make_pair(std::move(answer), std::move(rp)));
+      self->delayed_send(self, delay, answer_atom::value, id);
+    });
+}
 
 /// One direction of the link between two routers. Handles of routers inside
 /// a message (a hello names its sender) become links from the receiving
@@ -39,7 +78,7 @@ caf::behavior sim_link(caf::stateful_actor<link_state>* self, sim_network* net,
       auto delay = net->next_delay();
       ++net->delivered;
       if (delay.count() == 0) {
-        rp.delegate(target, std::move(msg));
+        pass_on(self, net, from, to, target, std::move(msg), std::move(rp));
         return caf::message{};
       }
       auto id = self->state.next++;
@@ -48,12 +87,21 @@ caf::behavior sim_link(caf::stateful_actor<link_state>* self, sim_network* net,
       return caf::message{};
     });
   return {
-    [self, target](deliver_atom, std::uint64_t id) {
+    [self, net, from, to, target](deliver_atom, std::uint64_t id) {
       auto it = self->state.in_flight.find(id);
       if (it == self->state.in_flight.end())
         return;
-      it->second.second.delegate(target, std::move(it->second.first));
+      auto [msg, rp] = std::move(it->second);
       self->state.in_flight.erase(it);
+      pass_on(self, net, from, to, target, std::move(msg), std::move(rp));
+    },
+    [self](answer_atom, std::uint64_t id) {
+      auto it = self->state.answers.find(id);
+      if (it == self->state.answers.end())
+        return;
+      auto [answer, rp] = std::move(it->second);
+      self->state.answers.erase(it);
+      deliver_answer(rp, std::move(answer));
     },
   };
 }

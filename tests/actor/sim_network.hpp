@@ -2,7 +2,10 @@
 // it stands behind the router's network seam (router_options::connector)
 // the way CAF's middleman does in a node. Router-to-router messages travel
 // over link actors that delay, reorder and drop them by a seeded random
-// generator, links can be cut (partitions) and nodes killed, and a link
+// generator; a request's answer comes back over the link, delayed too, and
+// is lost when its node dies or is cut off before it arrives (so a request
+// can be carried out and its answer never come). Links can be cut
+// (partitions) and nodes killed, and a link
 // ends (its holder's monitor fires) when its far end dies or is cut off,
 // as a remote proxy does when CAF's connection times out.
 #pragma once
@@ -23,7 +26,8 @@ class sim_network {
 public:
   sim_network(caf::actor_system& sys, std::uint32_t seed) : sys_(sys), rng_(seed) {}
 
-  /// Up to this long per router-to-router message; random delays reorder.
+  /// Up to this long per router-to-router message (and per answer on its
+  /// way back); random delays reorder.
   std::chrono::milliseconds max_delay{0};
   /// The chance that a router-to-router message is lost.
   double drop_rate = 0.0;
