@@ -167,39 +167,38 @@ struct cluster_fixture {
   }
 };
 
-/// Asks `via`'s router for an order placement in the user's shard's index.
-std::shared_ptr<reply_box<std::string>> place_through(cluster_fixture& c, const std::string& via,
-                                                      const std::string& user,
-                                                      const std::string& key) {
-  auto box = std::make_shared<reply_box<std::string>>();
+/// Asks `via`'s router for an answer from a shard's actor (`Atom`:
+/// shard_call for the order index, accounts_call for accounts), routed by
+/// `key`, as the edge does.
+template <class Atom, class Request>
+std::shared_ptr<reply_box<typename Request::reply>>
+call_through(cluster_fixture& c, const std::string& via, shard_key key, Request req) {
+  auto box = std::make_shared<reply_box<typename Request::reply>>();
   auto router = c.node(via).router;
-  place_order req{user, key, "hash-" + key, false, {}, "placed " + key, {}};
-  req.draft.lines.push_back({1, 1, 250, "Tea"});
-  req.draft.total = 250;
-  req.draft.payment_method = "pm_card_visa";
   c.sys.spawn([=](caf::event_based_actor* self) {
-    self->request(router, std::chrono::seconds(10), atoms::shard_call::value,
-                  shard_key{shard_key::by::user, user}, caf::make_message(req))
-      .then([box](std::string& value) { box->value = std::move(value); },
+    self->request(router, std::chrono::seconds(10), Atom::value, key, caf::make_message(req))
+      .then([box](typename Request::reply& value) { box->value = std::move(value); },
             [box](caf::error& err) { box->error = to_errc(err); });
   });
   return box;
 }
 
-/// Asks `via`'s router for an accounts actor's answer, as the edge does
-/// (the accounts_call envelope, routed by `key`).
 template <class Request>
 std::shared_ptr<reply_box<typename Request::reply>>
 accounts_through(cluster_fixture& c, const std::string& via, shard_key key, Request req) {
-  auto box = std::make_shared<reply_box<typename Request::reply>>();
-  auto router = c.node(via).router;
-  c.sys.spawn([=](caf::event_based_actor* self) {
-    self->request(router, std::chrono::seconds(10), atoms::accounts_call::value, key,
-                  caf::make_message(req))
-      .then([box](typename Request::reply& value) { box->value = std::move(value); },
-            [box](caf::error& err) { box->error = to_errc(err); });
-  });
-  return box;
+  return call_through<atoms::accounts_call>(c, via, std::move(key), std::move(req));
+}
+
+/// Places an order of one Tea for `user` with Idempotency-Key `key` in the
+/// user's shard's order index.
+std::shared_ptr<reply_box<std::string>> place_through(cluster_fixture& c, const std::string& via,
+                                                      const std::string& user,
+                                                      const std::string& key) {
+  place_order req{user, key, "hash-" + key, false, {}, "placed " + key, {}};
+  req.draft.lines.push_back({1, 1, 250, "Tea"});
+  req.draft.total = 250;
+  req.draft.payment_method = "pm_card_visa";
+  return call_through<atoms::shard_call>(c, via, {shard_key::by::user, user}, std::move(req));
 }
 
 /// Counts a login from `address` at the address's shard (admit_login_from).
