@@ -1,23 +1,20 @@
 // Installation settings (see settings.hpp).
 #include "persistence/settings.hpp"
+#include "support/random_hex.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <sodium.h>
 
 namespace emporium::persistence {
 
 std::string installation_id(const std::string& db_path, durability level) {
   auto db = open_database(db_path, level);
-  unsigned char raw[8];
-  randombytes_buf(raw, sizeof raw);
-  char hex[sizeof raw * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+  auto hex = random_hex(8);
   try {
     // INSERT OR IGNORE, then read: two nodes starting at once both end up
     // with the one that was written first.
     SQLite::Statement put(*db, "INSERT OR IGNORE INTO settings(name, value) "
                                "VALUES ('installation_id', ?)");
-    put.bind(1, std::string{hex});
+    put.bind(1, hex);
     put.exec();
     return db->execAndGet("SELECT value FROM settings WHERE name = 'installation_id'")
       .getString();

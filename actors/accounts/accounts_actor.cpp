@@ -10,20 +10,16 @@
 #include "domain/ascii_case.hpp"
 #include "domain/attempt_limiter.hpp"
 #include "domain/shard_map.hpp"
+#include "support/random_hex.hpp"
 
 #include <caf/all.hpp>
-#include <sodium.h>
 
 #include <chrono>
 
 namespace emporium {
 
 std::string random_user_id() {
-  unsigned char raw[16];
-  randombytes_buf(raw, sizeof raw);
-  char hex[sizeof raw * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
-  return hex;
+  return random_hex(16);
 }
 
 namespace {
