@@ -92,6 +92,19 @@ struct directory_state {
   metrics::gauge* mailbox = nullptr;
   std::uint32_t mailbox_samples = 0;
   static inline const char* name = "directory";
+
+  directory_state() = default;
+  directory_state(const directory_state&) = delete;
+  directory_state& operator=(const directory_state&) = delete;
+  /// A directory that ends without draining (killed along with its node's
+  /// router: `kill` cannot be trapped, so begin_shutdown never ran) takes
+  /// its running entities along, as the end of its process would. Its
+  /// entities are monitored, not linked, and one holding a timer or a
+  /// request (a saga) would otherwise outlive it. After a drain none is left.
+  ~directory_state() {
+    for (auto& [id, e] : by_actor)
+      caf::anon_send_exit(e->second.handle, caf::exit_reason::kill);
+  }
 };
 
 using directory_self = caf::stateful_actor<directory_state>;

@@ -10,6 +10,7 @@
 #include "actors/order/order_interface.hpp"
 #include "actors/stock/stock_interface.hpp"
 #include "domain/shard_map.hpp"
+#include "support/random_hex.hpp"
 
 namespace emporium::cluster_router {
 
@@ -65,6 +66,21 @@ void trace_hop(caf::message& payload, const std::string& to, std::uint32_t shard
   ctx->span = hop.span;
 }
 
+/// A placement without an Idempotency-Key (the seed's web client sends
+/// none) that leaves for another node gets a key of its own, 128 random
+/// bits, before it goes. If that node dies before answering, the resend
+/// (safe_to_resend) finds the order it may have placed, by that key, at the
+/// shard's new owner instead of placing a second. The key is stored with
+/// the order like a buyer's own and forgotten after the same retention; a
+/// placement within the node needs none (nothing resends it).
+void key_keyless_placement(caf::message& payload) {
+  if (!payload.match_elements<place_order>())
+    return;
+  const auto& req = payload.get_as<place_order>(0);
+  if (req.idempotency_key.empty() && !req.lookup_only)
+    payload.get_mutable_as<place_order>(0).idempotency_key = "relayed-" + random_hex(16);
+}
+
 /// Longer than any caller waits (the edge gives up after 5 s): an answer
 /// that comes later has nobody to go to.
 constexpr auto relay_timeout = std::chrono::seconds(10);
@@ -117,7 +133,8 @@ void relay(router_self* self, const std::string& name, const caf::actor& to, par
 /// died before answering, so it may have been carried out there: reads,
 /// changes that say what to become (a stock level), changes that carry an
 /// id their entity applies once (cart operations, orders placed with an
-/// Idempotency-Key), registrations (the account answers the same sign-up
+/// Idempotency-Key: every placement relayed has one, see
+/// key_keyless_placement), registrations (the account answers the same sign-up
 /// again, see register_account), and the saga's steps, which stock
 /// records, carts and sagas apply once per order.
 template <class... Ts>
@@ -190,6 +207,7 @@ void deliver_parked(router_self* self, parked p) {
     return park(self, std::move(p)); // ours soon, or views disagree: wait
   auto hops = static_cast<std::uint8_t>(p.hops + 1);
   node_metrics::get().forwarded->inc();
+  key_keyless_placement(p.payload);
   trace_hop(p.payload, it->first, p.where.shard);
   // The answer comes back through here, over the connection that carried
   // the request, rather than straight to the caller: the node that answers
