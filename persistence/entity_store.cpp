@@ -97,12 +97,18 @@ void insert_index_row(connection& db, const order_index_row& row) {
                         "response, placed_at) VALUES(?,?,?,?,?,?)");
   q->bind(1, row.id);
   q->bind(2, row.user_id);
-  if (row.idempotency_key.empty())
-    q->bind(3); // NULL: the unique index ignores orders without a key
-  else
+  if (row.idempotency_key.empty()) {
+    // NULL: the unique index ignores orders without a key. Nothing can
+    // replay such an order's answer, so neither it nor the request's hash
+    // is kept (~170 bytes an order, as the key retention leaves a row).
+    q->bind(3);
+    q->bind(4, std::string{});
+    q->bind(5, std::string{});
+  } else {
     q->bind(3, row.idempotency_key);
-  q->bind(4, row.request_hash);
-  q->bind(5, row.response);
+    q->bind(4, row.request_hash);
+    q->bind(5, row.response);
+  }
   q->bind(6, row.placed_at);
   q->exec();
 }

@@ -9,6 +9,7 @@
 #include "persistence/order_store.hpp"
 #include "domain/wall_clock.hpp"
 
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <nlohmann/json.hpp>
 
 using namespace emporium;
@@ -143,6 +144,27 @@ TEST_CASE_FIXTURE(index_fixture, "a retried key answers the original; another bo
   REQUIRE(other->error);
   CHECK(*other->error == errc::conflict);
   CHECK(history().size() == 1);
+}
+
+TEST_CASE_FIXTURE(index_fixture, "a placement's answer is kept for its key only") {
+  // Without a key nothing can ask for the answer again: the row keeps
+  // neither it nor the request's hash.
+  open("index-kept-answer");
+  auto keyless = place("", "h0");
+  auto keyed = place("k1", "h1");
+  sched.run();
+  REQUIRE(keyless->value);
+  REQUIRE(keyed->value);
+  SQLite::Database db(db_path);
+  auto row = [&](std::int64_t id) {
+    SQLite::Statement q(db, "SELECT request_hash, response FROM orders WHERE id = ?");
+    q.bind(1, id);
+    REQUIRE(q.executeStep());
+    return std::make_pair(q.getColumn(0).getString(), q.getColumn(1).getString());
+  };
+  CHECK(row(id_of(*keyless->value)) == std::make_pair(std::string{}, std::string{}));
+  CHECK(row(id_of(*keyed->value)) == std::make_pair(std::string{"h1"}, *keyed->value));
+  CHECK(nlohmann::json::parse(*keyless->value).at("message") == "Order placed"); // still answered
 }
 
 TEST_CASE_FIXTURE(index_fixture, "a retry racing the first placement waits for its answer") {
