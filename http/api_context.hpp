@@ -18,8 +18,9 @@ namespace emporium::http {
 
 /// Per-client limits of the auth routes kept by this node (keyed by the
 /// request's client, http/client_address.hpp: a proxy's clients are told
-/// apart, an IPv6 client is its network): a first gate, before any message. Each is counted again at a
-/// shard, the same for every node of a cluster: logins and registrations
+/// apart, an IPv6 client is its network): a first gate, before any
+/// message. Each is counted again at a shard, the same for every node of
+/// a cluster: logins and registrations
 /// per address at the address's shard (admit_login_from,
 /// admit_registration), logins per (client address, account) and an
 /// account's failures at the account's shard (begin_login).

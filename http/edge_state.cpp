@@ -23,6 +23,7 @@ metrics::gauge& live_sockets_gauge() {
 
 std::shared_ptr<connection_slot> connection_slot::take(const std::shared_ptr<shared_state>& state,
                                                        const std::string& peer,
+                                                       std::string client,
                                                        bool& per_client_full) {
   per_client_full = false;
   if (++state->connections > state->opts.max_connections) {
@@ -30,7 +31,6 @@ std::shared_ptr<connection_slot> connection_slot::take(const std::shared_ptr<sha
     return nullptr;
   }
   bool per_client = !state->opts.proxies.trusts(peer);
-  auto client = state->opts.proxies.key_of(peer); // an IPv6 peer's network
   if (per_client) {
     std::lock_guard guard{state->per_client_mutex};
     auto& n = state->per_client[client];
@@ -44,7 +44,7 @@ std::shared_ptr<connection_slot> connection_slot::take(const std::shared_ptr<sha
     ++n;
   }
   open_connections().add(1);
-  return std::shared_ptr<connection_slot>(new connection_slot(state, client, per_client));
+  return std::shared_ptr<connection_slot>(new connection_slot(state, std::move(client), per_client));
 }
 
 connection_slot::~connection_slot() {

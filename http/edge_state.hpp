@@ -37,10 +37,12 @@ struct shared_state {
 /// upgrade; released when the last of them ends.
 class connection_slot {
 public:
-  /// nullptr when over a cap. A trusted proxy's connections carry many
-  /// clients: they count globally, not per client.
+  /// nullptr when over a cap. `client` is the peer's client key
+  /// (`state->opts.proxies.key_of(peer)`). A trusted proxy's connections
+  /// carry many clients: they count globally, not per client.
   static std::shared_ptr<connection_slot> take(const std::shared_ptr<shared_state>& state,
-                                               const std::string& peer, bool& per_client_full);
+                                               const std::string& peer, std::string client,
+                                               bool& per_client_full);
   ~connection_slot();
 
   /// The peer's client key (client_key: an IPv6 peer's network), computed

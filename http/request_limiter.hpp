@@ -2,8 +2,8 @@
 // second, up to `burst`), so one client cannot take the node's request
 // capacity from the others however fast it sends. The client is the
 // key client_address.hpp resolves (behind trusted proxies, the one they
-// forwarded for; an IPv6 client's network, not its address). Only the dynamic surface counts (counted_path): the
-// API and the live sockets. Health probes must never be refused, and the
+// forwarded for; an IPv6 client's network, not its address). Only the
+// dynamic surface counts (counted_path): the API and the live sockets. Health probes must never be refused, and the
 // storefront's static files are cheap and come many per page.
 //
 // Memory is bounded: at most `max_clients` buckets. A bucket that has

@@ -90,12 +90,13 @@ struct server::impl {
         beast::error_code peer_ec;
         auto peer = socket.remote_endpoint(peer_ec);
         std::string address = peer_ec ? std::string{} : peer.address().to_string();
+        auto client = state->opts.proxies.key_of(address); // an IPv6 peer's network
         bool client_full = false;
-        auto slot = connection_slot::take(state, address, client_full);
+        auto slot = connection_slot::take(state, address, client, client_full);
         if (slot) {
           start_http_session(std::move(socket), state, std::move(slot), address);
         } else if (client_full) {
-          count_refusal(limit::connections_per_client, address);
+          count_refusal(limit::connections_per_client, client); // the key the cap counts
           refuse_connection(std::move(socket)); // this client's cap: the others are untouched
         } else {
           count_refusal(limit::connections, address);
