@@ -20,6 +20,8 @@
 // Usage: order_open_loop <port> <buyers> <seconds> <admin-email> <admin-password>
 //          <rate> [fixed|poisson=poisson] [hot=0] [products=200] [timeout-s=10]
 //          [stock=1000000]
+// ORDER_LATENCY_TIMELINE=<file> also writes each confirmed order's arrival
+// and latency there.
 // Boost 1.74's awaitable.hpp uses std::exchange without including it.
 #include <utility>
 
@@ -32,6 +34,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <map>
 #include <random>
@@ -49,6 +53,7 @@ struct plan {
 
 struct tally {
   std::vector<double> latencies_ms; // confirmed inside the window, from the intended arrival
+  std::vector<double> arrivals_ms;  // each one's intended arrival, from the schedule's start
   long arrivals = 0, placed = 0, confirmed = 0, confirmed_late = 0, cancelled = 0,
        add_failed = 0, place_failed = 0, timed_out = 0, errors = 0;
   std::map<int, long> statuses; // of failed calls
@@ -165,6 +170,8 @@ net::awaitable<void> buyer(int i, unsigned short port, std::string token, const 
       } else if (now <= pl.arrivals.stop) {
         ++t.confirmed;
         t.latencies_ms.push_back(std::chrono::duration<double, std::milli>(now - intended).count());
+        t.arrivals_ms.push_back(
+          std::chrono::duration<double, std::milli>(intended - pl.arrivals.start).count());
       } else {
         ++t.confirmed_late;
       }
@@ -233,6 +240,16 @@ int main(int argc, char** argv) {
   net::co_spawn(ioc, dispatcher(pl.arrivals, p, t.arrivals), net::detached);
   ioc.run();
 
+  // ORDER_LATENCY_TIMELINE=<file>: each confirmed order's intended arrival
+  // and latency (ms, one pair a line, in completion order), to tell a
+  // tail spread over the run from stalls at moments.
+  if (const char* path = std::getenv("ORDER_LATENCY_TIMELINE")) {
+    if (auto* out = std::fopen(path, "w")) {
+      for (std::size_t k = 0; k < t.latencies_ms.size(); ++k)
+        fmt::print(out, "{:.3f} {:.3f}\n", t.arrivals_ms[k], t.latencies_ms[k]);
+      std::fclose(out);
+    }
+  }
   auto& lat = t.latencies_ms;
   std::sort(lat.begin(), lat.end());
   auto failed_statuses = std::string{};
