@@ -57,8 +57,11 @@ bool account_store::insert_user(const user_record& u, std::int64_t now_ms) {
 void account_store::insert_refresh(const std::string& token_hash, const std::string& user_id,
                                    std::int64_t expires_at_ms) {
   write_transaction tx(db_); // fenced like every write to a shard file
+  // A token hash is 256 random bits: one already here is this very token,
+  // stored by the same request delivered again (a router resends it when
+  // the node it went to died before answering).
   auto q = db_.statement("INSERT INTO refresh_tokens(token_hash, user_id, expires_at, family) "
-                            "VALUES(?,?,?,?)");
+                            "VALUES(?,?,?,?) ON CONFLICT(token_hash) DO NOTHING");
   q->bind(1, token_hash);
   q->bind(2, user_id);
   q->bind(3, expires_at_ms);
@@ -74,6 +77,16 @@ std::int64_t account_store::prune_refresh(std::int64_t now_ms) {
   auto pruned = q->exec();
   tx.commit();
   return pruned;
+}
+
+bool account_store::rotated_to(const std::string& family, const std::string& user,
+                               const std::string& new_hash) {
+  auto q = db_.statement("SELECT 1 FROM refresh_tokens WHERE token_hash = ? AND family = ? AND "
+                         "user_id = ? AND revoked = 0");
+  q->bind(1, new_hash);
+  q->bind(2, family);
+  q->bind(3, user);
+  return q->executeStep();
 }
 
 std::optional<std::string> account_store::rotate_refresh(const std::string& old_hash,
@@ -92,6 +105,14 @@ std::optional<std::string> account_store::rotate_refresh(const std::string& old_
   bool live = find->getColumn(2).getInt() != 0;
   auto family = find->getColumn(3).getString();
   find->reset();
+  if (revoked && rotated_to(family, user, new_hash)) {
+    // This very rotation, delivered again (a router resends it when the
+    // node it went to died before answering): its new token is the
+    // family's live one. A thief replaying the old token brings a new hash
+    // of its own, and ends the family below.
+    tx.commit();
+    return user;
+  }
   if (revoked) {
     // Presented after its rotation: whoever holds the family's newest token
     // may be a thief. End the session everywhere.

@@ -25,6 +25,7 @@ public:
   bool insert_user(const user_record& user, std::int64_t now_ms);
 
   /// Stores the first token of a login: it starts a family of its own.
+  /// Storing the same hash again does nothing (a request delivered twice).
   void insert_refresh(const std::string& token_hash, const std::string& user_id,
                       std::int64_t expires_at_ms);
 
@@ -32,7 +33,9 @@ public:
   /// rotated and stores `new_hash` in the same family, in one transaction,
   /// and returns the user id. If `old_hash` was already rotated or revoked,
   /// it has been stolen or replayed: the whole family is revoked, the newest
-  /// token too (RFC 9700 4.14.2), and the answer is nullopt.
+  /// token too (RFC 9700 4.14.2), and the answer is nullopt; unless the
+  /// family's live token is `new_hash`: then this is the same rotation
+  /// delivered again, answered with the user id as the first time.
   std::optional<std::string> rotate_refresh(const std::string& old_hash,
                                             const std::string& new_hash,
                                             std::int64_t new_expires_at_ms, std::int64_t now_ms);
@@ -48,6 +51,10 @@ public:
   void promote_to_admin(const std::string& user_id);
 
 private:
+  /// Whether `new_hash` is the live token of `family`, for `user`.
+  bool rotated_to(const std::string& family, const std::string& user,
+                  const std::string& new_hash);
+
   connection db_;
 };
 

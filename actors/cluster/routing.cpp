@@ -135,8 +135,13 @@ void relay(router_self* self, const std::string& name, const caf::actor& to, par
 /// id their entity applies once (cart operations, orders placed with an
 /// Idempotency-Key: every placement relayed has one, see
 /// key_keyless_placement), registrations (the account answers the same sign-up
-/// again, see register_account), and the saga's steps, which stock
-/// records, carts and sagas apply once per order.
+/// again, see register_account), refresh tokens stored or rotated (the
+/// same token hash stored again does nothing; the same rotation answers as
+/// the first time, see account_store::rotate_refresh), changes that say
+/// what to become (an order cancelled, an account made admin, a user's
+/// tokens revoked), payment notices (a saga applies each event id once),
+/// and the saga's steps, which stock records, carts and sagas apply once
+/// per order. Not a stock adjustment: it adds a delta.
 template <class... Ts>
 bool holds_one_of(const caf::message& m) {
   return (m.match_elements<Ts>() || ...);
@@ -163,7 +168,9 @@ bool safe_to_resend(const caf::message& m) {
          holds_one_of<get_cart, take_for_order, give_back_for_order, get_stock, set_stock,
                       reserve_stock, commit_stock, release_stock, start_order, get_order,
                       order_history, find_order, events_after, unfinished_orders,
-                      find_account_by_email, find_account_by_id, register_account>(m) ||
+                      find_account_by_email, find_account_by_id, register_account,
+                      cancel_order, payment_notice, promote_account, store_refresh_token,
+                      rotate_refresh_token, revoke_refresh_tokens>(m) ||
          attempt_count(m);
 }
 

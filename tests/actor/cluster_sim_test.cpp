@@ -20,6 +20,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -217,18 +218,21 @@ std::shared_ptr<reply_box<user_record>> register_through(cluster_fixture& c,
   return accounts_through(c, via, {shard_key::by::email, email}, register_account{user});
 }
 
-/// Starts a 3-node cluster (`seed`), sends round 0 of requests
+/// Starts a 3-node cluster (`seed`), runs `prepare` if any, sends round 0 of requests
 /// (`send_round(cluster, 0)`) through n1 and n2, kills n3 while some are
 /// relayed to it and others' answers are on their way back (the links
 /// delay both), sends round 1, and waits until n1 and n2 have taken n3's
 /// shards and answered.
 template <class SendRound>
-std::unique_ptr<cluster_fixture> cluster_killing_n3(std::uint32_t seed, const std::string& name,
-                                                    SendRound send_round) {
+std::unique_ptr<cluster_fixture>
+cluster_killing_n3(std::uint32_t seed, const std::string& name, SendRound send_round,
+                   const std::function<void(cluster_fixture&)>& prepare = {}) {
   auto c = std::make_unique<cluster_fixture>(seed);
   c->net.max_delay = std::chrono::milliseconds(20);
   c->start(fmt::format("{}-{}", name, seed));
   REQUIRE(c->settle({"n1", "n2", "n3"}));
+  if (prepare)
+    prepare(*c);
   send_round(*c, 0);
   c->advance(std::chrono::milliseconds(5));
   c->net.kill("n3");
@@ -441,6 +445,62 @@ TEST_CASE("simulated node killed while order placements are relayed to it: each 
       REQUIRE(history->value.has_value());
       REQUIRE(history->value->size() == 1);
       CHECK(answer.at("orderId").get<std::int64_t>() == history->value->front().id);
+    }
+  }
+}
+
+TEST_CASE("simulated node killed while refresh tokens are rotated through it: each rotation is "
+          "answered with its user, none with an error, and each new token stays live") {
+  // A rotation the dead node carried out, whose answer was still on the
+  // link, is sent again: its old token is rotated by then, which would read
+  // as a replay and end the family, but its new token is already the
+  // family's live one, so it answers as the first time did.
+  for (std::uint32_t seed : {14u, 15u}) {
+    CAPTURE(seed);
+    std::vector<std::string> users;
+    auto prepare = [&](cluster_fixture& cluster) {
+      std::vector<std::shared_ptr<reply_box<user_record>>> made;
+      for (int i = 0; i < 48; ++i)
+        made.push_back(register_through(cluster, i % 2 ? "n1" : "n2",
+                                        fmt::format("rotating{}@example.com", i)));
+      cluster.advance(std::chrono::milliseconds(500));
+      std::vector<std::shared_ptr<reply_box<bool>>> stored;
+      for (const auto& m : made) {
+        REQUIRE(m->value.has_value());
+        users.push_back(m->value->id);
+        stored.push_back(accounts_through(cluster, "n1", {shard_key::by::user, users.back()},
+                                          store_refresh_token{users.back() + "-a", users.back(),
+                                                              std::numeric_limits<std::int64_t>::max()}));
+      }
+      cluster.advance(std::chrono::milliseconds(500));
+      for (const auto& b : stored)
+        REQUIRE(b->value == true);
+    };
+    std::vector<std::pair<std::string, std::shared_ptr<reply_box<user_record>>>> boxes;
+    auto c = cluster_killing_n3(
+      seed, "kill-rotations",
+      [&](cluster_fixture& cluster, int round) {
+        for (int i = 24 * round; i < 24 * round + 24; ++i) {
+          const auto& user = users[static_cast<std::size_t>(i)];
+          boxes.emplace_back(user, accounts_through(cluster, i % 2 ? "n1" : "n2",
+                                                    {shard_key::by::user, user},
+                                                    rotate_refresh_token{user + "-a", user + "-b",
+                                                                         std::numeric_limits<std::int64_t>::max()}));
+        }
+      },
+      prepare);
+    for (const auto& [user, b] : boxes) {
+      CAPTURE(user);
+      CHECK_FALSE(b->error.has_value());
+      REQUIRE(b->value.has_value());
+      CHECK(b->value->id == user);
+      auto next = accounts_through(*c, "n1", {shard_key::by::user, user},
+                                   rotate_refresh_token{user + "-b", user + "-c",
+                                                        std::numeric_limits<std::int64_t>::max()});
+      c->advance(std::chrono::milliseconds(200));
+      CHECK_FALSE(next->error.has_value());
+      REQUIRE(next->value.has_value()); // the family was not ended as a replay
+      CHECK(next->value->id == user);
     }
   }
 }

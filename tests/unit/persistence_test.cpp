@@ -320,3 +320,22 @@ TEST_CASE("a rotated refresh token presented again revokes its whole family") {
   CHECK(store.prune_refresh(now) == 1); // the expired one
   CHECK(store.prune_refresh(later + 1) == 5); // A, B, C, X, Y: all expired by then
 }
+
+TEST_CASE("a token stored or rotated by a request delivered twice answers as the first time") {
+  // A router resends these when the node it sent them to died before
+  // answering, so the first delivery may have been carried out.
+  auto path = fresh_db_path("families-resent.db");
+  account_store store{path, durability::normal};
+  const std::int64_t now = 1'000'000, later = now + 86'400'000;
+  store.insert_refresh("A", "u1", later);
+  CHECK_NOTHROW(store.insert_refresh("A", "u1", later)); // stored once
+  CHECK(store.rotate_refresh("A", "B", later, now) == "u1");
+  CHECK(store.rotate_refresh("A", "B", later, now) == "u1"); // the same rotation again
+  CHECK(store.rotate_refresh("B", "C", later, now) == "u1"); // B stayed live
+  // Presenting A with another new token is still a replay: the family ends.
+  CHECK_FALSE(store.rotate_refresh("A", "D", later, now));
+  CHECK_FALSE(store.rotate_refresh("C", "E", later, now));
+  // And once the family has ended, the first rotation's resend is refused too.
+  CHECK_FALSE(store.rotate_refresh("A", "B", later, now));
+  CHECK(store.prune_refresh(later + 1) == 3); // A, B, C
+}
