@@ -3,8 +3,9 @@
 // capacity from the others however fast it sends. The client is the
 // key client_address.hpp resolves (behind trusted proxies, the one they
 // forwarded for; an IPv6 client's network, not its address). Only the
-// dynamic surface counts (counted_path): the API and the live sockets. Health probes must never be refused, and the
-// storefront's static files are cheap and come many per page.
+// dynamic surface counts (counted_path): the API and the live sockets.
+// Health probes must never be refused, and the storefront's static files
+// are cheap and come many per page.
 //
 // Memory is bounded: at most `max_clients` buckets. A bucket that has
 // refilled is the same as none, so a full table first drops those; if

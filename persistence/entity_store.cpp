@@ -100,7 +100,7 @@ void insert_index_row(connection& db, const order_index_row& row) {
   if (row.idempotency_key.empty()) {
     // NULL: the unique index ignores orders without a key. Nothing can
     // replay such an order's answer, so neither it nor the request's hash
-    // is kept (~170 bytes an order, as the key retention leaves a row).
+    // is kept (~190 bytes an order, as the key retention leaves a row).
     q->bind(3);
     q->bind(4, std::string{});
     q->bind(5, std::string{});
