@@ -129,6 +129,7 @@ void on_record(connection& conn, reaction& out, std::string_view text, std::stri
 
 reaction on_message(connection& conn, std::string_view text, std::string_view user) {
   reaction out;
+  const bool was_joined = conn.joined;
   std::size_t start = 0;
   while (!conn.closed && start < text.size()) {
     auto end = text.find(record_separator, start);
@@ -157,6 +158,12 @@ reaction on_message(connection& conn, std::string_view text, std::string_view us
   }
   if (conn.closed)
     conn.partial.clear();
+  // What the message did as a whole: one message may join and leave again
+  // (or leave and rejoin); each record's change alone would tell the hub
+  // to leave a group it never joined, or to join one it is in.
+  out.change = conn.joined == was_joined ? subscription::unchanged
+               : conn.joined             ? subscription::join
+                                         : subscription::leave;
   return out;
 }
 

@@ -34,7 +34,7 @@ enum class subscription { unchanged, join, leave };
 
 struct reaction {
   std::vector<std::string> frames; ///< each a JSON record with its separator
-  subscription change = subscription::unchanged;
+  subscription change = subscription::unchanged; ///< over the whole message
   bool close = false; ///< close the WebSocket after sending `frames`
 };
 

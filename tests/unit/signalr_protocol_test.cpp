@@ -92,6 +92,25 @@ TEST_CASE("JoinGroup for one's own user only; completions carry the invocation i
   CHECK(record(unknown.frames.at(0))["error"] == "Unknown hub method 'Nope'");
 }
 
+TEST_CASE("a message that joins and leaves again tells the hub its net change only") {
+  // Found by fuzz_signalr: the change of the message's last record alone
+  // was reported, so "join, leave" from a connection not in its group said
+  // "leave" (the hub was told to leave a group it never joined).
+  auto conn = open_connection();
+  auto join = std::string{R"({"type":1,"target":"JoinGroup","arguments":[")"} + me + R"("]})" + rs;
+  auto leave = std::string{R"({"type":1,"target":"LeaveGroup","arguments":[]})"} + rs;
+  auto both = signalr::on_message(conn, join + leave, me);
+  CHECK(both.change == signalr::subscription::unchanged);
+  CHECK_FALSE(conn.joined);
+  CHECK(signalr::on_message(conn, join, me).change == signalr::subscription::join);
+  auto again = signalr::on_message(conn, leave + join, me); // already in: stays in
+  CHECK(again.change == signalr::subscription::unchanged);
+  CHECK(conn.joined);
+  auto out = signalr::on_message(conn, join + leave + join + leave, me);
+  CHECK(out.change == signalr::subscription::leave);
+  CHECK_FALSE(conn.joined);
+}
+
 TEST_CASE("records split across frames are reassembled; several records in one frame") {
   signalr::connection conn;
   auto first = signalr::on_message(conn, R"({"protocol":"js)", me);
