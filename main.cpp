@@ -291,6 +291,7 @@ node_actors spawn_node_actors(caf::actor_system& sys, const emporium::node_confi
   route_opts.peer_timeout = std::chrono::milliseconds(cfg.peer_timeout_ms);
   route_opts.retention.events_ms = std::int64_t{cfg.event_retention_days} * 24 * 3600 * 1000;
   route_opts.retention.keys_ms = std::int64_t{cfg.idempotency_retention_hours} * 3600 * 1000;
+  route_opts.retention.sales_ms = std::int64_t{cfg.sale_retention_days} * 24 * 3600 * 1000;
   route_opts.retention.interval_ms = std::int64_t{cfg.retention_sweep_s} * 1000;
   a.cluster = std::make_shared<emporium::cluster_health>();
   a.router = emporium::spawn_router(sys, route_opts,

@@ -272,6 +272,10 @@ const std::vector<option>& options() {
      "hours an order's Idempotency-Key is remembered; a retry after that is a new order "
      "(0 = forever)",
      number<unsigned>(&c::idempotency_retention_hours, 0, 876'000)},
+    {"sale-retention-days",
+     "days a stock sale is remembered so that a saga repeating its commit after a crash is "
+     "not sold twice (sagas end within --reserve-ttl; 0 = forever)",
+     number<unsigned>(&c::sale_retention_days, 0, 36'500)},
     {"retention-sweep-seconds",
      "how often each shard deletes what retention says is old and gives the space back",
      number<unsigned>(&c::retention_sweep_s, 1, 86'400)},

@@ -213,12 +213,25 @@ constexpr std::array migrations = {
             (json_extract(state, '$.s') NOT IN (4, 5) OR
              (json_extract(state, '$.s') = 5 AND json_extract(state, '$.c') = 0));
   )sql",
+  // 13: when each stock sale was made, so that retention can delete sales
+  // no saga will ask about again (persistence/retention.hpp). Rows from
+  // before carry 0 ("undated") and count as made when this step ran,
+  // recorded in `retention`; a build of schema 11 or 12 still writes its
+  // sales with the column's default, so this step is additive.
+  R"sql(
+    ALTER TABLE stock_sales ADD COLUMN sold_at INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX stock_sales_by_age ON stock_sales(sold_at);
+    INSERT INTO retention(name, value)
+      VALUES('stock_sales_dated_from', CAST(strftime('%s', 'now') AS INTEGER) * 1000)
+      ON CONFLICT(name) DO NOTHING;
+  )sql",
 };
 
 // The versions whose step only adds what SQLite keeps up to date by itself
-// (an index): a build of the version before still reads and writes such a
+// (an index), or a column whose default is right for rows an older build
+// writes: a build of the version before still reads and writes such a
 // file correctly. Append a version here only for such a step.
-constexpr std::array additive_steps = {12};
+constexpr std::array additive_steps = {12, 13};
 
 /// The oldest schema whose builds may open a file at `version`: the file
 /// records it (settings.oldest_reader_schema), so that a build meets a file

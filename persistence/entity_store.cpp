@@ -134,10 +134,12 @@ void write_snapshots(connection& db, std::vector<entity_write>& batch, logged_ki
       auto sale = db.statement(w.sale->given_back
                                  ? "DELETE FROM stock_sales WHERE product = CAST(? AS INTEGER) "
                                    "AND order_id = ?"
-                                 : "INSERT OR IGNORE INTO stock_sales(product, order_id) "
-                                   "VALUES(CAST(? AS INTEGER), ?)");
+                                 : "INSERT OR IGNORE INTO stock_sales(product, order_id, sold_at) "
+                                   "VALUES(CAST(? AS INTEGER), ?, ?)");
       sale->bind(1, w.id);
       sale->bind(2, w.sale->order);
+      if (!w.sale->given_back)
+        sale->bind(3, w.sale->at);
       sale->exec();
     }
     auto& write = (logged & log_kind(w.kind)) != 0 ? append : upsert;

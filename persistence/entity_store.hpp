@@ -51,6 +51,7 @@ struct order_index_row {
 struct sale_change {
   std::int64_t order = 0;
   bool given_back = false;
+  std::int64_t at = 0; ///< when the sale was made (ms); 0: undated, see retention.hpp
 };
 
 struct entity_write {

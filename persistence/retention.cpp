@@ -64,6 +64,35 @@ std::int64_t forget_idempotency(connection& db, std::int64_t cutoff_ms, std::int
   return forgotten;
 }
 
+std::int64_t prune_sales(connection& db, std::int64_t cutoff_ms, std::int64_t limit) {
+  write_transaction tx(db);
+  // Oldest first through stock_sales_by_age, which holds the key: a sweep
+  // with nothing due reads one leaf.
+  auto dated = db.statement(
+    "DELETE FROM stock_sales WHERE (product, order_id) IN (SELECT product, order_id "
+    "FROM stock_sales WHERE sold_at > 0 AND sold_at < ? ORDER BY sold_at LIMIT ?)");
+  dated->bind(1, cutoff_ms);
+  dated->bind(2, limit);
+  dated->exec();
+  auto removed = static_cast<std::int64_t>(db.database().getChanges());
+  bool undated_due = false;
+  {
+    auto from = db.statement("SELECT value FROM retention WHERE name = 'stock_sales_dated_from'");
+    // No record (a file edited by hand): undated sales are kept.
+    undated_due = from->executeStep() && from->getColumn(0).getInt64() < cutoff_ms;
+  }
+  if (undated_due && removed < limit) {
+    auto undated = db.statement(
+      "DELETE FROM stock_sales WHERE (product, order_id) IN (SELECT product, order_id "
+      "FROM stock_sales WHERE sold_at = 0 LIMIT ?)");
+    undated->bind(1, limit - removed);
+    undated->exec();
+    removed += db.database().getChanges();
+  }
+  tx.commit();
+  return removed;
+}
+
 std::int64_t reclaim(connection& db, std::int64_t pages) {
   auto free_pages = [&] { return db.database().execAndGet("PRAGMA freelist_count").getInt64(); };
   auto before = free_pages();
@@ -79,7 +108,9 @@ retention_swept sweep(connection& db, const retention_cutoffs& cut) {
     out.events = prune_events(db, cut.events_before_ms, cut.limit);
   if (cut.keys_before_ms > 0)
     out.keys = forget_idempotency(db, cut.keys_before_ms, cut.limit);
-  out.more = out.events >= cut.limit || out.keys >= cut.limit;
+  if (cut.sales_before_ms > 0)
+    out.sales = prune_sales(db, cut.sales_before_ms, cut.limit);
+  out.more = out.events >= cut.limit || out.keys >= cut.limit || out.sales >= cut.limit;
   out.pages = reclaim(db, cut.reclaim_pages);
   return out;
 }

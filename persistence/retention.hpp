@@ -1,8 +1,10 @@
 // Retention of a shard file (issue 16): what is deleted and when. Outbox
 // events are deleted after the event retention; the Idempotency-Keys of
 // orders (key, request hash, stored answer) are forgotten after the key
-// retention, while the orders themselves stay; the freed pages go back to
-// the file system. Run by the shard's store actor, the file's only writer.
+// retention, while the orders themselves stay; stock sales (what makes a
+// repeated stock commit a no-op) after the sale retention; the freed pages
+// go back to the file system. Run by the shard's store actor, the file's
+// only writer.
 #pragma once
 
 #include <cstdint>
@@ -15,8 +17,9 @@ class connection;
 struct retention_policy {
   std::int64_t events_ms = 30LL * 24 * 3600 * 1000; ///< --event-retention-days
   std::int64_t keys_ms = 24LL * 3600 * 1000;        ///< --idempotency-retention-hours
+  std::int64_t sales_ms = 30LL * 24 * 3600 * 1000;  ///< --sale-retention-days
   std::int64_t interval_ms = 600'000;               ///< --retention-sweep-seconds
-  bool enabled() const { return events_ms > 0 || keys_ms > 0; }
+  bool enabled() const { return events_ms > 0 || keys_ms > 0 || sales_ms > 0; }
 };
 
 /// One sweep's bounds: rows older than the cutoffs (milliseconds since the
@@ -25,6 +28,7 @@ struct retention_policy {
 struct retention_cutoffs {
   std::int64_t events_before_ms = 0;
   std::int64_t keys_before_ms = 0;
+  std::int64_t sales_before_ms = 0;
   std::int64_t limit = 5'000;
   std::int64_t reclaim_pages = 2'000;
 };
@@ -33,6 +37,7 @@ struct retention_cutoffs {
 struct retention_swept {
   std::int64_t events = 0;
   std::int64_t keys = 0;
+  std::int64_t sales = 0;
   std::int64_t pages = 0; ///< pages handed back to the file system
   bool more = false;
 };
@@ -42,6 +47,7 @@ inline retention_cutoffs cutoffs_at(const retention_policy& policy, std::int64_t
   retention_cutoffs cut;
   cut.events_before_ms = policy.events_ms > 0 ? now_ms - policy.events_ms : 0;
   cut.keys_before_ms = policy.keys_ms > 0 ? now_ms - policy.keys_ms : 0;
+  cut.sales_before_ms = policy.sales_ms > 0 ? now_ms - policy.sales_ms : 0;
   return cut;
 }
 
@@ -59,6 +65,14 @@ std::int64_t events_pruned_through(connection& db);
 /// `limit` orders placed before `cutoff_ms`; a retry with such a key is a
 /// new request, as with Stripe after 24 hours.
 std::int64_t forget_idempotency(connection& db, std::int64_t cutoff_ms, std::int64_t limit);
+
+/// Deletes up to `limit` stock sales made before `cutoff_ms`. A sale is
+/// asked about only by its order's saga (a commit repeated after a crash,
+/// or a cancel's release), which ends within the reservations' life (600 s
+/// by default): a sale kept for days is kept long past its last use.
+/// Undated rows (from before schema 13, or written by such a build) count
+/// as made when the file's dating began (`stock_sales_dated_from`).
+std::int64_t prune_sales(connection& db, std::int64_t cutoff_ms, std::int64_t limit);
 
 /// Returns up to `pages` free pages to the file system (files use
 /// auto_vacuum=INCREMENTAL; one that could not be converted only reuses

@@ -58,11 +58,13 @@ void sweep(index_self self) {
         auto& m = node_metrics::get();
         m.events_pruned->inc(static_cast<double>(done.events));
         m.keys_forgotten->inc(static_cast<double>(done.keys));
+        m.sales_pruned->inc(static_cast<double>(done.sales));
         m.pages_reclaimed->inc(static_cast<double>(done.pages));
-        if (done.events + done.keys + done.pages > 0)
+        if (done.events + done.keys + done.sales + done.pages > 0)
           log::write("info", "retention_swept",
                      {{"events", std::to_string(done.events)},
                       {"keys", std::to_string(done.keys)},
+                      {"sales", std::to_string(done.sales)},
                       {"pages", std::to_string(done.pages)}});
         auto next = done.more ? std::chrono::milliseconds(1000)
                               : std::chrono::milliseconds(self->state.retention.interval_ms);

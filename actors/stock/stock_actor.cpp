@@ -176,7 +176,7 @@ caf::behavior stock_actor_state::handlers() {
         return make_error(ec);
       if (!held)
         return view_of(s); // committed before: idempotent repeat
-      return changed(self, view_of(s), persistence::sale_change{order});
+      return changed(self, view_of(s), persistence::sale_change{order, false, wall_clock_ms()});
     },
     [running](atoms::expire, order_id order, millis expires_at) {
       auto* self = running();

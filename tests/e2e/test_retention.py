@@ -1,7 +1,7 @@
 """Retention end to end: old outbox events are deleted by the running node
 (a socket resuming from before them is told to reload), Idempotency-Keys are
-forgotten after their time while the orders stay, freed pages go back to the
-disk, and the figures show in /metrics. Rows are aged by rewriting their
+forgotten after their time while the orders stay, old stock sales are
+deleted, freed pages go back to the disk, and the figures show in /metrics. Rows are aged by rewriting their
 times in the shard files (what 30 days of waiting would do)."""
 import json
 import os
@@ -166,6 +166,40 @@ class RetentionTests(unittest.TestCase):
         self.assertEqual(status, 400, body)
         order = node.request("GET", f"/api/orders/{first}", token=token)
         self.assertEqual(order[0], 200)
+
+    def sales_of(self, order):
+        """The sold_at of every stock sale of `order`, over all shard files."""
+        times = []
+        for path in shard_files(self.node.data_dir):
+            db = sqlite3.connect(path, timeout=10)
+            try:
+                times += [r[0] for r in db.execute(
+                    "SELECT sold_at FROM stock_sales WHERE order_id = ?", (order,))]
+            finally:
+                db.close()
+        return times
+
+    def test_a_stock_sale_is_deleted_after_its_time(self):
+        node = self.node
+        token = node.new_user(f"sales-{time.time_ns()}@example.com")["token"]
+        before = time.time() * 1000
+        old, new = self.place(token), self.place(token)
+        for order in (old, new):
+            wait_for(lambda: node.request("GET", f"/api/orders/{order}", token=token)[1]
+                     .get("state") == "Confirmed", what=f"order {order} confirmed")
+        # One line each: one sale, dated when its stock committed.
+        for order in (old, new):
+            sold = self.sales_of(order)
+            self.assertEqual(len(sold), 1, sold)
+            self.assertTrue(before - 1000 <= sold[0] <= time.time() * 1000 + 1000, sold)
+        pruned = metric(self.metrics_port, "emporium_retention_sales_pruned_total")
+        in_every_shard(node.data_dir,
+                       "UPDATE stock_sales SET sold_at = sold_at - ? WHERE order_id = ?",
+                       (31 * DAY_MS, old))
+        wait_for(lambda: self.sales_of(old) == [], what="the aged sale deleted")
+        self.assertEqual(len(self.sales_of(new)), 1)  # within its time: kept
+        self.assertGreaterEqual(metric(self.metrics_port, "emporium_retention_sales_pruned_total"),
+                                pruned + 1)
 
     def test_shard_files_give_freed_pages_back(self):
         node = self.node

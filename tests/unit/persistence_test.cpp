@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include "temp_db.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -294,6 +295,39 @@ TEST_CASE("sales are on file one row each; version 4 stock snapshots carry their
   store.commit(batch);
   CHECK_FALSE(store.sold(5, 13));
   CHECK(store.sold(5, 11));
+}
+
+TEST_CASE("a schema 12 file's sales stay, undated, and age from the step that dates them") {
+  auto path = fresh_db_path("sales-undated.db");
+  {
+    // Back to schema 12: stock sales without their time.
+    auto db = open_database(path, durability::normal);
+    db->exec(emporium::testing::undo_sale_times_sql);
+    db->exec("INSERT INTO stock_sales(product, order_id) VALUES (5, 11); PRAGMA user_version = 12");
+  }
+  auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch()).count();
+  entity_store store(path, durability::normal); // migrates 12 -> 13
+  CHECK(store.sold(5, 11));
+  SQLite::Database db(path, SQLite::OPEN_READWRITE);
+  CHECK(db.execAndGet("SELECT sold_at FROM stock_sales WHERE order_id = 11").getInt64() == 0);
+  auto from = db.execAndGet("SELECT value FROM retention WHERE name = 'stock_sales_dated_from'")
+                .getInt64();
+  CHECK(from >= before / 1000 * 1000); // whole seconds
+  CHECK(from <= before + 60'000);
+  // The step is additive: a schema 12 build may still open the file...
+  CHECK(db.execAndGet("SELECT value FROM settings WHERE name = 'oldest_reader_schema'")
+          .getString() == "11");
+  // ...and its sales, written without the column, are undated too.
+  db.exec("INSERT INTO stock_sales(product, order_id) VALUES (5, 12)");
+  CHECK(store.sold(5, 12));
+  CHECK(db.execAndGet("SELECT sold_at FROM stock_sales WHERE order_id = 12").getInt64() == 0);
+  // This build dates its own.
+  std::vector<entity_write> batch{{2, "5", raw("{}"), {}}};
+  batch[0].sale = sale_change{13, false, 123'456};
+  store.commit(batch);
+  CHECK(db.execAndGet("SELECT sold_at FROM stock_sales WHERE order_id = 13").getInt64() ==
+        123'456);
 }
 
 #include "persistence/account_store.hpp"

@@ -144,7 +144,7 @@ TEST_CASE("a client resuming from before the watermark gets a reset, not a silen
   auto page = orders.events_page("u", seqs[1], 100);
   CHECK_FALSE(page.reset);
   CHECK(page.events.size() == 4);
-  CHECK(store.sweep({103, 0, 1000, 100}).events == 3); // 100..102 gone
+  CHECK(store.sweep({.events_before_ms = 103, .limit = 1000, .reclaim_pages = 100}).events == 3); // 100..102 gone
   page = orders.events_page("u", seqs[1], 100); // it missed seqs[2]
   CHECK(page.reset);
   CHECK(page.events.empty());
@@ -154,10 +154,77 @@ TEST_CASE("a client resuming from before the watermark gets a reset, not a silen
   REQUIRE(page.events.size() == 3);
   CHECK(page.events.front().seq == seqs[3]);
   // Keys are forgotten only with a cutoff; a sweep at a limit says so.
-  auto swept = store.sweep({1'000, 0, 2, 100});
+  auto swept = store.sweep({.events_before_ms = 1'000, .limit = 2, .reclaim_pages = 100});
   CHECK(swept.events == 2);
   CHECK(swept.keys == 0);
+  CHECK(swept.sales == 0);
   CHECK(swept.more);
+}
+
+namespace {
+/// Stock record `product`'s sale to `order`, made at `at` (0: undated).
+void sell(entity_store& store, std::int64_t product, std::int64_t order, std::int64_t at) {
+  std::vector<entity_write> batch{{2, std::to_string(product), snapshot_access::make("{}"), {}}};
+  batch[0].sale = sale_change{order, false, at};
+  store.commit(batch);
+}
+
+void set_dated_from(const std::string& path, std::int64_t at) {
+  SQLite::Database db(path, SQLite::OPEN_READWRITE);
+  db.exec("UPDATE retention SET value = " + std::to_string(at) +
+          " WHERE name = 'stock_sales_dated_from'");
+}
+} // namespace
+
+TEST_CASE("stock sales are deleted after their time, oldest first; undated ones from the dating") {
+  auto path = fresh_db_path("retention-sales.db");
+  entity_store store(path, durability::normal);
+  connection db(path, durability::normal); // the writer's connection
+  set_dated_from(path, 5'000);
+  sell(store, 7, 1, 1'000);
+  sell(store, 7, 2, 2'000);
+  sell(store, 8, 3, 3'000);
+  sell(store, 8, 4, 9'000);
+  sell(store, 9, 5, 0); // undated: as if made at 5,000
+  CHECK(prune_sales(db, 2'500, 1) == 1); // the limit: the oldest only
+  CHECK_FALSE(store.sold(7, 1));
+  CHECK(store.sold(7, 2));
+  CHECK(prune_sales(db, 4'000, 100) == 2); // 2 and 3; the undated one is not due
+  CHECK_FALSE(store.sold(7, 2));
+  CHECK_FALSE(store.sold(8, 3));
+  CHECK(store.sold(9, 5));
+  CHECK(prune_sales(db, 6'000, 100) == 1); // now it is
+  CHECK_FALSE(store.sold(9, 5));
+  CHECK(store.sold(8, 4)); // still within its time
+  // The sweep runs it with its own cutoff, and says when it reached the limit.
+  sell(store, 9, 6, 1'000);
+  auto swept = store.sweep({.sales_before_ms = 10'000, .limit = 1, .reclaim_pages = 100});
+  CHECK(swept.sales == 1);
+  CHECK(swept.events == 0);
+  CHECK(swept.more);
+  CHECK(store.sweep({.sales_before_ms = 10'000, .limit = 100, .reclaim_pages = 100}).sales == 1);
+  CHECK_FALSE(store.sold(8, 4));
+  CHECK_FALSE(store.sold(9, 6));
+  CHECK(store.sweep({.sales_before_ms = 10'000, .limit = 100, .reclaim_pages = 100}).sales == 0);
+}
+
+TEST_CASE("a sale sweep with nothing due reads a few index entries, not every sale") {
+  auto path = fresh_db_path("retention-sales-nothing-due.db");
+  entity_store store(path, durability::normal);
+  connection db(path, durability::normal);
+  set_dated_from(path, 5'000);
+  std::vector<entity_write> batch;
+  for (std::int64_t order = 1; order <= 20'000; ++order) {
+    batch.push_back({2, std::to_string(order % 50), snapshot_access::make("{}"), {}});
+    batch.back().sale = sale_change{order, false, 1'000'000 + order};
+  }
+  store.commit(batch);
+  int calls = 0;
+  sqlite3_progress_handler(db.database().getHandle(), 100, &count_progress, &calls);
+  CHECK(prune_sales(db, 1'000, 5'000) == 0); // every sale is newer, none undated
+  CHECK(calls < 20);
+  sqlite3_progress_handler(db.database().getHandle(), 0, nullptr, nullptr);
+  CHECK(prune_sales(db, 1'000'101, 5'000) == 100);
 }
 
 TEST_CASE("a file from before retention gets incremental vacuum when prepared") {
