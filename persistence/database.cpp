@@ -214,13 +214,13 @@ constexpr std::array migrations = {
              (json_extract(state, '$.s') = 5 AND json_extract(state, '$.c') = 0));
   )sql",
   // 13: when each stock sale was made, so that retention can delete sales
-  // no saga will ask about again (persistence/retention.hpp). Rows from
+  // no saga will ask about again (persistence/retention.hpp: a pass in key
+  // order, no index by time, which would cost every commit). Rows from
   // before carry 0 ("undated") and count as made when this step ran,
   // recorded in `retention`; a build of schema 11 or 12 still writes its
   // sales with the column's default, so this step is additive.
   R"sql(
     ALTER TABLE stock_sales ADD COLUMN sold_at INTEGER NOT NULL DEFAULT 0;
-    CREATE INDEX stock_sales_by_age ON stock_sales(sold_at);
     INSERT INTO retention(name, value)
       VALUES('stock_sales_dated_from', CAST(strftime('%s', 'now') AS INTEGER) * 1000)
       ON CONFLICT(name) DO NOTHING;

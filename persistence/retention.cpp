@@ -7,6 +7,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <limits>
+#include <optional>
+#include <utility>
+
 namespace emporium::persistence {
 
 std::int64_t prune_events(connection& db, std::int64_t cutoff_ms, std::int64_t limit) {
@@ -64,33 +69,79 @@ std::int64_t forget_idempotency(connection& db, std::int64_t cutoff_ms, std::int
   return forgotten;
 }
 
-std::int64_t prune_sales(connection& db, std::int64_t cutoff_ms, std::int64_t limit) {
+namespace {
+
+std::optional<std::int64_t> retention_value(connection& db, const char* name) {
+  auto q = db.statement("SELECT value FROM retention WHERE name = ?");
+  q->bind(1, name);
+  if (!q->executeStep())
+    return std::nullopt;
+  return q->getColumn(0).getInt64();
+}
+
+void set_retention_value(connection& db, const char* name, std::int64_t value) {
+  auto q = db.statement("INSERT INTO retention(name, value) VALUES(?, ?) "
+                        "ON CONFLICT(name) DO UPDATE SET value = excluded.value");
+  q->bind(1, name);
+  q->bind(2, value);
+  q->exec();
+}
+
+} // namespace
+
+sales_step prune_sales(connection& db, std::int64_t cutoff_ms, std::int64_t scan,
+                       std::int64_t pass_every_ms) {
+  constexpr auto lowest = std::numeric_limits<std::int64_t>::min();
   write_transaction tx(db);
-  // Oldest first through stock_sales_by_age, which holds the key: a sweep
-  // with nothing due reads one leaf.
-  auto dated = db.statement(
-    "DELETE FROM stock_sales WHERE (product, order_id) IN (SELECT product, order_id "
-    "FROM stock_sales WHERE sold_at > 0 AND sold_at < ? ORDER BY sold_at LIMIT ?)");
-  dated->bind(1, cutoff_ms);
-  dated->bind(2, limit);
-  dated->exec();
-  auto removed = static_cast<std::int64_t>(db.database().getChanges());
-  bool undated_due = false;
-  {
-    auto from = db.statement("SELECT value FROM retention WHERE name = 'stock_sales_dated_from'");
-    // No record (a file edited by hand): undated sales are kept.
-    undated_due = from->executeStep() && from->getColumn(0).getInt64() < cutoff_ms;
+  // The cursor: the last key the pass looked at; none between passes.
+  auto product = retention_value(db, "stock_sales_pass_product");
+  auto order = retention_value(db, "stock_sales_pass_order");
+  if (!product || !order) {
+    auto last_start = retention_value(db, "stock_sales_pass_cutoff").value_or(lowest);
+    if (last_start > lowest && cutoff_ms - last_start < pass_every_ms) {
+      tx.commit();
+      return {};
+    }
+    set_retention_value(db, "stock_sales_pass_cutoff", cutoff_ms);
+    product = order = lowest;
   }
-  if (undated_due && removed < limit) {
-    auto undated = db.statement(
-      "DELETE FROM stock_sales WHERE (product, order_id) IN (SELECT product, order_id "
-      "FROM stock_sales WHERE sold_at = 0 LIMIT ?)");
-    undated->bind(1, limit - removed);
-    undated->exec();
-    removed += db.database().getChanges();
+  // No record of when dating began (a file edited by hand): undated kept.
+  auto dated_from = retention_value(db, "stock_sales_dated_from");
+  bool undated_due = dated_from && *dated_from < cutoff_ms;
+  // Where this step ends: the scan-th key after the cursor (a walk of the
+  // primary key), or the end of the table.
+  std::optional<std::pair<std::int64_t, std::int64_t>> last;
+  {
+    auto q = db.statement("SELECT product, order_id FROM stock_sales "
+                          "WHERE (product, order_id) > (?, ?) "
+                          "ORDER BY product, order_id LIMIT 1 OFFSET ?");
+    q->bind(1, *product);
+    q->bind(2, *order);
+    q->bind(3, std::max<std::int64_t>(scan, 1) - 1);
+    if (q->executeStep())
+      last.emplace(q->getColumn(0).getInt64(), q->getColumn(1).getInt64());
+  }
+  constexpr auto highest = std::numeric_limits<std::int64_t>::max();
+  auto remove = db.statement(
+    "DELETE FROM stock_sales WHERE (product, order_id) > (?, ?) AND (product, order_id) <= (?, ?) "
+    "AND ((sold_at > 0 AND sold_at < ?) OR (sold_at = 0 AND ?))");
+  remove->bind(1, *product);
+  remove->bind(2, *order);
+  remove->bind(3, last ? last->first : highest);
+  remove->bind(4, last ? last->second : highest);
+  remove->bind(5, cutoff_ms);
+  remove->bind(6, undated_due ? 1 : 0);
+  remove->exec();
+  sales_step step{static_cast<std::int64_t>(db.database().getChanges()), last.has_value()};
+  if (last) {
+    set_retention_value(db, "stock_sales_pass_product", last->first);
+    set_retention_value(db, "stock_sales_pass_order", last->second);
+  } else {
+    db.database().exec("DELETE FROM retention WHERE name IN "
+                       "('stock_sales_pass_product', 'stock_sales_pass_order')");
   }
   tx.commit();
-  return removed;
+  return step;
 }
 
 std::int64_t reclaim(connection& db, std::int64_t pages) {
@@ -108,9 +159,13 @@ retention_swept sweep(connection& db, const retention_cutoffs& cut) {
     out.events = prune_events(db, cut.events_before_ms, cut.limit);
   if (cut.keys_before_ms > 0)
     out.keys = forget_idempotency(db, cut.keys_before_ms, cut.limit);
-  if (cut.sales_before_ms > 0)
-    out.sales = prune_sales(db, cut.sales_before_ms, cut.limit);
-  out.more = out.events >= cut.limit || out.keys >= cut.limit || out.sales >= cut.limit;
+  bool sales_pass_goes_on = false;
+  if (cut.sales_before_ms > 0) {
+    auto step = prune_sales(db, cut.sales_before_ms, cut.sales_scan);
+    out.sales = step.deleted;
+    sales_pass_goes_on = step.more;
+  }
+  out.more = out.events >= cut.limit || out.keys >= cut.limit || sales_pass_goes_on;
   out.pages = reclaim(db, cut.reclaim_pages);
   return out;
 }

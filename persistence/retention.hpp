@@ -30,6 +30,7 @@ struct retention_cutoffs {
   std::int64_t keys_before_ms = 0;
   std::int64_t sales_before_ms = 0;
   std::int64_t limit = 5'000;
+  std::int64_t sales_scan = 20'000; ///< stock sales looked at per step of a pass
   std::int64_t reclaim_pages = 2'000;
 };
 
@@ -66,13 +67,27 @@ std::int64_t events_pruned_through(connection& db);
 /// new request, as with Stripe after 24 hours.
 std::int64_t forget_idempotency(connection& db, std::int64_t cutoff_ms, std::int64_t limit);
 
-/// Deletes up to `limit` stock sales made before `cutoff_ms`. A sale is
-/// asked about only by its order's saga (a commit repeated after a crash,
-/// or a cancel's release), which ends within the reservations' life (600 s
-/// by default): a sale kept for days is kept long past its last use.
-/// Undated rows (from before schema 13, or written by such a build) count
-/// as made when the file's dating began (`stock_sales_dated_from`).
-std::int64_t prune_sales(connection& db, std::int64_t cutoff_ms, std::int64_t limit);
+/// One step of a pass over the stock sales in key order, which deletes
+/// those made before `cutoff_ms`. A sale is asked about only by its order's
+/// saga (a commit repeated after a crash, or a cancel's release), which
+/// ends within the reservations' life (600 s by default), so a sale kept
+/// for weeks is kept long past its last use. Undated rows (from before
+/// schema 13, or written by such a build) count as made when the file's
+/// dating began (`stock_sales_dated_from`).
+///
+/// There is no index by time: it would cost every stock commit a page
+/// written (+4.5 KB per order, docs/benchmarks.md). Instead a step looks at
+/// the next `scan` rows after the file's cursor (kept in `retention`), and
+/// a pass that reaches the end of the table starts again only once the
+/// cutoff has moved `pass_every_ms` on: a daily pass over the table, in
+/// steps the sweep repeats every second while `more`.
+struct sales_step {
+  std::int64_t deleted = 0;
+  bool more = false; ///< the pass goes on: step again soon
+};
+constexpr std::int64_t sales_pass_every_ms = 24LL * 3600 * 1000;
+sales_step prune_sales(connection& db, std::int64_t cutoff_ms, std::int64_t scan,
+                       std::int64_t pass_every_ms = sales_pass_every_ms);
 
 /// Returns up to `pages` free pages to the file system (files use
 /// auto_vacuum=INCREMENTAL; one that could not be converted only reuses

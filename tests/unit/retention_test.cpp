@@ -176,7 +176,7 @@ void set_dated_from(const std::string& path, std::int64_t at) {
 }
 } // namespace
 
-TEST_CASE("stock sales are deleted after their time, oldest first; undated ones from the dating") {
+TEST_CASE("stock sales are deleted after their time, by a daily pass in key order") {
   auto path = fresh_db_path("retention-sales.db");
   entity_store store(path, durability::normal);
   connection db(path, durability::normal); // the writer's connection
@@ -186,30 +186,50 @@ TEST_CASE("stock sales are deleted after their time, oldest first; undated ones 
   sell(store, 8, 3, 3'000);
   sell(store, 8, 4, 9'000);
   sell(store, 9, 5, 0); // undated: as if made at 5,000
-  CHECK(prune_sales(db, 2'500, 1) == 1); // the limit: the oldest only
+  const std::int64_t day = 100'000;
+  // A step looks at two keys: (7, 1) and (7, 2), both due.
+  auto step = prune_sales(db, 2'500, 2, day);
+  CHECK(step.deleted == 2);
+  CHECK(step.more);
   CHECK_FALSE(store.sold(7, 1));
-  CHECK(store.sold(7, 2));
-  CHECK(prune_sales(db, 4'000, 100) == 2); // 2 and 3; the undated one is not due
   CHECK_FALSE(store.sold(7, 2));
-  CHECK_FALSE(store.sold(8, 3));
-  CHECK(store.sold(9, 5));
-  CHECK(prune_sales(db, 6'000, 100) == 1); // now it is
+  step = prune_sales(db, 2'500, 2, day); // (8, 3) and (8, 4): not due
+  CHECK(step.deleted == 0);
+  CHECK(step.more);
+  step = prune_sales(db, 2'500, 2, day); // (9, 5), undated: not due; the end
+  CHECK(step.deleted == 0);
+  CHECK_FALSE(step.more);
+  // The pass is over; the next starts once the cutoff has moved a "day".
+  step = prune_sales(db, 3'500, 10, day);
+  CHECK(step.deleted == 0);
+  CHECK_FALSE(step.more);
+  CHECK(store.sold(8, 3)); // due now, but no pass yet
+  step = prune_sales(db, 2'500 + day, 10, day);
+  CHECK(step.deleted == 3); // (8, 3), (8, 4) and the undated one
+  CHECK_FALSE(step.more);
   CHECK_FALSE(store.sold(9, 5));
-  CHECK(store.sold(8, 4)); // still within its time
-  // The sweep runs it with its own cutoff, and says when it reached the limit.
-  sell(store, 9, 6, 1'000);
-  auto swept = store.sweep({.sales_before_ms = 10'000, .limit = 1, .reclaim_pages = 100});
-  CHECK(swept.sales == 1);
-  CHECK(swept.events == 0);
-  CHECK(swept.more);
-  CHECK(store.sweep({.sales_before_ms = 10'000, .limit = 100, .reclaim_pages = 100}).sales == 1);
-  CHECK_FALSE(store.sold(8, 4));
-  CHECK_FALSE(store.sold(9, 6));
-  CHECK(store.sweep({.sales_before_ms = 10'000, .limit = 100, .reclaim_pages = 100}).sales == 0);
 }
 
-TEST_CASE("a sale sweep with nothing due reads a few index entries, not every sale") {
-  auto path = fresh_db_path("retention-sales-nothing-due.db");
+TEST_CASE("the sweep steps the pass of stock sales and asks to be run again while it goes on") {
+  auto path = fresh_db_path("retention-sales-sweep.db");
+  entity_store store(path, durability::normal);
+  sell(store, 1, 1, 1'000);
+  sell(store, 2, 2, 1'000);
+  sell(store, 3, 3, 50'000);
+  retention_cutoffs cut{.sales_before_ms = 10'000, .sales_scan = 2, .reclaim_pages = 100};
+  auto swept = store.sweep(cut);
+  CHECK(swept.sales == 2);
+  CHECK(swept.events == 0);
+  CHECK(swept.more);
+  swept = store.sweep(cut);
+  CHECK(swept.sales == 0);
+  CHECK_FALSE(swept.more); // the end of the table
+  CHECK(store.sold(3, 3));
+  CHECK_FALSE(store.sold(1, 1));
+}
+
+TEST_CASE("a step of the sales pass reads its share of the table, not all of it") {
+  auto path = fresh_db_path("retention-sales-step.db");
   entity_store store(path, durability::normal);
   connection db(path, durability::normal);
   set_dated_from(path, 5'000);
@@ -221,10 +241,20 @@ TEST_CASE("a sale sweep with nothing due reads a few index entries, not every sa
   store.commit(batch);
   int calls = 0;
   sqlite3_progress_handler(db.database().getHandle(), 100, &count_progress, &calls);
-  CHECK(prune_sales(db, 1'000, 5'000) == 0); // every sale is newer, none undated
-  CHECK(calls < 20);
+  auto step = prune_sales(db, 1'000, 200); // nothing is due
+  CHECK(step.deleted == 0);
+  CHECK(step.more);
+  // SQLite calls the handler every 100 virtual-machine steps: 200 rows are
+  // tens of calls, the table's 20,000 thousands.
+  CHECK(calls < 200);
+  calls = 0;
+  step = prune_sales(db, 1'000, 200); // the next 200 from the cursor
+  CHECK(calls < 200);
   sqlite3_progress_handler(db.database().getHandle(), 0, nullptr, nullptr);
-  CHECK(prune_sales(db, 1'000'101, 5'000) == 100);
+  int steps = 2;
+  while (prune_sales(db, 1'000, 200).more)
+    ++steps;
+  CHECK(steps == 100); // 20,000 rows, 200 a step
 }
 
 TEST_CASE("a file from before retention gets incremental vacuum when prepared") {

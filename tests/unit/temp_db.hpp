@@ -20,7 +20,7 @@ inline std::string fresh_db_path(const char* name) {
 /// without their time), for tests that set an older user_version to see a
 /// step run again: every later step must be undone, or it runs twice.
 inline constexpr const char* undo_sale_times_sql =
-  "DROP INDEX stock_sales_by_age; ALTER TABLE stock_sales DROP COLUMN sold_at; "
+  "ALTER TABLE stock_sales DROP COLUMN sold_at; "
   "DELETE FROM retention WHERE name = 'stock_sales_dated_from';";
 
 } // namespace emporium::testing
