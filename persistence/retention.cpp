@@ -14,6 +14,28 @@
 
 namespace emporium::persistence {
 
+namespace {
+
+/// A named value of the file's `retention` table (watermarks, the sales
+/// pass's cursor); none when it was never written.
+std::optional<std::int64_t> retention_value(connection& db, const char* name) {
+  auto q = db.statement("SELECT value FROM retention WHERE name = ?");
+  q->bind(1, name);
+  if (!q->executeStep())
+    return std::nullopt;
+  return q->getColumn(0).getInt64();
+}
+
+void set_retention_value(connection& db, const char* name, std::int64_t value) {
+  auto q = db.statement("INSERT INTO retention(name, value) VALUES(?, ?) "
+                        "ON CONFLICT(name) DO UPDATE SET value = excluded.value");
+  q->bind(1, name);
+  q->bind(2, value);
+  q->exec();
+}
+
+} // namespace
+
 std::int64_t prune_events(connection& db, std::int64_t cutoff_ms, std::int64_t limit) {
   write_transaction tx(db);
   // In time order, so that SQLite walks outbox_by_time from the oldest row
@@ -51,8 +73,7 @@ std::int64_t prune_events(connection& db, std::int64_t cutoff_ms, std::int64_t l
 }
 
 std::int64_t events_pruned_through(connection& db) {
-  auto q = db.statement("SELECT value FROM retention WHERE name = 'outbox_pruned_through'");
-  return q->executeStep() ? q->getColumn(0).getInt64() : 0;
+  return retention_value(db, "outbox_pruned_through").value_or(0);
 }
 
 std::int64_t forget_idempotency(connection& db, std::int64_t cutoff_ms, std::int64_t limit) {
@@ -68,26 +89,6 @@ std::int64_t forget_idempotency(connection& db, std::int64_t cutoff_ms, std::int
   tx.commit();
   return forgotten;
 }
-
-namespace {
-
-std::optional<std::int64_t> retention_value(connection& db, const char* name) {
-  auto q = db.statement("SELECT value FROM retention WHERE name = ?");
-  q->bind(1, name);
-  if (!q->executeStep())
-    return std::nullopt;
-  return q->getColumn(0).getInt64();
-}
-
-void set_retention_value(connection& db, const char* name, std::int64_t value) {
-  auto q = db.statement("INSERT INTO retention(name, value) VALUES(?, ?) "
-                        "ON CONFLICT(name) DO UPDATE SET value = excluded.value");
-  q->bind(1, name);
-  q->bind(2, value);
-  q->exec();
-}
-
-} // namespace
 
 sales_step prune_sales(connection& db, std::int64_t cutoff_ms, std::int64_t scan,
                        std::int64_t pass_every_ms) {
