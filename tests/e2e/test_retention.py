@@ -1,8 +1,9 @@
 """Retention end to end: old outbox events are deleted by the running node
 (a socket resuming from before them is told to reload), Idempotency-Keys are
 forgotten after their time while the orders stay, old stock sales are
-deleted, freed pages go back to the disk, and the figures show in /metrics. Rows are aged by rewriting their
-times in the shard files (what 30 days of waiting would do)."""
+deleted, freed pages go back to the disk, and the figures show in /metrics.
+Rows are aged by rewriting their times in the shard files (what 30 days of
+waiting would do)."""
 import json
 import os
 import sqlite3

@@ -144,7 +144,8 @@ TEST_CASE("a client resuming from before the watermark gets a reset, not a silen
   auto page = orders.events_page("u", seqs[1], 100);
   CHECK_FALSE(page.reset);
   CHECK(page.events.size() == 4);
-  CHECK(store.sweep({.events_before_ms = 103, .limit = 1000, .reclaim_pages = 100}).events == 3); // 100..102 gone
+  // 100..102 gone
+  CHECK(store.sweep({.events_before_ms = 103, .limit = 1000, .reclaim_pages = 100}).events == 3);
   page = orders.events_page("u", seqs[1], 100); // it missed seqs[2]
   CHECK(page.reset);
   CHECK(page.events.empty());
