@@ -113,15 +113,30 @@ errc stock_set_on_hand(stock_state& s, std::int64_t on_hand) {
   return errc::none;
 }
 
-errc stock_adjust(stock_state& s, std::int64_t delta) {
+const applied_adjustment* stock_find_adjustment(const stock_state& s, adjustment_op op) {
+  if (op == 0)
+    return nullptr;
+  auto it = std::find_if(s.adjustments.begin(), s.adjustments.end(),
+                         [op](const applied_adjustment& a) { return a.op == op; });
+  return it == s.adjustments.end() ? nullptr : &*it;
+}
+
+errc stock_adjust(stock_state& s, std::int64_t delta, adjustment_op op) {
   if (delta < -max_on_hand || delta > max_on_hand)
     return errc::invalid_argument;
+  if (const auto* seen = stock_find_adjustment(s, op))
+    return seen->delta == delta ? errc::none : errc::conflict;
   auto next = s.on_hand + delta;
   if (next > max_on_hand)
     return errc::invalid_argument;
   if (next < stock_reserved(s))
     return errc::insufficient_stock;
   s.on_hand = next;
+  if (op != 0) {
+    if (s.adjustments.size() >= max_remembered_adjustments)
+      s.adjustments.erase(s.adjustments.begin());
+    s.adjustments.push_back(applied_adjustment{op, delta});
+  }
   return errc::none;
 }
 

@@ -30,11 +30,30 @@ struct settled_order {
   friend bool operator==(const settled_order&, const settled_order&) = default;
 };
 
+/// The caller's id of one stock adjustment (0 = none): an adjustment adds
+/// a delta, so one resent after a node failure (the router replays what it
+/// had forwarded to a node that died, see actors/cluster/routing.cpp) or
+/// retried by an admin client with the same Idempotency-Key must not add it
+/// twice.
+using adjustment_op = std::int64_t;
+
+struct applied_adjustment {
+  adjustment_op op = 0;
+  std::int64_t delta = 0; // what it added: the same id with another delta is a conflict
+  friend bool operator==(const applied_adjustment&, const applied_adjustment&) = default;
+};
+
+/// How many adjustments with an id a record remembers (and persists). A
+/// router resends within seconds of a node's death; an admin retries within
+/// minutes, seldom after several other adjustments of the same product.
+inline constexpr std::size_t max_remembered_adjustments = 8;
+
 struct stock_state {
   std::int64_t on_hand = 0;
   std::int64_t sold = 0; // units committed over the record's life
   std::vector<reservation> reservations;
   std::vector<settled_order> settled; // most recent last, bounded
+  std::vector<applied_adjustment> adjustments; // most recent last, bounded
   friend bool operator==(const stock_state&, const stock_state&) = default;
 };
 
@@ -95,7 +114,14 @@ bool stock_expire(stock_state& s, order_id order, millis expires_at);
 /// Admin: sets on-hand; refused (insufficient_stock) below what is reserved.
 errc stock_set_on_hand(stock_state& s, std::int64_t on_hand);
 
+/// The adjustment this record applied with id `op`, or null (always for 0).
+const applied_adjustment* stock_find_adjustment(const stock_state& s, adjustment_op op);
+
 /// Admin: adds delta (may be negative) to on-hand; refused below reserved.
-errc stock_adjust(stock_state& s, std::int64_t delta);
+/// With an id (`op` != 0) it is applied once: the same id and delta again
+/// changes nothing (none), the same id with another delta is a conflict.
+/// Only an applied adjustment is remembered, so a refused one may be tried
+/// again once the stock allows it.
+errc stock_adjust(stock_state& s, std::int64_t delta, adjustment_op op = 0);
 
 } // namespace emporium

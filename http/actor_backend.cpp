@@ -45,11 +45,12 @@ void shielded(Fn&& fn) noexcept {
   log::shielded("backend_callback_threw", std::forward<Fn>(fn));
 }
 
-/// A new id for one cart change (cart_rules.hpp): random, so ids from
-/// every I/O thread of every node never meet; positive and never 0.
-cart_op new_cart_op() {
+/// A new id for one cart change or stock adjustment (cart_rules.hpp,
+/// stock_rules.hpp): random, so ids from every I/O thread of every node
+/// never meet; positive and never 0.
+std::int64_t new_operation_id() {
   thread_local std::mt19937_64 draw{std::random_device{}()};
-  return static_cast<cart_op>(draw() >> 2) | 1;
+  return static_cast<std::int64_t>(draw() >> 2) | 1;
 }
 
 /// Sets the bridge's one timer for its oldest deadline, unless set.
@@ -109,12 +110,12 @@ public:
       // Each change gets an id, so a resend after a node failure applies once.
       case op::add:
         return entity(key, done, add_to_cart{c.product, c.quantity, c.price, c.name, c.limit,
-                                             new_cart_op()});
+                                             new_operation_id()});
       case op::set:
         return entity(key, done, set_cart_line{c.product, c.quantity, c.price, c.name, c.limit,
-                                               new_cart_op()});
-      case op::remove: return entity(key, done, remove_from_cart{c.product, new_cart_op()});
-      case op::clear: return entity(key, done, clear_cart{new_cart_op()});
+                                               new_operation_id()});
+      case op::remove: return entity(key, done, remove_from_cart{c.product, new_operation_id()});
+      case op::clear: return entity(key, done, clear_cart{new_operation_id()});
     }
   }
 
@@ -124,7 +125,8 @@ public:
     switch (c.what) {
       case op::get: return entity(key, done, get_stock{});
       case op::set: return entity(key, done, set_stock{c.value});
-      case op::adjust: return entity(key, done, adjust_stock{c.value});
+      case op::adjust:
+        return entity(key, done, adjust_stock{c.value, c.id != 0 ? c.id : new_operation_id()});
     }
   }
 

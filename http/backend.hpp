@@ -30,6 +30,8 @@ struct cart_command {
 struct stock_command {
   enum class op { get, set, adjust } what = op::get;
   std::int64_t value = 0;
+  /// adjust: its id, applied once (stock_rules.hpp); 0 draws a new one.
+  adjustment_op id = 0;
 };
 
 struct cluster_info {

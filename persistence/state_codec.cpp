@@ -144,7 +144,16 @@ std::string encode(const stock_state& stock) {
     const auto& d = stock.settled[i];
     j.raw(i == 0 ? "[" : ",[").num(d.order).raw(",").num(static_cast<int>(d.how)).raw("]");
   }
-  return j.raw("]}").take();
+  j.raw("]");
+  if (!stock.adjustments.empty()) { // absent in rows from before adjustment ids
+    j.key(keys::stock::adjustments).raw("[");
+    for (std::size_t i = 0; i < stock.adjustments.size(); ++i) {
+      const auto& a = stock.adjustments[i];
+      j.raw(i == 0 ? "[" : ",[").num(a.op).raw(",").num(a.delta).raw("]");
+    }
+    j.raw("]");
+  }
+  return j.raw("}").take();
 }
 
 namespace {
@@ -251,6 +260,17 @@ std::optional<stock_state> decode_stock(const std::string& text) {
         *how > static_cast<int>(settlement::returned))
       return std::nullopt;
     s.settled.push_back(settled_order{*order, static_cast<settlement>(*how)});
+  }
+  if (const auto* adjustments = json_read::member(*j, keys::stock::adjustments)) {
+    if (!adjustments->is_array() || adjustments->size() > max_remembered_adjustments)
+      return std::nullopt;
+    for (const auto& a : *adjustments) {
+      auto op = item<adjustment_op>(a, 0);
+      auto delta = item<std::int64_t>(a, 1);
+      if (!op || !delta || *op == 0)
+        return std::nullopt;
+      s.adjustments.push_back(applied_adjustment{*op, *delta});
+    }
   }
   return s;
 }

@@ -141,7 +141,8 @@ void relay(router_self* self, const std::string& name, const caf::actor& to, par
 /// what to become (an order cancelled, an account made admin, a user's
 /// tokens revoked), payment notices (a saga applies each event id once),
 /// and the saga's steps, which stock records, carts and sagas apply once
-/// per order. Not a stock adjustment: it adds a delta.
+/// per order. A stock adjustment adds a delta: only one with an operation id
+/// (the record applies it once; the edge gives every adjustment one).
 template <class... Ts>
 bool holds_one_of(const caf::message& m) {
   return (m.match_elements<Ts>() || ...);
@@ -164,6 +165,8 @@ bool attempt_count(const caf::message& m) {
 bool safe_to_resend(const caf::message& m) {
   if (m.match_elements<place_order>())
     return !m.get_as<place_order>(0).idempotency_key.empty();
+  if (m.match_elements<adjust_stock>())
+    return m.get_as<adjust_stock>(0).op != 0;
   return cart_change_with_op<add_to_cart, set_cart_line, remove_from_cart, clear_cart>(m) ||
          holds_one_of<get_cart, take_for_order, give_back_for_order, get_stock, set_stock,
                       reserve_stock, commit_stock, release_stock, start_order, get_order,

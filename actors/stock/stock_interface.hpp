@@ -45,9 +45,13 @@ struct set_stock {
   std::int64_t on_hand = 0;
 };
 
+/// Adds `delta` to on-hand. With an id (`op` != 0) the record applies it
+/// once, so a resend is safe (stock_rules.hpp: stock_adjust); the edge
+/// gives every adjustment one.
 struct adjust_stock {
   using reply = stock_view;
   std::int64_t delta = 0;
+  adjustment_op op = 0;
 };
 
 struct get_stock {
@@ -78,7 +82,7 @@ typename Inspector::result_type inspect(Inspector& f, set_stock& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, adjust_stock& x) {
-  return f(caf::meta::type_name("adjust_stock"), x.delta);
+  return f(caf::meta::type_name("adjust_stock"), x.delta, x.op);
 }
 
 template <class Inspector>

@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <fmt/format.h>
 #include <sodium.h>
 
 #include <atomic>
@@ -138,6 +139,18 @@ std::string token_hash(const std::string& token) {
   char hex[sizeof digest * 2 + 1];
   sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
   return hex;
+}
+
+std::int64_t operation_id_for_key(std::string_view scope, std::string_view user,
+                                  std::string_view key) {
+  // Lengths first, so ("ab", "c") and ("a", "bc") hash different bytes.
+  std::string input = fmt::format("{}:{}:{}:{}:{}", scope.size(), user.size(), scope, user, key);
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(input.data()), input.size());
+  std::uint64_t bits = 0;
+  for (int i = 0; i < 8; ++i)
+    bits = (bits << 8) | digest[i];
+  return static_cast<std::int64_t>(bits >> 2) | 1;
 }
 
 std::string new_refresh_token(const std::string& user_id) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace emporium::http {
 
@@ -52,6 +53,14 @@ std::string jwt_secret(const std::string& configured, const std::string& data_di
 
 /// Hex SHA-256 of a token (what the database keeps of refresh tokens).
 std::string token_hash(const std::string& token);
+
+/// The operation id (positive, never 0) an entity remembers for a client's
+/// Idempotency-Key: the same (scope, user, key) always gives the same id,
+/// so a client's retry is applied once; another user's or another scope's
+/// same key gives another id. 62 bits of SHA-256: ids drawn at random by
+/// the edge (also positive) meet one only by a 2^-62 chance.
+std::int64_t operation_id_for_key(std::string_view scope, std::string_view user,
+                                  std::string_view key);
 
 /// Refresh tokens carry their user's id ("<userId>.<random>") so a rotation
 /// finds the shard that stores them; the random part is the secret.

@@ -1,6 +1,7 @@
 // /api/products: queries from the in-memory read model (never an actor or
 // SQLite), admin writes through the catalog actor and the stock actors.
 #include "http/api_context.hpp"
+#include "http/auth/credentials.hpp"
 #include "http/json_input.hpp"
 #include "http/listing_cache.hpp"
 #include "http/response_helpers.hpp"
@@ -323,27 +324,40 @@ void set_stock(api_context& ctx, request& req, responder respond) {
   });
 }
 
+/// Lowers on-hand by `quantity`. An Idempotency-Key makes a client's retry
+/// safe: the record applies each key's adjustment once (the repeat answers
+/// the record as it is now; the key with another quantity is a 409).
 void reduce_stock(api_context& ctx, request& req, responder respond) {
-  auto item = admin_target(ctx, req, respond);
+  auto admin = authenticate_admin(ctx, req, respond);
+  if (!admin)
+    return;
+  auto snap = ctx.catalog.snapshot();
+  const auto* item = product_from_path(*snap, req, respond);
   if (!item)
     return;
   json_input in(req.body);
   auto quantity = in.integer("quantity", true, 1, 1'000'000'000);
   if (!in.ok())
     return respond(in.take_error());
+  auto key = req.header("idempotency-key");
+  if (key.size() > 200)
+    return respond(field_error("Idempotency-Key", "is longer than 200 characters"));
   auto id = item->product.id;
-  ctx.actors.stock(id, {stock_command::op::adjust, -*quantity},
-                   [&ctx, respond, id](errc ec, stock_view v) {
-                     if (ec == errc::insufficient_stock)
-                       return respond(error_response(errc::insufficient_stock,
-                                                     "Insufficient stock", 400));
-                     if (ec != errc::none)
-                       return respond(error_response(ec, "could not reduce stock"));
-                     ctx.catalog.set_stock({{id, v.available}});
-                     auto body = stock_json(id, v);
-                     body["message"] = "Stock reduced";
-                     respond(json_response(body));
-                   });
+  stock_command cmd{stock_command::op::adjust, -*quantity};
+  if (!key.empty())
+    cmd.id = operation_id_for_key("reduce-stock", admin->user_id, key);
+  ctx.actors.stock(id, cmd, [&ctx, respond, id](errc ec, stock_view v) {
+    if (ec == errc::insufficient_stock)
+      return respond(error_response(errc::insufficient_stock, "Insufficient stock", 400));
+    if (ec == errc::conflict)
+      return respond(error_response(ec, "Idempotency-Key was used with a different request"));
+    if (ec != errc::none)
+      return respond(error_response(ec, "could not reduce stock"));
+    ctx.catalog.set_stock({{id, v.available}});
+    auto body = stock_json(id, v);
+    body["message"] = "Stock reduced";
+    respond(json_response(body));
+  });
 }
 
 } // namespace

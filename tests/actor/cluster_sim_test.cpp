@@ -449,6 +449,44 @@ TEST_CASE("simulated node killed while order placements are relayed to it: each 
   }
 }
 
+TEST_CASE("simulated node killed while stock adjustments are relayed to it: each is answered, "
+          "none with an error, and each product's stock moved once per adjustment") {
+  // An adjustment adds a delta. One the dead node carried out, whose answer
+  // was still on the link, is sent again to the shard's new owner, which
+  // reads the record from the file with the adjustment's id in it and does
+  // not add it twice (the build before answered these 503 at once).
+  for (std::uint32_t seed : {17u, 18u}) {
+    CAPTURE(seed);
+    constexpr int products = 24;
+    std::vector<std::shared_ptr<reply_box<stock_view>>> boxes;
+    auto stock_key = [](int p) { return entity_key{entity_kind::stock, std::to_string(p)}; };
+    auto c = cluster_killing_n3(
+      seed, "kill-adjustments",
+      [&](cluster_fixture& cluster, int round) {
+        for (int p = 1; p <= products; ++p) {
+          auto op = static_cast<adjustment_op>(1000 * (round + 1) + p);
+          boxes.push_back(cluster.ask(p % 2 ? "n1" : "n2", stock_key(p), adjust_stock{-1, op}));
+        }
+      },
+      [&](cluster_fixture& cluster) {
+        for (int p = 1; p <= products; ++p)
+          cluster.ask("n1", stock_key(p), set_stock{1000});
+        cluster.advance(std::chrono::milliseconds(500));
+      });
+    for (const auto& b : boxes) {
+      CHECK_FALSE(b->error.has_value());
+      CHECK(b->value.has_value());
+    }
+    for (int p = 1; p <= products; ++p) {
+      CAPTURE(p);
+      auto v = c->ask("n1", stock_key(p), get_stock{});
+      c->advance(std::chrono::milliseconds(200));
+      REQUIRE(v->value.has_value());
+      CHECK(v->value->on_hand == 998);
+    }
+  }
+}
+
 TEST_CASE("simulated node killed while refresh tokens are rotated through it: each rotation is "
           "answered with its user, none with an error, and each new token stays live") {
   // A rotation the dead node carried out, whose answer was still on the

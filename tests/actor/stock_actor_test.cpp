@@ -153,6 +153,35 @@ TEST_CASE_FIXTURE(deterministic, "admin stock changes never go below reserved") 
   CHECK(invalid->error == errc::invalid_argument);
 }
 
+TEST_CASE_FIXTURE(deterministic, "an adjustment with an id applies once, also after the record "
+                                 "crashed and came back from its file") {
+  start("stock-adjust-once");
+  auto product = stock_of(11);
+  call(product, set_stock{20});
+  CHECK(call(product, adjust_stock{-5, 901}).on_hand == 15);
+  CHECK(call(product, adjust_stock{-5, 901}).on_hand == 15); // a resend
+  // The id is on file: a record restarted from it still knows it.
+  caf::anon_send_exit(whereis(product), caf::exit_reason::kill);
+  sched.run();
+  REQUIRE(stats().restarts == 1);
+  while (!whereis(product)) // restarted after its backoff, from the file
+    REQUIRE(sched.trigger_timeout());
+  sched.run();
+  auto again = call(stock_of(11), adjust_stock{-5, 901});
+  CHECK(again.on_hand == 15);
+  CHECK(again.available == 15);
+  auto other = ask(stock_of(11), adjust_stock{-4, 901});
+  sched.run();
+  CHECK(other->error == errc::conflict);
+  CHECK(call(stock_of(11), adjust_stock{-5, 902}).on_hand == 10); // a new id applies
+  persistence::entity_store reader(db_path, persistence::durability::normal);
+  auto stock = persistence::read_stock(
+    reader.load(static_cast<std::uint8_t>(entity_kind::stock), "11"));
+  REQUIRE(stock.has_value());
+  CHECK(stock->on_hand == 10);
+  CHECK(stock->adjustments == std::vector<applied_adjustment>{{901, -5}, {902, -5}});
+}
+
 TEST_CASE_FIXTURE(deterministic,
                   "a stock record restarted after a crash expires its reservations unasked") {
   start("stock-restart-expiry");

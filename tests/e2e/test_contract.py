@@ -242,17 +242,45 @@ class ProductTests(unittest.TestCase):
         self.assertEqual(node.request("DELETE", f"/api/products/{pid}", token=admin)[0], 404)
 
 
+    def create_product(self, admin, name, category, stock):
+        product = {"name": name, "description": "Dim", "price": 30, "category": category,
+                   "stockQuantity": stock}
+        status, created, _ = node.request("POST", "/api/products", product, token=admin)
+        self.assertEqual(status, 201, created)
+        return created
+
+    def test_a_stock_reduction_retried_with_its_idempotency_key_applies_once(self):
+        admin = node.admin_token()
+        created = self.create_product(admin, "Retried Lamp", "Lighting", 20)
+        path = f"/api/products/{created['id']}/reduce-stock"
+        key = {"Idempotency-Key": "reduce-7f3a9c"}
+        status, first, _ = node.request("POST", path, {"quantity": 3}, token=admin, headers=key)
+        self.assertEqual((status, first["onHand"], first["message"]), (200, 17, "Stock reduced"))
+        # The admin's client timed out and sends the same request again.
+        status, again, _ = node.request("POST", path, {"quantity": 3}, token=admin, headers=key)
+        self.assertEqual((status, again["onHand"]), (200, 17))
+        # The same key with another quantity is another request: refused.
+        status, other, _ = node.request("POST", path, {"quantity": 4}, token=admin, headers=key)
+        self.assertEqual((status, other["code"]), (409, "conflict"), other)
+        # Without a key, or with a new one, each reduction applies.
+        self.assertEqual(node.request("POST", path, {"quantity": 3}, token=admin)[1]["onHand"], 14)
+        self.assertEqual(node.request("POST", path, {"quantity": 3}, token=admin)[1]["onHand"], 11)
+        status, fresh, _ = node.request("POST", path, {"quantity": 1}, token=admin,
+                                        headers={"Idempotency-Key": "reduce-new"})
+        self.assertEqual((status, fresh["onHand"]), (200, 10))
+        status, long_key, _ = node.request("POST", path, {"quantity": 1}, token=admin,
+                                           headers={"Idempotency-Key": "k" * 201})
+        self.assertEqual(status, 400, long_key)
+        self.assertEqual(node.request("GET", f"/api/products/{created['id']}")[1]["stockQuantity"],
+                         10)
+
     def test_a_listing_asked_again_shows_every_change(self):
         # Listings are answered from a cache per I/O thread, keyed by the
         # query and the read model's version: asked again and again, a
         # listing must still show each change as soon as the product shows
         # it (a cache that missed a version would go on serving the old).
         admin = node.admin_token()
-        product = {"name": "Cached Lamp", "description": "Dim", "price": 30,
-                   "category": "CacheProbe", "stockQuantity": 4}
-        status, created, _ = node.request("POST", "/api/products", product, token=admin)
-        self.assertEqual(status, 201)
-        pid = created["id"]
+        pid = self.create_product(admin, "Cached Lamp", "CacheProbe", 4)["id"]
         queries = ["/api/products?category=CacheProbe", "/api/products?category=cacheprobe",
                    "/api/products?category=CACHEPROBE&page=1&pageSize=5"]
 

@@ -61,6 +61,7 @@ void check_stock(const stock_state& s, std::int64_t initial) {
   check(stock_available(s) >= 0);
   check(stock_available(s) + stock_reserved(s) == s.on_hand);
   check(s.settled.size() <= max_remembered_settlements);
+  check(s.adjustments.size() <= max_remembered_adjustments);
   (void)initial;
 }
 
@@ -73,6 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   stock.on_hand = in.byte();
   std::int64_t supplied = stock.on_hand; // on hand + sold == everything supplied
   std::map<order_id, std::int32_t> sold_to; // the sales not given back, by order
+  std::map<adjustment_op, std::int64_t> adjusted; // the adjustments applied with an id
   order_state order;
   order.status = order_status::submitted;
   millis now = 0;
@@ -128,9 +130,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       }
       case 7: {
+        // An admin's adjustment, with an id (1-3) or none (0): an id is
+        // applied once, and with another delta refused. Three ids stay
+        // within what a record remembers.
         auto before = stock.on_hand;
-        if (stock_adjust(stock, in.small_signed()) == errc::none)
-          supplied += stock.on_hand - before;
+        auto delta = in.small_signed();
+        adjustment_op id = arg % 4;
+        auto seen = adjusted.find(id);
+        auto ec = stock_adjust(stock, delta, id);
+        if (id != 0 && seen != adjusted.end()) {
+          check(ec == (seen->second == delta ? errc::none : errc::conflict));
+          check(stock.on_hand == before);
+        } else if (ec == errc::none) {
+          if (id != 0)
+            adjusted[id] = delta;
+          check(stock.on_hand == before + delta);
+        }
+        supplied += stock.on_hand - before;
         break;
       }
       case 8: {

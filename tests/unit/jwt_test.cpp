@@ -1,4 +1,5 @@
-// JWT: round trip, and every way a token can be wrong.
+// JWT: round trip, and every way a token can be wrong; ids made of keys.
+#include "http/auth/credentials.hpp"
 #include "http/auth/jwt.hpp"
 #include "http/auth/verified_tokens.hpp"
 
@@ -122,4 +123,23 @@ TEST_CASE("remembered tokens are bounded: the least recently used goes first") {
   CHECK(tokens.find(2, token(0), 50) != nullptr);
   CHECK(tokens.find(1, token(0), 50) == nullptr);
   CHECK(tokens.entries() == 63);
+}
+
+TEST_CASE("an Idempotency-Key gives one positive operation id per scope, user and key") {
+  auto id = operation_id_for_key("reduce-stock", "admin-1", "key-1");
+  CHECK(id > 0);
+  CHECK(id == operation_id_for_key("reduce-stock", "admin-1", "key-1")); // a retry: the same
+  // Another key, user or scope is another operation; a boundary moved
+  // between the parts is too.
+  std::vector<std::int64_t> ids{id,
+                                operation_id_for_key("reduce-stock", "admin-1", "key-2"),
+                                operation_id_for_key("reduce-stock", "admin-2", "key-1"),
+                                operation_id_for_key("other", "admin-1", "key-1"),
+                                operation_id_for_key("reduce-stock", "admin-1k", "ey-1"),
+                                operation_id_for_key("reduce-stock", "", "")};
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    CHECK(ids[i] > 0);
+    for (std::size_t j = i + 1; j < ids.size(); ++j)
+      CHECK(ids[i] != ids[j]);
+  }
 }

@@ -112,6 +112,34 @@ TEST_CASE("cart and stock snapshots round-trip") {
   CHECK_FALSE(decode_stock(R"({"v":1,"h":1,"s":0,"r":[],"d":[[5,0]]})"));
 }
 
+TEST_CASE("a stock record's applied adjustment ids read back; older rows have none, hostile "
+          "ones are refused") {
+  stock_state s;
+  s.on_hand = 10;
+  s.adjustments = {{7, -3}, {9'000'000'000'000'000'000, 5}, {-4, 1}};
+  auto back = decode_stock(encode(s));
+  REQUIRE(back.has_value());
+  CHECK(back->adjustments == s.adjustments);
+  // The key is written only when there are ids: a record never adjusted
+  // with one encodes as before the ids.
+  CHECK(encode(stock_state{}).find("\"a\"") == std::string::npos);
+  CHECK(decode_stock(R"({"v":1,"h":1,"s":0,"r":[],"d":[]})")->adjustments.empty());
+  CHECK(decode_stock(R"({"v":1,"h":1,"s":0,"r":[],"d":[],"a":[[3,-1]]})")->adjustments ==
+        std::vector<applied_adjustment>{{3, -1}});
+  for (const char* hostile : {
+         R"({"v":1,"h":1,"s":0,"r":[],"d":[],"a":[[0,-1]]})",   // id 0 means none
+         R"({"v":1,"h":1,"s":0,"r":[],"d":[],"a":[[3]]})",      // no delta
+         R"({"v":1,"h":1,"s":0,"r":[],"d":[],"a":[["3",1]]})",  // id as text
+         R"({"v":1,"h":1,"s":0,"r":[],"d":[],"a":[[3,1.5]]})",  // delta not whole
+         R"({"v":1,"h":1,"s":0,"r":[],"d":[],"a":{}})",         // not a list
+         R"({"v":1,"h":1,"s":0,"r":[],"d":[],"a":[[1,1],[2,1],[3,1],[4,1],[5,1],[6,1],)"
+         R"([7,1],[8,1],[9,1]]})",                               // more than are kept
+       }) {
+    CAPTURE(hostile);
+    CHECK_FALSE(decode_stock(hostile));
+  }
+}
+
 TEST_CASE("an order's events read back whatever its total, up to the largest order") {
   // Found by the snapshots fuzzer: an event of an order over 1,000,000.00
   // (one price's limit) was refused on read, so a resuming client never

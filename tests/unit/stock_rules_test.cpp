@@ -104,6 +104,49 @@ TEST_CASE("admin changes never go below what is reserved") {
   check_invariant(s);
 }
 
+TEST_CASE("an adjustment with an id is applied once; the id with another delta is a conflict") {
+  stock_state s;
+  stock_set_on_hand(s, 10);
+  CHECK(stock_adjust(s, -3, 41) == errc::none);
+  CHECK(s.on_hand == 7);
+  CHECK(stock_adjust(s, -3, 41) == errc::none); // a resend: nothing changes
+  CHECK(s.on_hand == 7);
+  CHECK(stock_adjust(s, -2, 41) == errc::conflict);
+  CHECK(s.on_hand == 7);
+  REQUIRE(stock_find_adjustment(s, 41) != nullptr);
+  CHECK(stock_find_adjustment(s, 41)->delta == -3);
+  // Without an id each call adds, and nothing is remembered.
+  CHECK(stock_adjust(s, 1) == errc::none);
+  CHECK(stock_adjust(s, 1) == errc::none);
+  CHECK(s.on_hand == 9);
+  CHECK(stock_find_adjustment(s, 0) == nullptr);
+  CHECK(s.adjustments.size() == 1);
+  // A refused adjustment is not remembered: tried again once the stock
+  // allows it, it applies.
+  stock_reserve(s, 1, 9, 1000);
+  CHECK(stock_adjust(s, -1, 42) == errc::insufficient_stock);
+  CHECK(stock_find_adjustment(s, 42) == nullptr);
+  CHECK(stock_release(s, 1));
+  CHECK(stock_adjust(s, -1, 42) == errc::none);
+  CHECK(s.on_hand == 8);
+  check_invariant(s);
+}
+
+TEST_CASE("adjustment ids are remembered up to a bound, the oldest forgotten first") {
+  stock_state s;
+  stock_set_on_hand(s, 1000);
+  auto count = static_cast<adjustment_op>(max_remembered_adjustments) + 3;
+  for (adjustment_op op = 1; op <= count; ++op)
+    CHECK(stock_adjust(s, -1, op) == errc::none);
+  CHECK(s.adjustments.size() == max_remembered_adjustments);
+  CHECK(s.on_hand == 1000 - count);
+  CHECK(stock_find_adjustment(s, 3) == nullptr);
+  CHECK(stock_find_adjustment(s, 4) != nullptr);
+  CHECK(stock_find_adjustment(s, count) != nullptr);
+  CHECK(stock_adjust(s, -1, count) == errc::none); // the newest is still a repeat
+  CHECK(s.on_hand == 1000 - count);
+}
+
 TEST_CASE("settled orders are remembered up to a bound") {
   stock_state s;
   stock_set_on_hand(s, 100000);
