@@ -217,8 +217,17 @@ class ClusterTests(unittest.TestCase):
         try:
             c.wait_formed()
             entry = [c[0], c[1]]  # clients use these two edges
-            products = big_stock_products(c[0], 6)
+            listed = big_stock_products(c[0], 12)
+            products = listed[:6]
             initial = dict(products)
+            # An admin lowers six other products' stock meanwhile, each
+            # reduction with its Idempotency-Key, retried with it on a 5xx.
+            admin = c[0].admin_token()
+            adjusted = [pid for pid, _ in listed[6:]]
+            for pid in adjusted:
+                status, body, _ = c[0].request("PUT", f"/api/products/{pid}/stock",
+                                               {"quantity": 100000}, token=admin)
+                self.assertEqual(status, 200, body)
             users = []
             for i in range(24):
                 c[i % 2].register(f"buyer{i}@c.test")
@@ -249,8 +258,22 @@ class ClusterTests(unittest.TestCase):
                             accepted.append((i, body["orderId"]))
                     n += 1
 
+            reductions, buyers_done = [], threading.Event()
+
+            def adjuster():
+                n = 0
+                while not buyers_done.is_set() and n < 300:
+                    pid = adjusted[n % len(adjusted)]
+                    key = {"Idempotency-Key": f"adjust-{n}"}
+                    status, body, _ = retrying(lambda: entry[n % 2].request(
+                        "POST", f"/api/products/{pid}/reduce-stock", {"quantity": 1},
+                        token=admin, headers=key, timeout=10))
+                    reductions.append((pid, status, body))
+                    n += 1
+
             threads = [threading.Thread(daemon=True, target=buyer, args=(i, t)) for i, t in enumerate(users)]
-            for t in threads:
+            admin_thread = threading.Thread(daemon=True, target=adjuster)
+            for t in threads + [admin_thread]:
                 t.start()
             time.sleep(0.5)
             killed_at = time.time()
@@ -259,9 +282,19 @@ class ClusterTests(unittest.TestCase):
             failover = time.time() - killed_at
             for t in threads:
                 t.join(timeout=120)
-            print(f"\n  {len(accepted)} orders accepted; failover {failover:.2f} s", flush=True)
+            buyers_done.set()
+            admin_thread.join(timeout=60)
+            print(f"\n  {len(accepted)} orders accepted, {len(reductions)} stock reductions; "
+                  f"failover {failover:.2f} s", flush=True)
             self.assertGreater(len(accepted), 24)
             self.assertLess(failover, 6.0, "the dead node's shards are served again")
+            # Every reduction was answered (those in flight to n3 resent by
+            # the routers, or retried by the admin with the same key), and
+            # each lowered its product's stock once.
+            self.assertEqual([r for r in reductions if r[1] != 200], [])
+            for pid in adjusted:
+                done = sum(1 for r in reductions if r[0] == pid)
+                self.assertEqual(units_accounted(c.data_dir, pid), 100000 - done, pid)
 
             # Every accepted order ends; every payment captured once; stock conserved.
             for i, oid in accepted:
