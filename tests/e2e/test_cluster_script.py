@@ -96,6 +96,20 @@ class ClusterScriptTests(unittest.TestCase):
                               {"email": "front@door.test", "password": "secret-pass"},
                               source="127.0.0.3")
         self.assertEqual(status, 200)
+        # nginx sends each client address to one node (the limits a node
+        # counts per client then see all of its traffic), and the clients
+        # spread over the nodes.
+        admin = self.call("POST", "/api/auth/login",
+                          {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})[1]["token"]
+        served = {}
+        for client in range(10, 22):
+            for _ in range(4):
+                status, view = self.call("GET", "/api/cluster", token=admin,
+                                         source=f"127.0.0.{client}")
+                self.assertEqual(status, 200, view)
+                served.setdefault(client, set()).add(view["node"])
+        self.assertTrue(all(len(nodes) == 1 for nodes in served.values()), served)
+        self.assertGreater(len(set.union(*served.values())), 1, served)
 
         code, out = self.cluster("kill", "2")
         self.assertIn("node 2 killed", out)

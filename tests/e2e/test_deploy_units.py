@@ -95,6 +95,10 @@ class KubernetesManifestTests(unittest.TestCase):
         headless = services[sts["spec"]["serviceName"]]
         self.assertEqual(headless["spec"]["clusterIP"], "None")
         self.assertTrue(any(s["spec"].get("clusterIP") != "None" for s in services.values()))
+        # The HTTP Service keeps a client on one pod: per-client limits are
+        # counted by each node.
+        http = [s for s in services.values() if s["spec"].get("clusterIP") != "None"]
+        self.assertEqual([s["spec"].get("sessionAffinity") for s in http], ["ClientIP"])
         replicas = sts["spec"]["replicas"]
         config = next(c for c in self.docs["ConfigMap"]
                       if c["metadata"]["name"] == "emporium")["data"]
