@@ -157,6 +157,11 @@ std::uint16_t server::start() {
 }
 
 void server::stop(std::chrono::milliseconds grace) {
+  // Never started (main stops the edge on every way out, also when the
+  // metrics listener could not bind before the edge started): nothing to
+  // close. This dereferenced a missing io_context and crashed the node.
+  if (impl_->contexts.empty() || !impl_->acceptor)
+    return;
   net::post(*impl_->contexts.front(), [this] {
     beast::error_code ignored;
     impl_->acceptor->close(ignored);

@@ -52,7 +52,8 @@ public:
   std::uint16_t start();
 
   /// Graceful stop: close the listener, let in-flight requests finish (at
-  /// most `grace`), then stop the I/O threads and join them.
+  /// most `grace`), then stop the I/O threads and join them. Does nothing
+  /// for a server that never started.
   void stop(std::chrono::milliseconds grace);
 
   /// Requests accepted but not yet answered (for graceful shutdown).

@@ -3,7 +3,9 @@ them; SIGTERM stops cleanly with exit 0; a corrupt database is refused with
 exit code 3 and left untouched."""
 import os
 import pathlib
+import socket
 import subprocess
+import tempfile
 import json
 import threading
 import time
@@ -174,6 +176,28 @@ class DurabilityTests(unittest.TestCase):
             self.assertIn(b"12 shards", result.stderr)
         finally:
             node.close()
+
+    def test_a_port_in_use_ends_the_node_with_a_message_not_a_crash(self):
+        # The metrics port is bound before the edge starts: a busy one used
+        # to crash the node (SIGSEGV, the edge stopped before it started).
+        busy = socket.socket()
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        try:
+            for flags in (["--port", "0", "--metrics-port", str(port)], ["--port", str(port)]):
+                with tempfile.TemporaryDirectory() as data:
+                    result = subprocess.run([BINARY, "--data-dir", data] + flags,
+                                            capture_output=True, timeout=120)
+                self.assertEqual(result.returncode, 1, (flags, result.stderr[-2000:]))
+                # The message is the last word: a sanitizer build reports a
+                # crash after it (and exits 1 too).
+                self.assertEqual(result.stderr.strip().splitlines()[-1],
+                                 f"emporium: cannot listen on 127.0.0.1:{port}: Address already "
+                                 f"in use".encode(), (flags, result.stderr[-2000:]))
+        finally:
+            busy.close()
 
     def test_bad_config_exit_code(self):
         result = subprocess.run([BINARY, "--port", "notaport"], capture_output=True, timeout=60)
