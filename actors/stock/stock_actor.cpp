@@ -200,13 +200,11 @@ caf::behavior stock_actor_state::handlers() {
     [running](const adjust_stock& r) -> caf::result<stock_view> {
       auto* self = running();
       auto& s = self->state.stock;
-      if (const auto* seen = stock_find_adjustment(s, r.op)) { // a resend or a retry
-        if (seen->delta != r.delta)
-          return make_error(errc::conflict);
-        return view_of(s);
-      }
       if (auto ec = stock_adjust(s, r.delta, r.op); ec != errc::none)
         return make_error(ec);
+      // Applied now or before (a resend, a retry): either way the answer
+      // waits for the record on file, as a cart's repeated op does (the
+      // first write of that id may still be in flight).
       return changed(self, view_of(s));
     },
     [running](const get_stock&) { return view_of(running()->state.stock); },
