@@ -201,10 +201,15 @@ void categories(api_context& ctx, request&, responder respond) {
 }
 
 /// The product an admin call names: 401/403/400/404 answered otherwise.
-/// A copy, so it stays valid after the snapshot is gone.
-std::optional<catalog_item> admin_target(api_context& ctx, request& req, responder& respond) {
-  if (!authenticate_admin(ctx, req, respond))
+/// A copy, so it stays valid after the snapshot is gone. `admin`, when
+/// given, receives the caller's claims.
+std::optional<catalog_item> admin_target(api_context& ctx, request& req, responder& respond,
+                                         token_claims* admin = nullptr) {
+  auto claims = authenticate_admin(ctx, req, respond);
+  if (!claims)
     return std::nullopt;
+  if (admin)
+    *admin = *claims;
   auto snap = ctx.catalog.snapshot();
   auto item = product_from_path(*snap, req, respond);
   if (!item)
@@ -328,11 +333,8 @@ void set_stock(api_context& ctx, request& req, responder respond) {
 /// safe: the record applies each key's adjustment once (the repeat answers
 /// the record as it is now; the key with another quantity is a 409).
 void reduce_stock(api_context& ctx, request& req, responder respond) {
-  auto admin = authenticate_admin(ctx, req, respond);
-  if (!admin)
-    return;
-  auto snap = ctx.catalog.snapshot();
-  const auto* item = product_from_path(*snap, req, respond);
+  token_claims admin;
+  auto item = admin_target(ctx, req, respond, &admin);
   if (!item)
     return;
   json_input in(req.body);
@@ -345,7 +347,7 @@ void reduce_stock(api_context& ctx, request& req, responder respond) {
   auto id = item->product.id;
   stock_command cmd{stock_command::op::adjust, -*quantity};
   if (!key.empty())
-    cmd.id = operation_id_for_key("reduce-stock", admin->user_id, key);
+    cmd.id = operation_id_for_key("reduce-stock", admin.user_id, key);
   ctx.actors.stock(id, cmd, [&ctx, respond, id](errc ec, stock_view v) {
     if (ec == errc::insufficient_stock)
       return respond(error_response(errc::insufficient_stock, "Insufficient stock", 400));
