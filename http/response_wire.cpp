@@ -1,6 +1,8 @@
 // A response as its bytes (see response_wire.hpp).
 #include "http/response_wire.hpp"
 
+#include "http/security_headers.hpp"
+
 #include <boost/beast/http/status.hpp>
 
 #include <charconv>
@@ -57,8 +59,9 @@ std::string wire_response(const response& res, const wire_options& how,
     headers_size += name.size() + value.size() + 4;
   for (const auto& [name, value] : extra)
     headers_size += name.size() + value.size() + 4;
+  auto security = security_headers(res);
   std::string out;
-  out.reserve(128 + res.content_type.size() + headers_size + res.body.size());
+  out.reserve(128 + res.content_type.size() + headers_size + security.size() + res.body.size());
   out += how.version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
   append_number(out, res.status);
   out += ' ';
@@ -70,6 +73,7 @@ std::string wire_response(const response& res, const wire_options& how,
     append_header(out, "Content-Type", res.content_type);
   for (const auto& [name, value] : res.headers)
     append_header(out, name, value);
+  out += security;
   for (const auto& [name, value] : extra)
     append_header(out, name, value);
   if (how.version == 10 && how.keep_alive)

@@ -20,7 +20,7 @@ struct wire_options {
 };
 
 /// The response's bytes: `Server: emporium`, its content type, its headers,
-/// then `extra` (CORS), the connection's header and Content-Length (none for
+/// the security headers (security_headers.hpp), then `extra` (CORS), the connection's header and Content-Length (none for
 /// 1xx, 204 and 304, which have no body). A header whose name is not a token
 /// or whose value holds CR, LF or NUL is left out: nothing an answer carries
 /// can split it.

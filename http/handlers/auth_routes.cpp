@@ -92,8 +92,7 @@ response session_response(api_context& ctx, const user_record& user, const std::
   auto res = json_response(body);
   res.headers.emplace_back("Set-Cookie",
                            refresh_cookie_header(refresh, std::int64_t{ctx.refresh_token_days} * 86'400));
-  res.headers.emplace_back("Cache-Control", "no-store");
-  return res;
+  return res; // no-store, as every answer that chooses no cache policy
 }
 
 /// Stores a fresh refresh token (hashed), then answers the login shape.

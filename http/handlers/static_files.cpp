@@ -67,8 +67,12 @@ void add_static_files(router& r, api_context& ctx) {
     response res;
     res.content_type = content_type_of(target);
     res.body = std::move(*body);
-    if (target.filename() != "index.html")
-      res.headers.emplace_back("Cache-Control", "public, max-age=3600");
+    // Vite names the page's scripts and styles by their content's hash, so
+    // they may be kept; the page itself is asked for again, so that a new
+    // build is picked up.
+    res.headers.emplace_back("Cache-Control", target.filename() == "index.html"
+                                                ? "no-cache"
+                                                : "public, max-age=3600");
     respond(std::move(res));
   });
 }

@@ -188,9 +188,10 @@ class Node:
 
     # -- HTTP -------------------------------------------------------------
     def request(self, method, path, body=None, token=None, headers=None, raw=None,
-                timeout=30, source=None):
+                timeout=30, source=None, all_headers=False):
         """`source`: a local address such as 127.0.0.2, so one node sees
-        several clients."""
+        several clients. The headers come as a dict of lower-cased names, or
+        with `all_headers` as every (name, value) line, repeated ones kept."""
         conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout,
                                           source_address=(source, 0) if source else None)
         try:
@@ -208,7 +209,8 @@ class Node:
                 parsed = json.loads(payload) if payload else None
             except ValueError:
                 parsed = payload.decode(errors="replace")
-            return res.status, parsed, dict((k.lower(), v) for k, v in res.getheaders())
+            lines = [(k.lower(), v) for k, v in res.getheaders()]
+            return res.status, parsed, lines if all_headers else dict(lines)
         finally:
             conn.close()
 

@@ -1,6 +1,7 @@
 """The seed's contract (Auth, Products, Cart tables) against the real binary."""
 import os
 import shutil
+import socket
 import tempfile
 import time
 import unittest
@@ -422,6 +423,70 @@ class EdgeTests(unittest.TestCase):
         self.assertEqual(headers["access-control-allow-origin"], "http://localhost:3000")
         _, _, headers = node.request("GET", "/api/products/1", headers={"Origin": "http://evil.test"})
         self.assertNotIn("access-control-allow-origin", headers)
+
+    def answer_headers(self, method, path, body=None, token=None, headers=None):
+        status, _, lines = node.request(method, path, body, token=token, headers=headers,
+                                        all_headers=True)
+        return status, lines
+
+    def check_security_headers(self, what, lines, page=False, cache="no-store"):
+        def values(name):
+            return [v for k, v in lines if k == name]
+        self.assertEqual(values("x-content-type-options"), ["nosniff"], what)
+        self.assertEqual(values("x-frame-options"), ["DENY"], what)
+        self.assertEqual(values("referrer-policy"), ["no-referrer"], what)
+        self.assertEqual(values("cache-control"), [cache], what)
+        [policy] = values("content-security-policy")
+        self.assertIn("frame-ancestors 'none'", policy, what)
+        if page:
+            self.assertIn("script-src 'self'", policy, what)
+            self.assertIn("connect-src 'self'", policy, what)
+            self.assertNotIn("unsafe", policy, what)
+        else:
+            self.assertTrue(policy.startswith("default-src 'none'"), (what, policy))
+
+    def test_security_headers_on_every_answer(self):
+        """Tokens, carts, errors and files are never stored by a cache unless
+        the answer says so, never sniffed, never framed; the page may run
+        only its own files."""
+        node.register("headers@example.com")
+        login = {"email": "headers@example.com", "password": "secret-pass"}
+        status, lines = self.answer_headers("POST", "/api/auth/login", login)
+        self.assertEqual(status, 200)
+        self.check_security_headers("login, tokens in the body", lines)
+        status, lines = self.answer_headers("POST", "/api/auth/login", login,
+                                            headers={"X-Session-Cookie": "1"})
+        self.assertEqual(status, 200)
+        self.assertTrue(any(k == "set-cookie" for k, _ in lines))
+        self.check_security_headers("login, refresh token in a cookie", lines)
+        token = node.login("headers@example.com")["token"]
+        for method, path, expected in (("GET", "/api/cart", 200), ("GET", "/api/products", 200),
+                                       ("GET", "/api/unknown", 404),
+                                       ("PATCH", "/api/products", 405)):
+            status, lines = self.answer_headers(method, path, token=token)
+            self.assertEqual(status, expected, path)
+            self.check_security_headers(f"{method} {path}", lines)
+        for path in ("/", "/orders/17"):
+            status, lines = self.answer_headers("GET", path)
+            self.assertEqual(status, 200)
+            self.check_security_headers(path, lines, page=True, cache="no-cache")
+        status, lines = self.answer_headers("GET", "/assets/app.js")
+        self.assertEqual(status, 200)
+        self.check_security_headers("an asset", lines, cache="public, max-age=3600")
+        # A request that does not parse is answered by the session itself.
+        with socket.create_connection((node.host, node.port), timeout=30) as s:
+            s.sendall(b"NOT AN HTTP REQUEST\r\n\r\n")
+            reply = b""
+            while b"\r\n\r\n" not in reply:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+        head = reply.split(b"\r\n\r\n")[0].decode().split("\r\n")
+        self.assertTrue(head[0].startswith("HTTP/1.1 400"), head[0])
+        lines = [(k.strip().lower(), v.strip()) for k, v in
+                 (line.split(":", 1) for line in head[1:])]
+        self.check_security_headers("a malformed request", lines)
 
     def test_static_files_fallback_and_no_traversal(self):
         status, text, headers = node.request("GET", "/")

@@ -96,7 +96,7 @@ TEST_CASE("204 and 304 carry neither a length nor a body") {
     CHECK(ends_with(wire, "\r\n\r\n"));
     CHECK(wire.find("Content-Length") == std::string::npos);
     CHECK(wire.find("ignored") == std::string::npos);
-    CHECK(wire.find("Content-Type") == std::string::npos);
+    CHECK(wire.find("\r\nContent-Type:") == std::string::npos);
     auto msg = parse(wire);
     CHECK(msg.result_int() == status);
     CHECK(msg.body().empty());
@@ -116,9 +116,72 @@ TEST_CASE("a header that could split the answer is left out") {
   res.content_type = "text/plain\r\nX-Injected: 2";
   auto wire = wire_response(res, {11, true, false}, {{"X-Cors", "x\r\n\r\n<html>"}});
   for (const char* gone : {"X-Split", "X-Injected", "X-Lf", "X-Nul", "Bad", "X-Cors", "<html>",
-                           "Content-Type"})
+                           "\r\nContent-Type:"})
     CHECK_MESSAGE(wire.find(gone) == std::string::npos, gone);
   auto msg = parse(wire);
   CHECK(msg["X-Fine"] == "v");
   CHECK(msg.body() == "ok");
+}
+
+namespace {
+
+std::size_t count_of(const bhttp::response<bhttp::string_body>& msg, const char* name) {
+  auto [first, last] = msg.equal_range(name);
+  return static_cast<std::size_t>(std::distance(first, last));
+}
+
+void check_always_there(const bhttp::response<bhttp::string_body>& msg) {
+  CHECK(msg["X-Content-Type-Options"] == "nosniff");
+  CHECK(msg["X-Frame-Options"] == "DENY");
+  CHECK(msg["Referrer-Policy"] == "no-referrer");
+  CHECK(count_of(msg, "Content-Security-Policy") == 1);
+  CHECK(count_of(msg, "Cache-Control") == 1);
+}
+
+} // namespace
+
+TEST_CASE("an answer that chose no cache policy is not stored, and as a document loads nothing") {
+  for (unsigned status : {200u, 400u, 404u, 429u, 503u}) {
+    response res;
+    res.status = status;
+    res.body = R"({"token":"secret"})";
+    auto msg = parse(wire_response(res, {11, true, false}, {{"Vary", "Origin"}}));
+    check_always_there(msg);
+    CHECK(msg["Cache-Control"] == "no-store");
+    CHECK(msg["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'");
+    CHECK(msg["Vary"] == "Origin");
+  }
+}
+
+TEST_CASE("a handler's own cache policy is kept, and only it") {
+  response res;
+  res.content_type = "text/javascript; charset=utf-8";
+  res.body = "console.log(1)";
+  res.headers.emplace_back("cache-control", "public, max-age=3600"); // any spelling
+  auto msg = parse(wire_response(res, {11, true, false}));
+  check_always_there(msg);
+  CHECK(msg["Cache-Control"] == "public, max-age=3600");
+  CHECK(msg["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'");
+}
+
+TEST_CASE("the storefront's page runs only its own files and is framed by nobody") {
+  for (const char* type : {"text/html; charset=utf-8", "TEXT/HTML"}) {
+    response res;
+    res.content_type = type;
+    res.body = "<!doctype html><title>shop</title>";
+    res.headers.emplace_back("Cache-Control", "no-cache");
+    auto msg = parse(wire_response(res, {11, true, false}));
+    check_always_there(msg);
+    CHECK(msg["Cache-Control"] == "no-cache");
+    std::string policy{msg["Content-Security-Policy"]};
+    for (const char* part : {"default-src 'self'", "script-src 'self'", "style-src 'self'",
+                             "connect-src 'self'", "object-src 'none'", "base-uri 'none'",
+                             "frame-ancestors 'none'"})
+      CHECK_MESSAGE(policy.find(part) != std::string::npos, part);
+    CHECK(policy.find("unsafe") == std::string::npos); // no inline script or eval
+  }
+  response other; // a type that merely contains "html" is not a page
+  other.content_type = "application/xhtml-fragment";
+  auto msg = parse(wire_response(other, {11, true, false}));
+  CHECK(msg["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'");
 }

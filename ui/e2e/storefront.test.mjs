@@ -3,7 +3,7 @@
 // reason, an admin's stock change shows on the product page, and the
 // operations page charts live figures for admins only.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { after, afterEach, before, test } from "node:test";
 import { accessibilityViolations, launch, screenshot } from "./browser.mjs";
 import { admin, startNode } from "./node.mjs";
 
@@ -31,11 +31,34 @@ async function twoProducts() {
   return picked;
 }
 
+/** What the browser refused under the page's content security policy: the
+ * storefront must need nothing it forbids. */
+let policyViolations = [];
+
+afterEach(() => {
+  const seen = policyViolations;
+  policyViolations = [];
+  assert.deepEqual(seen, [], "the storefront ran into its own content security policy");
+});
+
 async function newPage(viewport = { width: 1280, height: 900 }) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
+  page.on("console", (message) => {
+    if (/Content Security Policy/.test(message.text())) policyViolations.push(message.text());
+  });
   return page;
+}
+
+/** Waits for the browser's report of one refusal matching `pattern`, and
+ * takes it out of what afterEach checks. */
+async function expectPolicyViolation(pattern) {
+  for (let i = 0; i < 50 && !policyViolations.some((v) => pattern.test(v)); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  const index = policyViolations.findIndex((v) => pattern.test(v));
+  assert.notEqual(index, -1, `a refusal matching ${pattern}: ${policyViolations}`);
+  policyViolations.splice(index, 1);
 }
 
 async function logIn(page, email, password) {
@@ -79,7 +102,16 @@ test("a shopper registers, searches, fills the cart and sees Confirmed arrive li
   await page.getByRole("link", { name: "Cart (2)" }).waitFor();
 
   // The cart lives on the server and the session in a cookie: a reload keeps both.
-  await page.reload();
+  const reloaded = await page.reload();
+  assert.match(reloaded.headers()["content-security-policy"], /script-src 'self'/);
+  // A script injected into the page (as a stored XSS would) does not run.
+  await page.evaluate(() => {
+    const injected = document.createElement("script");
+    injected.textContent = "window.injectedRan = true";
+    document.body.append(injected);
+  });
+  assert.equal(await page.evaluate(() => window.injectedRan), undefined);
+  await expectPolicyViolation(/inline script/);
   await page.getByRole("link", { name: "Cart (2)" }).click();
   await page.getByRole("link", { name: first.name }).waitFor();
   await page.getByRole("link", { name: second.name }).waitFor();

@@ -1,0 +1,36 @@
+// The headers every answer carries against what a browser might otherwise do
+// with it: sniff it into another type, show it in someone else's frame, leak
+// the page's address to another site, or keep a copy of personal data (a
+// cart, an order, a token) in a cache. The storefront's page also gets a
+// content security policy that runs only the storefront's own files, so an
+// injected script has nowhere to come from and nowhere to send to. After
+// OWASP's cheat sheets on HTTP security response headers and on REST
+// security. Strict-Transport-Security belongs to whatever terminates TLS in
+// front of the node (README, Security): the node itself speaks plain HTTP.
+#pragma once
+
+#include "http/message.hpp"
+
+#include <string_view>
+
+namespace emporium::http {
+
+/// The storefront page's policy: scripts, styles, images, fonts and
+/// connections (its fetches and the live socket) from its own origin only;
+/// no plugins, no <base>, forms only to itself, framed by nobody.
+inline constexpr std::string_view page_security_policy =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+  "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+  "form-action 'self'; frame-ancestors 'none'";
+
+/// Every other answer (JSON, the page's files): as a document it may load
+/// nothing and be framed by nobody.
+inline constexpr std::string_view resource_security_policy =
+  "default-src 'none'; frame-ancestors 'none'";
+
+/// What `res` must carry besides its own headers, as wire text ("Name:
+/// value\r\n" lines): the policy for its content type, and
+/// `Cache-Control: no-store` unless its handler chose a cache policy.
+std::string_view security_headers(const response& res);
+
+} // namespace emporium::http
