@@ -22,6 +22,9 @@ struct request {
   /// Who sent it, as every per-client limit counts: the client's IPv4
   /// address, or its IPv6 address's network (client_address.hpp).
   std::string client;
+  /// The client's connection ended in TLS at a trusted proxy in front of
+  /// the node (its X-Forwarded-Proto says https; the node speaks plain HTTP).
+  bool over_tls = false;
   std::vector<std::string> params; // values of {placeholders} in the route
   trace::context trace;            // this request's server span
   std::uint64_t trace_parent = 0;  // the caller's span (from traceparent), 0 = a new trace

@@ -40,8 +40,16 @@ std::int64_t refresh_expiry(const api_context& ctx) {
 constexpr const char* cookie_opt_in_header = "x-session-cookie";
 constexpr const char* refresh_cookie = "emporium_refresh";
 
-bool wants_cookie(const request& req) {
-  return !req.header(cookie_opt_in_header).empty();
+/// Where a session's refresh token goes: the answer's body, or a cookie
+/// (marked Secure when the client reached the node over TLS, through a
+/// trusted proxy that says so: the browser then never sends it over plain
+/// HTTP).
+enum class refresh_delivery { in_body, in_cookie, in_secure_cookie };
+
+refresh_delivery delivery_of(const request& req) {
+  if (req.header(cookie_opt_in_header).empty())
+    return refresh_delivery::in_body;
+  return req.over_tls ? refresh_delivery::in_secure_cookie : refresh_delivery::in_cookie;
 }
 
 std::optional<std::string> cookie_value(const request& req, std::string_view name) {
@@ -59,10 +67,11 @@ std::optional<std::string> cookie_value(const request& req, std::string_view nam
   return std::nullopt;
 }
 
-std::string refresh_cookie_header(const std::string& token, std::int64_t max_age_seconds) {
+std::string refresh_cookie_header(const std::string& token, std::int64_t max_age_seconds,
+                                  bool secure) {
   return std::string{refresh_cookie} + "=" + token +
-         "; Path=/api/auth; HttpOnly; SameSite=Strict; Max-Age=" +
-         std::to_string(max_age_seconds);
+         "; Path=/api/auth; HttpOnly; SameSite=Strict; " + (secure ? "Secure; " : "") +
+         "Max-Age=" + std::to_string(max_age_seconds);
 }
 
 /// The login answer: a new access token plus `refresh` (already stored).
@@ -84,26 +93,29 @@ nlohmann::json token_answer(api_context& ctx, const user_record& user,
 /// The login/refresh answer; in cookie mode the refresh token goes into the
 /// cookie instead of the body.
 response session_response(api_context& ctx, const user_record& user, const std::string& refresh,
-                          bool as_cookie) {
+                          refresh_delivery delivery) {
   auto body = token_answer(ctx, user, refresh);
-  if (!as_cookie)
+  if (delivery == refresh_delivery::in_body)
     return json_response(body);
   body.erase("refreshToken");
   auto res = json_response(body);
   res.headers.emplace_back("Set-Cookie",
-                           refresh_cookie_header(refresh, std::int64_t{ctx.refresh_token_days} * 86'400));
+                           refresh_cookie_header(refresh,
+                                                 std::int64_t{ctx.refresh_token_days} * 86'400,
+                                                 delivery == refresh_delivery::in_secure_cookie));
   return res; // no-store, as every answer that chooses no cache policy
 }
 
 /// Stores a fresh refresh token (hashed), then answers the login shape.
-void answer_with_new_session(api_context& ctx, const user_record& user, bool as_cookie,
+void answer_with_new_session(api_context& ctx, const user_record& user,
+                             refresh_delivery delivery,
                              responder respond) {
   auto refresh = new_refresh_token(user.id);
   ctx.actors.store_refresh(token_hash(refresh), user.id, refresh_expiry(ctx),
-                           [&ctx, user, refresh, as_cookie, respond](errc ec, bool) {
+                           [&ctx, user, refresh, delivery, respond](errc ec, bool) {
                              if (ec != errc::none)
                                return respond(error_response(ec, "could not store session"));
-                             respond(session_response(ctx, user, refresh, as_cookie));
+                             respond(session_response(ctx, user, refresh, delivery));
                            });
 }
 
@@ -237,10 +249,11 @@ std::chrono::milliseconds account_delay(api_context& ctx, std::uint32_t failures
 /// it for (address, account) and finds the account, then the password is
 /// checked. `ended` reports the outcome to every counter that counted it.
 void check_login(api_context& ctx, const std::string& account, const std::string& address,
-                 std::string password, bool as_cookie, login_ended ended, responder respond) {
+                 std::string password, refresh_delivery delivery, login_ended ended,
+                 responder respond) {
   ctx.actors.begin_login(
     account, address,
-    [&ctx, password = std::move(password), ended, as_cookie,
+    [&ctx, password = std::move(password), ended, delivery,
      respond](errc ec, login_admission admission) {
       if (ec != errc::none || admission.retry_after_s > 0) // not counted at the account's shard
         ended.address_only(login_outcome::not_checked);
@@ -259,13 +272,13 @@ void check_login(api_context& ctx, const std::string& account, const std::string
       auto hash = admission.found ? admission.user.password_hash : std::string{};
       bool queued = ctx.hasher.verify(
         password, hash,
-        [&ctx, held, user = std::move(admission.user), ended, as_cookie, respond](bool ok) {
+        [&ctx, held, user = std::move(admission.user), ended, delivery, respond](bool ok) {
           if (!ok) {
             ended(login_outcome::wrong_password);
             return respond(error_response(errc::unauthenticated, "Invalid credentials"));
           }
           ended(login_outcome::succeeded);
-          answer_with_new_session(ctx, user, as_cookie, respond);
+          answer_with_new_session(ctx, user, delivery, respond);
         },
         account_delay(ctx, admission.recent_failures));
       if (!queued) {
@@ -293,7 +306,7 @@ void login(api_context& ctx, request& req, responder respond) {
     return respond(refused(limit::logins_per_address, address, wait));
   login_ended ended{ctx, account, address};
   ctx.actors.admit_login_from(
-    address, [&ctx, account, address, password = *password, as_cookie = wants_cookie(req), ended,
+    address, [&ctx, account, address, password = *password, delivery = delivery_of(req), ended,
               respond](errc ec, std::uint32_t wait) mutable {
       if (ec != errc::none || wait > 0) // not counted at the address's shard
         ctx.limits.login_by_address.forgive(address);
@@ -301,13 +314,14 @@ void login(api_context& ctx, request& req, responder respond) {
         return respond(error_response(ec, "login failed"));
       if (wait > 0)
         return respond(refused(limit::logins_per_address, address, wait));
-      check_login(ctx, account, address, std::move(password), as_cookie, ended, respond);
+      check_login(ctx, account, address, std::move(password), delivery, ended, respond);
     });
 }
 
 void refresh(api_context& ctx, request& req, responder respond) {
-  auto as_cookie = wants_cookie(req);
-  auto from_cookie = as_cookie ? cookie_value(req, refresh_cookie) : std::nullopt;
+  auto delivery = delivery_of(req);
+  auto from_cookie = delivery != refresh_delivery::in_body ? cookie_value(req, refresh_cookie)
+                                                           : std::nullopt;
   // The body may be empty in cookie mode: the cookie is the credential.
   if (from_cookie && req.body.find_first_not_of(" \t\r\n") == std::string::npos)
     req.body = "{}";
@@ -332,14 +346,14 @@ void refresh(api_context& ctx, request& req, responder respond) {
   auto next = new_refresh_token(owner);
   ctx.actors.rotate_refresh(
     owner, token_hash(*refresh_token), token_hash(next), refresh_expiry(ctx),
-    [&ctx, previous, owner, next, as_cookie, respond](errc ec, user_record user) {
+    [&ctx, previous, owner, next, delivery, respond](errc ec, user_record user) {
       if (ec == errc::unauthenticated)
         return respond(error_response(ec, "invalid or expired refresh token"));
       if (ec != errc::none)
         return respond(error_response(ec, "refresh failed"));
       if ((previous && previous->user_id != user.id) || user.id != owner)
         return respond(error_response(errc::unauthenticated, "token pair does not match"));
-      respond(session_response(ctx, user, next, as_cookie));
+      respond(session_response(ctx, user, next, delivery));
     });
 }
 
@@ -347,11 +361,12 @@ void revoke(api_context& ctx, request& req, responder respond) {
   auto claims = authenticate(ctx, req, respond);
   if (!claims)
     return;
-  ctx.actors.revoke_refresh(claims->user_id, [respond](errc ec, bool) {
+  ctx.actors.revoke_refresh(claims->user_id, [respond, secure = req.over_tls](errc ec, bool) {
     if (ec != errc::none)
       return respond(error_response(ec, "revoke failed"));
     auto res = message_response("Refresh tokens revoked");
-    res.headers.emplace_back("Set-Cookie", refresh_cookie_header("", 0)); // log the browser out
+    // Logs the browser out; a Secure cookie is replaced only by a Secure one.
+    res.headers.emplace_back("Set-Cookie", refresh_cookie_header("", 0, secure));
     respond(std::move(res));
   });
 }

@@ -283,6 +283,38 @@ class Proxies(unittest.TestCase):
         finally:
             proxied.close()
 
+    def test_the_session_cookie_is_secure_when_a_trusted_proxy_says_https(self):
+        proxied = Node(extra_args=["--trusted-proxies", "127.0.0.1/32"]).start()
+        try:
+            proxied.register("secure-cookie@example.com")
+            login = {"email": "secure-cookie@example.com", "password": "secret-pass"}
+
+            def cookie_of(proto, source, path="/api/auth/login", body=login, extra=None):
+                headers = {"X-Session-Cookie": "1", **(extra or {})}
+                if proto:
+                    headers["X-Forwarded-Proto"] = proto
+                status, answer, lines = proxied.request("POST", path, body, headers=headers,
+                                                        source=source)
+                self.assertEqual(status, 200, answer)
+                return answer, lines["set-cookie"]
+            answer, cookie = cookie_of("https", "127.0.0.1")
+            self.assertIn("; Secure;", cookie)
+            # A rotation through the proxy keeps it Secure; so does the logout's.
+            _, rotated = cookie_of("https", "127.0.0.1", "/api/auth/refresh", {},
+                                   {"Cookie": cookie.split(";")[0]})
+            self.assertIn("; Secure;", rotated)
+            status, _, lines = proxied.request("POST", "/api/auth/revoke", token=answer["token"],
+                                               headers={"X-Forwarded-Proto": "https"},
+                                               source="127.0.0.1")
+            self.assertEqual(status, 200)
+            self.assertIn("; Secure;", lines["set-cookie"])
+            self.assertIn("Max-Age=0", lines["set-cookie"])
+            # Plain HTTP at the proxy, or the header from a client that is not one.
+            self.assertNotIn("Secure", cookie_of("http", "127.0.0.1")[1])
+            self.assertNotIn("Secure", cookie_of("https", "127.0.0.13")[1])
+        finally:
+            proxied.close()
+
 
 class RefreshTokenFamilies(unittest.TestCase):
     def test_a_replayed_refresh_token_ends_the_whole_session(self):

@@ -105,6 +105,8 @@ class AuthTests(unittest.TestCase):
         self.assertRegex(cookie, r"^emporium_refresh=[^;]{20,};")
         for attribute in ("HttpOnly", "SameSite=Strict", "Path=/api/auth"):
             self.assertIn(attribute, cookie)
+        # Plain HTTP and no trusted proxy: a Secure cookie would never come back.
+        self.assertNotIn("Secure", cookie)
         first = cookie.split(";")[0]
         # An empty body refreshes from the cookie and rotates it.
         status, again, headers = node.request(

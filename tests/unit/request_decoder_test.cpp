@@ -119,3 +119,24 @@ TEST_CASE("a traceparent is continued; a bad or repeated one starts a new trace,
   CHECK(none.trace.valid());
   CHECK(none.trace_parent == 0);
 }
+
+TEST_CASE("a request came over TLS only when a trusted proxy says https") {
+  trusted_proxies proxy{{*parse_cidr("10.0.0.0/8")}};
+  auto over = [&](const char* peer, const char* proto) {
+    auto msg = raw("/api/auth/login");
+    if (proto)
+      msg.insert("X-Forwarded-Proto", proto);
+    auto decoded = decode_request(msg, peer, proxy);
+    REQUIRE(std::holds_alternative<request>(decoded));
+    return std::get<request>(decoded).over_tls;
+  };
+  CHECK(over("10.0.0.1", "https"));
+  CHECK(over("10.0.0.1", " HTTPS "));
+  CHECK(over("10.0.0.1", "https, http")); // the first proxy is the one the client met
+  CHECK_FALSE(over("10.0.0.1", "http"));
+  CHECK_FALSE(over("10.0.0.1", "http, https"));
+  CHECK_FALSE(over("10.0.0.1", "httpsx"));
+  CHECK_FALSE(over("10.0.0.1", ""));
+  CHECK_FALSE(over("10.0.0.1", nullptr));
+  CHECK_FALSE(over("192.0.2.1", "https")); // anyone may write the header
+}
