@@ -60,6 +60,7 @@ def http_request():
         "options": "OPTIONS /api/cart HTTP/1.1\r\nHost: x\r\nOrigin: http://a\r\n\r\n",
         "refresh_cookie": "POST /api/auth/refresh HTTP/1.1\r\nHost: x\r\nX-Session-Cookie: 1\r\nCookie: a=b; emporium_refresh=" + USER + ".c2VjcmV0; c=d\r\nContent-Length: 2\r\n\r\n{}",
         "idempotent_place": "POST /api/orders/place HTTP/1.1\r\nHost: x\r\nIdempotency-Key: k-1\r\nAuthorization: Bearer a.b.c\r\nContent-Length: 35\r\n\r\n{\"paymentMethodId\": \"pm_card_visa\"}",
+        "proxied_cookie_login": "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.0.0.7\r\nX-Forwarded-Proto: https\r\nX-Session-Cookie: 1\r\nContent-Length: 44\r\n\r\n{\"email\": \"a@example.com\", \"password\": \"pw\"}",
         "ws_upgrade": "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
     }
     for name, text in reqs.items():
