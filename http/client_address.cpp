@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstring>
 
@@ -126,6 +127,19 @@ std::string trusted_proxies::client_of(const std::string& peer, std::string_view
     nearest = address;
   }
   return key_of(nearest); // every hop trusted: the left-most one
+}
+
+bool trusted_proxies::client_over_tls(const std::string& peer,
+                                      std::string_view forwarded_proto) const {
+  if (nets_.empty() || forwarded_proto.empty() || !trusts(peer))
+    return false;
+  // The left-most entry is the proxy the client met. A client forging
+  // "https" through a proxy that appends only makes its own cookie Secure.
+  auto first = trim(forwarded_proto.substr(0, forwarded_proto.find(',')));
+  return first.size() == 5 &&
+         std::equal(first.begin(), first.end(), "https", [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         });
 }
 
 } // namespace emporium::http

@@ -66,6 +66,10 @@ public:
   std::string client_of(const std::string& peer, std::string_view peer_key,
                         std::string_view forwarded_for) const;
 
+  /// Whether the client reached the proxy in front over TLS: the request's
+  /// X-Forwarded-Proto says https, and `peer` is trusted to say so.
+  bool client_over_tls(const std::string& peer, std::string_view forwarded_proto) const;
+
   /// The key of a client that connects directly (a socket's peer).
   std::string key_of(std::string_view address) const { return client_key(address, ipv6_prefix_); }
 

@@ -18,22 +18,6 @@ int hex_value(char c) {
   return -1;
 }
 
-/// Whether the client reached a trusted proxy over TLS: X-Forwarded-Proto
-/// is believed from a trusted peer only, and its first entry is the proxy
-/// the client met. (A client forging "https" through a proxy that appends
-/// only makes its own cookie Secure.)
-bool forwarded_over_tls(std::string_view forwarded_proto, const std::string& peer,
-                        const trusted_proxies& proxies) {
-  if (forwarded_proto.empty() || !proxies.trusts(peer))
-    return false;
-  auto first = forwarded_proto.substr(0, forwarded_proto.find(','));
-  while (!first.empty() && (first.front() == ' ' || first.front() == '\t'))
-    first.remove_prefix(1);
-  while (!first.empty() && (first.back() == ' ' || first.back() == '\t'))
-    first.remove_suffix(1);
-  return first.size() == 5 && to_lower(std::string{first}) == "https";
-}
-
 } // namespace
 
 std::optional<std::string> url_decode(std::string_view in, bool plus_is_space) {
@@ -121,7 +105,7 @@ std::variant<request, response> decode_request(
   }
   req.body = std::move(msg.body());
   req.client = proxies.client_of(peer, peer_key, req.header("x-forwarded-for"));
-  req.over_tls = forwarded_over_tls(req.header("x-forwarded-proto"), peer, proxies);
+  req.over_tls = proxies.client_over_tls(peer, req.header("x-forwarded-proto"));
   // A caller's trace is continued; a missing, malformed or repeated
   // traceparent starts a new one (never an error: tracing is advisory).
   if (auto parent = trace::parse_traceparent(req.header("traceparent"))) {
