@@ -1,10 +1,11 @@
 // Client address resolution (see client_address.hpp).
 #include "http/client_address.hpp"
 
+#include <boost/beast/core/string.hpp>
+
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <cstring>
 
@@ -136,10 +137,7 @@ bool trusted_proxies::client_over_tls(const std::string& peer,
   // The left-most entry is the proxy the client met. A client forging
   // "https" through a proxy that appends only makes its own cookie Secure.
   auto first = trim(forwarded_proto.substr(0, forwarded_proto.find(',')));
-  return first.size() == 5 &&
-         std::equal(first.begin(), first.end(), "https", [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == b;
-         });
+  return boost::beast::iequals(boost::beast::string_view{first.data(), first.size()}, "https");
 }
 
 } // namespace emporium::http
