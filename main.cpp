@@ -368,7 +368,9 @@ int serve_until_signal(caf::actor_system& sys, const emporium::node_config& cfg,
                                   cfg.access_token_minutes,
                                   cfg.refresh_token_days,
                                   cfg.static_dir,
-                                  cfg.stripe_webhook_secret};
+                                  cfg.stripe_webhook_secret,
+                                  {cfg.payment_provider, emporium::live_payments(cfg),
+                                   cfg.stripe_publishable_key}};
   emporium::http::router routes;
   emporium::http::add_all_routes(routes, ctx);
   auto opts = edge_options(cfg, threads);

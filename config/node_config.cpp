@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <fmt/format.h>
@@ -85,6 +86,45 @@ std::vector<std::string> split_list(std::string_view value) {
     value.remove_prefix(comma + 1);
   }
   return out;
+}
+
+/// pk_test_ or pk_live_ and then letters and digits only: the key is
+/// written into a JSON answer and handed to Stripe.js, so nothing else is
+/// let through.
+bool is_publishable_key(std::string_view v) {
+  auto rest = v.substr(std::min<std::size_t>(v.size(), 8));
+  return (v.starts_with("pk_test_") || v.starts_with("pk_live_")) && !rest.empty() &&
+         rest.size() <= 240 && std::all_of(rest.begin(), rest.end(), [](char ch) {
+           return std::isalnum(static_cast<unsigned char>(ch)) != 0;
+         });
+}
+
+/// "live" or "test" for a Stripe key of a known kind (secret sk_, restricted
+/// rk_, publishable pk_), "" for any other text.
+std::string_view stripe_key_mode(std::string_view key) {
+  for (auto kind : {"sk_", "rk_", "pk_"})
+    for (std::string_view mode : {"live", "test"})
+      if (key.starts_with(kind) && key.substr(3).starts_with(mode) &&
+          key.substr(3 + mode.size()).starts_with("_"))
+        return mode;
+  return "";
+}
+
+/// A publishable key is only of use to the Stripe provider, and only in the
+/// secret key's mode: a card Stripe.js makes with a test key cannot be
+/// charged with a live key, nor the other way round.
+std::optional<std::string> check_publishable_key(const node_config& cfg) {
+  if (cfg.stripe_publishable_key.empty())
+    return std::nullopt;
+  if (cfg.payment_provider != "stripe")
+    return "stripe-publishable-key needs payment-provider stripe";
+  auto secret = stripe_key_mode(cfg.stripe_secret_key);
+  auto publishable = stripe_key_mode(cfg.stripe_publishable_key);
+  if (!secret.empty() && secret != publishable)
+    return fmt::format("stripe-publishable-key is a {} key but stripe-secret-key is a {} key: "
+                       "a card made in one mode cannot be charged in the other",
+                       publishable, secret);
+  return std::nullopt;
 }
 
 /// a.b.c.d[/n] or an IPv6 address[/n]; the edge parses it again (the config
@@ -262,6 +302,13 @@ const std::vector<option>& options() {
      "signing secret (whsec_...) of the webhook endpoint POST /api/payments/webhook; "
      "empty = the endpoint answers 404",
      text(&c::stripe_webhook_secret)},
+    {"stripe-publishable-key",
+     "Stripe publishable key (pk_test_... or pk_live_..., of the secret key's mode): the "
+     "storefront takes cards with Stripe Elements; empty = it offers Stripe's test cards",
+     [](c& cfg, std::string_view v) {
+       cfg.stripe_publishable_key = std::string{v};
+       return v.empty() || is_publishable_key(v);
+     }},
     {"stripe-max-connections", "HTTPS connections to the Stripe API at once",
      number<unsigned>(&c::stripe_max_connections, 1, 10'000)},
     {"event-retention-days",
@@ -450,7 +497,13 @@ config_result load_config(int argc, const char* const* argv, const char* const* 
   if (cfg.payment_provider == "stripe" && cfg.stripe_secret_key.empty())
     return config_error{"payment-provider stripe needs stripe-secret-key "
                         "(or EMPORIUM_STRIPE_SECRET_KEY)"};
+  if (auto error = check_publishable_key(cfg))
+    return config_error{std::move(*error)};
   return cfg;
+}
+
+bool live_payments(const node_config& cfg) {
+  return cfg.payment_provider == "stripe" && stripe_key_mode(cfg.stripe_secret_key) == "live";
 }
 
 std::string config_help() {

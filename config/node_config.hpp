@@ -81,6 +81,7 @@ struct node_config {
   std::string stripe_api_base = "https://api.stripe.com";
   std::string stripe_ca_file;           // PEM bundle for a private CA ("" = system store)
   std::string stripe_webhook_secret;    // whsec_...: POST /api/payments/webhook needs it
+  std::string stripe_publishable_key;   // pk_test_... / pk_live_...: the storefront's card form
   unsigned stripe_max_connections = 64; // HTTPS connections to the API at once
 
   // -- retention (0 = keep forever); orders themselves always stay
@@ -124,5 +125,9 @@ inline constexpr std::size_t max_config_bytes = 1 << 20;
 
 /// `--help` text: every key with its default and meaning.
 std::string config_help();
+
+/// Real money moves: the Stripe provider with a live secret key (sk_live_,
+/// rk_live_). The storefront says which, and offers no test cards then.
+bool live_payments(const node_config& cfg);
 
 } // namespace emporium

@@ -44,6 +44,15 @@ struct auth_limits {
   unsigned account_delay_after;
 };
 
+/// What the storefront needs to take a payment (GET /api/payments/config):
+/// which provider charges, whether real money moves, and the Stripe
+/// publishable key its card form uses ("" = no card form: test cards).
+struct payment_setup {
+  std::string provider = "test"; ///< test | stripe
+  bool live = false;
+  std::string publishable_key;
+};
+
 struct api_context {
   backend& actors;
   catalog_view& catalog;
@@ -54,6 +63,7 @@ struct api_context {
   unsigned refresh_token_days = 7;
   std::string static_dir;
   std::string stripe_webhook_secret; ///< "" = no webhook endpoint (404)
+  payment_setup payments;
 };
 
 /// The caller's verified claims, or nullopt after answering 401 through

@@ -23,14 +23,26 @@ inline constexpr std::string_view page_security_policy =
   "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
   "form-action 'self'; frame-ancestors 'none'";
 
+/// The page's policy when it takes cards with Stripe Elements: also Stripe.js
+/// from js.stripe.com, its card fields' frames (js.stripe.com, and
+/// hooks.stripe.com for a card's authentication) and its calls to
+/// api.stripe.com, as Stripe's security guide lists them. Nothing else is
+/// opened: still no inline script, no other origin.
+inline constexpr std::string_view stripe_page_security_policy =
+  "default-src 'self'; script-src 'self' https://js.stripe.com; style-src 'self'; "
+  "img-src 'self' data:; font-src 'self'; connect-src 'self' https://api.stripe.com; "
+  "frame-src https://js.stripe.com https://hooks.stripe.com; object-src 'none'; "
+  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 /// Every other answer (JSON, the page's files): as a document it may load
 /// nothing and be framed by nobody.
 inline constexpr std::string_view resource_security_policy =
   "default-src 'none'; frame-ancestors 'none'";
 
 /// What `res` must carry besides its own headers, as wire text ("Name:
-/// value\r\n" lines): the policy for its content type, and
-/// `Cache-Control: no-store` unless its handler chose a cache policy.
+/// value\r\n" lines): the policy for its content type unless its handler
+/// chose one, and `Cache-Control: no-store` unless its handler chose a
+/// cache policy.
 std::string_view security_headers(const response& res);
 
 } // namespace emporium::http

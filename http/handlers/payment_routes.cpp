@@ -1,3 +1,7 @@
+// GET /api/payments/config: how the storefront takes a payment (the
+// provider, whether real money moves, Stripe's publishable key for its card
+// form). Public: nothing in it is a secret.
+//
 // POST /api/payments/webhook: Stripe's event deliveries. The signature
 // (Stripe-Signature, the endpoint's secret) is the only authentication, so
 // nothing is read from the body before it is verified; a failed check is a
@@ -55,6 +59,14 @@ response received(const std::string& outcome) {
 } // namespace
 
 void add_payment_routes(router& r, api_context& ctx) {
+  r.add("GET", "/api/payments/config", [&ctx](request&, responder respond) {
+    const auto& p = ctx.payments;
+    nlohmann::json key = nullptr;
+    if (!p.publishable_key.empty())
+      key = p.publishable_key;
+    respond(json_response({{"provider", p.provider}, {"livemode", p.live},
+                           {"publishableKey", std::move(key)}}));
+  });
   r.add("POST", "/api/payments/webhook", [&ctx](request& req, responder respond) {
     if (ctx.stripe_webhook_secret.empty())
       return respond(error_response(errc::not_found, "no payment webhook is configured"));

@@ -2,6 +2,7 @@
 // for client-side routes, and no way out of the static directory.
 #include "http/api_context.hpp"
 #include "http/response_helpers.hpp"
+#include "http/security_headers.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -70,9 +71,12 @@ void add_static_files(router& r, api_context& ctx) {
     // Vite names the page's scripts and styles by their content's hash, so
     // they may be kept; the page itself is asked for again, so that a new
     // build is picked up.
-    res.headers.emplace_back("Cache-Control", target.filename() == "index.html"
-                                                ? "no-cache"
-                                                : "public, max-age=3600");
+    bool page = target.filename() == "index.html";
+    res.headers.emplace_back("Cache-Control", page ? "no-cache" : "public, max-age=3600");
+    // The card form is Stripe's own script and frames: only a shop that takes
+    // cards that way opens its page's policy to Stripe's origins.
+    if (page && !ctx.payments.publishable_key.empty())
+      res.headers.emplace_back("Content-Security-Policy", stripe_page_security_policy);
     respond(std::move(res));
   });
 }

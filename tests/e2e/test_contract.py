@@ -444,6 +444,7 @@ class EdgeTests(unittest.TestCase):
             self.assertIn("script-src 'self'", policy, what)
             self.assertIn("connect-src 'self'", policy, what)
             self.assertNotIn("unsafe", policy, what)
+            self.assertNotIn("stripe", policy, what)  # only a shop with Stripe's card form
         else:
             self.assertTrue(policy.startswith("default-src 'none'"), (what, policy))
 
@@ -489,6 +490,11 @@ class EdgeTests(unittest.TestCase):
         lines = [(k.strip().lower(), v.strip()) for k, v in
                  (line.split(":", 1) for line in head[1:])]
         self.check_security_headers("a malformed request", lines)
+
+    def test_payment_config_of_the_built_in_provider(self):
+        status, body, _ = node.request("GET", "/api/payments/config")
+        self.assertEqual(status, 200)
+        self.assertEqual(body, {"provider": "test", "livemode": False, "publishableKey": None})
 
     def test_static_files_fallback_and_no_traversal(self):
         status, text, headers = node.request("GET", "/")

@@ -254,6 +254,63 @@ class StripeTrustTests(unittest.TestCase):
                 n.close()
 
 
+class StripeCardFormTests(unittest.TestCase):
+    """What the storefront needs to take a card with Stripe Elements: the
+    publishable key from /api/payments/config, and a page whose policy lets
+    Stripe.js, its frames and its API calls in (and nothing else changes)."""
+
+    def test_without_a_publishable_key_the_storefront_offers_test_cards(self):
+        status, body, _ = node.request("GET", "/api/payments/config")
+        self.assertEqual(status, 200)
+        self.assertEqual(body, {"provider": "stripe", "livemode": False, "publishableKey": None})
+
+    def test_with_a_publishable_key_the_page_opens_to_stripe_only(self):
+        static_dir = tempfile.mkdtemp(prefix="emporium-static-")
+        self.addCleanup(shutil.rmtree, static_dir, True)
+        os.makedirs(os.path.join(static_dir, "assets"))
+        with open(os.path.join(static_dir, "index.html"), "w") as f:
+            f.write("<!doctype html><title>shop</title>")
+        with open(os.path.join(static_dir, "assets", "app.js"), "w") as f:
+            f.write("console.log(1)")
+        key = "pk_test_51EmporiumE2e0123456789"
+        n = Node(extra_args=stripe_args(fake) + ["--stripe-publishable-key", key,
+                                                 "--static-dir", static_dir],
+                 env=stripe_env(fake)).start()
+        self.addCleanup(n.close)
+        status, body, _ = n.request("GET", "/api/payments/config")
+        self.assertEqual((status, body),
+                         (200, {"provider": "stripe", "livemode": False, "publishableKey": key}))
+
+        def policies(path):
+            status, _, lines = n.request("GET", path, all_headers=True)
+            self.assertEqual(status, 200, path)
+            return [v for k, v in lines if k == "content-security-policy"]
+
+        for path in ("/", "/cart"):
+            [policy] = policies(path)
+            directives = {d.split()[0]: d.split()[1:] for d in policy.split("; ")}
+            self.assertEqual(directives["script-src"], ["'self'", "https://js.stripe.com"])
+            self.assertEqual(directives["connect-src"], ["'self'", "https://api.stripe.com"])
+            self.assertEqual(directives["frame-src"],
+                             ["https://js.stripe.com", "https://hooks.stripe.com"])
+            self.assertEqual(directives["frame-ancestors"], ["'none'"])
+            self.assertNotIn("unsafe", policy)
+        # Files and JSON still load nothing as documents.
+        for path in ("/assets/app.js", "/api/payments/config", "/api/products"):
+            self.assertEqual(policies(path), ["default-src 'none'; frame-ancestors 'none'"], path)
+
+    def test_a_publishable_key_of_the_other_mode_is_refused_at_start(self):
+        n = Node(extra_args=stripe_args(fake) + ["--stripe-publishable-key", "pk_live_51Abc"],
+                 env=stripe_env(fake))  # the fake's key is sk_test_
+        try:
+            n.start(wait=False)
+            self.assertEqual(n.proc.wait(timeout=30), 2)
+            self.assertIn("a card made in one mode cannot be charged in the other",
+                          n.log(tail=None))
+        finally:
+            n.close()
+
+
 class StripeCrashTests(unittest.TestCase):
     def test_sigkill_during_a_hundred_charges(self):
         fake = own_fake()

@@ -112,3 +112,43 @@ TEST_CASE("hostile config text is refused with the line named, never thrown") {
   CHECK(apply_config_text(cfg, "= 1", "f").has_value());
   CHECK(cfg.port == 9001); // a refused text leaves what was set before
 }
+
+TEST_CASE("a publishable key is Stripe's, of the secret key's mode, and only with Stripe") {
+  const char* env_test[] = {"EMPORIUM_STRIPE_SECRET_KEY=sk_test_abc123", nullptr};
+  const char* env_live[] = {"EMPORIUM_STRIPE_SECRET_KEY=rk_live_abc123", nullptr};
+  const char* env_none[] = {nullptr};
+
+  const char* good[] = {"emporium", "--payment-provider=stripe",
+                        "--stripe-publishable-key=pk_test_51Hx0abcDEF"};
+  auto cfg = loaded(3, good, env_test);
+  CHECK(cfg.stripe_publishable_key == "pk_test_51Hx0abcDEF");
+  CHECK_FALSE(live_payments(cfg));
+
+  const char* live[] = {"emporium", "--payment-provider=stripe",
+                        "--stripe-publishable-key=pk_live_51Hx0abcDEF"};
+  CHECK(live_payments(loaded(3, live, env_live)));
+  // A mode mismatch would make every card the form produces fail to charge.
+  CHECK(refusal(3, live, env_test).find("pk_live") == std::string::npos); // names modes, not keys
+  CHECK(refusal(3, live, env_test).find("live key but stripe-secret-key is a test key") !=
+        std::string::npos);
+  CHECK(refusal(3, good, env_live).find("test key but stripe-secret-key is a live key") !=
+        std::string::npos);
+
+  // The test provider has no use for it.
+  const char* no_stripe[] = {"emporium", "--stripe-publishable-key=pk_test_51Hx0abcDEF"};
+  CHECK(refusal(2, no_stripe, env_none).find("needs payment-provider stripe") !=
+        std::string::npos);
+
+  // Only pk_test_/pk_live_ and letters and digits: it is written into JSON
+  // and handed to Stripe.js.
+  for (const char* bad : {"--stripe-publishable-key=sk_test_abc", "--stripe-publishable-key=pk_test_",
+                          "--stripe-publishable-key=pk_test_a\"b", "--stripe-publishable-key=pk_x_abc",
+                          "--stripe-publishable-key=pk_test_a b"}) {
+    const char* argv[] = {"emporium", "--payment-provider=stripe", bad};
+    CHECK_MESSAGE(refusal(3, argv, env_test).find("'stripe-publishable-key'") != std::string::npos,
+                  bad);
+  }
+  // Not live: the test provider, and Stripe with a test or unknown key.
+  const char* plain[] = {"emporium"};
+  CHECK_FALSE(live_payments(loaded(1, plain, env_live)));
+}

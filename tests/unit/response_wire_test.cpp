@@ -1,6 +1,7 @@
 // A response's bytes (http/response_wire.hpp), read back by Beast's parser
 // as a client would.
 #include "http/response_wire.hpp"
+#include "http/security_headers.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
@@ -184,4 +185,23 @@ TEST_CASE("the storefront's page runs only its own files and is framed by nobody
   other.content_type = "application/xhtml-fragment";
   auto msg = parse(wire_response(other, {11, true, false}));
   CHECK(msg["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'");
+}
+
+TEST_CASE("a page whose handler chose its policy (the Stripe card form) keeps it, and only it") {
+  response res;
+  res.content_type = "text/html; charset=utf-8";
+  res.body = "<!doctype html><title>shop</title>";
+  res.headers.emplace_back("Cache-Control", "no-cache");
+  res.headers.emplace_back("content-security-policy", std::string{stripe_page_security_policy});
+  auto msg = parse(wire_response(res, {11, true, false}));
+  check_always_there(msg);
+  CHECK(std::string{msg["Content-Security-Policy"]} == std::string{stripe_page_security_policy});
+  std::string policy{stripe_page_security_policy};
+  for (const char* part : {"script-src 'self' https://js.stripe.com",
+                           "connect-src 'self' https://api.stripe.com",
+                           "frame-src https://js.stripe.com https://hooks.stripe.com",
+                           "object-src 'none'", "frame-ancestors 'none'"})
+    CHECK_MESSAGE(policy.find(part) != std::string::npos, part);
+  CHECK(policy.find("unsafe") == std::string::npos);
+  CHECK(policy.find('*') == std::string::npos); // Stripe's hosts by name, no wildcard
 }
