@@ -373,7 +373,12 @@ def sign(payload, secret, t=None):
 
 
 if __name__ == "__main__":
+    # For tests in other languages (the storefront's browser tests): prints
+    # where it listens as one JSON line, serves until its stdin closes, then
+    # removes its certificates.
+    import sys
     fake = FakeStripe().start()
     print(json.dumps({"url": fake.url, "ca_file": fake.ca_file, "api_key": fake.api_key}),
           flush=True)
-    threading.Event().wait()
+    sys.stdin.read()
+    fake.stop()

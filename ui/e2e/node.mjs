@@ -20,7 +20,7 @@ function freePort() {
   });
 }
 
-export async function startNode(extraArgs = []) {
+export async function startNode(extraArgs = [], extraEnv = {}) {
   const binary = process.env.EMPORIUM_TEST_BINARY ?? resolve(uiDir, "../build/test/emporium");
   const dataDir = mkdtempSync(join(tmpdir(), "emporium-ui-e2e-"));
   const port = await freePort();
@@ -36,6 +36,7 @@ export async function startNode(extraArgs = []) {
         EMPORIUM_JWT_SECRET: "ui-e2e-secret-0123456789abcdef0123456789abcdef",
         EMPORIUM_ADMIN_EMAIL: admin.email,
         EMPORIUM_ADMIN_PASSWORD: admin.password,
+        ...extraEnv,
       },
     },
   );

@@ -6,15 +6,18 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, test } from "node:test";
 import { accessibilityViolations, launch, screenshot } from "./browser.mjs";
 import { admin, startNode } from "./node.mjs";
+import { Shop } from "./shop.mjs";
 
 let node;
 let browser;
+let shop;
 
 before(async () => {
   // Payment latency keeps the order visibly in flight before Confirmed, so the
   // test sees the status change arrive over the socket, not in the first load.
   node = await startNode(["--payment-latency-ms", "1500"]);
   browser = await launch();
+  shop = new Shop(browser, node);
 });
 
 after(async () => {
@@ -23,82 +26,16 @@ after(async () => {
   assert.equal(code, 0, "node exits cleanly on SIGTERM");
 });
 
-/** Two in-stock demo products with distinct, searchable names. */
-async function twoProducts() {
-  const { body } = await node.api("/api/products?sortBy=stockQuantity&sortOrder=desc&pageSize=10");
-  const picked = body.filter((p) => p.stockQuantity >= 20).slice(0, 2);
-  assert.equal(picked.length, 2);
-  return picked;
-}
-
-/** What the browser refused under the page's content security policy: the
- * storefront must need nothing it forbids. */
-let policyViolations = [];
-
-afterEach(() => {
-  const seen = policyViolations;
-  policyViolations = [];
-  assert.deepEqual(seen, [], "the storefront ran into its own content security policy");
-});
-
-async function newPage(viewport = { width: 1280, height: 900 }) {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  page.on("console", (message) => {
-    if (/Content Security Policy/.test(message.text())) policyViolations.push(message.text());
-  });
-  return page;
-}
-
-/** Waits for the browser's report of one refusal matching `pattern`, and
- * takes it out of what afterEach checks. */
-async function expectPolicyViolation(pattern) {
-  for (let i = 0; i < 50 && !policyViolations.some((v) => pattern.test(v)); i++)
-    await new Promise((r) => setTimeout(r, 100));
-  const index = policyViolations.findIndex((v) => pattern.test(v));
-  assert.notEqual(index, -1, `a refusal matching ${pattern}: ${policyViolations}`);
-  policyViolations.splice(index, 1);
-}
-
-async function logIn(page, email, password) {
-  await page.goto(node.base + "/login");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await page.getByRole("button", { name: /Log out/ }).waitFor();
-}
-
-async function registerAndLogin(page, email, password = "secret-pass") {
-  await page.goto(node.base + "/register");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByLabel("Confirm password").fill(password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByText("Your account is ready").waitFor();
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await page.getByRole("button", { name: /Log out/ }).waitFor();
-}
-
-async function addFromSearch(page, product) {
-  await page.getByRole("link", { name: "Shop" }).click();
-  await page.getByLabel("Search").fill(product.name);
-  await page.getByRole("button", { name: "Search", exact: true }).click();
-  await page.getByRole("link", { name: product.name, exact: true }).waitFor();
-  await page.getByRole("button", { name: `Add ${product.name} to cart` }).click();
-  await page.getByRole("status").filter({ hasText: "Added" }).first().waitFor();
-}
+afterEach(() => shop.checkPolicy());
 
 test("a shopper registers, searches, fills the cart and sees Confirmed arrive live", async () => {
-  const [first, second] = await twoProducts();
-  const page = await newPage();
-  await registerAndLogin(page, "shopper@ui-e2e.test");
+  const [first, second] = await shop.inStockProducts(2);
+  const page = await shop.newPage();
+  await shop.registerAndLogin(page, "shopper@ui-e2e.test");
   await page.getByText("Live updates on").waitFor();
 
-  await addFromSearch(page, first);
-  await addFromSearch(page, second);
+  await shop.addFromSearch(page, first);
+  await shop.addFromSearch(page, second);
   await page.getByRole("link", { name: "Cart (2)" }).waitFor();
 
   // The cart lives on the server and the session in a cookie: a reload keeps both.
@@ -111,7 +48,7 @@ test("a shopper registers, searches, fills the cart and sees Confirmed arrive li
     document.body.append(injected);
   });
   assert.equal(await page.evaluate(() => window.injectedRan), undefined);
-  await expectPolicyViolation(/inline script/);
+  await shop.expectPolicyViolation(/inline script/);
   await page.getByRole("link", { name: "Cart (2)" }).click();
   await page.getByRole("link", { name: first.name }).waitFor();
   await page.getByRole("link", { name: second.name }).waitFor();
@@ -123,7 +60,7 @@ test("a shopper registers, searches, fills the cart and sees Confirmed arrive li
   assert.deepEqual(await accessibilityViolations(page), [], "cart page");
 
   // Another browser, same account: the same cart.
-  const other = await newPage();
+  const other = await shop.newPage();
   await other.goto(node.base + "/login");
   await other.getByLabel("Email").fill("shopper@ui-e2e.test");
   await other.getByLabel("Password").fill("secret-pass");
@@ -156,10 +93,10 @@ test("a shopper registers, searches, fills the cart and sees Confirmed arrive li
 });
 
 test("a declined card cancels the order and says why, on a phone-sized screen", async () => {
-  const [product] = await twoProducts();
-  const page = await newPage({ width: 390, height: 844 });
-  await registerAndLogin(page, "declined@ui-e2e.test");
-  await addFromSearch(page, product);
+  const [product] = await shop.inStockProducts(2);
+  const page = await shop.newPage({ width: 390, height: 844 });
+  await shop.registerAndLogin(page, "declined@ui-e2e.test");
+  await shop.addFromSearch(page, product);
   await page.getByRole("link", { name: "Cart (1)" }).click();
   await page.getByLabel(/Declined card/).check();
   await page.getByRole("button", { name: /Place order/ }).click();
@@ -175,9 +112,9 @@ test("a declined card cancels the order and says why, on a phone-sized screen", 
 });
 
 test("an admin sets a product's stock and the product page shows it", async () => {
-  const [, product] = await twoProducts();
-  const page = await newPage();
-  await logIn(page, admin.email, admin.password);
+  const [, product] = await shop.inStockProducts(2);
+  const page = await shop.newPage();
+  await shop.logIn(page, admin.email, admin.password);
   await page.getByRole("link", { name: "Admin" }).click();
   await page.getByLabel("Find product").fill(product.name);
   await page.getByRole("button", { name: "Find" }).click();
@@ -194,7 +131,7 @@ test("an admin sets a product's stock and the product page shows it", async () =
   await screenshot(page, "product-only-3-left");
 
   // A visitor (no login) sees the same stock and is asked to log in to buy.
-  const visitor = await newPage();
+  const visitor = await shop.newPage();
   await visitor.goto(`${node.base}/products/${product.id}`);
   await visitor.getByTestId("stock").filter({ hasText: "Only 3 left" }).waitFor();
   await visitor.getByRole("link", { name: "Log in" }).first().waitFor();
@@ -206,9 +143,9 @@ test("an admin sets a product's stock and the product page shows it", async () =
 });
 
 test("the operations page charts orders and requests for an admin, and is closed to customers", async () => {
-  const [product] = await twoProducts();
-  const page = await newPage();
-  await logIn(page, admin.email, admin.password);
+  const [product] = await shop.inStockProducts(2);
+  const page = await shop.newPage();
+  await shop.logIn(page, admin.email, admin.password);
   await page.getByRole("link", { name: "Operations" }).click();
   await page.getByRole("heading", { name: "Operations" }).waitFor();
 
@@ -240,8 +177,8 @@ test("the operations page charts orders and requests for an admin, and is closed
   await page.context().close();
 
   // A customer sees neither the page nor its figures.
-  const customer = await newPage();
-  await logIn(customer, email, "secret-pass");
+  const customer = await shop.newPage();
+  await shop.logIn(customer, email, "secret-pass");
   assert.equal(await customer.getByRole("link", { name: "Operations" }).count(), 0);
   await customer.goto(node.base + "/admin/operations");
   await customer.getByText("This page is for admin accounts.").waitFor();

@@ -1,9 +1,10 @@
 import { act, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { App } from "./App";
 import { fakeFetch, FakeSocket, installFakeSockets, session } from "./test/fakeServer";
 import type { Route } from "./test/fakeServer";
+import type { CardChange, CardElement, PaymentMethodResult } from "./payments/stripeJs";
 
 const products = [
   { id: 1, name: "Brass Lamp", description: "Warm light", price: 40, category: "Home", stockQuantity: 3 },
@@ -13,6 +14,7 @@ const products = [
 
 const loggedOut: Route = () => [401, { message: "invalid or expired refresh token", code: "unauthenticated" }];
 const loggedIn: Route = () => [200, session];
+const testProvider: Route = () => [200, { provider: "test", livemode: false, publishableKey: null }];
 
 function visit(path: string) {
   window.history.pushState({}, "", path);
@@ -91,6 +93,7 @@ describe("cart and checkout", () => {
       },
       "POST /api/orders/place": () => [200, { message: "Order placed", orderId: 9, status: "Submitted", totalAmount: 80, priceChanges: [] }],
       "GET /api/orders/9": () => [200, order],
+      "GET /api/payments/config": testProvider,
     });
     visit("/cart");
     const user = userEvent.setup();
@@ -165,6 +168,7 @@ describe("cart and checkout", () => {
       "POST /api/auth/refresh": loggedIn,
       "GET /api/cart": () => [200, cart],
       "PUT /api/cart/items/1": () => [409, { message: "only 3 in stock", code: "insufficient_stock", available: 3 }],
+      "GET /api/payments/config": testProvider,
     });
     visit("/cart");
     const user = userEvent.setup();
@@ -173,6 +177,128 @@ describe("cart and checkout", () => {
     await user.type(qty, "5{Enter}");
     expect((await screen.findByRole("alert")).textContent).toBe("only 3 in stock");
     expect((qty as HTMLInputElement).value).toBe("1");
+  });
+});
+
+describe("paying by card with Stripe's card form", () => {
+  const cart = { userId: "u-1", items: [{ productId: 1, quantity: 1, priceAtAddition: 40, productName: "Brass Lamp", lineTotal: 40 }], totalPrice: 40 };
+
+  /** A stand-in for Stripe.js: one card element, and the answers its
+   * createPaymentMethod gives, in order. */
+  function fakeStripeJs(results: PaymentMethodResult[]) {
+    const seen = { keys: [] as string[], mounted: null as HTMLElement | null, created: 0, change: (_: CardChange) => {} };
+    const card: CardElement = {
+      mount: (el) => { seen.mounted = el; },
+      destroy: () => {},
+      on: ((event: string, handler: (e: CardChange) => void) => { if (event === "change") seen.change = handler; }) as CardElement["on"],
+    };
+    window.Stripe = (key: string) => {
+      seen.keys.push(key);
+      return {
+        elements: () => ({ create: () => card }),
+        createPaymentMethod: async (data) => {
+          expect(data).toEqual({ type: "card", card });
+          seen.created++;
+          return results.shift() ?? { error: { message: "no more answers" } };
+        },
+      };
+    };
+    return seen;
+  }
+
+  afterEach(() => { delete window.Stripe; });
+
+  it("turns the card into a PaymentMethod with the shop's key and places the order with it", async () => {
+    const stripe = fakeStripeJs([
+      { error: { message: "Your card number is incomplete.", code: "incomplete_number" } },
+      { paymentMethod: { id: "pm_1PqRsTuVwXyZ" } },
+    ]);
+    const calls = fakeFetch({
+      "POST /api/auth/refresh": loggedIn,
+      "GET /api/cart": () => [200, cart],
+      "GET /api/payments/config": () => [200, { provider: "stripe", livemode: false, publishableKey: "pk_test_51Shop" }],
+      "POST /api/orders/place": () => [200, { message: "Order placed", orderId: 9, status: "Submitted", totalAmount: 40, priceChanges: [] }],
+      "GET /api/orders/9": () => [200, { id: 9, userId: "u-1", orderDate: "2026-11-24T10:00:00Z", totalAmount: 40, status: "Pending", state: "Submitted", reason: "", paymentMethodId: "pm_1PqRsTuVwXyZ", items: [], timeline: [] }],
+    });
+    visit("/cart");
+    await screen.findByRole("group", { name: "Card" });
+    await waitFor(() => expect(stripe.mounted).toBe(screen.getByTestId("card-element")));
+    expect(stripe.keys).toEqual(["pk_test_51Shop"]);
+    expect(screen.queryByLabelText(/Visa/)).toBeNull(); // no test cards beside the real form
+    expect(screen.getByText(/never reach this shop/)).toBeTruthy();
+
+    // Stripe's live validation is shown as the shopper types.
+    act(() => stripe.change({ complete: false, error: { message: "Your card's expiration year is in the past." } }));
+    expect((await screen.findByRole("alert")).textContent).toBe("Your card's expiration year is in the past.");
+    act(() => stripe.change({ complete: true }));
+    await waitFor(() => expect(screen.queryByRole("alert")).toBeNull());
+
+    const user = userEvent.setup();
+    const place = screen.getByRole("button", { name: /Place order/ });
+    await waitFor(() => expect((place as HTMLButtonElement).disabled).toBe(false));
+    await user.click(place);
+    // Stripe refused the card: its message, and no order was asked for.
+    expect((await screen.findByRole("alert")).textContent).toBe("Your card number is incomplete.");
+    expect(calls.filter((c) => c.path === "/api/orders/place")).toHaveLength(0);
+
+    await user.click(place);
+    await screen.findByRole("heading", { name: "Order #9" });
+    const placed = calls.filter((c) => c.path === "/api/orders/place");
+    expect(placed).toHaveLength(1);
+    expect(placed[0].body).toEqual({ paymentMethodId: "pm_1PqRsTuVwXyZ" });
+    expect(stripe.created).toBe(2);
+  });
+
+  it("retries after a network error with the same PaymentMethod and Idempotency-Key", async () => {
+    const stripe = fakeStripeJs([{ paymentMethod: { id: "pm_1First" } }, { paymentMethod: { id: "pm_1Second" } }]);
+    let attempts = 0;
+    const calls = fakeFetch({
+      "POST /api/auth/refresh": loggedIn,
+      "GET /api/cart": () => [200, cart],
+      "GET /api/payments/config": () => [200, { provider: "stripe", livemode: true, publishableKey: "pk_live_51Shop" }],
+      "POST /api/orders/place": () => {
+        if (++attempts === 1) throw new TypeError("Failed to fetch"); // the answer was lost
+        return [200, { message: "Order placed", orderId: 9, status: "Submitted", totalAmount: 40, priceChanges: [] }];
+      },
+      "GET /api/orders/9": () => [200, { id: 9, userId: "u-1", orderDate: "2026-11-24T10:00:00Z", totalAmount: 40, status: "Pending", state: "Submitted", reason: "", paymentMethodId: "pm_1First", items: [], timeline: [] }],
+    });
+    visit("/cart");
+    await screen.findByRole("group", { name: "Card" });
+    expect(screen.getByText(/charged when the order is confirmed/)).toBeTruthy();
+    const user = userEvent.setup();
+    const place = screen.getByRole("button", { name: /Place order/ });
+    await waitFor(() => expect((place as HTMLButtonElement).disabled).toBe(false));
+    await user.click(place);
+    expect((await screen.findByRole("alert")).textContent).toMatch(/cannot be reached/);
+    await user.click(place);
+    await screen.findByRole("heading", { name: "Order #9" });
+    const placed = calls.filter((c) => c.path === "/api/orders/place");
+    expect(placed.map((c) => c.body)).toEqual([{ paymentMethodId: "pm_1First" }, { paymentMethodId: "pm_1First" }]);
+    expect(placed[1].headers["Idempotency-Key"]).toBe(placed[0].headers["Idempotency-Key"]);
+    expect(stripe.created).toBe(1);
+  });
+
+  it("a live shop without a card form says so and takes no order", async () => {
+    fakeFetch({
+      "POST /api/auth/refresh": loggedIn,
+      "GET /api/cart": () => [200, cart],
+      "GET /api/payments/config": () => [200, { provider: "stripe", livemode: true, publishableKey: null }],
+    });
+    visit("/cart");
+    expect((await screen.findByRole("alert")).textContent).toMatch(/not available/);
+    expect(screen.queryByLabelText(/Visa/)).toBeNull(); // test cards would only be declined
+    expect((screen.getByRole("button", { name: /Place order/ }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it("Stripe's test mode without a card form offers Stripe's test cards", async () => {
+    fakeFetch({
+      "POST /api/auth/refresh": loggedIn,
+      "GET /api/cart": () => [200, cart],
+      "GET /api/payments/config": () => [200, { provider: "stripe", livemode: false, publishableKey: null }],
+    });
+    visit("/cart");
+    expect(await screen.findByLabelText(/Visa/)).toBeTruthy();
+    expect(screen.getByText(/through Stripe in test mode/)).toBeTruthy();
   });
 });
 

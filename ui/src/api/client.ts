@@ -4,6 +4,7 @@ import type {
   Cart,
   ClusterStats,
   Order,
+  PaymentConfig,
   PlacedOrder,
   Product,
   ProductPage,
@@ -124,6 +125,7 @@ export const api = {
     json<Cart>(`/api/cart/items/${productId}`, { method: "DELETE", token }),
   clearCart: (token: string) => json<Cart>("/api/cart", { method: "DELETE", token }),
 
+  paymentConfig: () => json<PaymentConfig>("/api/payments/config"),
   placeOrder: (token: string, paymentMethodId: string, idempotencyKey: string) =>
     json<PlacedOrder>("/api/orders/place", {
       method: "POST",

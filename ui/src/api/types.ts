@@ -133,3 +133,12 @@ export interface ClusterStats {
   at: number;
   nodes: NodeStats[];
 }
+
+/** GET /api/payments/config: how this shop takes a payment. */
+export interface PaymentConfig {
+  provider: "test" | "stripe";
+  /** Real money moves (Stripe with a live key). */
+  livemode: boolean;
+  /** Stripe's publishable key for the card form; null: test cards only. */
+  publishableKey: string | null;
+}

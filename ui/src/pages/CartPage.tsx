@@ -1,6 +1,6 @@
-// The cart: change quantities, remove lines, clear; then check out with one
-// of the built-in provider's test cards.
-import { useEffect, useState } from "react";
+// The cart: change quantities, remove lines, clear; then check out with a
+// card (Stripe's card form) or one of the test cards, as the shop is set up.
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { api, ApiError } from "../api/client";
@@ -9,6 +9,9 @@ import { useCart } from "../cart/CartProvider";
 import { ErrorMessage, Loading } from "../components/common";
 import { formatMoney, testCards } from "../format";
 import { useAction } from "../hooks/useAction";
+import { useLoad } from "../hooks/useLoad";
+import { PaymentFields, paymentMode } from "../payments/PaymentFields";
+import type { MakePaymentMethod } from "../payments/StripeCardField";
 
 /** A fresh Idempotency-Key (works outside secure contexts too). */
 export function newIdempotencyKey(): string {
@@ -54,6 +57,26 @@ export function CartPage() {
   const [card, setCard] = useState<string>(testCards[0].id);
   const [key, setKey] = useState(newIdempotencyKey);
   const { busy, error, setError, run } = useAction();
+  const payments = useLoad(() => api.paymentConfig(), []);
+  const makePaymentMethod = useRef<MakePaymentMethod | null>(null);
+  const [cardFormReady, setCardFormReady] = useState(false);
+  const onCardForm = useCallback((make: MakePaymentMethod | null) => {
+    makePaymentMethod.current = make;
+    setCardFormReady(make !== null);
+  }, []);
+  // The card form's PaymentMethod for the current Idempotency-Key: a retry
+  // after a network error must repeat the same request, card included, so
+  // the server recognizes it instead of seeing a different order.
+  const madeFor = useRef<{ key: string; id: string } | null>(null);
+
+  const paymentMethodId = async (): Promise<string> => {
+    if (!payments.value || paymentMode(payments.value) !== "card-form") return card;
+    if (madeFor.current?.key === key) return madeFor.current.id;
+    if (!makePaymentMethod.current) throw new Error("The card form is still loading.");
+    const id = await makePaymentMethod.current();
+    madeFor.current = { key, id };
+    return id;
+  };
 
   const act = async (fn: () => Promise<void>) => {
     setError(null);
@@ -68,7 +91,8 @@ export function CartPage() {
     e.preventDefault();
     await run(async () => {
       try {
-        const placed = await withToken((t) => api.placeOrder(t, card, key));
+        const method = await paymentMethodId();
+        const placed = await withToken((t) => api.placeOrder(t, method, key));
         setKey(newIdempotencyKey());
         await reload().catch(() => undefined);
         navigate(`/orders/${placed.orderId}`, { state: { priceChanges: placed.priceChanges } });
@@ -80,6 +104,9 @@ export function CartPage() {
       }
     });
   };
+
+  const mode = payments.value ? paymentMode(payments.value) : null;
+  const canPay = mode === "test-cards" || (mode === "card-form" && cardFormReady);
 
   if (!cart) return <Loading what="your cart" />;
   if (cart.items.length === 0)
@@ -132,22 +159,15 @@ export function CartPage() {
       </table>
 
       <form className="checkout" onSubmit={place}>
-        <fieldset>
-          <legend>Pay with a test card</legend>
-          <p className="hint">
-            This shop runs the built-in test payment provider: no real money moves. The cards below
-            behave like Stripe's test cards: the first two succeed, the others are declined with the
-            reason shown.
-          </p>
-          {testCards.map((c) => (
-            <label key={c.id} className="radio">
-              <input type="radio" name="card" value={c.id} checked={card === c.id} onChange={() => setCard(c.id)} />
-              {c.label} <code>{c.id}</code>
-            </label>
-          ))}
-        </fieldset>
+        {payments.value ? (
+          <PaymentFields config={payments.value} card={card} setCard={setCard} onCardForm={onCardForm} />
+        ) : payments.error ? (
+          <ErrorMessage error={payments.error} />
+        ) : (
+          <Loading what="the payment options" />
+        )}
         <ErrorMessage error={error} />
-        <button type="submit" disabled={busy}>{busy ? "Placing order…" : `Place order (${formatMoney(cart.totalPrice)})`}</button>
+        <button type="submit" disabled={busy || !canPay}>{busy ? "Placing order…" : `Place order (${formatMoney(cart.totalPrice)})`}</button>
       </form>
     </section>
   );
