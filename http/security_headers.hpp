@@ -24,15 +24,18 @@ inline constexpr std::string_view page_security_policy =
   "form-action 'self'; frame-ancestors 'none'";
 
 /// The page's policy when it takes cards with Stripe Elements: also Stripe.js
-/// from js.stripe.com, its card fields' frames (js.stripe.com, and
-/// hooks.stripe.com for a card's authentication) and its calls to
-/// api.stripe.com, as Stripe's security guide lists them. Nothing else is
-/// opened: still no inline script, no other origin.
+/// from js.stripe.com (and the *.js.stripe.com hosts it loads parts from),
+/// its card fields' frames (the same hosts, and hooks.stripe.com for a
+/// card's authentication) and its calls to api.stripe.com, as Stripe's
+/// security guide lists them (less maps.googleapis.com, which only its
+/// address element uses). Nothing else is opened: still no inline script,
+/// no other origin.
 inline constexpr std::string_view stripe_page_security_policy =
-  "default-src 'self'; script-src 'self' https://js.stripe.com; style-src 'self'; "
-  "img-src 'self' data:; font-src 'self'; connect-src 'self' https://api.stripe.com; "
-  "frame-src https://js.stripe.com https://hooks.stripe.com; object-src 'none'; "
-  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+  "default-src 'self'; script-src 'self' https://js.stripe.com https://*.js.stripe.com; "
+  "style-src 'self'; img-src 'self' data:; font-src 'self'; "
+  "connect-src 'self' https://api.stripe.com; "
+  "frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com; "
+  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Every other answer (JSON, the page's files): as a document it may load
 /// nothing and be framed by nobody.

@@ -289,10 +289,12 @@ class StripeCardFormTests(unittest.TestCase):
         for path in ("/", "/cart"):
             [policy] = policies(path)
             directives = {d.split()[0]: d.split()[1:] for d in policy.split("; ")}
-            self.assertEqual(directives["script-src"], ["'self'", "https://js.stripe.com"])
+            self.assertEqual(directives["script-src"],
+                             ["'self'", "https://js.stripe.com", "https://*.js.stripe.com"])
             self.assertEqual(directives["connect-src"], ["'self'", "https://api.stripe.com"])
             self.assertEqual(directives["frame-src"],
-                             ["https://js.stripe.com", "https://hooks.stripe.com"])
+                             ["https://js.stripe.com", "https://*.js.stripe.com",
+                              "https://hooks.stripe.com"])
             self.assertEqual(directives["frame-ancestors"], ["'none'"])
             self.assertNotIn("unsafe", policy)
         # Files and JSON still load nothing as documents.
