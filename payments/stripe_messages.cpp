@@ -33,10 +33,18 @@ api_call cancel_intent(std::string_view intent_id, const std::string& key) {
 }
 
 std::string decline_reason(std::string_view code, std::string_view decline_code) {
-  static constexpr std::array<std::string_view, 9> known = {
-    "insufficient_funds", "expired_card", "incorrect_cvc",   "incorrect_number",
-    "lost_card",          "stolen_card",  "fraudulent",      "processing_error",
-    "card_declined"};
+  static constexpr std::array<std::string_view, 6> known = {
+    "insufficient_funds", "expired_card",     "incorrect_cvc",
+    "incorrect_number",   "processing_error", "card_declined"};
+  // The order's reason is shown to whoever placed it. Stripe asks that a
+  // card reported lost or stolen, or refused as fraud, be shown as a plain
+  // decline: the Dashboard keeps the real code for the shop.
+  static constexpr std::array<std::string_view, 4> told_as_declined = {
+    "lost_card", "stolen_card", "fraudulent", "pickup_card"};
+  for (auto candidate : {decline_code, code})
+    for (auto k : told_as_declined)
+      if (candidate == k)
+        return "card_declined";
   for (auto candidate : {decline_code, code})
     for (auto k : known)
       if (candidate == k)

@@ -84,7 +84,15 @@ TEST_CASE("intent answers: success, declines with their reasons, action, retries
     200, R"({"id":"pi_4","status":"requires_payment_method",
              "last_payment_error":{"code":"card_declined","decline_code":"stolen_card"}})");
   CHECK(confirmed_declined.what == verdict::declined);
-  CHECK(confirmed_declined.reason == "stolen_card");
+  // A stolen card reads as a plain decline to the buyer (Stripe's advice).
+  CHECK(confirmed_declined.reason == "card_declined");
+  for (const char* reported : {"lost_card", "fraudulent", "pickup_card"}) {
+    auto declined = read_intent_answer(
+      402, std::string{R"({"error":{"type":"card_error","code":"card_declined","decline_code":")"} +
+             reported + R"("}})");
+    CHECK_MESSAGE(declined.what == verdict::declined, reported);
+    CHECK_MESSAGE(declined.reason == "card_declined", reported);
+  }
   CHECK(read_intent_answer(200, R"({"id":"pi_5","status":"requires_confirmation"})").what ==
         verdict::unsettled);
   CHECK(read_intent_answer(200, R"({"id":"pi_6","status":"canceled"})").what ==

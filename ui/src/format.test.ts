@@ -16,6 +16,9 @@ describe("wording", () => {
     expect(stateLabel("PaymentAuthorized")).toBe("Payment authorized");
     expect(stateLabel("Weird")).toBe("Weird");
     expect(reasonText("insufficient_funds")).toBe("the card has insufficient funds");
+    // A reported card reads as a plain decline (Stripe's advice).
+    for (const code of ["stolen_card", "lost_card", "fraudulent"]) expect(reasonText(code)).toBe("the card was declined");
+    expect(reasonText("authentication_required")).toMatch(/3-D Secure/);
     expect(reasonText("cart_changed")).toBe("its items were no longer in the cart (another order took them)");
     expect(reasonText("something_new")).toBe("something new");
     expect(reasonText("")).toBe("");

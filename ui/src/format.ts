@@ -37,6 +37,16 @@ const reasons: Record<string, string> = {
   card_declined: "the card was declined",
   insufficient_funds: "the card has insufficient funds",
   expired_card: "the card has expired",
+  incorrect_cvc: "the card's security code was wrong",
+  // Stripe asks that these be shown as a plain decline: telling a card
+  // thief that the card is reported helps the thief, not the shop.
+  lost_card: "the card was declined",
+  stolen_card: "the card was declined",
+  fraudulent: "the card was declined",
+  pickup_card: "the card was declined",
+  authentication_required: "the card needs authentication (3-D Secure), which this shop cannot ask for yet; please try another card",
+  processing_error: "the card could not be processed; please try again",
+  payment_rejected: "the payment provider refused the payment",
   invalid_payment_method: "the payment method is not valid",
   payment_timeout: "the payment did not complete in time",
   payment_unavailable: "the payment provider is unavailable",
