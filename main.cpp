@@ -235,6 +235,7 @@ or_exit<std::shared_ptr<emporium::payment_provider>> make_payment_provider(
     opts.http.timeout = std::chrono::milliseconds(cfg.payment_call_timeout_ms);
     opts.secret_key = cfg.stripe_secret_key;
     opts.currency = cfg.currency;
+    opts.buyer_authenticates = !cfg.stripe_publishable_key.empty();
     opts.key_prefix =
       "emporium-" + emporium::persistence::installation_id(files.global_db, files.level);
     return std::shared_ptr<emporium::payment_provider>{
@@ -277,6 +278,7 @@ node_actors spawn_node_actors(caf::actor_system& sys, const emporium::node_confi
   emporium::saga_options saga;
   saga.reserve_ttl_ms = std::int64_t{cfg.reserve_ttl_s} * 1000;
   saga.payment_timeout_ms = cfg.payment_timeout_ms;
+  saga.authentication_timeout_ms = cfg.payment_authentication_timeout_ms;
   emporium::router_options route_opts;
   route_opts.node_name = emporium::node_name(cfg);
   route_opts.seeds = std::move(seeds);

@@ -22,6 +22,8 @@ namespace emporium {
 struct saga_options {
   std::int64_t reserve_ttl_ms = 10 * 60 * 1000; ///< how long stock stays reserved
   std::int64_t payment_timeout_ms = 30'000;     ///< charge must answer by then
+  /// A card that asks for 3-D Secure: its buyer must pass it by then.
+  std::int64_t authentication_timeout_ms = 5 * 60 * 1000;
   std::int64_t step_timeout_ms = 5'000;         ///< one request to an actor
   int max_step_attempts = 5;                    ///< retries of reserve/commit
   std::int64_t backoff_base_ms = 50;            ///< doubles per attempt

@@ -91,7 +91,8 @@ typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, payment_reply& x) {
-  return f(caf::meta::type_name("payment_reply"), x.approved, x.reason, x.payment_id);
+  return f(caf::meta::type_name("payment_reply"), x.approved, x.reason, x.payment_id,
+           x.action_secret);
 }
 
 } // namespace emporium
@@ -267,6 +268,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(emporium, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(emporium, (emporium::admit_registration))
   CAF_ADD_TYPE_ID(emporium, (emporium::admit_login_from))
   CAF_ADD_TYPE_ID(emporium, (emporium::end_login_from))
+  CAF_ADD_TYPE_ID(emporium, (emporium::check_payment))
+  CAF_ADD_TYPE_ID(emporium, (emporium::check_order_payment))
 CAF_END_TYPE_ID_BLOCK(emporium)
 
 // A write goes to the store of the entity's own node only: never serialized.

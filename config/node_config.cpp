@@ -264,6 +264,10 @@ const std::vector<option>& options() {
      number<unsigned>(&c::reserve_ttl_s, 1, 86400)},
     {"payment-timeout-ms", "an order whose payment has not answered by then is cancelled",
      number<unsigned>(&c::payment_timeout_ms, 100, 3'600'000)},
+    {"payment-authentication-timeout-ms",
+     "a card that asks for 3-D Secure (Stripe, with a publishable key): the buyer must pass "
+     "it by then, or the order is cancelled; with payment-timeout-ms, within reserve-ttl",
+     number<unsigned>(&c::payment_authentication_timeout_ms, 1'000, 3'600'000)},
     {"payment-latency-ms", "simulated latency of the built-in test-mode payment provider",
      number<unsigned>(&c::payment_latency_ms, 0, 600'000)},
     {"payment-max-in-flight", "payment provider calls at once; more wait in a queue",
@@ -499,6 +503,12 @@ config_result load_config(int argc, const char* const* argv, const char* const* 
                         "(or EMPORIUM_STRIPE_SECRET_KEY)"};
   if (auto error = check_publishable_key(cfg))
     return config_error{std::move(*error)};
+  // The order's units stay reserved through the charge and the buyer's
+  // authentication, and the commit after them needs its time too.
+  if (std::uint64_t{cfg.payment_timeout_ms} + cfg.payment_authentication_timeout_ms +
+        30'000 > std::uint64_t{cfg.reserve_ttl_s} * 1000)
+    return config_error{"payment-timeout-ms + payment-authentication-timeout-ms + 30 s must "
+                        "fit in reserve-ttl: the stock is held for the order meanwhile"};
   return cfg;
 }
 

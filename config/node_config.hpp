@@ -69,6 +69,7 @@ struct node_config {
   // -- orders and payments
   unsigned reserve_ttl_s = 600;
   unsigned payment_timeout_ms = 30'000;
+  unsigned payment_authentication_timeout_ms = 300'000; // 3-D Secure: the buyer's time
   unsigned payment_latency_ms = 0;
   unsigned payment_max_in_flight = 512;
   unsigned payment_call_timeout_ms = 10'000;

@@ -12,6 +12,7 @@ std::string status_name(order_status s) {
     case order_status::payment_authorized: return "PaymentAuthorized";
     case order_status::confirmed: return "Confirmed";
     case order_status::cancelled: return "Cancelled";
+    case order_status::authentication_required: return "AuthenticationRequired";
   }
   return "Submitted";
 }
@@ -27,7 +28,7 @@ std::string seed_status_name(order_status s) {
 std::optional<order_status> parse_status(const std::string& name) {
   for (auto s : {order_status::submitted, order_status::stock_reserved,
                  order_status::payment_authorized, order_status::confirmed,
-                 order_status::cancelled})
+                 order_status::cancelled, order_status::authentication_required})
     if (status_name(s) == name)
       return s;
   return std::nullopt;
@@ -49,6 +50,10 @@ std::optional<order_status> next_status(order_status from, saga_event ev) {
         return S::cancelled;
       return std::nullopt;
     case S::stock_reserved:
+      if (ev == E::authentication_needed)
+        return S::authentication_required;
+      [[fallthrough]];
+    case S::authentication_required:
       if (ev == E::authorized)
         return S::payment_authorized;
       if (ev == E::declined || ev == E::payment_timed_out || ev == E::user_cancel)
@@ -75,9 +80,12 @@ compensation compensation_for(order_status from, saga_event ev) {
   c.release_stock = true;
   // A charge may be in flight from StockReserved on (its answer may be lost):
   // the refund is keyed by the order, so it refunds only what was charged.
-  c.refund_payment = from == order_status::stock_reserved ||
-                     from == order_status::payment_authorized;
+  c.refund_payment = awaiting_payment(from) || from == order_status::payment_authorized;
   return c;
+}
+
+bool awaiting_payment(order_status s) {
+  return s == order_status::stock_reserved || s == order_status::authentication_required;
 }
 
 cents order_total(const std::vector<order_line>& lines) {
@@ -92,6 +100,8 @@ bool apply_event(order_state& order, saga_event ev, const std::string& reason, m
   if (!next)
     return false;
   order.status = *next;
+  if (*next != order_status::authentication_required)
+    order.payment_action.clear(); // of no use, and a secret, once the wait is over
   if (*next == order_status::cancelled)
     order.reason = reason;
   order.timeline.push_back({*next, *next == order_status::cancelled ? reason : "", now});
@@ -105,7 +115,7 @@ notice_effect notice_effect_of(const order_state& order, notice_kind kind,
     return notice_effect::duplicate;
   switch (kind) {
     case notice_kind::charge_succeeded:
-      if (order.status == order_status::stock_reserved)
+      if (awaiting_payment(order.status))
         return notice_effect::authorize;
       // A charge that succeeded after the order was given up (its answer
       // came too late, or never): the compensation must run again.
@@ -113,8 +123,7 @@ notice_effect notice_effect_of(const order_state& order, notice_kind kind,
         return notice_effect::refund_again;
       return notice_effect::nothing;
     case notice_kind::charge_failed:
-      return order.status == order_status::stock_reserved ? notice_effect::decline
-                                                          : notice_effect::nothing;
+      return awaiting_payment(order.status) ? notice_effect::decline : notice_effect::nothing;
     case notice_kind::refunded:
       return refunded > order.refunded ? notice_effect::record_refund : notice_effect::nothing;
   }

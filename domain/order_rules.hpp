@@ -2,11 +2,18 @@
 // over plain structs, tested without an actor system (tests/unit).
 //
 //   Submitted --reserved--> StockReserved --authorized--> PaymentAuthorized --committed--> Confirmed
-//       |                       |                              |
-//       | out_of_stock          | declined / payment timeout   | commit failed (refund)
-//       | reserve failed        | user cancel (release, void)  | user cancel (release, refund)
-//       | user cancel           v                              v
+//       |                       |        ^ \                   |
+//       | out_of_stock          |        |  authentication     | commit failed (refund)
+//       | reserve failed        |        |  needed             | user cancel (release, refund)
+//       | user cancel           |   AuthenticationRequired     |
+//       |                       |     | (authorized: on to     |
+//       |                       |     |  PaymentAuthorized)    |
+//       |                       | declined / payment timeout / user cancel (release, void)
 //       `------------------> Cancelled <-----------------------'
+//
+// AuthenticationRequired: the card asks its holder to authenticate (3-D
+// Secure); the saga waits for the buyer's browser to do it, with a longer
+// deadline, holding the intent's client secret (payment_action).
 //
 // Confirmed and Cancelled are terminal: every later event is ignored, which
 // makes duplicate and reordered messages harmless.
@@ -29,6 +36,7 @@ enum class order_status : std::uint8_t {
   payment_authorized = 3,
   confirmed = 4,
   cancelled = 5,
+  authentication_required = 6,
 };
 
 enum class saga_event : std::uint8_t {
@@ -42,6 +50,7 @@ enum class saga_event : std::uint8_t {
   commit_failed,     // a reservation could not be committed (expired)
   user_cancel,       // POST /api/orders/{id}/cancel
   cart_refused,      // the cart no longer held the ordered units (see cart_rules.hpp)
+  authentication_needed, // the card asks its holder to authenticate (3-D Secure)
 };
 
 /// Emporium's status names (exact) and the seed's (Pending/Completed/Cancelled).
@@ -89,7 +98,17 @@ struct order_state {
   std::vector<timeline_entry> timeline;
   std::vector<std::string> payment_events; // provider notices acted on (newest last)
   cents refunded = 0;                      // given back, as the provider reports it
+  /// AuthenticationRequired: what the buyer's browser needs to authenticate
+  /// the charge (Stripe's PaymentIntent client secret); shown to the
+  /// order's owner only, and cleared once the order leaves that state.
+  std::string payment_action;
 };
+
+/// A client secret is ~60 characters; a snapshot holding more is refused.
+inline constexpr std::size_t max_payment_action_bytes = 512;
+
+/// The order waits for its payment: a charge may be on its way or done.
+bool awaiting_payment(order_status s);
 
 cents order_total(const std::vector<order_line>& lines);
 

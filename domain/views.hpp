@@ -44,6 +44,9 @@ struct payment_reply {
   bool approved = false;
   std::string reason;
   std::string payment_id;
+  /// Not approved yet: the card asks its holder to authenticate, and this
+  /// is what the buyer's browser needs for it (Stripe's client secret).
+  std::string action_secret;
 };
 
 /// An order found by id: whose it is, and the order.

@@ -51,6 +51,8 @@ std::string decline_reason(std::string_view code, std::string_view decline_code)
         return std::string{k};
   if (code == "invalid_cvc")
     return "incorrect_cvc";
+  if (code == "payment_intent_authentication_failure")
+    return "authentication_failed"; // the holder did not pass 3-D Secure
   if (code == "invalid_expiry_month" || code == "invalid_expiry_year")
     return "expired_card";
   // generic_decline, do_not_honor, card_velocity_exceeded...: a decline
@@ -73,7 +75,8 @@ intent_answer read_intent(const nlohmann::json& intent) {
   if (status == "succeeded")
     return {verdict::succeeded, id, {}};
   if (status == "requires_action")
-    return {verdict::requires_action, id, "authentication_required"};
+    return {verdict::requires_action, id, "authentication_required",
+            text_of(intent, "client_secret")};
   if (status == "processing")
     return {verdict::processing, id, {}};
   if (status == "canceled")

@@ -43,7 +43,7 @@ api_call cancel_intent(std::string_view intent_id, const std::string& key);
 enum class verdict : std::uint8_t {
   succeeded,       ///< the intent holds the money
   declined,        ///< final: the card was refused (reason says why)
-  requires_action, ///< 3-D Secure or similar: no customer here to ask
+  requires_action, ///< 3-D Secure or similar: the card holder must act (client_secret)
   unsettled,       ///< requires_payment_method / _confirmation / _capture: no money yet
   processing,      ///< Stripe is still deciding: ask again later
   canceled,        ///< no money, and there never will be
@@ -56,6 +56,7 @@ struct intent_answer {
   verdict what = verdict::retry;
   std::string intent_id; ///< pi_... when the answer names one
   std::string reason;    ///< declined: the saga's reason; retry/rejected: why
+  std::string client_secret; ///< what Stripe.js needs to act on the intent (if named)
 };
 
 /// Reads an answer that carries a PaymentIntent (create, get); `status` 0
@@ -70,8 +71,8 @@ settle_verdict read_settle_answer(int status, std::string_view body) noexcept;
 
 /// Stripe's `decline_code` (or `code`) as one of the order saga's reasons:
 /// card_declined, insufficient_funds, expired_card, incorrect_cvc,
-/// incorrect_number, lost_card, stolen_card, fraudulent,
-/// invalid_payment_method, processing_error.
+/// incorrect_number, authentication_failed, processing_error (a card
+/// reported lost or stolen, or refused as fraud: card_declined).
 std::string decline_reason(std::string_view code, std::string_view decline_code);
 
 } // namespace emporium::payments::stripe

@@ -2,8 +2,14 @@
 //
 // Charge: POST /v1/payment_intents with confirm=true under the key
 // "<prefix>-order-<id>-charge". succeeded authorizes; a card_error declines
-// with its reason; requires_action cancels the intent and declines with
-// authentication_required (no shopper is there to authenticate).
+// with its reason; requires_action (3-D Secure) hands the intent's client
+// secret to the saga, which waits for the buyer's browser, when the
+// storefront can run it (buyer_authenticates); otherwise it cancels the
+// intent and declines with authentication_required.
+//
+// Status (after the buyer's browser acted): GET the intent; succeeded
+// authorizes, back at requires_payment_method declines with why, still
+// requires_action (or processing) waits on.
 //
 // Refund (compensation of a cancelled order; the saga repeats it until it
 // answers, across restarts) must give back money from a charge whose answer
@@ -60,6 +66,18 @@ private:
   repeat_filter filter_{std::chrono::seconds(10)};
 };
 
+/// The charge's result when the intent is settled either way (it holds
+/// the money, or never will from this card); none while it is not.
+std::optional<charge_result> settled(const intent_answer& a) {
+  switch (a.what) {
+    case verdict::succeeded: return charge_result{charge_status::succeeded, {}, a.intent_id};
+    case verdict::declined:
+      return charge_result{charge_status::declined, a.reason.empty() ? "canceled" : a.reason, {}};
+    case verdict::canceled: return charge_result{charge_status::declined, "canceled", {}};
+    default: return std::nullopt;
+  }
+}
+
 class stripe_provider final : public payment_provider {
 public:
   explicit stripe_provider(stripe_options opts)
@@ -71,11 +89,13 @@ public:
     auto key = stripe_key(opts_.key_prefix, req.idempotency_key, "charge");
     call("charge", create_intent(params, key), [this, req, done](int status, std::string body) {
       auto a = read_intent_answer(status, body);
+      if (auto result = settled(a))
+        return done(std::move(*result));
       switch (a.what) {
-        case verdict::succeeded: return done({charge_status::succeeded, {}, a.intent_id});
-        case verdict::declined: return done({charge_status::declined, a.reason, {}});
-        case verdict::canceled: return done({charge_status::declined, "canceled", {}});
         case verdict::requires_action:
+          if (opts_.buyer_authenticates && !a.client_secret.empty())
+            return done({charge_status::requires_action, a.reason, a.intent_id,
+                         a.client_secret});
           return cancel(req, a.intent_id, [done](bool ok) {
             done(ok ? charge_result{charge_status::declined, "authentication_required", {}}
                     : charge_result{charge_status::transient, "cancel failed", {}});
@@ -84,13 +104,9 @@ public:
         case verdict::processing:
           // Not decided when it answered: how it stands now decides.
           return call("charge", get_intent(a.intent_id), [done](int st, std::string b) {
-            auto now = read_intent_answer(st, b);
-            if (now.what == verdict::succeeded)
-              return done({charge_status::succeeded, {}, now.intent_id});
-            if (now.what == verdict::declined || now.what == verdict::canceled)
-              return done({charge_status::declined, now.reason.empty() ? "canceled" : now.reason,
-                           {}});
-            done({charge_status::transient, "intent not settled", {}});
+            auto result = settled(read_intent_answer(st, b));
+            done(result ? std::move(*result)
+                        : charge_result{charge_status::transient, "intent not settled", {}});
           });
         case verdict::key_reused:
           // A refund's probe took the key first: the order is being
@@ -99,6 +115,9 @@ public:
         case verdict::rejected:
           failures_.note("charge", a.reason);
           return done({charge_status::declined, "payment_rejected", {}});
+        case verdict::succeeded: // settled above
+        case verdict::declined:
+        case verdict::canceled:
         case verdict::retry: break;
       }
       done({charge_status::transient, a.reason, {}});
@@ -131,6 +150,29 @@ public:
              return fail("probe: " + probe.reason);
            settle(req, probe.intent_id, done, fail);
          });
+  }
+
+  void status(const charge_request&, const std::string& payment_id,
+              charge_done done) override {
+    call("status", get_intent(payment_id), [done](int st, std::string body) {
+      auto now = read_intent_answer(st, body);
+      if (auto result = settled(now))
+        return done(std::move(*result));
+      switch (now.what) {
+        case verdict::requires_action:
+        case verdict::processing:
+          // Not decided yet: the buyer has not finished, or Stripe is
+          // still at it. The saga waits on, with the same secret.
+          if (!now.client_secret.empty())
+            return done({charge_status::requires_action, "authentication_required",
+                         now.intent_id, now.client_secret});
+          break;
+        case verdict::rejected: return done({charge_status::declined, "payment_rejected", {}});
+        default: break;
+      }
+      done({charge_status::transient, now.reason.empty() ? "intent not settled" : now.reason,
+            {}});
+    });
   }
 
 private:

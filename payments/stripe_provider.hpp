@@ -20,6 +20,10 @@ struct stripe_options {
   /// installations (or one whose data directory was wiped) sharing a Stripe
   /// account never replay each other's order ids.
   std::string key_prefix = "emporium";
+  /// A card that asks for 3-D Secure waits for the buyer's browser to run
+  /// it (the storefront has Stripe.js: a publishable key is set); without,
+  /// such a charge is canceled and declined (authentication_required).
+  bool buyer_authenticates = false;
 };
 
 /// Throws std::invalid_argument when the URL or the CA file is unusable.

@@ -193,7 +193,7 @@ std::optional<Lines> decode_lines(const json* lines) {
 
 std::optional<order_status> decode_status(std::optional<int> s) {
   if (!s || *s < static_cast<int>(order_status::submitted) ||
-      *s > static_cast<int>(order_status::cancelled))
+      *s > static_cast<int>(order_status::authentication_required))
     return std::nullopt;
   return static_cast<order_status>(*s);
 }
@@ -305,6 +305,8 @@ std::string encode(const order_state& o) {
   }
   if (o.refunded != 0)
     j.key(k::refunded).num(o.refunded);
+  if (!o.payment_action.empty())
+    j.key(k::payment_action).str(o.payment_action);
   return j.raw("}").take();
 }
 
@@ -388,6 +390,13 @@ std::optional<order_state> decode_order(const std::string& text) {
     if (!refunded || *refunded < 0)
       return std::nullopt;
     o.refunded = *refunded;
+  }
+  // Only while the order waits for its buyer's authentication.
+  if (json_read::member(*j, k::payment_action) != nullptr) {
+    auto action = field<std::string>(*j, k::payment_action);
+    if (!action || action->size() > max_payment_action_bytes)
+      return std::nullopt;
+    o.payment_action = std::move(*action);
   }
   return o;
 }

@@ -34,6 +34,19 @@ struct cancel_order {
   using reply = order_state;
 };
 
+/// The buyer's browser has run the card's authentication: the saga asks
+/// the provider what became of the charge and goes on (or cancels). The
+/// answer is the order once that is durable; an order not waiting for an
+/// authentication answers as it stands.
+struct check_order_payment {
+  using reply = order_state;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, check_order_payment&) {
+  return f(caf::meta::type_name("check_order_payment"));
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, payment_notice& x) {
   return f(caf::meta::type_name("payment_notice"), x.event_id, x.kind, x.payment_id, x.reason,
@@ -54,7 +67,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, order_state& x) {
   return f(caf::meta::type_name("order_state"), x.id, x.user, x.lines, x.total,
            x.payment_method, x.status, x.reason, x.payment_id, x.placed_at,
-           x.payment_deadline, x.compensated, x.timeline, x.payment_events, x.refunded);
+           x.payment_deadline, x.compensated, x.timeline, x.payment_events, x.refunded,
+           x.payment_action);
 }
 
 template <class Inspector>

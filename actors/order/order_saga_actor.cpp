@@ -144,6 +144,8 @@ bool transition(saga_self* self, saga_event ev, const std::string& reason,
   auto started = trace::now_ns();
   if (st.order.status == order_status::stock_reserved)
     st.order.payment_deadline = now + st.rt.svc->saga.payment_timeout_ms;
+  else if (st.order.status == order_status::authentication_required)
+    st.order.payment_deadline = now + st.rt.svc->saga.authentication_timeout_ms;
   auto undo = compensation_for(from, ev);
   ++st.step;
   st.attempts = 0;
@@ -358,16 +360,24 @@ void commit_all(saga_self* self) {
     });
 }
 
+/// The time left before the order's payment deadline; none, and the order
+/// cancelled as payment_timeout, once it has passed.
+std::optional<std::chrono::milliseconds> payment_time_left(saga_self* self) {
+  auto remaining = self->state.order.payment_deadline - wall_clock_ms();
+  if (remaining > 0)
+    return std::chrono::milliseconds(remaining);
+  transition(self, saga_event::payment_timed_out, "payment_timeout");
+  return std::nullopt;
+}
+
 void charge(saga_self* self) {
   auto& st = self->state;
-  auto remaining = st.order.payment_deadline - wall_clock_ms();
-  if (remaining <= 0) {
-    transition(self, saga_event::payment_timed_out, "payment_timeout");
+  auto remaining = payment_time_left(self);
+  if (!remaining)
     return;
-  }
   auto step = st.step;
   if (st.attempts == 0)
-    self->delayed_send(self, std::chrono::milliseconds(remaining), atoms::deadline::value, step);
+    self->delayed_send(self, *remaining, atoms::deadline::value, step);
   auto span = step_span(self);
   auto started = trace::now_ns();
   auto charged = [self, span, started](const std::string& outcome) {
@@ -376,7 +386,7 @@ void charge(saga_self* self) {
                    {"payment.outcome", outcome}},
                   outcome != "approved");
   };
-  self->request(st.rt.svc->payment, std::chrono::milliseconds(remaining),
+  self->request(st.rt.svc->payment, *remaining,
                 charge_order{st.order.id, st.order.total, st.order.payment_method})
     .then(
       [self, step, charged](payment_reply& r) {
@@ -387,6 +397,11 @@ void charge(saga_self* self) {
         if (r.approved) {
           self->state.order.payment_id = r.payment_id;
           transition(self, saga_event::authorized, "");
+        } else if (!r.action_secret.empty()) {
+          // 3-D Secure: the buyer's browser must act; the saga waits.
+          self->state.order.payment_id = r.payment_id;
+          self->state.order.payment_action = r.action_secret;
+          transition(self, saga_event::authentication_needed, "");
         } else {
           transition(self, saga_event::declined, r.reason);
         }
@@ -402,6 +417,55 @@ void charge(saga_self* self) {
         self->delayed_send(self, step_backoff(st, 64).delay(st.attempts + 1),
                            atoms::step::value, step);
       });
+}
+
+/// AuthenticationRequired: nothing to do but wait for the buyer's browser
+/// (check_order_payment) or the provider's notice, until the deadline.
+void await_authentication(saga_self* self) {
+  if (auto remaining = payment_time_left(self))
+    self->delayed_send(self, *remaining, atoms::deadline::value, self->state.step);
+}
+
+/// The buyer's browser ran the card's authentication: asks the provider
+/// what became of the charge, and goes on, cancels, or waits on. Answers
+/// the order once what changed is durable (as it stands if nothing did).
+caf::result<order_state> check_authentication(saga_self* self) {
+  auto& st = self->state;
+  if (st.order.status != order_status::authentication_required)
+    return st.order;
+  auto rp = self->make_response_promise();
+  auto step = st.step;
+  auto answer_now = [self, rp]() mutable { rp.deliver(self->state.order); };
+  auto when_durable = [rp](const order_state* o) mutable {
+    if (o)
+      rp.deliver(*o);
+    else
+      rp.deliver(make_error(errc::storage_failure));
+  };
+  const auto& o = st.order;
+  self
+    ->request(st.rt.svc->payment, std::chrono::milliseconds(st.rt.svc->saga.step_timeout_ms),
+              check_payment{o.id, o.total, o.payment_method, o.payment_id})
+    .then(
+      [self, step, answer_now, when_durable](payment_reply& r) mutable {
+        if (step != self->state.step || !r.action_secret.empty())
+          return answer_now(); // moved on meanwhile, or still waiting
+        bool moved = false;
+        if (r.approved) {
+          self->state.order.payment_id = r.payment_id;
+          moved = transition(self, saga_event::authorized, "", when_durable);
+        } else {
+          moved = transition(self, saga_event::declined, r.reason, when_durable);
+        }
+        if (!moved)
+          answer_now();
+      },
+      [answer_now](caf::error&) mutable {
+        // The provider cannot tell now: the order waits on (the browser
+        // may ask again; the deadline still holds).
+        answer_now();
+      });
+  return rp;
 }
 
 /// Undoes a cancelled order: gives its units back to the cart, releases
@@ -519,6 +583,7 @@ void resume(saga_self* self) {
   switch (o.status) {
     case order_status::submitted: return take_and_reserve(self);
     case order_status::stock_reserved: return charge(self);
+    case order_status::authentication_required: return await_authentication(self);
     case order_status::payment_authorized: return commit_all(self);
     case order_status::cancelled:
       if (!o.compensated) {
@@ -586,6 +651,11 @@ caf::behavior order_saga(saga_self* self, shared_text id, shared_services svc,
                  });
       return rp;
     },
+    [self](const check_order_payment&) -> caf::result<order_state> {
+      if (!self->state.known)
+        return make_error(errc::not_found);
+      return check_authentication(self);
+    },
     [self](payment_notice& n) -> caf::result<std::string> {
       if (!self->state.known)
         return make_error(errc::not_found);
@@ -597,7 +667,7 @@ caf::behavior order_saga(saga_self* self, shared_text id, shared_services svc,
     },
     [self](atoms::deadline, std::uint64_t step) {
       auto& st = self->state;
-      if (step == st.step && st.order.status == order_status::stock_reserved)
+      if (step == st.step && awaiting_payment(st.order.status))
         transition(self, saga_event::payment_timed_out, "payment_timeout");
     },
     [self](atoms::passivate) { passivate_when_idle(self); },

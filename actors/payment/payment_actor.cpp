@@ -21,9 +21,13 @@ namespace emporium {
 
 namespace {
 
+/// What a call asks the provider.
+enum class call_kind : std::uint8_t { charge, refund, status };
+
 struct call {
-  bool is_refund = false;
+  call_kind kind = call_kind::charge;
   charge_request req;
+  std::string payment_id; // status: the provider's id of the charge
   int attempt = 1;
   caf::response_promise promise;
   std::chrono::steady_clock::time_point started; // of the current attempt
@@ -49,7 +53,7 @@ struct payment_state {
 // answer (from the provider's thread), an attempt's deadline, a retry.
 using payment_impl = payment_actor::extend<
   caf::reacts_to<atoms::result, std::uint64_t, std::uint64_t, std::uint8_t, std::string,
-                 std::string>,
+                 std::string, std::string>,
   caf::reacts_to<atoms::deadline, std::uint64_t, std::uint64_t>,
   caf::reacts_to<atoms::retry, std::uint64_t>>;
 using payment_self_ptr = payment_impl::stateful_pointer<payment_state>;
@@ -118,7 +122,7 @@ void attempt(payment_self_ptr self, std::uint64_t id) {
     publish_load(self);
     return;
   }
-  if (!c.is_refund && st.health)
+  if (c.kind == call_kind::charge && st.health)
     ++st.health->charges;
   ++st.in_flight;
   publish_load(self);
@@ -132,19 +136,20 @@ void attempt(payment_self_ptr self, std::uint64_t id) {
     if (auto strong = weak.lock())
       caf::anon_send(caf::actor_cast<caf::actor>(strong), atoms::result::value, id, token,
                      static_cast<std::uint8_t>(r.status), std::move(r.reason),
-                     std::move(r.payment_id));
+                     std::move(r.payment_id), std::move(r.action_secret));
   };
   self->delayed_send(self, st.opts.call_timeout, atoms::deadline::value, id, c.token);
   try {
-    if (c.is_refund)
-      st.provider->refund(c.req, std::move(done));
-    else
-      st.provider->charge(c.req, std::move(done));
+    switch (c.kind) {
+      case call_kind::charge: st.provider->charge(c.req, std::move(done)); break;
+      case call_kind::refund: st.provider->refund(c.req, std::move(done)); break;
+      case call_kind::status: st.provider->status(c.req, c.payment_id, std::move(done)); break;
+    }
   } catch (const std::exception& e) {
     // A provider that cannot even start the call: a failure on the way.
     caf::anon_send(caf::actor_cast<caf::actor>(self), atoms::result::value, id, c.token,
                    static_cast<std::uint8_t>(charge_status::transient), std::string{e.what()},
-                   std::string{});
+                   std::string{}, std::string{});
   }
 }
 
@@ -169,9 +174,22 @@ void retry_or_fail(payment_self_ptr self, std::uint64_t id) {
   self->delayed_send(self, std::chrono::milliseconds(delay), atoms::retry::value, id);
 }
 
+/// The provider calls metric's outcome label.
+const char* outcome_label(call_kind kind, charge_status status) {
+  if (kind == call_kind::refund)
+    return status == charge_status::transient ? "refund_failed" : "refunded";
+  switch (status) {
+    case charge_status::succeeded: return "approved";
+    case charge_status::transient: return "transient";
+    case charge_status::requires_action: return "action_required";
+    case charge_status::declined: break;
+  }
+  return "declined";
+}
+
 void on_result(payment_self_ptr self, std::uint64_t id, std::uint64_t token,
                charge_status status, const std::string& reason,
-               const std::string& payment_id) {
+               const std::string& payment_id, const std::string& action_secret) {
   auto& st = self->state;
   auto it = st.calls.find(id);
   auto& m = node_metrics::get();
@@ -186,21 +204,20 @@ void on_result(payment_self_ptr self, std::uint64_t id, std::uint64_t token,
   leave_flight(self, c);
   m.provider_call_duration->observe(
     std::chrono::duration<double>(std::chrono::steady_clock::now() - c.started).count());
-  m.provider_calls
-    ->with({c.is_refund ? (status == charge_status::transient ? "refund_failed" : "refunded")
-            : status == charge_status::succeeded ? "approved"
-            : status == charge_status::transient ? "transient"
-                                                 : "declined"})
-    .inc();
+  m.provider_calls->with({outcome_label(c.kind, status)}).inc();
   if (status == charge_status::transient)
     return retry_or_fail(self, id);
   breaker_success(st.breaker);
   publish_health(self);
-  if (c.is_refund)
-    finish(self, id, caf::make_message(true));
-  else
-    finish(self, id,
-           caf::make_message(payment_reply{status == charge_status::succeeded, reason, payment_id}));
+  if (c.kind == call_kind::refund)
+    return finish(self, id, caf::make_message(true));
+  // Waiting for the buyer's authentication is an answer without a verdict:
+  // the reply carries what the buyer's browser needs.
+  bool waits = status == charge_status::requires_action && !action_secret.empty();
+  finish(self, id,
+         caf::make_message(payment_reply{status == charge_status::succeeded,
+                                         waits ? "authentication_required" : reason, payment_id,
+                                         waits ? action_secret : std::string{}}));
 }
 
 void on_deadline(payment_self_ptr self, std::uint64_t id, std::uint64_t token) {
@@ -229,26 +246,34 @@ payment_impl::behavior_type payment_behavior(payment_self_ptr self,
   st.breaker.threshold = opts.breaker_threshold;
   st.breaker.cooldown_ms = opts.breaker_cooldown_ms;
   auto* mailbox = &node_metrics::get().mailbox_depth->with({"payment", "node"});
-  auto start = [self, mailbox](bool is_refund, charge_request req) {
+  auto start = [self, mailbox](call_kind kind, charge_request req, std::string payment_id) {
     sample_mailbox(self, *mailbox, self->state.mailbox_samples);
     auto id = self->state.next_call++;
     auto promise = self->make_response_promise();
-    self->state.calls.emplace(id, call{is_refund, std::move(req), 1, promise, {}, 0});
+    self->state.calls.emplace(
+      id, call{kind, std::move(req), std::move(payment_id), 1, promise, {}, 0});
     attempt(self, id);
     return promise;
   };
+  auto request_of = [](order_id order, cents amount, std::string& method) {
+    return charge_request{fmt::format("order-{}", order), order, amount, std::move(method)};
+  };
   return {
-    [start](charge_order& req) -> caf::result<payment_reply> {
-      return start(false, charge_request{fmt::format("order-{}", req.order), req.order,
-                                         req.amount, std::move(req.method)});
+    [start, request_of](charge_order& req) -> caf::result<payment_reply> {
+      return start(call_kind::charge, request_of(req.order, req.amount, req.method), {});
     },
-    [start](refund_order& req) -> caf::result<bool> {
-      return start(true, charge_request{fmt::format("order-{}", req.order), req.order,
-                                        req.amount, std::move(req.method)});
+    [start, request_of](refund_order& req) -> caf::result<bool> {
+      return start(call_kind::refund, request_of(req.order, req.amount, req.method), {});
+    },
+    [start, request_of](check_payment& req) -> caf::result<payment_reply> {
+      return start(call_kind::status, request_of(req.order, req.amount, req.method),
+                   std::move(req.payment_id));
     },
     [self](atoms::result, std::uint64_t id, std::uint64_t token, std::uint8_t status,
-           const std::string& reason, const std::string& payment_id) {
-      on_result(self, id, token, static_cast<charge_status>(status), reason, payment_id);
+           const std::string& reason, const std::string& payment_id,
+           const std::string& action_secret) {
+      on_result(self, id, token, static_cast<charge_status>(status), reason, payment_id,
+                action_secret);
     },
     [self](atoms::deadline, std::uint64_t id, std::uint64_t token) {
       on_deadline(self, id, token);

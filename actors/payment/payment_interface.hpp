@@ -1,5 +1,5 @@
 // What the payment actor accepts; each request names its reply, and the
-// handle is a typed_actor, so a mismatch does not compile. Both requests are
+// handle is a typed_actor, so a mismatch does not compile. Every request is
 // idempotent by order id (the provider sees the key "order-<id>").
 #pragma once
 
@@ -35,6 +35,22 @@ struct refund_order {
   std::string method;
 };
 
+/// What became of an order's charge that asked its buyer to authenticate
+/// (`payment_id`: the provider's id of it). Answers as a charge does:
+/// approved, declined with the reason, or still waiting (action_secret).
+struct check_payment {
+  using reply = payment_reply;
+  order_id order = 0;
+  cents amount = 0;
+  std::string method;
+  std::string payment_id;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, check_payment& x) {
+  return f(caf::meta::type_name("check_payment"), x.order, x.amount, x.method, x.payment_id);
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, charge_order& x) {
   return f(caf::meta::type_name("charge_order"), x.order, x.amount, x.method);
@@ -46,6 +62,7 @@ typename Inspector::result_type inspect(Inspector& f, refund_order& x) {
 }
 
 using payment_actor = caf::typed_actor<caf::replies_to<charge_order>::with<payment_reply>,
-                                       caf::replies_to<refund_order>::with<bool>>;
+                                       caf::replies_to<refund_order>::with<bool>,
+                                       caf::replies_to<check_payment>::with<payment_reply>>;
 
 } // namespace emporium

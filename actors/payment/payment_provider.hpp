@@ -24,12 +24,16 @@ enum class charge_status : std::uint8_t {
   succeeded = 1,
   declined = 2,  // final: the card was refused (reason says why)
   transient = 3, // the call failed on the way; retrying may succeed
+  /// The card asks its holder to authenticate (3-D Secure): the charge
+  /// waits for the buyer's browser (action_secret), then `status` tells.
+  requires_action = 4,
 };
 
 struct charge_result {
   charge_status status = charge_status::transient;
-  std::string reason;     // decline code, e.g. card_declined, insufficient_funds
-  std::string payment_id; // provider's id when succeeded
+  std::string reason;        // decline code, e.g. card_declined, insufficient_funds
+  std::string payment_id;    // provider's id when succeeded or waiting for an action
+  std::string action_secret; // requires_action: what the buyer's browser needs
 };
 
 /// Receives a provider call's result: exactly once, from any thread (maybe
@@ -48,6 +52,12 @@ public:
   /// charge's request (same amount and method), which a provider may replay
   /// to learn what became of it.
   virtual void refund(const charge_request& req, charge_done done) = 0;
+  /// What became of a charge that required an action (`payment_id`, the
+  /// provider's id of it): succeeded, declined (the authentication failed
+  /// or the card was refused after it), requires_action (still waiting), or
+  /// transient.
+  virtual void status(const charge_request& req, const std::string& payment_id,
+                      charge_done done) = 0;
 };
 
 struct test_mode_options {

@@ -66,6 +66,16 @@ public:
     return {charge_status::succeeded, "", known->payment_id};
   }
 
+  /// This provider never asks for an authentication; asked anyway, it
+  /// tells what its ledger holds for the key.
+  charge_result status(const std::string& key) {
+    if (fails_in_transit())
+      return {charge_status::transient, "network_error", {}};
+    if (auto known = ledger_.find(key))
+      return result_of(*known);
+    return {charge_status::declined, "authentication_required", {}};
+  }
+
 private:
   bool fails_in_transit() {
     return failure_rate_ > 0 && std::uniform_real_distribution<double>{0, 1}(rng_) < failure_rate_;
@@ -110,6 +120,10 @@ public:
 
   void refund(const charge_request& req, charge_done done) override {
     run([this, key = req.idempotency_key] { return ledger_.refund(key); }, std::move(done));
+  }
+
+  void status(const charge_request& req, const std::string&, charge_done done) override {
+    run([this, key = req.idempotency_key] { return ledger_.status(key); }, std::move(done));
   }
 
 private:

@@ -9,6 +9,7 @@
 #include "persistence/order_store.hpp"
 #include "persistence/payment_ledger.hpp"
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 using namespace emporium;
@@ -24,6 +25,11 @@ struct saga_fixture : deterministic {
   /// the real one (a stand-in in front of it).
   std::function<store_actor(store_actor)> in_front_of_store;
 
+  /// Set before start_shop: the provider, given the test-mode one (a
+  /// stand-in in front of it).
+  std::function<std::shared_ptr<payment_provider>(std::shared_ptr<payment_provider>)>
+    in_front_of_provider;
+
   void start_shop(const std::string& name, double failure_rate = 0.0,
                   saga_options saga = {}, payment_options pay = {},
                   caf::actor router = {}) {
@@ -31,8 +37,11 @@ struct saga_fixture : deterministic {
     persistence::prepare_database(db_path, persistence::durability::normal);
     store = spawn_store(sys, db_path, persistence::durability::normal, spawn_mode::workers,
                         [this](const order_event& row) { published.push_back(row); });
-    payment = spawn_payment(sys, make_test_mode_provider({db_path, {}, failure_rate, 7, false}), pay,
-                            health, spawn_mode::workers);
+    std::shared_ptr<payment_provider> provider =
+      make_test_mode_provider({db_path, {}, failure_rate, 7, false});
+    if (in_front_of_provider)
+      provider = in_front_of_provider(std::move(provider));
+    payment = spawn_payment(sys, std::move(provider), pay, health, spawn_mode::workers);
     auto entities_store = in_front_of_store ? in_front_of_store(store) : store;
     directory = spawn_directory(sys, {}, {entities_store, {}, {}, payment, saga, router});
     directories.push_back(directory);
@@ -662,6 +671,161 @@ TEST_CASE_FIXTURE(saga_fixture, "a payment notice authorizes a waiting order, on
   auto unknown = ask(entity_key{entity_kind::order, "999"}, n);
   sched.run();
   CHECK(unknown->error == errc::not_found);
+}
+
+/// Stripe's 3-D Secure, as the saga sees it: pm_card_authenticationRequired
+/// asks for an action (the intent pi_auth_<order>, its client secret), and
+/// the intent then stands as the test says (`outcome`: succeeded, failed,
+/// or still waiting when unset). Everything else goes to the test-mode
+/// provider behind it. Answers inline, as the deterministic tests need.
+struct authenticating_provider final : payment_provider {
+  std::shared_ptr<payment_provider> behind;
+  std::shared_ptr<std::map<order_id, std::string>> outcome =
+    std::make_shared<std::map<order_id, std::string>>();
+  std::shared_ptr<std::vector<std::string>> refunded =
+    std::make_shared<std::vector<std::string>>();
+
+  static std::string intent_of(const charge_request& req) {
+    return "pi_auth_" + std::to_string(req.order);
+  }
+  void charge(const charge_request& req, charge_done done) override {
+    if (req.payment_method != "pm_card_authenticationRequired")
+      return behind->charge(req, std::move(done));
+    done({charge_status::requires_action, "authentication_required", intent_of(req),
+          intent_of(req) + "_secret_x"});
+  }
+  void refund(const charge_request& req, charge_done done) override {
+    if (req.payment_method != "pm_card_authenticationRequired")
+      return behind->refund(req, std::move(done));
+    refunded->push_back(intent_of(req));
+    done({charge_status::succeeded, "", intent_of(req)});
+  }
+  void status(const charge_request& req, const std::string& payment_id,
+              charge_done done) override {
+    CHECK(payment_id == intent_of(req));
+    auto it = outcome->find(req.order);
+    if (it == outcome->end())
+      return done({charge_status::requires_action, "authentication_required", payment_id,
+                   payment_id + "_secret_x"});
+    if (it->second == "succeeded")
+      return done({charge_status::succeeded, "", payment_id});
+    done({charge_status::declined, "authentication_failed", {}});
+  }
+};
+
+struct authentication_fixture : saga_fixture {
+  authenticating_provider* provider = nullptr;
+
+  void start(const std::string& name, saga_options saga = {}) {
+    in_front_of_provider = [this](std::shared_ptr<payment_provider> behind) {
+      auto p = std::make_shared<authenticating_provider>();
+      p->behind = std::move(behind);
+      provider = p.get();
+      return p;
+    };
+    start_shop(name, 0.0, saga);
+    stock(1, 4);
+  }
+
+  order_state check(order_id id) {
+    return call(entity_key{entity_kind::order, std::to_string(id)}, check_order_payment{});
+  }
+};
+
+TEST_CASE_FIXTURE(authentication_fixture,
+                  "a card asking for 3-D Secure waits for its buyer, then is confirmed") {
+  start("saga-3ds-pass");
+  place(900, {{1, 2, 700, "A"}}, "pm_card_authenticationRequired");
+  sched.run();
+  auto waiting = order(900);
+  CHECK(waiting.status == order_status::authentication_required);
+  CHECK(waiting.payment_action == "pi_auth_900_secret_x");
+  CHECK(waiting.payment_id == "pi_auth_900");
+  CHECK(stock_of_product(1).reserved == 2); // held while the buyer acts
+  // The browser asks before the buyer finished: nothing changes.
+  CHECK(check(900).status == order_status::authentication_required);
+  provider->outcome->emplace(900, "succeeded");
+  auto done = check(900); // answered once durable
+  CHECK(done.status == order_status::payment_authorized);
+  CHECK(done.payment_action.empty()); // the secret is dropped once used
+  sched.run();
+  CHECK(statuses(900) == std::vector<std::string>{"Submitted", "StockReserved",
+                                                  "AuthenticationRequired", "PaymentAuthorized",
+                                                  "Confirmed"});
+  CHECK(stock_of_product(1).sold == 2);
+  CHECK(provider->refunded->empty());
+  // Every step went out to the live feed, AuthenticationRequired included.
+  std::vector<std::string> events;
+  for (const auto& e : published)
+    events.push_back(status_name(e.status));
+  CHECK(events == std::vector<std::string>{"StockReserved", "AuthenticationRequired",
+                                           "PaymentAuthorized", "Confirmed"});
+  // Asked again once confirmed: the order as it stands.
+  CHECK(check(900).status == order_status::confirmed);
+}
+
+TEST_CASE_FIXTURE(authentication_fixture,
+                  "a failed 3-D Secure cancels, gives the stock back and voids the intent") {
+  start("saga-3ds-fail");
+  place(901, {{1, 1, 700, "A"}}, "pm_card_authenticationRequired");
+  sched.run();
+  REQUIRE(order(901).status == order_status::authentication_required);
+  provider->outcome->emplace(901, "failed");
+  auto o = check(901);
+  CHECK(o.status == order_status::cancelled);
+  CHECK(o.reason == "authentication_failed");
+  sched.run();
+  CHECK(stock_of_product(1).available == 4);
+  CHECK(*provider->refunded == std::vector<std::string>{"pi_auth_901"});
+  CHECK(order(901).compensated);
+}
+
+TEST_CASE_FIXTURE(authentication_fixture,
+                  "a buyer who never authenticates: the order ends at its own, longer deadline") {
+  saga_options saga;
+  saga.payment_timeout_ms = 1000;
+  saga.authentication_timeout_ms = 60'000;
+  start("saga-3ds-timeout", saga);
+  place(902, {{1, 1, 700, "A"}}, "pm_card_authenticationRequired");
+  sched.run();
+  auto waiting = order(902);
+  REQUIRE(waiting.status == order_status::authentication_required);
+  // The deadline was set when the wait began, from the longer timeout.
+  auto began = waiting.timeline.back().at;
+  CHECK(waiting.payment_deadline - began == 60'000);
+  for (int i = 0; i < 50 && order(902).status != order_status::cancelled; ++i) {
+    sched.trigger_timeouts();
+    sched.run();
+  }
+  auto o = order(902);
+  CHECK(o.status == order_status::cancelled);
+  CHECK(o.reason == "payment_timeout");
+  CHECK(o.payment_action.empty());
+  CHECK(stock_of_product(1).available == 4);
+  CHECK(*provider->refunded == std::vector<std::string>{"pi_auth_902"});
+}
+
+TEST_CASE_FIXTURE(authentication_fixture,
+                  "Stripe's notice that the authenticated charge succeeded goes on without the "
+                  "browser") {
+  start("saga-3ds-notice");
+  place(903, {{1, 1, 700, "A"}}, "pm_card_authenticationRequired");
+  sched.run();
+  REQUIRE(order(903).status == order_status::authentication_required);
+  entity_key key{entity_kind::order, "903"};
+  CHECK(call(key, payment_notice{"evt_3ds", notice_kind::charge_succeeded, "pi_auth_903", "", 0}) ==
+        "authorized");
+  sched.run();
+  CHECK(order(903).status == order_status::confirmed);
+  CHECK(order(903).payment_action.empty());
+  // A user cancel while waiting is a cancel like any other (a new order).
+  place(904, {{1, 1, 700, "A"}}, "pm_card_authenticationRequired");
+  sched.run();
+  REQUIRE(order(904).status == order_status::authentication_required);
+  auto cancelled = call(entity_key{entity_kind::order, "904"}, cancel_order{});
+  CHECK(cancelled.status == order_status::cancelled);
+  sched.run();
+  CHECK(*provider->refunded == std::vector<std::string>{"pi_auth_904"});
 }
 
 TEST_CASE_FIXTURE(saga_fixture, "a charge that succeeds after the order was cancelled is refunded") {

@@ -17,14 +17,19 @@ public:
     charge_request req;
     bool refund = false;
     charge_done done;
+    std::string status_of; // a status call: the payment id asked about
   };
   std::vector<held> calls;
 
   void charge(const charge_request& req, charge_done done) override {
-    calls.push_back({req, false, std::move(done)});
+    calls.push_back({req, false, std::move(done), {}});
   }
   void refund(const charge_request& req, charge_done done) override {
-    calls.push_back({req, true, std::move(done)});
+    calls.push_back({req, true, std::move(done), {}});
+  }
+  void status(const charge_request& req, const std::string& payment_id,
+              charge_done done) override {
+    calls.push_back({req, false, std::move(done), payment_id});
   }
 };
 
@@ -197,4 +202,43 @@ TEST_CASE("a transient answer is retried with the same key; a refund is a call l
   CHECK(**refunded);
 }
 
+
+TEST_CASE("a card asking for authentication is an answer with its secret; the check asks the "
+          "provider about that intent") {
+  payment_fixture f(bounded(4));
+  auto charged = f.charge(31);
+  f.sched.run();
+  REQUIRE(f.provider->calls.size() == 1);
+  f.provider->calls[0].done(
+    {charge_status::requires_action, "authentication_required", "pi_31", "pi_31_secret_a"});
+  f.sched.run();
+  REQUIRE(charged->value.has_value());
+  CHECK_FALSE(charged->value->approved);
+  CHECK(charged->value->reason == "authentication_required");
+  CHECK(charged->value->payment_id == "pi_31");
+  CHECK(charged->value->action_secret == "pi_31_secret_a");
+
+  auto checked = std::make_shared<reply_box<payment_reply>>();
+  auto to = f.payment;
+  f.sys.spawn([=](caf::event_based_actor* self) {
+    self->request(to, caf::infinite, check_payment{31, 1500, "pm_card_visa", "pi_31"})
+      .then([checked](payment_reply& r) { checked->value = std::move(r); },
+            [checked](caf::error& err) { checked->error = to_errc(err); });
+  });
+  f.sched.run();
+  REQUIRE(f.provider->calls.size() == 2);
+  CHECK(f.provider->calls[1].status_of == "pi_31");
+  CHECK(f.provider->calls[1].req.idempotency_key == "order-31");
+  // A transient answer is retried like a charge's, then the verdict comes.
+  f.provider->calls[1].done({charge_status::transient, "http 503", {}, {}});
+  for (int i = 0; i < 100 && f.provider->calls.size() < 3; ++i)
+    f.advance(std::chrono::milliseconds(10));
+  REQUIRE(f.provider->calls.size() == 3);
+  CHECK(f.provider->calls[2].status_of == "pi_31");
+  f.provider->calls[2].done({charge_status::succeeded, "", "pi_31", {}});
+  f.sched.run();
+  REQUIRE(checked->value.has_value());
+  CHECK(checked->value->approved);
+  CHECK(checked->value->action_secret.empty());
+}
 } // namespace emporium::testing

@@ -185,7 +185,7 @@ def one_run(work, source, with_orders):
     shutil.copytree(source, d)
     placed = failed = 0
     node = Node(d, "--payment-latency-ms", "600000", "--payment-timeout-ms", "600000",
-                "--payment-call-timeout-ms", "600000")
+                "--payment-call-timeout-ms", "600000", "--reserve-ttl", "3600")
     node.wait_for(node.ready)
     # A token from before the kill (the signing key is in the directory):
     # the reads after the restart do not wait for an Argon2 login.

@@ -26,10 +26,61 @@ TEST_CASE("the transition table: every allowed edge and that terminals absorb") 
   CHECK(next_status(S::payment_authorized, E::user_cancel) == S::cancelled);
   CHECK_FALSE(next_status(S::payment_authorized, E::declined));
   for (auto e : {E::reserved, E::out_of_stock, E::authorized, E::declined, E::committed,
-                 E::user_cancel, E::payment_timed_out, E::cart_refused}) {
+                 E::user_cancel, E::payment_timed_out, E::cart_refused,
+                 E::authentication_needed}) {
     CHECK_FALSE(next_status(S::confirmed, e));
     CHECK_FALSE(next_status(S::cancelled, e));
   }
+}
+
+TEST_CASE("a card that asks for authentication waits for it, then goes on like a charge") {
+  using S = order_status;
+  using E = saga_event;
+  CHECK(next_status(S::stock_reserved, E::authentication_needed) == S::authentication_required);
+  CHECK(next_status(S::authentication_required, E::authorized) == S::payment_authorized);
+  CHECK(next_status(S::authentication_required, E::declined) == S::cancelled);
+  CHECK(next_status(S::authentication_required, E::payment_timed_out) == S::cancelled);
+  CHECK(next_status(S::authentication_required, E::user_cancel) == S::cancelled);
+  CHECK_FALSE(next_status(S::authentication_required, E::authentication_needed));
+  CHECK_FALSE(next_status(S::authentication_required, E::committed));
+  CHECK_FALSE(next_status(S::submitted, E::authentication_needed));
+  CHECK_FALSE(next_status(S::payment_authorized, E::authentication_needed));
+  // Given up while waiting: the stock goes back and the intent is voided.
+  auto undo = compensation_for(S::authentication_required, E::payment_timed_out);
+  CHECK(undo.release_stock);
+  CHECK(undo.refund_payment);
+  CHECK(awaiting_payment(S::stock_reserved));
+  CHECK(awaiting_payment(S::authentication_required));
+  CHECK_FALSE(awaiting_payment(S::payment_authorized));
+  CHECK_FALSE(is_terminal(S::authentication_required));
+  CHECK(seed_status_name(S::authentication_required) == "Pending");
+  CHECK(parse_status("AuthenticationRequired") == S::authentication_required);
+
+  // The client secret is kept only while it is needed.
+  order_state o;
+  CHECK(apply_event(o, E::reserved, "", 10));
+  o.payment_action = "pi_1_secret_2";
+  CHECK(apply_event(o, E::authentication_needed, "", 20));
+  CHECK(o.payment_action == "pi_1_secret_2");
+  CHECK(apply_event(o, E::authorized, "", 30));
+  CHECK(o.payment_action.empty());
+  CHECK(o.status == S::payment_authorized);
+  order_state given_up;
+  given_up.status = S::authentication_required;
+  given_up.payment_action = "pi_3_secret_4";
+  CHECK(apply_event(given_up, E::payment_timed_out, "payment_timeout", 40));
+  CHECK(given_up.payment_action.empty());
+  CHECK(given_up.reason == "payment_timeout");
+
+  // The provider's notices act while the order waits for authentication.
+  CHECK(notice_effect_of(given_up, notice_kind::charge_succeeded, "evt_1", 0) ==
+        notice_effect::refund_again);
+  order_state waiting;
+  waiting.status = S::authentication_required;
+  CHECK(notice_effect_of(waiting, notice_kind::charge_succeeded, "evt_2", 0) ==
+        notice_effect::authorize);
+  CHECK(notice_effect_of(waiting, notice_kind::charge_failed, "evt_3", 0) ==
+        notice_effect::decline);
 }
 
 TEST_CASE("compensation: release always on cancel, refund once a charge was possible") {

@@ -70,6 +70,35 @@ TEST_CASE("payment notices and refunds round-trip; older snapshots read without 
   CHECK_FALSE(decode_order(j.dump()));
 }
 
+TEST_CASE("an order waiting for authentication keeps its client secret; older rows have none") {
+  order_state o;
+  o.id = 9;
+  o.user = "u";
+  o.status = order_status::authentication_required;
+  o.timeline = {{order_status::submitted, "", 1}, {order_status::stock_reserved, "", 2},
+                {order_status::authentication_required, "", 3}};
+  auto plain = encode(o);
+  CHECK(plain.find("\"pa\"") == std::string::npos);
+  REQUIRE(decode_order(plain));
+  CHECK(decode_order(plain)->payment_action.empty());
+  CHECK(nlohmann::json::parse(plain).at("s") == 6); // unfinished for the start-up SQL
+  o.payment_action = "pi_3Mtw_secret_YrKJUKribcBjcG8HVhfZluoGH";
+  auto text = encode(o);
+  auto back = decode_order(text);
+  REQUIRE(back);
+  CHECK(back->status == order_status::authentication_required);
+  CHECK(back->payment_action == o.payment_action);
+  CHECK(encode(*back) == text);
+  auto j = nlohmann::json::parse(text);
+  j["pa"] = 12; // hostile rows: a wrong type, an oversized secret, an unknown status
+  CHECK_FALSE(decode_order(j.dump()));
+  j["pa"] = std::string(max_payment_action_bytes + 1, 'x');
+  CHECK_FALSE(decode_order(j.dump()));
+  j["pa"] = "ok";
+  j["s"] = 7;
+  CHECK_FALSE(decode_order(j.dump()));
+}
+
 TEST_CASE("invalid UTF-8 is replaced, never written as broken JSON") {
   order_state o;
   o.user = invalid;

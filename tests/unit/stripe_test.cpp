@@ -58,6 +58,19 @@ TEST_CASE("intent answers: success, declines with their reasons, action, retries
   auto action = read_intent_answer(200, R"({"id":"pi_3","status":"requires_action"})");
   CHECK(action.what == verdict::requires_action);
   CHECK(action.reason == "authentication_required");
+  CHECK(action.client_secret.empty());
+  auto with_secret = read_intent_answer(
+    200, R"({"id":"pi_3","status":"requires_action","client_secret":"pi_3_secret_Ab9",
+             "next_action":{"type":"use_stripe_sdk"}})");
+  CHECK(with_secret.what == verdict::requires_action);
+  CHECK(with_secret.intent_id == "pi_3");
+  CHECK(with_secret.client_secret == "pi_3_secret_Ab9");
+  // The holder failed 3-D Secure: the intent is back at requires_payment_method.
+  auto failed = read_intent_answer(
+    200, R"({"id":"pi_3","status":"requires_payment_method","client_secret":"pi_3_secret_Ab9",
+             "last_payment_error":{"code":"payment_intent_authentication_failure"}})");
+  CHECK(failed.what == verdict::declined);
+  CHECK(failed.reason == "authentication_failed");
 
   CHECK(read_intent_answer(0, "").what == verdict::retry);
   CHECK(read_intent_answer(500, "{}").what == verdict::retry);
