@@ -201,6 +201,11 @@ public:
   void cancel_order(std::int64_t id, done_fn<order_state> done) override {
     entity({entity_kind::order, std::to_string(id)}, std::move(done), emporium::cancel_order{});
   }
+
+  void check_order_payment(std::int64_t id, done_fn<order_state> done) override {
+    entity({entity_kind::order, std::to_string(id)}, std::move(done),
+           emporium::check_order_payment{});
+  }
   void payment_notice(std::int64_t id, emporium::payment_notice n,
                       done_fn<std::string> done) override {
     entity({entity_kind::order, std::to_string(id)}, std::move(done), std::move(n));

@@ -92,6 +92,9 @@ public:
   virtual void find_order(std::int64_t id, done_fn<found_order> done) = 0;
   /// Cancels through the order's saga; answers the cancelled order.
   virtual void cancel_order(std::int64_t id, done_fn<order_state> done) = 0;
+  /// After the buyer's browser ran a card's authentication: the saga asks
+  /// the provider; answers the order as it then stands.
+  virtual void check_order_payment(std::int64_t id, done_fn<order_state> done) = 0;
   /// A payment provider's notice for an order's saga; answers its effect
   /// (notice_effect_name), not_found for an unknown order.
   virtual void payment_notice(std::int64_t order, emporium::payment_notice n,

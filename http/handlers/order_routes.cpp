@@ -1,6 +1,7 @@
 // /api/orders: place (idempotent with Idempotency-Key), history, one order,
-// cancel. Placement answers once the order is durably accepted; the saga
-// then runs on its own and reports through the live update channels.
+// cancel, and the check after the buyer's browser ran a card's 3-D Secure.
+// Placement answers once the order is durably accepted; the saga then runs
+// on its own and reports through the live update channels.
 #include "http/api_context.hpp"
 #include "http/json_input.hpp"
 #include "http/response_helpers.hpp"
@@ -47,6 +48,10 @@ nlohmann::json order_json(const order_state& o) {
   // Money the provider reports given back (a refund made in its dashboard).
   if (o.refunded > 0)
     out["refundedAmount"] = cents_to_decimal(o.refunded);
+  // Only its owner ever gets an order: what their browser needs to run the
+  // card's authentication (Stripe.js's handleNextAction).
+  if (o.status == order_status::authentication_required && !o.payment_action.empty())
+    out["paymentAction"] = {{"type", "authenticate"}, {"clientSecret", o.payment_action}};
   return out;
 }
 
@@ -181,6 +186,19 @@ void cancel(api_context& ctx, request& req, responder respond) {
   });
 }
 
+/// After the buyer's browser ran the authentication: the saga asks the
+/// provider and answers the order as it now stands (Confirmed on its way,
+/// Cancelled, or still waiting).
+void check_payment(api_context& ctx, request& req, responder respond) {
+  with_own_order(ctx, req, std::move(respond), [&ctx](const order_state& o, responder respond) {
+    ctx.actors.check_order_payment(o.id, [respond](errc ec, order_state order) {
+      if (ec != errc::none)
+        return respond(error_response(ec, "could not check the payment"));
+      respond(json_response(order_json(order)));
+    });
+  });
+}
+
 } // namespace
 
 void add_order_routes(router& r, api_context& ctx) {
@@ -188,6 +206,7 @@ void add_order_routes(router& r, api_context& ctx) {
   r.add("GET", "/api/orders/history", with_context(ctx, history));
   r.add("GET", "/api/orders/{id}", with_context(ctx, get_order));
   r.add("POST", "/api/orders/{id}/cancel", with_context(ctx, cancel));
+  r.add("POST", "/api/orders/{id}/payment/check", with_context(ctx, check_payment));
 }
 
 } // namespace emporium::http

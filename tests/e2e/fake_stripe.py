@@ -178,8 +178,36 @@ class FakeStripe:
         h.end_headers()
         h.wfile.write(data)
 
+    def authenticate(self, intent_id, passed=True):
+        """The card holder's 3-D Secure, as Stripe.js's handleNextAction runs
+        it in the buyer's browser: the intent waiting for it succeeds (and
+        captures) or goes back to requires_payment_method with Stripe's
+        payment_intent_authentication_failure. Returns the intent."""
+        with self.lock:
+            pi = self.intents.get(intent_id)
+            if pi is None or pi["status"] != "requires_action":
+                return None
+            pi.pop("next_action", None)
+            if passed:
+                pi["status"] = "succeeded"
+                pi["amount_received"] = pi["amount"]
+                pi["latest_charge"] = "ch_" + _secrets.token_hex(12)
+            else:
+                pi["status"] = "requires_payment_method"
+                pi["last_payment_error"] = {
+                    "type": "invalid_request_error",
+                    "code": "payment_intent_authentication_failure",
+                    "message": "The provided PaymentMethod has failed authentication."}
+            return self._public(pi)
+
     def _api(self, h, method, body):
         path = urllib.parse.urlsplit(h.path).path
+        if method == "POST" and path == "/_test/authenticate":
+            # Not Stripe's: the browser tests' stand-in for the 3-D Secure
+            # page (hooks.stripe.com) reports the holder's answer here.
+            q = dict(urllib.parse.parse_qsl(body.decode(errors="replace")))
+            pi = self.authenticate(q.get("intent", ""), q.get("outcome") == "passed")
+            return (200, pi, []) if pi else (*stripe_error(400, "invalid_request_error"), [])
         key = h.headers.get("Idempotency-Key")
         with self.lock:
             fault = self.faults.pop(0) if self.faults else None
@@ -300,6 +328,7 @@ class FakeStripe:
               "amount": int(amount), "amount_received": 0, "currency": currency,
               "payment_method": pm, "metadata": metadata, "status": "requires_confirmation",
               "last_payment_error": None, "latest_charge": None, "_refunded": 0}
+        pi["client_secret"] = pi["id"] + "_secret_" + _secrets.token_hex(12)
         status, answer = 200, None
         if confirm:
             if pm in SUCCEEDS:

@@ -313,6 +313,105 @@ class StripeCardFormTests(unittest.TestCase):
             n.close()
 
 
+class StripeAuthenticationTests(unittest.TestCase):
+    """3-D Secure with the storefront's card form (a publishable key): the
+    order waits in AuthenticationRequired with the intent's client secret
+    for its owner, the buyer's browser authenticates (here: the fake, as
+    Stripe.js would), and the check moves the order on."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = own_fake()
+        cls.node = Node(extra_args=stripe_args(cls.fake) + [
+            "--stripe-publishable-key", "pk_test_51EmporiumE2e3ds",
+            "--payment-authentication-timeout-ms", "4000"], env=stripe_env(cls.fake)).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.node.close()
+        cls.fake.stop()
+
+    def waiting_order(self, name):
+        n = self.node
+        token = shopper(n, name)
+        oid = place(n, token, "pm_card_authenticationRequired", product=6)
+        wait_for(lambda: order_of(n, token, oid)["state"] == "AuthenticationRequired",
+                 what=f"order {oid} waiting for authentication")
+        order = order_of(n, token, oid)
+        secret = order["paymentAction"]["clientSecret"]
+        self.assertEqual(order["paymentAction"]["type"], "authenticate")
+        self.assertEqual(order["status"], "Pending")  # the seed's name
+        with self.fake.lock:
+            [pi] = [p for p in self.fake.intents.values()
+                     if p["metadata"].get("order_id") == str(oid)]
+        self.assertEqual(secret, pi["client_secret"])
+        self.assertEqual(pi["status"], "requires_action")
+        return token, oid, pi["id"]
+
+    def check(self, token, oid):
+        status, body, _ = self.node.request("POST", f"/api/orders/{oid}/payment/check", {},
+                                            token=token)
+        self.assertEqual(status, 200, body)
+        return body
+
+    def test_a_card_that_asks_for_3ds_is_confirmed_once_its_holder_passes(self):
+        n = self.node
+        before = stock(n, 6)
+        token, oid, intent = self.waiting_order("3ds-pass")
+        self.assertEqual(stock(n, 6), before - 1)  # held meanwhile
+        # Asked before the holder acted: nothing changes, the secret stays.
+        self.assertEqual(self.check(token, oid)["state"], "AuthenticationRequired")
+        # Another user may neither check it nor see the secret.
+        other = shopper(n, "3ds-other")
+        self.assertEqual(n.request("POST", f"/api/orders/{oid}/payment/check", {},
+                                   token=other)[0], 403)
+        self.assertEqual(n.request("GET", f"/api/orders/{oid}", token=other)[0], 403)
+        self.fake.authenticate(intent, passed=True)
+        checked = self.check(token, oid)
+        self.assertIn(checked["state"], ("PaymentAuthorized", "Confirmed"))
+        self.assertNotIn("paymentAction", checked)
+        order = terminal(n, token, oid)
+        self.assertEqual(order["state"], "Confirmed")
+        self.assertEqual([t["status"] for t in order["timeline"]],
+                         ["Submitted", "StockReserved", "AuthenticationRequired",
+                          "PaymentAuthorized", "Confirmed"])
+        self.assertEqual(self.fake.ledger_by_order()[oid]["charged"],
+                         cents(order["totalAmount"]))
+        self.assertEqual(stock(n, 6), before - 1)
+
+    def test_a_failed_3ds_cancels_voids_the_intent_and_returns_the_stock(self):
+        n = self.node
+        before = stock(n, 6)
+        token, oid, intent = self.waiting_order("3ds-fail")
+        self.fake.authenticate(intent, passed=False)
+        order = self.check(token, oid)
+        self.assertEqual((order["state"], order["reason"]), ("Cancelled", "authentication_failed"))
+        wait_for(lambda: stock(n, 6) == before, what="stock back")
+        wait_for(lambda: self.fake.intents[intent]["status"] == "canceled", what="intent canceled")
+        self.assertEqual(self.fake.ledger_by_order().get(oid, {"charged": 0})["charged"], 0)
+
+    def test_a_holder_who_never_authenticates_is_cancelled_at_the_deadline(self):
+        n = self.node
+        before = stock(n, 6)
+        token, oid, intent = self.waiting_order("3ds-gone")
+        order = terminal(n, token, oid, timeout=30)
+        self.assertEqual((order["state"], order["reason"]), ("Cancelled", "payment_timeout"))
+        self.assertNotIn("paymentAction", order)
+        wait_for(lambda: stock(n, 6) == before, what="stock back")
+        wait_for(lambda: self.fake.intents[intent]["status"] == "canceled", what="intent canceled")
+
+    def test_the_webhook_of_a_passed_3ds_confirms_without_the_browser(self):
+        n = self.node
+        token, oid, intent = self.waiting_order("3ds-webhook")
+        pi = self.fake.authenticate(intent, passed=True)
+        data = json.dumps(event("payment_intent.succeeded", pi)).encode()
+        status, body, _ = n.request("POST", "/api/payments/webhook", raw=data,
+                                    headers={"Stripe-Signature": sign(data, WEBHOOK_SECRET),
+                                             "Content-Type": "application/json"})
+        self.assertEqual((status, body.get("outcome")), (200, "authorized"), body)
+        self.assertEqual(terminal(n, token, oid)["state"], "Confirmed")
+
+
 class StripeCrashTests(unittest.TestCase):
     def test_sigkill_during_a_hundred_charges(self):
         fake = own_fake()

@@ -43,6 +43,7 @@ public:
   void order_history(const std::string&, http::done_fn<std::vector<order_state>> done) override;
   void find_order(std::int64_t id, http::done_fn<found_order> done) override;
   void cancel_order(std::int64_t, http::done_fn<order_state> done) override;
+  void check_order_payment(std::int64_t, http::done_fn<order_state> done) override;
   void payment_notice(std::int64_t, emporium::payment_notice n,
                       http::done_fn<std::string> done) override;
   void events_since(const std::string&, std::int64_t,

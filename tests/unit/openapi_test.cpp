@@ -50,6 +50,7 @@ struct unreachable_backend final : backend {
   }
   void find_order(std::int64_t, done_fn<found_order>) override { called(); }
   void cancel_order(std::int64_t, done_fn<order_state>) override { called(); }
+  void check_order_payment(std::int64_t, done_fn<order_state>) override { called(); }
   void payment_notice(std::int64_t, emporium::payment_notice, done_fn<std::string>) override {
     called();
   }
