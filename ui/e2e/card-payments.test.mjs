@@ -2,7 +2,8 @@
 // binary set up for Stripe (payment-provider stripe, a publishable key): the
 // page loads Stripe.js and its card frame under its content security
 // policy, the card becomes a PaymentMethod at Stripe, and only its id
-// reaches the shop, which charges it through (fake) Stripe.
+// reaches the shop, which charges it through (fake) Stripe; a card that
+// asks for 3-D Secure gets the bank's page over the order page.
 import assert from "node:assert/strict";
 import { after, afterEach, before, test } from "node:test";
 import { accessibilityViolations, launch, screenshot } from "./browser.mjs";
@@ -40,7 +41,7 @@ afterEach(() => shop.checkPolicy());
  * card form loaded; every request the page sends to the shop is kept. */
 async function atCheckout(email, viewport) {
   const page = await shop.newPage(viewport);
-  const stripeSaw = await routeStripe(page.context(), publishableKey);
+  const stripeSaw = await routeStripe(page.context(), publishableKey, stripe);
   const shopSaw = [];
   page.on("request", (r) => {
     if (r.url().startsWith(node.base)) shopSaw.push({ method: r.method(), url: r.url(), body: r.postData() ?? "" });
@@ -106,6 +107,47 @@ test("Stripe refuses an incomplete card in the form; a declined card cancels the
   assert.deepEqual(placed(shopSaw).map((r) => JSON.parse(r.body)), [{ paymentMethodId: "pm_card_chargeDeclined" }]);
   await screenshot(page, "order-declined-card-form-phone");
   // The stock that was reserved went back.
+  const { body } = await node.api(`/api/products/${product.id}`);
+  assert.equal(body.stockQuantity, product.stockQuantity);
+  await page.context().close();
+});
+
+test("a card that asks for 3-D Secure: the bank's page opens over the order, the holder confirms, the order is Confirmed", async () => {
+  const { page, card, stripeSaw, product } = await atCheckout("card-3ds@ui-e2e.test");
+  await typeCard(card, "4000 0025 0000 3155");
+  await page.getByRole("button", { name: /Place order/ }).click();
+  await page.waitForURL(/\/orders\/\d+$/);
+  const bank = page.frameLocator('iframe[title="3D Secure authentication"]');
+  await bank.getByRole("button", { name: "Complete authentication" }).waitFor();
+  await page.getByText("Your bank asks you to confirm this payment").waitFor();
+  await screenshot(page, "order-3d-secure");
+  await bank.getByRole("button", { name: "Complete authentication" }).click();
+  await page.locator(".order-status").filter({ hasText: "Confirmed" }).waitFor();
+  assert.equal(stripeSaw.authentications.length, 1);
+  assert.equal(stripeSaw.authentications[0].outcome, "passed");
+  assert.match(stripeSaw.authentications[0].intent, /^pi_[0-9a-f]+$/);
+  const steps = await page.getByRole("list", { name: "Status timeline" }).locator(".status").allInnerTexts();
+  assert.deepEqual(steps, ["Submitted", "Stock reserved", "Waiting for card authentication", "Payment authorized", "Confirmed"]);
+  const { body } = await node.api(`/api/products/${product.id}`);
+  assert.equal(body.stockQuantity, product.stockQuantity - 1);
+  await page.context().close();
+});
+
+test("a failed 3-D Secure ends the order and says why; the stock goes back", async () => {
+  const { page, card, product } = await atCheckout("card-3ds-fail@ui-e2e.test");
+  await typeCard(card, "4000 0025 0000 3155");
+  await page.getByRole("button", { name: /Place order/ }).click();
+  await page.waitForURL(/\/orders\/\d+$/);
+  const bank = page.frameLocator('iframe[title="3D Secure authentication"]');
+  await bank.getByRole("button", { name: "Fail authentication" }).click();
+  await page.locator(".order-status").filter({ hasText: "Cancelled" }).waitFor();
+  assert.match(await page.getByTestId("cancel-reason").innerText(), /authentication \(3-D Secure\) did not pass/);
+  await page.waitForFunction(() => !document.querySelector('iframe[title="3D Secure authentication"]'));
+  for (let i = 0; i < 50; i++) {
+    const { body } = await node.api(`/api/products/${product.id}`);
+    if (body.stockQuantity === product.stockQuantity) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const { body } = await node.api(`/api/products/${product.id}`);
   assert.equal(body.stockQuantity, product.stockQuantity);
   await page.context().close();

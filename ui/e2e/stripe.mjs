@@ -7,6 +7,7 @@
 // origins, which is what the tests check.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
 import { createInterface } from "node:readline";
 import { join, resolve } from "node:path";
 import { uiDir } from "./node.mjs";
@@ -43,6 +44,23 @@ export async function startFakeStripe() {
   };
 }
 
+/** POSTs a form to fake_stripe.py over its own CA; resolves to the status. */
+function postToFake(fake, path, form) {
+  return new Promise((ok, fail) => {
+    const body = new URLSearchParams(form).toString();
+    const req = httpsRequest(
+      fake.url + path,
+      { method: "POST", ca: readFileSync(fake.ca_file), headers: { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on("end", () => ok(res.statusCode));
+      },
+    );
+    req.on("error", fail);
+    req.end(body);
+  });
+}
+
 const fakeDir = join(uiDir, "e2e", "fake-stripe");
 const files = {
   "/v3/": ["stripe.js", "text/javascript"],
@@ -54,10 +72,31 @@ function stripeError(status, error) {
   return { status, contentType: "application/json", headers: { "Access-Control-Allow-Origin": "*" }, body: JSON.stringify({ error }) };
 }
 
+const bankFiles = {
+  "/3d_secure_2/hosted": ["three-d-secure.html", "text/html"],
+  "/3d_secure_2/three-d-secure.js": ["three-d-secure.js", "text/javascript"],
+};
+
 /** Answers the browser's Stripe requests in `context`; returns what reached
- * "Stripe": { scripts: [paths], apiCalls: [{ path, params }] }. */
-export async function routeStripe(context, publishableKey) {
-  const seen = { scripts: [], apiCalls: [] };
+ * "Stripe": { scripts: [paths], apiCalls: [{ path, params }], authentications:
+ * [{ intent, outcome }] }. `fake` (startFakeStripe's) learns the holder's
+ * 3-D Secure answers. */
+export async function routeStripe(context, publishableKey, fake = null) {
+  const seen = { scripts: [], apiCalls: [], authentications: [] };
+  await context.route("https://hooks.stripe.com/**", async (route) => {
+    const request = route.request();
+    const path = new URL(request.url()).pathname;
+    if (request.method() === "POST" && path === "/3d_secure_2/authenticate" && fake) {
+      const params = Object.fromEntries(new URLSearchParams(request.postData() ?? ""));
+      const intent = (params.client_secret ?? "").split("_secret_")[0];
+      seen.authentications.push({ intent, outcome: params.outcome });
+      const status = await postToFake(fake, "/_test/authenticate", { intent, outcome: params.outcome });
+      return route.fulfill({ status, contentType: "application/json", body: "{}" });
+    }
+    const file = bankFiles[path];
+    if (!file) return route.fulfill({ status: 404, body: "not found" });
+    return route.fulfill({ status: 200, contentType: file[1], body: readFileSync(join(fakeDir, file[0])) });
+  });
   await context.route("https://js.stripe.com/**", (route) => {
     const path = new URL(route.request().url()).pathname;
     seen.scripts.push(path);

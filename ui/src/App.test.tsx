@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { App } from "./App";
 import { fakeFetch, FakeSocket, installFakeSockets, session } from "./test/fakeServer";
 import type { Route } from "./test/fakeServer";
-import type { CardChange, CardElement, PaymentMethodResult } from "./payments/stripeJs";
+import type { CardChange, CardElement, NextActionResult, PaymentMethodResult } from "./payments/stripeJs";
 
 const products = [
   { id: 1, name: "Brass Lamp", description: "Warm light", price: 40, category: "Home", stockQuantity: 3 },
@@ -186,7 +186,10 @@ describe("paying by card with Stripe's card form", () => {
   /** A stand-in for Stripe.js: one card element, and the answers its
    * createPaymentMethod gives, in order. */
   function fakeStripeJs(results: PaymentMethodResult[]) {
-    const seen = { keys: [] as string[], mounted: null as HTMLElement | null, created: 0, change: (_: CardChange) => {} };
+    const seen = {
+      keys: [] as string[], mounted: null as HTMLElement | null, created: 0, change: (_: CardChange) => {},
+      actions: [] as string[], nextAction: { paymentIntent: { id: "pi_1", status: "succeeded" } } as NextActionResult,
+    };
     const card: CardElement = {
       mount: (el) => { seen.mounted = el; },
       destroy: () => {},
@@ -200,6 +203,10 @@ describe("paying by card with Stripe's card form", () => {
           expect(data).toEqual({ type: "card", card });
           seen.created++;
           return results.shift() ?? { error: { message: "no more answers" } };
+        },
+        handleNextAction: async ({ clientSecret }) => {
+          seen.actions.push(clientSecret);
+          return seen.nextAction;
         },
       };
     };
@@ -276,6 +283,61 @@ describe("paying by card with Stripe's card form", () => {
     expect(placed.map((c) => c.body)).toEqual([{ paymentMethodId: "pm_1First" }, { paymentMethodId: "pm_1First" }]);
     expect(placed[1].headers["Idempotency-Key"]).toBe(placed[0].headers["Idempotency-Key"]);
     expect(stripe.created).toBe(1);
+  });
+
+  const waitingOrder = {
+    id: 12, userId: "u-1", orderDate: "2026-11-24T10:00:00Z", totalAmount: 40, status: "Pending",
+    state: "AuthenticationRequired", reason: "", paymentMethodId: "pm_1Card", items: [],
+    timeline: [
+      { status: "Submitted", reason: "", at: "2026-11-24T10:00:00Z" },
+      { status: "StockReserved", reason: "", at: "2026-11-24T10:00:00Z" },
+      { status: "AuthenticationRequired", reason: "", at: "2026-11-24T10:00:01Z" },
+    ],
+    paymentAction: { type: "authenticate", clientSecret: "pi_1_secret_abc" },
+  };
+  const stripeConfig: Route = () => [200, { provider: "stripe", livemode: false, publishableKey: "pk_test_51Shop" }];
+
+  it("runs the card's 3-D Secure on the order page, then asks the shop how the payment stands", async () => {
+    const stripe = fakeStripeJs([]);
+    const calls = fakeFetch({
+      "POST /api/auth/refresh": loggedIn,
+      "GET /api/cart": () => [200, { userId: "u-1", items: [], totalPrice: 0 }],
+      "GET /api/payments/config": stripeConfig,
+      "GET /api/orders/12": () => [200, waitingOrder],
+      "POST /api/orders/12/payment/check": () => [200, {
+        ...waitingOrder, state: "PaymentAuthorized", paymentAction: undefined,
+        timeline: [...waitingOrder.timeline, { status: "PaymentAuthorized", reason: "", at: "2026-11-24T10:00:09Z" }],
+      }],
+    });
+    visit("/orders/12");
+    await screen.findByText("Payment authorized", { selector: ".order-status .status" });
+    expect(stripe.actions).toEqual(["pi_1_secret_abc"]);
+    expect(stripe.keys).toEqual(["pk_test_51Shop"]);
+    expect(calls.filter((c) => c.path === "/api/orders/12/payment/check")).toHaveLength(1);
+    expect(screen.queryByRole("button", { name: /Confirm the payment/ })).toBeNull();
+  });
+
+  it("a 3-D Secure the holder did not finish can be tried again; a failed one ends the order", async () => {
+    const stripe = fakeStripeJs([]);
+    stripe.nextAction = { error: { message: "We are unable to authenticate your payment method.", code: "payment_intent_authentication_failure" } };
+    let checks = 0;
+    fakeFetch({
+      "POST /api/auth/refresh": loggedIn,
+      "GET /api/cart": () => [200, { userId: "u-1", items: [], totalPrice: 0 }],
+      "GET /api/payments/config": stripeConfig,
+      "GET /api/orders/12": () => [200, waitingOrder],
+      "POST /api/orders/12/payment/check": () =>
+        ++checks === 1
+          ? [200, waitingOrder] // Stripe still waits: the holder closed the page
+          : [200, { ...waitingOrder, state: "Cancelled", status: "Cancelled", reason: "authentication_failed", paymentAction: undefined }],
+    });
+    visit("/orders/12");
+    expect((await screen.findByRole("alert")).textContent).toBe("We are unable to authenticate your payment method.");
+    const user = userEvent.setup();
+    await user.click(screen.getByRole("button", { name: /Confirm the payment/ }));
+    await screen.findByText("Cancelled", { selector: ".order-status .status" });
+    expect(screen.getByTestId("cancel-reason").textContent).toMatch(/authentication \(3-D Secure\) did not pass/);
+    expect(stripe.actions).toHaveLength(2);
   });
 
   it("a live shop without a card form says so and takes no order", async () => {

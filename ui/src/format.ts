@@ -17,6 +17,7 @@ export function stockLabel(available: number): { text: string; tone: "out" | "lo
 const stateLabels: Record<OrderState, string> = {
   Submitted: "Submitted",
   StockReserved: "Stock reserved",
+  AuthenticationRequired: "Waiting for card authentication",
   PaymentAuthorized: "Payment authorized",
   Confirmed: "Confirmed",
   Cancelled: "Cancelled",
@@ -44,7 +45,8 @@ const reasons: Record<string, string> = {
   stolen_card: "the card was declined",
   fraudulent: "the card was declined",
   pickup_card: "the card was declined",
-  authentication_required: "the card needs authentication (3-D Secure), which this shop cannot ask for yet; please try another card",
+  authentication_required: "the card needs authentication (3-D Secure), which this shop cannot ask for here; please try another card",
+  authentication_failed: "the card's authentication (3-D Secure) did not pass",
   processing_error: "the card could not be processed; please try again",
   payment_rejected: "the payment provider refused the payment",
   invalid_payment_method: "the payment method is not valid",

@@ -6,7 +6,9 @@
 //     card number never enters the shop's page;
 //   - elements() calls https://api.stripe.com from the page, and the frame
 //     creates the PaymentMethod at https://api.stripe.com with the
-//     publishable key, as Stripe.js does.
+//     publishable key, as Stripe.js does;
+//   - handleNextAction() shows the bank's 3-D Secure page in a frame from
+//     https://hooks.stripe.com.
 (() => {
   const stripeOrigin = "https://js.stripe.com";
   const pending = new Map();
@@ -68,6 +70,46 @@
           body: new URLSearchParams({ key: publishableKey }),
         });
         return { create: (type) => (type === "card" ? createCard() : null) };
+      },
+      handleNextAction({ clientSecret }) {
+        // As Stripe.js: the bank's 3-D Secure page in a frame of
+        // hooks.stripe.com over the shop's page, until the holder answers.
+        return new Promise((resolve) => {
+          const overlay = document.createElement("div");
+          overlay.style.position = "fixed";
+          overlay.style.inset = "0";
+          overlay.style.background = "rgba(0, 0, 0, 0.4)";
+          overlay.style.display = "grid";
+          overlay.style.placeItems = "center";
+          const frame = document.createElement("iframe");
+          frame.src = `https://hooks.stripe.com/3d_secure_2/hosted?client_secret=${encodeURIComponent(clientSecret)}`;
+          frame.title = "3D Secure authentication";
+          frame.style.width = "360px";
+          frame.style.height = "240px";
+          frame.style.border = "0";
+          frame.style.background = "#fff";
+          overlay.appendChild(frame);
+          document.body.appendChild(overlay);
+          const intent = clientSecret.split("_secret_")[0];
+          const onMessage = (event) => {
+            if (event.origin !== "https://hooks.stripe.com" || event.source !== frame.contentWindow) return;
+            window.removeEventListener("message", onMessage);
+            overlay.remove();
+            resolve(
+              event.data?.passed
+                ? { paymentIntent: { id: intent, status: "succeeded" } }
+                : {
+                    error: {
+                      type: "invalid_request_error",
+                      code: "payment_intent_authentication_failure",
+                      message:
+                        "We are unable to authenticate your payment method. Please choose a different payment method and try again.",
+                    },
+                  },
+            );
+          };
+          window.addEventListener("message", onMessage);
+        });
       },
       createPaymentMethod({ type, card }) {
         return new Promise((resolve) => {

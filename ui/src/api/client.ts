@@ -136,6 +136,8 @@ export const api = {
   orders: (token: string) => json<Order[]>("/api/orders/history", { token }),
   order: (token: string, id: number) => json<Order>(`/api/orders/${id}`, { token }),
   cancelOrder: (token: string, id: number) => json<Order>(`/api/orders/${id}/cancel`, { method: "POST", token }),
+  checkPayment: (token: string, id: number) =>
+    json<Order>(`/api/orders/${id}/payment/check`, { method: "POST", token, body: {} }),
 
   stats: (token: string, signal?: AbortSignal) => json<ClusterStats>("/api/admin/stats", { token, signal }),
 

@@ -48,7 +48,13 @@ export interface Cart {
 }
 
 /** Emporium's exact saga states. */
-export type OrderState = "Submitted" | "StockReserved" | "PaymentAuthorized" | "Confirmed" | "Cancelled";
+export type OrderState =
+  | "Submitted"
+  | "StockReserved"
+  | "AuthenticationRequired"
+  | "PaymentAuthorized"
+  | "Confirmed"
+  | "Cancelled";
 
 export interface TimelineEntry {
   status: OrderState;
@@ -74,6 +80,8 @@ export interface Order {
   paymentMethodId: string;
   items: OrderLine[];
   timeline: TimelineEntry[];
+  /** AuthenticationRequired: what Stripe.js needs to run the card's 3-D Secure. */
+  paymentAction?: { type: "authenticate"; clientSecret: string };
 }
 
 export interface PriceChange {

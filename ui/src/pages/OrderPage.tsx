@@ -1,4 +1,6 @@
-// One order, its status changing live as the saga moves.
+// One order, its status changing live as the saga moves; a card that asks
+// for 3-D Secure is authenticated here.
+import { useEffect, useRef } from "react";
 import { Link, useLocation, useParams } from "react-router";
 import { api } from "../api/client";
 import type { PriceChange } from "../api/types";
@@ -9,6 +11,7 @@ import { useAction } from "../hooks/useAction";
 import { useLoad } from "../hooks/useLoad";
 import { useLive } from "../live/LiveProvider";
 import { useOrderEvents, withEvents } from "../orders/applyEvent";
+import { AuthenticatePayment } from "../payments/AuthenticatePayment";
 
 export function OrderPage() {
   const id = Number(useParams().id);
@@ -24,6 +27,18 @@ export function OrderPage() {
   const cancel = () => run(async () => setValue(await withToken((t) => api.cancelOrder(t, id))));
 
   const o = order.value && withEvents(order.value, events);
+  // The client secret comes with the order, not with the pushed event.
+  // Asked for once: an answer without it is not asked again and again.
+  const needsSecret = o?.state === "AuthenticationRequired" && !order.value?.paymentAction;
+  const askedForSecret = useRef(false);
+  const { loading, reload } = order;
+  useEffect(() => {
+    if (needsSecret && !loading && !askedForSecret.current) {
+      askedForSecret.current = true;
+      reload();
+    }
+  }, [needsSecret, loading, reload]);
+
   return (
     <section>
       <p>
@@ -41,6 +56,9 @@ export function OrderPage() {
             )}
             {!isFinal(o.state) && <span className="hint"> (updates live)</span>}
           </p>
+          {o.state === "AuthenticationRequired" && o.paymentAction && (
+            <AuthenticatePayment orderId={o.id} clientSecret={o.paymentAction.clientSecret} onChecked={setValue} />
+          )}
           {priceChanges.length > 0 && (
             <p className="notice" role="status">
               Some prices changed since you added the items; the order uses today's prices.

@@ -27,9 +27,16 @@ export interface PaymentMethodResult {
   error?: { message?: string; code?: string };
 }
 
+export interface NextActionResult {
+  paymentIntent?: { id: string; status: string };
+  error?: { message?: string; code?: string };
+}
+
 export interface StripeClient {
   elements(options?: Record<string, unknown>): StripeElements;
   createPaymentMethod(data: { type: "card"; card: CardElement }): Promise<PaymentMethodResult>;
+  /** Runs what the intent waits for (3-D Secure: the bank's page, in Stripe's frame). */
+  handleNextAction(options: { clientSecret: string }): Promise<NextActionResult>;
 }
 
 type StripeFactory = (publishableKey: string) => StripeClient;
