@@ -172,8 +172,8 @@ bool safe_to_resend(const caf::message& m) {
                       reserve_stock, commit_stock, release_stock, start_order, get_order,
                       order_history, find_order, events_after, unfinished_orders,
                       find_account_by_email, find_account_by_id, register_account,
-                      cancel_order, payment_notice, promote_account, store_refresh_token,
-                      rotate_refresh_token, revoke_refresh_tokens>(m) ||
+                      cancel_order, check_order_payment, payment_notice, promote_account,
+                      store_refresh_token, rotate_refresh_token, revoke_refresh_tokens>(m) ||
          attempt_count(m);
 }
 

@@ -190,9 +190,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       }
       default: {
-        auto ev = static_cast<saga_event>(arg % 10);
+        // Every saga event, authentication_needed (the last) included.
+        auto ev = static_cast<saga_event>(
+          arg % (static_cast<int>(saga_event::authentication_needed) + 1));
         auto from = order.status;
+        if (from == order_status::stock_reserved && ev == saga_event::authentication_needed)
+          order.payment_action = "pi_secret";
         bool applied = apply_event(order, ev, "r", now);
+        // The client secret lives only while the order waits for it.
+        check(order.payment_action.empty() ||
+              order.status == order_status::authentication_required);
         if (is_terminal(from))
           check(!applied && order.status == from); // terminal states absorb
         if (applied) {

@@ -48,7 +48,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     default:
       if (auto order = decode_order(text)) {
         check(order->id >= 0 && order->total >= 0); // a draft has id 0 until placed
-        check(order->status >= order_status::submitted && order->status <= order_status::cancelled);
+        check(order->status >= order_status::submitted &&
+              order->status <= order_status::authentication_required);
+        check(order->payment_action.size() <= max_payment_action_bytes);
         (void)status_name(order->status);
         auto event = event_of(*order, 0);
         auto back = decode_event(encode(event), event.user, event.order, 1);

@@ -84,6 +84,7 @@ def route_bodies():
         {"paymentMethodId": "pm_card_visa"},
         {},
         {},
+        {},
     ]
     for pick in range(3 * len(bodies)):
         write("route_bodies", f"route_{pick:02d}", bytes([pick]) + json.dumps(bodies[pick % len(bodies)]).encode())
@@ -110,6 +111,8 @@ def snapshots():
     write("snapshots", "cart", b"\x00" + json.dumps(cart).encode())
     write("snapshots", "stock", b"\x01" + json.dumps(stock).encode())
     write("snapshots", "order", b"\x02" + json.dumps(order).encode())
+    waiting = dict(order, s=6, p="pi_1", pa="pi_1_secret_Ab9", tl=[[1, "", 1], [2, "", 2], [6, "", 3]])
+    write("snapshots", "order_authenticating", b"\x02" + json.dumps(waiting).encode())
     event = {"type": "order.status", "orderId": 13, "status": "Confirmed", "reason": "", "at": 2,
              "totalAmount": 50.0}
     write("snapshots", "event", b"\x03" + json.dumps(event).encode())
@@ -118,6 +121,7 @@ def snapshots():
 def domain_rules():
     write("domain_rules", "mixed", bytes([20, 0, 5, 0, 3, 3, 4, 9, 3, 2, 5, 2, 9, 1, 6, 3, 7, 250, 11, 3, 11, 0]))
     write("domain_rules", "saga", bytes([5] + [11, 0, 11, 3, 11, 6, 11, 8, 11, 4]))
+    write("domain_rules", "saga_authentication", bytes([5] + [11, 0, 11, 10, 11, 3, 11, 6]))
 
 
 def manifest():
