@@ -806,6 +806,33 @@ TEST_CASE_FIXTURE(authentication_fixture,
 }
 
 TEST_CASE_FIXTURE(authentication_fixture,
+                  "a node stopped while its buyer authenticates resumes the wait from the "
+                  "snapshot, secret and deadline included") {
+  start("saga-3ds-restart");
+  place(905, {{1, 1, 700, "A"}}, "pm_card_authenticationRequired");
+  sched.run();
+  auto before = order(905);
+  REQUIRE(before.status == order_status::authentication_required);
+  caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
+  sched.run();
+  directory = spawn_directory(sys, {}, {store, {}, {}, payment, {}});
+  directories.push_back(directory);
+  caf::anon_send(directory, entity_key{entity_kind::order, "905"},
+                 caf::make_message(start_order{}));
+  sched.run();
+  auto resumed = order(905);
+  CHECK(resumed.status == order_status::authentication_required);
+  CHECK(resumed.payment_action == before.payment_action); // read back from disk
+  CHECK(resumed.payment_deadline == before.payment_deadline); // not restarted
+  CHECK(stock_of_product(1).reserved == 1);
+  provider->outcome->emplace(905, "succeeded");
+  CHECK(check(905).status == order_status::payment_authorized);
+  sched.run();
+  CHECK(order(905).status == order_status::confirmed);
+  CHECK(stock_of_product(1).sold == 1);
+}
+
+TEST_CASE_FIXTURE(authentication_fixture,
                   "Stripe's notice that the authenticated charge succeeded goes on without the "
                   "browser") {
   start("saga-3ds-notice");
