@@ -85,6 +85,19 @@ struct saga_fixture : deterministic {
     return call(entity_key{entity_kind::order, std::to_string(id)}, get_order{});
   }
 
+  /// Stops every entity, as a node stopping does (answers in flight are
+  /// lost), starts a new directory over the same store and payment actor,
+  /// and wakes order `id`: it resumes from its last persisted state.
+  void restart_and_resume(order_id id) {
+    caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
+    sched.run();
+    directory = spawn_directory(sys, {}, {store, {}, {}, payment, {}});
+    directories.push_back(directory);
+    caf::anon_send(directory, entity_key{entity_kind::order, std::to_string(id)},
+                   caf::make_message(start_order{}));
+    sched.run();
+  }
+
   void stock(product_id p, std::int64_t units) {
     call(stock_of(p), set_stock{units});
   }
@@ -627,13 +640,7 @@ TEST_CASE_FIXTURE(saga_fixture, "a crash at each step resumes to the same end") 
     place(id, {{1, 1, 100, "A"}}, "pm_card_visa");
     for (int i = 0; i < k; ++i)
       sched.run_once();
-    caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
-    sched.run();
-    directory = spawn_directory(sys, {}, {store, {}, {}, payment, {}});
-    directories.push_back(directory);
-    caf::anon_send(directory, entity_key{entity_kind::order, std::to_string(id)},
-                   caf::make_message(start_order{}));
-    sched.run();
+    restart_and_resume(id);
     CHECK(order(id).status == order_status::confirmed);
     CHECK(ledger(id)->status == "succeeded");
     CHECK(buyer_cart().empty()); // taken once, however often the take was asked
@@ -813,13 +820,7 @@ TEST_CASE_FIXTURE(authentication_fixture,
   sched.run();
   auto before = order(905);
   REQUIRE(before.status == order_status::authentication_required);
-  caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
-  sched.run();
-  directory = spawn_directory(sys, {}, {store, {}, {}, payment, {}});
-  directories.push_back(directory);
-  caf::anon_send(directory, entity_key{entity_kind::order, "905"},
-                 caf::make_message(start_order{}));
-  sched.run();
+  restart_and_resume(905);
   auto resumed = order(905);
   CHECK(resumed.status == order_status::authentication_required);
   CHECK(resumed.payment_action == before.payment_action); // read back from disk
