@@ -92,6 +92,7 @@ void add_order_routes(router& r, api_context& ctx);
 void add_live_routes(router& r, api_context& ctx);
 void add_cluster_routes(router& r, api_context& ctx);
 void add_payment_routes(router& r, api_context& ctx);
+void add_csp_report_routes(router& r, api_context& ctx);
 
 class live_hub;
 /// Upgrades for GET /ws and GET /notificationHub (token required; at most

@@ -17,11 +17,13 @@ namespace emporium::http {
 
 /// The storefront page's policy: scripts, styles, images, fonts and
 /// connections (its fetches and the live socket) from its own origin only;
-/// no plugins, no <base>, forms only to itself, framed by nobody.
+/// no plugins, no <base>, forms only to itself, framed by nobody. What it
+/// refuses, the browser reports to the node (csp_report_routes.cpp), so the
+/// operator sees an injected script, not only the buyer's console.
 inline constexpr std::string_view page_security_policy =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
   "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-  "form-action 'self'; frame-ancestors 'none'";
+  "form-action 'self'; frame-ancestors 'none'; report-uri /api/csp-reports";
 
 /// The page's policy when it takes cards with Stripe Elements: also Stripe.js
 /// from js.stripe.com (and the *.js.stripe.com hosts it loads parts from),
@@ -35,7 +37,8 @@ inline constexpr std::string_view stripe_page_security_policy =
   "style-src 'self'; img-src 'self' data:; font-src 'self'; "
   "connect-src 'self' https://api.stripe.com; "
   "frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com; "
-  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
+  "report-uri /api/csp-reports";
 
 /// Every other answer (JSON, the page's files): as a document it may load
 /// nothing and be framed by nobody.

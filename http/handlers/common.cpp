@@ -65,6 +65,7 @@ void add_all_routes(router& r, api_context& ctx) {
   add_live_routes(r, ctx);
   add_cluster_routes(r, ctx);
   add_payment_routes(r, ctx);
+  add_csp_report_routes(r, ctx);
   add_static_files(r, ctx);
 }
 

@@ -444,6 +444,7 @@ class EdgeTests(unittest.TestCase):
             self.assertIn("script-src 'self'", policy, what)
             self.assertIn("connect-src 'self'", policy, what)
             self.assertNotIn("unsafe", policy, what)
+            self.assertTrue(policy.endswith("; report-uri /api/csp-reports"), (what, policy))
             self.assertNotIn("stripe", policy, what)  # only a shop with Stripe's card form
         else:
             self.assertTrue(policy.startswith("default-src 'none'"), (what, policy))

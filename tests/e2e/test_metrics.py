@@ -418,3 +418,114 @@ class PrometheusScrapesAClusterTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+LEVEL2_REPORT = {"csp-report": {
+    "document-uri": "http://127.0.0.1/cart?session=s3cr3t-session",
+    "referrer": "", "violated-directive": "script-src-elem",
+    "effective-directive": "script-src-elem",
+    "original-policy": "default-src 'self'; report-uri /api/csp-reports",
+    "disposition": "enforce", "blocked-uri": "https://cdn.example.test/skimmer.js?card=4242424242424242",
+    "line-number": 12, "column-number": 7, "source-file": "http://127.0.0.1/assets/app.js",
+    "status-code": 200, "script-sample": "exfiltrate(cardNumber)"}}
+
+
+class CspReportTests(unittest.TestCase):
+    """POST /api/csp-reports: what the storefront page's policy refused in a
+    buyer's browser reaches the operator as a metric and a log line, and
+    whatever else is sent there is refused or bounded."""
+
+    def setUp(self):
+        self.metrics_port = free_port()
+        self.node = Node(extra_args=["--metrics-port", str(self.metrics_port)],
+                         env={"EMPORIUM_REQUESTS_PER_SECOND_CLIENT": "5"}).start()
+
+    def tearDown(self):
+        self.node.close()
+
+    def post(self, body, content_type="application/csp-report", source=None):
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return self.node.request("POST", "/api/csp-reports", raw=raw, source=source,
+                                 headers={"Content-Type": content_type})
+
+    def violations(self, directive):
+        return sample(scrape(self.metrics_port)[1], "emporium_csp_violations_total",
+                      directive=directive) or 0
+
+    def logged(self):
+        return [json.loads(l) for l in self.node.log(tail=None).splitlines()
+                if '"content security policy violation"' in l]
+
+    def test_a_browser_report_is_counted_and_logged_without_what_may_be_personal(self):
+        status, body, _ = self.post(LEVEL2_REPORT)
+        self.assertEqual((status, body), (204, None))
+        batch = [
+            {"type": "csp-violation", "age": 3, "url": "http://127.0.0.1/orders/9",
+             "body": {"documentURL": "http://127.0.0.1/orders/9?x=1", "blockedURL": "eval",
+                      "effectiveDirective": "script-src", "disposition": "enforce",
+                      "sample": "secret-sample"}},
+            {"type": "csp-violation", "body": {"effectiveDirective": "made-up-src-1"}},
+            {"type": "csp-violation", "body": {"effectiveDirective": "made-up-src-2"}},
+            {"type": "deprecation", "body": {"id": "x"}},
+        ]
+        status, body, _ = self.post(batch, "application/reports+json")
+        self.assertEqual((status, body), (204, None))
+        self.assertEqual(self.violations("script-src-elem"), 1)
+        self.assertEqual(self.violations("script-src"), 1)
+        self.assertEqual(self.violations("other"), 2)  # made-up names are one label
+        wait_for(lambda: len(self.logged()) == 4, what="four log lines")
+        first = self.logged()[0]
+        self.assertEqual(first["level"], "warn")
+        self.assertEqual((first["directive"], first["blocked"], first["document"], first["source"],
+                          first["line"], first["enforced"], first["held_back"]),
+                         ("script-src-elem", "https://cdn.example.test/skimmer.js", "/cart",
+                          "http://127.0.0.1/assets/app.js", "12", "true", "0"))
+        self.assertEqual(self.logged()[1]["document"], "/orders/9")
+        log = self.node.log(tail=None)
+        for never in ("4242424242424242", "s3cr3t-session", "exfiltrate", "secret-sample"):
+            self.assertNotIn(never, log)
+
+    def test_what_is_not_a_report_is_refused_and_counts_nothing(self):
+        cases = [
+            (b"{\"csp-report\": ", 400),
+            (b"{}", 400),
+            (b"[1, 2", 400),
+            (b"\"script-src\"", 400),
+            (b"{\"csp-report\": {\"effective-directive\": \"\xff\"}}", 400),
+            (b"[" * 5000 + b"]" * 5000, 400),
+            (b"{\"csp-report\": {\"blocked-uri\": \"" + b"x" * 17000 + b"\"}}", 413),
+        ]
+        for raw, code in cases:
+            status, body, headers = self.post(raw)
+            self.assertEqual(status, code, raw[:40])
+            self.assertEqual(headers["content-type"], "application/json")
+            self.assertEqual(body["code"], "invalid_argument" if code == 400 else "payload_too_large")
+            self.assertTrue(body["message"])
+        text = scrape(self.metrics_port)[1]
+        self.assertNotIn("emporium_csp_violations_total{", text)
+        self.assertEqual(self.logged(), [])
+        self.assertEqual(self.node.request("GET", "/health/ready")[0], 200)
+
+    def test_a_flood_is_counted_in_full_and_logs_a_few_lines_a_second(self):
+        # 5 requests a second per client, 10 at once: 20 each from three
+        # clients, then one more after the log budget has refilled a little.
+        # Whatever the pace, the three take more (30 + 5 a second of the
+        # run) than the log's burst and refill (20 + 5 a second).
+        sources = ("127.0.0.61", "127.0.0.62", "127.0.0.63")
+        codes = [self.post(LEVEL2_REPORT, source=src)[0] for src in sources for _ in range(20)]
+        self.assertEqual(codes.count(204) + codes.count(429), 60)
+        self.assertGreaterEqual(codes[:20].count(429), 1, "one client is held to its limit")
+        for i in (1, 2):
+            self.assertGreaterEqual(codes[20 * i:20 * i + 20].count(204), 10,
+                                    "the others are not held by the first")
+        time.sleep(0.5)
+        self.assertEqual(self.post(LEVEL2_REPORT, source="127.0.0.64")[0], 204)
+        accepted = codes.count(204) + 1
+        self.assertEqual(self.violations("script-src-elem"), accepted)
+        wait_for(lambda: int(self.logged()[-1]["held_back"]) > 0 if self.logged() else False,
+                 what="a line that says how many were held back")
+        lines = self.logged()
+        self.assertLess(len(lines), accepted)
+        self.assertLessEqual(len(lines), 20 + 5 * 30)  # the burst, then 5 a second
+        # Every report is either a line or counted in the next line's held_back.
+        self.assertEqual(len(lines) + sum(int(l["held_back"]) for l in lines), accepted)

@@ -296,6 +296,7 @@ class StripeCardFormTests(unittest.TestCase):
                              ["https://js.stripe.com", "https://*.js.stripe.com",
                               "https://hooks.stripe.com"])
             self.assertEqual(directives["frame-ancestors"], ["'none'"])
+            self.assertEqual(directives["report-uri"], ["/api/csp-reports"])
             self.assertNotIn("unsafe", policy)
         # Files and JSON still load nothing as documents.
         for path in ("/assets/app.js", "/api/payments/config", "/api/products"):

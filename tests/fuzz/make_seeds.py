@@ -68,7 +68,7 @@ def http_request():
 
 
 def route_bodies():
-    # Route order as add_all_routes registers them (POST/PUT only).
+    # Route order as add_all_routes registers them (POST/PUT only), one body each.
     bodies = [
         {"email": "new@example.com", "password": "Correct-Horse-9", "confirmPassword": "Correct-Horse-9", "firstName": "Ada", "lastName": "L"},
         {"email": "new@example.com", "password": "Correct-Horse-9"},
@@ -85,6 +85,10 @@ def route_bodies():
         {},
         {},
         {},
+        {"id": "evt_1", "type": "payment_intent.succeeded",
+         "data": {"object": {"id": "pi_1", "metadata": {"order_id": "1"}}}},
+        {"csp-report": {"effective-directive": "script-src-elem", "blocked-uri": "https://x.test/a.js",
+                        "document-uri": "http://127.0.0.1/cart", "line-number": 1}},
     ]
     for pick in range(3 * len(bodies)):
         write("route_bodies", f"route_{pick:02d}", bytes([pick]) + json.dumps(bodies[pick % len(bodies)]).encode())
@@ -149,8 +153,27 @@ def traceparent():
           "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 
 
+def csp_report():
+    chrome = {"csp-report": {
+        "document-uri": "http://127.0.0.1:8080/cart?x=1", "referrer": "",
+        "violated-directive": "script-src-elem", "effective-directive": "script-src-elem",
+        "original-policy": "default-src 'self'; report-uri /api/csp-reports", "disposition": "enforce",
+        "blocked-uri": "https://cdn.example.test/skimmer.js", "line-number": 12, "column-number": 7,
+        "source-file": "http://127.0.0.1:8080/assets/app.js", "status-code": 200, "script-sample": ""}}
+    write("csp_report", "level2_chrome", json.dumps(chrome))
+    write("csp_report", "level2_old_firefox", json.dumps({"csp-report": {
+        "violated-directive": "script-src 'self'", "blocked-uri": "inline",
+        "document-uri": "https://shop.example/#/x", "disposition": "report"}}))
+    write("csp_report", "reporting_api", json.dumps([
+        {"type": "csp-violation", "age": 3, "url": "https://shop.example/", "user_agent": "x",
+         "body": {"documentURL": "https://shop.example/orders/7", "blockedURL": "eval",
+                  "effectiveDirective": "script-src", "disposition": "enforce", "lineNumber": 3,
+                  "sourceFile": "https://shop.example/assets/app.js", "sample": "x"}},
+        {"type": "deprecation", "body": {"id": "x"}}]))
+
+
 if __name__ == "__main__":
     for fn in (signalr, ws_messages, http_request, route_bodies, jwt, config, snapshots, domain_rules, manifest,
-               traceparent):
+               traceparent, csp_report):
         fn()
     print("seeds written", file=sys.stderr)

@@ -177,7 +177,7 @@ TEST_CASE("the storefront's page runs only its own files and is framed by nobody
     std::string policy{msg["Content-Security-Policy"]};
     for (const char* part : {"default-src 'self'", "script-src 'self'", "style-src 'self'",
                              "connect-src 'self'", "object-src 'none'", "base-uri 'none'",
-                             "frame-ancestors 'none'"})
+                             "frame-ancestors 'none'", "report-uri /api/csp-reports"})
       CHECK_MESSAGE(policy.find(part) != std::string::npos, part);
     CHECK(policy.find("unsafe") == std::string::npos); // no inline script or eval
   }
@@ -201,7 +201,7 @@ TEST_CASE("a page whose handler chose its policy (the Stripe card form) keeps it
        {"script-src 'self' https://js.stripe.com https://*.js.stripe.com;",
         "connect-src 'self' https://api.stripe.com;",
         "frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com;",
-        "object-src 'none'", "frame-ancestors 'none'"})
+        "object-src 'none'", "frame-ancestors 'none'", "report-uri /api/csp-reports"})
     CHECK_MESSAGE(policy.find(part) != std::string::npos, part);
   CHECK(policy.find("unsafe") == std::string::npos);
   // Stripe's hosts by name; the one wildcard stays under js.stripe.com.

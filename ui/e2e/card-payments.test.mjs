@@ -166,6 +166,7 @@ test("with Stripe allowed in, a script from any other origin is still refused", 
     document.head.appendChild(s);
   });
   await shop.expectPolicyViolation(/cdn\.example\.test/);
+  await shop.expectReportedToNode("script-src-elem", "https://cdn.example.test/skimmer.js");
   assert.equal(await page.evaluate(() => window.__foreign ?? false), false);
   await page.context().close();
 });

@@ -54,6 +54,13 @@ export async function startNode(extraArgs = [], extraEnv = {}) {
   }
   return {
     base,
+    /** The node's log lines so far, as the JSON objects it writes. */
+    logEntries() {
+      return readFileSync(logPath, "utf8")
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line));
+    },
     async api(path, init = {}) {
       const res = await fetch(base + path, {
         ...init,

@@ -39,6 +39,17 @@ export class Shop {
     this.policyViolations.splice(index, 1);
   }
 
+  /** Waits for the node to log the browser's report of a refusal (the
+   * policy's report-uri): the operator sees it, not only the console. */
+  async expectReportedToNode(directive, blocked) {
+    const reported = () =>
+      this.node
+        .logEntries()
+        .some((e) => e.msg === "content security policy violation" && e.directive === directive && e.blocked === blocked);
+    for (let i = 0; i < 50 && !reported(); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(reported(), `the node logged a ${directive} refusal of ${blocked}`);
+  }
+
   /** `count` demo products with at least 20 in stock and distinct names. */
   async inStockProducts(count) {
     const { body } = await this.node.api("/api/products?sortBy=stockQuantity&sortOrder=desc&pageSize=10");

@@ -49,6 +49,7 @@ test("a shopper registers, searches, fills the cart and sees Confirmed arrive li
   });
   assert.equal(await page.evaluate(() => window.injectedRan), undefined);
   await shop.expectPolicyViolation(/inline script/);
+  await shop.expectReportedToNode("script-src-elem", "inline");
   await page.getByRole("link", { name: "Cart (2)" }).click();
   await page.getByRole("link", { name: first.name }).waitFor();
   await page.getByRole("link", { name: second.name }).waitFor();
