@@ -7,6 +7,7 @@
 #include "actors/cluster/node_tls.hpp"
 #include "actors/cluster/router.hpp"
 #include "domain/shard_map.hpp"
+#include "actors/order/saga_load.hpp"
 #include "actors/payment/payment_actor.hpp"
 #include "actors/protocol.hpp"
 #include "config/node_config.hpp"
@@ -279,6 +280,7 @@ node_actors spawn_node_actors(caf::actor_system& sys, const emporium::node_confi
   saga.reserve_ttl_ms = std::int64_t{cfg.reserve_ttl_s} * 1000;
   saga.payment_timeout_ms = cfg.payment_timeout_ms;
   saga.authentication_timeout_ms = cfg.payment_authentication_timeout_ms;
+  saga.load = std::make_shared<emporium::saga_load>(cfg.max_orders_in_progress);
   emporium::router_options route_opts;
   route_opts.node_name = emporium::node_name(cfg);
   route_opts.seeds = std::move(seeds);

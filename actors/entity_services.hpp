@@ -18,6 +18,8 @@
 
 namespace emporium {
 
+class saga_load; // actors/order/saga_load.hpp
+
 /// Timing of the order saga's steps (config: order-*).
 struct saga_options {
   std::int64_t reserve_ttl_ms = 10 * 60 * 1000; ///< how long stock stays reserved
@@ -27,6 +29,9 @@ struct saga_options {
   std::int64_t step_timeout_ms = 5'000;         ///< one request to an actor
   int max_step_attempts = 5;                    ///< retries of reserve/commit
   std::int64_t backoff_base_ms = 50;            ///< doubles per attempt
+  /// The node's count of working sagas and its bound on them (shared by
+  /// its sagas and order indexes); null = neither counted nor bounded.
+  std::shared_ptr<saga_load> load;
 };
 
 struct entity_services {

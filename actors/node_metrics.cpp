@@ -65,7 +65,8 @@ node_metrics::node_metrics() {
                                            10, 30, 60})
                          .with({});
   sagas_in_flight = &r.gauge_of("emporium_order_sagas_in_flight",
-                                "Order sagas running on this node that have not ended");
+                                "Order sagas on this node working on an order: placed or "
+                                "resumed, not ended, not waiting for the buyer's 3-D Secure");
 
   provider_calls = &r.counter_family("emporium_payment_provider_calls_total",
                                      "Payment provider calls, by outcome", {"outcome"});

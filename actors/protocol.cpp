@@ -13,8 +13,9 @@ void register_message_types(caf::actor_system_config& cfg) {
 errc to_errc(const caf::error& err) {
   if (!err)
     return errc::none;
-  if (err.category() == caf::atom("emporium"))
-    return static_cast<errc>(err.code());
+  if (err.category() == caf::atom("emporium")) // a peer's code past the enum is a bug
+    return err.code() <= static_cast<std::uint8_t>(errc::overloaded) ? static_cast<errc>(err.code())
+                                                                      : errc::internal;
   if (err.category() == caf::atom("system")) {
     switch (static_cast<caf::sec>(err.code())) {
       case caf::sec::request_timeout: return errc::timeout;

@@ -262,6 +262,11 @@ const std::vector<option>& options() {
      number<unsigned>(&c::request_timeout_ms, 10, 600'000)},
     {"reserve-ttl", "seconds an order's stock reservation lasts before it expires",
      number<unsigned>(&c::reserve_ttl_s, 1, 86400)},
+    {"max-orders-in-progress",
+     "orders a node works on at once (placed, not yet Confirmed or Cancelled, not waiting "
+     "for the buyer's 3-D Secure); a placement beyond it is refused with 503 and Retry-After "
+     "before anything is written, instead of slowing every order down; 0 = no bound",
+     number<unsigned>(&c::max_orders_in_progress, 0, 10'000'000)},
     {"payment-timeout-ms", "an order whose payment has not answered by then is cancelled",
      number<unsigned>(&c::payment_timeout_ms, 100, 3'600'000)},
     {"payment-authentication-timeout-ms",

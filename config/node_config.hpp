@@ -68,6 +68,7 @@ struct node_config {
 
   // -- orders and payments
   unsigned reserve_ttl_s = 600;
+  unsigned max_orders_in_progress = 4'096; // per node; 0 = no bound
   unsigned payment_timeout_ms = 30'000;
   unsigned payment_authentication_timeout_ms = 300'000; // 3-D Secure: the buyer's time
   unsigned payment_latency_ms = 0;

@@ -19,6 +19,7 @@ std::string_view to_string(errc code) noexcept {
     case errc::timeout: return "timeout";
     case errc::storage_failure: return "storage_failure";
     case errc::internal: return "internal";
+    case errc::overloaded: return "overloaded";
   }
   return "internal";
 }

@@ -22,6 +22,7 @@ enum class errc : std::uint8_t {
   timeout,               // an actor did not answer in time (504)
   storage_failure,       // SQLite refused a write (500)
   internal,              // a bug (500)
+  overloaded,            // the node holds as much work as it takes; retry shortly (503)
 };
 
 /// Stable machine-readable name, used as the `code` of JSON error bodies.

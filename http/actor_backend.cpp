@@ -284,7 +284,8 @@ private:
       trace::record(self, request.span, name, trace::span_kind::client, started,
                     {{"rpc.result", std::string{to_string(result)}}},
                     result == errc::internal || result == errc::storage_failure ||
-                      result == errc::timeout || result == errc::unavailable);
+                      result == errc::timeout || result == errc::unavailable ||
+                      result == errc::overloaded);
     }
   };
 

@@ -26,6 +26,7 @@ unsigned status_of(errc code) noexcept {
     case errc::storage_failure: return 500;
     case errc::internal: return 500;
     case errc::unavailable: return 503;
+    case errc::overloaded: return 503;
     case errc::timeout: return 504;
   }
   return 500;

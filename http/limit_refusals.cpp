@@ -17,9 +17,9 @@ constexpr std::array names{
   "requests_per_client",        "socket_messages_per_client", "requests_in_flight",
   "connections",                "connections_per_client",     "logins_per_address",
   "logins_per_address_account", "registrations_per_address",  "login_checks_queued",
-  "registration_checks_queued", "password_checks_per_client",
+  "registration_checks_queued", "password_checks_per_client", "orders_in_progress",
 };
-static_assert(names.size() == static_cast<std::size_t>(limit::password_checks_per_client) + 1);
+static_assert(names.size() == static_cast<std::size_t>(limit::orders_in_progress) + 1);
 
 /// Every limit's cell made at once, so each is exported from the start (a
 /// rate over a series that appears only with the first refusal misses it).

@@ -22,6 +22,7 @@ enum class limit {
   login_checks_queued,        ///< --password-hash-queue, the login pool (503)
   registration_checks_queued, ///< --password-hash-queue, the registration pool (503)
   password_checks_per_client, ///< --password-checks-per-client, both pools (429)
+  orders_in_progress,         ///< --max-orders-in-progress at the order's node (503)
 };
 
 /// The label value of `which` ("logins_per_address", ...).

@@ -206,7 +206,7 @@ bool open_shard(router_self* self, std::uint32_t shard) {
   slot.index = spawn_order_index(sys, path, st.opts.level, slot.store, slot.directory,
                                  {static_cast<std::int64_t>(shard) + 1,
                                   static_cast<std::int64_t>(st.opts.shards)},
-                                 spawn_mode::workers, st.opts.retention);
+                                 spawn_mode::workers, st.opts.retention, st.svc.saga.load);
   slot.accounts = spawn_accounts(sys, path, st.opts.level, st.opts.shards,
                                  st.opts.sqlite_actors, slot.fence,
                                  st.opts.accounts);

@@ -5,6 +5,7 @@
 
 #include "actors/guarded.hpp"
 #include "actors/node_metrics.hpp"
+#include "actors/order/saga_load.hpp"
 #include "actors/protocol.hpp"
 #include "persistence/snapshot.hpp"
 #include "persistence/order_store.hpp"
@@ -41,6 +42,8 @@ struct index_state {
   std::size_t writing = 0;
   /// Set once asked to stop: the index quits when `writing` reaches 0.
   caf::error stop_reason;
+  /// The node's working sagas and their bound (null: no bound).
+  std::shared_ptr<saga_load> load;
   static inline const char* name = "order_index";
 };
 
@@ -196,8 +199,10 @@ caf::result<std::string> place_new(index_self self, place_order& req) {
 index_impl::behavior_type order_index(index_self self, std::string path,
                                       persistence::durability level, store_actor writer,
                                       caf::actor directory, persistence::order_id_space ids,
-                                      persistence::retention_policy retention) {
+                                      persistence::retention_policy retention,
+                                      std::shared_ptr<saga_load> load) {
   auto& st = self->state;
+  st.load = std::move(load);
   st.retention = retention;
   if (retention.enabled())
     self->send(self, atoms::sweep::value); // at once: a node may have been down for long
@@ -225,6 +230,8 @@ index_impl::behavior_type order_index(index_self self, std::string path,
           return std::move(*answer);
         if (req.lookup_only)
           return make_error(errc::not_found); // a lookup only: nothing placed yet
+        if (self->state.load && !self->state.load->admits())
+          return make_error(errc::overloaded); // nothing written: a retry is a new attempt
         return place_new(self, req);
       });
     },
@@ -262,9 +269,10 @@ index_impl::behavior_type order_index(index_self self, std::string path,
 order_index_actor spawn_order_index(caf::actor_system& sys, const std::string& db_path,
                                     persistence::durability level, store_actor store,
                                     caf::actor directory, persistence::order_id_space ids,
-                                    spawn_mode mode, persistence::retention_policy retention) {
+                                    spawn_mode mode, persistence::retention_policy retention,
+                                    std::shared_ptr<saga_load> load) {
   return spawn_in(sys, mode, order_index, db_path, level, std::move(store), std::move(directory),
-                  ids, retention);
+                  ids, retention, std::move(load));
 }
 
 } // namespace emporium

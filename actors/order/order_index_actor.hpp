@@ -17,10 +17,13 @@ namespace emporium {
 /// The router runs it on CAF's
 /// workers (see router.cpp), deterministic tests on the test scheduler.
 /// Every `retention.interval_ms` it has the store sweep what `retention`
-/// says is old (see persistence/retention.hpp).
+/// says is old (see persistence/retention.hpp). A new placement is refused
+/// (errc::overloaded) while `load` (the node's, shared with its sagas) does
+/// not admit one; null = never refused.
 order_index_actor spawn_order_index(caf::actor_system& sys, const std::string& db_path,
                                     persistence::durability level, store_actor store,
                                     caf::actor directory, persistence::order_id_space ids,
-                                    spawn_mode mode, persistence::retention_policy retention = {});
+                                    spawn_mode mode, persistence::retention_policy retention = {},
+                                    std::shared_ptr<saga_load> load = nullptr);
 
 } // namespace emporium

@@ -9,6 +9,7 @@
 #include "domain/wall_clock.hpp"
 #include "actors/entity_runtime.hpp"
 #include "actors/node_metrics.hpp"
+#include "actors/order/saga_load.hpp"
 #include "persistence/snapshot.hpp"
 
 #include <chrono>
@@ -23,7 +24,7 @@ struct saga_state {
   bool known = false;        // a snapshot existed (placed orders only)
   std::uint64_t step = 0;    // answers of a superseded step are ignored
   int attempts = 0;          // of the current step
-  std::shared_ptr<bool> in_flight; // counted in the sagas-in-flight gauge
+  std::shared_ptr<bool> in_flight; // counted as working (count_working)
   /// Events of transitions applied but not yet handed to the store (only
   /// PaymentAuthorized's): the next write of the order carries them.
   std::vector<order_event> unwritten;
@@ -45,24 +46,38 @@ entity_key cart_key(const order_state& o) {
 void resume(saga_self* self);
 void compensate(saga_self* self, compensation what);
 
-/// The sagas-in-flight gauge counts this saga from its adoption of an
-/// unfinished order until that order ends or this actor does.
-void enter_in_flight(saga_self* self) {
-  if (self->state.in_flight || is_terminal(self->state.order.status))
-    return;
-  self->state.in_flight = std::make_shared<bool>(true);
-  node_metrics::get().sagas_in_flight->add(1);
-  self->attach_functor([flag = self->state.in_flight](const caf::error&) {
-    if (*flag)
-      node_metrics::get().sagas_in_flight->add(-1);
-  });
+/// Whether a saga in `status` is working on its order: from its adoption of
+/// an unfinished order until the order ends, except while it waits for its
+/// buyer to authenticate (saga_load.hpp says why).
+bool working_in(order_status status) {
+  return !is_terminal(status) && status != order_status::authentication_required;
 }
 
-void leave_in_flight(saga_self* self) {
-  if (self->state.in_flight && *self->state.in_flight) {
-    *self->state.in_flight = false;
-    node_metrics::get().sagas_in_flight->add(-1);
+/// Keeps this saga's place in the sagas-in-flight gauge and the node's
+/// saga_load up to date with `status`; the count is given back if the actor
+/// ends while counted.
+void count_working(saga_self* self, order_status status) {
+  auto& st = self->state;
+  auto load = st.rt.svc->saga.load;
+  bool working = working_in(status);
+  if (!st.in_flight) {
+    if (!working)
+      return;
+    st.in_flight = std::make_shared<bool>(false);
+    self->attach_functor([flag = st.in_flight, load](const caf::error&) {
+      if (!*flag)
+        return;
+      node_metrics::get().sagas_in_flight->add(-1);
+      if (load)
+        load->stopped();
+    });
   }
+  if (*st.in_flight == working)
+    return;
+  *st.in_flight = working;
+  node_metrics::get().sagas_in_flight->add(working ? 1 : -1);
+  if (load)
+    working ? load->started() : load->stopped();
 }
 
 /// A span of this saga's trace (nothing when the saga is not traced).
@@ -107,8 +122,7 @@ void after_transition(saga_self* self, const order_state& answer, order_status f
                                   {"from", std::string{status_name(from)}},
                                   {"to", std::string{status_name(answer.status)}}});
   record_transition(answer, from, now);
-  if (is_terminal(answer.status))
-    leave_in_flight(self);
+  count_working(self, answer.status);
   if (reply)
     reply(&answer);
   if (answer.status == order_status::cancelled)
@@ -605,7 +619,7 @@ caf::behavior order_saga(saga_self* self, shared_text id, shared_services svc,
   auto adopt = [self](order_state order) {
     self->state.order = std::move(order);
     self->state.known = true;
-    enter_in_flight(self);
+    count_working(self, self->state.order.status);
     resume(self);
   };
   // A new order arrives with its first state, written durably by the index

@@ -4,6 +4,7 @@
 // on its own and reports through the live update channels.
 #include "http/api_context.hpp"
 #include "http/json_input.hpp"
+#include "http/limit_refusals.hpp"
 #include "http/response_helpers.hpp"
 
 #include <ctime>
@@ -55,11 +56,18 @@ nlohmann::json order_json(const order_state& o) {
   return out;
 }
 
-/// Answers a placement: the stored answer, 409 for a reused key, or the error.
-done_fn<std::string> answer_placement(responder respond) {
-  return [respond](errc ec, std::string stored) {
+/// Answers a placement: the stored answer, 409 for a reused key, 503 when
+/// the order's node holds as many orders in progress as it takes, or the
+/// error.
+done_fn<std::string> answer_placement(responder respond, std::string client) {
+  return [respond, client = std::move(client)](errc ec, std::string stored) {
     if (ec == errc::conflict)
       return respond(error_response(ec, "Idempotency-Key was used with a different request"));
+    if (ec == errc::overloaded) {
+      count_refusal(limit::orders_in_progress, client);
+      return respond(retry_later(ec, "the shop is taking as many orders as it can; nothing "
+                                     "was placed, try again in a moment", 1));
+    }
     if (ec != errc::none)
       return respond(error_response(ec, "could not place the order"));
     response res;
@@ -70,8 +78,10 @@ done_fn<std::string> answer_placement(responder respond) {
 
 /// Builds the order from the cart with the catalog's current prices.
 void place_from_cart(api_context& ctx, const std::string& user, const std::string& method,
-                     const std::string& key, const std::string& hash, responder respond) {
-  ctx.actors.cart(user, {}, [&ctx, user, method, key, hash, respond](errc ec, cart_view cart) {
+                     const std::string& key, const std::string& hash, const std::string& client,
+                     responder respond) {
+  ctx.actors.cart(user, {}, [&ctx, user, method, key, hash, client, respond](errc ec,
+                                                                            cart_view cart) {
     if (ec != errc::none)
       return respond(error_response(ec, "could not read the cart"));
     if (cart.lines.empty())
@@ -104,7 +114,7 @@ void place_from_cart(api_context& ctx, const std::string& user, const std::strin
                           {"totalAmount", cents_to_decimal(draft.total)},
                           {"priceChanges", changes}};
     ctx.actors.place_order(user, key, hash, std::move(draft), answer.dump(),
-                           answer_placement(respond));
+                           answer_placement(respond, client));
   });
 }
 
@@ -122,15 +132,16 @@ void place(api_context& ctx, request& req, responder respond) {
   auto hash = token_hash("paymentMethodId=" + *method);
   auto user = claims->user_id;
   if (key.empty())
-    return place_from_cart(ctx, user, *method, key, hash, respond);
+    return place_from_cart(ctx, user, *method, key, hash, req.client, respond);
   // A retried key answers the original response, even once the cart is gone.
-  ctx.actors.place_order(user, key, hash, std::nullopt, "",
-                         [&ctx, user, method = *method, key, hash, respond](errc ec,
-                                                                            std::string stored) {
-                           if (ec == errc::not_found)
-                             return place_from_cart(ctx, user, method, key, hash, respond);
-                           answer_placement(respond)(ec, std::move(stored));
-                         });
+  ctx.actors.place_order(
+    user, key, hash, std::nullopt, "",
+    [&ctx, user, method = *method, key, hash, client = req.client, respond](errc ec,
+                                                                           std::string stored) {
+      if (ec == errc::not_found)
+        return place_from_cart(ctx, user, method, key, hash, client, respond);
+      answer_placement(respond, client)(ec, std::move(stored));
+    });
 }
 
 void history(api_context& ctx, request& req, responder respond) {

@@ -3,6 +3,7 @@
 // Idempotency-Key answers replayed, and a retry racing the first placement
 // waiting for its answer instead of placing twice.
 #include "actors/order/order_index_actor.hpp"
+#include "actors/order/saga_load.hpp"
 #include "persistence/snapshot.hpp"
 #include "fixture.hpp"
 #include "persistence/entity_store.hpp"
@@ -22,7 +23,8 @@ struct index_fixture : deterministic {
   order_index_actor index;
 
   void open(const std::string& name, bool fresh = true,
-            persistence::retention_policy retention = {}) {
+            persistence::retention_policy retention = {},
+            std::shared_ptr<saga_load> load = nullptr) {
     if (fresh)
       db_path = fresh_db(name);
     persistence::prepare_database(db_path, persistence::durability::normal);
@@ -30,10 +32,12 @@ struct index_fixture : deterministic {
                         [this](const order_event& row) { published.push_back(row); });
     // The index starts each saga through this directory; with no stock the
     // sagas end Cancelled (out_of_stock), which shows they were started.
-    directory = spawn_directory(sys, {}, {store, {}, {}, {}, {}});
+    saga_options saga;
+    saga.load = load;
+    directory = spawn_directory(sys, {}, {store, {}, {}, {}, saga});
     directories.push_back(directory);
     index = spawn_order_index(sys, db_path, persistence::durability::normal, store, directory,
-                              {3, 12}, spawn_mode::workers, retention);
+                              {3, 12}, spawn_mode::workers, retention, load);
     sched.run();
   }
 
@@ -280,4 +284,35 @@ TEST_CASE_FIXTURE(index_fixture, "the index sweeps at start and every interval; 
   sched.advance_time(std::chrono::minutes(10));
   sched.run();
   CHECK(reads.events_since("buyer", 0, 100).size() == 2);
+}
+
+TEST_CASE_FIXTURE(index_fixture, "a node working on as many orders as it takes refuses a new "
+                                 "one before writing anything, and still answers a retried key") {
+  auto load = std::make_shared<saga_load>(1);
+  open("index-overloaded", true, {}, load);
+  auto first = place("k1", "h1");
+  sched.run();
+  REQUIRE(first->value);
+  CHECK(load->working() == 0); // its saga ran to its end (no stock: Cancelled)
+  load->started();             // now one saga is at work on this node
+  auto refused = place("k2", "h2");
+  auto keyless = place("", "h3");
+  auto retried = place("k1", "h1"); // an order already placed is not a new one
+  sched.run();
+  REQUIRE(refused->error);
+  CHECK(*refused->error == errc::overloaded);
+  REQUIRE(keyless->error);
+  CHECK(*keyless->error == errc::overloaded);
+  REQUIRE(retried->value);
+  CHECK(*retried->value == *first->value);
+  CHECK(history().size() == 1); // nothing written for the refused ones
+  CHECK(events("Submitted").size() == 1);
+  // Once the saga ends, the same key places the order: nothing was kept
+  // of the refusal.
+  load->stopped();
+  auto again = place("k2", "h2");
+  sched.run();
+  REQUIRE(again->value);
+  CHECK(id_of(*again->value) == 15);
+  CHECK(history().size() == 2);
 }

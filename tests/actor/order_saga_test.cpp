@@ -2,6 +2,7 @@
 // transition table, with a real store, real stock actors and the real
 // payment actor over the test-mode provider.
 #include "actors/order/order_index_actor.hpp"
+#include "actors/order/saga_load.hpp"
 #include "actors/node_metrics.hpp"
 #include "actors/payment/payment_actor.hpp"
 #include "persistence/snapshot.hpp"
@@ -29,6 +30,8 @@ struct saga_fixture : deterministic {
   /// stand-in in front of it).
   std::function<std::shared_ptr<payment_provider>(std::shared_ptr<payment_provider>)>
     in_front_of_provider;
+  /// The sagas' options (start_shop's), kept for a restart.
+  saga_options saga_opts;
 
   void start_shop(const std::string& name, double failure_rate = 0.0,
                   saga_options saga = {}, payment_options pay = {},
@@ -43,6 +46,7 @@ struct saga_fixture : deterministic {
       provider = in_front_of_provider(std::move(provider));
     payment = spawn_payment(sys, std::move(provider), pay, health, spawn_mode::workers);
     auto entities_store = in_front_of_store ? in_front_of_store(store) : store;
+    saga_opts = saga;
     directory = spawn_directory(sys, {}, {entities_store, {}, {}, payment, saga, router});
     directories.push_back(directory);
     sched.run();
@@ -91,7 +95,7 @@ struct saga_fixture : deterministic {
   void restart_and_resume(order_id id) {
     caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
     sched.run();
-    directory = spawn_directory(sys, {}, {store, {}, {}, payment, {}});
+    directory = spawn_directory(sys, {}, {store, {}, {}, payment, saga_opts});
     directories.push_back(directory);
     caf::anon_send(directory, entity_key{entity_kind::order, std::to_string(id)},
                    caf::make_message(start_order{}));
@@ -922,4 +926,66 @@ TEST_CASE_FIXTURE(saga_fixture, "two quick checkouts of the last units: the orde
   CHECK(buyer_cart().empty());
   CHECK(ledger(won.id)->amount == 1000);
   CHECK_FALSE(ledger(lost.id).has_value());
+}
+
+// A node's bound on the orders it works on at once (saga_load.hpp): the
+// sagas count themselves from adoption to their end, and not while their
+// buyer authenticates. (The refusal itself is the index's:
+// order_index_test.)
+
+TEST_CASE_FIXTURE(saga_fixture, "sagas count as working from adoption until they end") {
+  saga_options saga;
+  saga.payment_timeout_ms = 1000;
+  saga.load = std::make_shared<saga_load>(2);
+  payment_options pay;
+  pay.max_attempts = 1000000; // the provider keeps failing: the orders stay open
+  pay.breaker_threshold = 1000000;
+  start_shop("saga-load", 1.0, saga, pay);
+  stock(1, 10);
+  place(410, {{1, 1, 100, "A"}}, "pm_card_visa");
+  sched.run();
+  CHECK(saga.load->working() == 1);
+  CHECK(saga.load->admits());
+  place(411, {{1, 1, 100, "A"}}, "pm_card_visa");
+  sched.run();
+  CHECK(order(411).status == order_status::stock_reserved);
+  CHECK(saga.load->working() == 2);
+  CHECK_FALSE(saga.load->admits()); // the bound is reached
+  // A stopped node gives its count back with its actors; the resumed saga
+  // counts again.
+  restart_and_resume(410);
+  CHECK(saga.load->working() == 1);
+  for (int i = 0; i < 200 && order(410).status != order_status::cancelled; ++i) {
+    sched.trigger_timeouts();
+    sched.run();
+  }
+  CHECK(order(410).reason == "payment_timeout");
+  CHECK(saga.load->working() == 0);
+  CHECK(saga.load->admits());
+}
+
+TEST_CASE_FIXTURE(authentication_fixture,
+                  "an order waiting for its buyer's 3-D Secure does not count as working") {
+  saga_options saga;
+  saga.load = std::make_shared<saga_load>(1);
+  start("saga-load-3ds", saga);
+  place(920, {{1, 1, 700, "A"}}, "pm_card_authenticationRequired");
+  sched.run();
+  REQUIRE(order(920).status == order_status::authentication_required);
+  CHECK(saga.load->working() == 0);
+  CHECK(saga.load->admits());
+  // Resumed after a restart while waiting, it still does not count.
+  restart_and_resume(920);
+  REQUIRE(order(920).status == order_status::authentication_required);
+  CHECK(saga.load->working() == 0);
+  // The buyer passes: it works again until Confirmed, then counts no more.
+  provider->outcome->emplace(920, "succeeded");
+  caf::anon_send(directory, entity_key{entity_kind::order, "920"},
+                 caf::make_message(check_order_payment{}));
+  std::uint32_t most = 0;
+  while (sched.try_run_once())
+    most = std::max(most, saga.load->working());
+  CHECK(most == 1);
+  CHECK(order(920).status == order_status::confirmed);
+  CHECK(saga.load->working() == 0);
 }

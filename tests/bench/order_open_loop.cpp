@@ -270,6 +270,8 @@ int main(int argc, char** argv) {
              json{{"arrivals", t.arrivals}, {"placed", t.placed}, {"confirmed", t.confirmed},
                   {"confirmed_late", t.confirmed_late}, {"cancelled", t.cancelled},
                   {"add_failed", t.add_failed}, {"place_failed", t.place_failed},
+                  // of the failed calls, those the node refused as busy (503)
+                  {"busy", t.statuses.count(503) ? t.statuses.at(503) : 0},
                   {"timed_out", t.timed_out}, {"errors", t.errors}}
                .dump());
   return 0;

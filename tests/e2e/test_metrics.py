@@ -188,7 +188,7 @@ class MetricsEndpointTests(unittest.TestCase):
                       "connections", "connections_per_client", "logins_per_address",
                       "logins_per_address_account", "registrations_per_address",
                       "login_checks_queued", "registration_checks_queued",
-                      "password_checks_per_client")
+                      "password_checks_per_client", "orders_in_progress")
             for limit in limits:
                 self.assertEqual(sample(text, "emporium_limit_refusals_total", limit=limit), 0,
                                  limit)

@@ -210,6 +210,70 @@ class QuickSecondCheckoutTests(unittest.TestCase):
         self.assertEqual(slow.request("GET", "/api/cart", token=token)[1]["items"], [])
 
 
+class OrdersInProgressBoundTests(unittest.TestCase):
+    """--max-orders-in-progress: a node working on as many orders as it
+    takes refuses the next placement at once (503, Retry-After) with nothing
+    written or taken from the cart, and takes it once an order has ended."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.busy = Node(extra_args=["--payment-latency-ms", "3000", "--max-orders-in-progress", "1"],
+                        log_name="busy-node.log").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.busy.close()
+
+    def buyer(self, name, product):
+        login = self.busy.new_user(f"{name}-{time.time_ns()}@example.com")
+        token = login["token"]
+        status = self.busy.request("POST", "/api/cart/add", {"productId": product, "quantity": 1},
+                                   token=token)[0]
+        self.assertEqual(status, 200)
+        return token
+
+    def test_a_placement_past_the_bound_is_refused_whole_and_taken_later(self):
+        busy = self.busy
+        first, second = self.buyer("first", 7), self.buyer("second", 8)
+        placed = busy.request("POST", "/api/orders/place", {"paymentMethodId": "pm_card_visa"},
+                              token=first, headers={"Idempotency-Key": "first-1"})
+        self.assertEqual(placed[0], 200)
+        # The first order waits 3 s for its payment: the node is at its bound.
+        wait_for(lambda: order_state_on(busy, first, placed[1]["orderId"]) == "StockReserved",
+                 what="the first order at work")
+        status, body, headers = busy.request("POST", "/api/orders/place",
+                                             {"paymentMethodId": "pm_card_visa"}, token=second,
+                                             headers={"Idempotency-Key": "second-1"})
+        self.assertEqual(status, 503, body)
+        self.assertEqual(body["code"], "overloaded")
+        self.assertIn("nothing was placed", body["message"])
+        self.assertEqual(headers["retry-after"], "1")
+        # Nothing was written or taken: no order, the cart as it was.
+        self.assertEqual(busy.request("GET", "/api/orders/history", token=second)[1], [])
+        cart = busy.request("GET", "/api/cart", token=second)[1]["items"]
+        self.assertEqual([(i["productId"], i["quantity"]) for i in cart], [(8, 1)])
+        # The first order's own retry is answered (it is not a new order).
+        again = busy.request("POST", "/api/orders/place", {"paymentMethodId": "pm_card_visa"},
+                             token=first, headers={"Idempotency-Key": "first-1"})
+        self.assertEqual((again[0], again[1]), (200, placed[1]))
+        # Once it is Confirmed, the refused buyer's retry (same key) is placed.
+        wait_for(lambda: order_state_on(busy, first, placed[1]["orderId"]) == "Confirmed",
+                 timeout=30, what="the first order confirmed")
+        retry = busy.request("POST", "/api/orders/place", {"paymentMethodId": "pm_card_visa"},
+                             token=second, headers={"Idempotency-Key": "second-1"})
+        self.assertEqual(retry[0], 200, retry[1])
+        wait_for(lambda: order_state_on(busy, second, retry[1]["orderId"]) == "Confirmed",
+                 timeout=30, what="the second order confirmed")
+        refused = [json.loads(l) for l in busy.log(tail=None).splitlines()
+                   if '"limit_refused"' in l and '"orders_in_progress"' in l]
+        self.assertEqual(len(refused), 1, refused)
+        self.assertEqual(refused[0]["client"], "127.0.0.1")
+
+
+def order_state_on(n, token, order_id):
+    return n.request("GET", f"/api/orders/{order_id}", token=token)[1]["state"]
+
+
 class ContentionTests(unittest.TestCase):
     def test_sixty_buyers_ten_units(self):
         admin = node.admin_token()

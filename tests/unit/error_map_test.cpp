@@ -18,6 +18,8 @@ TEST_CASE("every error code maps to its status and a {message, code} body") {
   CHECK(status_of(errc::rate_limited) == 429);
   CHECK(status_of(errc::storage_failure) == 500);
   CHECK(status_of(errc::unavailable) == 503);
+  CHECK(status_of(errc::overloaded) == 503);
+  CHECK(to_string(errc::overloaded) == "overloaded");
   CHECK(status_of(errc::timeout) == 504);
   auto res = error_response(errc::unavailable, "restarting");
   CHECK(res.status == 503);
