@@ -58,13 +58,14 @@ bool working_in(order_status status) {
 /// ends while counted.
 void count_working(saga_self* self, order_status status) {
   auto& st = self->state;
-  auto load = st.rt.svc->saga.load;
+  const auto& load = st.rt.svc->saga.load; // the services outlive the saga
   bool working = working_in(status);
   if (!st.in_flight) {
     if (!working)
       return;
     st.in_flight = std::make_shared<bool>(false);
-    self->attach_functor([flag = st.in_flight, load](const caf::error&) {
+    // A copy for the functor: it runs as the actor ends.
+    self->attach_functor([flag = st.in_flight, load = load](const caf::error&) {
       if (!*flag)
         return;
       node_metrics::get().sagas_in_flight->add(-1);
