@@ -27,6 +27,10 @@ struct saga_options {
   /// A card that asks for 3-D Secure: its buyer must pass it by then.
   std::int64_t authentication_timeout_ms = 5 * 60 * 1000;
   std::int64_t step_timeout_ms = 5'000;         ///< one request to an actor
+  /// How long a compensation waits for its refund. Long: the payment
+  /// actor's queue may hold thousands of voids after an outage, and asking
+  /// again only joins the call already waiting (payment_actor.hpp).
+  std::int64_t refund_wait_ms = 10 * 60 * 1000;
   int max_step_attempts = 5;                    ///< retries of reserve/commit
   std::int64_t backoff_base_ms = 50;            ///< doubles per attempt
   /// The node's count of working sagas and its bound on them (shared by

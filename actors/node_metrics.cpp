@@ -81,6 +81,12 @@ node_metrics::node_metrics() {
                                    "Payment provider calls started and not yet answered");
   payments_queued = &r.gauge_of("emporium_payment_calls_queued",
                                 "Payment calls waiting for a place in flight");
+  payments_joined = &r.counter_of("emporium_payment_calls_joined_total",
+                                  "Payment requests that joined a call already open for the same "
+                                  "order and kind (asked again while the first still waited)");
+  payments_expired = &r.counter_of("emporium_payment_calls_expired_total",
+                                   "Payment calls given up before a provider attempt because "
+                                   "everyone who asked had stopped waiting");
 
   commits = &r.counter_family("emporium_sqlite_commits_total",
                               "Write transactions committed, by database file", {"db"});

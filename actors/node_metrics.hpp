@@ -37,6 +37,8 @@ struct node_metrics {
   metrics::gauge* breaker_state = nullptr; // 0 closed, 1 open, 2 half-open
   metrics::gauge* payments_in_flight = nullptr; // attempts at the provider now
   metrics::gauge* payments_queued = nullptr;    // calls waiting for a place
+  metrics::counter* payments_joined = nullptr;  // requests answered by a call already open
+  metrics::counter* payments_expired = nullptr; // calls dropped unsent: no one waited any more
 
   // -- SQLite, by database file
   metrics::family<metrics::counter>* commits = nullptr;           // {db}

@@ -401,8 +401,11 @@ void charge(saga_self* self) {
                    {"payment.outcome", outcome}},
                   outcome != "approved");
   };
+  // The charge is not sent once the deadline has passed: the order is
+  // cancelled by then, and a charge sent anyway would only be voided.
   self->request(st.rt.svc->payment, *remaining,
-                charge_order{st.order.id, st.order.total, st.order.payment_method})
+                charge_order{st.order.id, st.order.total, st.order.payment_method,
+                             st.order.payment_deadline})
     .then(
       [self, step, charged](payment_reply& r) {
         charged(r.approved ? "approved" : r.reason);
@@ -458,9 +461,10 @@ caf::result<order_state> check_authentication(saga_self* self) {
       rp.deliver(make_error(errc::storage_failure));
   };
   const auto& o = st.order;
+  auto wait = st.rt.svc->saga.step_timeout_ms;
   self
-    ->request(st.rt.svc->payment, std::chrono::milliseconds(st.rt.svc->saga.step_timeout_ms),
-              check_payment{o.id, o.total, o.payment_method, o.payment_id})
+    ->request(st.rt.svc->payment, std::chrono::milliseconds(wait),
+              check_payment{o.id, o.total, o.payment_method, o.payment_id, wall_clock_ms() + wait})
     .then(
       [self, step, answer_now, when_durable](payment_reply& r) mutable {
         if (step != self->state.step || !r.action_secret.empty())
@@ -528,9 +532,11 @@ void compensate(saga_self* self, compensation what) {
         t->failed = true;
         finish_one();
       });
+  auto refund_wait = st.rt.svc->saga.refund_wait_ms;
   if (what.refund_payment)
-    self->request(st.rt.svc->payment, timeout,
-                  refund_order{st.order.id, st.order.total, st.order.payment_method})
+    self->request(st.rt.svc->payment, std::chrono::milliseconds(refund_wait),
+                  refund_order{st.order.id, st.order.total, st.order.payment_method,
+                               wall_clock_ms() + refund_wait})
       .then([finish_one](bool) { finish_one(); },
             [t, finish_one](caf::error&) {
               t->failed = true;

@@ -1,5 +1,4 @@
 // The payment actor (see payment_actor.hpp).
-#include "domain/wall_clock.hpp"
 #include "actors/payment/payment_actor.hpp"
 
 #include "domain/backoff.hpp"
@@ -11,11 +10,13 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <fmt/format.h>
 #include <random>
 #include <unordered_map>
+#include <vector>
 
 namespace emporium {
 
@@ -28,11 +29,23 @@ struct call {
   call_kind kind = call_kind::charge;
   charge_request req;
   std::string payment_id; // status: the provider's id of the charge
+  std::string open_key;   // its entry in payment_state::open
   int attempt = 1;
-  caf::response_promise promise;
+  std::vector<caf::response_promise> askers; // the first request and any that joined it
+  std::int64_t answer_by_ms = 0; // the latest asker's; 0: one always waits
   std::chrono::steady_clock::time_point started; // of the current attempt
   std::uint64_t token = 0; // the attempt in flight (0: none); older answers are late
 };
+
+/// The askers one call keeps: each ask after a timeout joins, and a
+/// buyer's browser may ask about its 3-D Secure charge as often as its
+/// request limit lets it.
+constexpr std::size_t max_askers = 16;
+
+/// True once every asker of `c` has stopped waiting at `now_ms`.
+bool abandoned(const call& c, std::int64_t now_ms) {
+  return c.answer_by_ms != 0 && now_ms >= c.answer_by_ms;
+}
 
 struct payment_state {
   std::shared_ptr<payment_provider> provider;
@@ -40,6 +53,7 @@ struct payment_state {
   std::shared_ptr<payment_health> health;
   circuit_breaker breaker;
   std::unordered_map<std::uint64_t, call> calls;
+  std::unordered_map<std::string, std::uint64_t> open; // kind + idempotency key -> call
   std::deque<std::uint64_t> queued; // calls waiting for a place in flight
   std::size_t in_flight = 0;
   std::uint64_t next_call = 1;
@@ -85,8 +99,18 @@ void finish(payment_self_ptr self, std::uint64_t id, caf::message answer) {
   auto it = self->state.calls.find(id);
   if (it == self->state.calls.end())
     return;
-  it->second.promise.deliver(std::move(answer));
+  for (auto& asker : it->second.askers)
+    asker.deliver(answer);
+  self->state.open.erase(it->second.open_key);
   self->state.calls.erase(it);
+}
+
+/// Nobody waits for the call any more: it ends unsent (each asker has had
+/// its own timeout; the answer reaches no one, and nothing is charged,
+/// voided or asked for nothing).
+void drop_abandoned(payment_self_ptr self, std::uint64_t id) {
+  node_metrics::get().payments_expired->inc();
+  finish(self, id, caf::make_message(make_error(errc::unavailable)));
 }
 
 void attempt(payment_self_ptr self, std::uint64_t id);
@@ -112,7 +136,10 @@ void leave_flight(payment_self_ptr self, call& c) {
 void attempt(payment_self_ptr self, std::uint64_t id) {
   auto& st = self->state;
   auto& c = st.calls.at(id);
-  if (!breaker_allows(st.breaker, wall_clock_ms())) {
+  auto now_ms = st.opts.now_ms();
+  if (abandoned(c, now_ms))
+    return drop_abandoned(self, id);
+  if (!breaker_allows(st.breaker, now_ms)) {
     publish_health(self);
     finish(self, id, caf::make_message(make_error(errc::unavailable)));
     return;
@@ -157,7 +184,7 @@ void attempt(payment_self_ptr self, std::uint64_t id) {
 void retry_or_fail(payment_self_ptr self, std::uint64_t id) {
   auto& st = self->state;
   auto& c = st.calls.at(id);
-  breaker_failure(st.breaker, wall_clock_ms());
+  breaker_failure(st.breaker, st.opts.now_ms());
   publish_health(self);
   if (st.health)
     ++st.health->transient_failures;
@@ -169,6 +196,8 @@ void retry_or_fail(payment_self_ptr self, std::uint64_t id) {
   auto first = std::chrono::milliseconds(st.opts.backoff_base_ms);
   auto base = backoff{first, first * 1024}.delay(static_cast<std::uint32_t>(c.attempt)).count();
   auto delay = std::uniform_int_distribution<std::int64_t>{base / 2, base + base / 2}(st.jitter);
+  if (abandoned(c, st.opts.now_ms() + delay))
+    return drop_abandoned(self, id); // the retry would start after everyone left
   ++c.attempt;
   node_metrics::get().provider_retries->inc();
   self->delayed_send(self, std::chrono::milliseconds(delay), atoms::retry::value, id);
@@ -246,12 +275,34 @@ payment_impl::behavior_type payment_behavior(payment_self_ptr self,
   st.breaker.threshold = opts.breaker_threshold;
   st.breaker.cooldown_ms = opts.breaker_cooldown_ms;
   auto* mailbox = &node_metrics::get().mailbox_depth->with({"payment", "node"});
-  auto start = [self, mailbox](call_kind kind, charge_request req, std::string payment_id) {
-    sample_mailbox(self, *mailbox, self->state.mailbox_samples);
-    auto id = self->state.next_call++;
+  auto start = [self, mailbox](call_kind kind, charge_request req, std::string payment_id,
+                               std::int64_t answer_by_ms) {
+    auto& st = self->state;
+    sample_mailbox(self, *mailbox, st.mailbox_samples);
     auto promise = self->make_response_promise();
-    self->state.calls.emplace(
-      id, call{kind, std::move(req), std::move(payment_id), 1, promise, {}, 0});
+    auto open_key = fmt::format("{}:{}", static_cast<int>(kind), req.idempotency_key);
+    if (auto joined = st.open.find(open_key); joined != st.open.end()) {
+      // The same question for the same order is open (asked again after a
+      // timeout): its answer will do for both, under the same idempotency
+      // key, and it waits as long as its most patient asker.
+      auto& c = st.calls.at(joined->second);
+      if (c.askers.size() >= max_askers) {
+        // A buyer's browser asking again and again: its earliest asks have
+        // long timed out; the oldest is answered now and let go.
+        c.askers.front().deliver(make_error(errc::unavailable));
+        c.askers.erase(c.askers.begin());
+      }
+      c.askers.push_back(promise);
+      if (c.answer_by_ms != 0)
+        c.answer_by_ms = answer_by_ms == 0 ? 0 : std::max(c.answer_by_ms, answer_by_ms);
+      node_metrics::get().payments_joined->inc();
+      return promise;
+    }
+    auto id = st.next_call++;
+    call c{kind, std::move(req), std::move(payment_id), open_key, 1, {promise}, answer_by_ms,
+           {}, 0};
+    st.open.emplace(std::move(open_key), id);
+    st.calls.emplace(id, std::move(c));
     attempt(self, id);
     return promise;
   };
@@ -260,14 +311,16 @@ payment_impl::behavior_type payment_behavior(payment_self_ptr self,
   };
   return {
     [start, request_of](charge_order& req) -> caf::result<payment_reply> {
-      return start(call_kind::charge, request_of(req.order, req.amount, req.method), {});
+      return start(call_kind::charge, request_of(req.order, req.amount, req.method), {},
+                   req.answer_by_ms);
     },
     [start, request_of](refund_order& req) -> caf::result<bool> {
-      return start(call_kind::refund, request_of(req.order, req.amount, req.method), {});
+      return start(call_kind::refund, request_of(req.order, req.amount, req.method), {},
+                   req.answer_by_ms);
     },
     [start, request_of](check_payment& req) -> caf::result<payment_reply> {
       return start(call_kind::status, request_of(req.order, req.amount, req.method),
-                   std::move(req.payment_id));
+                   std::move(req.payment_id), req.answer_by_ms);
     },
     [self](atoms::result, std::uint64_t id, std::uint64_t token, std::uint8_t status,
            const std::string& reason, const std::string& payment_id,

@@ -2,6 +2,7 @@
 // calls the test answers by hand (or never), so that calls in flight, the
 // queue beyond the bound, timeouts, late answers and the breaker are all
 // deterministic.
+#include "actors/node_metrics.hpp"
 #include "actors/payment/payment_actor.hpp"
 #include "fixture.hpp"
 
@@ -49,12 +50,24 @@ struct payment_fixture : deterministic {
     sched.run();
   }
 
-  std::shared_ptr<reply_box<payment_reply>> charge(order_id order, cents amount = 1500) {
+  std::shared_ptr<reply_box<payment_reply>> charge(order_id order, cents amount = 1500,
+                                                    std::int64_t answer_by_ms = 0) {
     auto box = std::make_shared<reply_box<payment_reply>>();
     auto to = payment;
     sys.spawn([=](caf::event_based_actor* self) {
-      self->request(to, caf::infinite, charge_order{order, amount, "pm_card_visa"})
+      self->request(to, caf::infinite, charge_order{order, amount, "pm_card_visa", answer_by_ms})
         .then([box](payment_reply& r) { box->value = std::move(r); },
+              [box](caf::error& err) { box->error = to_errc(err); });
+    });
+    return box;
+  }
+
+  std::shared_ptr<reply_box<bool>> refund(order_id order, std::int64_t answer_by_ms = 0) {
+    auto box = std::make_shared<reply_box<bool>>();
+    auto to = payment;
+    sys.spawn([=](caf::event_based_actor* self) {
+      self->request(to, caf::infinite, refund_order{order, 1500, "pm_card_visa", answer_by_ms})
+        .then([box](bool ok) { box->value = ok; },
               [box](caf::error& err) { box->error = to_errc(err); });
     });
     return box;
@@ -78,10 +91,23 @@ struct payment_fixture : deterministic {
   }
 };
 
+/// The clock of the tests that set deadlines (`answer_by_ms`), moved by hand.
+std::int64_t test_now_ms = 1'000'000;
+std::int64_t test_clock() {
+  return test_now_ms;
+}
+
 payment_options bounded(std::size_t in_flight) {
   payment_options o;
   o.max_in_flight = in_flight;
   o.call_timeout = std::chrono::seconds(1);
+  return o;
+}
+
+payment_options on_test_clock(std::size_t in_flight) {
+  auto o = bounded(in_flight);
+  o.now_ms = &test_clock;
+  test_now_ms = 1'000'000;
   return o;
 }
 
@@ -240,5 +266,138 @@ TEST_CASE("a card asking for authentication is an answer with its secret; the ch
   REQUIRE(checked->value.has_value());
   CHECK(checked->value->approved);
   CHECK(checked->value->action_secret.empty());
+}
+
+TEST_CASE("a request asked again while its call is open joins it: one provider call answers "
+          "every asker") {
+  payment_fixture f(on_test_clock(1));
+  auto joined = node_metrics::get().payments_joined->value();
+  auto busy = f.charge(1); // holds the only place
+  auto first = f.refund(5);
+  auto again = f.refund(5);    // a compensation asking again after its timeout
+  auto charge_5 = f.charge(5); // another question about the order: not joined
+  f.sched.run();
+  CHECK(f.provider->calls.size() == 1);
+  CHECK(node_metrics::get().payments_joined->value() == joined + 1);
+  f.answer(0, charge_status::succeeded);
+  f.sched.run();
+  REQUIRE(f.provider->calls.size() == 2);
+  CHECK(f.provider->calls[1].refund);
+  CHECK(f.provider->calls[1].req.idempotency_key == "order-5");
+  f.answer(1, charge_status::succeeded);
+  f.sched.run();
+  REQUIRE(first->value.has_value());
+  REQUIRE(again->value.has_value());
+  CHECK((*first->value && *again->value));
+  // The charge of order 5 was its own call, after the refund.
+  REQUIRE(f.provider->calls.size() == 3);
+  CHECK_FALSE(f.provider->calls[2].refund);
+  f.answer(2, charge_status::succeeded);
+  f.sched.run();
+  REQUIRE(charge_5->value.has_value());
+  // Once answered, the call is closed: asking again is a new call.
+  auto later = f.refund(5);
+  f.sched.run();
+  REQUIRE(f.provider->calls.size() == 4);
+  CHECK(f.provider->calls[3].refund);
+  CHECK_FALSE(later->value.has_value());
+  CHECK(node_metrics::get().payments_joined->value() == joined + 1);
+}
+
+TEST_CASE("a call keeps its 16 latest askers; an older one is answered unavailable") {
+  payment_fixture f(on_test_clock(1));
+  auto busy = f.charge(1);
+  std::vector<std::shared_ptr<reply_box<bool>>> asks;
+  for (int i = 0; i < 20; ++i)
+    asks.push_back(f.refund(8));
+  f.sched.run();
+  CHECK(f.provider->calls.size() == 1);
+  for (int i = 0; i < 4; ++i) {
+    CAPTURE(i);
+    REQUIRE(asks[i]->error.has_value());
+    CHECK(*asks[i]->error == errc::unavailable);
+  }
+  CHECK_FALSE(asks[4]->error.has_value());
+  f.answer(0, charge_status::succeeded);
+  f.sched.run();
+  REQUIRE(f.provider->calls.size() == 2);
+  f.answer(1, charge_status::succeeded);
+  f.sched.run();
+  for (int i = 4; i < 20; ++i) {
+    CAPTURE(i);
+    REQUIRE(asks[i]->value.has_value());
+    CHECK(*asks[i]->value);
+  }
+}
+
+TEST_CASE("a call whose askers have all stopped waiting is not sent; a joined asker keeps it "
+          "alive") {
+  payment_fixture f(on_test_clock(1));
+  auto expired = node_metrics::get().payments_expired->value();
+  auto t0 = test_now_ms;
+  // Asked with its deadline already past: answered at once, never sent.
+  auto late = f.charge(9, 1500, t0 - 1);
+  f.sched.run();
+  CHECK(f.provider->calls.empty());
+  REQUIRE(late->error.has_value());
+  CHECK(*late->error == errc::unavailable);
+  CHECK(node_metrics::get().payments_expired->value() == expired + 1);
+
+  auto busy = f.charge(1);
+  auto gone = f.charge(2, 1500, t0 + 500);      // its asker leaves while it waits
+  auto kept = f.refund(3, t0 + 500);            // ... but this one is asked again:
+  auto kept_again = f.refund(3, t0 + 60'000);   // the later deadline holds
+  auto patient = f.refund(4);                   // no deadline
+  f.sched.run();
+  REQUIRE(f.provider->calls.size() == 1);
+  test_now_ms = t0 + 600;
+  f.answer(0, charge_status::succeeded);
+  f.sched.run();
+  // Order 2's charge ended unsent; order 3's refund took the place.
+  REQUIRE(gone->error.has_value());
+  CHECK(*gone->error == errc::unavailable);
+  CHECK(node_metrics::get().payments_expired->value() == expired + 2);
+  REQUIRE(f.provider->calls.size() == 2);
+  CHECK(f.provider->calls[1].refund);
+  CHECK(f.provider->calls[1].req.idempotency_key == "order-3");
+  f.answer(1, charge_status::succeeded);
+  f.sched.run();
+  REQUIRE(kept->value.has_value());
+  REQUIRE(kept_again->value.has_value());
+  CHECK((*kept->value && *kept_again->value));
+  test_now_ms = t0 + 3'600'000;
+  REQUIRE(f.provider->calls.size() == 3);
+  CHECK(f.provider->calls[2].req.idempotency_key == "order-4");
+  f.answer(2, charge_status::succeeded);
+  f.sched.run();
+  REQUIRE(patient->value.has_value());
+  CHECK(node_metrics::get().payments_expired->value() == expired + 2);
+}
+
+TEST_CASE("a retry that would start after every asker has left is not made") {
+  auto opts = on_test_clock(4);
+  opts.backoff_base_ms = 2'000; // the first retry waits 1..3 s
+  payment_fixture f(opts);
+  auto expired = node_metrics::get().payments_expired->value();
+  auto retries = node_metrics::get().provider_retries->value();
+  auto reply = f.charge(12, 1500, test_now_ms + 900);
+  f.sched.run();
+  REQUIRE(f.provider->calls.size() == 1);
+  f.answer(0, charge_status::transient, "network_error");
+  f.sched.run();
+  REQUIRE(reply->error.has_value());
+  CHECK(*reply->error == errc::unavailable);
+  CHECK(node_metrics::get().payments_expired->value() == expired + 1);
+  CHECK(node_metrics::get().provider_retries->value() == retries);
+  f.advance(std::chrono::seconds(4));
+  CHECK(f.provider->calls.size() == 1);
+  // The same answer with time to spare is retried, as before.
+  auto patient = f.charge(13, 1500, test_now_ms + 60'000);
+  f.sched.run();
+  REQUIRE(f.provider->calls.size() == 2);
+  f.answer(1, charge_status::transient, "network_error");
+  f.advance(std::chrono::seconds(4));
+  REQUIRE(f.provider->calls.size() == 3);
+  CHECK(f.provider->calls[2].req.idempotency_key == "order-13");
 }
 } // namespace emporium::testing

@@ -1,11 +1,13 @@
 """Orders end to end: the seed's seven-step flow over /ws and over the
 SignalR hub, idempotent placement, history, cancel, 403s, contention."""
 import json
+import re
 import threading
 import time
 import unittest
+import urllib.request
 
-from harness import Node, wait_for
+from harness import Node, big_stock_products, entity_state, free_port, snapshot_keys, wait_for
 from wsclient import WebSocket
 
 RS = "\x1e"
@@ -272,6 +274,100 @@ class OrdersInProgressBoundTests(unittest.TestCase):
 
 def order_state_on(n, token, order_id):
     return n.request("GET", f"/api/orders/{order_id}", token=token)[1]["state"]
+
+
+def counter(port, name, **labels):
+    """A counter's value on a node's /metrics (0 when it has no sample yet)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as res:
+        text = res.read().decode()
+    want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    m = re.search(rf"^{name}(?:\{{{re.escape(want)}\}})? (\S+)$", text, re.M)
+    return float(m.group(1)) if m else 0.0
+
+
+class PaymentBacklogTests(unittest.TestCase):
+    """A provider slower than the orders (2 calls at once, 1 s each, a 1.5 s
+    payment deadline): the charges no order waits for any more are not sent,
+    and the voids of the cancelled orders drain, each sent once, however
+    long they queue. (Before 2026-12-05 a void waited 5 s and was asked
+    again, so the queue filled with voids no one waited for and none
+    finished.)"""
+    ORDERS = 30
+
+    @classmethod
+    def setUpClass(cls):
+        cls.metrics_port = free_port()
+        cls.slow = Node(extra_args=["--payment-latency-ms", "1000", "--payment-max-in-flight", "2",
+                                    "--payment-timeout-ms", "1500",
+                                    "--metrics-port", str(cls.metrics_port)],
+                        log_name="backlog-node.log").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.slow.close()
+
+    def test_unwanted_charges_are_not_sent_and_every_void_is_sent_once(self):
+        slow, port = self.slow, self.metrics_port
+        products = [p for p, _ in big_stock_products(slow, 5)]
+        buyers = []
+        for i in range(self.ORDERS):
+            token = slow.new_user(f"backlog{i}-{time.time_ns()}@example.com")["token"]
+            self.assertEqual(slow.request("POST", "/api/cart/add",
+                                          {"productId": products[i % 5], "quantity": 1},
+                                          token=token)[0], 200)
+            buyers.append(token)
+        stock_before = {p: slow.request("GET", f"/api/products/{p}")[1]["stockQuantity"]
+                        for p in products}
+        orders = [None] * self.ORDERS
+
+        def place(i):
+            status, body, _ = slow.request("POST", "/api/orders/place",
+                                           {"paymentMethodId": "pm_card_visa"}, token=buyers[i])
+            orders[i] = body["orderId"] if status == 200 else (status, body)
+
+        threads = [threading.Thread(daemon=True, target=place, args=(i,))
+                   for i in range(self.ORDERS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertTrue(all(isinstance(o, int) for o in orders), orders)
+
+        def final(i):
+            state = slow.request("GET", f"/api/orders/{orders[i]}", token=buyers[i])[1]
+            return state if state["state"] in ("Confirmed", "Cancelled") else None
+        finals = [wait_for(lambda: final(i), timeout=30, what=f"order {i} ended")
+                  for i in range(self.ORDERS)]
+        cancelled = [f["id"] for f in finals if f["state"] == "Cancelled"]
+        confirmed = [f["id"] for f in finals if f["state"] == "Confirmed"]
+        # Two charges at a time, a second each, 1.5 s to answer: most orders
+        # time out.
+        self.assertGreaterEqual(len(cancelled), self.ORDERS // 2, finals)
+        self.assertEqual({f["reason"] for f in finals if f["state"] == "Cancelled"},
+                         {"payment_timeout"})
+        # Every cancelled order is compensated (its void done, its units
+        # back), at two voids a second: about 15 s behind the cancels.
+        compensated = snapshot_keys()[("order", "compensated")]
+        wait_for(lambda: all((entity_state(slow.data_dir, 3, o) or {}).get(compensated)
+                             for o in cancelled),
+                 timeout=60, what="every cancelled order compensated")
+        # The charges whose order had run out of time before their turn
+        # were never sent.
+        self.assertGreater(counter(port, "emporium_payment_calls_expired_total"), 0)
+        sent = sum(counter(port, "emporium_payment_provider_calls_total", outcome=o)
+                   for o in ("approved", "declined", "transient", "timed_out"))
+        self.assertLess(sent, self.ORDERS)
+        # ... and each void went to the provider once.
+        self.assertEqual(counter(port, "emporium_payment_provider_calls_total", outcome="refunded"),
+                         len(cancelled))
+        sold = {p: 0 for p in stock_before}
+        for i, f in enumerate(finals):
+            if f["state"] == "Confirmed":
+                sold[products[i % 5]] += 1
+        self.assertEqual({p: slow.request("GET", f"/api/products/{p}")[1]["stockQuantity"]
+                          for p in stock_before},
+                         {p: stock_before[p] - sold[p] for p in stock_before})
+        self.assertEqual(len(confirmed) + len(cancelled), self.ORDERS)
 
 
 class ContentionTests(unittest.TestCase):
