@@ -43,6 +43,25 @@ start_bench_node() {
   done
 }
 
+# unfinished_orders: the orders of `work` whose saga has not ended (the
+# shard files, counted as the node's start-up query counts them).
+unfinished_orders() {
+  python3 -c "import sys; sys.dont_write_bytecode = True; sys.path.insert(0, 'tests/bench')
+import recovery_bench as r; print(r.unfinished('$work'))"
+}
+
+# drain_open_orders: waits (up to 600 s) until the running bench node has
+# no unfinished order. A run must not meet the previous run's orders: with a
+# slow provider, a stop leaves voids to do, and they take the provider's
+# slots from the next run's charges.
+drain_open_orders() {
+  for _ in $(seq 1 600); do
+    [[ $(unfinished_orders) == 0 ]] && return 0
+    sleep 1
+  done
+  echo "drain_open_orders: orders still open after 600 s in $work" >&2
+}
+
 stop_bench_node() {
   kill "$bench_node_pid" 2>/dev/null || true
   wait "$bench_node_pid" 2>/dev/null || true

@@ -24,6 +24,7 @@ row() {
   shift 3
   for r in $(seq 1 "$runs"); do
     start_bench_node "$work" "$@"
+    drain_open_orders
     read -r -a before < <(db_counts)
     out=$(ORDER_LOAD_TOKENS="$work/tokens" build/bench/tests/bench/order_open_loop \
       "$bench_port" "$buyers" "$secs" admin@bench.test bench-admin "$rate" poisson "$hot" 2>>"$work/gen.err")

@@ -24,16 +24,12 @@ bench_work_dir ""
 cp -r "$kept"/. "$work"/
 rm -f "$work"/node.log
 
-unfinished() {
-  python3 -c "import sys; sys.path.insert(0, 'tests/bench'); import recovery_bench as r
-print(r.unfinished('$work'))"
-}
 metrics_port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 metric() { # <scrape> <name with labels>: its value, 0 when absent
   awk -v n="$2" '$1 == n { v = $2 } END { print v + 0 }' <<<"$1"
 }
 
-at_start=$(unfinished)
+at_start=$(unfinished_orders)
 start_bench_node "$work" --metrics-port "$metrics_port" "$@"
 trap 'stop_bench_node; rm -rf "$work"' EXIT
 echo "orders not finished at start: $at_start"
@@ -43,7 +39,7 @@ drained=""
 for t in $(seq 10 10 "$limit"); do
   sleep 10
   scrape=$(curl -sf "http://127.0.0.1:$metrics_port/metrics" || true)
-  left=$(unfinished)
+  left=$(unfinished_orders)
   printf '| %s | %s | %s | %s | %s | %s |\n' "$t" "$left" \
     "$(metric "$scrape" 'emporium_payment_provider_calls_total{outcome="refunded"}')" \
     "$(metric "$scrape" emporium_payment_calls_joined_total)" \
