@@ -860,6 +860,63 @@ TEST_CASE_FIXTURE(authentication_fixture,
   CHECK(*provider->refunded == std::vector<std::string>{"pi_auth_904"});
 }
 
+/// Holds every void until the test lets it go, as a provider with a long
+/// queue in front of it would; everything else goes to the test-mode one.
+struct holding_provider final : payment_provider {
+  std::shared_ptr<payment_provider> behind;
+  std::vector<charge_done> held_refunds;
+
+  void charge(const charge_request& req, charge_done done) override {
+    if (req.payment_method == "pm_card_authenticationRequired")
+      return done({charge_status::requires_action, "authentication_required", "pi_held",
+                   "pi_held_secret"});
+    behind->charge(req, std::move(done));
+  }
+  void refund(const charge_request&, charge_done done) override {
+    held_refunds.push_back(std::move(done));
+  }
+  void status(const charge_request& req, const std::string& id, charge_done done) override {
+    behind->status(req, id, std::move(done));
+  }
+};
+
+TEST_CASE_FIXTURE(saga_fixture, "a compensation waits for its void as long as it takes, and asks "
+                                "for it once") {
+  holding_provider* provider = nullptr;
+  in_front_of_provider = [&provider](std::shared_ptr<payment_provider> behind) {
+    auto p = std::make_shared<holding_provider>();
+    p->behind = std::move(behind);
+    provider = p.get();
+    return p;
+  };
+  payment_options pay;
+  pay.call_timeout = std::chrono::minutes(2); // the payment actor's own retry stays out of it
+  start_shop("saga-void-waits", 0.0, {}, pay);
+  stock(1, 4);
+  place(930, {{1, 1, 700, "A"}}, "pm_card_authenticationRequired");
+  sched.run();
+  REQUIRE(order(930).status == order_status::authentication_required);
+  CHECK(call(entity_key{entity_kind::order, "930"}, cancel_order{}).status ==
+        order_status::cancelled);
+  sched.run();
+  REQUIRE(provider->held_refunds.size() == 1);
+  auto joined = node_metrics::get().payments_joined->value();
+  // A minute at the back of the payment queue: twelve of the saga's 5 s
+  // step timeouts. It neither gives up on the void nor asks for another.
+  for (int s = 0; s < 60; ++s) {
+    sched.advance_time(std::chrono::seconds(1));
+    sched.run();
+  }
+  CHECK(provider->held_refunds.size() == 1);
+  CHECK(node_metrics::get().payments_joined->value() == joined); // not even asked again
+  CHECK_FALSE(order(930).compensated);
+  CHECK(stock_of_product(1).available == 4); // the rest of the undo did not wait
+  provider->held_refunds.front()({charge_status::succeeded, "", "pi_held"});
+  sched.run();
+  CHECK(order(930).compensated);
+  CHECK(provider->held_refunds.size() == 1);
+}
+
 TEST_CASE_FIXTURE(saga_fixture, "a charge that succeeds after the order was cancelled is refunded") {
   start_shop("saga-notice-refund");
   stock(1, 3);
