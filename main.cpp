@@ -36,6 +36,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <signal.h>
 #include <unistd.h>
 #include <filesystem>
@@ -411,6 +412,28 @@ int serve_until_signal(caf::actor_system& sys, const emporium::node_config& cfg,
 
 /// In order: the router first (its shards drain and flush), then what the
 /// sagas used.
+/// Everything is durable once the node's actors have stopped, but the
+/// actor system's teardown can still wait for long: CAF 0.17's middleman
+/// dials a peer with a blocking connect(2) on its own thread, and a dial
+/// to an address that drops SYNs (a peer that just went away behind a
+/// NAT's port mapping; a full accept queue) holds that thread until the
+/// kernel gives up, about two minutes. The teardown waits for it, and a
+/// supervisor kills the process first (exit 137; seen in CI with podman,
+/// reproduced with a seed whose accept queue is full). So from here the
+/// process ends within `grace` whatever the teardown still waits for, and
+/// says so.
+void end_within(std::chrono::seconds grace, int code) {
+  std::thread([grace, code] {
+    std::this_thread::sleep_for(grace);
+    emporium::log::warn("exit_forced",
+                        {{"after_s", std::to_string(grace.count())},
+                         {"why", "the actor system's teardown is still waiting (a peer dial "
+                                 "in progress holds CAF's middleman)"}});
+    emporium::log::flush();
+    std::_Exit(code);
+  }).detach();
+}
+
 void stop_node_actors(caf::actor_system& sys, const node_actors& a, const caf::actor& seeder) {
   caf::scoped_actor self{sys};
   if (seeder)
@@ -482,6 +505,7 @@ int run(const emporium::node_config& cfg, const sigset_t& stop_signals) {
   int code = serve_until_signal(sys, cfg, actors, *catalog, hub, std::get<0>(products),
                                 stop_signals, seeder);
   stop_node_actors(sys, actors, seeder);
+  end_within(std::chrono::seconds(10), code);
   if (code == ok)
     emporium::log::info("stopped cleanly",
                         {{"log_lines_dropped", std::to_string(emporium::log::dropped())}});

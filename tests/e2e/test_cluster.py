@@ -4,12 +4,14 @@ order, and the minority that refuses writes."""
 import json
 import os
 import signal
+import socket
 import threading
 import time
 import unittest
 
-from harness import (Cluster, big_stock_products, orders_charged_twice, overlapping_writers,
-                     units_accounted, write_locked_files, writer_epochs)
+from harness import (Cluster, Node, big_stock_products, free_port, orders_charged_twice,
+                     overlapping_writers, units_accounted, wait_for, write_locked_files,
+                     writer_epochs)
 from wsclient import WebSocket
 
 RS = "\x1e"
@@ -558,6 +560,54 @@ class ClusterTests(unittest.TestCase):
             self.assertEqual(status, 503)
         finally:
             c.close()
+
+
+class StopWhileDialingTests(unittest.TestCase):
+    """A stop while CAF's middleman is stuck dialing a seed that drops SYNs
+    (here: a listener whose accept queue is full; in CI: a podman peer that
+    just went away). The dial's blocking connect(2) holds CAF's teardown
+    for about two minutes; the node still exits 0 within its 10 s grace,
+    and says so (main.cpp, end_within)."""
+
+    def test_a_stuck_dial_does_not_hold_the_exit(self):
+        hole = socket.socket()
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(0)
+        fillers = []
+        for _ in range(3):  # fill the accept queue: later SYNs are dropped
+            c = socket.socket()
+            c.setblocking(False)
+            try:
+                c.connect(hole.getsockname())
+            except BlockingIOError:
+                pass
+            fillers.append(c)
+        node = Node(extra_args=["--node-port", str(free_port()), "--cluster-tls", "off",
+                                "--seeds", "127.0.0.1:%d" % hole.getsockname()[1]],
+                    log_name="dialing-node.log")
+        try:
+            node.start(wait=False)  # never ready: alone, it has no quorum
+            # The first dial's answer timed out (5 s); its connect(2) is still
+            # blocked in the middleman, and the node's retries queue behind it.
+            wait_for(lambda: '"seed_unreachable"' in node.log(), timeout=30,
+                     what="the seed's first dial timing out")
+            started = time.monotonic()
+            code = node.terminate(timeout=60)
+            took = time.monotonic() - started
+            self.assertEqual(code, 0)
+            self.assertLess(took, 25, node.log())
+            lines = [json.loads(l) for l in node.log(tail=None).splitlines() if l.startswith("{")]
+            names = [l["msg"] for l in lines]
+            self.assertIn("stopped cleanly", names)
+            forced = [l for l in lines if l["msg"] == "exit_forced"]
+            self.assertEqual(len(forced), 1, names[-5:])
+            self.assertEqual(forced[0]["after_s"], "10")
+            self.assertGreater(names.index("exit_forced"), names.index("stopped cleanly"))
+        finally:
+            node.close()
+            for c in fillers:
+                c.close()
+            hole.close()
 
 
 if __name__ == "__main__":
