@@ -410,8 +410,6 @@ int serve_until_signal(caf::actor_system& sys, const emporium::node_config& cfg,
   return code;
 }
 
-/// In order: the router first (its shards drain and flush), then what the
-/// sagas used.
 /// Everything is durable once the node's actors have stopped, but the
 /// actor system's teardown can still wait for long: CAF 0.17's middleman
 /// dials a peer with a blocking connect(2) on its own thread, and a dial
@@ -434,6 +432,8 @@ void end_within(std::chrono::seconds grace, int code) {
   }).detach();
 }
 
+/// In order: the router first (its shards drain and flush), then what the
+/// sagas used.
 void stop_node_actors(caf::actor_system& sys, const node_actors& a, const caf::actor& seeder) {
   caf::scoped_actor self{sys};
   if (seeder)
