@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <map>
 #include <fmt/format.h>
 #include <random>
 #include <unordered_map>
@@ -25,11 +26,13 @@ namespace {
 /// What a call asks the provider.
 enum class call_kind : std::uint8_t { charge, refund, status };
 
+/// At most one call is open per kind and order (its idempotency key).
+using open_key = std::pair<call_kind, std::int64_t>;
+
 struct call {
   call_kind kind = call_kind::charge;
   charge_request req;
   std::string payment_id; // status: the provider's id of the charge
-  std::string open_key;   // its entry in payment_state::open
   int attempt = 1;
   std::vector<caf::response_promise> askers; // the first request and any that joined it
   std::int64_t answer_by_ms = 0; // the latest asker's; 0: one always waits
@@ -53,7 +56,7 @@ struct payment_state {
   std::shared_ptr<payment_health> health;
   circuit_breaker breaker;
   std::unordered_map<std::uint64_t, call> calls;
-  std::unordered_map<std::string, std::uint64_t> open; // kind + idempotency key -> call
+  std::map<open_key, std::uint64_t> open; // -> call
   std::deque<std::uint64_t> queued; // calls waiting for a place in flight
   std::size_t in_flight = 0;
   std::uint64_t next_call = 1;
@@ -101,7 +104,7 @@ void finish(payment_self_ptr self, std::uint64_t id, caf::message answer) {
     return;
   for (auto& asker : it->second.askers)
     asker.deliver(answer);
-  self->state.open.erase(it->second.open_key);
+  self->state.open.erase(open_key{it->second.kind, it->second.req.order});
   self->state.calls.erase(it);
 }
 
@@ -280,8 +283,8 @@ payment_impl::behavior_type payment_behavior(payment_self_ptr self,
     auto& st = self->state;
     sample_mailbox(self, *mailbox, st.mailbox_samples);
     auto promise = self->make_response_promise();
-    auto open_key = fmt::format("{}:{}", static_cast<int>(kind), req.idempotency_key);
-    if (auto joined = st.open.find(open_key); joined != st.open.end()) {
+    auto key = open_key{kind, req.order};
+    if (auto joined = st.open.find(key); joined != st.open.end()) {
       // The same question for the same order is open (asked again after a
       // timeout): its answer will do for both, under the same idempotency
       // key, and it waits as long as its most patient asker.
@@ -299,9 +302,8 @@ payment_impl::behavior_type payment_behavior(payment_self_ptr self,
       return promise;
     }
     auto id = st.next_call++;
-    call c{kind, std::move(req), std::move(payment_id), open_key, 1, {promise}, answer_by_ms,
-           {}, 0};
-    st.open.emplace(std::move(open_key), id);
+    call c{kind, std::move(req), std::move(payment_id), 1, {promise}, answer_by_ms, {}, 0};
+    st.open.emplace(key, id);
     st.calls.emplace(id, std::move(c));
     attempt(self, id);
     return promise;
