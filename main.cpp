@@ -411,22 +411,21 @@ int serve_until_signal(caf::actor_system& sys, const emporium::node_config& cfg,
 }
 
 /// Everything is durable once the node's actors have stopped, but the
-/// actor system's teardown can still wait for long: CAF 0.17's middleman
-/// dials a peer with a blocking connect(2) on its own thread, and a dial
-/// to an address that drops SYNs (a peer that just went away behind a
-/// NAT's port mapping; a full accept queue) holds that thread until the
-/// kernel gives up, about two minutes. The teardown waits for it, and a
-/// supervisor kills the process first (exit 137; seen in CI with podman,
-/// reproduced with a seed whose accept queue is full). So from here the
-/// process ends within `grace` whatever the teardown still waits for, and
-/// says so.
+/// actor system's teardown waits for every detached actor's thread, and
+/// one stuck in a system call holds the exit. CAF 0.17's middleman dialled
+/// peers with a blocking connect(2), and a dial to an address that drops
+/// SYNs held it about two minutes, until a supervisor killed the process
+/// (exit 137; seen in CI with podman). Peer dials now give up within 3 s
+/// (peer_dialer.hpp), but a name lookup is not bounded, nor is anything
+/// else CAF may still wait for. So from here the process ends within
+/// `grace` whatever the teardown still waits for, and says so.
 void end_within(std::chrono::seconds grace, int code) {
   std::thread([grace, code] {
     std::this_thread::sleep_for(grace);
     emporium::log::warn("exit_forced",
                         {{"after_s", std::to_string(grace.count())},
-                         {"why", "the actor system's teardown is still waiting (a peer dial "
-                                 "in progress holds CAF's middleman)"}});
+                         {"why", "the actor system's teardown is still waiting (a thread "
+                                 "of CAF's is stuck)"}});
     emporium::log::flush();
     std::_Exit(code);
   }).detach();

@@ -2,17 +2,17 @@
 //
 // Other nodes are reached through one seam: a connector that answers
 // (connect_atom, host, port) with the peer router's handle, as CAF's
-// middleman does (plain or through its OpenSSL module). Messages to a peer
+// middleman does (each seed's own dialer, peer_dialer.hpp). Messages to a peer
 // go to that handle, and a monitor on it says when the peer is gone (CAF's
 // heartbeat and connection timeout turn a dead or frozen peer into a down
 // message). A deterministic test puts a simulated network behind the seam.
 #include "actors/cluster/router_state.hpp"
 
+#include "actors/cluster/peer_dialer.hpp"
+
 #include "domain/backoff.hpp"
 #include "domain/shard_map.hpp"
 
-#include <caf/io/all.hpp>
-#include <caf/openssl/manager.hpp>
 #include "support/log.hpp"
 
 #include <fmt/format.h>
@@ -34,15 +34,18 @@ void forget_peer(router_self* self, const std::string& name) {
       slot.holder.clear();
 }
 
-/// CAF's middleman unless the options name another connector.
-caf::actor connector_of(router_self* self) {
-  auto& opts = self->state.opts;
-  if (opts.connector)
-    return opts.connector;
-  // Same connect interface; the OpenSSL one verifies the seed's
-  // certificate and presents ours.
-  return caf::actor_cast<caf::actor>(opts.tls ? self->system().openssl_manager().actor_handle()
-                                               : self->system().middleman().actor_handle());
+/// The seed's own dialer unless the options name another connector: one
+/// seed that drops our packets then holds up only its own dials.
+caf::actor connector_of(router_self* self, std::size_t seed) {
+  auto& st = self->state;
+  if (st.opts.connector)
+    return st.opts.connector;
+  auto& dialers = *st.dialers;
+  if (dialers.size() <= seed)
+    dialers.resize(st.seeds.size());
+  if (!dialers[seed])
+    dialers[seed] = cluster::spawn_peer_dialer(self->system(), st.opts.tls);
+  return dialers[seed];
 }
 
 /// Why a seed refused our hello, when it did for its wire fingerprint: its
@@ -145,7 +148,7 @@ void connect_seed(router_self* self, std::size_t i) {
     if (quick && !self->state.stopping)
       self->delayed_send(self, delay, atoms::reconnect::value); // not on our tick's phase
   };
-  self->request(connector_of(self), std::chrono::seconds(5), caf::connect_atom::value,
+  self->request(connector_of(self, i), std::chrono::seconds(5), caf::connect_atom::value,
                 seed.addr.host, seed.addr.port)
     .then(
       [self, i, failed](const caf::node_id&, caf::strong_actor_ptr& ptr,
@@ -158,7 +161,7 @@ void connect_seed(router_self* self, std::size_t i) {
                       self->state.opts.wire)
           .then(
             // The peer is known by the handle the connector gave (the same
-            // actor its welcome names, when the middleman is the connector).
+            // actor its welcome names, when a dialer is the connector).
             [self, i, remote](atoms::welcome, const std::string& name, const caf::actor&) {
               auto& s = self->state.seeds[i];
               s.connecting = false;

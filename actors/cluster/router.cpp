@@ -49,6 +49,13 @@ void install_handlers(router_self* self) {
       caf::anon_send_exit(entry.second, caf::exit_reason::kill);
     running->clear();
   });
+  // Each stops once its dial in progress, if any, has ended (within its
+  // deadline): a detached actor's thread holds the process's exit.
+  self->attach_functor([dialers = self->state.dialers](const caf::error&) {
+    for (auto& dialer : *dialers)
+      if (dialer)
+        caf::anon_send_exit(dialer, caf::exit_reason::user_shutdown);
+  });
 }
 
 /// A change another node made: an outbox event for our live clients, or a

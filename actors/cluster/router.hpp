@@ -23,7 +23,7 @@
 // and its unfinished order sagas resume.
 //
 // Membership: the router is published on the node port; it connects to every
-// seed (retrying with backoff) through the connector (CAF's middleman, or a
+// seed (retrying with backoff) through the connector (a dialer per seed, or a
 // simulated network in a test), introduces itself with (hello, name, self,
 // wire fingerprint; nodes whose fingerprints differ refuse each other,
 // wire_protocol.hpp) and monitors each peer; CAF's heartbeat and
@@ -83,7 +83,8 @@ struct router_options {
   /// names another is refused, and refuses us (a test sets a different one).
   std::string wire = wire_fingerprint();
   /// The network seam: answers (connect_atom, host, port) like CAF's
-  /// middleman; invalid = the middleman (or its OpenSSL module with `tls`).
+  /// middleman; invalid = a dialer per seed (peer_dialer.hpp), over TLS
+  /// with `tls`.
   /// A deterministic test plugs a simulated network in here.
   caf::actor connector;
   /// The store and accounts actors block on SQLite: their own threads in

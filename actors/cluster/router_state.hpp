@@ -133,6 +133,9 @@ struct router_state {
   /// instead of waiting for the relay's timeout.
   std::map<std::string, caf::actor> departing;
   std::vector<seed_state> seeds;
+  /// Each seed's dialer (peer_dialer.hpp), by seed index, spawned at its
+  /// first dial; shared with a functor that stops them when the router ends.
+  std::shared_ptr<std::vector<caf::actor>> dialers = std::make_shared<std::vector<caf::actor>>();
   /// Nodes whose hellos we refused, by name: the fingerprint they sent
   /// ("" for a build from before fingerprints), logged once per change.
   std::map<std::string, std::string> refused;

@@ -251,13 +251,15 @@ class Cluster:
     Nodes talk TLS with certificates from one CA in <data>/tls, as
     scripts/cluster sets them up; tls=False runs them with --cluster-tls off."""
 
-    def __init__(self, n, extra_args=(), tls=True):
+    def __init__(self, n, extra_args=(), tls=True, other_seeds=()):
+        """`other_seeds`: members listed before the n nodes that never start
+        (each "host:port"); they count towards the cluster's size."""
         self.data_dir = tempfile.mkdtemp(prefix="emporium-cluster-")
         self.node_ports = [free_port() for _ in range(n)]
         self.tls_dir = os.path.join(self.data_dir, "tls")
         if tls:
             make_certs(self.tls_dir, *[f"node{i + 1}" for i in range(n)])
-        seeds = ",".join(f"127.0.0.1:{p}" for p in self.node_ports)
+        seeds = ",".join(list(other_seeds) + [f"127.0.0.1:{p}" for p in self.node_ports])
         self.nodes = [
             Node(self.data_dir, ["--node-port", str(p), "--seeds", seeds,
                                  "--heartbeat-ms", "500", "--peer-timeout-ms", "2000"]
@@ -318,6 +320,34 @@ class Cluster:
                 if os.path.exists(n.log_path):
                     shutil.copy(n.log_path, target)
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+class SilentPort:
+    """A port on 127.0.0.1 that answers no SYN: a listener whose accept
+    queue is full, so the kernel drops further SYNs. That is how a peer that
+    went away behind a port mapping, or behind a firewall that drops, looks
+    to a dialer: no refusal comes, and a blocking connect(2) waits for the
+    kernel's retries, about two minutes."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(0)
+        self.address = "127.0.0.1:%d" % self.listener.getsockname()[1]
+        self.fillers = []
+        for _ in range(3):
+            c = socket.socket()
+            c.setblocking(False)
+            try:
+                c.connect(self.listener.getsockname())
+            except BlockingIOError:
+                pass
+            self.fillers.append(c)
+
+    def close(self):
+        for c in self.fillers:
+            c.close()
+        self.listener.close()
 
 
 def compact_log_line(line, limit=200):
