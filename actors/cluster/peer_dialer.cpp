@@ -6,6 +6,7 @@
 #include "actors/cluster/peer_dialer.hpp"
 
 #include "actors/cluster/tcp_dial.hpp"
+#include "support/thread_name.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/io/basp_broker.hpp>
@@ -94,6 +95,12 @@ public:
     : middleman_actor_impl(cfg, std::move(broker)), tls_(tls), deadline_(deadline) {}
 
   const char* name() const override { return "emporium.peer_dialer"; }
+
+  // A detached actor's behaviour is made on its own thread: "peer dial".
+  behavior_type make_behavior() override {
+    name_this_thread("peer dial");
+    return middleman_actor_impl::make_behavior();
+  }
 
 protected:
   caf::expected<caf::io::scribe_ptr> connect(const std::string& host,
