@@ -183,7 +183,7 @@ const std::vector<option>& options() {
      text(&c::node_name)},
     {"node-port", "port other nodes connect to (0 = single node, no cluster)",
      number<std::uint16_t>(&c::node_port, 0, 65535)},
-    {"seeds", "comma-separated host:port of the cluster's members",
+    {"seeds", "comma-separated host:port of the cluster's members ([v6 address]:port)",
      [](c& cfg, std::string_view v) {
        cfg.seeds = split_list(v);
        for (const auto& s : cfg.seeds) {

@@ -56,7 +56,10 @@ dial_result dial_tcp(const std::string& host, std::uint16_t port,
   hints.ai_flags = AI_NUMERICSERV;
   addrinfo* found = nullptr;
   auto service = std::to_string(port);
-  if (int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0)
+  // "[::1]", as an IPv6 address is written beside a port in a seed list.
+  bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
+  auto name = bracketed ? host.substr(1, host.size() - 2) : host;
+  if (int rc = ::getaddrinfo(name.c_str(), service.c_str(), &hints, &found); rc != 0)
     return {-1, fmt::format("no such host: {}", ::gai_strerror(rc))};
   std::unique_ptr<addrinfo, addrinfo_free> addresses{found};
   std::string last_error = "no address";

@@ -16,7 +16,8 @@ struct dial_result {
   std::string error; ///< set when fd < 0
 };
 
-/// Resolves `host` (a name or a numeric address) and connects to the first
+/// Resolves `host` (a name, a numeric address, or an IPv6 one in brackets
+/// as a seed list writes it: "[::1]") and connects to the first
 /// of its addresses that answers, all within `deadline`; an address that
 /// refuses or fails lets the next one try with the time left. The name
 /// lookup itself is getaddrinfo's, and is not bounded by the deadline.

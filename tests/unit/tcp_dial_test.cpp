@@ -67,6 +67,27 @@ TEST_CASE("a dial by name resolves it") {
   ::close(r.fd);
 }
 
+TEST_CASE("an IPv6 address in brackets, as a seed list writes it, is dialled") {
+  int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_addr = in6addr_loopback;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    MESSAGE("no IPv6 loopback here; not checked");
+    if (fd >= 0)
+      ::close(fd);
+    return;
+  }
+  REQUIRE(::listen(fd, 4) == 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  auto r = dial_tcp("[::1]", ntohs(a.sin6_port), 2000ms);
+  CHECK(r.error.empty());
+  REQUIRE(r.fd >= 0);
+  ::close(r.fd);
+  ::close(fd);
+}
+
 TEST_CASE("a closed port is refused at once, not waited for") {
   std::uint16_t port = 0;
   {
