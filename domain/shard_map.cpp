@@ -102,7 +102,11 @@ std::vector<seed_address> parse_seeds(const std::vector<std::string>& seeds,
                                       const std::string& own_host, std::uint16_t own_port,
                                       const std::string& node_name) {
   auto is_loopback = [](const std::string& h) {
-    return h == "127.0.0.1" || h == "localhost" || h == "::1";
+    return h == "127.0.0.1" || h == "localhost" || h == "::1" || h == "[::1]";
+  };
+  // "[fd00::1]" in a seed list names the address "fd00::1" (--bind's form).
+  auto same_host = [](const std::string& seed_host, const std::string& host) {
+    return seed_host == host || seed_host == '[' + host + ']';
   };
   auto names_node = [&](const seed_address& a) {
     return !node_name.empty() && a.port == own_port &&
@@ -120,7 +124,7 @@ std::vector<seed_address> parse_seeds(const std::vector<std::string>& seeds,
     bool self_address =
       by_name ? names_node(a)
               : a.port == own_port &&
-                  (a.host == own_host || (is_loopback(a.host) && is_loopback(own_host)) ||
+                  (same_host(a.host, own_host) || (is_loopback(a.host) && is_loopback(own_host)) ||
                    own_host == "0.0.0.0");
     bool duplicate = std::any_of(out.begin(), out.end(), [&](const seed_address& b) {
       return b.host == a.host && b.port == a.port;

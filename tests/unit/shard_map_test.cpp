@@ -171,6 +171,15 @@ TEST_CASE("seeds drop the node's own address and repeats") {
   CHECK(parse_seeds({}, "127.0.0.1", 4241).empty());
 }
 
+TEST_CASE("a seed's IPv6 address in brackets is the node's own when it binds that address") {
+  std::vector<std::string> list{"[fd00::1]:4241", "[fd00::2]:4241", "[::1]:4242"};
+  CHECK(parse_seeds(list, "fd00::1", 4241) ==
+        std::vector<seed_address>{{"[fd00::2]", 4241}, {"[::1]", 4242}});
+  CHECK(parse_seeds(list, "::1", 4242) ==
+        std::vector<seed_address>{{"[fd00::1]", 4241}, {"[fd00::2]", 4241}});
+  CHECK(parse_seeds(list, "127.0.0.1", 4242).size() == 2); // loopback either way
+}
+
 TEST_CASE("in a StatefulSet every member has the same port: the node's name tells which seed "
           "it is") {
   std::vector<std::string> list{"emporium-0.emporium-nodes:7101", "emporium-1.emporium-nodes:7101",
