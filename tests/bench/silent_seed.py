@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""A cluster member that drops SYNs, and what it costs the others: printed
+as Markdown (README, Cluster, quotes the figures).
+
+Two nodes whose third configured member is silent (harness.SilentPort: a
+listener whose accept queue is full, as a peer that went away behind a port
+mapping looks), listed first so that both dial it first. Per run: the
+seconds from starting both nodes until both see 2 live members and all 12
+shards are open (start-up included), or "not formed" past the limit; then
+one node alone with the silent seed is stopped with SIGTERM 1 s after its
+first dial gave up, and the seconds until it exits, and whether main.cpp's
+watchdog had to end it (`exit_forced`).
+
+usage: tests/bench/silent_seed.py [binary=build/bench/emporium] [limit_s=120] [runs=3]
+Several binaries side by side: run it once per binary, interleaved.
+"""
+import os
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BINARY = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "bench", "emporium")
+LIMIT = int(sys.argv[2]) if len(sys.argv) > 2 else 120
+RUNS = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+
+os.environ["EMPORIUM_TEST_BINARY"] = BINARY
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from harness import Cluster, Node, SilentPort, free_port  # noqa: E402
+
+
+def formation(tls):
+    silent = SilentPort()
+    cluster = Cluster(2, tls=tls, other_seeds=[silent.address])
+    try:
+        cluster.start()
+        started = time.monotonic()
+        try:
+            cluster.wait_formed(live=2, timeout=LIMIT)
+            return f"{time.monotonic() - started:.1f} s"
+        except RuntimeError:
+            return f"not formed in {LIMIT} s"
+    finally:
+        cluster.close()
+        silent.close()
+
+
+def stop_during_dial():
+    silent = SilentPort()
+    node = Node(extra_args=["--node-port", str(free_port()), "--cluster-tls", "off",
+                            "--seeds", silent.address], log_name="silent-seed.log")
+    try:
+        node.start(wait=False)
+        deadline = time.monotonic() + 300
+        while '"seed_unreachable"' not in node.log() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1)
+        started = time.monotonic()
+        code = node.terminate(timeout=300)
+        took = time.monotonic() - started
+        forced = '"exit_forced"' in node.log(tail=None)
+        return f"{took:.1f} s, exit {code}{', exit_forced' if forced else ''}"
+    finally:
+        node.close()
+        silent.close()
+
+
+def main():
+    print(f"binary: {BINARY}\n")
+    print("| run | formed, plain | formed, TLS | stop during a dial |")
+    print("|---|---|---|---|")
+    for run in range(1, RUNS + 1):
+        print(f"| {run} | {formation(False)} | {formation(True)} | {stop_during_dial()} |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
