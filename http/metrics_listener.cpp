@@ -31,6 +31,7 @@ metrics_listener::metrics_listener(const std::string& bind, std::uint16_t port)
   opts.bind = bind;
   opts.port = port;
   opts.threads = 1;
+  opts.thread_name = "metrics io"; // not a second "http io 0"
   opts.max_connections = 64;
   opts.max_connections_per_client = 16;
   impl_->listener = std::make_unique<server>(std::move(opts), impl_->routes);

@@ -147,8 +147,9 @@ std::uint16_t server::start() {
   // runs until stop(), not until its first quiet moment.
   for (auto& ioc : impl_->contexts) {
     auto* context = ioc.get();
-    impl_->threads.emplace_back([context, n = impl_->threads.size()] {
-      name_this_thread("http io " + std::to_string(n));
+    impl_->threads.emplace_back([context, name = fmt::format("{} {}", opts.thread_name,
+                                                             impl_->threads.size())] {
+      name_this_thread(name);
       auto guard = net::make_work_guard(*context);
       run_io(*context);
     });

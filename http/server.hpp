@@ -21,6 +21,8 @@ struct server_options {
   std::string bind = "127.0.0.1";
   std::uint16_t port = 8080;
   unsigned threads = 2;
+  /// The I/O threads' names, numbered: "http io 0" (`top -H`, README Threads).
+  std::string thread_name = "http io";
   std::uint64_t max_body_bytes = 1 << 20;
   std::uint64_t max_header_bytes = 8 << 10;
   std::chrono::seconds read_timeout{30};

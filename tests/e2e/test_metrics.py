@@ -255,21 +255,22 @@ class ShippedConfigTests(unittest.TestCase):
 
 
 class ThreadNamesTests(unittest.TestCase):
-    """`top -H`, `perf` and /proc tell the node's threads apart: a store and
-    a checkpointer per database file, the HTTP I/O threads, the log writer
+    """`top -H`, `perf` and /proc tell the node's threads apart: a store, a
+    checkpointer and an accounts thread per database file, the HTTP and
+    metrics I/O threads, the log writer
     (unnamed, they all read "caf.actor" or the binary's name)."""
 
     @unittest.skipIf(IMAGE, "the node runs in a container: its threads are not this process's")
     def test_the_node_names_its_threads(self):
-        node = Node().start()
+        node = Node(extra_args=["--metrics-port", str(free_port())]).start()
 
         def thread_names():
-            names = set()
+            names = []
             task = f"/proc/{node.proc.pid}/task"
             for tid in os.listdir(task):
                 try:
                     with open(f"{task}/{tid}/comm") as f:
-                        names.add(f.read().strip())
+                        names.append(f.read().strip())
                 except FileNotFoundError:
                     pass  # the thread ended meanwhile
             return names
@@ -278,15 +279,16 @@ class ThreadNamesTests(unittest.TestCase):
             shards = sorted(f[:-3] for f in os.listdir(node.data_dir)
                             if re.fullmatch(r"shard-\d+\.db", f))
             expected = ({f"store {s}" for s in shards} | {f"ckpt {s}" for s in shards} |
-                        {"ckpt emporium", "http io 0", "log writer"})
+                        {f"acct {s}" for s in shards} |
+                        {"ckpt emporium", "http io 0", "metrics io 0", "log writer"})
             # A thread takes its name when it starts running, which can be
             # just after the node says it is ready.
-            names = set()
+            names = []
 
             def all_named():
                 nonlocal names
                 names = thread_names()
-                return expected <= names
+                return expected <= set(names)
 
             try:
                 wait_for(all_named, timeout=10, what="every thread named")
@@ -295,7 +297,9 @@ class ThreadNamesTests(unittest.TestCase):
         finally:
             node.close()
         self.assertTrue(shards)
-        self.assertEqual(sorted(expected - names), [])
+        self.assertEqual(sorted(expected - set(names)), [])
+        # The metrics listener's thread once took the edge's name too.
+        self.assertEqual(names.count("http io 0"), 1, names)
 
 
 @unittest.skipUnless(PROMETHEUS, "prometheus missing (scripts/install-deps metrics)")
