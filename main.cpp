@@ -415,9 +415,10 @@ int serve_until_signal(caf::actor_system& sys, const emporium::node_config& cfg,
 /// one stuck in a system call holds the exit. CAF 0.17's middleman dialled
 /// peers with a blocking connect(2), and a dial to an address that drops
 /// SYNs held it about two minutes, until a supervisor killed the process
-/// (exit 137; seen in CI with podman). Peer dials now give up within 3 s
-/// (peer_dialer.hpp), but a name lookup is not bounded, nor is anything
-/// else CAF may still wait for. So from here the process ends within
+/// (exit 137; seen in CI with podman). Peer dials now give up within 3 s,
+/// their name lookups included (peer_dialer.hpp, name_lookup.hpp), but
+/// nothing bounds whatever else CAF may still wait for. So from here the
+/// process ends within
 /// `grace` whatever the teardown still waits for, and says so.
 void end_within(std::chrono::seconds grace, int code) {
   std::thread([grace, code] {

@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <memory>
 
 #include <netdb.h>
 #include <poll.h>
@@ -17,10 +16,6 @@ namespace emporium::cluster {
 namespace {
 
 using clock = std::chrono::steady_clock;
-
-struct addrinfo_free {
-  void operator()(addrinfo* a) const { freeaddrinfo(a); }
-};
 
 /// Waits for a non-blocking connect to finish: 0 when connected, else the
 /// errno it failed with (ETIMEDOUT when the time ran out first).
@@ -48,22 +43,13 @@ int finish_connect(int fd, clock::time_point until) {
 } // namespace
 
 dial_result dial_tcp(const std::string& host, std::uint16_t port,
-                     std::chrono::milliseconds deadline) {
+                     std::chrono::milliseconds deadline, name_lookups& lookups) {
   auto until = clock::now() + deadline;
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  auto service = std::to_string(port);
-  // "[::1]", as an IPv6 address is written beside a port in a seed list.
-  bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
-  auto name = bracketed ? host.substr(1, host.size() - 2) : host;
-  if (int rc = ::getaddrinfo(name.c_str(), service.c_str(), &hints, &found); rc != 0)
-    return {-1, fmt::format("no such host: {}", ::gai_strerror(rc))};
-  std::unique_ptr<addrinfo, addrinfo_free> addresses{found};
+  auto found = lookups.resolve(host, port, deadline);
+  if (!found.addresses)
+    return {-1, std::move(found.error)};
   std::string last_error = "no address";
-  for (auto* a = found; a != nullptr; a = a->ai_next) {
+  for (auto* a = found.addresses.get(); a != nullptr; a = a->ai_next) {
     int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
     if (fd < 0) {
       last_error = std::strerror(errno);

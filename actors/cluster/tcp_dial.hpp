@@ -4,6 +4,8 @@
 // mapping that just went away, or a firewall. Plain POSIX, no CAF.
 #pragma once
 
+#include "actors/cluster/name_lookup.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -18,10 +20,11 @@ struct dial_result {
 
 /// Resolves `host` (a name, a numeric address, or an IPv6 one in brackets
 /// as a seed list writes it: "[::1]") and connects to the first
-/// of its addresses that answers, all within `deadline`; an address that
-/// refuses or fails lets the next one try with the time left. The name
-/// lookup itself is getaddrinfo's, and is not bounded by the deadline.
+/// of its addresses that answers, all within `deadline`, the name lookup
+/// included (name_lookup.hpp); an address that refuses or fails lets the
+/// next one try with the time left.
 dial_result dial_tcp(const std::string& host, std::uint16_t port,
-                     std::chrono::milliseconds deadline);
+                     std::chrono::milliseconds deadline,
+                     name_lookups& lookups = name_lookups::system());
 
 } // namespace emporium::cluster

@@ -105,10 +105,13 @@ class Node:
         self.env.setdefault("EMPORIUM_REQUESTS_PER_SECOND_CLIENT", "0")
         self.proc = None
         self.log_path = os.path.join(self.data_dir, log_name)
+        # Words run before the binary, which they exec (SilentDns.wrapper).
+        self.wrapper = []
 
     def command(self):
         if not IMAGE:
-            return [BINARY, "--port", str(self.port), "--data-dir", self.data_dir] + self.extra_args
+            return self.wrapper + [BINARY, "--port", str(self.port), "--data-dir",
+                                   self.data_dir] + self.extra_args
         # The image runs as uid 10001 and makes /data owner-only. Attached,
         # so this process lives as long as the container and SIGTERM reaches
         # the node (podman proxies signals; SIGKILL goes through podman kill).
@@ -348,6 +351,37 @@ class SilentPort:
         for c in self.fillers:
             c.close()
         self.listener.close()
+
+
+class SilentDns:
+    """A nameserver that never answers: a UDP socket on port 53 of a
+    loopback address that reads nothing, named by a resolv.conf of its own.
+    `wrapper` runs a process in a mount namespace where that file is
+    /etc/resolv.conf (root only; the machine's file is not touched), so its
+    lookups of any name not in /etc/hosts wait for the resolver's timeouts:
+    about 10 s with glibc's defaults (5 s, 2 tries)."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for last in range(53, 254):
+            try:
+                self.sock.bind((f"127.0.83.{last}", 53))
+                break
+            except OSError:
+                continue
+        else:
+            raise RuntimeError("no loopback address with port 53 free")
+        self.dir = tempfile.mkdtemp(prefix="emporium-dns-")
+        self.resolv_conf = os.path.join(self.dir, "resolv.conf")
+        with open(self.resolv_conf, "w") as f:
+            f.write(f"nameserver {self.sock.getsockname()[0]}\n")
+        self.wrapper = ["unshare", "--mount", "--", "sh", "-c",
+                        'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"', "sh",
+                        self.resolv_conf]
+
+    def close(self):
+        self.sock.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def compact_log_line(line, limit=200):

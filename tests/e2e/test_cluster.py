@@ -3,13 +3,14 @@ location transparency, failover after SIGKILL, rejoin with hand-off, start
 order, and the minority that refuses writes."""
 import json
 import os
+import shutil
 import signal
 import socket
 import threading
 import time
 import unittest
 
-from harness import (Cluster, Node, SilentPort, big_stock_products, free_port,
+from harness import (IMAGE, Cluster, Node, SilentDns, SilentPort, big_stock_products, free_port,
                      orders_charged_twice, overlapping_writers, units_accounted, wait_for,
                      write_locked_files, writer_epochs)
 from wsclient import WebSocket
@@ -617,6 +618,44 @@ class SilentSeedTests(unittest.TestCase):
         finally:
             node.close()
             silent.close()
+
+
+@unittest.skipIf(IMAGE, "the node runs in a container, with its own resolver")
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare"),
+                     "needs root and unshare for a resolv.conf of its own")
+class SilentNameserverTests(unittest.TestCase):
+    """A seed named by a host name whose nameserver does not answer: glibc's
+    lookup waits ~10 s (5 s, 2 tries), and it used to hold the seed's dialer
+    and the node's exit that long. The lookup now runs on a thread of its
+    own within the dial's 3 s (name_lookup.hpp)."""
+
+    def test_a_lookup_that_does_not_answer_gives_up_with_the_dial(self):
+        dns = SilentDns()
+        node = Node(extra_args=["--node-port", str(free_port()), "--cluster-tls", "off",
+                                "--seeds", f"peer.emporium.test:{free_port()}"],
+                    log_name="looking-up-node.log")
+        node.wrapper = dns.wrapper
+        try:
+            node.start(wait=False)  # never ready: alone, it has no quorum
+            wait_for(lambda: '"seed_unreachable"' in node.log(), timeout=30,
+                     what="the seed's first dial giving up")
+            lines = [json.loads(l) for l in node.log(tail=None).splitlines() if l.startswith("{")]
+            unreachable = [l for l in lines if l["msg"] == "seed_unreachable"]
+            self.assertIn("no answer from the name lookup within 3000 ms",
+                          unreachable[0]["error"])
+            time.sleep(1)  # the next dial joins the lookup still running
+            started = time.monotonic()
+            code = node.terminate(timeout=60)
+            took = time.monotonic() - started
+            self.assertEqual(code, 0)
+            names = [json.loads(l)["msg"] for l in node.log(tail=None).splitlines()
+                     if l.startswith("{")]
+            self.assertIn("stopped cleanly", names)
+            self.assertNotIn("exit_forced", names)
+            self.assertLess(took, 9, names[-5:])
+        finally:
+            node.close()
+            dns.close()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,124 @@
+// See name_lookup.hpp.
+#include "actors/cluster/name_lookup.hpp"
+
+#include "support/thread_name.hpp"
+
+#include <fmt/format.h>
+
+#include <condition_variable>
+#include <system_error>
+#include <thread>
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+namespace emporium::cluster {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+addrinfo stream_hints(int flags) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = flags;
+  return hints;
+}
+
+std::shared_ptr<addrinfo> owned(addrinfo* list) {
+  return {list, [](addrinfo* a) { ::freeaddrinfo(a); }};
+}
+
+} // namespace
+
+/// One lookup, shared by the dials that wait for it and the thread that
+/// runs it: whichever lets go last frees it.
+struct name_lookups::lookup {
+  std::mutex mutex;
+  std::condition_variable finished_cv;
+  bool finished = false;
+  clock::time_point finished_at;
+  lookup_result result;
+};
+
+name_lookups::name_lookups(resolve_fn resolve, std::chrono::milliseconds fresh_for)
+  : resolve_(std::move(resolve)), fresh_for_(fresh_for) {}
+
+name_lookups& name_lookups::system() {
+  static name_lookups instance{[](const char* name, const char* service,
+                                  const addrinfo* hints, addrinfo** found) {
+    return ::getaddrinfo(name, service, hints, found);
+  }};
+  return instance;
+}
+
+std::size_t name_lookups::lookups_started() const {
+  std::lock_guard guard{mutex_};
+  return started_;
+}
+
+std::shared_ptr<name_lookups::lookup>
+name_lookups::current_or_new(const std::string& key, const std::string& name,
+                             const std::string& service) {
+  std::lock_guard guard{mutex_};
+  auto& slot = by_name_[key];
+  if (slot) {
+    std::lock_guard inner{slot->mutex};
+    // Running: join it. Answered with addresses lately: use them. A failed
+    // lookup is not reused: the name may exist by the next dial.
+    if (!slot->finished ||
+        (slot->result.addresses && clock::now() - slot->finished_at < fresh_for_))
+      return slot;
+  }
+  auto fresh = std::make_shared<lookup>();
+  // The thread keeps the lookup alive past every dial that gave up on it.
+  std::thread{[fresh, resolve = resolve_, name, service] {
+    name_this_thread("name lookup");
+    auto hints = stream_hints(AI_NUMERICSERV);
+    addrinfo* found = nullptr;
+    int rc = resolve(name.c_str(), service.c_str(), &hints, &found);
+    lookup_result result;
+    if (rc == 0 && found != nullptr)
+      result.addresses = owned(found);
+    else
+      result.error = fmt::format("no such host: {}", rc == 0 ? "no address" : ::gai_strerror(rc));
+    std::lock_guard inner{fresh->mutex};
+    fresh->result = std::move(result);
+    fresh->finished = true;
+    fresh->finished_at = clock::now();
+    fresh->finished_cv.notify_all();
+  }}.detach();
+  ++started_;
+  slot = fresh;
+  return fresh;
+}
+
+lookup_result name_lookups::resolve(const std::string& host, std::uint16_t port,
+                                    std::chrono::milliseconds deadline) {
+  auto until = clock::now() + deadline;
+  // "[::1]", as an IPv6 address is written beside a port in a seed list.
+  bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
+  auto name = bracketed ? host.substr(1, host.size() - 2) : host;
+  auto service = std::to_string(port);
+  // A numeric address never waits for a resolver.
+  auto numeric = stream_hints(AI_NUMERICHOST | AI_NUMERICSERV);
+  addrinfo* found = nullptr;
+  int rc = ::getaddrinfo(name.c_str(), service.c_str(), &numeric, &found);
+  if (rc == 0)
+    return {owned(found), {}};
+  if (rc != EAI_NONAME)
+    return {nullptr, fmt::format("no such host: {}", ::gai_strerror(rc))};
+  std::shared_ptr<lookup> running;
+  try {
+    running = current_or_new(name + " " + service, name, service);
+  } catch (const std::system_error& e) { // no thread to run it on
+    return {nullptr, fmt::format("name lookup not started: {}", e.what())};
+  }
+  std::unique_lock guard{running->mutex};
+  if (!running->finished_cv.wait_until(guard, until, [&] { return running->finished; }))
+    return {nullptr, fmt::format("no answer from the name lookup within {} ms", deadline.count())};
+  return running->result;
+}
+
+} // namespace emporium::cluster

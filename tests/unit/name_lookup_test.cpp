@@ -1,0 +1,162 @@
+// Name lookups with a deadline, against a resolver the test holds back: a
+// DNS server that does not answer, then answers late. The addresses it
+// finally gives are real (127.0.0.1), so a dial can use them.
+#include "actors/cluster/name_lookup.hpp"
+#include "actors/cluster/tcp_dial.hpp"
+
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+using namespace std::chrono_literals;
+using emporium::cluster::name_lookups;
+
+namespace {
+
+/// A resolver that answers only once opened: every name is 127.0.0.1, or
+/// no name at all when `answer` is EAI_NONAME.
+struct held_resolver {
+  std::mutex mutex;
+  std::condition_variable opened_cv;
+  bool opened = false;
+  int answer = 0;
+  int calls = 0;
+
+  void open() {
+    std::lock_guard guard{mutex};
+    opened = true;
+    opened_cv.notify_all();
+  }
+};
+
+/// The resolver function over a shared held_resolver: the lookup's thread
+/// may outlive the test case's scope until the resolver is opened.
+emporium::cluster::resolve_fn held(std::shared_ptr<held_resolver> r) {
+  return [r](const char*, const char* service, const addrinfo* hints, addrinfo** found) {
+    std::unique_lock guard{r->mutex};
+    ++r->calls;
+    r->opened_cv.wait(guard, [&] { return r->opened; });
+    if (r->answer != 0)
+      return r->answer;
+    return ::getaddrinfo("127.0.0.1", service, hints, found);
+  };
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+std::uint16_t port_of(const addrinfo* a) {
+  REQUIRE(a != nullptr);
+  REQUIRE(a->ai_family == AF_INET);
+  return ntohs(reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_port);
+}
+
+} // namespace
+
+TEST_CASE("a lookup that does not answer fails at the deadline") {
+  auto resolver = std::make_shared<held_resolver>();
+  name_lookups lookups{held(resolver)};
+  auto started = std::chrono::steady_clock::now();
+  auto r = lookups.resolve("peer.example", 4241, 300ms);
+  auto took = seconds_since(started);
+  CHECK(r.addresses == nullptr);
+  CHECK(r.error == "no answer from the name lookup within 300 ms");
+  CHECK(took >= 0.29);
+  CHECK(took < 2.0);
+  resolver->open();
+}
+
+TEST_CASE("a lookup that outlives its dial answers the next dial, started once") {
+  auto resolver = std::make_shared<held_resolver>();
+  name_lookups lookups{held(resolver)};
+  // Two dials give up while the one lookup runs: the second joins it.
+  CHECK(lookups.resolve("peer.example", 4241, 100ms).error ==
+        "no answer from the name lookup within 100 ms");
+  CHECK(lookups.resolve("peer.example", 4241, 100ms).error ==
+        "no answer from the name lookup within 100 ms");
+  CHECK(lookups.lookups_started() == 1);
+  resolver->open(); // the nameserver answers late
+  auto r = lookups.resolve("peer.example", 4241, 2000ms);
+  CHECK(r.error.empty());
+  CHECK(port_of(r.addresses.get()) == 4241);
+  CHECK(lookups.lookups_started() == 1);
+  std::lock_guard guard{resolver->mutex};
+  CHECK(resolver->calls == 1);
+}
+
+TEST_CASE("a dial by a name whose lookup was slow connects with its answer") {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::listen(fd, 4) == 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  auto port = ntohs(a.sin_port);
+
+  auto resolver = std::make_shared<held_resolver>();
+  name_lookups lookups{held(resolver)};
+  auto first = emporium::cluster::dial_tcp("peer.example", port, 200ms, lookups);
+  CHECK(first.fd < 0);
+  CHECK(first.error == "no answer from the name lookup within 200 ms");
+  resolver->open();
+  auto second = emporium::cluster::dial_tcp("peer.example", port, 2000ms, lookups);
+  CHECK(second.error.empty());
+  CHECK(second.fd >= 0);
+  CHECK(lookups.lookups_started() == 1);
+  if (second.fd >= 0)
+    ::close(second.fd);
+  ::close(fd);
+}
+
+TEST_CASE("an answer serves dials only while it is fresh") {
+  auto resolver = std::make_shared<held_resolver>();
+  resolver->open();
+  name_lookups lookups{held(resolver), 50ms};
+  CHECK(lookups.resolve("peer.example", 4241, 2000ms).addresses != nullptr);
+  CHECK(lookups.resolve("peer.example", 4241, 2000ms).addresses != nullptr);
+  CHECK(lookups.lookups_started() == 1);
+  std::this_thread::sleep_for(100ms);
+  CHECK(lookups.resolve("peer.example", 4241, 2000ms).addresses != nullptr);
+  CHECK(lookups.lookups_started() == 2);
+  // Another port is another lookup: its addresses carry the port.
+  auto other = lookups.resolve("peer.example", 4242, 2000ms);
+  CHECK(port_of(other.addresses.get()) == 4242);
+  CHECK(lookups.lookups_started() == 3);
+}
+
+TEST_CASE("a failed lookup is asked again at the next dial") {
+  auto resolver = std::make_shared<held_resolver>();
+  resolver->answer = EAI_NONAME;
+  resolver->open();
+  name_lookups lookups{held(resolver)};
+  auto r = lookups.resolve("gone.example", 4241, 2000ms);
+  CHECK(r.addresses == nullptr);
+  CHECK(r.error.rfind("no such host: ", 0) == 0);
+  CHECK(lookups.resolve("gone.example", 4241, 2000ms).addresses == nullptr);
+  CHECK(lookups.lookups_started() == 2);
+}
+
+TEST_CASE("numeric addresses never wait for the resolver") {
+  auto resolver = std::make_shared<held_resolver>(); // never opened
+  name_lookups lookups{held(resolver)};
+  auto v4 = lookups.resolve("127.0.0.1", 4241, 100ms);
+  CHECK(port_of(v4.addresses.get()) == 4241);
+  auto v6 = lookups.resolve("[::1]", 4241, 100ms);
+  REQUIRE(v6.addresses != nullptr);
+  CHECK(v6.addresses->ai_family == AF_INET6);
+  CHECK(lookups.lookups_started() == 0);
+  std::lock_guard guard{resolver->mutex};
+  CHECK(resolver->calls == 0);
+}
