@@ -9,7 +9,10 @@ seconds from starting both nodes until both see 2 live members and all 12
 shards are open (start-up included), or "not formed" past the limit; then
 one node alone with the silent seed is stopped with SIGTERM 1 s after its
 first dial gave up, and the seconds until it exits, and whether main.cpp's
-watchdog had to end it (`exit_forced`).
+watchdog had to end it (`exit_forced`). The same stop with a seed named by
+a host name whose nameserver never answers (harness.SilentDns: the node in a
+mount namespace with a resolv.conf of its own; root only), during its name
+lookup.
 
 usage: tests/bench/silent_seed.py [binary=build/bench/emporium] [limit_s=120] [runs=3]
 Several binaries side by side: run it once per binary, interleaved.
@@ -25,7 +28,7 @@ RUNS = int(sys.argv[3]) if len(sys.argv) > 3 else 3
 
 os.environ["EMPORIUM_TEST_BINARY"] = BINARY
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from harness import Cluster, Node, SilentPort, free_port  # noqa: E402
+from harness import Cluster, Node, SilentDns, SilentPort, free_port  # noqa: E402
 
 
 def formation(tls):
@@ -44,10 +47,15 @@ def formation(tls):
         silent.close()
 
 
-def stop_during_dial():
-    silent = SilentPort()
+def stop_during_dial(lookup=False):
+    if lookup and os.geteuid() != 0:
+        return "not measured (needs root)"
+    silent = SilentDns() if lookup else SilentPort()
+    seed = f"peer.emporium.test:{free_port()}" if lookup else silent.address
     node = Node(extra_args=["--node-port", str(free_port()), "--cluster-tls", "off",
-                            "--seeds", silent.address], log_name="silent-seed.log")
+                            "--seeds", seed], log_name="silent-seed.log")
+    if lookup:
+        node.wrapper = silent.wrapper
     try:
         node.start(wait=False)
         deadline = time.monotonic() + 300
@@ -66,11 +74,12 @@ def stop_during_dial():
 
 def main():
     print(f"binary: {BINARY}\n")
-    print("| run | formed, plain | formed, TLS | stop during a dial |")
-    print("|---|---|---|---|")
+    print("| run | formed, plain | formed, TLS | stop during a dial "
+          "| stop during a name lookup |")
+    print("|---|---|---|---|---|")
     for run in range(1, RUNS + 1):
-        print(f"| {run} | {formation(False)} | {formation(True)} | {stop_during_dial()} |",
-              flush=True)
+        print(f"| {run} | {formation(False)} | {formation(True)} | {stop_during_dial()} "
+              f"| {stop_during_dial(lookup=True)} |", flush=True)
 
 
 if __name__ == "__main__":
