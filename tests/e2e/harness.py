@@ -383,6 +383,18 @@ class SilentDns:
         self.sock.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    @staticmethod
+    def usable():
+        """Whether this machine lets a process mount a resolv.conf of its
+        own (root, mount namespaces allowed, an /etc/resolv.conf to cover)."""
+        if os.geteuid() != 0 or not shutil.which("unshare") or \
+                not os.path.exists("/etc/resolv.conf"):
+            return False
+        probe = subprocess.run(["unshare", "--mount", "--", "sh", "-c",
+                                "mount --bind /etc/resolv.conf /etc/resolv.conf"],
+                               capture_output=True, timeout=30)
+        return probe.returncode == 0
+
 
 def compact_log_line(line, limit=200):
     """A JSON log line as `time level msg key=value ...`: a CI log keeps only
