@@ -4,6 +4,7 @@
 #include <utility> // Boost 1.74's awaitable.hpp uses std::exchange without it
 
 #include "payments/https_client.hpp"
+#include "support/thread_name.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -114,7 +115,10 @@ struct https_client::impl {
 
   void start() {
     work.emplace(io.get_executor());
-    thread = std::thread([this] { io.run(); });
+    thread = std::thread([this] {
+      name_this_thread("payment https");
+      io.run();
+    });
   }
 
   void stop() {

@@ -3,6 +3,7 @@
 #include "actors/payment/payment_provider.hpp"
 
 #include "persistence/payment_ledger.hpp"
+#include "support/thread_name.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -102,7 +103,10 @@ public:
     : ledger_(opts), latency_(opts.latency) {
     if (opts.own_thread) {
       work_.emplace(io_.get_executor());
-      thread_ = std::thread([this] { io_.run(); });
+      thread_ = std::thread([this] {
+        name_this_thread("payment test");
+        io_.run();
+      });
     }
   }
 

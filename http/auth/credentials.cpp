@@ -4,16 +4,21 @@
 
 #include "http/auth/jwt.hpp"
 #include "support/log.hpp"
+#include "support/thread_name.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <fmt/format.h>
 #include <sodium.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
 
 namespace emporium::http {
 
@@ -30,12 +35,32 @@ std::string encode_password(const std::string& password, hash_cost cost) {
 }
 
 /// One pool of workers with a bounded count of jobs waiting or running.
+/// Its threads carry `name` ("login hash"): hashing is what a flood of
+/// logins burns, and `top -H` should say so.
 struct bounded_pool {
-  bounded_pool(unsigned threads, std::size_t max) : pool(threads), limit(max) {
+  bounded_pool(unsigned threads, std::size_t max, const std::string& name) : limit(max) {
+    for (unsigned i = 0; i < threads; ++i)
+      workers.emplace_back([this, name] {
+        name_this_thread(name);
+        io.run();
+      });
   }
-  boost::asio::thread_pool pool;
+  ~bounded_pool() { join(); }
+
+  /// Runs what is queued (delayed logins included) to its end, then joins.
+  void join() {
+    idle.reset();
+    for (auto& t : workers)
+      if (t.joinable())
+        t.join();
+  }
+
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> idle{
+    io.get_executor()};
   std::size_t limit;
   std::atomic<std::size_t> queued{0};
+  std::vector<std::thread> workers;
 
   /// `force`: the job was admitted earlier (a delayed login whose timer fired).
   template <class Job>
@@ -44,7 +69,7 @@ struct bounded_pool {
       --queued;
       return false;
     }
-    boost::asio::post(pool, [this, job = std::move(job)]() mutable {
+    boost::asio::post(io, [this, job = std::move(job)]() mutable {
       job();
       --queued;
     });
@@ -56,8 +81,8 @@ struct bounded_pool {
 
 struct password_hasher::impl {
   impl(unsigned threads, hash_cost c, std::size_t max_queued)
-    : logins(threads, max_queued),
-      registrations(std::max(1u, threads / 2), max_queued),
+    : logins(threads, max_queued, "login hash"),
+      registrations(std::max(1u, threads / 2), max_queued, "signup hash"),
       cost(c),
       dummy(encode_password(random_token(16), c)) {
   }
@@ -72,8 +97,8 @@ password_hasher::password_hasher(unsigned threads, hash_cost cost, std::size_t m
 }
 
 password_hasher::~password_hasher() {
-  impl_->logins.pool.join();
-  impl_->registrations.pool.join();
+  impl_->logins.join();
+  impl_->registrations.join();
 }
 
 // The continuations are a handler's: shielded, since a pool thread that lets
@@ -101,7 +126,7 @@ bool password_hasher::verify(std::string password, std::string encoded,
     return pool->post(std::move(job));
   if (pool->queued.load() >= pool->limit)
     return false;
-  auto timer = std::make_shared<boost::asio::steady_timer>(pool->pool.get_executor(), delay);
+  auto timer = std::make_shared<boost::asio::steady_timer>(pool->io.get_executor(), delay);
   timer->async_wait([timer, pool, job = std::move(job)](boost::system::error_code) mutable {
     pool->post(std::move(job), true);
   });

@@ -257,7 +257,7 @@ class ShippedConfigTests(unittest.TestCase):
 class ThreadNamesTests(unittest.TestCase):
     """`top -H`, `perf` and /proc tell the node's threads apart: a store, a
     checkpointer and an accounts thread per database file, the HTTP and
-    metrics I/O threads, the log writer
+    metrics I/O threads, the password hashers, the log writer
     (unnamed, they all read "caf.actor" or the binary's name)."""
 
     @unittest.skipIf(IMAGE, "the node runs in a container: its threads are not this process's")
@@ -280,7 +280,8 @@ class ThreadNamesTests(unittest.TestCase):
                             if re.fullmatch(r"shard-\d+\.db", f))
             expected = ({f"store {s}" for s in shards} | {f"ckpt {s}" for s in shards} |
                         {f"acct {s}" for s in shards} |
-                        {"ckpt emporium", "http io 0", "metrics io 0", "log writer"})
+                        {"ckpt emporium", "http io 0", "metrics io 0", "log writer",
+                         "login hash", "signup hash", "payment test"})
             # A thread takes its name when it starts running, which can be
             # just after the node says it is ready.
             names = []
