@@ -94,12 +94,30 @@ name_lookups::current_or_new(const std::string& key, const std::string& name,
   return fresh;
 }
 
+std::string name_lookups::unbracketed(const std::string& host) {
+  // "[::1]", as an IPv6 address is written beside a port in a seed list.
+  bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
+  return bracketed ? host.substr(1, host.size() - 2) : host;
+}
+
+void name_lookups::forget(const std::string& host, std::uint16_t port) {
+  std::lock_guard guard{mutex_};
+  auto found = by_name_.find(unbracketed(host) + " " + std::to_string(port));
+  if (found == by_name_.end() || !found->second)
+    return;
+  bool finished = false;
+  {
+    std::lock_guard inner{found->second->mutex};
+    finished = found->second->finished;
+  }
+  if (finished) // a running lookup stays: dials wait for it
+    by_name_.erase(found);
+}
+
 lookup_result name_lookups::resolve(const std::string& host, std::uint16_t port,
                                     std::chrono::milliseconds deadline) {
   auto until = clock::now() + deadline;
-  // "[::1]", as an IPv6 address is written beside a port in a seed list.
-  bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
-  auto name = bracketed ? host.substr(1, host.size() - 2) : host;
+  auto name = unbracketed(host);
   auto service = std::to_string(port);
   // A numeric address never waits for a resolver.
   auto numeric = stream_hints(AI_NUMERICHOST | AI_NUMERICSERV);

@@ -33,8 +33,8 @@ struct lookup_result {
 /// At most one lookup per name and port at a time, each on a thread of its
 /// own, waited for until a deadline and no longer. A lookup that outlives
 /// its dial's deadline goes on; its answer serves the dials of the next
-/// `fresh_for`, so a slow resolver (a first nameserver down, the next one
-/// answering after 5 s) still gets a seed dialled. Numeric addresses are
+/// `fresh_for` (unless forgotten), so a slow resolver (a first nameserver
+/// down, the next one answering after 5 s) still gets a seed dialled. Numeric addresses are
 /// converted at once, without a thread or the resolver.
 class name_lookups {
 public:
@@ -51,6 +51,11 @@ public:
   lookup_result resolve(const std::string& name, std::uint16_t port,
                         std::chrono::milliseconds deadline);
 
+  /// Drops a finished answer for `name` and `port`, so the next dial looks
+  /// the name up again: none of its addresses took the connection (a peer
+  /// restarted with a new address is then found at once, not 10 s later).
+  void forget(const std::string& name, std::uint16_t port);
+
   /// Lookups handed to the resolver so far (numeric addresses not counted).
   std::size_t lookups_started() const;
 
@@ -58,6 +63,7 @@ private:
   struct lookup;
   std::shared_ptr<lookup> current_or_new(const std::string& key, const std::string& name,
                                          const std::string& service);
+  static std::string unbracketed(const std::string& host);
 
   resolve_fn resolve_;
   std::chrono::milliseconds fresh_for_;

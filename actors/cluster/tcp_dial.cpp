@@ -61,10 +61,13 @@ dial_result dial_tcp(const std::string& host, std::uint16_t port,
     if (err == 0)
       return {fd, {}};
     ::close(fd);
-    if (err == ETIMEDOUT)
+    if (err == ETIMEDOUT) {
+      lookups.forget(host, port);
       return {-1, fmt::format("no answer within {} ms", deadline.count())};
+    }
     last_error = std::strerror(err);
   }
+  lookups.forget(host, port);
   return {-1, last_error};
 }
 

@@ -160,3 +160,38 @@ TEST_CASE("numeric addresses never wait for the resolver") {
   std::lock_guard guard{resolver->mutex};
   CHECK(resolver->calls == 0);
 }
+
+TEST_CASE("an answer whose addresses all failed is looked up again at the next dial") {
+  std::uint16_t closed = 0;
+  {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    closed = ntohs(a.sin_port);
+    ::close(fd); // nothing listens there: a connect is refused
+  }
+  auto resolver = std::make_shared<held_resolver>();
+  resolver->open();
+  name_lookups lookups{held(resolver)};
+  auto first = emporium::cluster::dial_tcp("peer.example", closed, 2000ms, lookups);
+  CHECK(first.error == "Connection refused");
+  auto second = emporium::cluster::dial_tcp("peer.example", closed, 2000ms, lookups);
+  CHECK(second.error == "Connection refused");
+  // A peer that came back elsewhere is found by the second dial's lookup,
+  // not by one 10 s later.
+  CHECK(lookups.lookups_started() == 2);
+}
+
+TEST_CASE("forgetting a name leaves its running lookup to the dials that wait") {
+  auto resolver = std::make_shared<held_resolver>();
+  name_lookups lookups{held(resolver)};
+  CHECK(lookups.resolve("peer.example", 4241, 100ms).addresses == nullptr);
+  lookups.forget("peer.example", 4241);
+  CHECK(lookups.resolve("peer.example", 4241, 100ms).addresses == nullptr);
+  CHECK(lookups.lookups_started() == 1); // joined, not started again
+  resolver->open();
+}
