@@ -4,6 +4,7 @@
 #include <utility> // Boost 1.74's awaitable.hpp uses std::exchange without it
 
 #include "payments/https_client.hpp"
+#include "support/name_lookup.hpp"
 #include "support/thread_name.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -14,15 +15,20 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <fmt/format.h>
+#include <netdb.h>
 #include <openssl/err.h>
 
 #include <charconv>
+#include <cstring>
 #include <deque>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -95,8 +101,20 @@ struct https_client::impl {
   std::vector<std::unique_ptr<stream_type>> idle;
   std::deque<pending> waiting;
   std::size_t busy = 0;
+  name_lookups* lookups;
+  /// A lookup's answer can come after its exchange gave up, from the
+  /// lookup's thread, even after this client is gone: it posts to `io`
+  /// only while the gate is open, and stop() closes it first.
+  struct post_gate {
+    explicit post_gate(net::io_context* i) : io(i) {}
+    std::mutex mutex;
+    net::io_context* io;
+    bool open = true;
+  };
+  std::shared_ptr<post_gate> gate = std::make_shared<post_gate>(&io);
 
-  explicit impl(https_options o) : opts(std::move(o)) {
+  explicit impl(https_options o)
+    : opts(std::move(o)), lookups(opts.lookups ? opts.lookups : &name_lookups::system()) {
     std::string why;
     auto parsed = parse_https_url(opts.base_url, why);
     if (!parsed)
@@ -122,6 +140,10 @@ struct https_client::impl {
   }
 
   void stop() {
+    {
+      std::lock_guard guard{gate->mutex};
+      gate->open = false;
+    }
     work.reset();
     io.stop();
     if (thread.joinable())
@@ -158,16 +180,61 @@ struct https_client::impl {
     return std::string{step} + ": " + text;
   }
 
+  /// The API host's addresses within the exchange's deadline, or none and
+  /// `error`. asio's resolver ran getaddrinfo unbounded, one lookup at a
+  /// time: with a nameserver that did not answer, each new connection
+  /// waited ~10 s behind the one before. The lookup is name_lookups' (its
+  /// answer shared and kept 10 s); this waits for it on a timer.
+  net::awaitable<std::vector<tcp::endpoint>> resolve(std::string& error) {
+    auto ex = co_await net::this_coro::executor;
+    // What the lookup's callback shares with this wait holds no asio object:
+    // it may outlive the client (freed on the lookup's thread), and a timer
+    // destroyed after its io_context touches freed memory. Both sides touch
+    // it on the I/O thread only.
+    struct wait {
+      std::optional<lookup_result> answer;
+      net::steady_timer* timer = nullptr; // while this coroutine waits
+    };
+    auto w = std::make_shared<wait>();
+    net::steady_timer timer{ex, opts.timeout};
+    w->timer = &timer;
+    auto port = static_cast<std::uint16_t>(std::stoul(url.port)); // parse_https_url checked it
+    lookups->resolve_then(url.host, port, [gate = gate, w](const lookup_result& r) {
+      std::lock_guard guard{gate->mutex};
+      if (gate->open)
+        net::post(*gate->io, [w, r] {
+          w->answer = r;
+          if (w->timer)
+            w->timer->cancel();
+        });
+    });
+    boost::system::error_code ec;
+    co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+    w->timer = nullptr;
+    std::vector<tcp::endpoint> found;
+    if (!w->answer) {
+      error = fmt::format("resolve: no answer within {} ms", opts.timeout.count());
+      co_return found;
+    }
+    for (auto* a = w->answer->addresses.get(); a != nullptr; a = a->ai_next) {
+      tcp::endpoint e;
+      if (a->ai_addrlen > e.capacity())
+        continue; // not an IPv4 or IPv6 address
+      std::memcpy(e.data(), a->ai_addr, a->ai_addrlen);
+      e.resize(a->ai_addrlen);
+      found.push_back(e);
+    }
+    if (found.empty())
+      error = "resolve: " + w->answer->error;
+    co_return found;
+  }
+
   net::awaitable<std::unique_ptr<stream_type>> connect(std::string& error) {
     auto ex = co_await net::this_coro::executor;
     boost::system::error_code ec;
-    tcp::resolver resolver{ex};
-    auto found = co_await resolver.async_resolve(url.host, url.port,
-                                                 net::redirect_error(net::use_awaitable, ec));
-    if (ec) {
-      error = describe("resolve", ec);
+    auto found = co_await resolve(error);
+    if (found.empty())
       co_return nullptr;
-    }
     auto s = std::make_unique<stream_type>(ex, tls);
     // SNI names hosts, never addresses (RFC 6066); the certificate check
     // below covers both (an address must be in the certificate's IP SANs).

@@ -15,6 +15,10 @@
 #include <utility>
 #include <vector>
 
+namespace emporium {
+class name_lookups; // support/name_lookup.hpp
+}
+
 namespace emporium::payments {
 
 struct https_url {
@@ -31,8 +35,11 @@ struct https_options {
   std::string base_url;                       ///< https://api.stripe.com
   std::string ca_file;                        ///< PEM bundle; "" = the system's store
   std::size_t max_connections = 64;           ///< open at once; more requests wait
-  std::chrono::milliseconds timeout{10'000};  ///< per exchange, connecting included
+  std::chrono::milliseconds timeout{10'000};  ///< per exchange, lookup and connecting included
   std::size_t max_response_bytes = 1 << 20;
+  /// Where the API host's name is looked up (tests hold a slow resolver);
+  /// null: the process's own, name_lookups::system().
+  name_lookups* lookups = nullptr;
 };
 
 struct https_request {

@@ -4,7 +4,7 @@
 // mapping that just went away, or a firewall. Plain POSIX, no CAF.
 #pragma once
 
-#include "actors/cluster/name_lookup.hpp"
+#include "support/name_lookup.hpp"
 
 #include <chrono>
 #include <cstdint>

@@ -12,7 +12,9 @@ first dial gave up, and the seconds until it exits, and whether main.cpp's
 watchdog had to end it (`exit_forced`). The same stop with a seed named by
 a host name whose nameserver never answers (harness.SilentDns: the node in a
 mount namespace with a resolv.conf of its own; root only), during its name
-lookup.
+lookup. And a node whose Stripe API host (a fake, tests/e2e/fake_stripe.py)
+is named by such a host name: one order placed (it is cancelled when its
+payment deadline passes), then the stop, during the API host's lookup.
 
 usage: tests/bench/silent_seed.py [binary=build/bench/emporium] [limit_s=120] [runs=3]
 Several binaries side by side: run it once per binary, interleaved.
@@ -72,14 +74,39 @@ def stop_during_dial(lookup=False):
         silent.close()
 
 
+def stop_during_api_lookup():
+    if not SilentDns.usable():
+        return "not measured (needs root and a mount namespace)"
+    import test_payments_stripe as stripe  # the e2e helpers: fake, arguments, orders
+    fake, dns = stripe.own_fake(), SilentDns()
+    node = Node(extra_args=stripe.stripe_args(fake, **{
+        "--stripe-api-base": f"https://api.stripe.test:{fake.port}",
+        "--payment-timeout-ms": "2500"}), env=stripe.stripe_env(fake))
+    node.wrapper = dns.wrapper
+    try:
+        node.start()
+        token = stripe.shopper(node, "silent-dns")
+        stripe.terminal(node, token, stripe.place(node, token, "pm_card_visa", product=12))
+        time.sleep(0.5)
+        started = time.monotonic()
+        code = node.terminate(timeout=300)
+        took = time.monotonic() - started
+        forced = '"exit_forced"' in node.log(tail=None)
+        return f"{took:.1f} s, exit {code}{', exit_forced' if forced else ''}"
+    finally:
+        node.close()
+        dns.close()
+        fake.stop()
+
+
 def main():
     print(f"binary: {BINARY}\n")
     print("| run | formed, plain | formed, TLS | stop during a dial "
-          "| stop during a name lookup |")
-    print("|---|---|---|---|---|")
+          "| stop during a name lookup | stop during the payment API's lookup |")
+    print("|---|---|---|---|---|---|")
     for run in range(1, RUNS + 1):
         print(f"| {run} | {formation(False)} | {formation(True)} | {stop_during_dial()} "
-              f"| {stop_during_dial(lookup=True)} |", flush=True)
+              f"| {stop_during_dial(lookup=True)} | {stop_during_api_lookup()} |", flush=True)
 
 
 if __name__ == "__main__":

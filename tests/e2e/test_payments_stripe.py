@@ -11,7 +11,7 @@ import time
 import unittest
 
 from fake_stripe import FakeStripe, event, make_tls, sign
-from harness import Node, wait_for
+from harness import Node, SilentDns, wait_for
 from wsclient import WebSocket
 
 WEBHOOK_SECRET = "whsec_e2e_0123456789abcdef"
@@ -252,6 +252,55 @@ class StripeTrustTests(unittest.TestCase):
                 self.assertEqual(n.proc.wait(timeout=30), 2)
             finally:
                 n.close()
+
+
+class StripeNameTests(unittest.TestCase):
+    """The API host named by a host name: looked up within the exchange's
+    deadline (support/name_lookup.hpp), not by asio's resolver, which ran
+    getaddrinfo unbounded and one lookup at a time."""
+
+    def test_a_charge_through_an_api_host_named_by_name(self):
+        f = own_fake()
+        n = Node(extra_args=stripe_args(f, **{"--stripe-api-base":
+                                              f"https://localhost:{f.port}"}),
+                 env=stripe_env(f)).start()
+        try:
+            token = shopper(n, "by-name")
+            oid = place(n, token, "pm_card_visa", product=11)
+            self.assertEqual(terminal(n, token, oid)["state"], "Confirmed")
+            self.assertEqual(f.ledger_by_order()[oid]["intents"], 1)
+        finally:
+            n.close()
+            f.stop()
+
+    @unittest.skipUnless(SilentDns.usable(),
+                         "needs root and a mount namespace for a resolv.conf of its own")
+    def test_a_nameserver_that_does_not_answer_fails_payments_clearly(self):
+        f = own_fake()
+        dns = SilentDns()
+        n = Node(extra_args=stripe_args(f, **{"--stripe-api-base":
+                                              f"https://api.stripe.test:{f.port}",
+                                              "--payment-timeout-ms": "2500"}),
+                 env=stripe_env(f))
+        n.wrapper = dns.wrapper
+        try:
+            n.start()
+            token = shopper(n, "silent-dns")
+            oid = place(n, token, "pm_card_visa", product=12)
+            order = terminal(n, token, oid)
+            self.assertEqual((order["state"], order["reason"]), ("Cancelled", "payment_timeout"))
+            self.assertIn("resolve: no answer within 1500 ms", n.log(tail=None))
+            self.assertEqual(f.calls(), [])
+            # A stop while the lookup still waits is not held by it (asio's
+            # resolver thread held it until getaddrinfo gave up: 7 s here).
+            started = time.monotonic()
+            self.assertEqual(n.terminate(timeout=60), 0)
+            self.assertLess(time.monotonic() - started, 5)
+            self.assertNotIn('"exit_forced"', n.log(tail=None))
+        finally:
+            n.close()
+            dns.close()
+            f.stop()
 
 
 class StripeCardFormTests(unittest.TestCase):

@@ -1,8 +1,9 @@
 // Name lookups with a deadline, against a resolver the test holds back: a
 // DNS server that does not answer, then answers late. The addresses it
 // finally gives are real (127.0.0.1), so a dial can use them.
-#include "actors/cluster/name_lookup.hpp"
+#include "support/name_lookup.hpp"
 #include "actors/cluster/tcp_dial.hpp"
+#include "held_resolver.hpp"
 
 #include <doctest/doctest.h>
 
@@ -18,38 +19,12 @@
 #include <thread>
 
 using namespace std::chrono_literals;
-using emporium::cluster::name_lookups;
+using emporium::name_lookups;
+using emporium::testing::closed_port;
+using emporium::testing::held;
+using emporium::testing::held_resolver;
 
 namespace {
-
-/// A resolver that answers only once opened: every name is 127.0.0.1, or
-/// no name at all when `answer` is EAI_NONAME.
-struct held_resolver {
-  std::mutex mutex;
-  std::condition_variable opened_cv;
-  bool opened = false;
-  int answer = 0;
-  int calls = 0;
-
-  void open() {
-    std::lock_guard guard{mutex};
-    opened = true;
-    opened_cv.notify_all();
-  }
-};
-
-/// The resolver function over a shared held_resolver: the lookup's thread
-/// may outlive the test case's scope until the resolver is opened.
-emporium::cluster::resolve_fn held(std::shared_ptr<held_resolver> r) {
-  return [r](const char*, const char* service, const addrinfo* hints, addrinfo** found) {
-    std::unique_lock guard{r->mutex};
-    ++r->calls;
-    r->opened_cv.wait(guard, [&] { return r->opened; });
-    if (r->answer != 0)
-      return r->answer;
-    return ::getaddrinfo("127.0.0.1", service, hints, found);
-  };
-}
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -162,18 +137,7 @@ TEST_CASE("numeric addresses never wait for the resolver") {
 }
 
 TEST_CASE("an answer whose addresses all failed is looked up again at the next dial") {
-  std::uint16_t closed = 0;
-  {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    closed = ntohs(a.sin_port);
-    ::close(fd); // nothing listens there: a connect is refused
-  }
+  auto closed = closed_port(); // nothing listens there: a connect is refused
   auto resolver = std::make_shared<held_resolver>();
   resolver->open();
   name_lookups lookups{held(resolver)};

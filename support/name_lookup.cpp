@@ -1,18 +1,20 @@
 // See name_lookup.hpp.
-#include "actors/cluster/name_lookup.hpp"
+#include "support/name_lookup.hpp"
 
 #include "support/thread_name.hpp"
 
 #include <fmt/format.h>
 
 #include <condition_variable>
+#include <optional>
 #include <system_error>
 #include <thread>
+#include <vector>
 
 #include <netdb.h>
 #include <sys/socket.h>
 
-namespace emporium::cluster {
+namespace emporium {
 
 namespace {
 
@@ -30,6 +32,19 @@ std::shared_ptr<addrinfo> owned(addrinfo* list) {
   return {list, [](addrinfo* a) { ::freeaddrinfo(a); }};
 }
 
+/// A numeric address's answer, at once and without a resolver; nullopt
+/// for a name, which needs a lookup.
+std::optional<lookup_result> numeric(const std::string& name, const std::string& service) {
+  auto hints = stream_hints(AI_NUMERICHOST | AI_NUMERICSERV);
+  addrinfo* found = nullptr;
+  int rc = ::getaddrinfo(name.c_str(), service.c_str(), &hints, &found);
+  if (rc == 0)
+    return lookup_result{owned(found), {}};
+  if (rc != EAI_NONAME)
+    return lookup_result{nullptr, fmt::format("no such host: {}", ::gai_strerror(rc))};
+  return std::nullopt;
+}
+
 } // namespace
 
 /// One lookup, shared by the dials that wait for it and the thread that
@@ -40,6 +55,7 @@ struct name_lookups::lookup {
   bool finished = false;
   clock::time_point finished_at;
   lookup_result result;
+  std::vector<resolved_fn> then; // resolve_then's, until finished
 };
 
 name_lookups::name_lookups(resolve_fn resolve, std::chrono::milliseconds fresh_for)
@@ -83,11 +99,17 @@ name_lookups::current_or_new(const std::string& key, const std::string& name,
       result.addresses = owned(found);
     else
       result.error = fmt::format("no such host: {}", rc == 0 ? "no address" : ::gai_strerror(rc));
-    std::lock_guard inner{fresh->mutex};
-    fresh->result = std::move(result);
-    fresh->finished = true;
-    fresh->finished_at = clock::now();
-    fresh->finished_cv.notify_all();
+    std::vector<resolved_fn> then;
+    {
+      std::lock_guard inner{fresh->mutex};
+      fresh->result = std::move(result);
+      fresh->finished = true;
+      fresh->finished_at = clock::now();
+      fresh->finished_cv.notify_all();
+      then.swap(fresh->then);
+    }
+    for (auto& f : then) // outside the lock: a callback may look the name up again
+      f(fresh->result);
   }}.detach();
   ++started_;
   slot = fresh;
@@ -114,29 +136,52 @@ void name_lookups::forget(const std::string& host, std::uint16_t port) {
     by_name_.erase(found);
 }
 
+std::shared_ptr<name_lookups::lookup>
+name_lookups::find_or_start(const std::string& name, const std::string& service,
+                            std::string& why) {
+  try {
+    return current_or_new(name + " " + service, name, service);
+  } catch (const std::system_error& e) { // no thread to run it on
+    why = fmt::format("name lookup not started: {}", e.what());
+    return nullptr;
+  }
+}
+
 lookup_result name_lookups::resolve(const std::string& host, std::uint16_t port,
                                     std::chrono::milliseconds deadline) {
   auto until = clock::now() + deadline;
   auto name = unbracketed(host);
   auto service = std::to_string(port);
-  // A numeric address never waits for a resolver.
-  auto numeric = stream_hints(AI_NUMERICHOST | AI_NUMERICSERV);
-  addrinfo* found = nullptr;
-  int rc = ::getaddrinfo(name.c_str(), service.c_str(), &numeric, &found);
-  if (rc == 0)
-    return {owned(found), {}};
-  if (rc != EAI_NONAME)
-    return {nullptr, fmt::format("no such host: {}", ::gai_strerror(rc))};
-  std::shared_ptr<lookup> running;
-  try {
-    running = current_or_new(name + " " + service, name, service);
-  } catch (const std::system_error& e) { // no thread to run it on
-    return {nullptr, fmt::format("name lookup not started: {}", e.what())};
-  }
+  if (auto at_once = numeric(name, service))
+    return *at_once;
+  std::string why;
+  auto running = find_or_start(name, service, why);
+  if (!running)
+    return {nullptr, why};
   std::unique_lock guard{running->mutex};
   if (!running->finished_cv.wait_until(guard, until, [&] { return running->finished; }))
     return {nullptr, fmt::format("no answer from the name lookup within {} ms", deadline.count())};
   return running->result;
 }
 
-} // namespace emporium::cluster
+void name_lookups::resolve_then(const std::string& host, std::uint16_t port,
+                                resolved_fn then) {
+  auto name = unbracketed(host);
+  auto service = std::to_string(port);
+  if (auto at_once = numeric(name, service))
+    return then(*at_once);
+  std::string why;
+  auto running = find_or_start(name, service, why);
+  if (!running)
+    return then({nullptr, why});
+  std::unique_lock guard{running->mutex};
+  if (!running->finished) {
+    running->then.push_back(std::move(then));
+    return;
+  }
+  auto result = running->result;
+  guard.unlock();
+  then(result);
+}
+
+} // namespace emporium

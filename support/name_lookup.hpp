@@ -1,9 +1,10 @@
-// Name lookups with a deadline, for the peer dials (tcp_dial.hpp). glibc's
-// getaddrinfo waits as long as the resolver's configuration lets it: 5 s a
-// try, two tries per nameserver, again for each search domain. A seed
-// named by a host name whose DNS did not answer held its dialer far past
-// the dial's 3 s, and the node's exit until the last-resort watchdog.
-// Plain POSIX and the standard library, no CAF.
+// Name lookups with a deadline, for the peer dials (actors/cluster/
+// tcp_dial.hpp) and the payment provider's connections (payments/
+// https_client.hpp). glibc's getaddrinfo waits as long as the resolver's
+// configuration lets it: 5 s a try, two tries per nameserver, again for
+// each search domain. A seed named by a host name whose DNS did not answer
+// held its dialer far past the dial's 3 s, and the node's exit until the
+// last-resort watchdog. Plain POSIX and the standard library, no CAF.
 #pragma once
 
 #include <chrono>
@@ -17,7 +18,7 @@
 
 struct addrinfo;
 
-namespace emporium::cluster {
+namespace emporium {
 
 /// getaddrinfo's signature: what a lookup calls (tests pass a slow one).
 using resolve_fn = std::function<int(const char* name, const char* service,
@@ -29,6 +30,9 @@ struct lookup_result {
   std::shared_ptr<addrinfo> addresses; ///< null when `error` is set
   std::string error;
 };
+
+/// Called once with a lookup's answer (resolve_then).
+using resolved_fn = std::function<void(const lookup_result&)>;
 
 /// At most one lookup per name and port at a time, each on a thread of its
 /// own, waited for until a deadline and no longer. A lookup that outlives
@@ -51,6 +55,12 @@ public:
   lookup_result resolve(const std::string& name, std::uint16_t port,
                         std::chrono::milliseconds deadline);
 
+  /// As resolve(), without waiting: `then` runs once with the answer, at
+  /// once on this thread (a numeric address, a fresh answer) or later on
+  /// the lookup's thread. The caller keeps its own deadline; `then` may
+  /// come after it (and must then do nothing harmful).
+  void resolve_then(const std::string& name, std::uint16_t port, resolved_fn then);
+
   /// Drops a finished answer for `name` and `port`, so the next dial looks
   /// the name up again: none of its addresses took the connection (a peer
   /// restarted with a new address is then found at once, not 10 s later).
@@ -64,6 +74,10 @@ private:
   std::shared_ptr<lookup> current_or_new(const std::string& key, const std::string& name,
                                          const std::string& service);
   static std::string unbracketed(const std::string& host);
+  /// The lookup for `name` (not numeric): current, or started now; or why
+  /// none could start.
+  std::shared_ptr<lookup> find_or_start(const std::string& name, const std::string& service,
+                                        std::string& why);
 
   resolve_fn resolve_;
   std::chrono::milliseconds fresh_for_;
@@ -72,4 +86,4 @@ private:
   std::size_t started_ = 0;
 };
 
-} // namespace emporium::cluster
+} // namespace emporium
