@@ -49,6 +49,16 @@ def formation(tls):
         silent.close()
 
 
+def timed_stop(node):
+    """SIGTERM now: the seconds until the node exits, its exit code, and
+    whether main.cpp's watchdog had to end it."""
+    started = time.monotonic()
+    code = node.terminate(timeout=300)
+    took = time.monotonic() - started
+    forced = '"exit_forced"' in node.log(tail=None)
+    return f"{took:.1f} s, exit {code}{', exit_forced' if forced else ''}"
+
+
 def stop_during_dial(lookup=False):
     if lookup and not SilentDns.usable():
         return "not measured (needs root and a mount namespace)"
@@ -64,11 +74,7 @@ def stop_during_dial(lookup=False):
         while '"seed_unreachable"' not in node.log() and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(1)
-        started = time.monotonic()
-        code = node.terminate(timeout=300)
-        took = time.monotonic() - started
-        forced = '"exit_forced"' in node.log(tail=None)
-        return f"{took:.1f} s, exit {code}{', exit_forced' if forced else ''}"
+        return timed_stop(node)
     finally:
         node.close()
         silent.close()
@@ -88,11 +94,7 @@ def stop_during_api_lookup():
         token = stripe.shopper(node, "silent-dns")
         stripe.terminal(node, token, stripe.place(node, token, "pm_card_visa", product=12))
         time.sleep(0.5)
-        started = time.monotonic()
-        code = node.terminate(timeout=300)
-        took = time.monotonic() - started
-        forced = '"exit_forced"' in node.log(tail=None)
-        return f"{took:.1f} s, exit {code}{', exit_forced' if forced else ''}"
+        return timed_stop(node)
     finally:
         node.close()
         dns.close()
