@@ -228,7 +228,9 @@ or_exit<std::shared_ptr<emporium::payment_provider>> make_payment_provider(
   if (cfg.payment_provider != "stripe")
     return std::shared_ptr<emporium::payment_provider>{emporium::make_test_mode_provider(
       {files.global_db, std::chrono::milliseconds(cfg.payment_latency_ms),
-       cfg.payment_failure_rate, 42})};
+       cfg.payment_failure_rate, 42, true,
+       std::chrono::days(cfg.payment_ledger_retention_days),
+       std::chrono::seconds(cfg.retention_sweep_s)})};
   try {
     emporium::payments::stripe_options opts;
     opts.http.base_url = cfg.stripe_api_base;

@@ -48,6 +48,8 @@ node_metrics::node_metrics() {
                                  "Idempotency-Keys forgotten after the key retention");
   sales_pruned = &r.counter_of("emporium_retention_sales_pruned_total",
                                 "Stock sales deleted after the sale retention");
+  payments_pruned = &r.counter_of("emporium_retention_payments_pruned_total",
+                                   "Test-mode payment ledger rows deleted after their retention");
   pages_reclaimed = &r.counter_of("emporium_retention_pages_reclaimed_total",
                                   "Free SQLite pages given back to the file system");
   orders_placed = &r.counter_of("emporium_orders_placed_total", "Orders durably placed");

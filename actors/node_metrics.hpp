@@ -49,6 +49,7 @@ struct node_metrics {
   metrics::counter* events_pruned = nullptr;   // retention: outbox rows deleted
   metrics::counter* keys_forgotten = nullptr;  // retention: Idempotency-Keys forgotten
   metrics::counter* sales_pruned = nullptr;    // retention: stock sales deleted
+  metrics::counter* payments_pruned = nullptr; // retention: test-mode ledger rows deleted
   metrics::counter* pages_reclaimed = nullptr; // retention: pages given back to the disk
 
   // -- cluster

@@ -332,8 +332,13 @@ const std::vector<option>& options() {
      "days a stock sale is remembered so that a saga repeating its commit after a crash is "
      "not sold twice (sagas end within --reserve-ttl; 0 = forever)",
      number<unsigned>(&c::sale_retention_days, 0, 36'500)},
+    {"payment-ledger-retention-days",
+     "days the test-mode payment provider remembers a charge, refund or void (only the "
+     "order's saga asks again, within --reserve-ttl; 0 = forever)",
+     number<unsigned>(&c::payment_ledger_retention_days, 0, 36'500)},
     {"retention-sweep-seconds",
-     "how often each shard deletes what retention says is old and gives the space back",
+     "how often each shard (and the test-mode payment ledger) deletes what retention says is "
+     "old and gives the space back",
      number<unsigned>(&c::retention_sweep_s, 1, 86'400)},
     {"jwt-secret", "HS256 signing secret (default: random, kept in data-dir)",
      text(&c::jwt_secret)},

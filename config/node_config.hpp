@@ -90,6 +90,7 @@ struct node_config {
   unsigned event_retention_days = 30;        // outbox events live sockets resume from
   unsigned idempotency_retention_hours = 24; // Idempotency-Keys of placed orders (as Stripe)
   unsigned sale_retention_days = 30;         // stock sales (a repeated stock commit's check)
+  unsigned payment_ledger_retention_days = 30; // the test-mode payment provider's ledger rows
   unsigned retention_sweep_s = 600;          // how often each shard deletes and reclaims
 
   // -- accounts

@@ -225,13 +225,24 @@ constexpr std::array migrations = {
       VALUES('stock_sales_dated_from', CAST(strftime('%s', 'now') AS INTEGER) * 1000)
       ON CONFLICT(name) DO NOTHING;
   )sql",
+  // 14: when each row of the test-mode payment ledger was made, so that
+  // retention can delete old ones (payment_ledger.hpp: a walk in rowid
+  // order, which is the order rows are written in, so no index). As in 13,
+  // rows from before, and rows a build of schema 13 writes, carry 0
+  // ("undated") and count as made when this step ran.
+  R"sql(
+    ALTER TABLE payments ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+    INSERT INTO retention(name, value)
+      VALUES('payments_dated_from', CAST(strftime('%s', 'now') AS INTEGER) * 1000)
+      ON CONFLICT(name) DO NOTHING;
+  )sql",
 };
 
 // The versions whose step only adds what SQLite keeps up to date by itself
 // (an index), or a column whose default is right for rows an older build
 // writes: a build of the version before still reads and writes such a
 // file correctly. Append a version here only for such a step.
-constexpr std::array additive_steps = {12, 13};
+constexpr std::array additive_steps = {12, 13, 14};
 
 /// The oldest schema whose builds may open a file at `version`: the file
 /// records it (settings.oldest_reader_schema), so that a build meets a file

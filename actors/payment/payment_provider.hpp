@@ -69,6 +69,12 @@ struct test_mode_options {
   /// would. Off, a call answers before it returns, ignoring `latency`: for
   /// deterministic tests, where no other thread may deliver messages.
   bool own_thread = true;
+  /// Ledger rows older than this are deleted (0: kept for good), swept on
+  /// the provider's own thread at its start and every `sweep_every` (every
+  /// second while a step found more due). Only a charge's own saga asks
+  /// about it again, within the reservations' life.
+  std::chrono::milliseconds retention{0};
+  std::chrono::milliseconds sweep_every{600'000};
 };
 
 /// Behaves like Stripe's test mode: pm_card_visa / pm_card_mastercard

@@ -1,7 +1,7 @@
 """Retention end to end: old outbox events are deleted by the running node
 (a socket resuming from before them is told to reload), Idempotency-Keys are
-forgotten after their time while the orders stay, old stock sales are
-deleted, freed pages go back to the disk, and the figures show in /metrics.
+forgotten after their time while the orders stay, old stock sales and
+test-mode payment ledger rows are deleted, freed pages go back to the disk, and the figures show in /metrics.
 Rows are aged by rewriting their times in the shard files (what 30 days of
 waiting would do)."""
 import json
@@ -62,6 +62,16 @@ class RetentionTests(unittest.TestCase):
                                          headers={"Idempotency-Key": key} if key else None)
         self.assertEqual(status, 200, placed)
         return placed["orderId"]
+
+    def two_confirmed_orders(self, who):
+        """A new user's two orders, one after the other, both Confirmed."""
+        node = self.node
+        token = node.new_user(f"{who}-{time.time_ns()}@example.com")["token"]
+        orders = self.place(token), self.place(token)
+        for order in orders:
+            wait_for(lambda: node.request("GET", f"/api/orders/{order}", token=token)[1]
+                     .get("state") == "Confirmed", what=f"order {order} confirmed")
+        return orders
 
     def events(self, ws, until_order):
         """Frames up to and including `until_order`'s Confirmed event."""
@@ -182,12 +192,8 @@ class RetentionTests(unittest.TestCase):
 
     def test_a_stock_sale_is_deleted_after_its_time(self):
         node = self.node
-        token = node.new_user(f"sales-{time.time_ns()}@example.com")["token"]
         before = time.time() * 1000
-        old, new = self.place(token), self.place(token)
-        for order in (old, new):
-            wait_for(lambda: node.request("GET", f"/api/orders/{order}", token=token)[1]
-                     .get("state") == "Confirmed", what=f"order {order} confirmed")
+        old, new = self.two_confirmed_orders("sales")
         # One line each: one sale, dated when its stock committed.
         for order in (old, new):
             sold = self.sales_of(order)
@@ -205,6 +211,39 @@ class RetentionTests(unittest.TestCase):
         self.assertEqual(len(self.sales_of(new)), 1)  # within its time: kept
         self.assertGreaterEqual(metric(self.metrics_port, "emporium_retention_sales_pruned_total"),
                                 pruned + 1)
+
+    def ledger_times(self, *orders):
+        """The test-mode ledger's created_at for each order's charge (None: no row)."""
+        db = sqlite3.connect(os.path.join(self.node.data_dir, "emporium.db"), timeout=10)
+        try:
+            return [next(iter(db.execute("SELECT created_at FROM payments "
+                                         "WHERE idempotency_key = ?", (f"order-{o}",))),
+                         (None,))[0] for o in orders]
+        finally:
+            db.close()
+
+    def test_the_test_mode_payment_ledger_forgets_old_charges(self):
+        node = self.node
+        before = time.time() * 1000
+        old, new = self.two_confirmed_orders("ledger")
+        for made in self.ledger_times(old, new):
+            self.assertTrue(before - 1000 <= made <= time.time() * 1000 + 1000, made)
+        pruned = metric(self.metrics_port, "emporium_retention_payments_pruned_total")
+        # 31 days pass for every charge up to the old order's (the ledger is
+        # swept oldest first, up to the first row that is not due).
+        db = sqlite3.connect(os.path.join(node.data_dir, "emporium.db"), timeout=10)
+        try:
+            db.execute("UPDATE payments SET created_at = created_at - ? WHERE rowid <= "
+                       "(SELECT rowid FROM payments WHERE idempotency_key = ?)",
+                       (31 * DAY_MS, f"order-{old}"))
+            db.commit()
+        finally:
+            db.close()
+        wait_for(lambda: self.ledger_times(old)[0] is None, what="the aged charge deleted")
+        self.assertIsNotNone(self.ledger_times(new)[0])  # within its time: kept
+        self.assertGreaterEqual(
+            metric(self.metrics_port, "emporium_retention_payments_pruned_total"), pruned + 1)
+        self.assertIn("payment_ledger_swept", node.log(tail=None))
 
     def test_shard_files_give_freed_pages_back(self):
         node = self.node

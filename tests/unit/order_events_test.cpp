@@ -177,7 +177,7 @@ TEST_CASE("a file from before the outbox's blocks is migrated, its events kept")
   {
     // Schema 10 as it shipped: the outbox indexed by user.
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
-    db.exec(emporium::testing::undo_sale_times_sql);
+    db.exec(emporium::testing::back_before_schema_13_sql);
     db.exec("DROP INDEX outbox_by_block; CREATE INDEX outbox_by_user ON outbox(user_id, seq);"
             "PRAGMA user_version = 10");
   }

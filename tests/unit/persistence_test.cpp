@@ -274,7 +274,8 @@ TEST_CASE("sales are on file one row each; version 4 stock snapshots carry their
     auto db = open_database(path, durability::normal);
     // Back to what version 4 had: no sales table, no token families, no
     // retention columns.
-    db->exec("DROP TABLE stock_sales; DROP INDEX refresh_tokens_by_family; "
+    db->exec("ALTER TABLE payments DROP COLUMN created_at; "
+             "DROP TABLE stock_sales; DROP INDEX refresh_tokens_by_family; "
              "DROP INDEX refresh_tokens_by_expiry; ALTER TABLE refresh_tokens DROP COLUMN family; "
              "DROP INDEX outbox_by_time; ALTER TABLE outbox DROP COLUMN created_at; "
              "DROP TABLE retention; DROP INDEX orders_by_key_age; DROP TABLE settings; "
@@ -302,7 +303,7 @@ TEST_CASE("a schema 12 file's sales stay, undated, and age from the step that da
   {
     // Back to schema 12: stock sales without their time.
     auto db = open_database(path, durability::normal);
-    db->exec(emporium::testing::undo_sale_times_sql);
+    db->exec(emporium::testing::back_before_schema_13_sql);
     db->exec("INSERT INTO stock_sales(product, order_id) VALUES (5, 11); PRAGMA user_version = 12");
   }
   auto before = std::chrono::duration_cast<std::chrono::milliseconds>(

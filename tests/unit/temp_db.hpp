@@ -17,9 +17,12 @@ inline std::string fresh_db_path(const char* name) {
 }
 
 /// SQL that takes a current file back to before schema 13 (stock sales
-/// without their time), for tests that set an older user_version to see a
-/// step run again: every later step must be undone, or it runs twice.
-inline constexpr const char* undo_sale_times_sql =
+/// without their time, and 14's ledger rows without theirs), for tests that
+/// set an older user_version to see a step run again: every later step must
+/// be undone, or it runs twice.
+inline constexpr const char* back_before_schema_13_sql =
+  "ALTER TABLE payments DROP COLUMN created_at; "
+  "DELETE FROM retention WHERE name = 'payments_dated_from'; "
   "ALTER TABLE stock_sales DROP COLUMN sold_at; "
   "DELETE FROM retention WHERE name = 'stock_sales_dated_from';";
 

@@ -112,7 +112,7 @@ TEST_CASE("unfinished orders: a schema 11 file with orders and a malformed row g
   {
     // Back to what schema 11 had, plus a row no index may choke on.
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
-    db.exec(emporium::testing::undo_sale_times_sql);
+    db.exec(emporium::testing::back_before_schema_13_sql);
     db.exec("DROP INDEX entities_unfinished_orders");
     db.exec("INSERT INTO entities VALUES (3, '3', 'garbage')");
     db.exec("PRAGMA user_version = 11");
