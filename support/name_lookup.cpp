@@ -75,10 +75,9 @@ std::size_t name_lookups::lookups_started() const {
 }
 
 std::shared_ptr<name_lookups::lookup>
-name_lookups::current_or_new(const std::string& key, const std::string& name,
-                             const std::string& service) {
+name_lookups::current_or_new(const std::string& name, const std::string& service) {
   std::lock_guard guard{mutex_};
-  auto& slot = by_name_[key];
+  auto& slot = by_name_[key_of(name, service)];
   if (slot) {
     std::lock_guard inner{slot->mutex};
     // Running: join it. Answered with addresses lately: use them. A failed
@@ -122,9 +121,13 @@ std::string name_lookups::unbracketed(const std::string& host) {
   return bracketed ? host.substr(1, host.size() - 2) : host;
 }
 
+std::string name_lookups::key_of(const std::string& name, const std::string& service) {
+  return name + " " + service;
+}
+
 void name_lookups::forget(const std::string& host, std::uint16_t port) {
   std::lock_guard guard{mutex_};
-  auto found = by_name_.find(unbracketed(host) + " " + std::to_string(port));
+  auto found = by_name_.find(key_of(unbracketed(host), std::to_string(port)));
   if (found == by_name_.end() || !found->second)
     return;
   bool finished = false;
@@ -140,7 +143,7 @@ std::shared_ptr<name_lookups::lookup>
 name_lookups::find_or_start(const std::string& name, const std::string& service,
                             std::string& why) {
   try {
-    return current_or_new(name + " " + service, name, service);
+    return current_or_new(name, service);
   } catch (const std::system_error& e) { // no thread to run it on
     why = fmt::format("name lookup not started: {}", e.what());
     return nullptr;

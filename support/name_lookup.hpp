@@ -71,9 +71,10 @@ public:
 
 private:
   struct lookup;
-  std::shared_ptr<lookup> current_or_new(const std::string& key, const std::string& name,
-                                         const std::string& service);
+  std::shared_ptr<lookup> current_or_new(const std::string& name, const std::string& service);
   static std::string unbracketed(const std::string& host);
+  /// A lookup's place in `by_name_`: "name port".
+  static std::string key_of(const std::string& name, const std::string& service);
   /// The lookup for `name` (not numeric): current, or started now; or why
   /// none could start.
   std::shared_ptr<lookup> find_or_start(const std::string& name, const std::string& service,
@@ -82,7 +83,7 @@ private:
   resolve_fn resolve_;
   std::chrono::milliseconds fresh_for_;
   mutable std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<lookup>> by_name_; // "name port"
+  std::map<std::string, std::shared_ptr<lookup>> by_name_; // by key_of
   std::size_t started_ = 0;
 };
 
