@@ -83,9 +83,18 @@ namespace {
 
 using stream_type = beast::ssl_stream<beast::tcp_stream>;
 
+using clock_type = std::chrono::steady_clock;
+
 struct pending {
   https_request req;
   https_done done;
+  /// The exchange's end, set when it was sent: what it spends waiting for
+  /// a free connection, the lookup, connecting and the round trip all come
+  /// out of one `timeout`, which is as long as its caller waits for it. A
+  /// deadline per step let an exchange run on for up to three times that
+  /// (five with a second round), holding a connection its caller no longer
+  /// waited on.
+  clock_type::time_point deadline;
 };
 
 } // namespace
@@ -159,12 +168,20 @@ struct https_client::impl {
     net::co_spawn(io, exchange(this, std::move(p)), net::detached);
   }
 
+  /// Hands the freed connection slot to the next waiting exchange whose
+  /// caller still waits; one whose deadline passed in the queue is answered
+  /// at once and never sent.
   void release_slot() {
     --busy;
-    if (!waiting.empty()) {
+    while (!waiting.empty()) {
       auto next = std::move(waiting.front());
       waiting.pop_front();
-      submit(std::move(next));
+      if (clock_type::now() < next.deadline) {
+        submit(std::move(next));
+        return;
+      }
+      answer(next, https_response{
+                     0, {}, fmt::format("no connection free within {} ms", opts.timeout.count())});
     }
   }
 
@@ -188,7 +205,8 @@ struct https_client::impl {
   /// connection also queued behind the one before was not). The lookup is
   /// name_lookups' (its answer shared and kept 10 s); this waits for it on
   /// a timer.
-  net::awaitable<std::vector<tcp::endpoint>> resolve(std::string& error) {
+  net::awaitable<std::vector<tcp::endpoint>> resolve(clock_type::time_point deadline,
+                                                     std::string& error) {
     auto ex = co_await net::this_coro::executor;
     // What the lookup's callback shares with this wait holds no asio object:
     // it may outlive the client (freed on the lookup's thread), and a timer
@@ -199,7 +217,7 @@ struct https_client::impl {
       net::steady_timer* timer = nullptr; // while this coroutine waits
     };
     auto w = std::make_shared<wait>();
-    net::steady_timer timer{ex, opts.timeout};
+    net::steady_timer timer{ex, deadline};
     w->timer = &timer;
     auto port = static_cast<std::uint16_t>(std::stoul(url.port)); // parse_https_url checked it
     lookups->resolve_then(url.host, port, [gate = gate, w](const lookup_result& r) {
@@ -232,10 +250,11 @@ struct https_client::impl {
     co_return found;
   }
 
-  net::awaitable<std::unique_ptr<stream_type>> connect(std::string& error) {
+  net::awaitable<std::unique_ptr<stream_type>> connect(clock_type::time_point deadline,
+                                                       std::string& error) {
     auto ex = co_await net::this_coro::executor;
     boost::system::error_code ec;
-    auto found = co_await resolve(error);
+    auto found = co_await resolve(deadline, error);
     if (found.empty())
       co_return nullptr;
     auto s = std::make_unique<stream_type>(ex, tls);
@@ -248,7 +267,7 @@ struct https_client::impl {
       co_return nullptr;
     }
     s->set_verify_callback(ssl::host_name_verification(url.host));
-    beast::get_lowest_layer(*s).expires_after(opts.timeout);
+    beast::get_lowest_layer(*s).expires_at(deadline); // the handshake's too
     co_await beast::get_lowest_layer(*s).async_connect(found,
                                                        net::redirect_error(net::use_awaitable, ec));
     if (ec) {
@@ -266,7 +285,8 @@ struct https_client::impl {
 
   /// One request and its answer on `s`. False (and `error`) when the
   /// exchange failed; `answered` tells whether any answer byte came.
-  net::awaitable<bool> round_trip(stream_type& s, const https_request& r, https_response& out,
+  net::awaitable<bool> round_trip(stream_type& s, const https_request& r,
+                                  clock_type::time_point deadline, https_response& out,
                                   bool& keep, bool& answered) {
     bhttp::request<bhttp::string_body> req{r.post ? bhttp::verb::post : bhttp::verb::get,
                                            url.prefix + r.path, 11};
@@ -281,7 +301,7 @@ struct https_client::impl {
       req.prepare_payload();
     }
     boost::system::error_code ec;
-    beast::get_lowest_layer(s).expires_after(opts.timeout);
+    beast::get_lowest_layer(s).expires_at(deadline);
     co_await bhttp::async_write(s, req, net::redirect_error(net::use_awaitable, ec));
     if (ec) {
       out.error = describe("write", ec);
@@ -332,13 +352,13 @@ struct https_client::impl {
           s = std::move(self->idle.back());
           self->idle.pop_back();
         } else {
-          s = co_await self->connect(out.error);
+          s = co_await self->connect(p.deadline, out.error);
           if (!s)
             break;
         }
         bool keep = false, answered = false;
         out = https_response{};
-        bool ok = co_await self->round_trip(*s, p.req, out, keep, answered);
+        bool ok = co_await self->round_trip(*s, p.req, p.deadline, out, keep, answered);
         if (ok && keep)
           self->idle.push_back(std::move(s));
         else
@@ -352,6 +372,10 @@ struct https_client::impl {
     if (out.status == 0 && out.error.empty())
       out.error = "no answer";
     self->release_slot();
+    answer(p, std::move(out));
+  }
+
+  static void answer(pending& p, https_response out) {
     try {
       p.done(std::move(out));
     } catch (...) {
@@ -369,7 +393,9 @@ https_client::~https_client() {
 }
 
 void https_client::send(https_request req, https_done done) {
-  net::post(impl_->io, [self = impl_.get(), p = pending{std::move(req), std::move(done)}]() mutable {
+  auto deadline = clock_type::now() + impl_->opts.timeout;
+  net::post(impl_->io, [self = impl_.get(),
+                        p = pending{std::move(req), std::move(done), deadline}]() mutable {
     self->submit(std::move(p));
   });
 }

@@ -35,7 +35,9 @@ struct https_options {
   std::string base_url;                       ///< https://api.stripe.com
   std::string ca_file;                        ///< PEM bundle; "" = the system's store
   std::size_t max_connections = 64;           ///< open at once; more requests wait
-  std::chrono::milliseconds timeout{10'000};  ///< per exchange, lookup and connecting included
+  /// One deadline per exchange, counted from its send: the wait for a free
+  /// connection, the lookup, connecting and the round trip all come out of it.
+  std::chrono::milliseconds timeout{10'000};
   std::size_t max_response_bytes = 1 << 20;
   /// Where the API host's name is looked up (tests hold a slow resolver);
   /// null: the process's own, name_lookups::system().

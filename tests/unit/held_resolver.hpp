@@ -1,6 +1,6 @@
 // A resolver a test holds back, then opens: a nameserver that does not
-// answer, then answers late; and a port where nothing listens
-// (name_lookup_test, https_client_test).
+// answer, then answers late; a port where nothing listens, and a server
+// that never speaks (name_lookup_test, https_client_test).
 #pragma once
 
 #include "support/name_lookup.hpp"
@@ -50,17 +50,43 @@ inline resolve_fn held(std::shared_ptr<held_resolver> r) {
   };
 }
 
-/// A port on 127.0.0.1 where nothing listens: a connect is refused.
-inline std::uint16_t closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+/// A TCP socket bound to a port of the kernel's choosing on 127.0.0.1
+/// (`flags` as socket() takes them); the port in `port`.
+inline int loopback_socket(std::uint16_t& port, int flags = 0) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
   socklen_t len = sizeof a;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
+  port = ntohs(a.sin_port);
+  return fd;
 }
+
+/// A port on 127.0.0.1 where nothing listens: a connect is refused.
+inline std::uint16_t closed_port() {
+  std::uint16_t port = 0;
+  ::close(loopback_socket(port));
+  return port;
+}
+
+/// A server on 127.0.0.1 that takes connections (the kernel's backlog) and
+/// never says a word: a dial connects, a TLS handshake waits for good.
+struct silent_server {
+  std::uint16_t port = 0;
+  int fd = loopback_socket(port, SOCK_NONBLOCK);
+  silent_server() { REQUIRE(::listen(fd, 16) == 0); }
+  ~silent_server() { ::close(fd); }
+  silent_server(const silent_server&) = delete;
+  silent_server& operator=(const silent_server&) = delete;
+  /// Connections made to it so far (taken from the backlog, and closed).
+  int connections() {
+    int n = 0;
+    for (int c; (c = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC)) >= 0; ++n)
+      ::close(c);
+    return n;
+  }
+};
 
 } // namespace emporium::testing

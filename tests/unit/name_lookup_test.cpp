@@ -70,15 +70,8 @@ TEST_CASE("a lookup that outlives its dial answers the next dial, started once")
 }
 
 TEST_CASE("a dial by a name whose lookup was slow connects with its answer") {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  REQUIRE(::listen(fd, 4) == 0);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  auto port = ntohs(a.sin_port);
+  emporium::testing::silent_server server; // a dial connects to it
+  auto port = server.port;
 
   auto resolver = std::make_shared<held_resolver>();
   name_lookups lookups{held(resolver)};
@@ -92,7 +85,6 @@ TEST_CASE("a dial by a name whose lookup was slow connects with its answer") {
   CHECK(lookups.lookups_started() == 1);
   if (second.fd >= 0)
     ::close(second.fd);
-  ::close(fd);
 }
 
 TEST_CASE("an answer serves dials only while it is fresh") {
