@@ -5,6 +5,7 @@
 
 #include "payments/https_client.hpp"
 #include "support/name_lookup.hpp"
+#include "support/tcp_endpoints.hpp"
 #include "support/thread_name.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -22,11 +23,9 @@
 #include <boost/beast/ssl.hpp>
 
 #include <fmt/format.h>
-#include <netdb.h>
 #include <openssl/err.h>
 
 #include <charconv>
-#include <cstring>
 #include <deque>
 #include <mutex>
 #include <stdexcept>
@@ -232,19 +231,11 @@ struct https_client::impl {
     boost::system::error_code ec;
     co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
     w->timer = nullptr;
-    std::vector<tcp::endpoint> found;
     if (!w->answer) {
       error = fmt::format("resolve: no answer within {} ms", opts.timeout.count());
-      co_return found;
+      co_return std::vector<tcp::endpoint>{};
     }
-    for (auto* a = w->answer->addresses.get(); a != nullptr; a = a->ai_next) {
-      tcp::endpoint e;
-      if (a->ai_addrlen > e.capacity())
-        continue; // not an IPv4 or IPv6 address
-      std::memcpy(e.data(), a->ai_addr, a->ai_addrlen);
-      e.resize(a->ai_addrlen);
-      found.push_back(e);
-    }
+    auto found = tcp_endpoints(*w->answer);
     if (found.empty())
       error = "resolve: " + w->answer->error;
     co_return found;

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 
 # Nodes started by the tests (many at once, in parallel test files) serve no
 # metrics listener unless a test asks for one with --metrics-port: the
@@ -394,6 +395,16 @@ class SilentDns:
                                 "mount --bind /etc/resolv.conf /etc/resolv.conf"],
                                capture_output=True, timeout=30)
         return probe.returncode == 0
+
+
+def needs_silent_dns(test):
+    """Skips `test` (a class or a method) where SilentDns cannot work: a run
+    against the container image (the node has its container's resolver),
+    or a machine without root and mount namespaces."""
+    if IMAGE:
+        return unittest.skip("the node runs in a container, with its own resolver")(test)
+    return unittest.skipUnless(SilentDns.usable(), "needs root and a mount namespace "
+                               "for a resolv.conf of its own")(test)
 
 
 def compact_log_line(line, limit=200):

@@ -9,9 +9,9 @@ import threading
 import time
 import unittest
 
-from harness import (IMAGE, Cluster, Node, SilentDns, SilentPort, big_stock_products, free_port,
-                     orders_charged_twice, overlapping_writers, units_accounted, wait_for,
-                     write_locked_files, writer_epochs)
+from harness import (Cluster, Node, SilentDns, SilentPort, big_stock_products, free_port,
+                     needs_silent_dns, orders_charged_twice, overlapping_writers,
+                     units_accounted, wait_for, write_locked_files, writer_epochs)
 from wsclient import WebSocket
 
 RS = "\x1e"
@@ -619,9 +619,7 @@ class SilentSeedTests(unittest.TestCase):
             silent.close()
 
 
-@unittest.skipIf(IMAGE, "the node runs in a container, with its own resolver")
-@unittest.skipUnless(not IMAGE and SilentDns.usable(),
-                     "needs root and a mount namespace for a resolv.conf of its own")
+@needs_silent_dns
 class SilentNameserverTests(unittest.TestCase):
     """A seed named by a host name whose nameserver does not answer: glibc's
     lookup waits ~10 s (5 s, 2 tries), and it used to hold the seed's dialer

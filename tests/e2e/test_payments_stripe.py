@@ -11,7 +11,7 @@ import time
 import unittest
 
 from fake_stripe import FakeStripe, event, make_tls, sign
-from harness import Node, SilentDns, wait_for
+from harness import Node, SilentDns, needs_silent_dns, wait_for
 from wsclient import WebSocket
 
 WEBHOOK_SECRET = "whsec_e2e_0123456789abcdef"
@@ -273,8 +273,7 @@ class StripeNameTests(unittest.TestCase):
             n.close()
             f.stop()
 
-    @unittest.skipUnless(SilentDns.usable(),
-                         "needs root and a mount namespace for a resolv.conf of its own")
+    @needs_silent_dns
     def test_a_nameserver_that_does_not_answer_fails_payments_clearly(self):
         f = own_fake()
         dns = SilentDns()
