@@ -14,12 +14,16 @@ a host name whose nameserver never answers (harness.SilentDns: the node in a
 mount namespace with a resolv.conf of its own; root only), during its name
 lookup. And a node whose Stripe API host (a fake, tests/e2e/fake_stripe.py)
 is named by such a host name: one order placed (it is cancelled when its
-payment deadline passes), then the stop, during the API host's lookup.
+payment deadline passes), then the stop, during the API host's lookup. A
+node exporting spans to an OTLP collector named that way: one request, then
+the stop during the next export's lookup. And `emporium healthcheck` with a
+2 s timeout against a node named that way: the seconds until it gives up.
 
 usage: tests/bench/silent_seed.py [binary=build/bench/emporium] [limit_s=120] [runs=3]
 Several binaries side by side: run it once per binary, interleaved.
 """
 import os
+import subprocess
 import sys
 import time
 
@@ -101,14 +105,49 @@ def stop_during_api_lookup():
         fake.stop()
 
 
+def stop_during_collector_lookup():
+    if not SilentDns.usable():
+        return "not measured (needs root and a mount namespace)"
+    dns = SilentDns()
+    node = Node(extra_args=["--otlp-endpoint", "http://collector.emporium.test:4318"],
+                log_name="silent-collector.log")
+    node.wrapper = dns.wrapper
+    try:
+        node.start()
+        node.request("GET", "/api/products?pageSize=1")
+        time.sleep(1.2)  # the exporter gathers for 1 s, then looks the collector up
+        return timed_stop(node)
+    finally:
+        node.close()
+        dns.close()
+
+
+def healthcheck_by_silent_name():
+    if not SilentDns.usable():
+        return "not measured (needs root and a mount namespace)"
+    dns = SilentDns()
+    try:
+        started = time.monotonic()
+        probe = subprocess.run(dns.wrapper + [BINARY, "healthcheck", "--url",
+                                              "http://node.emporium.test:8080/health/ready",
+                                              "--timeout-ms", "2000"],
+                               capture_output=True, timeout=300)
+        return f"{time.monotonic() - started:.1f} s, exit {probe.returncode}"
+    finally:
+        dns.close()
+
+
 def main():
     print(f"binary: {BINARY}\n")
     print("| run | formed, plain | formed, TLS | stop during a dial "
-          "| stop during a name lookup | stop during the payment API's lookup |")
-    print("|---|---|---|---|---|---|")
+          "| stop during a name lookup | stop during the payment API's lookup "
+          "| stop during the collector's lookup | healthcheck, 2 s timeout |")
+    print("|---|---|---|---|---|---|---|---|")
     for run in range(1, RUNS + 1):
         print(f"| {run} | {formation(False)} | {formation(True)} | {stop_during_dial()} "
-              f"| {stop_during_dial(lookup=True)} | {stop_during_api_lookup()} |", flush=True)
+              f"| {stop_during_dial(lookup=True)} | {stop_during_api_lookup()} "
+              f"| {stop_during_collector_lookup()} | {healthcheck_by_silent_name()} |",
+              flush=True)
 
 
 if __name__ == "__main__":
