@@ -63,9 +63,17 @@ def timed_stop(node):
     return f"{took:.1f} s, exit {code}{', exit_forced' if forced else ''}"
 
 
+NOT_MEASURED = "not measured (needs root and a mount namespace)"
+
+
+def with_silent_dns(measure):
+    """`measure`, or NOT_MEASURED where harness.SilentDns cannot work."""
+    return lambda: measure() if SilentDns.usable() else NOT_MEASURED
+
+
 def stop_during_dial(lookup=False):
     if lookup and not SilentDns.usable():
-        return "not measured (needs root and a mount namespace)"
+        return NOT_MEASURED
     silent = SilentDns() if lookup else SilentPort()
     seed = f"peer.emporium.test:{free_port()}" if lookup else silent.address
     node = Node(extra_args=["--node-port", str(free_port()), "--cluster-tls", "off",
@@ -84,9 +92,8 @@ def stop_during_dial(lookup=False):
         silent.close()
 
 
+@with_silent_dns
 def stop_during_api_lookup():
-    if not SilentDns.usable():
-        return "not measured (needs root and a mount namespace)"
     import test_payments_stripe as stripe  # the e2e helpers: fake, arguments, orders
     fake, dns = stripe.own_fake(), SilentDns()
     node = Node(extra_args=stripe.stripe_args(fake, **{
@@ -105,9 +112,8 @@ def stop_during_api_lookup():
         fake.stop()
 
 
+@with_silent_dns
 def stop_during_collector_lookup():
-    if not SilentDns.usable():
-        return "not measured (needs root and a mount namespace)"
     dns = SilentDns()
     node = Node(extra_args=["--otlp-endpoint", "http://collector.emporium.test:4318"],
                 log_name="silent-collector.log")
@@ -122,9 +128,8 @@ def stop_during_collector_lookup():
         dns.close()
 
 
+@with_silent_dns
 def healthcheck_by_silent_name():
-    if not SilentDns.usable():
-        return "not measured (needs root and a mount namespace)"
     dns = SilentDns()
     try:
         started = time.monotonic()
