@@ -58,12 +58,8 @@ ledger_swept payment_ledger::sweep(std::int64_t cutoff_ms, std::int64_t limit,
     write_transaction tx(db_);
     // Without a record of when dating began (a file edited by hand), an
     // undated row is never due.
-    std::int64_t undated_at = std::numeric_limits<std::int64_t>::max();
-    {
-      auto q = db_.statement("SELECT value FROM retention WHERE name = 'payments_dated_from'");
-      if (q->executeStep())
-        undated_at = q->getColumn(0).getInt64();
-    }
+    auto undated_at = retention_value(db_, "payments_dated_from")
+                        .value_or(std::numeric_limits<std::int64_t>::max());
     std::int64_t last_due = 0;
     {
       auto q = db_.statement("SELECT rowid, created_at FROM payments ORDER BY rowid LIMIT ?");

@@ -14,10 +14,6 @@
 
 namespace emporium::persistence {
 
-namespace {
-
-/// A named value of the file's `retention` table (watermarks, the sales
-/// pass's cursor); none when it was never written.
 std::optional<std::int64_t> retention_value(connection& db, const char* name) {
   auto q = db.statement("SELECT value FROM retention WHERE name = ?");
   q->bind(1, name);
@@ -25,6 +21,8 @@ std::optional<std::int64_t> retention_value(connection& db, const char* name) {
     return std::nullopt;
   return q->getColumn(0).getInt64();
 }
+
+namespace {
 
 void set_retention_value(connection& db, const char* name, std::int64_t value) {
   auto q = db.statement("INSERT INTO retention(name, value) VALUES(?, ?) "

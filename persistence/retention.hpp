@@ -8,10 +8,15 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 namespace emporium::persistence {
 
 class connection;
+
+/// A named value of the file's `retention` table (watermarks, the sales
+/// pass's cursor, when dating began); none when it was never written.
+std::optional<std::int64_t> retention_value(connection& db, const char* name);
 
 /// How long things are kept, as configured (0 = keep forever).
 struct retention_policy {
